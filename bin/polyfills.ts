@@ -1,0 +1,19 @@
+// aws-local-stepfunctions 3 calls Promise.withResolvers (Node >= 22). Without it every Task fails on
+// Node 20 with a TypeError that flows into Retry/Catch and looks like a real error.
+if (typeof Promise.withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: function withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((onResolve, onReject) => {
+        resolve = onResolve;
+        reject = onReject;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+// The AWS SDK warns on every process that Node 20 support ends in 2027; the local tools run on 20 by design.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

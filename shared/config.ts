@@ -1,0 +1,139 @@
+/**
+ * The one configuration schema: read from `cdk.json` context (key `ctoJobs`) by the CDK app and by the
+ * local runtime, validated here so a bad value fails synth (or `cto-jobs`) with a message naming it.
+ */
+import { z } from 'zod';
+import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
+
+/** The context key in `cdk.json` that holds the configuration. */
+export const CONFIG_CONTEXT_KEY = 'ctoJobs';
+
+const cronField = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .superRefine((value, ctx) => {
+      try {
+        parseCron(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    });
+
+const email = z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an email address` });
+
+const positiveInt = (fallback: number, max: number) =>
+  z.number({ error: (issue) => `${JSON.stringify(issue.input)} is not a number` }).int().min(1).max(max).default(fallback);
+
+const ConfigSchema = z
+  .object({
+    /** IANA time zone the schedules run in. */
+    timeZone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, { error: (issue) => `${JSON.stringify(issue.input)} is not an IANA time zone (e.g. "UTC", "Europe/Berlin")` }),
+    schedules: z
+      .object({
+        daily: cronField('0 2 * * *'),
+        hourly: cronField('0 * * * *'),
+        weekly: cronField('0 9 * * 1'),
+      })
+      .strict()
+      .prefault({}),
+    /** A run's budget: the state machine's TimeoutSeconds, and how long an overlap lock lives. */
+    jobTimeoutMinutes: positiveInt(9, 60),
+    scheduler: z
+      .object({
+        /** How often EventBridge Scheduler retries a failed StartExecution (0-185). */
+        retryAttempts: z.number().int().min(0).max(185).default(3),
+        /** How long a scheduled delivery may be retried (1-1,440 minutes). */
+        maxEventAgeMinutes: z.number().int().min(1).max(1440).default(60),
+      })
+      .strict()
+      .prefault({}),
+    report: z
+      .object({
+        recipients: z.array(email).default([]),
+        sender: email.optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Where CloudWatch alarms are emailed (an SNS subscription); optional. */
+    alarmEmail: email.optional(),
+    github: z
+      .object({
+        apiUrl: z.url({ error: (issue) => `${JSON.stringify(issue.input)} is not a URL` }).default('https://api.github.com'),
+        /** Secrets Manager secret holding the token in AWS. */
+        tokenSecretName: z.string().min(1).default('cto-dashboard-jobs/github-token'),
+        org: z.string().min(1).optional(),
+        activeWithinDays: positiveInt(90, 3650),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        /** SyncEvents and other logs older than this are deleted by the daily job. */
+        logDays: positiveInt(30, 3650),
+        importLogDays: positiveInt(90, 3650),
+        jobHistoryDays: positiveInt(400, 3650),
+        keepSyncEvents: positiveInt(10_000, 10_000_000),
+        keepJobRecords: positiveInt(1_000, 10_000_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.report.recipients.length > 0 && !config.report.sender) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['report', 'sender'],
+        message: `is required when report.recipients is set (${config.report.recipients.join(', ')})`,
+      });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Jobs that must not fall into a DST gap: they run once, so a skipped slot is a missed day or week. */
+const GAP_CHECKED_SCHEDULES = ['daily', 'weekly'] as const;
+
+/**
+ * Validates raw configuration (the `ctoJobs` context object) and applies defaults.
+ * @param now the day the DST check starts from.
+ * @throws ConfigurationError listing every bad key with its value.
+ */
+export function parseConfig(raw: unknown, now: Date): Config {
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigurationError(
+      result.error.issues.map((issue) => {
+        const path = [CONFIG_CONTEXT_KEY, ...issue.path.map(String)].join('.');
+        return `${path}: ${issue.message}`;
+      }),
+    );
+  }
+  const config = result.data;
+  const problems: string[] = [];
+  for (const job of GAP_CHECKED_SCHEDULES) {
+    const gaps = findDstGaps(parseCron(config.schedules[job]), config.timeZone, now);
+    if (gaps.length > 0) {
+      const first = gaps[0]!;
+      problems.push(
+        `${CONFIG_CONTEXT_KEY}.schedules.${job}: "${config.schedules[job]}" fires at ${first.time} on ${first.date}, ` +
+          `which does not exist in ${config.timeZone} (daylight-saving gap); EventBridge Scheduler would skip that run. ` +
+          'Pick a time outside the gap (e.g. 03:30) or another time zone',
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return config;
+}
+
+/** Raised when the configuration is invalid; its message lists each problem on its own line. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { durationMs, JOB_TYPES, totalsOf, type StepResult } from '../domain/job-run.ts';
+import { expiryOf } from '../domain/sync-event.ts';
+import { describeStepFunctionsError } from './step-functions-error.ts';
+import type { EngineStores } from './stores.ts';
+
+const StepResultSchema = z.object({
+  recordsProcessed: z.number().int().min(0),
+  recordsFailed: z.number().int().min(0),
+  summary: z.string(),
+  attempt: z.number().int().min(1),
+});
+
+export const FinishRunInputSchema = z.object({
+  runId: z.string().min(1),
+  jobType: z.enum(JOB_TYPES),
+  executionArn: z.string().min(1),
+  redriveCount: z.number().int().min(0).default(0),
+  outcome: z.enum(['completed', 'failed']),
+  results: z.record(z.string(), StepResultSchema).default({}),
+  /** A Catch's error output: `{ Error, Cause }`. */
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type FinishRunInput = z.input<typeof FinishRunInputSchema>;
+
+export interface FinishRunOutput {
+  readonly runId: string;
+  readonly status: 'completed' | 'failed';
+  readonly durationMs: number;
+  readonly recordsProcessed: number;
+  readonly recordsFailed: number;
+}
+
+/**
+ * The last state of every run: writes its outcome, totals and duration to JobHistory and releases the
+ * overlap lock.
+ */
+export async function finishRun(
+  { runs, events }: EngineStores,
+  input: z.output<typeof FinishRunInputSchema>,
+  options: { readonly now: Date; readonly historyRetentionDays: number },
+): Promise<FinishRunOutput> {
+  const now = options.now.toISOString();
+  const run = await runs.get(input.runId);
+  const elapsed = run ? durationMs(run.startedAt ?? run.createdAt, now) : 0;
+  const totals = totalsOf(input.results as Record<string, StepResult>);
+  const error = input.error ? describeStepFunctionsError(input.error) : undefined;
+  await runs.endRun(input.runId, input.executionArn, {
+    status: input.outcome,
+    finishedAt: now,
+    durationMs: elapsed,
+    attempts: totals.attempts,
+    redriveCount: input.redriveCount,
+    ...(input.redriveCount > 0 ? { trigger: 'redrive' as const } : {}),
+    recordsProcessed: totals.recordsProcessed,
+    recordsFailed: totals.recordsFailed,
+    summary: totals.summary || undefined,
+    errorName: error?.name,
+    errorMessage: error?.message,
+    expiresAt: expiryOf(now, options.historyRetentionDays),
+  });
+  await runs.releaseLock(input.jobType, input.runId);
+  await events.append({
+    runId: input.runId,
+    timestamp: now,
+    eventType: 'job',
+    level: input.outcome === 'completed' ? 'info' : 'error',
+    message:
+      input.outcome === 'completed'
+        ? `run completed in ${elapsed} ms`
+        : `run failed after ${elapsed} ms: ${error?.name}: ${error?.message}`,
+    recordsProcessed: totals.recordsProcessed,
+    recordsFailed: totals.recordsFailed,
+    durationMs: elapsed,
+  });
+  return {
+    runId: input.runId,
+    status: input.outcome,
+    durationMs: elapsed,
+    recordsProcessed: totals.recordsProcessed,
+    recordsFailed: totals.recordsFailed,
+  };
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { runIdOf, RunRequestSchema, type JobRun } from '../domain/job-run.ts';
+import { describeStepFunctionsError } from './step-functions-error.ts';
+import type { EngineStores } from './stores.ts';
+
+/** The `detail` of a "Step Functions Execution Status Change" event (times are epoch milliseconds). */
+export const ExecutionStatusChangeSchema = z.object({
+  executionArn: z.string().min(1),
+  status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+  startDate: z.number(),
+  stopDate: z.number().nullable(),
+  input: z.string(),
+  error: z.string().nullish(),
+  cause: z.string().nullish(),
+});
+export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChangeSchema>;
+
+export interface ReconcileOutput {
+  readonly runId?: string;
+  /** closed: the run was still open and now records the outcome; recorded: the run had no row yet. */
+  readonly action: 'closed' | 'recorded' | 'unchanged' | 'ignored';
+}
+
+const STATUS_OF = { FAILED: 'failed', TIMED_OUT: 'timeout', ABORTED: 'failed' } as const;
+
+/**
+ * Records the end of an execution that ended without reaching its own "Record Failure" state (a
+ * state-machine timeout runs no Catch; an abort runs nothing). Conditional: a run that already
+ * recorded its outcome keeps it.
+ */
+export async function reconcileExecution(
+  { runs, events }: EngineStores,
+  detail: ExecutionStatusChange,
+  options: { readonly now: Date; readonly historyRetentionDays: number },
+): Promise<ReconcileOutput> {
+  const request = RunRequestSchema.safeParse(safeJson(detail.input));
+  if (!request.success) return { action: 'ignored' };
+  const runId = runIdOf(request.data);
+  const finishedAt = new Date(detail.stopDate ?? options.now.getTime()).toISOString();
+  const error = describeStepFunctionsError({
+    Error: detail.error ?? (detail.status === 'TIMED_OUT' ? 'States.Timeout' : `Execution${capitalize(detail.status)}`),
+    Cause: detail.cause ?? `the execution ended as ${detail.status}`,
+  });
+  const ending = {
+    status: STATUS_OF[detail.status],
+    finishedAt,
+    durationMs: (detail.stopDate ?? options.now.getTime()) - detail.startDate,
+    errorName: error.name,
+    errorMessage: error.message,
+  };
+  const owner = { runId, executionArn: detail.executionArn };
+  let action: ReconcileOutput['action'] = (await runs.endOpenRun(owner, ending)) ? 'closed' : 'unchanged';
+  if (action === 'unchanged' && !(await runs.get(runId))) {
+    // The execution ended before its first state recorded the run: record it now, so it is not lost.
+    const run: JobRun = {
+      ...request.data,
+      runId,
+      executionArn: detail.executionArn,
+      createdAt: new Date(detail.startDate).toISOString(),
+      attempts: 1,
+      redriveCount: 0,
+      recordsProcessed: 0,
+      recordsFailed: 0,
+      ...ending,
+    };
+    if ((await runs.recordRun(run)) === 'recorded') action = 'recorded';
+  }
+  if (action !== 'unchanged') {
+    await runs.releaseLock(request.data.jobType, runId);
+    await events.append({
+      runId,
+      timestamp: options.now.toISOString(),
+      eventType: 'job',
+      level: 'error',
+      message: `execution ended as ${detail.status}: ${error.name}: ${error.message}`,
+      durationMs: ending.durationMs,
+    });
+  }
+  return { runId, action };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function capitalize(status: string): string {
+  return status.charAt(0) + status.slice(1).toLowerCase().replace(/_(.)/g, (_, letter: string) => letter.toUpperCase());
+}

@@ -1,0 +1,37 @@
+import { durationMs, OPEN_STATUSES, type StepResult } from '../domain/job-run.ts';
+import type { EngineStores } from './stores.ts';
+
+/**
+ * Marks runs still pending or running after their budget as timed out and frees their locks. Backs up
+ * the reconciler, whose EventBridge events are best effort.
+ * @param now the wall clock (not a replayed scheduled time): being stuck is about real elapsed time.
+ */
+export async function sweepStuckRuns(
+  { runs, events }: EngineStores,
+  options: { readonly now: Date; readonly timeoutMs: number },
+): Promise<Omit<StepResult, 'attempt'>> {
+  const now = options.now.toISOString();
+  const deadline = new Date(options.now.getTime() - options.timeoutMs).toISOString();
+  let swept = 0;
+  for (const status of OPEN_STATUSES) {
+    // The index is ordered by scheduled time; a late delivery starts after its slot, so check the start too.
+    for (const run of await runs.listByStatus(status, deadline)) {
+      const started = run.startedAt ?? run.createdAt;
+      if (started >= deadline) continue;
+      const elapsed = durationMs(started, now);
+      const message = `still ${status} ${Math.round(elapsed / 60_000)} min after it started (budget ${Math.round(options.timeoutMs / 60_000)} min)`;
+      const closed = await runs.endOpenRun(run, {
+        status: 'timeout',
+        finishedAt: now,
+        durationMs: elapsed,
+        errorName: 'RunTimedOut',
+        errorMessage: message,
+      });
+      if (!closed) continue;
+      swept++;
+      await runs.releaseLock(run.jobType, run.runId);
+      await events.append({ runId: run.runId, timestamp: now, eventType: 'job', level: 'error', message: `stuck-run sweep: ${message}` });
+    }
+  }
+  return { recordsProcessed: swept, recordsFailed: 0, summary: `${swept} stuck run(s) marked timed out` };
+}

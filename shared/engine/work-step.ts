@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { JOB_TYPES, type StepResult } from '../domain/job-run.ts';
+import { parseInput } from './parse-input.ts';
+
+/** What the state machine passes to every work task. */
+export const WorkStepInputSchema = z.object({
+  runId: z.string().min(1),
+  jobType: z.enum(JOB_TYPES),
+  scheduledTime: z.iso.datetime({ offset: false }),
+  /** `$$.State.RetryCount`: 0 on the first attempt. */
+  retryCount: z.number().int().min(0),
+});
+export type WorkStepInput = z.infer<typeof WorkStepInputSchema>;
+
+/**
+ * Builds the Lambda handler of a work task: parses the input, runs `work` with the run's scheduled time
+ * as "now", and reports which attempt succeeded. Errors propagate to Step Functions' Retry/Catch.
+ */
+export function workStepHandler(
+  work: (input: WorkStepInput & { readonly now: Date }) => Promise<Omit<StepResult, 'attempt'>>,
+): (event: unknown) => Promise<StepResult> {
+  return async (event) => {
+    const input = parseInput(WorkStepInputSchema, event);
+    const result = await work({ ...input, now: new Date(input.scheduledTime) });
+    return { ...result, attempt: input.retryCount + 1 };
+  };
+}

@@ -1,0 +1,246 @@
+/** JobHistory: one item per run (key `runId`), plus one lock item per job type. */
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { OPEN_STATUSES, type JobRun, type JobType, type RunStatus } from '../domain/job-run.ts';
+import { isConditionFailure } from './dynamo-client.ts';
+
+/** Index names, shared with the table construct so both sides agree. */
+export const JOB_HISTORY_INDEXES = {
+  /** jobType + scheduledTime: a job type's runs in time order. */
+  byJobType: { name: 'byJobType', partitionKey: 'jobType', sortKey: 'scheduledTime' },
+  /** status + scheduledTime: running, failed or timed-out runs without a Scan. */
+  byStatus: { name: 'byStatus', partitionKey: 'status', sortKey: 'scheduledTime' },
+  /** entity ("run") + scheduledTime: every run in time order. */
+  byTime: { name: 'byTime', partitionKey: 'entity', sortKey: 'scheduledTime' },
+} as const;
+
+const RUN_ENTITY = 'run';
+
+/** The overlap lock of a job type: who holds it and until when. */
+export interface RunLock {
+  readonly holderRunId: string;
+  readonly expiresAtMs: number;
+}
+
+export type LockOutcome =
+  | { readonly acquired: true; readonly replaced?: RunLock }
+  | { readonly acquired: false; readonly holder: RunLock };
+
+/** Fields written when a run ends. */
+export interface RunEnding {
+  readonly status: Exclude<RunStatus, 'pending' | 'running'>;
+  readonly finishedAt: string;
+  readonly durationMs?: number;
+  readonly attempts?: number;
+  readonly redriveCount?: number;
+  readonly trigger?: JobRun['trigger'];
+  readonly recordsProcessed?: number;
+  readonly recordsFailed?: number;
+  readonly errorName?: string;
+  readonly errorMessage?: string;
+  readonly summary?: string;
+  /** TTL (epoch seconds). */
+  readonly expiresAt?: number;
+}
+
+export class JobHistoryStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /**
+   * Records a new run unless its slot is taken. A retry of the same execution finds its own row and
+   * proceeds; any other execution of the same slot is a duplicate delivery.
+   */
+  async recordRun(run: JobRun): Promise<'recorded' | 'duplicate'> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...run, entity: RUN_ENTITY },
+          ConditionExpression: 'attribute_not_exists(runId) OR executionArn = :executionArn',
+          ExpressionAttributeValues: { ':executionArn': run.executionArn },
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'duplicate';
+      throw error;
+    }
+  }
+
+  /** Counts a delivery of an already-recorded slot on that run's row, so duplicates stay visible. */
+  async noteDuplicateDelivery(runId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'ADD duplicateDeliveries :one',
+        ConditionExpression: 'attribute_exists(runId)',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
+  /** Takes the job type's overlap lock when it is free, expired, or already ours. */
+  async acquireLock(jobType: JobType, runId: string, expiresAtMs: number, nowMs: number): Promise<LockOutcome> {
+    try {
+      const output = await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { runId: lockIdOf(jobType), holderRunId: runId, expiresAtMs },
+          ConditionExpression: 'attribute_not_exists(runId) OR expiresAtMs < :now OR holderRunId = :me',
+          ExpressionAttributeValues: { ':now': nowMs, ':me': runId },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const old = output.Attributes as RunLock | undefined;
+      return old && old.holderRunId !== runId ? { acquired: true, replaced: pickLock(old) } : { acquired: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const holder = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId: lockIdOf(jobType) } }));
+      return { acquired: false, holder: pickLock(holder.Item as RunLock) };
+    }
+  }
+
+  /** Releases the lock if `runId` still holds it (a newer holder's lock is left alone). */
+  async releaseLock(jobType: JobType, runId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { runId: lockIdOf(jobType) },
+          ConditionExpression: 'holderRunId = :me',
+          ExpressionAttributeValues: { ':me': runId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async markRunning(runId: string, startedAt: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET #status = :running, startedAt = :startedAt',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':running': 'running', ':startedAt': startedAt },
+      }),
+    );
+  }
+
+  /**
+   * Ends a run on behalf of its own execution. A redriven execution may turn a run a reconciler
+   * already closed into completed; another execution's row is never touched.
+   * @returns false when the row belongs to another execution or does not exist.
+   */
+  async endRun(runId: string, executionArn: string, ending: RunEnding): Promise<boolean> {
+    return this.update(runId, ending, 'executionArn = :executionArn', { ':executionArn': executionArn });
+  }
+
+  /**
+   * Ends a run of the given execution that is still pending or running (reconciler, sweep, skipped
+   * start): a run that already ended keeps its outcome, and a duplicate execution never closes the run
+   * of the execution that owns the slot.
+   * @returns false when the run had already ended or does not exist.
+   */
+  async endOpenRun(run: Pick<JobRun, 'runId' | 'executionArn'>, ending: RunEnding): Promise<boolean> {
+    return this.update(run.runId, ending, 'executionArn = :executionArn AND #status IN (:open0, :open1)', {
+      ':executionArn': run.executionArn,
+      ':open0': OPEN_STATUSES[0],
+      ':open1': OPEN_STATUSES[1],
+    });
+  }
+
+  async get(runId: string): Promise<JobRun | undefined> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId } }));
+    return output.Item ? toRun(output.Item) : undefined;
+  }
+
+  /** The newest runs first, of one job type or of all. */
+  async listRecent(options: { readonly jobType?: JobType; readonly limit: number }): Promise<JobRun[]> {
+    const index = options.jobType ? JOB_HISTORY_INDEXES.byJobType : JOB_HISTORY_INDEXES.byTime;
+    return this.query(index.name, index.partitionKey, options.jobType ?? RUN_ENTITY, { limit: options.limit, newestFirst: true });
+  }
+
+  /** Runs in one status scheduled before a time, oldest first. */
+  async listByStatus(status: RunStatus, scheduledBefore: string): Promise<JobRun[]> {
+    return this.query(JOB_HISTORY_INDEXES.byStatus.name, 'status', status, { scheduledBefore, newestFirst: false });
+  }
+
+  private async query(
+    indexName: string,
+    partitionKey: string,
+    value: string,
+    options: { readonly limit?: number; readonly scheduledBefore?: string; readonly newestFirst: boolean },
+  ): Promise<JobRun[]> {
+    const runs: JobRun[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression:
+            options.scheduledBefore === undefined ? '#pk = :pk' : '#pk = :pk AND scheduledTime < :before',
+          ExpressionAttributeNames: { '#pk': partitionKey },
+          ExpressionAttributeValues: {
+            ':pk': value,
+            ...(options.scheduledBefore === undefined ? {} : { ':before': options.scheduledBefore }),
+          },
+          ScanIndexForward: !options.newestFirst,
+          Limit: options.limit === undefined ? undefined : options.limit - runs.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      runs.push(...(output.Items ?? []).map(toRun));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey && (options.limit === undefined || runs.length < options.limit));
+    return runs;
+  }
+
+  private async update(runId: string, ending: RunEnding, condition: string, values: Record<string, unknown>) {
+    const fields = Object.entries(ending).filter(([, value]) => value !== undefined);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId },
+          UpdateExpression: `SET ${fields.map(([name]) => `#${name} = :${name}`).join(', ')}`,
+          ConditionExpression: `attribute_exists(runId) AND ${condition}`,
+          ExpressionAttributeNames: Object.fromEntries([
+            ['#status', 'status'],
+            ...fields.map(([name]) => [`#${name}`, name]),
+          ]),
+          ExpressionAttributeValues: { ...values, ...Object.fromEntries(fields.map(([name, value]) => [`:${name}`, value])) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function lockIdOf(jobType: JobType): string {
+  return `LOCK#${jobType}`;
+}
+
+function pickLock(item: RunLock): RunLock {
+  return { holderRunId: item.holderRunId, expiresAtMs: item.expiresAtMs };
+}
+
+function toRun(item: Record<string, unknown>): JobRun {
+  const { entity: _entity, expiresAt: _expiresAt, ...run } = item;
+  return run as unknown as JobRun;
+}

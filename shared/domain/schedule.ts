@@ -15,8 +15,8 @@ const FIELD_RANGES = [
 
 /** A parsed 5-field cron: each field is the sorted set of values it matches, or null for `*`. */
 export interface CronFields {
-  readonly minutes: readonly number[];
-  readonly hours: readonly number[];
+  readonly minutes: readonly number[] | null;
+  readonly hours: readonly number[] | null;
   readonly daysOfMonth: readonly number[] | null;
   readonly months: readonly number[] | null;
   /** 0 = Sunday ... 6 = Saturday (7 is folded into 0). */
@@ -43,8 +43,8 @@ export function parseCron(expression: string): CronFields {
     );
   }
   return {
-    minutes: minutes ?? range(0, 59),
-    hours: hours ?? range(0, 23),
+    minutes,
+    hours,
     daysOfMonth,
     months,
     daysOfWeek: daysOfWeek === null ? null : [...new Set(daysOfWeek.map((day) => day % 7))].sort((a, b) => a - b),
@@ -132,8 +132,8 @@ export function findDstGaps(cron: CronFields, timeZone: string, now: Date): DstG
     if (cron.months && !cron.months.includes(month)) continue;
     if (cron.daysOfMonth && !cron.daysOfMonth.includes(dayOfMonth)) continue;
     if (cron.daysOfWeek && !cron.daysOfWeek.includes(dayOfWeek)) continue;
-    for (const hour of cron.hours) {
-      for (const minute of cron.minutes) {
+    for (const hour of cron.hours ?? range(0, 23)) {
+      for (const minute of cron.minutes ?? range(0, 59)) {
         if (!wallTimeExists(timeZone, year, month, dayOfMonth, hour, minute)) {
           gaps.push({ date: date.toISOString().slice(0, 10), time: `${pad(hour)}:${pad(minute)}` });
         }

@@ -1,0 +1,90 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/environment.ts';
+import { acknowledgeNag } from '../acknowledge.ts';
+import { JobFunction } from './job-function.ts';
+import type { JobTables } from './job-tables.ts';
+
+export interface JobEngineProps {
+  readonly tables: JobTables;
+  /** A run's budget; also how long an overlap lock lives. */
+  readonly jobTimeout: Duration;
+  readonly logRetentionDays: number;
+  readonly historyRetentionDays: number;
+}
+
+/**
+ * The parts every job shares: the functions that start and finish a run, the stuck-run sweep, and the
+ * reconciler that records executions that ended without reaching their own last state.
+ */
+export class JobEngine extends Construct {
+  readonly startRun: JobFunction;
+  readonly finishRun: JobFunction;
+  readonly sweepStuckRuns: JobFunction;
+  readonly reconcileExecution: JobFunction;
+  private readonly tables: JobTables;
+  private readonly settings: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: JobEngineProps) {
+    super(scope, id);
+    this.tables = props.tables;
+    this.settings = {
+      [ENV.logRetentionDays]: String(props.logRetentionDays),
+      [ENV.jobTimeoutSeconds]: String(props.jobTimeout.toSeconds()),
+      [ENV.historyRetentionDays]: String(props.historyRetentionDays),
+    };
+    this.startRun = this.engineFunction('StartRun', 'lambdas/engine/start-run.ts', 'Records a run and takes its overlap lock');
+    this.finishRun = this.engineFunction('FinishRun', 'lambdas/engine/finish-run.ts', "Records a run's outcome and releases its lock");
+    this.sweepStuckRuns = this.engineFunction(
+      'SweepStuckRuns',
+      'lambdas/engine/sweep-stuck-runs.ts',
+      'Marks runs still open past their budget as timed out',
+    );
+    this.reconcileExecution = this.engineFunction(
+      'ReconcileExecution',
+      'lambdas/engine/reconcile-execution.ts',
+      'Records executions that failed, timed out or were aborted outside their own states',
+    );
+  }
+
+  /**
+   * Sends the "Execution Status Change" events (FAILED, TIMED_OUT, ABORTED) of these state machines to
+   * the reconciler. The events are best effort, which is why the stuck-run sweep exists too.
+   */
+  reconcile(stateMachines: readonly sfn.IStateMachine[]): void {
+    const deadLetterQueue = new sqs.Queue(this, 'ReconcilerDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeNag(deadLetterQueue, 'SQS3', 'This queue is itself the dead-letter queue of the reconciler rule');
+    new events.Rule(this, 'ExecutionEnded', {
+      description: 'Job executions that ended as FAILED, TIMED_OUT or ABORTED',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: stateMachines.map((machine) => machine.stateMachineArn),
+        },
+      },
+      targets: [
+        new eventsTargets.LambdaFunction(this.reconcileExecution, {
+          deadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+  }
+
+  private engineFunction(id: string, entry: string, description: string): JobFunction {
+    return new JobFunction(this, id, { entry, description, environment: this.settings })
+      .bindTable(this.tables.jobHistory, 'readWrite', ENV.jobHistoryTable)
+      .bindTable(this.tables.syncEvents, 'write', ENV.syncEventsTable);
+  }
+}

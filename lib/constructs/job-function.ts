@@ -1,0 +1,83 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeNag, nagArnOf } from '../acknowledge.ts';
+
+/** The project root: every `entry` is relative to it. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Template metadata key naming a function's handler source file. The local runtime reads it to run
+ * the same code the deployed function runs.
+ */
+export const HANDLER_METADATA_KEY = 'cto-jobs:entry';
+
+export interface JobFunctionProps {
+  /** Handler source, relative to the project root (e.g. `lambdas/engine/start-run.ts`). */
+  readonly entry: string;
+  readonly description: string;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** Settings the handler reads at load; table names come from {@link JobFunction.bindTable}. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A Lambda function with this project's defaults: the newest Node.js runtime, arm64, X-Ray, an
+ * explicit log group with retention, bundled and minified with source maps.
+ */
+export class JobFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: JobFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Its own role, allowed to write only its own log group (instead of AWSLambdaBasicExecutionRole).
+    const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    super(scope, id, {
+      role,
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      tracing: lambda.Tracing.ACTIVE,
+      timeout: props.timeout ?? Duration.seconds(60),
+      memorySize: props.memorySize ?? 512,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'cto-dashboard-jobs',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: { minify: true, sourceMap: true, bundleAwsSDK: true, target: 'node24' },
+    });
+    (this.node.defaultChild as lambda.CfnFunction).addMetadata(HANDLER_METADATA_KEY, props.entry);
+    acknowledgeNag(role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords accept no resource but *');
+  }
+
+  /** Grants access to a table and names it in the environment variable the handler reads. */
+  bindTable(table: dynamodb.ITable, access: 'read' | 'write' | 'readWrite', environmentVariable: string): this {
+    if (access === 'read') table.grantReadData(this);
+    else if (access === 'write') table.grantWriteData(this);
+    else table.grantReadWriteData(this);
+    this.addEnvironment(environmentVariable, table.tableName);
+    acknowledgeNag(
+      this.role!,
+      `IAM5[Resource::${nagArnOf(table)}/index/*]`,
+      'Queries go through the table\'s own GSIs; the grant is limited to this table\'s indexes',
+    );
+    return this;
+  }
+}

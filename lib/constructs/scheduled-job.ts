@@ -1,0 +1,215 @@
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { parseCron, toSchedulerCron } from '../../shared/domain/schedule.ts';
+import type { JobType } from '../../shared/domain/job-run.ts';
+import { RECOVERABLE_ERROR_NAMES } from '../../shared/errors.ts';
+import { acknowledgeNag, nagArnOf } from '../acknowledge.ts';
+import type { JobEngine } from './job-engine.ts';
+
+/** One unit of a job's work: a Lambda task whose StepResult lands at `$.run.results.<resultKey>`. */
+export interface WorkStep {
+  /** The state's name, as people read it in the console (e.g. `Clean Up Old Logs`). */
+  readonly stateName: string;
+  readonly resultKey: string;
+  readonly handler: lambda.IFunction;
+  /** @default Duration.minutes(2) */
+  readonly timeout?: Duration;
+}
+
+export interface ScheduledJobProps {
+  readonly jobType: JobType;
+  /** 5-field cron, e.g. `0 2 * * *`. */
+  readonly cron: string;
+  /** IANA time zone the cron runs in. */
+  readonly timeZone: string;
+  /** The state machine's TimeoutSeconds. */
+  readonly timeout: Duration;
+  readonly engine: JobEngine;
+  readonly steps: readonly WorkStep[];
+  /** How often Scheduler retries a failed StartExecution. */
+  readonly retryAttempts: number;
+  readonly maxEventAge: Duration;
+}
+
+/** Lambda's own transient errors (AWS's recommended retrier, plus throttling, which CDK's default omits). */
+const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+];
+
+/** The run's context as every task receives it. */
+const RUN_CONTEXT = {
+  runId: sfn.JsonPath.stringAt('$.run.runId'),
+  jobType: sfn.JsonPath.stringAt('$.jobType'),
+  executionArn: sfn.JsonPath.executionId,
+};
+
+/**
+ * A scheduled job: an EventBridge Scheduler schedule (cron, time zone, retry policy, dead-letter queue)
+ * that starts a Standard state machine. Every run starts with "Start Run" (idempotency and overlap),
+ * runs its work steps with retries on transient errors, and records its outcome.
+ */
+export class ScheduledJob extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly schedule: scheduler.Schedule;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ScheduledJobProps) {
+    super(scope, id);
+    const { engine } = props;
+
+    const startRun = retryTransient(
+      new tasks.LambdaInvoke(this, 'Start Run', {
+        lambdaFunction: engine.startRun,
+        payload: sfn.TaskInput.fromObject({
+          jobType: sfn.JsonPath.stringAt('$.jobType'),
+          trigger: sfn.JsonPath.stringAt('$.trigger'),
+          scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
+          executionArn: sfn.JsonPath.executionId,
+        }),
+        resultSelector: {
+          runId: sfn.JsonPath.stringAt('$.Payload.runId'),
+          decision: sfn.JsonPath.stringAt('$.Payload.decision'),
+          results: {},
+        },
+        resultPath: '$.run',
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+      }),
+    );
+
+    const recordFailure = retryTransient(
+      new tasks.LambdaInvoke(this, 'Record Failure', {
+        lambdaFunction: engine.finishRun,
+        payload: sfn.TaskInput.fromObject({
+          ...RUN_CONTEXT,
+          redriveCount: sfn.JsonPath.numberAt('$$.Execution.RedriveCount'),
+          outcome: 'failed',
+          results: sfn.JsonPath.objectAt('$.run.results'),
+          error: sfn.JsonPath.objectAt('$.error'),
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+      }),
+    ).next(new sfn.Fail(this, 'Run Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+
+    const recordSuccess = retryTransient(
+      new tasks.LambdaInvoke(this, 'Record Success', {
+        lambdaFunction: engine.finishRun,
+        payload: sfn.TaskInput.fromObject({
+          ...RUN_CONTEXT,
+          redriveCount: sfn.JsonPath.numberAt('$$.Execution.RedriveCount'),
+          outcome: 'completed',
+          results: sfn.JsonPath.objectAt('$.run.results'),
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+      }),
+    ).next(new sfn.Succeed(this, 'Run Completed'));
+
+    const work = props.steps.map((step) =>
+      retryTransient(
+        new tasks.LambdaInvoke(this, step.stateName, {
+          lambdaFunction: step.handler,
+          payload: sfn.TaskInput.fromObject({
+            runId: sfn.JsonPath.stringAt('$.run.runId'),
+            jobType: sfn.JsonPath.stringAt('$.jobType'),
+            scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
+            retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
+          }),
+          resultSelector: {
+            recordsProcessed: sfn.JsonPath.numberAt('$.Payload.recordsProcessed'),
+            recordsFailed: sfn.JsonPath.numberAt('$.Payload.recordsFailed'),
+            summary: sfn.JsonPath.stringAt('$.Payload.summary'),
+            attempt: sfn.JsonPath.numberAt('$.Payload.attempt'),
+          },
+          resultPath: `$.run.results.${step.resultKey}`,
+          retryOnServiceExceptions: false,
+          taskTimeout: sfn.Timeout.duration(step.timeout ?? Duration.minutes(2)),
+        }),
+      ).addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' }),
+    );
+    const [firstState, ...laterStates] = [...work, recordSuccess];
+    const workChain = laterStates.reduce((chain, state) => chain.next(state), sfn.Chain.start(firstState!));
+
+    const definition = startRun.next(
+      new sfn.Choice(this, 'Run or Skip?')
+        .when(
+          sfn.Condition.stringEquals('$.run.decision', 'duplicate'),
+          new sfn.Succeed(this, 'Duplicate Delivery Ignored', { comment: 'This schedule slot already has a run' }),
+        )
+        .when(
+          sfn.Condition.stringEquals('$.run.decision', 'skipped'),
+          new sfn.Succeed(this, 'Skipped: Already Running', { comment: 'Another run of this job holds the lock' }),
+        )
+        .otherwise(workChain),
+    );
+
+    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${props.jobType}`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.timeout,
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: `${props.jobType}: ${props.cron} (${props.timeZone})`,
+    });
+
+    const role = this.stateMachine.role;
+    acknowledgeNag(role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/GetSamplingRules accept no resource but *');
+    for (const handler of new Set([engine.startRun, engine.finishRun, ...props.steps.map((step) => step.handler)])) {
+      acknowledgeNag(role, `IAM5[Resource::${nagArnOf(handler)}:*]`, 'lambda:InvokeFunction on the function and its versions only');
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeNag(this.deadLetterQueue, 'SQS3', 'This queue is itself the dead-letter queue of the schedule');
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: `Starts ${props.jobType} at ${props.cron} (${props.timeZone})`,
+      schedule: scheduler.ScheduleExpression.expression(toSchedulerCron(parseCron(props.cron)), TimeZone.of(props.timeZone)),
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({
+          jobType: props.jobType,
+          trigger: 'schedule',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
+        retryAttempts: props.retryAttempts,
+        maxEventAge: props.maxEventAge,
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+  }
+}
+
+/** Adds the transient-error retrier: 3 retries, exponential backoff with full jitter. */
+function retryTransient<T extends sfn.TaskStateBase>(task: T): T {
+  task.addRetry({
+    errors: [...LAMBDA_TRANSIENT_ERRORS, ...RECOVERABLE_ERROR_NAMES],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 3,
+    maxDelay: Duration.seconds(30),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}

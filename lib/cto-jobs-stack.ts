@@ -1,0 +1,75 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Config } from '../shared/config.ts';
+import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
+import { ENV } from '../shared/environment.ts';
+import { JobEngine } from './constructs/job-engine.ts';
+import { JobFunction } from './constructs/job-function.ts';
+import { JobTables } from './constructs/job-tables.ts';
+import { ScheduledJob, type WorkStep } from './constructs/scheduled-job.ts';
+
+export interface CtoJobsStackProps extends StackProps {
+  /** Validated configuration (see shared/config.ts). */
+  readonly config: Config;
+}
+
+/** Output keys the `cto-jobs` CLI looks up to find the deployed resources. */
+export const STACK_OUTPUTS = {
+  stateMachine: (job: JobName) => `${capitalize(job)}StateMachineArn`,
+  jobHistoryTable: 'JobHistoryTableName',
+  syncEventsTable: 'SyncEventsTableName',
+} as const;
+
+/** Wires the tables, the job engine and the three scheduled jobs. */
+export class CtoJobsStack extends Stack {
+  readonly jobs: Readonly<Record<JobName, ScheduledJob>>;
+
+  constructor(scope: Construct, id: string, props: CtoJobsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const tables = new JobTables(this, 'Tables');
+    const jobTimeout = Duration.minutes(config.jobTimeoutMinutes);
+    const engine = new JobEngine(this, 'Engine', {
+      tables,
+      jobTimeout,
+      logRetentionDays: config.retention.logDays,
+      historyRetentionDays: config.retention.jobHistoryDays,
+    });
+
+    const cleanUpLogs = new JobFunction(this, 'CleanUpLogs', {
+      entry: 'lambdas/daily/clean-up-logs.ts',
+      description: 'Deletes SyncEvents older than the log retention period',
+      timeout: Duration.minutes(5),
+      environment: { [ENV.logRetentionDays]: String(config.retention.logDays) },
+    }).bindTable(tables.syncEvents, 'readWrite', ENV.syncEventsTable);
+
+    const steps: Record<JobName, WorkStep[]> = {
+      daily: [{ stateName: 'Clean Up Old Logs', resultKey: 'cleanup', handler: cleanUpLogs, timeout: Duration.minutes(6) }],
+      hourly: [{ stateName: 'Sweep Stuck Runs', resultKey: 'sweep', handler: engine.sweepStuckRuns }],
+      weekly: [],
+    };
+    const job = (name: JobName) =>
+      new ScheduledJob(this, `${capitalize(name)}Job`, {
+        jobType: JOB_NAMES[name],
+        cron: config.schedules[name],
+        timeZone: config.timeZone,
+        timeout: jobTimeout,
+        engine,
+        steps: steps[name],
+        retryAttempts: config.scheduler.retryAttempts,
+        maxEventAge: Duration.minutes(config.scheduler.maxEventAgeMinutes),
+      });
+    this.jobs = { daily: job('daily'), hourly: job('hourly'), weekly: job('weekly') };
+    engine.reconcile(Object.values(this.jobs).map((scheduled) => scheduled.stateMachine));
+
+    for (const name of Object.keys(this.jobs) as JobName[]) {
+      new CfnOutput(this, STACK_OUTPUTS.stateMachine(name), { value: this.jobs[name].stateMachine.stateMachineArn });
+    }
+    new CfnOutput(this, STACK_OUTPUTS.jobHistoryTable, { value: tables.jobHistory.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.syncEventsTable, { value: tables.syncEvents.tableName });
+  }
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

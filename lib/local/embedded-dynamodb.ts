@@ -1,0 +1,65 @@
+/**
+ * The embedded DynamoDB: dynalite on loopback, in memory or persisted (LevelDB) under a folder, with the
+ * stack's tables created from their CloudFormation definitions.
+ */
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import type { AddressInfo } from 'node:net';
+import type { LocalTable } from './template.ts';
+
+export interface EmbeddedDynamoDb {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite on 127.0.0.1 (a free port); persisted under `directory` when given. */
+export async function startEmbeddedDynamoDb(directory?: string): Promise<EmbeddedDynamoDb> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(directory ? { path: directory } : {}) });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Creates each table that does not exist yet, from its AWS::DynamoDB::Table properties (named by logical id). */
+export async function createTables(client: DynamoDBClient, tables: readonly LocalTable[]): Promise<void> {
+  const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+  for (const table of tables) {
+    if (existing.has(table.logicalId)) continue;
+    const properties = table.properties as {
+      AttributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+      KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+      GlobalSecondaryIndexes?: {
+        IndexName: string;
+        KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+        Projection: { ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+      }[];
+    };
+    await client.send(
+      new CreateTableCommand({
+        TableName: table.logicalId,
+        AttributeDefinitions: properties.AttributeDefinitions,
+        KeySchema: properties.KeySchema,
+        BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes?.map((index) => ({
+          IndexName: index.IndexName,
+          KeySchema: index.KeySchema,
+          Projection: index.Projection,
+        })),
+      }),
+    );
+  }
+}
+
+/** Deletes every table (for a clean slate between tests). */
+export async function dropTables(client: DynamoDBClient, tables: readonly LocalTable[]): Promise<void> {
+  const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+  for (const table of tables) {
+    if (existing.has(table.logicalId)) await client.send(new DeleteTableCommand({ TableName: table.logicalId }));
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The embedded local runtime: the synthesized stack's state machines executed against an embedded
+ * DynamoDB, every task bound to the deployed handler code, the reconciler rule emulated.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { JOB_NAMES, runIdOf, type JobName, type JobRun, type RunRequest } from '../../shared/domain/job-run.ts';
+import { ENV } from '../../shared/environment.ts';
+import { JobHistoryStore } from '../../shared/store/job-history-store.ts';
+import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
+import type { EngineStores } from '../../shared/engine/stores.ts';
+import { createTables, dropTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
+import { executeDefinition, invokeFunction, type ExecuteOptions, type ExecutionOutcome } from './execute.ts';
+import { LOCAL_REGION, readLocalStack, synthesizeTemplate, type LocalStack } from './template.ts';
+
+export interface LocalRuntimeOptions {
+  /** CDK context (cdk.json's, with any overrides). */
+  readonly context: Record<string, unknown>;
+  /** Where the embedded DynamoDB persists; in memory when omitted. */
+  readonly dataDirectory?: string;
+  readonly now?: Date;
+  /** Patches a definition before it runs (tests shorten TimeoutSeconds with it). */
+  readonly patchDefinition?: (definition: Record<string, unknown>) => Record<string, unknown>;
+}
+
+export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'retryIntervalMs' | 'onStateEvent'> {
+  /** Run as if the schedule fired at this time (its idempotency key and its "now"). */
+  readonly at?: Date;
+}
+
+export interface LocalRunResult {
+  readonly job: JobName;
+  readonly request: RunRequest;
+  readonly execution: ExecutionOutcome;
+  /** The run's JobHistory record after the execution (and the reconciler, if it ran). */
+  readonly run?: JobRun;
+  readonly decision?: 'started' | 'duplicate' | 'skipped';
+}
+
+export class LocalRuntime {
+  private constructor(
+    readonly stack: LocalStack,
+    readonly stores: EngineStores,
+    private readonly dynamo: EmbeddedDynamoDb,
+    private readonly client: DynamoDBClient,
+    private readonly patchDefinition: LocalRuntimeOptions['patchDefinition'],
+  ) {}
+
+  /**
+   * Synthesizes the stack, starts the embedded DynamoDB, creates missing tables and points the handlers'
+   * environment at them. One runtime per process: handlers create their SDK clients once, at load.
+   */
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const stack = readLocalStack(synthesizeTemplate(options.context, options.now ?? new Date()));
+    if (options.dataDirectory) fs.mkdirSync(options.dataDirectory, { recursive: true });
+    const dynamo = await startEmbeddedDynamoDb(options.dataDirectory);
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      ...mergedEnvironment(stack),
+    });
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION });
+    await createTables(client, stack.tables);
+    const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const env = process.env;
+    const stores: EngineStores = {
+      runs: new JobHistoryStore(documents, env[ENV.jobHistoryTable]!),
+      events: new SyncEventsStore(documents, env[ENV.syncEventsTable]!, Number(env[ENV.logRetentionDays])),
+    };
+    return new LocalRuntime(stack, stores, dynamo, client, options.patchDefinition);
+  }
+
+  /** Runs one job's state machine from the synthesized definition; resolves when it has ended. */
+  async runJob(job: JobName, options: RunJobOptions = {}): Promise<LocalRunResult> {
+    const jobType = JOB_NAMES[job];
+    const machine = this.stack.stateMachines.get(jobType);
+    if (!machine) throw new Error(`the stack has no state machine for ${jobType}`);
+    const request: RunRequest = options.at
+      ? { jobType, trigger: 'schedule', scheduledTime: toSchedulerTime(options.at) }
+      : { jobType, trigger: 'manual', scheduledTime: new Date().toISOString() };
+    const name = `${request.trigger}-${jobType}-${request.scheduledTime.replace(/[^0-9]/g, '')}-${randomBytes(3).toString('hex')}`;
+    const definition = this.patchDefinition ? this.patchDefinition(structuredClone(machine.definition)) : machine.definition;
+    const execution = await executeDefinition(this.stack, definition, { ...request }, { ...options, stateMachineArn: machine.arn, name });
+    if (execution.status !== 'SUCCEEDED') await this.emitStatusChange(machine.arn, request, execution);
+    const output = execution.output as { run?: { decision?: LocalRunResult['decision'] } } | undefined;
+    return { job, request, execution, run: await this.stores.runs.get(runIdOf(request)), decision: output?.run?.decision };
+  }
+
+  /** Emulates the EventBridge rule: an execution that did not succeed reaches the reconciler. */
+  private async emitStatusChange(stateMachineArn: string, request: RunRequest, execution: ExecutionOutcome) {
+    for (const rule of this.stack.statusRules) {
+      if (!rule.statuses.includes(execution.status) || !rule.stateMachineArns.includes(stateMachineArn)) continue;
+      await invokeFunction(rule.target.entry, rule.target.logicalId, {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: execution.executionArn,
+          stateMachineArn,
+          name: execution.name,
+          status: execution.status,
+          startDate: execution.startDate,
+          stopDate: execution.stopDate,
+          input: JSON.stringify(request),
+          error: execution.error ?? null,
+          cause: execution.cause ?? null,
+        },
+      });
+    }
+  }
+
+  /** Empties every table (tests start each case from a clean slate). */
+  async reset(): Promise<void> {
+    await dropTables(this.client, this.stack.tables);
+    await createTables(this.client, this.stack.tables);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+    await this.dynamo.close();
+  }
+}
+
+/** Scheduler's `<aws.scheduler.scheduled-time>` form: ISO 8601 UTC to the second. */
+export function toSchedulerTime(at: Date): string {
+  return `${at.toISOString().slice(0, 19)}Z`;
+}
+
+/** The environment every handler reads, from the functions' resolved template environments. */
+function mergedEnvironment(stack: LocalStack): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const fn of stack.functions.values()) {
+    for (const [name, value] of Object.entries(fn.environment)) {
+      if (name in merged && merged[name] !== value) {
+        throw new Error(`functions disagree on ${name} (${merged[name]} vs ${value}); one process cannot host both`);
+      }
+      merged[name] = value;
+    }
+  }
+  return merged;
+}
+
+/** Reads the CDK context from the project's cdk.json. */
+export function readCdkContext(projectRoot: string): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}

@@ -22,13 +22,13 @@ export interface LocalRuntimeOptions {
   /** Where the embedded DynamoDB persists; in memory when omitted. */
   readonly dataDirectory?: string;
   readonly now?: Date;
-  /** Patches a definition before it runs (tests shorten TimeoutSeconds with it). */
-  readonly patchDefinition?: (definition: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'retryIntervalMs' | 'onStateEvent'> {
   /** Run as if the schedule fired at this time (its idempotency key and its "now"). */
   readonly at?: Date;
+  /** Patches the definition before it runs (tests shorten TimeoutSeconds with it). */
+  readonly patchDefinition?: (definition: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface LocalRunResult {
@@ -46,7 +46,6 @@ export class LocalRuntime {
     readonly stores: EngineStores,
     private readonly dynamo: EmbeddedDynamoDb,
     private readonly client: DynamoDBClient,
-    private readonly patchDefinition: LocalRuntimeOptions['patchDefinition'],
   ) {}
 
   /**
@@ -73,7 +72,7 @@ export class LocalRuntime {
       runs: new JobHistoryStore(documents, env[ENV.jobHistoryTable]!),
       events: new SyncEventsStore(documents, env[ENV.syncEventsTable]!, Number(env[ENV.logRetentionDays])),
     };
-    return new LocalRuntime(stack, stores, dynamo, client, options.patchDefinition);
+    return new LocalRuntime(stack, stores, dynamo, client);
   }
 
   /** Runs one job's state machine from the synthesized definition; resolves when it has ended. */
@@ -85,7 +84,7 @@ export class LocalRuntime {
       ? { jobType, trigger: 'schedule', scheduledTime: toSchedulerTime(options.at) }
       : { jobType, trigger: 'manual', scheduledTime: new Date().toISOString() };
     const name = `${request.trigger}-${jobType}-${request.scheduledTime.replace(/[^0-9]/g, '')}-${randomBytes(3).toString('hex')}`;
-    const definition = this.patchDefinition ? this.patchDefinition(structuredClone(machine.definition)) : machine.definition;
+    const definition = options.patchDefinition ? options.patchDefinition(structuredClone(machine.definition)) : machine.definition;
     const execution = await executeDefinition(this.stack, definition, { ...request }, { ...options, stateMachineArn: machine.arn, name });
     if (execution.status !== 'SUCCEEDED') await this.emitStatusChange(machine.arn, request, execution);
     const output = execution.output as { run?: { decision?: LocalRunResult['decision'] } } | undefined;

@@ -1,0 +1,35 @@
+import type { JobRun } from '../../shared/domain/job-run.ts';
+import type { SyncEvent } from '../../shared/domain/sync-event.ts';
+
+/** A plain-text table: a header row, then one row per item, columns padded to their widest cell. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** JobHistory rows as a table. */
+export function runsTable(runs: readonly JobRun[]): string {
+  return table(
+    ['job', 'trigger', 'scheduled', 'status', 'duration', 'attempts', 'records', 'failed', 'note'],
+    runs.map((run) => [
+      run.jobType,
+      run.trigger,
+      run.scheduledTime,
+      run.status,
+      run.durationMs === undefined ? '-' : `${(run.durationMs / 1000).toFixed(1)} s`,
+      String(run.attempts),
+      String(run.recordsProcessed),
+      String(run.recordsFailed),
+      run.errorName ? `${run.errorName}: ${run.errorMessage ?? ''}` : [run.summary, run.duplicateDeliveries ? `${run.duplicateDeliveries} duplicate delivery(ies) ignored` : ''].filter(Boolean).join('; '),
+    ]),
+  );
+}
+
+/** SyncEvents as a table. */
+export function eventsTable(events: readonly SyncEvent[]): string {
+  return table(
+    ['time', 'type', 'level', 'run', 'project', 'message'],
+    events.map((event) => [event.timestamp, event.eventType, event.level, event.runId, event.project ?? '', event.message]),
+  );
+}

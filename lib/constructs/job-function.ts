@@ -18,6 +18,10 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  */
 export const HANDLER_METADATA_KEY = 'cto-jobs:entry';
 
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const TABLE_ACTIONS = { read: READ_ACTIONS, write: WRITE_ACTIONS, readWrite: [...READ_ACTIONS, ...WRITE_ACTIONS] } as const;
+
 export interface JobFunctionProps {
   /** Handler source, relative to the project root (e.g. `lambdas/engine/start-run.ts`). */
   readonly entry: string;
@@ -67,11 +71,12 @@ export class JobFunction extends NodejsFunction {
     acknowledgeNag(role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords accept no resource but *');
   }
 
-  /** Grants access to a table and names it in the environment variable the handler reads. */
-  bindTable(table: dynamodb.ITable, access: 'read' | 'write' | 'readWrite', environmentVariable: string): this {
-    if (access === 'read') table.grantReadData(this);
-    else if (access === 'write') table.grantWriteData(this);
-    else table.grantReadWriteData(this);
+  /**
+   * Grants the item-level actions of `access` on a table and its indexes (never Scan: every read is a
+   * GetItem or a Query) and names the table in the environment variable the handler reads.
+   */
+  bindTable(table: dynamodb.ITable, access: keyof typeof TABLE_ACTIONS, environmentVariable: string): this {
+    table.grant(this, ...TABLE_ACTIONS[access]);
     this.addEnvironment(environmentVariable, table.tableName);
     acknowledgeNag(
       this.role!,

@@ -1,0 +1,195 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import aslValidator from 'asl-validator';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readLocalStack, type CfnTemplate } from '../../lib/local/template.ts';
+import { RECOVERABLE_ERROR_NAMES } from '../../shared/errors.ts';
+import { buildTestApp } from '../support/synth.ts';
+
+const { app, stack } = buildTestApp();
+const template = Template.fromStack(stack);
+const local = readLocalStack(template.toJSON() as CfnTemplate);
+
+type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[]; Catch?: { ErrorEquals: string[]; Next: string }[]; TimeoutSeconds?: number; Next?: string };
+const definitionOf = (jobType: 'daily_sync' | 'hourly_metrics' | 'weekly_report') =>
+  local.stateMachines.get(jobType)!.definition as { States: Record<string, State>; TimeoutSeconds: number; StartAt: string };
+
+describe('schedules', () => {
+  it.each([
+    ['daily_sync', 'cron(0 2 * * ? *)'],
+    ['hourly_metrics', 'cron(0 * * * ? *)'],
+    ['weekly_report', 'cron(0 9 ? * MON *)'],
+  ])('starts %s at %s UTC with a retry policy, a dead-letter queue and the scheduled time as input', (jobType, cron) => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: cron,
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { Ref: local.stateMachines.get(jobType as 'daily_sync')!.logicalId },
+        Input: JSON.stringify({ jobType, trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScheduleDeadLetterQueue'), 'Arn'] } },
+      },
+    });
+  });
+
+  it('lets each schedule role start only its own state machine', () => {
+    const schedules = template.findResources('AWS::Scheduler::Schedule');
+    for (const schedule of Object.values(schedules)) {
+      const target = schedule.Properties.Target;
+      const roleId = target.RoleArn['Fn::GetAtt'][0] as string;
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+        (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+      );
+      const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const starts = statements.filter((statement) => [statement.Action].flat().includes('states:StartExecution'));
+      expect(starts.length).toBeGreaterThan(0);
+      for (const statement of starts) {
+        expect([statement.Resource].flat()).toEqual([target.Arn]);
+      }
+    }
+  });
+});
+
+describe('state machines', () => {
+  it('are Standard, time out after 9 minutes, trace with X-Ray and log to /aws/vendedlogs/states', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+    for (const jobType of ['daily_sync', 'hourly_metrics', 'weekly_report'] as const) {
+      expect(definitionOf(jobType).TimeoutSeconds).toBe(540);
+      template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/vendedlogs/states/CtoDashboardJobs-${jobType}` });
+    }
+  });
+
+  it('pass asl-validator', () => {
+    for (const machine of local.stateMachines.values()) {
+      const result = aslValidator(machine.definition, { checkPaths: true, checkArn: true });
+      expect(result.errorsText('\n')).toBe('');
+      expect(result.isValid).toBe(true);
+    }
+  });
+
+  it('start with Start Run and branch on duplicate and skipped deliveries', () => {
+    const definition = definitionOf('daily_sync');
+    expect(definition.StartAt).toBe('Start Run');
+    expect(definition.States['Start Run']!.Next).toBe('Run or Skip?');
+    expect(definition.States['Duplicate Delivery Ignored']!.Type).toBe('Succeed');
+    expect(definition.States['Skipped: Already Running']!.Type).toBe('Succeed');
+  });
+
+  it('retry every task on transient errors only (3 retries, full jitter) and catch work errors into Record Failure', () => {
+    for (const jobType of ['daily_sync', 'hourly_metrics', 'weekly_report'] as const) {
+      const states = Object.entries(definitionOf(jobType).States).filter(([, state]) => state.Type === 'Task');
+      for (const [name, state] of states) {
+        expect(state.Retry, name).toHaveLength(1);
+        const [retrier] = state.Retry!;
+        expect(retrier).toMatchObject({ MaxAttempts: 3, JitterStrategy: 'FULL' });
+        expect(retrier!.ErrorEquals).toEqual(
+          expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', ...RECOVERABLE_ERROR_NAMES]),
+        );
+        expect(retrier!.ErrorEquals).not.toContain('ConfigError');
+        expect(retrier!.ErrorEquals).not.toContain('States.ALL');
+        expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
+      }
+    }
+    const cleanup = definitionOf('daily_sync').States['Clean Up Old Logs']!;
+    expect(cleanup.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
+    expect(definitionOf('daily_sync').States['Record Failure']!.Next).toBe('Run Failed');
+    expect(definitionOf('daily_sync').States['Run Failed']!.Type).toBe('Fail');
+  });
+});
+
+describe('tables', () => {
+  it('are on-demand with point-in-time recovery, TTL and the GSIs the engine queries', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    template.allResourcesProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    const indexNames = Object.values(template.findResources('AWS::DynamoDB::Table')).map((table) =>
+      (table.Properties.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName).sort(),
+    );
+    expect(indexNames).toEqual(expect.arrayContaining([['byJobType', 'byStatus', 'byTime'], ['byTime', 'byType']]));
+    for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+      expect(table.DeletionPolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('functions', () => {
+  it('run on the newest Node.js runtime, arm64, with X-Ray', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  it('give each function access to only the tables it uses', () => {
+    const tableOf = (name: string) =>
+      Object.keys(template.findResources('AWS::DynamoDB::Table')).find((id) => id.includes(name))!;
+    const policyResources = (functionId: string) => {
+      const fn = template.findResources('AWS::Lambda::Function')[functionId]!;
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+      return JSON.stringify(
+        Object.values(template.findResources('AWS::IAM::Policy'))
+          .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+          .map((policy) => policy.Properties.PolicyDocument),
+      );
+    };
+    const functionId = (name: string) => [...local.functions.keys()].find((id) => id.startsWith(name))!;
+    const cleanup = policyResources(functionId('CleanUpLogs'));
+    expect(cleanup).toContain(tableOf('SyncEvents'));
+    expect(cleanup).not.toContain(tableOf('JobHistory'));
+    const startRun = policyResources(functionId('EngineStartRun'));
+    expect(startRun).toContain(tableOf('JobHistory'));
+    for (const id of local.functions.keys()) expect(policyResources(id)).not.toContain('dynamodb:Scan');
+  });
+
+  it('send FAILED, TIMED_OUT and ABORTED executions of the three state machines to the reconciler', () => {
+    expect(local.statusRules).toHaveLength(1);
+    const [rule] = local.statusRules;
+    expect(rule!.statuses).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
+    expect(rule!.stateMachineArns).toHaveLength(3);
+    expect(rule!.target.entry).toBe('lambdas/engine/reconcile-execution.ts');
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged findings, and every acknowledgement gives a reason', () => {
+    const assembly = app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; conclusion: string; violations: unknown[]; suppressedViolations: { reason: string; acknowledgedAt: string }[] }[];
+    };
+    const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions')!;
+    expect(nag.violations).toEqual([]);
+    expect(nag.conclusion).toBe('success');
+    expect(nag.suppressedViolations.length).toBeGreaterThan(0);
+    for (const suppressed of nag.suppressedViolations) {
+      expect(suppressed.reason.length).toBeGreaterThan(20);
+      expect(suppressed.acknowledgedAt).not.toBe('CtoDashboardJobs');
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('name the state machines and tables for the CLI', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'DailyStateMachineArn',
+        'HourlyStateMachineArn',
+        'WeeklyStateMachineArn',
+        'JobHistoryTableName',
+        'SyncEventsTableName',
+      ]),
+    );
+  });
+});

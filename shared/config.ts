@@ -22,8 +22,14 @@ const cronField = (fallback: string) =>
 
 const email = z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an email address` });
 
-const positiveInt = (fallback: number, max: number) =>
-  z.number({ error: (issue) => `${JSON.stringify(issue.input)} is not a number` }).int().min(1).max(max).default(fallback);
+const boundedInt = (fallback: number, min: number, max: number) =>
+  z
+    .number({ error: (issue) => `${JSON.stringify(issue.input)} is not a number` })
+    .int({ error: (issue) => `${JSON.stringify(issue.input)} is not a whole number` })
+    .min(min, { error: (issue) => `${JSON.stringify(issue.input)} is below ${min}` })
+    .max(max, { error: (issue) => `${JSON.stringify(issue.input)} is above ${max}` })
+    .default(fallback);
+const positiveInt = (fallback: number, max: number) => boundedInt(fallback, 1, max);
 
 const ConfigSchema = z
   .object({
@@ -45,9 +51,9 @@ const ConfigSchema = z
     scheduler: z
       .object({
         /** How often EventBridge Scheduler retries a failed StartExecution (0-185). */
-        retryAttempts: z.number().int().min(0).max(185).default(3),
+        retryAttempts: boundedInt(3, 0, 185),
         /** How long a scheduled delivery may be retried (1-1,440 minutes). */
-        maxEventAgeMinutes: z.number().int().min(1).max(1440).default(60),
+        maxEventAgeMinutes: boundedInt(60, 1, 1440),
       })
       .strict()
       .prefault({}),

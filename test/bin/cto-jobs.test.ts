@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JobRun } from '../../shared/domain/job-run.ts';
+import { runScript } from '../support/cli.ts';
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-home-'));
+afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+const cli = (...args: string[]) => runScript('cto-jobs.ts', args, { CTO_JOBS_HOME: home });
+
+describe('npm start (cto-jobs run all)', () => {
+  it('runs the three jobs locally and leaves their history in $CTO_JOBS_HOME', async () => {
+    const packageJson = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { scripts: { start: string } };
+    expect(packageJson.scripts.start).toContain('bin/cto-jobs.ts run all');
+
+    const started = await cli('run', 'all');
+    expect(started.stderr).toContain('▶ daily_sync (manual run)');
+    expect(started.stderr).toContain('→ Clean Up Old Logs');
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/daily_sync\s+manual\s+\S+\s+completed/);
+
+    const history = await cli('history', '--json');
+    expect(history.code).toBe(0);
+    const runs = JSON.parse(history.stdout) as JobRun[];
+    expect(runs.map((run) => [run.jobType, run.trigger, run.status]).sort()).toEqual([
+      ['daily_sync', 'manual', 'completed'],
+      ['hourly_metrics', 'manual', 'completed'],
+      ['weekly_report', 'manual', 'completed'],
+    ]);
+    expect(fs.existsSync(path.join(home, 'dynamodb'))).toBe(true);
+  });
+
+  it('replays a slot with --at, and a second delivery of it is a no-op that exits 0', async () => {
+    const first = await cli('run', 'daily', '--at', '2026-11-30T02:00:00Z', '--json');
+    const second = await cli('run', 'daily', '--at', '2026-11-30T02:00:00Z', '--json');
+
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const [run] = JSON.parse(first.stdout) as JobRun[];
+    expect(run).toMatchObject({ runId: 'daily_sync#2026-11-30T02:00:00Z', trigger: 'schedule', status: 'completed' });
+    const [again] = JSON.parse(second.stdout) as JobRun[];
+    expect(again).toMatchObject({ runId: run!.runId, executionArn: run!.executionArn, duplicateDeliveries: 1 });
+  });
+
+  it('rejects a malformed --at or job name with a message naming the value', async () => {
+    const badTime = await cli('run', 'daily', '--at', 'yesterday');
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain('--at "yesterday" is not an ISO 8601 time');
+    const badJob = await cli('run', 'monthly');
+    expect(badJob.code).toBe(2);
+    expect(badJob.stderr).toContain('expected a job (daily|hourly|weekly), got "monthly"');
+  });
+});
+
+describe('cdk synth (bin/app.ts) with bad configuration', () => {
+  const synth = (ctoJobs: unknown) => runScript('app.ts', [], { CDK_CONTEXT_JSON: JSON.stringify({ ctoJobs }) });
+
+  it.each([
+    [{ timeZone: 'Europe/Atlantis' }, 'ctoJobs.timeZone: "Europe/Atlantis" is not an IANA time zone'],
+    [{ schedules: { weekly: '0 9 * * MON-FUN' } }, 'ctoJobs.schedules.weekly: "0 9 * * MON-FUN"'],
+    [{ report: { recipients: ['cto@example.com'] } }, 'ctoJobs.report.sender: is required when report.recipients is set'],
+  ])('fails with a message naming the key (%j)', async (ctoJobs, message) => {
+    const result = await synth(ctoJobs);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, parseConfig } from '../../shared/config.ts';
+
+const NOW = new Date('2026-11-28T00:00:00Z');
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    parseConfig(raw, NOW);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe('parseConfig', () => {
+  it('applies the documented defaults to an empty configuration', () => {
+    const config = parseConfig({}, NOW);
+    expect(config).toMatchObject({
+      timeZone: 'UTC',
+      schedules: { daily: '0 2 * * *', hourly: '0 * * * *', weekly: '0 9 * * 1' },
+      jobTimeoutMinutes: 9,
+      scheduler: { retryAttempts: 3, maxEventAgeMinutes: 60 },
+      report: { recipients: [] },
+      github: { apiUrl: 'https://api.github.com' },
+      retention: { logDays: 30, importLogDays: 90, keepSyncEvents: 10_000, keepJobRecords: 1_000 },
+    });
+  });
+
+  it('names a wrong time zone and its value', () => {
+    expect(problemsOf({ timeZone: 'Mars/Olympus_Mons' })).toEqual([
+      'ctoJobs.timeZone: "Mars/Olympus_Mons" is not an IANA time zone (e.g. "UTC", "Europe/Berlin")',
+    ]);
+  });
+
+  it('names a malformed cron and its field', () => {
+    expect(problemsOf({ schedules: { daily: '0 26 * * *' } })).toEqual([
+      'ctoJobs.schedules.daily: "0 26 * * *": hour field "26" is outside 0-23',
+    ]);
+  });
+
+  it('requires a sender when recipients are set', () => {
+    expect(problemsOf({ report: { recipients: ['cto@example.com'] } })).toEqual([
+      'ctoJobs.report.sender: is required when report.recipients is set (cto@example.com)',
+    ]);
+  });
+
+  it('lists every problem at once, unknown keys included', () => {
+    expect(problemsOf({ report: { recipients: ['not-an-address'] }, jobTimeoutMinutes: 0, colour: 'blue' })).toEqual([
+      'ctoJobs.jobTimeoutMinutes: 0 is below 1',
+      'ctoJobs.report.recipients.0: "not-an-address" is not an email address',
+      'ctoJobs: Unrecognized key: "colour"',
+    ]);
+  });
+
+  it('rejects a daily time inside the DST gap of its time zone, which Scheduler would skip', () => {
+    const [problem] = problemsOf({ timeZone: 'Europe/Berlin', schedules: { daily: '30 2 * * *' } });
+    expect(problem).toContain('ctoJobs.schedules.daily: "30 2 * * *" fires at 02:30 on 2027-03-28');
+    expect(problem).toContain('does not exist in Europe/Berlin');
+  });
+
+  it('accepts a daily time outside the gap in a DST zone', () => {
+    expect(problemsOf({ timeZone: 'Europe/Berlin', schedules: { daily: '30 3 * * *' } })).toEqual([]);
+  });
+});

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../../lib/local/runtime.ts';
+import { startTestRuntime } from '../../support/local-runtime.ts';
+
+let runtime: LocalRuntime;
+let handler: (event: unknown) => Promise<unknown>;
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  ({ handler } = (await import('../../../lambdas/engine/finish-run.ts')) as { handler: typeof handler });
+});
+afterAll(async () => runtime?.close());
+beforeEach(async () => runtime.reset());
+
+async function timedOutRun() {
+  const result = await runtime.runJob('daily', {
+    at: new Date('2026-11-28T02:00:00Z'),
+    retryIntervalMs: 0,
+    patchDefinition: (definition) => ({ ...definition, TimeoutSeconds: 1 }),
+    beforeTask: async (state) => {
+      if (state === 'Clean Up Old Logs') await new Promise((resolve) => setTimeout(resolve, 1_500));
+    },
+  });
+  expect(result.run?.status).toBe('timeout');
+  return result;
+}
+
+describe('the finish-run handler', () => {
+  it('lets a redriven execution complete the run the reconciler had closed, and marks it as a redrive', async () => {
+    const { run, execution } = await timedOutRun();
+
+    await handler({
+      runId: run!.runId,
+      jobType: 'daily_sync',
+      executionArn: execution.executionArn,
+      redriveCount: 1,
+      outcome: 'completed',
+      results: { cleanup: { recordsProcessed: 4, recordsFailed: 0, summary: '4 deleted', attempt: 1 } },
+    });
+
+    expect(await runtime.stores.runs.get(run!.runId)).toMatchObject({
+      status: 'completed',
+      trigger: 'redrive',
+      redriveCount: 1,
+      recordsProcessed: 4,
+      summary: 'cleanup: 4 deleted',
+    });
+  });
+
+  it('never writes over a run that belongs to another execution', async () => {
+    const { run } = await timedOutRun();
+
+    await handler({
+      runId: run!.runId,
+      jobType: 'daily_sync',
+      executionArn: 'arn:aws:states:local-1:000000000000:execution:DailyJob:someone-else',
+      outcome: 'completed',
+    });
+
+    expect((await runtime.stores.runs.get(run!.runId))?.status).toBe('timeout');
+  });
+
+  it('rejects input without a run id, naming the field', async () => {
+    await expect(handler({ jobType: 'daily_sync', executionArn: 'arn:x', outcome: 'completed' })).rejects.toMatchObject({
+      name: 'InvalidDataError',
+      message: expect.stringContaining('runId'),
+    });
+  });
+});

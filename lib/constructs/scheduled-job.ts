@@ -47,13 +47,6 @@ const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
-/** The run's context as every task receives it. */
-const RUN_CONTEXT = {
-  runId: sfn.JsonPath.stringAt('$.run.runId'),
-  jobType: sfn.JsonPath.stringAt('$.jobType'),
-  executionArn: sfn.JsonPath.executionId,
-};
-
 /**
  * A scheduled job: an EventBridge Scheduler schedule (cron, time zone, retry policy, dead-letter queue)
  * that starts a Standard state machine. Every run starts with "Start Run" (idempotency and overlap),
@@ -89,36 +82,28 @@ export class ScheduledJob extends Construct {
       }),
     );
 
-    const recordFailure = retryTransient(
-      new tasks.LambdaInvoke(this, 'Record Failure', {
-        lambdaFunction: engine.finishRun,
-        payload: sfn.TaskInput.fromObject({
-          ...RUN_CONTEXT,
-          redriveCount: sfn.JsonPath.numberAt('$$.Execution.RedriveCount'),
-          outcome: 'failed',
-          results: sfn.JsonPath.objectAt('$.run.results'),
-          error: sfn.JsonPath.objectAt('$.error'),
+    const recordOutcome = (stateName: string, outcome: 'completed' | 'failed', extra: Record<string, unknown> = {}) =>
+      retryTransient(
+        new tasks.LambdaInvoke(this, stateName, {
+          lambdaFunction: engine.finishRun,
+          payload: sfn.TaskInput.fromObject({
+            runId: sfn.JsonPath.stringAt('$.run.runId'),
+            jobType: sfn.JsonPath.stringAt('$.jobType'),
+            executionArn: sfn.JsonPath.executionId,
+            redriveCount: sfn.JsonPath.numberAt('$$.Execution.RedriveCount'),
+            outcome,
+            results: sfn.JsonPath.objectAt('$.run.results'),
+            ...extra,
+          }),
+          resultPath: sfn.JsonPath.DISCARD,
+          retryOnServiceExceptions: false,
+          taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
         }),
-        resultPath: sfn.JsonPath.DISCARD,
-        retryOnServiceExceptions: false,
-        taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
-      }),
-    ).next(new sfn.Fail(this, 'Run Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
-
-    const recordSuccess = retryTransient(
-      new tasks.LambdaInvoke(this, 'Record Success', {
-        lambdaFunction: engine.finishRun,
-        payload: sfn.TaskInput.fromObject({
-          ...RUN_CONTEXT,
-          redriveCount: sfn.JsonPath.numberAt('$$.Execution.RedriveCount'),
-          outcome: 'completed',
-          results: sfn.JsonPath.objectAt('$.run.results'),
-        }),
-        resultPath: sfn.JsonPath.DISCARD,
-        retryOnServiceExceptions: false,
-        taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
-      }),
-    ).next(new sfn.Succeed(this, 'Run Completed'));
+      );
+    const recordFailure = recordOutcome('Record Failure', 'failed', { error: sfn.JsonPath.objectAt('$.error') }).next(
+      new sfn.Fail(this, 'Run Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
+    );
+    const recordSuccess = recordOutcome('Record Success', 'completed').next(new sfn.Succeed(this, 'Run Completed'));
 
     const work = props.steps.map((step) =>
       retryTransient(

@@ -97,17 +97,9 @@ describe('a scheduled run of the synthesized daily state machine', () => {
   });
 
   it('retries a task that fails twice with a Lambda service error and records the attempts', async () => {
-    const attempts: number[] = [];
     const states: string[] = [];
-    const result = await runtime.runJob('daily', {
-      ...fast,
-      at: SLOT,
+    const { result, attempts } = await runFailingCleanup(namedError('Lambda.ServiceException', 'Lambda was unavailable'), 2, {
       onStateEvent: (line) => states.push(line),
-      beforeTask: (state, attempt) => {
-        if (state !== 'Clean Up Old Logs') return;
-        attempts.push(attempt);
-        if (attempt <= 2) throw namedError('Lambda.ServiceException', 'Lambda was unavailable');
-      },
     });
 
     expect(attempts).toEqual([1, 2, 3]);
@@ -116,30 +108,14 @@ describe('a scheduled run of the synthesized daily state machine', () => {
   });
 
   it('retries throttling (Lambda.TooManyRequestsException) too', async () => {
-    let calls = 0;
-    const result = await runtime.runJob('daily', {
-      ...fast,
-      at: SLOT,
-      beforeTask: (state) => {
-        if (state === 'Clean Up Old Logs' && ++calls === 1) throw namedError('Lambda.TooManyRequestsException');
-      },
-    });
+    const { result } = await runFailingCleanup(namedError('Lambda.TooManyRequestsException'), 1);
     expect(result.run).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
   it('fails at once, without retries, on a non-recoverable domain error and records it', async () => {
-    let calls = 0;
-    const result = await runtime.runJob('daily', {
-      ...fast,
-      at: SLOT,
-      beforeTask: (state) => {
-        if (state !== 'Clean Up Old Logs') return;
-        calls++;
-        throw namedError('ConfigError', 'retention.logDays "abc" is not a number');
-      },
-    });
+    const { result, attempts } = await runFailingCleanup(namedError('ConfigError', 'retention.logDays "abc" is not a number'));
 
-    expect(calls).toBe(1);
+    expect(attempts).toEqual([1]);
     expect(result.execution).toMatchObject({ status: 'FAILED', error: 'ConfigError' });
     expect(result.run).toMatchObject({
       status: 'failed',
@@ -151,17 +127,8 @@ describe('a scheduled run of the synthesized daily state machine', () => {
   });
 
   it('gives up on a transient error after 3 retries and records the failure', async () => {
-    let calls = 0;
-    const result = await runtime.runJob('daily', {
-      ...fast,
-      at: SLOT,
-      beforeTask: (state) => {
-        if (state !== 'Clean Up Old Logs') return;
-        calls++;
-        throw namedError('TransientError', 'DynamoDB kept throttling');
-      },
-    });
-    expect(calls).toBe(4);
+    const { result, attempts } = await runFailingCleanup(namedError('TransientError', 'DynamoDB kept throttling'));
+    expect(attempts).toEqual([1, 2, 3, 4]);
     expect(result.run).toMatchObject({ status: 'failed', errorName: 'TransientError', errorMessage: 'DynamoDB kept throttling' });
   });
 
@@ -223,6 +190,22 @@ describe('the daily cleanup', () => {
     expect(left.sort()).toEqual(['1 hour', '29 days']);
   });
 });
+
+/** Runs the daily job with "Clean Up Old Logs" throwing `error` on its first `failures` attempts. */
+async function runFailingCleanup(error: Error, failures = Infinity, options: { onStateEvent?: (line: string) => void } = {}) {
+  const attempts: number[] = [];
+  const result = await runtime.runJob('daily', {
+    ...fast,
+    ...options,
+    at: SLOT,
+    beforeTask: (state, attempt) => {
+      if (state !== 'Clean Up Old Logs') return;
+      attempts.push(attempt);
+      if (attempt <= failures) throw error;
+    },
+  });
+  return { result, attempts };
+}
 
 function stuckRun(runId: string, startedAt: Date): JobRun {
   const [jobType, scheduledTime] = runId.split('#') as [JobRun['jobType'], string];

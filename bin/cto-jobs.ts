@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     case 'trigger': {
       const job = jobName(argument);
       const clients = defaultClients();
-      const stores = values.wait ? await deployedStores(clients, stackName, logDays(context)) : undefined;
+      const stores = values.wait ? await deployedStores(clients, stackName, retentionOf(context)) : undefined;
       const result = await triggerJob(clients, stackName, job, { now: new Date(), wait: values.wait!, stores });
       console.log(values.json ? JSON.stringify(result, null, 2) : `started ${result.executionArn}`);
       if (!values.wait) return 0;
@@ -122,7 +122,7 @@ async function withStores(
   options: { aws: boolean; home: string; context: Record<string, unknown>; stackName: string },
   use: (stores: EngineStores) => Promise<number>,
 ): Promise<number> {
-  if (options.aws) return use(await deployedStores(defaultClients(), options.stackName, logDays(options.context)));
+  if (options.aws) return use(await deployedStores(defaultClients(), options.stackName, retentionOf(options.context)));
   const runtime = await LocalRuntime.start({ context: options.context, dataDirectory: path.join(options.home, 'dynamodb') });
   try {
     return await use(runtime.stores);
@@ -155,8 +155,8 @@ function positiveInt(value: string, flag: string): number {
   return number;
 }
 
-function logDays(context: Record<string, unknown>): number {
-  return parseConfig(context[CONFIG_CONTEXT_KEY], new Date()).retention.logDays;
+function retentionOf(context: Record<string, unknown>) {
+  return parseConfig(context[CONFIG_CONTEXT_KEY], new Date()).retention;
 }
 
 main(process.argv.slice(2)).then(

@@ -41,7 +41,7 @@ export class CtoJobsStack extends Stack {
       description: 'Deletes SyncEvents older than the log retention period',
       timeout: Duration.minutes(5),
       environment: { [ENV.logRetentionDays]: String(config.retention.logDays) },
-    }).bindTable(tables.syncEvents, 'readWrite', ENV.syncEventsTable);
+    }).bindTable(tables.syncEvents, ['Query', 'BatchWriteItem', 'PutItem'], ENV.syncEventsTable);
 
     const steps: Record<JobName, WorkStep[]> = {
       daily: [{ stateName: 'Clean Up Old Logs', resultKey: 'cleanup', handler: cleanUpLogs, timeout: Duration.minutes(6) }],

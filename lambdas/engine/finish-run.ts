@@ -1,11 +1,9 @@
-import { ENV, requirePositiveInt } from '../../shared/environment.ts';
 import { finishRun, FinishRunInputSchema, type FinishRunOutput } from '../../shared/engine/finish-run.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
 
 const stores = engineStoresFromEnvironment();
-const historyRetentionDays = requirePositiveInt(ENV.historyRetentionDays);
 
 /** "Record Success" and "Record Failure": writes the run's outcome and releases its lock. */
 export const handler = async (event: unknown): Promise<FinishRunOutput> =>
-  finishRun(stores, parseInput(FinishRunInputSchema, event), { now: new Date(), historyRetentionDays });
+  finishRun(stores, parseInput(FinishRunInputSchema, event), { now: new Date() });

@@ -1,5 +1,4 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { ENV, requirePositiveInt } from '../../shared/environment.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import {
   ExecutionStatusChangeSchema,
@@ -10,13 +9,11 @@ import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
 import { logger } from '../../shared/logger.ts';
 
 const stores = engineStoresFromEnvironment();
-const historyRetentionDays = requirePositiveInt(ENV.historyRetentionDays);
 
 /** Target of the "Step Functions Execution Status Change" rule (FAILED, TIMED_OUT, ABORTED). */
 export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<ReconcileOutput> => {
   const output = await reconcileExecution(stores, parseInput(ExecutionStatusChangeSchema, event.detail), {
     now: new Date(),
-    historyRetentionDays,
   });
   logger.info('execution reconciled', { ...output });
   return output;

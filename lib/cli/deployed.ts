@@ -28,12 +28,16 @@ export async function stackOutputs(clients: DeployedClients, stackName: string):
 }
 
 /** The deployed JobHistory and SyncEvents tables. */
-export async function deployedStores(clients: DeployedClients, stackName: string, logRetentionDays: number): Promise<EngineStores> {
+export async function deployedStores(
+  clients: DeployedClients,
+  stackName: string,
+  retention: { readonly logDays: number; readonly jobHistoryDays: number },
+): Promise<EngineStores> {
   const outputs = await stackOutputs(clients, stackName);
   const documents = DynamoDBDocumentClient.from(clients.dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
   return {
-    runs: new JobHistoryStore(documents, required(outputs, STACK_OUTPUTS.jobHistoryTable, stackName)),
-    events: new SyncEventsStore(documents, required(outputs, STACK_OUTPUTS.syncEventsTable, stackName), logRetentionDays),
+    runs: new JobHistoryStore(documents, required(outputs, STACK_OUTPUTS.jobHistoryTable, stackName), retention.jobHistoryDays),
+    events: new SyncEventsStore(documents, required(outputs, STACK_OUTPUTS.syncEventsTable, stackName), retention.logDays),
   };
 }
 

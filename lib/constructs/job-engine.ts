@@ -1,12 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/environment.ts';
 import { acknowledgeNag } from '../acknowledge.ts';
-import { JobFunction } from './job-function.ts';
+import { JobFunction, type TableAction } from './job-function.ts';
 import type { JobTables } from './job-tables.ts';
 
 export interface JobEngineProps {
@@ -37,17 +38,27 @@ export class JobEngine extends Construct {
       [ENV.jobTimeoutSeconds]: String(props.jobTimeout.toSeconds()),
       [ENV.historyRetentionDays]: String(props.historyRetentionDays),
     };
-    this.startRun = this.engineFunction('StartRun', 'lambdas/engine/start-run.ts', 'Records a run and takes its overlap lock');
-    this.finishRun = this.engineFunction('FinishRun', 'lambdas/engine/finish-run.ts', "Records a run's outcome and releases its lock");
+    this.startRun = this.engineFunction('StartRun', 'lambdas/engine/start-run.ts', 'Records a run and takes its overlap lock', [
+      'GetItem',
+      'PutItem',
+      'UpdateItem',
+    ]);
+    this.finishRun = this.engineFunction('FinishRun', 'lambdas/engine/finish-run.ts', "Records a run's outcome and releases its lock", [
+      'GetItem',
+      'UpdateItem',
+      'DeleteItem',
+    ]);
     this.sweepStuckRuns = this.engineFunction(
       'SweepStuckRuns',
       'lambdas/engine/sweep-stuck-runs.ts',
       'Marks runs still open past their budget as timed out',
+      ['Query', 'UpdateItem', 'DeleteItem'],
     );
     this.reconcileExecution = this.engineFunction(
       'ReconcileExecution',
       'lambdas/engine/reconcile-execution.ts',
       'Records executions that failed, timed out or were aborted outside their own states',
+      ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     );
   }
 
@@ -62,6 +73,8 @@ export class JobEngine extends Construct {
       retentionPeriod: Duration.days(14),
     });
     acknowledgeNag(deadLetterQueue, 'SQS3', 'This queue is itself the dead-letter queue of the reconciler rule');
+    // Events the function itself fails on (after Lambda's async retries) land in the same queue.
+    this.reconcileExecution.configureAsyncInvoke({ onFailure: new lambdaDestinations.SqsDestination(deadLetterQueue), retryAttempts: 2 });
     new events.Rule(this, 'ExecutionEnded', {
       description: 'Job executions that ended as FAILED, TIMED_OUT or ABORTED',
       eventPattern: {
@@ -82,9 +95,11 @@ export class JobEngine extends Construct {
     });
   }
 
-  private engineFunction(id: string, entry: string, description: string): JobFunction {
-    return new JobFunction(this, id, { entry, description, environment: this.settings })
-      .bindTable(this.tables.jobHistory, 'readWrite', ENV.jobHistoryTable)
-      .bindTable(this.tables.syncEvents, 'write', ENV.syncEventsTable);
+  private engineFunction(id: string, entry: string, description: string, jobHistoryActions: readonly TableAction[]): JobFunction {
+    // Well inside the 1-minute task timeout, so Step Functions never gives up on a call that then goes on
+    // to take a lock behind the reconciler's back.
+    return new JobFunction(this, id, { entry, description, environment: this.settings, timeout: Duration.seconds(20) })
+      .bindTable(this.tables.jobHistory, jobHistoryActions, ENV.jobHistoryTable)
+      .bindTable(this.tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
   }
 }

@@ -18,9 +18,8 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  */
 export const HANDLER_METADATA_KEY = 'cto-jobs:entry';
 
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-const TABLE_ACTIONS = { read: READ_ACTIONS, write: WRITE_ACTIONS, readWrite: [...READ_ACTIONS, ...WRITE_ACTIONS] } as const;
+/** The item-level DynamoDB actions a handler may be granted; Scan is deliberately not one of them. */
+export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
 
 export interface JobFunctionProps {
   /** Handler source, relative to the project root (e.g. `lambdas/engine/start-run.ts`). */
@@ -72,11 +71,11 @@ export class JobFunction extends NodejsFunction {
   }
 
   /**
-   * Grants the item-level actions of `access` on a table and its indexes (never Scan: every read is a
-   * GetItem or a Query) and names the table in the environment variable the handler reads.
+   * Grants exactly the actions the handler calls on a table and its indexes, and names the table in the
+   * environment variable the handler reads.
    */
-  bindTable(table: dynamodb.ITable, access: keyof typeof TABLE_ACTIONS, environmentVariable: string): this {
-    table.grant(this, ...TABLE_ACTIONS[access]);
+  bindTable(table: dynamodb.ITable, actions: readonly TableAction[], environmentVariable: string): this {
+    table.grant(this, ...actions.map((action) => `dynamodb:${action}`));
     this.addEnvironment(environmentVariable, table.tableName);
     acknowledgeNag(
       this.role!,

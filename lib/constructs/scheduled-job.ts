@@ -186,13 +186,13 @@ export class ScheduledJob extends Construct {
   }
 }
 
-/** Adds the transient-error retrier: 3 retries, exponential backoff with full jitter. */
+/** Adds the transient-error retrier: 3 attempts in all, exponential backoff with full jitter. */
 function retryTransient<T extends sfn.TaskStateBase>(task: T): T {
   task.addRetry({
     errors: [...LAMBDA_TRANSIENT_ERRORS, ...RECOVERABLE_ERROR_NAMES],
     interval: Duration.seconds(2),
     backoffRate: 2,
-    maxAttempts: 3,
+    maxAttempts: 2,
     maxDelay: Duration.seconds(30),
     jitterStrategy: sfn.JitterType.FULL,
   });

@@ -6,12 +6,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JOB_NAMES, runIdOf, type JobName, type JobRun, type RunRequest } from '../../shared/domain/job-run.ts';
-import { ENV } from '../../shared/environment.ts';
-import { JobHistoryStore } from '../../shared/store/job-history-store.ts';
-import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
-import type { EngineStores } from '../../shared/engine/stores.ts';
+import { engineStoresFromEnvironment, type EngineStores } from '../../shared/engine/stores.ts';
 import { createTables, dropTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { executeDefinition, invokeFunction, type ExecuteOptions, type ExecutionOutcome } from './execute.ts';
 import { LOCAL_REGION, readLocalStack, synthesizeTemplate, type LocalStack } from './template.ts';
@@ -66,12 +62,8 @@ export class LocalRuntime {
     });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION });
     await createTables(client, stack.tables);
-    const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    const env = process.env;
-    const stores: EngineStores = {
-      runs: new JobHistoryStore(documents, env[ENV.jobHistoryTable]!),
-      events: new SyncEventsStore(documents, env[ENV.syncEventsTable]!, Number(env[ENV.logRetentionDays])),
-    };
+    // The same stores the handlers build, from the environment just set.
+    const stores = engineStoresFromEnvironment();
     return new LocalRuntime(stack, stores, dynamo, client);
   }
 

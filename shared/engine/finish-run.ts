@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { durationMs, JOB_TYPES, totalsOf, type StepResult } from '../domain/job-run.ts';
-import { expiryOf } from '../domain/sync-event.ts';
 import { describeStepFunctionsError } from './step-functions-error.ts';
 import type { EngineStores } from './stores.ts';
 
@@ -38,7 +37,7 @@ export interface FinishRunOutput {
 export async function finishRun(
   { runs, events }: EngineStores,
   input: z.output<typeof FinishRunInputSchema>,
-  options: { readonly now: Date; readonly historyRetentionDays: number },
+  options: { readonly now: Date },
 ): Promise<FinishRunOutput> {
   const now = options.now.toISOString();
   const run = await runs.get(input.runId);
@@ -57,7 +56,6 @@ export async function finishRun(
     summary: totals.summary || undefined,
     errorName: error?.name,
     errorMessage: error?.message,
-    expiresAt: expiryOf(now, options.historyRetentionDays),
   });
   await runs.releaseLock(input.jobType, input.runId);
   await events.append({

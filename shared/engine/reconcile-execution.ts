@@ -9,7 +9,8 @@ export const ExecutionStatusChangeSchema = z.object({
   status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
   startDate: z.number(),
   stopDate: z.number().nullable(),
-  input: z.string(),
+  /** Missing when Step Functions truncates large inputs out of the event. */
+  input: z.string().nullish(),
   error: z.string().nullish(),
   cause: z.string().nullish(),
 });
@@ -31,9 +32,9 @@ const STATUS_OF = { FAILED: 'failed', TIMED_OUT: 'timeout', ABORTED: 'failed' } 
 export async function reconcileExecution(
   { runs, events }: EngineStores,
   detail: ExecutionStatusChange,
-  options: { readonly now: Date; readonly historyRetentionDays: number },
+  options: { readonly now: Date },
 ): Promise<ReconcileOutput> {
-  const request = RunRequestSchema.safeParse(safeJson(detail.input));
+  const request = RunRequestSchema.safeParse(safeJson(detail.input ?? ''));
   if (!request.success) return { action: 'ignored' };
   const runId = runIdOf(request.data);
   const finishedAt = new Date(detail.stopDate ?? options.now.getTime()).toISOString();
@@ -50,7 +51,7 @@ export async function reconcileExecution(
   };
   const owner = { runId, executionArn: detail.executionArn };
   let action: ReconcileOutput['action'] = (await runs.endOpenRun(owner, ending)) ? 'closed' : 'unchanged';
-  if (action === 'unchanged' && !(await runs.get(runId))) {
+  if (action === 'unchanged') {
     // The execution ended before its first state recorded the run: record it now, so it is not lost.
     const run: JobRun = {
       ...request.data,
@@ -63,7 +64,7 @@ export async function reconcileExecution(
       recordsFailed: 0,
       ...ending,
     };
-    if ((await runs.recordRun(run)) === 'recorded') action = 'recorded';
+    if ((await runs.recordRun(run)).outcome === 'recorded') action = 'recorded';
   }
   if (action !== 'unchanged') {
     await runs.releaseLock(request.data.jobType, runId);

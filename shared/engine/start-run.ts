@@ -43,11 +43,14 @@ export async function startRun(
   const note = (level: 'info' | 'warn', message: string) =>
     events.append({ runId, timestamp: now, eventType: 'job', level, message });
 
-  if ((await runs.recordRun(run)) === 'duplicate') {
+  const recorded = await runs.recordRun(run);
+  if (recorded.outcome === 'duplicate') {
     await runs.noteDuplicateDelivery(runId);
     await note('info', `duplicate delivery ignored (execution ${input.executionArn})`);
     return { runId, decision: 'duplicate' };
   }
+  // A retry of this state after a partial success: a run it already skipped stays skipped.
+  if (recorded.outcome === 'own' && recorded.existing.status === 'skipped') return { runId, decision: 'skipped' };
 
   const lock = await runs.acquireLock(input.jobType, runId, options.now.getTime() + options.lockTtlMs, options.now.getTime());
   if (!lock.acquired) {

@@ -12,7 +12,7 @@ export interface EngineStores {
 /** Builds the engine's stores from the Lambda environment (table names and log retention). */
 export function engineStoresFromEnvironment(): EngineStores {
   return {
-    runs: new JobHistoryStore(documentClient, requireEnv(ENV.jobHistoryTable)),
+    runs: new JobHistoryStore(documentClient, requireEnv(ENV.jobHistoryTable), requirePositiveInt(ENV.historyRetentionDays)),
     events: new SyncEventsStore(documentClient, requireEnv(ENV.syncEventsTable), requirePositiveInt(ENV.logRetentionDays)),
   };
 }

@@ -8,6 +8,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { OPEN_STATUSES, type JobRun, type JobType, type RunStatus } from '../domain/job-run.ts';
+import { expiryOf } from '../domain/sync-event.ts';
+import { TransientError } from '../errors.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 
 /** Index names, shared with the table construct so both sides agree. */
@@ -45,34 +47,36 @@ export interface RunEnding {
   readonly errorName?: string;
   readonly errorMessage?: string;
   readonly summary?: string;
-  /** TTL (epoch seconds). */
-  readonly expiresAt?: number;
 }
 
 export class JobHistoryStore {
+  /** @param retentionDays how long a run's record lives after it ends (TTL). */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
+    private readonly retentionDays: number,
   ) {}
 
   /**
-   * Records a new run unless its slot is taken. A retry of the same execution finds its own row and
-   * proceeds; any other execution of the same slot is a duplicate delivery.
+   * Records a new run unless its slot is taken. On a conflict the row is read back (consistently): a
+   * retry of the same execution finds its own row, which is never overwritten; any other execution of
+   * the slot is a duplicate delivery.
    */
-  async recordRun(run: JobRun): Promise<'recorded' | 'duplicate'> {
+  async recordRun(run: JobRun): Promise<{ readonly outcome: 'recorded' } | { readonly outcome: 'own' | 'duplicate'; readonly existing: JobRun }> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...run, entity: RUN_ENTITY },
-          ConditionExpression: 'attribute_not_exists(runId) OR executionArn = :executionArn',
-          ExpressionAttributeValues: { ':executionArn': run.executionArn },
+          Item: { ...run, entity: RUN_ENTITY, ...this.expiryFor(run) },
+          ConditionExpression: 'attribute_not_exists(runId)',
         }),
       );
-      return 'recorded';
+      return { outcome: 'recorded' };
     } catch (error) {
-      if (isConditionFailure(error)) return 'duplicate';
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const existing = await this.get(run.runId);
+      if (!existing) throw new TransientError(`run ${run.runId} exists but could not be read back`);
+      return { outcome: existing.executionArn === run.executionArn ? 'own' : 'duplicate', existing };
     }
   }
 
@@ -91,22 +95,28 @@ export class JobHistoryStore {
 
   /** Takes the job type's overlap lock when it is free, expired, or already ours. */
   async acquireLock(jobType: JobType, runId: string, expiresAtMs: number, nowMs: number): Promise<LockOutcome> {
-    try {
-      const output = await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { runId: lockIdOf(jobType), holderRunId: runId, expiresAtMs },
-          ConditionExpression: 'attribute_not_exists(runId) OR expiresAtMs < :now OR holderRunId = :me',
-          ExpressionAttributeValues: { ':now': nowMs, ':me': runId },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      const old = output.Attributes as RunLock | undefined;
-      return old && old.holderRunId !== runId ? { acquired: true, replaced: pickLock(old) } : { acquired: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const holder = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId: lockIdOf(jobType) } }));
-      return { acquired: false, holder: pickLock(holder.Item as RunLock) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const output = await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { runId: lockIdOf(jobType), holderRunId: runId, expiresAtMs },
+            ConditionExpression: 'attribute_not_exists(runId) OR expiresAtMs < :now OR holderRunId = :me',
+            ExpressionAttributeValues: { ':now': nowMs, ':me': runId },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const old = output.Attributes as RunLock | undefined;
+        return old && old.holderRunId !== runId ? { acquired: true, replaced: pickLock(old) } : { acquired: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const holder = await this.client.send(
+          new GetCommand({ TableName: this.tableName, Key: { runId: lockIdOf(jobType) }, ConsistentRead: true }),
+        );
+        if (holder.Item) return { acquired: false, holder: pickLock(holder.Item as RunLock) };
+        // Released between the refused put and the read: try again.
+        if (attempt === 3) throw new TransientError(`the ${jobType} lock kept changing hands while ${runId} tried to take it`);
+      }
     }
   }
 
@@ -162,7 +172,7 @@ export class JobHistoryStore {
   }
 
   async get(runId: string): Promise<JobRun | undefined> {
-    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId } }));
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId }, ConsistentRead: true }));
     return output.Item ? toRun(output.Item) : undefined;
   }
 
@@ -208,8 +218,12 @@ export class JobHistoryStore {
     return runs;
   }
 
+  private expiryFor(run: { readonly finishedAt?: string }): { expiresAt?: number } {
+    return run.finishedAt ? { expiresAt: expiryOf(run.finishedAt, this.retentionDays) } : {};
+  }
+
   private async update(runId: string, ending: RunEnding, condition: string, values: Record<string, unknown>) {
-    const fields = Object.entries(ending).filter(([, value]) => value !== undefined);
+    const fields = Object.entries({ ...ending, ...this.expiryFor(ending) }).filter(([, value]) => value !== undefined);
     try {
       await this.client.send(
         new UpdateCommand({

@@ -82,13 +82,13 @@ describe('state machines', () => {
     expect(definition.States['Skipped: Already Running']!.Type).toBe('Succeed');
   });
 
-  it('retry every task on transient errors only (3 retries, full jitter) and catch work errors into Record Failure', () => {
+  it('retry every task on transient errors only (3 attempts, full jitter) and catch work errors into Record Failure', () => {
     for (const jobType of ['daily_sync', 'hourly_metrics', 'weekly_report'] as const) {
       const states = Object.entries(definitionOf(jobType).States).filter(([, state]) => state.Type === 'Task');
       for (const [name, state] of states) {
         expect(state.Retry, name).toHaveLength(1);
         const [retrier] = state.Retry!;
-        expect(retrier).toMatchObject({ MaxAttempts: 3, JitterStrategy: 'FULL' });
+        expect(retrier).toMatchObject({ MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' });
         expect(retrier!.ErrorEquals).toEqual(
           expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', ...RECOVERABLE_ERROR_NAMES]),
         );
@@ -132,25 +132,26 @@ describe('functions', () => {
     });
   });
 
-  it('give each function access to only the tables it uses', () => {
-    const tableOf = (name: string) =>
-      Object.keys(template.findResources('AWS::DynamoDB::Table')).find((id) => id.includes(name))!;
-    const policyResources = (functionId: string) => {
-      const fn = template.findResources('AWS::Lambda::Function')[functionId]!;
-      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
-      return JSON.stringify(
-        Object.values(template.findResources('AWS::IAM::Policy'))
-          .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
-          .map((policy) => policy.Properties.PolicyDocument),
-      );
-    };
-    const functionId = (name: string) => [...local.functions.keys()].find((id) => id.startsWith(name))!;
-    const cleanup = policyResources(functionId('CleanUpLogs'));
-    expect(cleanup).toContain(tableOf('SyncEvents'));
-    expect(cleanup).not.toContain(tableOf('JobHistory'));
-    const startRun = policyResources(functionId('EngineStartRun'));
-    expect(startRun).toContain(tableOf('JobHistory'));
-    for (const id of local.functions.keys()) expect(policyResources(id)).not.toContain('dynamodb:Scan');
+  it.each([
+    ['EngineStartRun', { JobHistory: ['GetItem', 'PutItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['EngineFinishRun', { JobHistory: ['DeleteItem', 'GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['EngineSweepStuckRuns', { JobHistory: ['DeleteItem', 'Query', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['EngineReconcileExecution', { JobHistory: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['CleanUpLogs', { SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
+  ])('grants %s only the DynamoDB actions it calls, on only its tables', (name, expected) => {
+    const functionId = [...local.functions.keys()].find((id) => id.startsWith(name))!;
+    const roleId = template.findResources('AWS::Lambda::Function')[functionId]!.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const granted: Record<string, string[]> = {};
+    for (const statement of statements) {
+      const actions = [statement.Action].flat().filter((action) => action.startsWith('dynamodb:'));
+      if (actions.length === 0) continue;
+      const table = JSON.stringify(statement.Resource).match(/Tables(JobHistory|SyncEvents)/)![1]!;
+      granted[table] = [...(granted[table] ?? []), ...actions.map((action) => action.replace('dynamodb:', ''))].sort();
+    }
+    expect(granted).toEqual(expected);
   });
 
   it('send FAILED, TIMED_OUT and ABORTED executions of the three state machines to the reconciler', () => {

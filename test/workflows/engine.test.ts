@@ -56,6 +56,21 @@ describe('a scheduled run of the synthesized daily state machine', () => {
     expect(messages.some((message) => message.includes(`duplicate delivery ignored (execution ${second.execution.executionArn})`))).toBe(true);
   });
 
+  it('runs the work once when two deliveries of the same slot arrive at the same time', async () => {
+    let cleanups = 0;
+    const countCleanups = (state: string) => {
+      if (state === 'Clean Up Old Logs') cleanups++;
+    };
+    const results = await Promise.all([1, 2, 3].map(() => runtime.runJob('daily', { ...fast, at: SLOT, beforeTask: countCleanups })));
+
+    expect(results.map((result) => result.execution.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(results.map((result) => result.decision).sort()).toEqual(['duplicate', 'duplicate', 'started']);
+    expect(cleanups).toBe(1);
+    expect(await runtime.stores.runs.listRecent({ jobType: 'daily_sync', limit: 10 })).toMatchObject([
+      { status: 'completed', duplicateDeliveries: 2 },
+    ]);
+  });
+
   it('gives manual runs their own key, so they never collide with a schedule slot', async () => {
     const scheduled = await runtime.runJob('daily', { ...fast, at: SLOT });
     const manual = await runtime.runJob('daily', fast);
@@ -126,9 +141,9 @@ describe('a scheduled run of the synthesized daily state machine', () => {
     expect((await runtime.runJob('daily', { ...fast, at: NEXT_SLOT })).run?.status).toBe('completed');
   });
 
-  it('gives up on a transient error after 3 retries and records the failure', async () => {
+  it('gives up on a transient error after 3 attempts and records the failure', async () => {
     const { result, attempts } = await runFailingCleanup(namedError('TransientError', 'DynamoDB kept throttling'));
-    expect(attempts).toEqual([1, 2, 3, 4]);
+    expect(attempts).toEqual([1, 2, 3]);
     expect(result.run).toMatchObject({ status: 'failed', errorName: 'TransientError', errorMessage: 'DynamoDB kept throttling' });
   });
 

@@ -15,6 +15,13 @@ type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: numbe
 const definitionOf = (jobType: 'daily_sync' | 'hourly_metrics' | 'weekly_report') =>
   local.stateMachines.get(jobType)!.definition as { States: Record<string, State>; TimeoutSeconds: number; StartAt: string };
 
+/** Every IAM statement attached to a role of the template. */
+function statementsOf(roleLogicalId: string): { Action: string | string[]; Resource: unknown }[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleLogicalId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
 describe('schedules', () => {
   it.each([
     ['daily_sync', 'cron(0 2 * * ? *)'],
@@ -39,11 +46,7 @@ describe('schedules', () => {
     for (const schedule of Object.values(schedules)) {
       const target = schedule.Properties.Target;
       const roleId = target.RoleArn['Fn::GetAtt'][0] as string;
-      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-        (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
-      );
-      const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
-      const starts = statements.filter((statement) => [statement.Action].flat().includes('states:StartExecution'));
+      const starts = statementsOf(roleId).filter((statement) => [statement.Action].flat().includes('states:StartExecution'));
       expect(starts.length).toBeGreaterThan(0);
       for (const statement of starts) {
         expect([statement.Resource].flat()).toEqual([target.Arn]);
@@ -141,11 +144,8 @@ describe('functions', () => {
   ])('grants %s only the DynamoDB actions it calls, on only its tables', (name, expected) => {
     const functionId = [...local.functions.keys()].find((id) => id.startsWith(name))!;
     const roleId = template.findResources('AWS::Lambda::Function')[functionId]!.Properties.Role['Fn::GetAtt'][0];
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     const granted: Record<string, string[]> = {};
-    for (const statement of statements) {
+    for (const statement of statementsOf(roleId)) {
       const actions = [statement.Action].flat().filter((action) => action.startsWith('dynamodb:'));
       if (actions.length === 0) continue;
       const table = JSON.stringify(statement.Resource).match(/Tables(JobHistory|SyncEvents)/)![1]!;

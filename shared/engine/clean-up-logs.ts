@@ -7,7 +7,7 @@ import type { EngineStores } from './stores.ts';
  * deletes "typically within two days", so the job does not rely on it.
  */
 export async function cleanUpLogs(
-  { runId, events }: EngineStores & { readonly runId: string },
+  { runId, events }: Pick<EngineStores, 'events'> & { readonly runId: string },
   options: { readonly now: Date; readonly retentionDays: number },
 ): Promise<Omit<StepResult, 'attempt'>> {
   const started = Date.now();

@@ -9,10 +9,15 @@ export interface EngineStores {
   readonly events: SyncEventsStore;
 }
 
-/** Builds the engine's stores from the Lambda environment (table names and log retention). */
+/** Builds the engine's stores from the Lambda environment (table names and retention periods). */
 export function engineStoresFromEnvironment(): EngineStores {
   return {
     runs: new JobHistoryStore(documentClient, requireEnv(ENV.jobHistoryTable), requirePositiveInt(ENV.historyRetentionDays)),
-    events: new SyncEventsStore(documentClient, requireEnv(ENV.syncEventsTable), requirePositiveInt(ENV.logRetentionDays)),
+    events: syncEventsStoreFromEnvironment(),
   };
+}
+
+/** The SyncEvents store alone, for handlers that are not granted JobHistory. */
+export function syncEventsStoreFromEnvironment(): SyncEventsStore {
+  return new SyncEventsStore(documentClient, requireEnv(ENV.syncEventsTable), requirePositiveInt(ENV.logRetentionDays));
 }

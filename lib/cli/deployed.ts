@@ -3,7 +3,15 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DescribeExecutionCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { JOB_NAMES, runIdOf, type JobName, type JobRun, type RunRequest } from '../../shared/domain/job-run.ts';
+import {
+  executionNameOf,
+  JOB_NAMES,
+  manualRunRequest,
+  runIdOf,
+  type JobName,
+  type JobRun,
+  type RunRequest,
+} from '../../shared/domain/job-run.ts';
 import type { EngineStores } from '../../shared/engine/stores.ts';
 import { JobHistoryStore } from '../../shared/store/job-history-store.ts';
 import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
@@ -60,10 +68,9 @@ export async function triggerJob(
 ): Promise<TriggerResult> {
   const outputs = await stackOutputs(clients, stackName);
   const stateMachineArn = required(outputs, STACK_OUTPUTS.stateMachine(job), stackName);
-  const request: RunRequest = { jobType: JOB_NAMES[job], trigger: 'manual', scheduledTime: options.now.toISOString() };
-  const name = `manual-${request.jobType}-${request.scheduledTime.replace(/[^0-9]/g, '')}`;
+  const request = manualRunRequest(JOB_NAMES[job], options.now);
   const started = await clients.stepFunctions.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }),
+    new StartExecutionCommand({ stateMachineArn, name: executionNameOf(request), input: JSON.stringify(request) }),
   );
   const executionArn = started.executionArn!;
   if (!options.wait) return { executionArn, request };

@@ -6,7 +6,15 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { JOB_NAMES, runIdOf, type JobName, type JobRun, type RunRequest } from '../../shared/domain/job-run.ts';
+import {
+  executionNameOf,
+  JOB_NAMES,
+  manualRunRequest,
+  runIdOf,
+  type JobName,
+  type JobRun,
+  type RunRequest,
+} from '../../shared/domain/job-run.ts';
 import { engineStoresFromEnvironment, type EngineStores } from '../../shared/engine/stores.ts';
 import { createTables, dropTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { executeDefinition, invokeFunction, type ExecuteOptions, type ExecutionOutcome } from './execute.ts';
@@ -74,8 +82,9 @@ export class LocalRuntime {
     if (!machine) throw new Error(`the stack has no state machine for ${jobType}`);
     const request: RunRequest = options.at
       ? { jobType, trigger: 'schedule', scheduledTime: toSchedulerTime(options.at) }
-      : { jobType, trigger: 'manual', scheduledTime: new Date().toISOString() };
-    const name = `${request.trigger}-${jobType}-${request.scheduledTime.replace(/[^0-9]/g, '')}-${randomBytes(3).toString('hex')}`;
+      : manualRunRequest(jobType, new Date());
+    // Scheduler names each delivery's execution uniquely; so do we, or duplicates could not be replayed.
+    const name = `${executionNameOf(request)}-${randomBytes(3).toString('hex')}`;
     const definition = options.patchDefinition ? options.patchDefinition(structuredClone(machine.definition)) : machine.definition;
     const execution = await executeDefinition(this.stack, definition, { ...request }, { ...options, stateMachineArn: machine.arn, name });
     if (execution.status !== 'SUCCEEDED') await this.emitStatusChange(machine.arn, request, execution);

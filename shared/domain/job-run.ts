@@ -40,6 +40,19 @@ export function runIdOf(request: RunRequest): string {
     : `${request.jobType}#${request.scheduledTime}#${request.trigger}`;
 }
 
+/** A manual run's request: it carries the moment it was requested, to the millisecond. */
+export function manualRunRequest(jobType: JobType, now: Date): RunRequest {
+  return { jobType, trigger: 'manual', scheduledTime: now.toISOString() };
+}
+
+/**
+ * A Step Functions execution name for a run (`manual-daily_sync-20261128101530123`): letters, digits,
+ * `-` and `_` only, since a name may not contain `:`.
+ */
+export function executionNameOf(request: RunRequest): string {
+  return `${request.trigger}-${request.jobType}-${request.scheduledTime.replace(/[^0-9]/g, '')}`;
+}
+
 /** A JobHistory record. Times are ISO 8601 UTC strings. */
 export interface JobRun {
   readonly runId: string;

@@ -20,7 +20,6 @@ export const FinishRunInputSchema = z.object({
   /** A Catch's error output: `{ Error, Cause }`. */
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
-export type FinishRunInput = z.input<typeof FinishRunInputSchema>;
 
 export interface FinishRunOutput {
   readonly runId: string;

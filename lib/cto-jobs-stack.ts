@@ -1,11 +1,12 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { Config } from '../shared/config.ts';
+import { bugRulesOf, type Config } from '../shared/config.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import { ENV } from '../shared/environment.ts';
 import { JobEngine } from './constructs/job-engine.ts';
 import { JobFunction } from './constructs/job-function.ts';
 import { JobTables } from './constructs/job-tables.ts';
+import { ProjectSync } from './constructs/project-sync.ts';
 import { ScheduledJob, type WorkStep } from './constructs/scheduled-job.ts';
 
 export interface CtoJobsStackProps extends StackProps {
@@ -18,6 +19,7 @@ export const STACK_OUTPUTS = {
   stateMachine: (job: JobName) => `${capitalize(job)}StateMachineArn`,
   jobHistoryTable: 'JobHistoryTableName',
   syncEventsTable: 'SyncEventsTableName',
+  projectsTable: 'ProjectsTableName',
 } as const;
 
 /** Wires the tables, the job engine and the three scheduled jobs. */
@@ -43,8 +45,23 @@ export class CtoJobsStack extends Stack {
       environment: { [ENV.logRetentionDays]: String(config.retention.logDays) },
     }).bindTable(tables.syncEvents, ['Query', 'BatchWriteItem', 'PutItem'], ENV.syncEventsTable);
 
+    const projectSync = new ProjectSync(this, 'ProjectSync', {
+      projects: tables.projects,
+      workItems: tables.workItems,
+      snapshots: tables.snapshots,
+      syncEvents: tables.syncEvents,
+      githubApiUrl: config.github.apiUrl,
+      tokenSecretName: config.github.tokenSecretName,
+      bugRules: bugRulesOf(config),
+      jobTimeout,
+      logRetentionDays: config.retention.logDays,
+    });
+
     const steps: Record<JobName, WorkStep[]> = {
-      daily: [{ stateName: 'Clean Up Old Logs', resultKey: 'cleanup', handler: cleanUpLogs, timeout: Duration.minutes(6) }],
+      daily: [
+        projectSync.step,
+        { stateName: 'Clean Up Old Logs', resultKey: 'cleanup', handler: cleanUpLogs, timeout: Duration.minutes(6) },
+      ],
       hourly: [{ stateName: 'Sweep Stuck Runs', resultKey: 'sweep', handler: engine.sweepStuckRuns }],
       weekly: [],
     };
@@ -67,6 +84,7 @@ export class CtoJobsStack extends Stack {
     }
     new CfnOutput(this, STACK_OUTPUTS.jobHistoryTable, { value: tables.jobHistory.tableName });
     new CfnOutput(this, STACK_OUTPUTS.syncEventsTable, { value: tables.syncEvents.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.projectsTable, { value: tables.projects.tableName });
   }
 }
 

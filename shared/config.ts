@@ -3,6 +3,7 @@
  * local runtime, validated here so a bad value fails synth (or `cto-jobs`) with a message naming it.
  */
 import { z } from 'zod';
+import { DEFAULT_BUG_RULES, SEVERITIES, type BugRules } from './domain/bugs.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
 
 /** The context key in `cdk.json` that holds the configuration. */
@@ -76,6 +77,25 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    bugs: z
+      .object({
+        labels: z.array(z.string().min(1)).min(1).default([...DEFAULT_BUG_RULES.bugLabels]),
+        severityLabels: z
+          .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, z.array(z.string().min(1)).default([...DEFAULT_BUG_RULES.severityLabels[severity]])])) as Record<(typeof SEVERITIES)[number], z.ZodDefault<z.ZodArray<z.ZodString>>>)
+          .strict()
+          .prefault({}),
+        defaultSeverity: z.enum(SEVERITIES).default(DEFAULT_BUG_RULES.defaultSeverity),
+        revenueLabelPattern: z
+          .string()
+          .default(DEFAULT_BUG_RULES.revenueLabelPattern)
+          .refine(isRegExp, { error: (issue) => `${JSON.stringify(issue.input)} is not a regular expression` }),
+        slaHours: z
+          .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, positiveInt(DEFAULT_BUG_RULES.slaHours[severity], 100_000)])) as Record<(typeof SEVERITIES)[number], ReturnType<typeof positiveInt>>)
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     retention: z
       .object({
         /** SyncEvents and other logs older than this are deleted by the daily job. */
@@ -100,6 +120,26 @@ const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The bug rules the sync applies, from the configuration. */
+export function bugRulesOf(config: Config): BugRules {
+  return {
+    bugLabels: config.bugs.labels,
+    severityLabels: config.bugs.severityLabels,
+    defaultSeverity: config.bugs.defaultSeverity,
+    revenueLabelPattern: config.bugs.revenueLabelPattern,
+    slaHours: config.bugs.slaHours,
+  };
+}
 
 /** Jobs that must not fall into a DST gap: they run once, so a skipped slot is a missed day or week. */
 const GAP_CHECKED_SCHEDULES = ['daily', 'weekly'] as const;

@@ -11,6 +11,15 @@ export const ENV = {
   logRetentionDays: 'LOG_RETENTION_DAYS',
   jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
   historyRetentionDays: 'HISTORY_RETENTION_DAYS',
+  projectsTable: 'PROJECTS_TABLE',
+  workItemsTable: 'WORK_ITEMS_TABLE',
+  snapshotsTable: 'SNAPSHOTS_TABLE',
+  githubApiUrl: 'GITHUB_API_URL',
+  githubTokenSecret: 'GITHUB_TOKEN_SECRET',
+  /** The configured bug rules, as JSON. */
+  bugRules: 'BUG_RULES',
+  /** Milliseconds per second of GitHub's retry-after and of retry backoff (tests shrink it). */
+  githubRetryBaseMs: 'GITHUB_RETRY_BASE_MS',
 } as const;
 
 /** @throws ConfigError naming the variable when it is unset or empty. */
@@ -18,6 +27,16 @@ export function requireEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new ConfigError(`environment variable ${name} is not set`);
   return value;
+}
+
+/** @throws ConfigError naming the variable when it is not valid JSON. */
+export function requireJson(name: string): unknown {
+  const text = requireEnv(name);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError(`environment variable ${name} is not valid JSON: ${text.slice(0, 80)}`);
+  }
 }
 
 /** @throws ConfigError naming the variable and its value when it is not a positive integer. */

@@ -31,6 +31,12 @@ export class AuthError extends JobError {
   readonly recoverable = false;
 }
 
+/** A GitHub repository that does not exist or that the token cannot see (404). */
+export class RepositoryNotFoundError extends JobError {
+  override readonly name = 'RepositoryNotFoundError';
+  readonly recoverable = false;
+}
+
 /**
  * Error names a task is retried on, besides Lambda's own service errors: our transient errors and the
  * DynamoDB errors that survive the SDK's own retries under throttling.

@@ -2,17 +2,24 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { JOB_HISTORY_INDEXES } from '../../shared/store/job-history-store.ts';
+import { PROJECTS_INDEXES } from '../../shared/store/projects-store.ts';
 import { SYNC_EVENTS_INDEXES } from '../../shared/store/sync-events-store.ts';
+import { WORK_ITEMS_INDEXES } from '../../shared/store/work-items-store.ts';
 
 type IndexSpec = { readonly name: string; readonly partitionKey: string; readonly sortKey: string };
 
 /**
- * JobHistory (one item per run) and SyncEvents (one item per step event): on-demand, point-in-time
- * recovery, TTL on `expiresAt`, and the GSIs the engine and CLI query (never a Scan).
+ * The stack's tables, all on-demand with point-in-time recovery, TTL on `expiresAt`, and the GSIs the
+ * jobs and CLI query (never a Scan): JobHistory (one item per run), SyncEvents (one per step event),
+ * Projects (one per repository), WorkItems (issues and pull requests by project and number) and
+ * Snapshots (a project's figures by day).
  */
 export class JobTables extends Construct {
   readonly jobHistory: dynamodb.Table;
   readonly syncEvents: dynamodb.Table;
+  readonly projects: dynamodb.Table;
+  readonly workItems: dynamodb.Table;
+  readonly snapshots: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -23,18 +30,26 @@ export class JobTables extends Construct {
       { partitionKey: 'runId', sortKey: 'eventKey' },
       Object.values(SYNC_EVENTS_INDEXES),
     );
+    this.projects = table(this, 'Projects', { partitionKey: 'projectId' }, Object.values(PROJECTS_INDEXES));
+    this.workItems = table(
+      this,
+      'WorkItems',
+      { partitionKey: 'projectId', sortKey: 'number', sortKeyType: dynamodb.AttributeType.NUMBER },
+      Object.values(WORK_ITEMS_INDEXES),
+    );
+    this.snapshots = table(this, 'Snapshots', { partitionKey: 'projectId', sortKey: 'snapshotKey' }, []);
   }
 }
 
 function table(
   scope: Construct,
   id: string,
-  key: { readonly partitionKey: string; readonly sortKey?: string },
+  key: { readonly partitionKey: string; readonly sortKey?: string; readonly sortKeyType?: dynamodb.AttributeType },
   indexes: readonly IndexSpec[],
 ): dynamodb.Table {
   const created = new dynamodb.Table(scope, id, {
     partitionKey: { name: key.partitionKey, type: dynamodb.AttributeType.STRING },
-    sortKey: key.sortKey ? { name: key.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+    sortKey: key.sortKey ? { name: key.sortKey, type: key.sortKeyType ?? dynamodb.AttributeType.STRING } : undefined,
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     timeToLiveAttribute: 'expiresAt',

@@ -9,9 +9,9 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { parseCron, toSchedulerCron } from '../../shared/domain/schedule.ts';
 import type { JobType } from '../../shared/domain/job-run.ts';
-import { RECOVERABLE_ERROR_NAMES } from '../../shared/errors.ts';
 import { acknowledgeNag, nagArnOf } from '../acknowledge.ts';
 import type { JobEngine } from './job-engine.ts';
+import { retryTransient } from './retry-transient.ts';
 
 /** One unit of a job's work: a Lambda task whose StepResult lands at `$.run.results.<resultKey>`. */
 export interface WorkStep {
@@ -21,6 +21,15 @@ export interface WorkStep {
   readonly handler: lambda.IFunction;
   /** @default Duration.minutes(2) */
   readonly timeout?: Duration;
+  /** Payload fields beside the run's context (JSONPath values, e.g. a Map's results). */
+  readonly payload?: Readonly<Record<string, unknown>>;
+  /**
+   * States that run just before this step (e.g. a Map over projects). They receive the run's state,
+   * must keep `$.run`, and send their errors to `onError` with `resultPath: '$.error'`.
+   */
+  readonly before?: (scope: Construct, onError: sfn.IChainable) => sfn.Chain;
+  /** The functions the `before` states invoke. */
+  readonly beforeInvokes?: readonly lambda.IFunction[];
 }
 
 export interface ScheduledJobProps {
@@ -37,15 +46,6 @@ export interface ScheduledJobProps {
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
 }
-
-/** Lambda's own transient errors (AWS's recommended retrier, plus throttling, which CDK's default omits). */
-const LAMBDA_TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.ClientExecutionTimeoutException',
-  'Lambda.TooManyRequestsException',
-];
 
 /**
  * A scheduled job: an EventBridge Scheduler schedule (cron, time zone, retry policy, dead-letter queue)
@@ -105,7 +105,8 @@ export class ScheduledJob extends Construct {
     );
     const recordSuccess = recordOutcome('Record Success', 'completed').next(new sfn.Succeed(this, 'Run Completed'));
 
-    const work = props.steps.map((step) =>
+    const work = props.steps.flatMap((step) => [
+      ...(step.before ? [step.before(this, recordFailure)] : []),
       retryTransient(
         new tasks.LambdaInvoke(this, step.stateName, {
           lambdaFunction: step.handler,
@@ -114,6 +115,7 @@ export class ScheduledJob extends Construct {
             jobType: sfn.JsonPath.stringAt('$.jobType'),
             scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
             retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
+            ...step.payload,
           }),
           resultSelector: {
             recordsProcessed: sfn.JsonPath.numberAt('$.Payload.recordsProcessed'),
@@ -126,7 +128,7 @@ export class ScheduledJob extends Construct {
           taskTimeout: sfn.Timeout.duration(step.timeout ?? Duration.minutes(2)),
         }),
       ).addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' }),
-    );
+    ]);
     const [firstState, ...laterStates] = [...work, recordSuccess];
     const workChain = laterStates.reduce((chain, state) => chain.next(state), sfn.Chain.start(firstState!));
 
@@ -159,7 +161,7 @@ export class ScheduledJob extends Construct {
 
     const role = this.stateMachine.role;
     acknowledgeNag(role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/GetSamplingRules accept no resource but *');
-    for (const handler of new Set([engine.startRun, engine.finishRun, ...props.steps.map((step) => step.handler)])) {
+    for (const handler of new Set([engine.startRun, engine.finishRun, ...props.steps.flatMap((step) => [step.handler, ...(step.beforeInvokes ?? [])])])) {
       acknowledgeNag(role, `IAM5[Resource::${nagArnOf(handler)}:*]`, 'lambda:InvokeFunction on the function and its versions only');
     }
 
@@ -184,17 +186,4 @@ export class ScheduledJob extends Construct {
       }),
     });
   }
-}
-
-/** Adds the transient-error retrier: 3 attempts in all, exponential backoff with full jitter. */
-function retryTransient<T extends sfn.TaskStateBase>(task: T): T {
-  task.addRetry({
-    errors: [...LAMBDA_TRANSIENT_ERRORS, ...RECOVERABLE_ERROR_NAMES],
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 2,
-    maxDelay: Duration.seconds(30),
-    jitterStrategy: sfn.JitterType.FULL,
-  });
-  return task;
 }

@@ -38,6 +38,8 @@ export interface ExecuteOptions {
   readonly beforeTask?: (stateName: string, attempt: number) => Promise<void> | void;
   /** Retry waits in ms instead of the definition's backoff (tests use 0). */
   readonly retryIntervalMs?: number;
+  /** Wait states' pause in ms instead of the definition's (tests use 0). */
+  readonly waitMs?: number;
   /** Called as states are entered, retried, caught or failed. */
   readonly onStateEvent?: (line: string) => void;
 }
@@ -52,7 +54,7 @@ export async function executeDefinition(
   options: ExecuteOptions,
 ): Promise<ExecutionOutcome> {
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.name}`;
-  const taskStates = collectTaskStates(definition);
+  const taskStates = collectStates(definition, 'Task');
   const consecutiveFailures = new Map<string, number>();
 
   const handlers = Object.fromEntries(
@@ -68,6 +70,9 @@ export async function executeDefinition(
       ...(options.retryIntervalMs === undefined
         ? {}
         : { retryIntervalOverrides: Object.fromEntries(taskStates.map(({ name }) => [name, options.retryIntervalMs!])) }),
+      ...(options.waitMs === undefined
+        ? {}
+        : { waitTimeOverrides: Object.fromEntries(collectStates(definition, 'Wait').map(({ name }) => [name, options.waitMs!])) }),
     },
     context: {
       Execution: { Id: executionArn, Name: options.name, RedriveCount: 0, Input: input, StartTime: new Date(startDate).toISOString() },
@@ -155,11 +160,12 @@ function lambdaContext(functionName: string) {
   };
 }
 
-function collectTaskStates(definition: Record<string, unknown>): { name: string; state: Record<string, unknown> }[] {
+/** Every state of a type, in Parallel branches and Map processors too. */
+function collectStates(definition: Record<string, unknown>, type: string): { name: string; state: Record<string, unknown> }[] {
   const found: { name: string; state: Record<string, unknown> }[] = [];
   const visit = (states: Record<string, Record<string, unknown>>) => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') found.push({ name, state });
+      if (state.Type === type) found.push({ name, state });
       for (const branch of (state.Branches as { States: typeof states }[] | undefined) ?? []) visit(branch.States);
       const processor = (state.ItemProcessor ?? state.Iterator) as { States: typeof states } | undefined;
       if (processor) visit(processor.States);

@@ -62,6 +62,7 @@ export class GitHubServer {
   private readonly renames = new Map<string, string>();
   private readonly faults: { prefix: string; fault: Fault }[] = [];
   private remaining: number;
+  private token: string | undefined;
   private resetAt = Math.floor(Date.now() / 1000) + 3600;
 
   private constructor(
@@ -70,6 +71,7 @@ export class GitHubServer {
     private readonly options: GitHubServerOptions,
   ) {
     this.remaining = options.rateLimit ?? 5000;
+    this.token = options.token;
     for (const repository of options.repositories) this.repositories.set(repository.fullName.toLowerCase(), repository);
   }
 
@@ -116,6 +118,11 @@ export class GitHubServer {
     return this.remaining;
   }
 
+  /** Changes the token the server accepts (a revoked token answers 401). */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
   /** Forgets the request log. */
   clearRequests(): void {
     this.requests.length = 0;
@@ -135,15 +142,25 @@ export class GitHubServer {
       response.end(status === 304 ? undefined : text);
     };
 
+    if (Date.now() / 1000 >= this.resetAt) {
+      // The primary limit's window has passed: GitHub restores the full allowance.
+      this.remaining = this.options.rateLimit ?? 5000;
+      this.resetAt = Math.floor(Date.now() / 1000) + 3600;
+    }
     const faultIndex = this.faults.findIndex(({ prefix }) => url.pathname.startsWith(prefix));
     if (faultIndex >= 0) {
       const { fault } = this.faults.splice(faultIndex, 1)[0]!;
       return send(fault.status, fault.body ?? { message: `injected ${fault.status}` }, { ...fault.headers });
     }
-    if (this.options.token && request.headers.authorization?.replace(/^(token|bearer) /i, '') !== this.options.token) {
+    if (this.token && request.headers.authorization?.replace(/^(token|bearer) /i, '') !== this.token) {
       return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     }
 
+    if (url.pathname === '/rate_limit') {
+      // Free, like GitHub's: checking the limit costs none of it.
+      const core = { limit: this.options.rateLimit ?? 5000, remaining: Math.max(0, this.remaining), reset: this.resetAt };
+      return send(200, { resources: { core }, rate: core });
+    }
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/issues)?$/.exec(url.pathname);
     if (!match) return send(404, { message: 'Not Found' });
     const fullName = `${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`;

@@ -15,7 +15,15 @@ import {
   type JobRun,
   type RunRequest,
 } from '../../shared/domain/job-run.ts';
+import {
+  projectsStoreFromEnvironment,
+  snapshotsStoreFromEnvironment,
+  workItemsStoreFromEnvironment,
+} from '../../shared/daily/dependencies.ts';
 import { engineStoresFromEnvironment, type EngineStores } from '../../shared/engine/stores.ts';
+import type { ProjectsStore } from '../../shared/store/projects-store.ts';
+import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
+import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
 import { createTables, dropTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { executeDefinition, invokeFunction, type ExecuteOptions, type ExecutionOutcome } from './execute.ts';
 import { LOCAL_REGION, readLocalStack, synthesizeTemplate, type LocalStack } from './template.ts';
@@ -26,13 +34,22 @@ export interface LocalRuntimeOptions {
   /** Where the embedded DynamoDB persists; in memory when omitted. */
   readonly dataDirectory?: string;
   readonly now?: Date;
+  /** Set after the functions' own environment: local endpoints and secrets (GITHUB_API_URL, GITHUB_TOKEN). */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
-export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'retryIntervalMs' | 'onStateEvent'> {
+export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'retryIntervalMs' | 'waitMs' | 'onStateEvent'> {
   /** Run as if the schedule fired at this time (its idempotency key and its "now"). */
   readonly at?: Date;
   /** Patches the definition before it runs (tests shorten TimeoutSeconds with it). */
   readonly patchDefinition?: (definition: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** Every table of the stack, through the stores the handlers use. */
+export interface LocalStores extends EngineStores {
+  readonly projects: ProjectsStore;
+  readonly items: WorkItemsStore;
+  readonly snapshots: SnapshotsStore;
 }
 
 export interface LocalRunResult {
@@ -47,7 +64,7 @@ export interface LocalRunResult {
 export class LocalRuntime {
   private constructor(
     readonly stack: LocalStack,
-    readonly stores: EngineStores,
+    readonly stores: LocalStores,
     private readonly dynamo: EmbeddedDynamoDb,
     private readonly client: DynamoDBClient,
   ) {}
@@ -67,11 +84,17 @@ export class LocalRuntime {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...mergedEnvironment(stack),
+      ...options.environment,
     });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION });
     await createTables(client, stack.tables);
     // The same stores the handlers build, from the environment just set.
-    const stores = engineStoresFromEnvironment();
+    const stores: LocalStores = {
+      ...engineStoresFromEnvironment(),
+      projects: projectsStoreFromEnvironment(),
+      items: workItemsStoreFromEnvironment(),
+      snapshots: snapshotsStoreFromEnvironment(),
+    };
     return new LocalRuntime(stack, stores, dynamo, client);
   }
 

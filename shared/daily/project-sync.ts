@@ -1,0 +1,151 @@
+/**
+ * The daily job's per-project steps, as the state machine runs them: list the projects (after checking
+ * the token), sync each in chunks, compute its snapshot, record a project's failure, sum up the run.
+ */
+import { RequestError } from '@octokit/request-error';
+import { z } from 'zod';
+import type { BugRules } from '../domain/bugs.ts';
+import { dailySnapshot } from '../domain/daily-metrics.ts';
+import type { StepResult } from '../domain/job-run.ts';
+import { AuthError, InvalidDataError, TransientError } from '../errors.ts';
+import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
+import type { GitHubClient } from '../github/client.ts';
+import { syncProjectChunk, ZERO_TOTALS, type SyncChunkResult, type SyncTotals } from '../github/sync-project.ts';
+import type { ProjectsStore } from '../store/projects-store.ts';
+import type { SnapshotsStore } from '../store/snapshots-store.ts';
+import type { SyncEventsStore } from '../store/sync-events-store.ts';
+import type { WorkItemsStore } from '../store/work-items-store.ts';
+
+export interface DailyDependencies {
+  readonly github: () => Promise<GitHubClient>;
+  readonly projects: ProjectsStore;
+  readonly items: WorkItemsStore;
+  readonly snapshots: SnapshotsStore;
+  readonly events: SyncEventsStore;
+  readonly rules: BugRules;
+}
+
+/** Margin kept at the end of the run's budget for metrics and bookkeeping. */
+const RUN_DEADLINE_MARGIN_MS = 90_000;
+
+export const ListProjectsInputSchema = z.object({ executionStartTime: z.iso.datetime() });
+
+/**
+ * Checks that GitHub accepts the token (a bad token fails the whole run at once, without retries), then
+ * lists the active projects and the instant by which the run's syncing must be done.
+ */
+export async function listProjectsToSync(
+  deps: Pick<DailyDependencies, 'github' | 'projects'>,
+  input: z.infer<typeof ListProjectsInputSchema>,
+  options: { readonly runTimeoutMs: number },
+): Promise<{ projectIds: string[]; runDeadline: string }> {
+  const github = await deps.github();
+  try {
+    await github.request('GET /rate_limit');
+  } catch (error) {
+    if (error instanceof RequestError && error.status === 401) throw new AuthError(`GitHub refused the token: ${error.message}`);
+    throw new TransientError(`GitHub could not be reached to check the token: ${(error as Error).message}`);
+  }
+  const projects = await deps.projects.listActive();
+  const deadline = Date.parse(input.executionStartTime) + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
+  return { projectIds: projects.map((project) => project.projectId), runDeadline: new Date(deadline).toISOString() };
+}
+
+const TotalsSchema = z.object({
+  fetched: z.number(),
+  written: z.number(),
+  requests: z.number(),
+  notModified: z.number(),
+  durationMs: z.number(),
+});
+
+export const SyncProjectInputSchema = z.object({
+  runId: z.string().min(1),
+  projectId: z.string().min(1),
+  runDeadline: z.iso.datetime(),
+  totals: TotalsSchema.default(ZERO_TOTALS),
+});
+
+/**
+ * Syncs the next chunk of a project and, once it is done (or deferred to the next run), records what
+ * the sync fetched and cost in SyncEvents.
+ */
+export async function syncProjectStep(
+  deps: Pick<DailyDependencies, 'github' | 'projects' | 'items' | 'events' | 'rules'>,
+  input: z.infer<typeof SyncProjectInputSchema>,
+  options: { readonly stopAtMs: number; readonly maxPages: number },
+): Promise<SyncChunkResult> {
+  const result = await syncProjectChunk(
+    { github: await deps.github(), projects: deps.projects, items: deps.items, rules: deps.rules },
+    input.projectId,
+    { totals: input.totals as SyncTotals, maxPages: options.maxPages, stopAtMs: options.stopAtMs, runDeadlineMs: Date.parse(input.runDeadline) },
+  );
+  if (result.status === 'done' || result.status === 'deferred') {
+    const { totals } = result;
+    await deps.events.append({
+      runId: input.runId,
+      timestamp: new Date().toISOString(),
+      eventType: 'github_sync',
+      level: result.status === 'done' ? 'info' : 'warn',
+      project: result.fullName,
+      message:
+        `fetched ${totals.fetched} item(s) in ${totals.requests} request(s), ${totals.notModified} answered 304, ${totals.written} written` +
+        (result.status === 'deferred' ? `; rate limit spent until ${result.resumeAt}, the next run resumes` : ''),
+      recordsProcessed: totals.fetched,
+      durationMs: totals.durationMs,
+    });
+  }
+  return result;
+}
+
+export const ProjectInputSchema = z.object({ runId: z.string().min(1), projectId: z.string().min(1), scheduledTime: z.iso.datetime() });
+
+/** Computes and stores a project's daily snapshot as of the run's scheduled time. */
+export async function computeProjectMetrics(
+  deps: Pick<DailyDependencies, 'projects' | 'items' | 'snapshots' | 'rules'>,
+  input: z.infer<typeof ProjectInputSchema>,
+): Promise<{ projectId: string; healthScore: number }> {
+  const project = await deps.projects.get(input.projectId);
+  if (!project) throw new InvalidDataError(`project ${input.projectId} is not registered`);
+  const snapshot = dailySnapshot(project, await deps.items.listForProject(input.projectId), deps.rules, new Date(input.scheduledTime));
+  await deps.snapshots.putDaily(snapshot);
+  return { projectId: input.projectId, healthScore: snapshot.health.score };
+}
+
+export const ProjectFailureInputSchema = z.object({
+  runId: z.string().min(1),
+  projectId: z.string().min(1),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+
+/** Records one project's failure in SyncEvents; the other projects go on. */
+export async function recordProjectFailure(
+  deps: Pick<DailyDependencies, 'events'>,
+  input: z.infer<typeof ProjectFailureInputSchema>,
+): Promise<{ projectId: string; recordsProcessed: number; recordsFailed: number }> {
+  const error = describeStepFunctionsError(input.error);
+  await deps.events.append({
+    runId: input.runId,
+    timestamp: new Date().toISOString(),
+    eventType: 'github_sync',
+    level: 'error',
+    project: input.projectId,
+    message: `${error.name}: ${error.message}`,
+    recordsFailed: 1,
+  });
+  return { projectId: input.projectId, recordsProcessed: 0, recordsFailed: 1 };
+}
+
+export const SyncSummaryInputSchema = z.object({
+  projects: z.array(z.object({ projectId: z.string(), recordsProcessed: z.number(), recordsFailed: z.number() })),
+});
+
+/** Adds up the projects' outcomes into the run's step result. */
+export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>): Omit<StepResult, 'attempt'> {
+  const failed = input.projects.filter((project) => project.recordsFailed > 0).length;
+  return {
+    recordsProcessed: input.projects.reduce((sum, project) => sum + project.recordsProcessed, 0),
+    recordsFailed: input.projects.reduce((sum, project) => sum + project.recordsFailed, 0),
+    summary: `${input.projects.length - failed} of ${input.projects.length} project(s) synced${failed ? `, ${failed} failed` : ''}`,
+  };
+}

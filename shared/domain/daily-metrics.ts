@@ -1,0 +1,84 @@
+/** A project's daily snapshot: bug, SLA, revenue and pull-request figures, and its health score. Pure. */
+import { isSlaBreached, SEVERITIES, type BugRules, type Severity } from './bugs.ts';
+import { healthScore, type HealthScore } from './health-score.ts';
+import type { Project } from './project.ts';
+import type { WorkItem } from './work-item.ts';
+
+const DAY_MS = 86_400_000;
+/** An open pull request older than this is stale. */
+export const STALE_PULL_REQUEST_DAYS = 14;
+
+export interface DailySnapshot {
+  readonly projectId: string;
+  /** The UTC day the snapshot describes (YYYY-MM-DD). */
+  readonly date: string;
+  /** The instant the figures were computed for (the run's scheduled time). */
+  readonly asOf: string;
+  readonly openBugs: Readonly<Record<Severity, number>>;
+  readonly bugsOpened1d: number;
+  readonly bugsOpened7d: number;
+  readonly bugsClosed1d: number;
+  readonly bugsClosed7d: number;
+  readonly slaBreaches: number;
+  readonly unassignedCritical: number;
+  /** Dollars per day: the sum of open bugs' daily impact. */
+  readonly revenueAtRisk: number;
+  readonly openPullRequests: number;
+  readonly mergedPullRequests7d: number;
+  readonly medianHoursToMerge7d: number | null;
+  readonly stalePullRequests: number;
+  readonly health: HealthScore;
+}
+
+/** Computes a project's snapshot as of `now` from its stored items. */
+export function dailySnapshot(project: Project, items: readonly WorkItem[], rules: BugRules, now: Date): DailySnapshot {
+  const at = now.getTime();
+  const within = (time: string | undefined, days: number) => time !== undefined && Date.parse(time) <= at && at - Date.parse(time) < days * DAY_MS;
+  const slaRules: BugRules = { ...rules, slaHours: { ...rules.slaHours, ...project.slaHours } };
+
+  const bugs = items.filter((item) => item.kind === 'bug');
+  const openBugs = bugs.filter((bug) => bug.state === 'open');
+  const pulls = items.filter((item) => item.kind === 'pull_request');
+  const merged7d = pulls.filter((pull) => within(pull.mergedAt, 7));
+  const openCount = Object.fromEntries(SEVERITIES.map((severity) => [severity, openBugs.filter((bug) => bug.severity === severity).length])) as Record<Severity, number>;
+  const criticalOpen = openBugs.filter((bug) => bug.severity === 'critical');
+
+  const figures = {
+    openBugs: openCount,
+    bugsOpened1d: bugs.filter((bug) => within(bug.createdAt, 1)).length,
+    bugsOpened7d: bugs.filter((bug) => within(bug.createdAt, 7)).length,
+    bugsClosed1d: bugs.filter((bug) => within(bug.closedAt, 1)).length,
+    bugsClosed7d: bugs.filter((bug) => within(bug.closedAt, 7)).length,
+    slaBreaches: openBugs.filter((bug) => isSlaBreached(bug.createdAt, bug.severity ?? rules.defaultSeverity, now, slaRules)).length,
+    unassignedCritical: criticalOpen.filter((bug) => bug.assignees.length === 0).length,
+    revenueAtRisk: openBugs.reduce((sum, bug) => sum + (bug.revenueImpact ?? 0), 0),
+    openPullRequests: pulls.filter((pull) => pull.state === 'open').length,
+    mergedPullRequests7d: merged7d.length,
+    medianHoursToMerge7d: median(merged7d.map((pull) => (Date.parse(pull.mergedAt!) - Date.parse(pull.createdAt)) / 3_600_000)),
+    stalePullRequests: pulls.filter((pull) => pull.state === 'open' && at - Date.parse(pull.createdAt) > STALE_PULL_REQUEST_DAYS * DAY_MS).length,
+  };
+  return {
+    projectId: project.projectId,
+    date: now.toISOString().slice(0, 10),
+    asOf: now.toISOString(),
+    ...figures,
+    health: healthScore({
+      openCritical: openCount.critical,
+      openHigh: openCount.high,
+      slaBreaches: figures.slaBreaches,
+      unassignedCritical: figures.unassignedCritical,
+      revenueAtRisk: figures.revenueAtRisk,
+      bugsOpened7d: figures.bugsOpened7d,
+      bugsClosed7d: figures.bugsClosed7d,
+      stalePullRequests: figures.stalePullRequests,
+    }),
+  };
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const value = sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return Math.round(value * 10) / 10;
+}

@@ -1,0 +1,63 @@
+/** A project: one GitHub repository the jobs follow. Pure; no SDK imports. */
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from './bugs.ts';
+
+/** Where a project's incremental sync stands. */
+export interface SyncState {
+  /** Items updated at or after this time are still to be fetched (GitHub's `since`). */
+  readonly cursor?: string;
+  /** Page within the cursor's window; above 1 only when more than a page of items share one update time. */
+  readonly page: number;
+  /** ETag of the last answer for (cursor, page 1): an unchanged repository answers 304, for free. */
+  readonly etag?: string;
+  readonly lastSyncedAt?: string;
+}
+
+export interface Project {
+  /** Lower-case `owner/repo`: GitHub names are case-insensitive. */
+  readonly projectId: string;
+  readonly fullName: string;
+  readonly displayName: string;
+  readonly active: boolean;
+  /** Daily revenue impact of a bug without a revenue label, by severity. */
+  readonly revenueDefaults: Readonly<Record<Severity, number>>;
+  readonly slaHours?: Partial<Readonly<Record<Severity, number>>>;
+  readonly createdAt: string;
+  readonly sync: SyncState;
+}
+
+export const DEFAULT_REVENUE_IMPACT: Readonly<Record<Severity, number>> = { critical: 1000, high: 250, medium: 50, low: 10 };
+
+const REPOSITORY_PATTERN = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
+
+/** Input for adding a project (CLI options or an import file entry). */
+export const ProjectInputSchema = z
+  .object({
+    repository: z
+      .string()
+      .regex(REPOSITORY_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub repository (owner/repo)` }),
+    displayName: z.string().min(1).optional(),
+    revenueDefaults: z.partialRecord(z.enum(SEVERITIES), z.number().min(0)).optional(),
+    slaHours: z.partialRecord(z.enum(SEVERITIES), z.number().positive()).optional(),
+  })
+  .strict();
+export type ProjectInput = z.infer<typeof ProjectInputSchema>;
+
+/** The id of a repository's project. */
+export function projectIdOf(fullName: string): string {
+  return fullName.toLowerCase();
+}
+
+/** A new, active project that has never been synced. */
+export function newProject(input: ProjectInput, now: Date): Project {
+  return {
+    projectId: projectIdOf(input.repository),
+    fullName: input.repository,
+    displayName: input.displayName ?? input.repository.split('/')[1]!,
+    active: true,
+    revenueDefaults: { ...DEFAULT_REVENUE_IMPACT, ...input.revenueDefaults },
+    ...(input.slaHours ? { slaHours: input.slaHours } : {}),
+    createdAt: now.toISOString(),
+    sync: { page: 1 },
+  };
+}

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GitHubServer } from '../../lib/local/github-server.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { addProjects, generateIssues, startDailyRuntime } from '../support/daily.ts';
+
+const SLOT = new Date('2026-11-28T02:00:00Z');
+let slot = 0;
+/** Each run gets its own schedule slot. */
+const nextSlot = () => new Date(SLOT.getTime() + slot++ * 86_400_000);
+const fast = { retryIntervalMs: 0, waitMs: 0 };
+
+let github: GitHubServer;
+let runtime: LocalRuntime;
+beforeAll(async () => {
+  ({ github, runtime } = await startDailyRuntime([
+    {
+      fullName: 'acme/api',
+      id: 1,
+      issues: generateIssues(250, undefined, (n) =>
+        n % 5 === 0
+          ? { labels: [], pull_request: { merged_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }, state: n % 10 === 0 ? 'closed' : 'open', closed_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }
+          : n % 7 === 0
+            ? { labels: ['bug', 'P0', 'revenue:2500'], assignees: [] }
+            : {},
+      ),
+    },
+    { fullName: 'acme/web', id: 2, issues: generateIssues(30) },
+    { fullName: 'acme/changing', id: 3, issues: generateIssues(30) },
+  ]));
+});
+afterAll(async () => {
+  await runtime?.close();
+  await github?.close();
+});
+beforeEach(async () => {
+  await runtime.reset();
+  github.clearRequests();
+});
+
+describe('the daily GitHub sync, through the synthesized state machine', () => {
+  it('syncs every page of every project, storing pull requests apart from bugs, and scores each project', async () => {
+    await addProjects(runtime, 'acme/api', 'acme/web');
+
+    const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 280, recordsFailed: 0 });
+    const items = await runtime.stores.items.listForProject('acme/api');
+    expect(items).toHaveLength(250);
+    expect(items.filter((item) => item.kind === 'pull_request')).toHaveLength(50);
+    expect(items.filter((item) => item.kind === 'bug')).toHaveLength(200);
+    expect(items.find((item) => item.number === 7)).toMatchObject({ kind: 'bug', severity: 'critical', revenueImpact: 2500 });
+    expect(items.find((item) => item.number === 10)).toMatchObject({ kind: 'pull_request', mergedAt: '2026-11-27T00:00:00Z' });
+    // 250 items: 3 requests of up to 100, each window starting at the newest item seen.
+    expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/api/issues'))).toHaveLength(3);
+    const snapshot = await runtime.stores.snapshots.getDaily('acme/api', result.request.scheduledTime.slice(0, 10));
+    expect(snapshot?.openBugs.critical).toBe(items.filter((item) => item.severity === 'critical').length);
+    expect(snapshot?.health.formulaVersion).toBe('health-v1');
+  });
+
+  it('spends no rate-limit points on an unchanged repository the next day (304)', async () => {
+    await addProjects(runtime, 'acme/api');
+    await runtime.runJob('daily', { ...fast, at: nextSlot() });
+    github.clearRequests();
+    const remaining = github.rateLimitRemaining;
+
+    const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    expect(result.run?.status).toBe('completed');
+    const issueRequests = github.requests.filter((request) => request.path.startsWith('/repos/'));
+    expect(issueRequests.map((request) => request.status)).toEqual([304]);
+    expect(github.rateLimitRemaining).toBe(remaining);
+  });
+
+  it('fetches only what changed since the last sync', async () => {
+    await addProjects(runtime, 'acme/changing');
+    await runtime.runJob('daily', { ...fast, at: nextSlot() });
+    const repository = github.repository('acme/changing');
+    repository.issues[3] = { ...repository.issues[3]!, state: 'closed', closed_at: '2026-11-27T10:00:00Z', updated_at: '2026-11-27T10:00:00Z' };
+    repository.issues.push({ ...repository.issues[0]!, number: 31, title: 'New', created_at: '2026-11-27T11:00:00Z', updated_at: '2026-11-27T11:00:00Z' });
+    github.clearRequests();
+
+    const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    const issueRequests = github.requests.filter((request) => request.path.startsWith('/repos/'));
+    expect(issueRequests.map((request) => request.status)).toEqual([200]);
+    const items = await runtime.stores.items.listForProject('acme/changing');
+    expect(items).toHaveLength(31);
+    expect(items.find((item) => item.number === 4)?.state).toBe('closed');
+    // Only the two changed items are written again.
+    expect(result.run?.recordsProcessed).toBe(2);
+  });
+
+  it('retries transient GitHub errors (5xx) and a secondary rate limit (retry-after), then completes', async () => {
+    await addProjects(runtime, 'acme/web');
+    github.injectFaults('/repos/acme/web/issues', { status: 502 }, { status: 503 });
+    github.injectFaults(
+      '/repos/acme/web/issues',
+      { status: 403, headers: { 'retry-after': '1' }, body: JSON.stringify({ message: 'You have exceeded a secondary rate limit.' }) },
+    );
+
+    const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    expect(result.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
+    expect(github.requests.map((request) => request.status)).toEqual(expect.arrayContaining([502, 503, 403, 200]));
+    expect(await runtime.stores.items.listForProject('acme/web')).toHaveLength(30);
+  });
+
+  it('isolates a missing repository, a malformed answer and a refused one: the other projects sync', async () => {
+    await addProjects(runtime, 'acme/web', 'acme/gone', 'acme/api', 'acme/changing');
+    github.injectFaults('/repos/acme/api/issues', { status: 200, body: '{"not":"a list"' });
+    github.injectFaults('/repos/acme/changing/issues', { status: 401, body: JSON.stringify({ message: 'Bad credentials' }) });
+
+    const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 30, recordsFailed: 3 });
+    expect(result.run?.summary).toContain('1 of 4 project(s) synced, 3 failed');
+    const errors = (await runtime.stores.events.listForRun(result.run!.runId)).filter((event) => event.level === 'error');
+    expect(errors.map((event) => [event.project, event.message.split(':')[0]]).sort()).toEqual([
+      ['acme/api', 'InvalidDataError'],
+      ['acme/changing', 'AuthError'],
+      ['acme/gone', 'RepositoryNotFoundError'],
+    ]);
+    expect(await runtime.stores.items.listForProject('acme/web')).toHaveLength(30);
+  });
+
+  it('fails the whole run at once when GitHub refuses the token', async () => {
+    await addProjects(runtime, 'acme/web');
+    github.setToken('rotated');
+    try {
+      const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+      expect(result.run).toMatchObject({ status: 'failed', errorName: 'AuthError' });
+      expect(github.requests).toHaveLength(1);
+    } finally {
+      github.setToken('test-token');
+    }
+  });
+
+  it('follows a renamed repository (301) and records its new name', async () => {
+    await addProjects(runtime, 'acme/web');
+    github.rename('acme/web', 'acme/storefront');
+    try {
+      const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+      expect(result.run?.status).toBe('completed');
+      expect(await runtime.stores.projects.get('acme/web')).toMatchObject({ fullName: 'acme/storefront' });
+      expect(await runtime.stores.items.listForProject('acme/web')).toHaveLength(30);
+    } finally {
+      github.rename('acme/storefront', 'acme/web');
+    }
+  });
+});

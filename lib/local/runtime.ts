@@ -24,6 +24,9 @@ import { engineStoresFromEnvironment, type EngineStores } from '../../shared/eng
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
+import { ENV } from '../../shared/environment.ts';
+import { demoRepositories } from './demo-dataset.ts';
+import { GitHubServer } from './github-server.ts';
 import { createTables, dropTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { executeDefinition, invokeFunction, type ExecuteOptions, type ExecutionOutcome } from './execute.ts';
 import { LOCAL_REGION, readLocalStack, synthesizeTemplate, type LocalStack } from './template.ts';
@@ -34,9 +37,14 @@ export interface LocalRuntimeOptions {
   /** Where the embedded DynamoDB persists; in memory when omitted. */
   readonly dataDirectory?: string;
   readonly now?: Date;
-  /** Set after the functions' own environment: local endpoints and secrets (GITHUB_API_URL, GITHUB_TOKEN). */
+  /** The GitHub to sync from; when omitted, the built-in demo GitHub (a loopback server with demo data). */
+  readonly github?: { readonly apiUrl: string; readonly token: string };
+  /** Set after the functions' own environment (e.g. GITHUB_RETRY_BASE_MS in tests). */
   readonly environment?: Readonly<Record<string, string>>;
 }
+
+/** The token the demo GitHub accepts. */
+const DEMO_TOKEN = 'demo-token';
 
 export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'retryIntervalMs' | 'waitMs' | 'onStateEvent'> {
   /** Run as if the schedule fired at this time (its idempotency key and its "now"). */
@@ -67,6 +75,8 @@ export class LocalRuntime {
     readonly stores: LocalStores,
     private readonly dynamo: EmbeddedDynamoDb,
     private readonly client: DynamoDBClient,
+    /** The built-in demo GitHub, when no GitHub was given. */
+    readonly demoGitHub: GitHubServer | undefined,
   ) {}
 
   /**
@@ -77,6 +87,8 @@ export class LocalRuntime {
     const stack = readLocalStack(synthesizeTemplate(options.context, options.now ?? new Date()));
     if (options.dataDirectory) fs.mkdirSync(options.dataDirectory, { recursive: true });
     const dynamo = await startEmbeddedDynamoDb(options.dataDirectory);
+    const demo = options.github ? undefined : await GitHubServer.start({ token: DEMO_TOKEN, repositories: demoRepositories(options.now ?? new Date()) });
+    const github = options.github ?? { apiUrl: demo!.url, token: DEMO_TOKEN };
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
@@ -84,6 +96,8 @@ export class LocalRuntime {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...mergedEnvironment(stack),
+      [ENV.githubApiUrl]: github.apiUrl,
+      GITHUB_TOKEN: github.token,
       ...options.environment,
     });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION });
@@ -95,7 +109,7 @@ export class LocalRuntime {
       items: workItemsStoreFromEnvironment(),
       snapshots: snapshotsStoreFromEnvironment(),
     };
-    return new LocalRuntime(stack, stores, dynamo, client);
+    return new LocalRuntime(stack, stores, dynamo, client, demo);
   }
 
   /** Runs one job's state machine from the synthesized definition; resolves when it has ended. */
@@ -146,6 +160,7 @@ export class LocalRuntime {
   async close(): Promise<void> {
     this.client.destroy();
     await this.dynamo.close();
+    await this.demoGitHub?.close();
   }
 }
 

@@ -10,7 +10,8 @@ export async function startDailyRuntime(repositories: FakeRepository[], environm
   const github = await GitHubServer.start({ token: GITHUB_TOKEN, repositories });
   const runtime = await LocalRuntime.start({
     context: readCdkContext(PROJECT_ROOT),
-    environment: { GITHUB_API_URL: github.url, GITHUB_TOKEN, GITHUB_RETRY_BASE_MS: '5', ...environment },
+    github: { apiUrl: github.url, token: GITHUB_TOKEN },
+    environment: { GITHUB_RETRY_BASE_MS: '5', ...environment },
   });
   return { github, runtime };
 }

@@ -20,7 +20,16 @@ describe('a scheduled run of the synthesized daily state machine', () => {
     const result = await runtime.runJob('daily', { ...fast, at: SLOT, onStateEvent: (line) => states.push(line) });
 
     expect(result.execution.status).toBe('SUCCEEDED');
-    expect(states).toEqual(['→ Start Run', '→ Run or Skip?', '→ Clean Up Old Logs', '→ Record Success', '→ Run Completed']);
+    expect(states).toEqual([
+      '→ Start Run',
+      '→ Run or Skip?',
+      '→ List Projects',
+      '→ Sync Each Project',
+      '→ Summarize Sync',
+      '→ Clean Up Old Logs',
+      '→ Record Success',
+      '→ Run Completed',
+    ]);
     expect(result.run).toMatchObject({
       runId: 'daily_sync#2026-11-28T02:00:00Z',
       jobType: 'daily_sync',

@@ -38,6 +38,8 @@ export interface Fault {
   readonly headers?: Readonly<Record<string, string>>;
   /** Raw body; JSON `{ message }` from the status when omitted. */
   readonly body?: string;
+  /** Matching requests answered normally before this fault applies. @default 0 */
+  readonly afterRequests?: number;
 }
 
 export interface RequestRecord {
@@ -60,7 +62,7 @@ export class GitHubServer {
   readonly requests: RequestRecord[] = [];
   private readonly repositories = new Map<string, FakeRepository>();
   private readonly renames = new Map<string, string>();
-  private readonly faults: { prefix: string; fault: Fault }[] = [];
+  private readonly faults: { prefix: string; fault: Fault; skip: number }[] = [];
   private remaining: number;
   private token: string | undefined;
   private resetAt = Math.floor(Date.now() / 1000) + 3600;
@@ -105,7 +107,12 @@ export class GitHubServer {
 
   /** Answers the next `faults.length` requests under `pathPrefix` with these faults, in order. */
   injectFaults(pathPrefix: string, ...faults: Fault[]): void {
-    for (const fault of faults) this.faults.push({ prefix: pathPrefix, fault });
+    for (const fault of faults) this.faults.push({ prefix: pathPrefix, fault, skip: fault.afterRequests ?? 0 });
+  }
+
+  /** Drops faults not served yet. */
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   /** Sets the primary rate limit's remaining points and reset time (epoch seconds). */
@@ -148,7 +155,9 @@ export class GitHubServer {
       this.resetAt = Math.floor(Date.now() / 1000) + 3600;
     }
     const faultIndex = this.faults.findIndex(({ prefix }) => url.pathname.startsWith(prefix));
-    if (faultIndex >= 0) {
+    const pending = this.faults[faultIndex];
+    if (pending && pending.skip > 0) pending.skip--;
+    else if (faultIndex >= 0) {
       const { fault } = this.faults.splice(faultIndex, 1)[0]!;
       return send(fault.status, fault.body ?? { message: `injected ${fault.status}` }, { ...fault.headers });
     }

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GitHubServer } from '../../lib/local/github-server.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { addProjects, generateIssues, startDailyRuntime } from '../support/daily.ts';
+
+let slot = 0;
+const nextSlot = () => new Date(Date.parse('2026-11-28T02:00:00Z') + slot++ * 86_400_000);
+const fast = { retryIntervalMs: 0, waitMs: 0 };
+
+let github: GitHubServer;
+let runtime: LocalRuntime;
+beforeAll(async () => {
+  ({ github, runtime } = await startDailyRuntime([
+    { fullName: 'acme/limited', id: 1, issues: generateIssues(450) },
+    { fullName: 'acme/crashy', id: 2, issues: generateIssues(520) },
+    { fullName: 'acme/huge', id: 3, issues: generateIssues(20_000) },
+  ]));
+});
+afterAll(async () => {
+  await runtime?.close();
+  await github?.close();
+});
+beforeEach(async () => {
+  await runtime.reset();
+  github.clearRequests();
+  github.clearFaults();
+  github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
+});
+
+/** The numbers GitHub holds for a repository, and those stored, each sorted. */
+async function setsOf(fullName: string) {
+  const stored = (await runtime.stores.items.listForProject(fullName)).map((item) => item.number).sort((a, b) => a - b);
+  const held = github.repository(fullName).issues.map((issue) => issue.number).sort((a, b) => a - b);
+  return { stored, held };
+}
+
+describe('the daily sync under rate limits, crashes and size', () => {
+  it('waits in Step Functions for a primary rate-limit reset that falls inside the run, then finishes', async () => {
+    await addProjects(runtime, 'acme/limited');
+    // Spent now, reset in a few seconds: well inside the run's 9 minutes.
+    github.setRateLimit(0, Math.floor(Date.now() / 1000) + 6);
+    const states: string[] = [];
+
+    const result = await runtime.runJob('daily', { retryIntervalMs: 0, at: nextSlot(), onStateEvent: (line) => states.push(line) });
+
+    expect(states).toContain('→ Wait for Rate Limit Reset');
+    expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 450, recordsFailed: 0 });
+    const { stored, held } = await setsOf('acme/limited');
+    expect(stored).toEqual(held);
+  });
+
+  it('stops cleanly when the reset is beyond the run, and the next run completes without loss or duplicates', async () => {
+    await addProjects(runtime, 'acme/limited');
+    github.setRateLimit(2, Math.floor(Date.now() / 1000) + 3600);
+
+    const first = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+    // Two pages were allowed: 100 items, then the next window from the newest (which repeats it).
+    expect(first.run).toMatchObject({ status: 'completed', recordsProcessed: 199 });
+    const deferred = (await runtime.stores.events.listForRun(first.run!.runId)).find((event) => event.eventType === 'github_sync');
+    expect(deferred).toMatchObject({ level: 'warn', project: 'acme/limited' });
+    expect(deferred?.message).toContain('the next run resumes');
+
+    github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
+    const second = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+    expect(second.run).toMatchObject({ status: 'completed', recordsProcessed: 251 });
+    const { stored, held } = await setsOf('acme/limited');
+    expect(stored).toEqual(held);
+  });
+
+  it('resumes after a crash in the middle of a sync and ends with exactly the set GitHub has', async () => {
+    await addProjects(runtime, 'acme/crashy');
+    // The third request of the sync gets a broken answer: the project fails there, its progress saved.
+    github.injectFaults('/repos/acme/crashy/issues', { status: 200, body: '[{"broken": true}]', afterRequests: 2 });
+    const crashed = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+    github.clearRequests();
+    expect(crashed.run).toMatchObject({ status: 'completed', recordsFailed: 1 });
+    expect((await runtime.stores.items.listForProject('acme/crashy')).map((item) => item.number)).toHaveLength(199);
+    // Meanwhile two items change on GitHub: one already stored, one not yet.
+    const repository = github.repository('acme/crashy');
+    repository.issues[5] = { ...repository.issues[5]!, title: 'Renamed', updated_at: '2026-11-27T00:00:00Z' };
+    repository.issues.push({ ...repository.issues[0]!, number: 521, updated_at: '2026-11-27T00:01:00Z' });
+
+    const rerun = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    expect(rerun.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
+    const { stored, held } = await setsOf('acme/crashy');
+    expect(stored).toEqual(held);
+    expect((await runtime.stores.items.listForProject('acme/crashy')).find((item) => item.number === 6)?.title).toBe('Renamed');
+  });
+
+  it('syncs a 20,000-issue repository in bounded chunks across task invocations', async () => {
+    await addProjects(runtime, 'acme/huge');
+    let chunks = 0;
+
+    const result = await runtime.runJob('daily', {
+      ...fast,
+      at: nextSlot(),
+      beforeTask: (state) => {
+        if (state === 'Sync Project') chunks++;
+      },
+    });
+
+    expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 20_000, recordsFailed: 0 });
+    expect(chunks).toBeGreaterThanOrEqual(5);
+    // About one request per 100 items: each window repeats its boundary item.
+    expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/huge/issues')).length).toBe(203);
+    const { stored, held } = await setsOf('acme/huge');
+    expect(stored).toEqual(held);
+  }, 240_000);
+});

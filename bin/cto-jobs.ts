@@ -3,27 +3,37 @@
  * cto-jobs: run the jobs locally (embedded DynamoDB, the synthesized state machines), read their
  * history, and trigger or redrive runs of the deployed stack.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STACK_ID } from '../lib/app.ts';
 import { defaultClients, deployedStores, redriveExecution, triggerJob } from '../lib/cli/deployed.ts';
-import { eventsTable, runsTable } from '../lib/cli/format.ts';
+import { eventsTable, healthTable, runsTable } from '../lib/cli/format.ts';
+import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
 import { PROJECT_ROOT } from '../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext, type LocalRunResult } from '../lib/local/runtime.ts';
 import { CONFIG_CONTEXT_KEY, ConfigurationError, parseConfig } from '../shared/config.ts';
 import { EVENT_TYPES, type EventType } from '../shared/domain/sync-event.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
+import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
+import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
+import { projectIdOf } from '../shared/domain/project.ts';
 import type { EngineStores } from '../shared/engine/stores.ts';
+import { InvalidDataError } from '../shared/errors.ts';
+import type { ProjectsStore } from '../shared/store/projects-store.ts';
 
 const USAGE = `usage: cto-jobs <command> [options]
 
   run <daily|hourly|weekly|all> [--at <ISO time>] [--json]   run jobs locally (embedded DynamoDB)
   history [--job <daily|hourly|weekly>] [--limit N] [--json] [--aws]
   events [--type <event type>] [--limit N] [--json] [--aws]
+  projects add <owner/repo> [--name N] [--revenue <severity>=<$/day>]... [--sla <severity>=<hours>]... [--aws]
+  projects list [--json] [--aws] | projects remove <owner/repo> [--aws] | projects import <file.json> [--aws]
   trigger <daily|hourly|weekly> [--wait]                      start a manual run of the deployed stack
   redrive <execution-arn>                                      redrive a failed execution of the deployed stack
 
-environment: CTO_JOBS_HOME (local data, default ./.cto-jobs), CTO_JOBS_STACK (default ${STACK_ID})`;
+environment: CTO_JOBS_HOME (local data, default ./.cto-jobs), CTO_JOBS_STACK (default ${STACK_ID}),
+  GITHUB_TOKEN (sync real GitHub; without it, \`run\` uses the built-in demo GitHub), GITHUB_API_URL (GitHub Enterprise Server)`;
 
 class UsageError extends Error {}
 
@@ -41,10 +51,13 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string', default: '20' },
       aws: { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      revenue: { type: 'string', multiple: true },
+      sla: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const [command, argument] = positionals;
+  const [command, argument, projectArgument] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
     return command ? 0 : 2;
@@ -57,6 +70,29 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return runLocally(argument, { at: values.at, json: values.json!, home, context });
+    case 'projects':
+      return withStores({ aws: values.aws!, home, context, stackName }, async ({ projects }) => {
+        const now = new Date();
+        if (argument === 'list') {
+          const active = await projects.listActive();
+          console.log(values.json ? JSON.stringify(active, null, 2) : projectsTable(active));
+        } else if (argument === 'add') {
+          const input = projectInputFromOptions(projectArgument, { name: values.name, revenue: values.revenue, sla: values.sla });
+          console.log((await saveProjects(projects, [input], now)).join('\n'));
+        } else if (argument === 'remove') {
+          if (!projectArgument) throw new UsageError('projects remove needs <owner/repo>');
+          const removed = await projects.remove(projectIdOf(projectArgument));
+          console.log(removed ? `removed ${projectArgument}` : `no project ${projectArgument}`);
+          return removed ? 0 : 1;
+        } else if (argument === 'import') {
+          if (!projectArgument) throw new UsageError('projects import needs <file.json>');
+          const content = readJsonFile(projectArgument);
+          console.log((await importProjects(projects, content, now)).join('\n'));
+        } else {
+          throw new UsageError(`unknown projects command ${JSON.stringify(argument ?? '')} (add, list, remove, import)`);
+        }
+        return 0;
+      });
     case 'history':
       return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
         const jobType = values.job === undefined ? undefined : JOB_NAMES[jobName(values.job)];
@@ -98,12 +134,27 @@ async function runLocally(
 ): Promise<number> {
   const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [jobName(which)];
   const at = options.at === undefined ? undefined : isoTime(options.at);
-  const runtime = await LocalRuntime.start({ context: options.context, dataDirectory: path.join(options.home, 'dynamodb') });
+  const runtime = await LocalRuntime.start({
+    context: options.context,
+    dataDirectory: path.join(options.home, 'dynamodb'),
+    github: localGitHub(options.context),
+  });
   const results: LocalRunResult[] = [];
+  const health: DailySnapshot[] = [];
   try {
+    if (runtime.demoGitHub) {
+      const demo = runtime.demoGitHub;
+      console.error(`No GITHUB_TOKEN is set: syncing the built-in demo GitHub at ${demo.url} (made-up data), not github.com.`);
+      if ((await runtime.stores.projects.listActive()).length === 0) {
+        const added = await saveProjects(runtime.stores.projects, demo.repositoryNames().map((repository) => ({ repository })), new Date());
+        console.error(`Registered the demo repositories as projects: ${added.map((line) => line.split(' ')[1]).join(', ')}`);
+      }
+    }
     for (const job of jobs) {
       console.error(`▶ ${JOB_NAMES[job]}${at ? ` as scheduled at ${at.toISOString()}` : ' (manual run)'}`);
-      results.push(await runtime.runJob(job, { at, onStateEvent: (line) => console.error(`  ${line}`) }));
+      const result = await runtime.runJob(job, { at, onStateEvent: (line) => console.error(`  ${line}`) });
+      results.push(result);
+      if (job === 'daily') health.push(...(await snapshotsOf(runtime, result.request.scheduledTime)));
     }
   } finally {
     await runtime.close();
@@ -112,6 +163,7 @@ async function runLocally(
   if (options.json) console.log(JSON.stringify(runs, null, 2));
   else {
     console.log(`\n${runsTable(runs)}`);
+    if (health.length > 0) console.log(`\nProject health (${HEALTH_FORMULA_VERSION}):\n${healthTable(health)}`);
     console.log(`\nJobHistory and SyncEvents are kept in ${path.join(options.home, 'dynamodb')}; see \`npm run cto-jobs -- history\` and \`events\`.`);
   }
   const ok = results.every((result) => result.decision === 'duplicate' || result.run?.status === 'completed');
@@ -120,14 +172,36 @@ async function runLocally(
 
 async function withStores(
   options: { aws: boolean; home: string; context: Record<string, unknown>; stackName: string },
-  use: (stores: EngineStores) => Promise<number>,
+  use: (stores: EngineStores & { readonly projects: ProjectsStore }) => Promise<number>,
 ): Promise<number> {
   if (options.aws) return use(await deployedStores(defaultClients(), options.stackName, retentionOf(options.context)));
-  const runtime = await LocalRuntime.start({ context: options.context, dataDirectory: path.join(options.home, 'dynamodb') });
+  const runtime = await LocalRuntime.start({ context: options.context, dataDirectory: path.join(options.home, 'dynamodb'), github: localGitHub(options.context) });
   try {
     return await use(runtime.stores);
   } finally {
     await runtime.close();
+  }
+}
+
+async function snapshotsOf(runtime: LocalRuntime, scheduledTime: string): Promise<DailySnapshot[]> {
+  const date = scheduledTime.slice(0, 10);
+  const projects = await runtime.stores.projects.listActive();
+  const snapshots = await Promise.all(projects.map((project) => runtime.stores.snapshots.getDaily(project.projectId, date)));
+  return snapshots.filter((snapshot) => snapshot !== undefined);
+}
+
+/** The GitHub a local run syncs: the real one when GITHUB_TOKEN is set, else the runtime's demo. */
+function localGitHub(context: Record<string, unknown>): { apiUrl: string; token: string } | undefined {
+  const token = process.env.GITHUB_TOKEN;
+  if (!token) return undefined;
+  return { token, apiUrl: process.env.GITHUB_API_URL ?? parseConfig(context[CONFIG_CONTEXT_KEY], new Date()).github.apiUrl };
+}
+
+function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read ${file} as JSON: ${(error as Error).message}`);
   }
 }
 
@@ -163,7 +237,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) console.error(`cto-jobs: ${error.message}\n\n${USAGE}`);
-    else if (error instanceof ConfigurationError) console.error(`cto-jobs: ${error.message}`);
+    else if (error instanceof ConfigurationError || error instanceof InvalidDataError) console.error(`cto-jobs: ${error.message}`);
     else console.error(`cto-jobs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(error instanceof UsageError ? 2 : 1);
   },

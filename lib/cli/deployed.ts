@@ -14,6 +14,7 @@ import {
 } from '../../shared/domain/job-run.ts';
 import type { EngineStores } from '../../shared/engine/stores.ts';
 import { JobHistoryStore } from '../../shared/store/job-history-store.ts';
+import { ProjectsStore } from '../../shared/store/projects-store.ts';
 import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
 import { STACK_OUTPUTS } from '../cto-jobs-stack.ts';
 
@@ -35,17 +36,18 @@ export async function stackOutputs(clients: DeployedClients, stackName: string):
   return Object.fromEntries((stack.Outputs ?? []).map((item) => [item.OutputKey!, item.OutputValue!]));
 }
 
-/** The deployed JobHistory and SyncEvents tables. */
+/** The deployed JobHistory, SyncEvents and Projects tables. */
 export async function deployedStores(
   clients: DeployedClients,
   stackName: string,
   retention: { readonly logDays: number; readonly jobHistoryDays: number },
-): Promise<EngineStores> {
+): Promise<EngineStores & { readonly projects: ProjectsStore }> {
   const outputs = await stackOutputs(clients, stackName);
   const documents = DynamoDBDocumentClient.from(clients.dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
   return {
     runs: new JobHistoryStore(documents, required(outputs, STACK_OUTPUTS.jobHistoryTable, stackName), retention.jobHistoryDays),
     events: new SyncEventsStore(documents, required(outputs, STACK_OUTPUTS.syncEventsTable, stackName), retention.logDays),
+    projects: new ProjectsStore(documents, required(outputs, STACK_OUTPUTS.projectsTable, stackName)),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DailySnapshot } from '../../shared/domain/daily-metrics.ts';
 import type { JobRun } from '../../shared/domain/job-run.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
 
@@ -31,5 +32,23 @@ export function eventsTable(events: readonly SyncEvent[]): string {
   return table(
     ['time', 'type', 'level', 'run', 'project', 'message'],
     events.map((event) => [event.timestamp, event.eventType, event.level, event.runId, event.project ?? '', event.message]),
+  );
+}
+
+/** Daily snapshots as a table, worst health first. */
+export function healthTable(snapshots: readonly DailySnapshot[]): string {
+  return table(
+    ['project', 'health', 'open bugs (c/h/m/l)', 'SLA breaches', 'unassigned critical', 'revenue at risk/day', 'stale PRs'],
+    [...snapshots]
+      .sort((a, b) => a.health.score - b.health.score)
+      .map((snapshot) => [
+        snapshot.projectId,
+        String(snapshot.health.score),
+        `${snapshot.openBugs.critical}/${snapshot.openBugs.high}/${snapshot.openBugs.medium}/${snapshot.openBugs.low}`,
+        String(snapshot.slaBreaches),
+        String(snapshot.unassignedCritical),
+        `$${snapshot.revenueAtRisk.toLocaleString('en-US')}`,
+        String(snapshot.stalePullRequests),
+      ]),
   );
 }

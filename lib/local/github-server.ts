@@ -56,6 +56,8 @@ export interface GitHubServerOptions {
   readonly rateLimit?: number;
   /** Added to every response, to model a real network. */
   readonly latencyMs?: number;
+  /** Base of the `html_url` links, which stay the same whatever port the server runs on. @default https://github.com */
+  readonly htmlBaseUrl?: string;
 }
 
 export class GitHubServer {
@@ -95,6 +97,11 @@ export class GitHubServer {
     const repository = this.repositories.get(fullName.toLowerCase());
     if (!repository) throw new Error(`no repository ${fullName}`);
     return repository;
+  }
+
+  /** The full names of the repositories the server holds. */
+  repositoryNames(): string[] {
+    return [...this.repositories.values()].map((repository) => repository.fullName);
   }
 
   /** Renames a repository: its old name answers 301 to the new one from now on. */
@@ -181,7 +188,8 @@ export class GitHubServer {
     const repository = this.repositories.get(fullName.toLowerCase());
     if (!repository) return send(404, { message: 'Not Found' });
 
-    const body = match[3] ? this.issuesPage(repository, url) : { body: repositoryJson(repository, this.url), headers: {} };
+    const html = this.options.htmlBaseUrl ?? 'https://github.com';
+    const body = match[3] ? this.issuesPage(repository, url, html) : { body: repositoryJson(repository, html), headers: {} };
     const etag = `W/"${createHash('sha1').update(JSON.stringify(body.body)).digest('hex')}"`;
     // A conditional request answered 304 does not count against the primary rate limit.
     if (request.headers['if-none-match'] === etag) return send(304, '', { etag, ...body.headers });
@@ -192,7 +200,7 @@ export class GitHubServer {
     send(200, body.body, { etag, ...body.headers });
   }
 
-  private issuesPage(repository: FakeRepository, url: URL): { body: unknown; headers: Record<string, string> } {
+  private issuesPage(repository: FakeRepository, url: URL, html: string): { body: unknown; headers: Record<string, string> } {
     const since = url.searchParams.get('since');
     const direction = url.searchParams.get('direction') === 'asc' ? 1 : -1;
     const state = url.searchParams.get('state') ?? 'open';
@@ -203,7 +211,7 @@ export class GitHubServer {
       .filter((issue) => !since || issue.updated_at >= since)
       .sort((a, b) => direction * (a.updated_at.localeCompare(b.updated_at) || a.number - b.number));
     const lastPage = Math.max(1, Math.ceil(matching.length / perPage));
-    const items = matching.slice((page - 1) * perPage, page * perPage).map((issue) => issueJson(issue, repository, this.url));
+    const items = matching.slice((page - 1) * perPage, page * perPage).map((issue) => issueJson(issue, repository, html));
     const link = (target: number, rel: string) => {
       const next = new URL(url.toString());
       next.searchParams.set('page', String(target));

@@ -87,7 +87,9 @@ export class LocalRuntime {
     const stack = readLocalStack(synthesizeTemplate(options.context, options.now ?? new Date()));
     if (options.dataDirectory) fs.mkdirSync(options.dataDirectory, { recursive: true });
     const dynamo = await startEmbeddedDynamoDb(options.dataDirectory);
-    const demo = options.github ? undefined : await GitHubServer.start({ token: DEMO_TOKEN, repositories: demoRepositories(options.now ?? new Date()) });
+    // The demo data is anchored to the start of the UTC day, so reruns within a day find it unchanged (304).
+    const demoDay = new Date(new Date().toISOString().slice(0, 10));
+    const demo = options.github ? undefined : await GitHubServer.start({ token: DEMO_TOKEN, repositories: demoRepositories(demoDay) });
     const github = options.github ?? { apiUrl: demo!.url, token: DEMO_TOKEN };
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,

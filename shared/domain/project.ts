@@ -1,5 +1,6 @@
 /** A project: one GitHub repository the jobs follow. Pure; no SDK imports. */
 import { z } from 'zod';
+import { InvalidDataError } from '../errors.ts';
 import { SEVERITIES, type Severity } from './bugs.ts';
 
 /** Where a project's incremental sync stands. */
@@ -60,4 +61,16 @@ export function newProject(input: ProjectInput, now: Date): Project {
     createdAt: now.toISOString(),
     sync: { page: 1 },
   };
+}
+
+/**
+ * Validates an import file's content: an array of project inputs. Every bad entry is reported with its
+ * index and field, and nothing is imported unless all are valid.
+ * @throws InvalidDataError listing each problem.
+ */
+export function parseProjectImport(content: unknown): ProjectInput[] {
+  const result = z.array(ProjectInputSchema).safeParse(content);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.length ? `[${issue.path.join('].')}` : '(file)'}: ${issue.message}`);
+  throw new InvalidDataError(`invalid project list:\n  - ${problems.join('\n  - ')}`);
 }

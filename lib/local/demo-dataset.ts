@@ -62,7 +62,7 @@ const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString()
 type Draft = Omit<FakeIssue, 'number'>;
 
 /** Builds one repository's items from a random stream, a clock and the areas its titles mention. */
-function itemMaker(random: () => number, now: number, areas: readonly string[]) {
+function itemMaker(random: () => number, now: number, areas: readonly string[], neverFixed: number) {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
   const title = (templates: readonly string[]) => pick(templates).replace('{a}', pick(areas));
   const assignees = (chance: number) => (random() < chance ? (random() < 0.15 ? [pick(USERS), pick(USERS)] : [pick(USERS)]) : []);
@@ -97,7 +97,7 @@ function itemMaker(random: () => number, now: number, areas: readonly string[]) 
     const kind = random();
     if (kind < 0.4) {
       const severity = pick<Severity>(['critical', 'high', 'high', 'medium', 'medium', 'medium', 'low', 'low']);
-      const doneAfter = random() < 0.25 ? Infinity : random() ** 2 * SLA_HOURS[severity] * 3 * HOUR;
+      const doneAfter = random() < neverFixed ? Infinity : random() ** 2 * SLA_HOURS[severity] * 3 * HOUR;
       return bug(created, severity, doneAfter, 0.75, 0.2);
     }
     if (kind < 0.6) {
@@ -106,7 +106,7 @@ function itemMaker(random: () => number, now: number, areas: readonly string[]) 
       return item(created, doneAfter, { title: title(TITLES[label]), labels: [label], assignees: assignees(0.5), user: pick(USERS) });
     }
     const outcome = random();
-    const doneAfter = outcome < 0.15 ? Infinity : (0.1 + random() ** 2 * 6) * DAY;
+    const doneAfter = outcome < 0.03 ? Infinity : (0.1 + random() ** 2 * 6) * DAY;
     return pullRequest(created, doneAfter, outcome >= 0.25);
   };
 
@@ -123,12 +123,16 @@ function itemMaker(random: () => number, now: number, areas: readonly string[]) 
   return { randomItem, highlights };
 }
 
+/** Share of bugs never fixed, per repository: from a healthy team to one in trouble. */
+const NEVER_FIXED = [0.02, 0.05, 0.1, 0.2, 0.3];
+
 /** The demo organization's repositories, with 80 to 200 issues and pull requests each, as of `now`. */
 export function demoRepositories(now: Date): FakeRepository[] {
   const clock = now.getTime();
   return REPOSITORIES.map(([name, areas], index) => {
     const random = mulberry32(0xc70 + index);
-    const make = itemMaker(random, clock, areas);
+    // Teams differ: the share of bugs never fixed sets how healthy each repository looks.
+    const make = itemMaker(random, clock, areas, NEVER_FIXED[index % NEVER_FIXED.length]!);
     const count = 80 + Math.floor(random() * 121);
     const drafts = [...make.highlights(), ...Array.from({ length: count - 3 }, make.randomItem)];
     const issues = drafts

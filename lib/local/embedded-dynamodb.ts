@@ -2,7 +2,13 @@
  * The embedded DynamoDB: dynalite on loopback, in memory or persisted (LevelDB) under a folder, with the
  * stack's tables created from their CloudFormation definitions.
  */
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import type { LocalTable } from './template.ts';
@@ -56,10 +62,23 @@ export async function createTables(client: DynamoDBClient, tables: readonly Loca
   }
 }
 
-/** Deletes every table (for a clean slate between tests). */
+/** Deletes every table (for a clean slate between tests), returning once they are gone. */
 export async function dropTables(client: DynamoDBClient, tables: readonly LocalTable[]): Promise<void> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   for (const table of tables) {
-    if (existing.has(table.logicalId)) await client.send(new DeleteTableCommand({ TableName: table.logicalId }));
+    if (!existing.has(table.logicalId)) continue;
+    await client.send(new DeleteTableCommand({ TableName: table.logicalId }));
+    // dynalite drops a table's entry a tick after answering; creating it again before then would be skipped.
+    while (await tableExists(client, table.logicalId)) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return false;
+    throw error;
   }
 }

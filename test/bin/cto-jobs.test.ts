@@ -52,6 +52,32 @@ describe('npm start (cto-jobs run all)', () => {
   });
 });
 
+describe('cto-jobs projects', () => {
+  it('adds, imports (all or nothing), lists and removes projects, naming bad values', async () => {
+    const file = path.join(home, 'projects.json');
+    fs.writeFileSync(file, JSON.stringify([{ repository: 'acme/web', displayName: 'Web' }, { repository: 'not a repo' }]));
+    const badImport = await cli('projects', 'import', file);
+    expect(badImport.code).toBe(1);
+    expect(badImport.stderr).toContain('[1].repository: "not a repo" is not a GitHub repository (owner/repo)');
+
+    fs.writeFileSync(file, JSON.stringify([{ repository: 'acme/web', displayName: 'Web' }]));
+    expect((await cli('projects', 'import', file)).stdout).toContain('added acme/web');
+    const added = await cli('projects', 'add', 'Acme/API', '--revenue', 'critical=9000', '--sla', 'high=48');
+    expect(added.stdout).toContain('added Acme/API');
+    const badSeverity = await cli('projects', 'add', 'acme/x', '--revenue', 'urgent=5');
+    expect(badSeverity.stderr).toContain('--revenue "urgent=5" is not <severity>=<number>');
+
+    const listed = JSON.parse((await cli('projects', 'list', '--json')).stdout) as { projectId: string; revenueDefaults: Record<string, number>; slaHours?: Record<string, number> }[];
+    const api = listed.find((project) => project.projectId === 'acme/api');
+    expect(api).toMatchObject({ revenueDefaults: { critical: 9000, high: 250 }, slaHours: { high: 48 } });
+    expect(listed.map((project) => project.projectId)).toEqual(expect.arrayContaining(['acme/api', 'acme/web']));
+
+    expect((await cli('projects', 'remove', 'acme/web')).stdout).toContain('removed acme/web');
+    const after = JSON.parse((await cli('projects', 'list', '--json')).stdout) as { projectId: string }[];
+    expect(after.map((project) => project.projectId)).not.toContain('acme/web');
+  }, 180_000);
+});
+
 describe('cdk synth (bin/app.ts) with bad configuration', () => {
   const synth = (ctoJobs: unknown) => runScript('app.ts', [], { CDK_CONTEXT_JSON: JSON.stringify({ ctoJobs }) });
 

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench`: the daily sync through the synthesized state machine, against a loopback GitHub that
+ * adds 50 ms to every request, beside a naive baseline measured in the same run (projects one after
+ * another, every issue re-fetched on every run, as the original Vercel job did). Prints a Markdown table.
+ */
+import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
+import { GitHubServer, type FakeIssue, type FakeRepository } from '../../lib/local/github-server.ts';
+import { LocalRuntime, readCdkContext, type LocalRuntime as Runtime } from '../../lib/local/runtime.ts';
+import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
+import { newProject } from '../../shared/domain/project.ts';
+import { GitHubIssuePageSchema, toWorkItem } from '../../shared/domain/work-item.ts';
+import { createGitHubClient } from '../../shared/github/client.ts';
+
+const LATENCY_MS = 50;
+const TOKEN = 'bench-token';
+const BUDGET_MS = 9 * 60_000;
+
+interface Measure {
+  readonly label: string;
+  readonly wallMs: number;
+  readonly requests: number;
+  readonly points: number;
+}
+
+function repositories(projects: number, itemsPerProject: number): FakeRepository[] {
+  const start = Date.parse('2026-09-01T00:00:00Z');
+  return Array.from({ length: projects }, (_, p) => ({
+    fullName: `bench/repo-${p}`,
+    id: p + 1,
+    issues: Array.from({ length: itemsPerProject }, (_, i): FakeIssue => {
+      const time = new Date(start + (p * itemsPerProject + i) * 60_000).toISOString().replace('.000', '');
+      const pull = i % 3 === 0;
+      return {
+        number: i + 1,
+        title: `Item ${i + 1}`,
+        state: i % 4 === 0 ? 'closed' : 'open',
+        labels: pull ? [] : ['bug', ['P0', 'P1', 'P2', 'P3'][i % 4]!],
+        assignees: i % 5 === 0 ? [] : ['dev'],
+        user: 'octocat',
+        created_at: time,
+        updated_at: time,
+        closed_at: i % 4 === 0 ? time : null,
+        ...(pull ? { pull_request: { merged_at: i % 4 === 0 ? time : null } } : {}),
+      };
+    }),
+  }));
+}
+
+async function measure(label: string, github: GitHubServer, work: () => Promise<unknown>): Promise<Measure> {
+  github.clearRequests();
+  const pointsBefore = github.rateLimitRemaining;
+  const started = performance.now();
+  await work();
+  return { label, wallMs: performance.now() - started, requests: github.requests.length, points: pointsBefore - github.rateLimitRemaining };
+}
+
+/** The baseline: each project in turn, all its issues fetched again, every item written. */
+async function naiveSync(runtime: Runtime, github: GitHubServer): Promise<void> {
+  const client = createGitHubClient({ baseUrl: github.url, token: TOKEN });
+  for (const project of await runtime.stores.projects.listActive()) {
+    const [owner, repo] = project.fullName.split('/') as [string, string];
+    const issues = await client.paginate('GET /repos/{owner}/{repo}/issues', { owner, repo, state: 'all', per_page: 100 });
+    const items = GitHubIssuePageSchema.parse(issues).map((issue) => toWorkItem(project.projectId, issue, DEFAULT_BUG_RULES, project.revenueDefaults));
+    await runtime.stores.items.upsert(items.map((item) => ({ ...item, updatedAt: new Date().toISOString() })));
+  }
+}
+
+async function withRuntime<T>(repos: FakeRepository[], use: (runtime: Runtime, github: GitHubServer) => Promise<T>): Promise<T> {
+  const github = await GitHubServer.start({ token: TOKEN, repositories: repos, latencyMs: LATENCY_MS, rateLimit: 1_000_000_000 });
+  const runtime = await LocalRuntime.start({ context: readCdkContext(PROJECT_ROOT), github: { apiUrl: github.url, token: TOKEN } });
+  try {
+    for (const repo of repos) await runtime.stores.projects.save(newProject({ repository: repo.fullName }, new Date()));
+    return await use(runtime, github);
+  } finally {
+    await runtime.close();
+    await github.close();
+  }
+}
+
+const row = (m: Measure) => `| ${m.label} | ${(m.wallMs / 1000).toFixed(1)} s | ${m.requests} | ${m.points} |`;
+let slot = Date.parse('2026-11-28T02:00:00Z');
+const daily = (runtime: Runtime) => runtime.runJob('daily', { at: new Date((slot += 86_400_000)), retryIntervalMs: 0 });
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+
+const small = await withRuntime(repositories(25, 400), async (runtime, github) => {
+  const oursFull = await measure('cto-jobs, first full sync', github, () => daily(runtime));
+  const oursIncremental = await measure('cto-jobs, next run, nothing changed', github, () => daily(runtime));
+  await runtime.reset();
+  for (const repo of github.repositoryNames()) await runtime.stores.projects.save(newProject({ repository: repo }, new Date()));
+  const naiveFull = await measure('naive baseline, first run', github, () => naiveSync(runtime, github));
+  const naiveAgain = await measure('naive baseline, next run, nothing changed', github, () => naiveSync(runtime, github));
+  return { oursFull, oursIncremental, naiveFull, naiveAgain };
+});
+
+const large = await withRuntime(repositories(1000, 30), async (runtime, github) => {
+  await daily(runtime);
+  // 5% of the projects change: 3 items each.
+  for (let p = 0; p < 1000; p += 20) {
+    const repo = github.repository(`bench/repo-${p}`);
+    for (let i = 0; i < 3; i++) repo.issues[i] = { ...repo.issues[i]!, title: 'changed', updated_at: '2026-11-27T12:00:00Z' };
+  }
+  const run = await measure('cto-jobs, 1,000 projects, 5% changed', github, () => daily(runtime));
+  return run;
+});
+clearInterval(sampler);
+
+console.log(`Daily sync benchmark: loopback GitHub with ${LATENCY_MS} ms per request, dynalite, Node ${process.version}\n`);
+console.log('| run (25 projects x 400 issues/PRs) | wall | requests | primary rate-limit points |');
+console.log('|---|---|---|---|');
+for (const m of [small.oursFull, small.naiveFull, small.oursIncremental, small.naiveAgain]) console.log(row(m));
+console.log(`\nFirst full sync: ${(small.naiveFull.wallMs / small.oursFull.wallMs).toFixed(1)}x faster than the baseline (target >= 3x).`);
+console.log(`Next run, nothing changed: ${(small.naiveAgain.wallMs / small.oursIncremental.wallMs).toFixed(1)}x faster (target >= 10x), ${small.oursIncremental.points} primary points (target 0).`);
+console.log(`\n| run | wall | requests | primary rate-limit points | 9-minute budget used |\n|---|---|---|---|---|`);
+console.log(`${row(large)} ${((large.wallMs / BUDGET_MS) * 100).toFixed(0)}% |`);
+console.log(`\nPeak RSS of the whole benchmark process: ${(peakRss / 1024 / 1024).toFixed(0)} MiB.`);

@@ -107,6 +107,28 @@ describe('state machines', () => {
   });
 });
 
+describe('the daily sync', () => {
+  it('syncs projects in a Map of at most 5, each isolated by its own Catch, waiting for rate-limit resets', () => {
+    const states = definitionOf('daily_sync').States as Record<string, State & Record<string, unknown>>;
+    const map = states['Sync Each Project']!;
+    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 5, ItemsPath: '$.sync.projectIds' });
+    const inner = (map.ItemProcessor as { States: Record<string, State & Record<string, unknown>> }).States;
+    for (const name of ['Sync Project', 'Compute Project Metrics']) {
+      expect(inner[name]!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Project Failure' }]);
+    }
+    expect(inner['Wait for Rate Limit Reset']).toMatchObject({ Type: 'Wait', TimestampPath: '$.sync.chunk.resumeAt', Next: 'Sync Project' });
+    expect(states['List Projects']!.Catch?.[0]?.Next).toBe('Record Failure');
+    expect(states['List Projects']!.Next).toBe('Sync Each Project');
+  });
+
+  it('lets only the functions that call GitHub read the token secret', () => {
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
+      .map(([id]) => id);
+    expect(readers.sort()).toEqual([expect.stringMatching(/^ProjectSyncListProjectsRole/), expect.stringMatching(/^ProjectSyncSyncProjectRole/)]);
+  });
+});
+
 describe('tables', () => {
   it('are on-demand with point-in-time recovery, TTL and the GSIs the engine queries', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 5);

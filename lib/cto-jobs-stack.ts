@@ -55,6 +55,7 @@ export class CtoJobsStack extends Stack {
       bugRules: bugRulesOf(config),
       jobTimeout,
       logRetentionDays: config.retention.logDays,
+      discovery: config.github.org ? { org: config.github.org, activeWithinDays: config.github.activeWithinDays } : undefined,
     });
 
     const steps: Record<JobName, WorkStep[]> = {

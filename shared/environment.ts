@@ -16,6 +16,9 @@ export const ENV = {
   snapshotsTable: 'SNAPSHOTS_TABLE',
   githubApiUrl: 'GITHUB_API_URL',
   githubTokenSecret: 'GITHUB_TOKEN_SECRET',
+  /** Optional: the org whose active repositories are discovered as projects. */
+  githubOrg: 'GITHUB_ORG',
+  githubActiveWithinDays: 'GITHUB_ACTIVE_WITHIN_DAYS',
   /** The configured bug rules, as JSON. */
   bugRules: 'BUG_RULES',
   /** Milliseconds per second of GitHub's retry-after and of retry backoff (tests shrink it). */

@@ -22,6 +22,8 @@ export interface ProjectSyncProps {
   readonly bugRules: BugRules;
   readonly jobTimeout: Duration;
   readonly logRetentionDays: number;
+  /** Discover the org's active repositories as projects on each run. */
+  readonly discovery?: { readonly org: string; readonly activeWithinDays: number };
 }
 
 /** Projects synced at once: GitHub's secondary limits punish bursts, and one token serves them all. */
@@ -46,8 +48,14 @@ export class ProjectSync extends Construct {
     const listProjects = new JobFunction(this, 'ListProjects', {
       entry: 'lambdas/daily/list-projects.ts',
       description: 'Checks the GitHub token and lists the active projects',
-      environment: { ...github, [ENV.jobTimeoutSeconds]: String(props.jobTimeout.toSeconds()) },
-    }).bindTable(props.projects, ['Query'], ENV.projectsTable);
+      environment: {
+        ...github,
+        [ENV.jobTimeoutSeconds]: String(props.jobTimeout.toSeconds()),
+        ...(props.discovery
+          ? { [ENV.githubOrg]: props.discovery.org, [ENV.githubActiveWithinDays]: String(props.discovery.activeWithinDays) }
+          : {}),
+      },
+    }).bindTable(props.projects, props.discovery ? ['Query', 'GetItem', 'PutItem'] : ['Query'], ENV.projectsTable);
     const syncProject = new JobFunction(this, 'SyncProject', {
       entry: 'lambdas/daily/sync-project.ts',
       description: "Syncs the next chunk of a project's issues and pull requests",

@@ -177,6 +177,13 @@ export class GitHubServer {
       const core = { limit: this.options.rateLimit ?? 5000, remaining: Math.max(0, this.remaining), reset: this.resetAt };
       return send(200, { resources: { core }, rate: core });
     }
+    const org = /^\/orgs\/([^/]+)\/repos$/.exec(url.pathname);
+    if (org) {
+      const owned = [...this.repositories.values()].filter((repository) => repository.fullName.toLowerCase().startsWith(`${org[1]!.toLowerCase()}/`));
+      if (owned.length === 0) return send(404, { message: 'Not Found' });
+      this.remaining--;
+      return send(200, owned.map((repository) => repositoryJson(repository, this.options.htmlBaseUrl ?? 'https://github.com')));
+    }
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/issues)?$/.exec(url.pathname);
     if (!match) return send(404, { message: 'Not Found' });
     const fullName = `${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`;

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { AuthError, InvalidDataError, TransientError } from '../errors.ts';
+import { newProject, projectIdOf } from '../domain/project.ts';
+import { AuthError, ConfigError, InvalidDataError, TransientError } from '../errors.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import type { GitHubClient } from '../github/client.ts';
 import { syncProjectChunk, ZERO_TOTALS, type SyncChunkResult, type SyncTotals } from '../github/sync-project.ts';
@@ -30,15 +31,22 @@ const RUN_DEADLINE_MARGIN_MS = 90_000;
 
 export const ListProjectsInputSchema = z.object({ executionStartTime: z.iso.datetime() });
 
+/** Org discovery: every repository of `org` that is not archived and was pushed within `activeWithinDays`. */
+export interface OrgDiscovery {
+  readonly org: string;
+  readonly activeWithinDays: number;
+}
+
 /**
- * Checks that GitHub accepts the token (a bad token fails the whole run at once, without retries), then
- * lists the active projects and the instant by which the run's syncing must be done.
+ * Checks that GitHub accepts the token (a bad token fails the whole run at once, without retries),
+ * discovers the org's active repositories when configured, then lists the active projects and the
+ * instant by which the run's syncing must be done.
  */
 export async function listProjectsToSync(
   deps: Pick<DailyDependencies, 'github' | 'projects'>,
   input: z.infer<typeof ListProjectsInputSchema>,
-  options: { readonly runTimeoutMs: number },
-): Promise<{ projectIds: string[]; runDeadline: string }> {
+  options: { readonly runTimeoutMs: number; readonly discovery?: OrgDiscovery },
+): Promise<{ projectIds: string[]; runDeadline: string; discovered: number }> {
   const github = await deps.github();
   try {
     await github.request('GET /rate_limit');
@@ -46,9 +54,33 @@ export async function listProjectsToSync(
     if (error instanceof RequestError && error.status === 401) throw new AuthError(`GitHub refused the token: ${error.message}`);
     throw new TransientError(`GitHub could not be reached to check the token: ${(error as Error).message}`);
   }
+  const now = new Date(input.executionStartTime);
+  const discovered = options.discovery ? await discoverOrgRepositories(github, deps.projects, options.discovery, now) : 0;
   const projects = await deps.projects.listActive();
-  const deadline = Date.parse(input.executionStartTime) + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
-  return { projectIds: projects.map((project) => project.projectId), runDeadline: new Date(deadline).toISOString() };
+  const deadline = now.getTime() + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
+  return { projectIds: projects.map((project) => project.projectId), runDeadline: new Date(deadline).toISOString(), discovered };
+}
+
+/** Registers the org's active repositories that are not projects yet. @returns how many were added. */
+async function discoverOrgRepositories(github: GitHubClient, projects: ProjectsStore, discovery: OrgDiscovery, now: Date): Promise<number> {
+  const pushedSince = now.getTime() - discovery.activeWithinDays * 86_400_000;
+  let repositories;
+  try {
+    repositories = await github.paginate('GET /orgs/{org}/repos', { org: discovery.org, type: 'all', per_page: 100 });
+  } catch (error) {
+    if (error instanceof RequestError && error.status === 404) {
+      throw new ConfigError(`github.org ${JSON.stringify(discovery.org)} is not an organization the token can see (404)`);
+    }
+    throw error;
+  }
+  let added = 0;
+  for (const repository of repositories) {
+    const active = !repository.archived && repository.pushed_at !== null && Date.parse(repository.pushed_at ?? '') >= pushedSince;
+    if (!active || (await projects.get(projectIdOf(repository.full_name)))) continue;
+    await projects.save(newProject({ repository: repository.full_name }, now));
+    added++;
+  }
+  return added;
 }
 
 const TotalsSchema = z.object({

@@ -5,7 +5,9 @@
  */
 import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { GitHubServer, type FakeIssue, type FakeRepository } from '../../lib/local/github-server.ts';
-import { LocalRuntime, readCdkContext, type LocalRuntime as Runtime } from '../../lib/local/runtime.ts';
+import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+
+type Runtime = LocalRuntime;
 import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../../shared/domain/work-item.ts';
@@ -22,10 +24,10 @@ interface Measure {
   readonly points: number;
 }
 
-function repositories(projects: number, itemsPerProject: number): FakeRepository[] {
+function repositories(prefix: string, projects: number, itemsPerProject: number): FakeRepository[] {
   const start = Date.parse('2026-09-01T00:00:00Z');
   return Array.from({ length: projects }, (_, p) => ({
-    fullName: `bench/repo-${p}`,
+    fullName: `${prefix}/repo-${p}`,
     id: p + 1,
     issues: Array.from({ length: itemsPerProject }, (_, i): FakeIssue => {
       const time = new Date(start + (p * itemsPerProject + i) * 60_000).toISOString().replace('.000', '');
@@ -65,16 +67,10 @@ async function naiveSync(runtime: Runtime, github: GitHubServer): Promise<void> 
   }
 }
 
-async function withRuntime<T>(repos: FakeRepository[], use: (runtime: Runtime, github: GitHubServer) => Promise<T>): Promise<T> {
-  const github = await GitHubServer.start({ token: TOKEN, repositories: repos, latencyMs: LATENCY_MS, rateLimit: 1_000_000_000 });
-  const runtime = await LocalRuntime.start({ context: readCdkContext(PROJECT_ROOT), github: { apiUrl: github.url, token: TOKEN } });
-  try {
-    for (const repo of repos) await runtime.stores.projects.save(newProject({ repository: repo.fullName }, new Date()));
-    return await use(runtime, github);
-  } finally {
-    await runtime.close();
-    await github.close();
-  }
+/** Registers exactly these repositories as the projects, on empty tables. */
+async function useProjects(runtime: Runtime, repos: readonly FakeRepository[]): Promise<void> {
+  await runtime.reset();
+  for (const repo of repos) await runtime.stores.projects.save(newProject({ repository: repo.fullName }, new Date()));
 }
 
 const row = (m: Measure) => `| ${m.label} | ${(m.wallMs / 1000).toFixed(1)} s | ${m.requests} | ${m.points} |`;
@@ -83,26 +79,30 @@ const daily = (runtime: Runtime) => runtime.runJob('daily', { at: new Date((slot
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
-const small = await withRuntime(repositories(25, 400), async (runtime, github) => {
-  const oursFull = await measure('cto-jobs, first full sync', github, () => daily(runtime));
-  const oursIncremental = await measure('cto-jobs, next run, nothing changed', github, () => daily(runtime));
-  await runtime.reset();
-  for (const repo of github.repositoryNames()) await runtime.stores.projects.save(newProject({ repository: repo }, new Date()));
-  const naiveFull = await measure('naive baseline, first run', github, () => naiveSync(runtime, github));
-  const naiveAgain = await measure('naive baseline, next run, nothing changed', github, () => naiveSync(runtime, github));
-  return { oursFull, oursIncremental, naiveFull, naiveAgain };
-});
+const smallSet = repositories('small', 25, 400);
+const largeSet = repositories('large', 1000, 30);
+// One runtime per process (handlers create their clients once), so one GitHub holds both sets.
+const github = await GitHubServer.start({ token: TOKEN, repositories: [...smallSet, ...largeSet], latencyMs: LATENCY_MS, rateLimit: 1_000_000_000 });
+const runtime = await LocalRuntime.start({ context: readCdkContext(PROJECT_ROOT), github: { apiUrl: github.url, token: TOKEN } });
 
-const large = await withRuntime(repositories(1000, 30), async (runtime, github) => {
-  await daily(runtime);
-  // 5% of the projects change: 3 items each.
-  for (let p = 0; p < 1000; p += 20) {
-    const repo = github.repository(`bench/repo-${p}`);
-    for (let i = 0; i < 3; i++) repo.issues[i] = { ...repo.issues[i]!, title: 'changed', updated_at: '2026-11-27T12:00:00Z' };
-  }
-  const run = await measure('cto-jobs, 1,000 projects, 5% changed', github, () => daily(runtime));
-  return run;
-});
+await useProjects(runtime, smallSet);
+const oursFull = await measure('cto-jobs, first full sync', github, () => daily(runtime));
+const oursIncremental = await measure('cto-jobs, next run, nothing changed', github, () => daily(runtime));
+await useProjects(runtime, smallSet);
+const naiveFull = await measure('naive baseline, first run', github, () => naiveSync(runtime, github));
+const naiveAgain = await measure('naive baseline, next run, nothing changed', github, () => naiveSync(runtime, github));
+const small = { oursFull, oursIncremental, naiveFull, naiveAgain };
+
+await useProjects(runtime, largeSet);
+await daily(runtime);
+// 5% of the projects change: 3 items each.
+for (let p = 0; p < largeSet.length; p += 20) {
+  const repo = github.repository(`large/repo-${p}`);
+  for (let i = 0; i < 3; i++) repo.issues[i] = { ...repo.issues[i]!, title: 'changed', updated_at: '2026-11-27T12:00:00Z' };
+}
+const large = await measure('cto-jobs, 1,000 projects, 5% changed', github, () => daily(runtime));
+await runtime.close();
+await github.close();
 clearInterval(sampler);
 
 console.log(`Daily sync benchmark: loopback GitHub with ${LATENCY_MS} ms per request, dynalite, Node ${process.version}\n`);

@@ -6,10 +6,11 @@ import { newProject } from '../../shared/domain/project.ts';
 export const GITHUB_TOKEN = 'test-token';
 
 /** A local runtime whose GitHub is a loopback server holding `repositories`. */
-export async function startDailyRuntime(repositories: FakeRepository[], environment: Record<string, string> = {}) {
+export async function startDailyRuntime(repositories: FakeRepository[], environment: Record<string, string> = {}, configOverrides: Record<string, unknown> = {}) {
   const github = await GitHubServer.start({ token: GITHUB_TOKEN, repositories });
+  const context = readCdkContext(PROJECT_ROOT);
   const runtime = await LocalRuntime.start({
-    context: readCdkContext(PROJECT_ROOT),
+    context: { ...context, ctoJobs: { ...(context.ctoJobs as object), ...configOverrides } },
     github: { apiUrl: github.url, token: GITHUB_TOKEN },
     environment: { GITHUB_RETRY_BASE_MS: '5', ...environment },
   });

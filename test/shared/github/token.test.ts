@@ -1,0 +1,46 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Secrets Manager has no local stand-in: its client is mocked at the SDK boundary.
+const secrets = mockClient(SecretsManagerClient);
+
+beforeEach(() => {
+  secrets.reset();
+  vi.resetModules();
+  vi.stubEnv('GITHUB_TOKEN', '');
+  vi.stubEnv('GITHUB_TOKEN_SECRET', 'cto-dashboard-jobs/github-token');
+  vi.stubEnv('AWS_REGION', 'eu-west-1');
+});
+afterEach(() => vi.unstubAllEnvs());
+
+const load = async () => (await import('../../../shared/github/token.ts')).githubToken;
+
+describe('githubToken', () => {
+  it('reads the token from Secrets Manager once per container', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'ghp_secret\n' });
+    const githubToken = await load();
+
+    expect(await githubToken()).toBe('ghp_secret');
+    expect(await githubToken()).toBe('ghp_secret');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(secrets.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'cto-dashboard-jobs/github-token' });
+  });
+
+  it('prefers GITHUB_TOKEN (local runs) and never calls Secrets Manager then', async () => {
+    vi.stubEnv('GITHUB_TOKEN', 'ghp_local');
+    expect(await (await load())()).toBe('ghp_local');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('names the secret when it holds no token, and tries again on the next call', async () => {
+    secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: '  ' }).resolves({ SecretString: 'ghp_later' });
+    const githubToken = await load();
+
+    await expect(githubToken()).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: 'secret cto-dashboard-jobs/github-token holds no token (SecretString is empty)',
+    });
+    expect(await githubToken()).toBe('ghp_later');
+  });
+});

@@ -19,7 +19,7 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const HANDLER_METADATA_KEY = 'cto-jobs:entry';
 
 /** The item-level DynamoDB actions a handler may be granted; Scan is deliberately not one of them. */
-export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
 
 export interface JobFunctionProps {
   /** Handler source, relative to the project root (e.g. `lambdas/engine/start-run.ts`). */

@@ -63,7 +63,7 @@ export class ProjectSync extends Construct {
       environment: { ...github, ...rules, ...eventSettings },
     })
       .bindTable(props.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
-      .bindTable(props.workItems, ['PutItem'], ENV.workItemsTable)
+      .bindTable(props.workItems, ['BatchGetItem', 'PutItem', 'BatchWriteItem'], ENV.workItemsTable)
       .bindTable(props.syncEvents, ['PutItem'], ENV.syncEventsTable);
     const computeMetrics = new JobFunction(this, 'ComputeProjectMetrics', {
       entry: 'lambdas/daily/compute-project-metrics.ts',

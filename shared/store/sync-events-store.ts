@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expiryOf, type EventType, type SyncEvent } from '../domain/sync-event.ts';
-import { batchDelete } from './batch-delete.ts';
+import { batchWrite } from './batch-write.ts';
 
 export const SYNC_EVENTS_INDEXES = {
   /** eventType + eventKey: events of one type in time order. */
@@ -88,8 +88,8 @@ export class SyncEventsStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      const keys = (output.Items ?? []).map((item) => ({ runId: item.runId, eventKey: item.eventKey }));
-      deleted += await batchDelete(this.client, this.tableName, keys);
+      const deletes = (output.Items ?? []).map((item) => ({ DeleteRequest: { Key: { runId: item.runId, eventKey: item.eventKey } } }));
+      deleted += await batchWrite(this.client, this.tableName, deletes);
       startKey = output.LastEvaluatedKey;
     } while (startKey);
     return deleted;

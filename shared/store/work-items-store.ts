@@ -1,6 +1,8 @@
 /** WorkItems: issues and pull requests, one item per (project, number). */
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransientError } from '../errors.ts';
 import type { WorkItem } from '../domain/work-item.ts';
+import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 
 export const WORK_ITEMS_INDEXES = {
@@ -10,8 +12,11 @@ export const WORK_ITEMS_INDEXES = {
   bugClosures: { name: 'bugClosures', partitionKey: 'closedBugProject', sortKey: 'closedAt' },
 } as const;
 
-/** Writes in flight at once per upsert call. */
+/** Conditional writes in flight at once per upsert call. */
 const WRITE_CONCURRENCY = 16;
+/** DynamoDB's limit per BatchGetItem call. */
+const BATCH_GET_SIZE = 100;
+const MAX_ROUNDS = 8;
 
 export class WorkItemsStore {
   constructor(
@@ -22,12 +27,20 @@ export class WorkItemsStore {
   /**
    * Upserts items by (project, number), each only when GitHub's `updated_at` is newer than what is
    * stored, so replays and overlapping pages never roll an item back or count it twice.
+   *
+   * The stored versions are read first (BatchGetItem, 100 keys a call): items not stored yet are written
+   * in batches of 25, items GitHub changed are written one by one with the `updatedAt` condition, and
+   * unchanged ones are not written at all. The conditional put keeps the guarantee even if another writer
+   * slips in between the read and the write.
    * @returns how many items were written.
    */
   async upsert(items: readonly WorkItem[]): Promise<number> {
-    let written = 0;
-    for (let start = 0; start < items.length; start += WRITE_CONCURRENCY) {
-      const results = await Promise.all(items.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIfNewer(item)));
+    const stored = await this.storedVersions(items);
+    const fresh = items.filter((item) => !stored.has(item.number));
+    const changed = items.filter((item) => (stored.get(item.number) ?? item.updatedAt) < item.updatedAt);
+    let written = await batchWrite(this.client, this.tableName, fresh.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })));
+    for (let start = 0; start < changed.length; start += WRITE_CONCURRENCY) {
+      const results = await Promise.all(changed.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIfNewer(item)));
       written += results.filter(Boolean).length;
     }
     return written;
@@ -52,17 +65,32 @@ export class WorkItemsStore {
     return items;
   }
 
+  /** The stored `updatedAt` of each item that exists, by number (items of one page share a project). */
+  private async storedVersions(items: readonly WorkItem[]): Promise<Map<number, string>> {
+    const versions = new Map<number, string>();
+    for (let start = 0; start < items.length; start += BATCH_GET_SIZE) {
+      let keys: Record<string, unknown>[] = items.slice(start, start + BATCH_GET_SIZE).map(({ projectId, number }) => ({ projectId, number }));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round === MAX_ROUNDS) throw new TransientError(`${keys.length} reads in ${this.tableName} stayed unprocessed`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** round * 25));
+        const output = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: '#number, updatedAt', ExpressionAttributeNames: { '#number': 'number' } } },
+          }),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) versions.set(item.number as number, item.updatedAt as string);
+        keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return versions;
+  }
+
   private async putIfNewer(item: WorkItem): Promise<boolean> {
-    const isBug = item.kind === 'bug';
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...item,
-            ...(isBug && item.state === 'open' ? { openBugProject: item.projectId } : {}),
-            ...(isBug && item.state === 'closed' && item.closedAt ? { closedBugProject: item.projectId } : {}),
-          },
+          Item: withIndexKeys(item),
           ConditionExpression: 'attribute_not_exists(projectId) OR updatedAt < :updatedAt',
           ExpressionAttributeValues: { ':updatedAt': item.updatedAt },
         }),
@@ -73,6 +101,16 @@ export class WorkItemsStore {
       throw error;
     }
   }
+}
+
+/** The item with its sparse index keys: open bugs, and closed bugs by closing time. */
+function withIndexKeys(item: WorkItem): Record<string, unknown> {
+  const isBug = item.kind === 'bug';
+  return {
+    ...item,
+    ...(isBug && item.state === 'open' ? { openBugProject: item.projectId } : {}),
+    ...(isBug && item.state === 'closed' && item.closedAt ? { closedBugProject: item.projectId } : {}),
+  };
 }
 
 function toWorkItem(item: Record<string, unknown>): WorkItem {

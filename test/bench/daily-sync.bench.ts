@@ -12,6 +12,8 @@ import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../../shared/domain/work-item.ts';
 import { createGitHubClient } from '../../shared/github/client.ts';
+import { documentClient } from '../../shared/store/dynamo-client.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 
 const LATENCY_MS = 50;
 const TOKEN = 'bench-token';
@@ -56,14 +58,14 @@ async function measure(label: string, github: GitHubServer, work: () => Promise<
   return { label, wallMs: performance.now() - started, requests: github.requests.length, points: pointsBefore - github.rateLimitRemaining };
 }
 
-/** The baseline: each project in turn, all its issues fetched again, every item written. */
+/** The baseline: each project in turn, all its issues fetched again, every item written with its own put. */
 async function naiveSync(runtime: Runtime, github: GitHubServer): Promise<void> {
   const client = createGitHubClient({ baseUrl: github.url, token: TOKEN });
   for (const project of await runtime.stores.projects.listActive()) {
     const [owner, repo] = project.fullName.split('/') as [string, string];
     const issues = await client.paginate('GET /repos/{owner}/{repo}/issues', { owner, repo, state: 'all', per_page: 100 });
     const items = GitHubIssuePageSchema.parse(issues).map((issue) => toWorkItem(project.projectId, issue, DEFAULT_BUG_RULES, project.revenueDefaults));
-    await runtime.stores.items.upsert(items.map((item) => ({ ...item, updatedAt: new Date().toISOString() })));
+    for (const item of items) await documentClient.send(new PutCommand({ TableName: runtime.stores.items.tableName, Item: item }));
   }
 }
 

@@ -9,8 +9,7 @@ import {
   DynamoDBClient,
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
-import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { LocalTable } from './template.ts';
 
 export interface EmbeddedDynamoDb {
@@ -18,17 +17,26 @@ export interface EmbeddedDynamoDb {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on 127.0.0.1 (a free port); persisted under `directory` when given. */
+/**
+ * Starts dynalite on 127.0.0.1 (a free port), on a worker thread of this process; persisted under
+ * `directory` when given.
+ */
 export async function startEmbeddedDynamoDb(directory?: string): Promise<EmbeddedDynamoDb> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(directory ? { path: directory } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  // A plain-JavaScript worker needs none of the process's loaders (tsx, polyfills).
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), { workerData: { path: directory }, execArgv: [] });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (message: { port?: number; error?: string }) =>
+      message.port ? resolve(message.port) : reject(new Error(`embedded DynamoDB did not start: ${message.error}`)),
+    );
+    worker.once('error', reject);
   });
-  const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('close');
+      await exited;
+    },
   };
 }
 

@@ -137,8 +137,6 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
       ...(state.page === 1 && response.headers.etag ? { etag: response.headers.etag } : {}),
       lastSyncedAt: new Date(clock()).toISOString(),
     };
-    // A first sync's final window may be long; start the next run from its newest item.
-    if (!state.cursor && newest) state = { cursor: newest, page: 1, lastSyncedAt: state.lastSyncedAt };
     await deps.projects.saveSyncState(projectId, state);
     return result('done');
   }

@@ -57,8 +57,8 @@ describe('the daily GitHub sync, through the synthesized state machine', () => {
     expect(snapshot?.health.formulaVersion).toBe('health-v1');
   });
 
-  it('spends no rate-limit points on an unchanged repository the next day (304)', async () => {
-    await addProjects(runtime, 'acme/api');
+  it('spends no rate-limit points on unchanged repositories the next day (304), large or single-page', async () => {
+    await addProjects(runtime, 'acme/api', 'acme/web');
     await runtime.runJob('daily', { ...fast, at: nextSlot() });
     github.clearRequests();
     const remaining = github.rateLimitRemaining;
@@ -67,7 +67,7 @@ describe('the daily GitHub sync, through the synthesized state machine', () => {
 
     expect(result.run?.status).toBe('completed');
     const issueRequests = github.requests.filter((request) => request.path.startsWith('/repos/'));
-    expect(issueRequests.map((request) => request.status)).toEqual([304]);
+    expect(issueRequests.map((request) => request.status)).toEqual([304, 304]);
     expect(github.rateLimitRemaining).toBe(remaining);
   });
 

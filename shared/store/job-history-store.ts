@@ -3,7 +3,6 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +10,7 @@ import { OPEN_STATUSES, type JobRun, type JobType, type RunStatus } from '../dom
 import { expiryOf } from '../domain/sync-event.ts';
 import { TransientError } from '../errors.ts';
 import { isConditionFailure } from './dynamo-client.ts';
+import { queryAll } from './query-all.ts';
 
 /** Index names, shared with the table construct so both sides agree. */
 export const JOB_HISTORY_INDEXES = {
@@ -193,29 +193,22 @@ export class JobHistoryStore {
     value: string,
     options: { readonly limit?: number; readonly scheduledBefore?: string; readonly newestFirst: boolean },
   ): Promise<JobRun[]> {
-    const runs: JobRun[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexName,
-          KeyConditionExpression:
-            options.scheduledBefore === undefined ? '#pk = :pk' : '#pk = :pk AND scheduledTime < :before',
-          ExpressionAttributeNames: { '#pk': partitionKey },
-          ExpressionAttributeValues: {
-            ':pk': value,
-            ...(options.scheduledBefore === undefined ? {} : { ':before': options.scheduledBefore }),
-          },
-          ScanIndexForward: !options.newestFirst,
-          Limit: options.limit === undefined ? undefined : options.limit - runs.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      runs.push(...(output.Items ?? []).map(toRun));
-      startKey = output.LastEvaluatedKey;
-    } while (startKey && (options.limit === undefined || runs.length < options.limit));
-    return runs;
+    return queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: options.scheduledBefore === undefined ? '#pk = :pk' : '#pk = :pk AND scheduledTime < :before',
+        ExpressionAttributeNames: { '#pk': partitionKey },
+        ExpressionAttributeValues: {
+          ':pk': value,
+          ...(options.scheduledBefore === undefined ? {} : { ':before': options.scheduledBefore }),
+        },
+        ScanIndexForward: !options.newestFirst,
+      },
+      toRun,
+      options.limit,
+    );
   }
 
   private expiryFor(run: { readonly finishedAt?: string }): { expiresAt?: number } {

@@ -1,7 +1,8 @@
 /** Projects: one item per followed repository, with its sync progress. */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Project, SyncState } from '../domain/project.ts';
 import { isConditionFailure } from './dynamo-client.ts';
+import { queryAll } from './query-all.ts';
 
 export const PROJECTS_INDEXES = {
   /** activeFlag ("active", set only while active) + projectId: the projects to sync, without a Scan. */
@@ -48,22 +49,16 @@ export class ProjectsStore {
 
   /** Active projects, in id order. */
   async listActive(): Promise<Project[]> {
-    const projects: Project[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: PROJECTS_INDEXES.active.name,
-          KeyConditionExpression: 'activeFlag = :active',
-          ExpressionAttributeValues: { ':active': ACTIVE },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      projects.push(...(output.Items ?? []).map(toProject));
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
-    return projects;
+    return queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: PROJECTS_INDEXES.active.name,
+        KeyConditionExpression: 'activeFlag = :active',
+        ExpressionAttributeValues: { ':active': ACTIVE },
+      },
+      toProject,
+    );
   }
 
   async saveSyncState(projectId: string, sync: SyncState): Promise<void> {

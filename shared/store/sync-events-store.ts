@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expiryOf, type EventType, type SyncEvent } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
+import { queryAll } from './query-all.ts';
 
 export const SYNC_EVENTS_INDEXES = {
   /** eventType + eventKey: events of one type in time order. */
@@ -37,37 +38,28 @@ export class SyncEventsStore {
   /** The newest events first, of one type or of all. */
   async listRecent(options: { readonly eventType?: EventType; readonly limit: number }): Promise<SyncEvent[]> {
     const index = options.eventType ? SYNC_EVENTS_INDEXES.byType : SYNC_EVENTS_INDEXES.byTime;
-    const output = await this.client.send(
-      new QueryCommand({
+    return queryAll(
+      this.client,
+      {
         TableName: this.tableName,
         IndexName: index.name,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': index.partitionKey },
         ExpressionAttributeValues: { ':pk': options.eventType ?? EVENT_ENTITY },
         ScanIndexForward: false,
-        Limit: options.limit,
-      }),
+      },
+      toEvent,
+      options.limit,
     );
-    return (output.Items ?? []).map(toEvent);
   }
 
   /** Every event of one run, oldest first. */
   async listForRun(runId: string): Promise<SyncEvent[]> {
-    const events: SyncEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'runId = :runId',
-          ExpressionAttributeValues: { ':runId': runId },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      events.push(...(output.Items ?? []).map(toEvent));
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
-    return events;
+    return queryAll(
+      this.client,
+      { TableName: this.tableName, KeyConditionExpression: 'runId = :runId', ExpressionAttributeValues: { ':runId': runId } },
+      toEvent,
+    );
   }
 
   /**

@@ -1,9 +1,10 @@
 /** WorkItems: issues and pull requests, one item per (project, number). */
-import { BatchGetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../errors.ts';
 import type { WorkItem } from '../domain/work-item.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
+import { queryAll } from './query-all.ts';
 
 export const WORK_ITEMS_INDEXES = {
   /** openBugProject (set only while a bug is open) + createdAt: a sparse index of open bugs. */
@@ -48,21 +49,11 @@ export class WorkItemsStore {
 
   /** Every item of a project, in number order. */
   async listForProject(projectId: string): Promise<WorkItem[]> {
-    const items: WorkItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'projectId = :projectId',
-          ExpressionAttributeValues: { ':projectId': projectId },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(output.Items ?? []).map(toWorkItem));
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryAll(
+      this.client,
+      { TableName: this.tableName, KeyConditionExpression: 'projectId = :projectId', ExpressionAttributeValues: { ':projectId': projectId } },
+      toWorkItem,
+    );
   }
 
   /** The stored `updatedAt` of each item that exists, by number (items of one page share a project). */

@@ -1,11 +1,13 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { bugRulesOf, type Config } from '../shared/config.ts';
+import { alertRulesOf, alertSenderOf, bugRulesOf, type Config } from '../shared/config.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import { ENV } from '../shared/environment.ts';
 import { JobEngine } from './constructs/job-engine.ts';
+import { HourlyAlerts } from './constructs/hourly-alerts.ts';
 import { JobFunction } from './constructs/job-function.ts';
 import { JobTables } from './constructs/job-tables.ts';
+import { OnCall } from './constructs/on-call.ts';
 import { ProjectSync } from './constructs/project-sync.ts';
 import { ScheduledJob, type WorkStep } from './constructs/scheduled-job.ts';
 
@@ -20,9 +22,12 @@ export const STACK_OUTPUTS = {
   jobHistoryTable: 'JobHistoryTableName',
   syncEventsTable: 'SyncEventsTableName',
   projectsTable: 'ProjectsTableName',
+  snapshotsTable: 'SnapshotsTableName',
+  alertsTable: 'AlertsTableName',
+  onCallTopic: 'OnCallTopicArn',
 } as const;
 
-/** Wires the tables, the job engine and the three scheduled jobs. */
+/** Wires the tables, the job engine, the on-call topic and the three scheduled jobs. */
 export class CtoJobsStack extends Stack {
   readonly jobs: Readonly<Record<JobName, ScheduledJob>>;
 
@@ -58,12 +63,29 @@ export class CtoJobsStack extends Stack {
       discovery: config.github.org ? { org: config.github.org, activeWithinDays: config.github.activeWithinDays } : undefined,
     });
 
+    const onCall = new OnCall(this, 'OnCall', { email: config.alarmEmail });
+    const alertSender = alertSenderOf(config);
+    const hourlyAlerts = new HourlyAlerts(this, 'HourlyAlerts', {
+      projects: tables.projects,
+      workItems: tables.workItems,
+      snapshots: tables.snapshots,
+      alerts: tables.alerts,
+      syncEvents: tables.syncEvents,
+      onCallTopic: onCall.topic,
+      bugRules: bugRulesOf(config),
+      alertRules: alertRulesOf(config),
+      githubApiUrl: config.github.apiUrl,
+      logRetentionDays: config.retention.logDays,
+      email: config.alerts.emailRecipients.length > 0 && alertSender ? { sender: alertSender, recipients: config.alerts.emailRecipients } : undefined,
+      slackWebhookSecretName: config.alerts.slackWebhookSecretName,
+    });
+
     const steps: Record<JobName, WorkStep[]> = {
       daily: [
         projectSync.step,
         { stateName: 'Clean Up Old Logs', resultKey: 'cleanup', handler: cleanUpLogs, timeout: Duration.minutes(6) },
       ],
-      hourly: [{ stateName: 'Sweep Stuck Runs', resultKey: 'sweep', handler: engine.sweepStuckRuns }],
+      hourly: [{ stateName: 'Sweep Stuck Runs', resultKey: 'sweep', handler: engine.sweepStuckRuns }, ...hourlyAlerts.steps],
       weekly: [],
     };
     const job = (name: JobName) =>
@@ -86,6 +108,9 @@ export class CtoJobsStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.jobHistoryTable, { value: tables.jobHistory.tableName });
     new CfnOutput(this, STACK_OUTPUTS.syncEventsTable, { value: tables.syncEvents.tableName });
     new CfnOutput(this, STACK_OUTPUTS.projectsTable, { value: tables.projects.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.snapshotsTable, { value: tables.snapshots.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.alertsTable, { value: tables.alerts.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.onCallTopic, { value: onCall.topic.topicArn });
   }
 }
 

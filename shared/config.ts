@@ -3,6 +3,7 @@
  * local runtime, validated here so a bad value fails synth (or `cto-jobs`) with a message naming it.
  */
 import { z } from 'zod';
+import { DEFAULT_ALERT_RULES, type AlertRules } from './domain/alerts.ts';
 import { DEFAULT_BUG_RULES, SEVERITIES, type BugRules } from './domain/bugs.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
 
@@ -96,6 +97,25 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    alerts: z
+      .object({
+        /** Revenue at risk (dollars a day, all projects) above which on-call is paged. */
+        revenueAtRiskThreshold: positiveInt(DEFAULT_ALERT_RULES.revenueAtRiskThreshold, 1_000_000_000),
+        /** Severities whose SLA breaches page. */
+        slaBreachSeverities: z.array(z.enum(SEVERITIES)).default([...DEFAULT_ALERT_RULES.slaBreachSeverities]),
+        /** Severities whose unassigned open bugs page. */
+        unassignedSeverities: z.array(z.enum(SEVERITIES)).default([...DEFAULT_ALERT_RULES.unassignedSeverities]),
+        /** An alert still firing is notified again only after this long. */
+        cooldownHours: positiveInt(DEFAULT_ALERT_RULES.cooldownHours, 24 * 30),
+        /** Optional: SES email recipients of alerts (besides the on-call SNS topic). */
+        emailRecipients: z.array(email).default([]),
+        /** Sender of alert emails; defaults to report.sender. */
+        sender: email.optional(),
+        /** Optional: Secrets Manager secret holding a Slack incoming-webhook URL. */
+        slackWebhookSecretName: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     retention: z
       .object({
         /** SyncEvents and other logs older than this are deleted by the daily job. */
@@ -115,6 +135,13 @@ const ConfigSchema = z
         code: 'custom',
         path: ['report', 'sender'],
         message: `is required when report.recipients is set (${config.report.recipients.join(', ')})`,
+      });
+    }
+    if (config.alerts.emailRecipients.length > 0 && !config.alerts.sender && !config.report.sender) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerts', 'sender'],
+        message: `(or report.sender) is required when alerts.emailRecipients is set (${config.alerts.emailRecipients.join(', ')})`,
       });
     }
   });
@@ -139,6 +166,17 @@ export function bugRulesOf(config: Config): BugRules {
     revenueLabelPattern: config.bugs.revenueLabelPattern,
     slaHours: config.bugs.slaHours,
   };
+}
+
+/** The alert rules the hourly job applies, from the configuration. */
+export function alertRulesOf(config: Config): AlertRules {
+  const { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours } = config.alerts;
+  return { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours };
+}
+
+/** Who sends alert emails: the alerts' own sender, else the report's. */
+export function alertSenderOf(config: Config): string | undefined {
+  return config.alerts.sender ?? config.report.sender;
 }
 
 /** Jobs that must not fall into a DST gap: they run once, so a skipped slot is a missed day or week. */

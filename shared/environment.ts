@@ -21,6 +21,24 @@ export const ENV = {
   githubActiveWithinDays: 'GITHUB_ACTIVE_WITHIN_DAYS',
   /** The configured bug rules, as JSON. */
   bugRules: 'BUG_RULES',
+  alertsTable: 'ALERTS_TABLE',
+  /** The configured alert rules, as JSON. */
+  alertRules: 'ALERT_RULES',
+  /** The on-call SNS topic. */
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  /** Local runs only: the on-call channel appends to this file instead of publishing to SNS. */
+  localAlertsFile: 'LOCAL_ALERTS_FILE',
+  /** Optional: alert email recipients, comma-separated, and their sender. */
+  alertEmailRecipients: 'ALERT_EMAIL_RECIPIENTS',
+  alertEmailSender: 'ALERT_EMAIL_SENDER',
+  /** Optional: Secrets Manager secret holding the Slack webhook URL. */
+  slackWebhookSecret: 'SLACK_WEBHOOK_SECRET',
+  /** Local runs: the Slack webhook URL itself. */
+  slackWebhookUrl: 'SLACK_WEBHOOK_URL',
+  /** The GitHub web host links may point to (github.com, or a GitHub Enterprise Server's host). */
+  githubWebHost: 'GITHUB_WEB_HOST',
+  /** Milliseconds before the first retry of an alert channel (tests shrink it). */
+  alertRetryBaseMs: 'ALERT_RETRY_BASE_MS',
   /** Milliseconds per second of GitHub's retry-after and of retry backoff (tests shrink it). */
   githubRetryBaseMs: 'GITHUB_RETRY_BASE_MS',
 } as const;

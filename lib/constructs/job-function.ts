@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -81,6 +81,23 @@ export class JobFunction extends NodejsFunction {
       this.role!,
       `IAM5[Resource::${nagArnOf(table)}/index/*]`,
       'Queries go through the table\'s own GSIs; the grant is limited to this table\'s indexes',
+    );
+    return this;
+  }
+
+  /** Allows sending email through SES only from `sender` (the `ses:FromAddress` condition), to anyone. */
+  allowEmailFrom(sender: string): this {
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+        conditions: { StringEquals: { 'ses:FromAddress': sender } },
+      }),
+    );
+    acknowledgeNag(
+      this.role!,
+      'IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+      `SES authorizes against both the sender's and each recipient's identity; the ses:FromAddress condition pins the sender to ${sender}`,
     );
     return this;
   }

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { ALERTS_INDEXES } from '../../shared/store/alerts-store.ts';
 import { JOB_HISTORY_INDEXES } from '../../shared/store/job-history-store.ts';
 import { PROJECTS_INDEXES } from '../../shared/store/projects-store.ts';
 import { SYNC_EVENTS_INDEXES } from '../../shared/store/sync-events-store.ts';
@@ -12,7 +13,7 @@ type IndexSpec = { readonly name: string; readonly partitionKey: string; readonl
  * The stack's tables, all on-demand with point-in-time recovery, TTL on `expiresAt`, and the GSIs the
  * jobs and CLI query (never a Scan): JobHistory (one item per run), SyncEvents (one per step event),
  * Projects (one per repository), WorkItems (issues and pull requests by project and number) and
- * Snapshots (a project's figures by day).
+ * Snapshots (a project's figures by day and hour) and Alerts (alert states and the notification outbox).
  */
 export class JobTables extends Construct {
   readonly jobHistory: dynamodb.Table;
@@ -20,6 +21,7 @@ export class JobTables extends Construct {
   readonly projects: dynamodb.Table;
   readonly workItems: dynamodb.Table;
   readonly snapshots: dynamodb.Table;
+  readonly alerts: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -38,6 +40,7 @@ export class JobTables extends Construct {
       Object.values(WORK_ITEMS_INDEXES),
     );
     this.snapshots = table(this, 'Snapshots', { partitionKey: 'projectId', sortKey: 'snapshotKey' }, []);
+    this.alerts = table(this, 'Alerts', { partitionKey: 'alertKey' }, Object.values(ALERTS_INDEXES));
   }
 }
 

@@ -21,11 +21,14 @@ import {
   workItemsStoreFromEnvironment,
 } from '../../shared/daily/dependencies.ts';
 import { engineStoresFromEnvironment, type EngineStores } from '../../shared/engine/stores.ts';
+import { alertsStoreFromEnvironment } from '../../shared/hourly/dependencies.ts';
+import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
 import { ENV } from '../../shared/environment.ts';
 import { demoRepositories } from './demo-dataset.ts';
+import { LocalSes } from './local-ses.ts';
 import { GitHubServer } from './github-server.ts';
 import { createTables, dropTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { executeDefinition, invokeFunction, type ExecuteOptions, type ExecutionOutcome } from './execute.ts';
@@ -41,6 +44,11 @@ export interface LocalRuntimeOptions {
   readonly github?: { readonly apiUrl: string; readonly token: string };
   /** Set after the functions' own environment (e.g. GITHUB_RETRY_BASE_MS in tests). */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * The on-call channel appends its messages to this JSON-lines file instead of publishing to SNS. When
+   * omitted, it calls SNS (tests stub the SNS client).
+   */
+  readonly alertsFile?: string;
 }
 
 /** The token the demo GitHub accepts. */
@@ -58,6 +66,7 @@ export interface LocalStores extends EngineStores {
   readonly projects: ProjectsStore;
   readonly items: WorkItemsStore;
   readonly snapshots: SnapshotsStore;
+  readonly alerts: AlertsStore;
 }
 
 export interface LocalRunResult {
@@ -77,6 +86,8 @@ export class LocalRuntime {
     private readonly client: DynamoDBClient,
     /** The built-in demo GitHub, when no GitHub was given. */
     readonly demoGitHub: GitHubServer | undefined,
+    /** The local SES endpoint every email goes to. */
+    readonly ses: LocalSes,
   ) {}
 
   /**
@@ -91,15 +102,20 @@ export class LocalRuntime {
     const demoDay = new Date(new Date().toISOString().slice(0, 10));
     const demo = options.github ? undefined : await GitHubServer.start({ token: DEMO_TOKEN, repositories: demoRepositories(demoDay) });
     const github = options.github ?? { apiUrl: demo!.url, token: DEMO_TOKEN };
+    const ses = await LocalSes.start();
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SES: ses.endpoint,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // EMF lines would only clutter a local terminal; tests that read them turn metrics back on.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       ...mergedEnvironment(stack),
       [ENV.githubApiUrl]: github.apiUrl,
       GITHUB_TOKEN: github.token,
+      ...(options.alertsFile ? { [ENV.localAlertsFile]: options.alertsFile } : {}),
       ...options.environment,
     });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION });
@@ -110,8 +126,9 @@ export class LocalRuntime {
       projects: projectsStoreFromEnvironment(),
       items: workItemsStoreFromEnvironment(),
       snapshots: snapshotsStoreFromEnvironment(),
+      alerts: alertsStoreFromEnvironment(),
     };
-    return new LocalRuntime(stack, stores, dynamo, client, demo);
+    return new LocalRuntime(stack, stores, dynamo, client, demo, ses);
   }
 
   /** Runs one job's state machine from the synthesized definition; resolves when it has ended. */
@@ -163,6 +180,7 @@ export class LocalRuntime {
     this.client.destroy();
     await this.dynamo.close();
     await this.demoGitHub?.close();
+    await this.ses.close();
   }
 }
 

@@ -66,6 +66,6 @@ export function revenueImpactOf(
 }
 
 /** Whether a bug open since `openedAt` is past its severity's SLA at `now` (strictly: at the limit it is not). */
-export function isSlaBreached(openedAt: string, severity: Severity, now: Date, rules: BugRules): boolean {
+export function isSlaBreached(openedAt: string, severity: Severity, now: Date, rules: Pick<BugRules, 'slaHours'>): boolean {
   return now.getTime() - Date.parse(openedAt) > rules.slaHours[severity] * 3_600_000;
 }

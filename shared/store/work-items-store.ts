@@ -1,6 +1,7 @@
 /** WorkItems: issues and pull requests, one item per (project, number). */
 import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../errors.ts';
+import type { ClosedBug, OpenBug } from '../domain/hourly-metrics.ts';
 import type { WorkItem } from '../domain/work-item.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
@@ -56,6 +57,40 @@ export class WorkItemsStore {
     );
   }
 
+  /** A project's bugs that are open and were opened by `now`, through the sparse open-bugs index. */
+  async listOpenBugs(projectId: string, now: Date): Promise<OpenBug[]> {
+    const index = WORK_ITEMS_INDEXES.openBugs;
+    return queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#project = :projectId AND #opened <= :now',
+        ProjectionExpression: 'projectId, #number, title, htmlUrl, assignees, #opened, severity, revenueImpact',
+        ExpressionAttributeNames: { '#project': index.partitionKey, '#opened': index.sortKey, '#number': 'number' },
+        ExpressionAttributeValues: { ':projectId': projectId, ':now': endOfSecond(now) },
+      },
+      (item) => item as unknown as OpenBug,
+    );
+  }
+
+  /** A project's bugs closed in [`since`, `until`] (to the second), through the closures index. */
+  async listClosedBugs(projectId: string, since: string, until: Date): Promise<ClosedBug[]> {
+    const index = WORK_ITEMS_INDEXES.bugClosures;
+    return queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#project = :projectId AND #closed BETWEEN :since AND :until',
+        ProjectionExpression: 'projectId, #number, #closed',
+        ExpressionAttributeNames: { '#project': index.partitionKey, '#closed': index.sortKey, '#number': 'number' },
+        ExpressionAttributeValues: { ':projectId': projectId, ':since': since, ':until': endOfSecond(until) },
+      },
+      (item) => item as unknown as ClosedBug,
+    );
+  }
+
   /** The stored `updatedAt` of each item that exists, by number (items of one page share a project). */
   private async storedVersions(items: readonly WorkItem[]): Promise<Map<number, string>> {
     const versions = new Map<number, string>();
@@ -92,6 +127,14 @@ export class WorkItemsStore {
       throw error;
     }
   }
+}
+
+/**
+ * An upper bound, as a sort key, for times up to `instant`'s second: GitHub writes `…T10:00:00Z` and
+ * JavaScript `…T10:00:00.000Z`, which do not compare as strings. Callers filter the exact instant.
+ */
+function endOfSecond(instant: Date): string {
+  return `${instant.toISOString().slice(0, 19)}Z\uffff`;
 }
 
 /** The item with its sparse index keys: open bugs, and closed bugs by closing time. */

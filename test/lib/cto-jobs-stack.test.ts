@@ -3,6 +3,8 @@ import aslValidator from 'asl-validator';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
+import { readCdkContext } from '../../lib/local/runtime.ts';
 import { readLocalStack, type CfnTemplate } from '../../lib/local/template.ts';
 import { RECOVERABLE_ERROR_NAMES } from '../../shared/errors.ts';
 import { buildTestApp } from '../support/synth.ts';
@@ -10,6 +12,13 @@ import { buildTestApp } from '../support/synth.ts';
 const { app, stack } = buildTestApp();
 const template = Template.fromStack(stack);
 const local = readLocalStack(template.toJSON() as CfnTemplate);
+
+/** cdk.json's configuration, to vary one key of. */
+const baseConfig = () => readCdkContext(PROJECT_ROOT).ctoJobs as Record<string, unknown>;
+function synthesized(config: Record<string, unknown>) {
+  const other = Template.fromStack(buildTestApp({ ctoJobs: config }).stack);
+  return { template: other, local: readLocalStack(other.toJSON() as CfnTemplate) };
+}
 
 type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[]; Catch?: { ErrorEquals: string[]; Next: string }[]; TimeoutSeconds?: number; Next?: string };
 const definitionOf = (jobType: 'daily_sync' | 'hourly_metrics' | 'weekly_report') =>
@@ -129,9 +138,64 @@ describe('the daily sync', () => {
   });
 });
 
+describe('the hourly job', () => {
+  it('sweeps stuck runs, computes the metrics, then sends the alerts; a failure in any goes to Record Failure', () => {
+    const states = definitionOf('hourly_metrics').States;
+    expect(states['Sweep Stuck Runs']!.Next).toBe('Compute Hourly Metrics');
+    expect(states['Compute Hourly Metrics']!.Next).toBe('Send Alerts');
+    expect(states['Send Alerts']!.Next).toBe('Record Success');
+    for (const name of ['Compute Hourly Metrics', 'Send Alerts']) expect(states[name]!.Catch?.[0]?.Next).toBe('Record Failure');
+  });
+
+  it('pages through an on-call topic that is KMS-encrypted, TLS-only, usable by CloudWatch alarms, and emailed when configured', () => {
+    const { template: withEmail } = synthesized({ ...baseConfig(), alarmEmail: 'oncall@example.com' });
+    withEmail.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    withEmail.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    withEmail.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('lets Send Alerts email only from the configured sender, and read the Slack webhook secret only when one is set', () => {
+    const { template: configured, local: configuredLocal } = synthesized({
+      ...baseConfig(),
+      report: { recipients: [], sender: 'reports@example.com' },
+      alerts: { emailRecipients: ['cto@example.com'], slackWebhookSecretName: 'cto/slack-webhook' },
+    });
+    const sendId = [...configuredLocal.functions.keys()].find((id) => id.startsWith('HourlyAlertsSendAlerts'))!;
+    expect(configuredLocal.functions.get(sendId)!.environment).toMatchObject({
+      ALERT_EMAIL_SENDER: 'reports@example.com',
+      ALERT_EMAIL_RECIPIENTS: 'cto@example.com',
+      SLACK_WEBHOOK_SECRET: 'cto/slack-webhook',
+      GITHUB_WEB_HOST: 'github.com',
+    });
+    configured.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['ses:SendEmail', 'ses:SendRawEmail'], Condition: { StringEquals: { 'ses:FromAddress': 'reports@example.com' } } }),
+        ]),
+      },
+    });
+    const sesPolicies = Object.keys(configured.findResources('AWS::IAM::Policy')).filter((id) =>
+      JSON.stringify(configured.findResources('AWS::IAM::Policy')[id]).includes('ses:SendEmail'),
+    );
+    expect(sesPolicies).toEqual([expect.stringMatching(/^HourlyAlertsSendAlertsRole/)]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
+    const secretReaders = Object.entries(configured.findResources('AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
+      .map(([id]) => id);
+    expect(secretReaders.filter((id) => id.startsWith('HourlyAlerts'))).toEqual([expect.stringMatching(/^HourlyAlertsSendAlertsRole/)]);
+  });
+});
+
 describe('tables', () => {
   it('are on-demand with point-in-time recovery, TTL and the GSIs the engine queries', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+    template.resourceCountIs('AWS::DynamoDB::Table', 6);
     template.allResourcesProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -142,7 +206,7 @@ describe('tables', () => {
       ((table.Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]).map((index) => index.IndexName).sort(),
     );
     expect(indexNames).toEqual(
-      expect.arrayContaining([['byJobType', 'byStatus', 'byTime'], ['byTime', 'byType'], ['active'], ['bugClosures', 'openBugs']]),
+      expect.arrayContaining([['byJobType', 'byStatus', 'byTime'], ['byTime', 'byType'], ['active'], ['bugClosures', 'openBugs'], ['openAlerts']]),
     );
     for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
       expect(table.DeletionPolicy).toBe('Retain');
@@ -165,6 +229,11 @@ describe('functions', () => {
     ['EngineSweepStuckRuns', { JobHistory: ['DeleteItem', 'Query', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['EngineReconcileExecution', { JobHistory: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['CleanUpLogs', { SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
+    [
+      'HourlyAlertsComputeHourlyMetrics',
+      { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
+    ],
+    ['HourlyAlertsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
   ])('grants %s only the DynamoDB actions it calls, on only its tables', (name, expected) => {
     const functionId = [...local.functions.keys()].find((id) => id.startsWith(name))!;
     const roleId = template.findResources('AWS::Lambda::Function')[functionId]!.Properties.Role['Fn::GetAtt'][0];
@@ -172,7 +241,7 @@ describe('functions', () => {
     for (const statement of statementsOf(roleId)) {
       const actions = [statement.Action].flat().filter((action) => action.startsWith('dynamodb:'));
       if (actions.length === 0) continue;
-      const table = JSON.stringify(statement.Resource).match(/Tables(JobHistory|SyncEvents)/)![1]!;
+      const table = JSON.stringify(statement.Resource).match(/Tables(JobHistory|SyncEvents|Projects|WorkItems|Snapshots|Alerts)/)![1]!;
       granted[table] = [...(granted[table] ?? []), ...actions.map((action) => action.replace('dynamodb:', ''))].sort();
     }
     expect(granted).toEqual(expected);
@@ -214,6 +283,9 @@ describe('outputs', () => {
         'WeeklyStateMachineArn',
         'JobHistoryTableName',
         'SyncEventsTableName',
+        'SnapshotsTableName',
+        'AlertsTableName',
+        'OnCallTopicArn',
       ]),
     );
   });

@@ -1,0 +1,19 @@
+import { bugRulesFromEnvironment, projectsStoreFromEnvironment, snapshotsStoreFromEnvironment, workItemsStoreFromEnvironment } from '../../shared/daily/dependencies.ts';
+import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
+import { workStepHandler } from '../../shared/engine/work-step.ts';
+import { alertRulesFromEnvironment, alertsStoreFromEnvironment, organizationMetrics } from '../../shared/hourly/dependencies.ts';
+import { computeHourlyMetrics } from '../../shared/hourly/steps.ts';
+
+const deps = {
+  projects: projectsStoreFromEnvironment(),
+  items: workItemsStoreFromEnvironment(),
+  snapshots: snapshotsStoreFromEnvironment(),
+  alerts: alertsStoreFromEnvironment(),
+  events: syncEventsStoreFromEnvironment(),
+  metrics: organizationMetrics(),
+  bugRules: bugRulesFromEnvironment(),
+  alertRules: alertRulesFromEnvironment(),
+};
+
+/** "Compute Hourly Metrics": the hour's figures, snapshots and metrics, and which alerts to notify. */
+export const handler = workStepHandler((input) => computeHourlyMetrics(deps, input));

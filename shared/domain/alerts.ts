@@ -1,0 +1,184 @@
+/**
+ * What pages on-call, and when: the alert rules turn the hourly figures into firing alerts, each with a
+ * stable identity, and the notification policy compares them with the stored alert states so that an
+ * alert is notified when it fires, again only after a cooldown or when it gets worse, and once when it
+ * resolves. Pure; `now` is the run's scheduled time.
+ */
+import { isSlaBreached, SEVERITIES, type BugRules, type Severity } from './bugs.ts';
+import type { HourlyFigures, OpenBug } from './hourly-metrics.ts';
+
+export const ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at_risk'] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
+
+export interface AlertRules {
+  /** Dollars a day across all projects; revenue at risk strictly above it fires. */
+  readonly revenueAtRiskThreshold: number;
+  readonly slaBreachSeverities: readonly Severity[];
+  readonly unassignedSeverities: readonly Severity[];
+  readonly cooldownHours: number;
+}
+
+export const DEFAULT_ALERT_RULES: AlertRules = {
+  revenueAtRiskThreshold: 10_000,
+  slaBreachSeverities: ['critical', 'high'],
+  unassignedSeverities: ['critical'],
+  cooldownHours: 24,
+};
+
+/** The identity of the organisation-wide revenue alert. */
+const REVENUE_ALERT_ID = 'revenue_at_risk#all';
+
+/** An alert whose condition holds at `now`. */
+export interface FiringAlert {
+  /** Stable identity: rule + project + bug number, or rule + `all`. */
+  readonly alertId: string;
+  readonly rule: AlertRule;
+  readonly projectId?: string;
+  readonly number?: number;
+  /** For bug alerts the issue's title: untrusted text, neutralised by each channel. */
+  readonly title: string;
+  readonly url?: string;
+  readonly severity?: Severity;
+  /** Dollars a day: the bug's impact, or the total revenue at risk. */
+  readonly value: number;
+  /** Higher is worse: the bug's severity rank, or the revenue band. A rise re-notifies. */
+  readonly level: number;
+  /** When the bug was opened. */
+  readonly openedAt?: string;
+}
+
+export interface AlertState extends FiringAlert {
+  readonly status: 'open' | 'resolved';
+  readonly firstSeenAt: string;
+  readonly lastNotifiedAt: string;
+  readonly notifiedLevel: number;
+  readonly resolvedAt?: string;
+}
+
+export type NoticeKind = 'fired' | 'worse' | 'reminder' | 'resolved';
+
+/** One alert's change worth telling on-call about. */
+export interface AlertNotice {
+  readonly kind: NoticeKind;
+  readonly alert: AlertState;
+}
+
+/** Worse severities rank higher: low 0 … critical 3. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.length - 1 - SEVERITIES.indexOf(severity);
+}
+
+/**
+ * The lower edge of revenue band `level`: the threshold times 1, 2, 5, 10, 20, 50, … Crossing into a
+ * higher band counts as getting worse.
+ */
+export function revenueBandFloor(threshold: number, level: number): number {
+  return threshold * [1, 2, 5][level % 3]! * 10 ** Math.floor(level / 3);
+}
+
+/** The band revenue at risk is in: the highest level whose floor it is strictly above (−1 below the threshold). */
+export function revenueBandOf(revenueAtRisk: number, threshold: number): number {
+  let level = -1;
+  while (revenueAtRisk > revenueBandFloor(threshold, level + 1)) level++;
+  return level;
+}
+
+/** Every alert whose condition holds at `now`. */
+export function firingAlerts(
+  openBugs: readonly OpenBug[],
+  figures: HourlyFigures,
+  now: Date,
+  bugRules: Pick<BugRules, 'slaHours'>,
+  rules: AlertRules,
+): FiringAlert[] {
+  const slaSeverities = new Set(rules.slaBreachSeverities);
+  const unassignedSeverities = new Set(rules.unassignedSeverities);
+  const firing: FiringAlert[] = [];
+  for (const bug of openBugs) {
+    if (Date.parse(bug.createdAt) > now.getTime()) continue;
+    const about = {
+      projectId: bug.projectId,
+      number: bug.number,
+      title: bug.title,
+      url: bug.htmlUrl,
+      severity: bug.severity,
+      value: bug.revenueImpact,
+      level: severityRank(bug.severity),
+      openedAt: bug.createdAt,
+    };
+    if (unassignedSeverities.has(bug.severity) && bug.assignees.length === 0) {
+      firing.push({ alertId: `unassigned_critical#${bug.projectId}#${bug.number}`, rule: 'unassigned_critical', ...about });
+    }
+    if (slaSeverities.has(bug.severity) && isSlaBreached(bug.createdAt, bug.severity, now, bugRules)) {
+      firing.push({ alertId: `sla_breach#${bug.projectId}#${bug.number}`, rule: 'sla_breach', ...about });
+    }
+  }
+  const revenue = figures.totals.revenueAtRisk;
+  const band = revenueBandOf(revenue, rules.revenueAtRiskThreshold);
+  if (band >= 0) {
+    firing.push({
+      alertId: REVENUE_ALERT_ID,
+      rule: 'revenue_at_risk',
+      title: `Revenue at risk above $${revenueBandFloor(rules.revenueAtRiskThreshold, band).toLocaleString('en-US')}/day`,
+      value: revenue,
+      level: band,
+    });
+  }
+  return firing;
+}
+
+const NOTICE_ORDER: Record<NoticeKind, number> = { fired: 0, worse: 1, reminder: 2, resolved: 3 };
+
+/**
+ * Compares the firing alerts with the open alert states at `now`.
+ * @returns the notices to send (most urgent first) and the states to write (only those that changed,
+ * so an hour in which nothing changes writes nothing).
+ */
+export function planAlerts(
+  firing: readonly FiringAlert[],
+  open: readonly AlertState[],
+  now: Date,
+  cooldownHours: number,
+): { notices: AlertNotice[]; writes: AlertState[] } {
+  const at = now.toISOString();
+  const cooldownMs = cooldownHours * 3_600_000;
+  const openById = new Map(open.map((state) => [state.alertId, state]));
+  const notices: AlertNotice[] = [];
+  const writes: AlertState[] = [];
+  for (const alert of firing) {
+    const previous = openById.get(alert.alertId);
+    openById.delete(alert.alertId);
+    if (!previous) {
+      const state: AlertState = { ...alert, status: 'open', firstSeenAt: at, lastNotifiedAt: at, notifiedLevel: alert.level };
+      notices.push({ kind: 'fired', alert: state });
+      writes.push(state);
+      continue;
+    }
+    const kind: NoticeKind | undefined =
+      alert.level > previous.notifiedLevel
+        ? 'worse'
+        : now.getTime() - Date.parse(previous.lastNotifiedAt) >= cooldownMs
+          ? 'reminder'
+          : undefined;
+    const state: AlertState = {
+      ...previous,
+      ...alert,
+      ...(kind ? { lastNotifiedAt: at, notifiedLevel: alert.level } : {}),
+    };
+    if (kind) notices.push({ kind, alert: state });
+    if (kind || hasChanged(previous, alert)) writes.push(state);
+  }
+  for (const previous of openById.values()) {
+    const state: AlertState = { ...previous, status: 'resolved', resolvedAt: at, lastNotifiedAt: at };
+    notices.push({ kind: 'resolved', alert: state });
+    writes.push(state);
+  }
+  notices.sort(
+    (a, b) => NOTICE_ORDER[a.kind] - NOTICE_ORDER[b.kind] || b.alert.level - a.alert.level || a.alert.alertId.localeCompare(b.alert.alertId),
+  );
+  return { notices, writes };
+}
+
+function hasChanged(previous: AlertState, alert: FiringAlert): boolean {
+  return previous.value !== alert.value || previous.level !== alert.level || previous.title !== alert.title;
+}

@@ -1,0 +1,114 @@
+/**
+ * Where alert notifications go: the on-call SNS topic (or, locally, a JSON-lines file through the same
+ * code), SES email, and a Slack incoming webhook. Each channel renders the digest its own way and
+ * neutralises GitHub's text for its own syntax; `deliver` retries a channel's transient failures.
+ */
+import { appendFile } from 'node:fs/promises';
+import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { emailMessage, slackMessage, snsMessage, type AlertDigest } from '../domain/alert-message.ts';
+
+export interface AlertChannel {
+  /** The name deliveries are recorded under (`on-call`, `email`, `slack`). */
+  readonly name: string;
+  send(digest: AlertDigest): Promise<void>;
+}
+
+/** A failure retrying cannot fix (a rejected message, a revoked webhook). */
+export class PermanentDeliveryError extends Error {
+  override readonly name = 'PermanentDeliveryError';
+}
+
+/** How the on-call channel publishes: SNS in AWS, a file locally. */
+export type Publisher = (message: { readonly subject: string; readonly message: string; readonly digest: AlertDigest }) => Promise<void>;
+
+export function snsPublisher(client: SNSClient, topicArn: string): Publisher {
+  return async ({ subject, message }) => {
+    await client.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
+  };
+}
+
+/** Appends each published message as one JSON line (the local stand-in for the SNS topic). */
+export function filePublisher(file: string): Publisher {
+  return async ({ subject, message, digest }) => {
+    await appendFile(file, `${JSON.stringify({ publishedAt: new Date().toISOString(), subject, message, digest })}\n`);
+  };
+}
+
+/** The on-call channel: everyone subscribed to the topic (email, a paging service's HTTPS endpoint). */
+export function onCallChannel(publish: Publisher, linkHost: string): AlertChannel {
+  return { name: 'on-call', send: (digest) => publish({ ...snsMessage(digest, linkHost), digest }) };
+}
+
+export function emailChannel(client: SESClient, sender: string, recipients: readonly string[], linkHost: string): AlertChannel {
+  return {
+    name: 'email',
+    async send(digest) {
+      const { subject, html, text } = emailMessage(digest, linkHost);
+      try {
+        await client.send(
+          new SendEmailCommand({
+            Source: sender,
+            Destination: { ToAddresses: [...recipients] },
+            Message: {
+              Subject: { Data: subject, Charset: 'UTF-8' },
+              Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } },
+            },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof Error && PERMANENT_SES_ERRORS.has(error.name)) throw new PermanentDeliveryError(`SES refused the email: ${error.name}: ${error.message}`);
+        throw error;
+      }
+    },
+  };
+}
+
+const PERMANENT_SES_ERRORS = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'ConfigurationSetDoesNotExistException', 'AccountSendingPausedException']);
+
+/** A Slack incoming webhook; the URL is a secret, so it is never put in an error message. */
+export function slackChannel(webhookUrl: () => Promise<string>, linkHost: string): AlertChannel {
+  return {
+    name: 'slack',
+    async send(digest) {
+      const response = await fetch(await webhookUrl(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(slackMessage(digest, linkHost)),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.ok) return;
+      const body = (await response.text()).slice(0, 200);
+      const failure = `Slack answered HTTP ${response.status}${body ? ` (${body})` : ''}`;
+      // 429 and 5xx pass; any other 4xx (a revoked webhook: 403/404 `no_service`) will not.
+      if (response.status === 429 || response.status >= 500) throw new Error(failure);
+      throw new PermanentDeliveryError(failure);
+    },
+  };
+}
+
+export interface DeliveryOutcome {
+  readonly channel: string;
+  readonly ok: boolean;
+  readonly attempts: number;
+  readonly error?: string;
+}
+
+/**
+ * Sends on one channel, retrying transient failures with exponential backoff (`baseMs`, twice that, …).
+ * Never throws: the outcome says what happened, so one channel never stops the others.
+ */
+export async function deliver(channel: AlertChannel, digest: AlertDigest, options: { readonly attempts: number; readonly baseMs: number }): Promise<DeliveryOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await channel.send(digest);
+      return { channel: channel.name, ok: true, attempts: attempt };
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (error instanceof PermanentDeliveryError || attempt >= options.attempts) {
+        return { channel: channel.name, ok: false, attempts: attempt, error: message };
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.baseMs * 2 ** (attempt - 1)));
+    }
+  }
+}

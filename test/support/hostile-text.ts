@@ -1,0 +1,16 @@
+/** Titles, labels and logins an attacker (or an unlucky user) can put in a GitHub issue. */
+export const HOSTILE_TITLES = [
+  '<!channel> <script>alert(1)</script>',
+  '@here the site is down @channel @everyone',
+  '<!here|here> <!subteam^S123> <@U123>',
+  '"><img src=x onerror=alert(1)>',
+  "' onmouseover='alert(1)' x='",
+  '<https://evil.example/login|Click to re-authenticate>',
+  '[phish](javascript:alert(1)) javascript:alert(1)',
+  'line one\nFAKE: RESOLVED all alerts\r\n\u0000\u0007bell',
+  'invoice\u202Egnp.exe — RTL override',
+  '&lt;already escaped&gt; & ampersands &amp;',
+  '*bold* _italic_ ~strike~ `code` ```block```',
+  '🔥 Checkout 💳 fails for 👩‍👩‍👧‍👦 families 🇩🇪'.repeat(20),
+  'A'.repeat(10_000),
+] as const;

@@ -36,6 +36,11 @@ export interface ExecuteOptions {
   readonly name: string;
   /** Called before a task's handler, with the state's name: may throw (an injected fault) or delay. */
   readonly beforeTask?: (stateName: string, attempt: number) => Promise<void> | void;
+  /**
+   * Called after a task's handler returned, with the state's name: may throw, as a Lambda that died
+   * after doing its work would (its side effects stay; Step Functions sees a failure and retries).
+   */
+  readonly afterTask?: (stateName: string, attempt: number) => Promise<void> | void;
   /** Retry waits in ms instead of the definition's backoff (tests use 0). */
   readonly retryIntervalMs?: number;
   /** Wait states' pause in ms instead of the definition's (tests use 0). */
@@ -131,6 +136,7 @@ function bindTask(
       await options.beforeTask?.(stateName, retryCount + 1);
       handler ??= await loadHandler(fn.entry);
       const result = await handler(payload, lambdaContext(fn.logicalId));
+      await options.afterTask?.(stateName, retryCount + 1);
       consecutiveFailures.delete(attemptKey);
       return { Payload: result, StatusCode: 200 };
     } catch (error) {

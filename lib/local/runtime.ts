@@ -54,7 +54,7 @@ export interface LocalRuntimeOptions {
 /** The token the demo GitHub accepts. */
 const DEMO_TOKEN = 'demo-token';
 
-export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'retryIntervalMs' | 'waitMs' | 'onStateEvent'> {
+export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'afterTask' | 'retryIntervalMs' | 'waitMs' | 'onStateEvent'> {
   /** Run as if the schedule fired at this time (its idempotency key and its "now"). */
   readonly at?: Date;
   /** Patches the definition before it runs (tests shorten TimeoutSeconds with it). */

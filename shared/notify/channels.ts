@@ -24,8 +24,27 @@ export type Publisher = (message: { readonly subject: string; readonly message: 
 
 export function snsPublisher(client: SNSClient, topicArn: string): Publisher {
   return async ({ subject, message }) => {
-    await client.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
+    try {
+      await client.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
+    } catch (error) {
+      throw classified(error, PERMANENT_SNS_ERRORS, 'SNS refused the message');
+    }
   };
+}
+
+const PERMANENT_SNS_ERRORS = new Set([
+  'AuthorizationErrorException',
+  'NotFoundException',
+  'InvalidParameterException',
+  'InvalidParameterValueException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSNotFoundException',
+]);
+
+/** An AWS error whose name says retrying cannot help becomes a PermanentDeliveryError; others pass through. */
+function classified(error: unknown, permanentNames: ReadonlySet<string>, what: string): unknown {
+  return error instanceof Error && permanentNames.has(error.name) ? new PermanentDeliveryError(`${what}: ${error.name}: ${error.message}`) : error;
 }
 
 /** Appends each published message as one JSON line (the local stand-in for the SNS topic). */
@@ -57,8 +76,7 @@ export function emailChannel(client: SESClient, sender: string, recipients: read
           }),
         );
       } catch (error) {
-        if (error instanceof Error && PERMANENT_SES_ERRORS.has(error.name)) throw new PermanentDeliveryError(`SES refused the email: ${error.name}: ${error.message}`);
-        throw error;
+        throw classified(error, PERMANENT_SES_ERRORS, 'SES refused the email');
       }
     },
   };

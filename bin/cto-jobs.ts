@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STACK_ID } from '../lib/app.ts';
-import { defaultClients, deployedStores, redriveExecution, triggerJob } from '../lib/cli/deployed.ts';
+import { defaultClients, deployedStores, redriveExecution, triggerJob, type CliStores } from '../lib/cli/deployed.ts';
 import { eventsTable, healthTable, runsTable } from '../lib/cli/format.ts';
+import { latestMetrics, metricsReport } from '../lib/cli/metrics.ts';
 import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
 import { PROJECT_ROOT } from '../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext, type LocalRunResult } from '../lib/local/runtime.ts';
@@ -18,22 +19,22 @@ import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
 import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
 import { projectIdOf } from '../shared/domain/project.ts';
-import type { EngineStores } from '../shared/engine/stores.ts';
 import { InvalidDataError } from '../shared/errors.ts';
-import type { ProjectsStore } from '../shared/store/projects-store.ts';
 
 const USAGE = `usage: cto-jobs <command> [options]
 
   run <daily|hourly|weekly|all> [--at <ISO time>] [--json]   run jobs locally (embedded DynamoDB)
   history [--job <daily|hourly|weekly>] [--limit N] [--json] [--aws]
   events [--type <event type>] [--limit N] [--json] [--aws]
+  metrics [--json] [--aws]                                    the latest hourly figures and the open alerts
   projects add <owner/repo> [--name N] [--revenue <severity>=<$/day>]... [--sla <severity>=<hours>]... [--aws]
   projects list [--json] [--aws] | projects remove <owner/repo> [--aws] | projects import <file.json> [--aws]
   trigger <daily|hourly|weekly> [--wait]                      start a manual run of the deployed stack
   redrive <execution-arn>                                      redrive a failed execution of the deployed stack
 
 environment: CTO_JOBS_HOME (local data, default ./.cto-jobs), CTO_JOBS_STACK (default ${STACK_ID}),
-  GITHUB_TOKEN (sync real GitHub; without it, \`run\` uses the built-in demo GitHub), GITHUB_API_URL (GitHub Enterprise Server)`;
+  GITHUB_TOKEN (sync real GitHub; without it, \`run\` uses the built-in demo GitHub), GITHUB_API_URL (GitHub Enterprise Server),
+  SLACK_WEBHOOK_URL (local runs post alerts to this Slack incoming webhook; they always go to $CTO_JOBS_HOME/alerts.jsonl)`;
 
 class UsageError extends Error {}
 
@@ -107,6 +108,12 @@ async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(events, null, 2) : eventsTable(events));
         return 0;
       });
+    case 'metrics':
+      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
+        const metrics = await latestMetrics(stores);
+        console.log(values.json ? JSON.stringify(metrics, null, 2) : metricsReport(metrics));
+        return 0;
+      });
     case 'trigger': {
       const job = jobName(argument);
       const clients = defaultClients();
@@ -134,13 +141,16 @@ async function runLocally(
 ): Promise<number> {
   const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [jobName(which)];
   const at = options.at === undefined ? undefined : isoTime(options.at);
+  const alertsFile = path.join(options.home, 'alerts.jsonl');
   const runtime = await LocalRuntime.start({
     context: options.context,
     dataDirectory: path.join(options.home, 'dynamodb'),
     github: localGitHub(options.context),
+    alertsFile,
   });
   const results: LocalRunResult[] = [];
   const health: DailySnapshot[] = [];
+  let metrics: string | undefined;
   try {
     if (runtime.demoGitHub) {
       const demo = runtime.demoGitHub;
@@ -155,6 +165,7 @@ async function runLocally(
       const result = await runtime.runJob(job, { at, onStateEvent: (line) => console.error(`  ${line}`) });
       results.push(result);
       if (job === 'daily') health.push(...(await snapshotsOf(runtime, result.request.scheduledTime)));
+      if (job === 'hourly') metrics = metricsReport(await latestMetrics(runtime.stores), 5);
     }
   } finally {
     await runtime.close();
@@ -164,6 +175,7 @@ async function runLocally(
   else {
     console.log(`\n${runsTable(runs)}`);
     if (health.length > 0) console.log(`\nProject health (${HEALTH_FORMULA_VERSION}):\n${healthTable(health)}`);
+    if (metrics) console.log(`\n${metrics}\nAlert notifications the on-call topic would publish are appended to ${alertsFile}.`);
     console.log(`\nJobHistory and SyncEvents are kept in ${path.join(options.home, 'dynamodb')}; see \`npm run cto-jobs -- history\` and \`events\`.`);
   }
   const ok = results.every((result) => result.decision === 'duplicate' || result.run?.status === 'completed');
@@ -172,7 +184,7 @@ async function runLocally(
 
 async function withStores(
   options: { aws: boolean; home: string; context: Record<string, unknown>; stackName: string },
-  use: (stores: EngineStores & { readonly projects: ProjectsStore }) => Promise<number>,
+  use: (stores: CliStores) => Promise<number>,
 ): Promise<number> {
   if (options.aws) return use(await deployedStores(defaultClients(), options.stackName, retentionOf(options.context)));
   const runtime = await LocalRuntime.start({ context: options.context, dataDirectory: path.join(options.home, 'dynamodb'), github: localGitHub(options.context) });

@@ -13,8 +13,10 @@ import {
   type RunRequest,
 } from '../../shared/domain/job-run.ts';
 import type { EngineStores } from '../../shared/engine/stores.ts';
+import { AlertsStore } from '../../shared/store/alerts-store.ts';
 import { JobHistoryStore } from '../../shared/store/job-history-store.ts';
 import { ProjectsStore } from '../../shared/store/projects-store.ts';
+import { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
 import { STACK_OUTPUTS } from '../cto-jobs-stack.ts';
 
@@ -36,18 +38,27 @@ export async function stackOutputs(clients: DeployedClients, stackName: string):
   return Object.fromEntries((stack.Outputs ?? []).map((item) => [item.OutputKey!, item.OutputValue!]));
 }
 
-/** The deployed JobHistory, SyncEvents and Projects tables. */
+/** The tables the CLI reads and writes, deployed or local. */
+export interface CliStores extends EngineStores {
+  readonly projects: ProjectsStore;
+  readonly snapshots: SnapshotsStore;
+  readonly alerts: AlertsStore;
+}
+
+/** The deployed stack's tables. */
 export async function deployedStores(
   clients: DeployedClients,
   stackName: string,
   retention: { readonly logDays: number; readonly jobHistoryDays: number },
-): Promise<EngineStores & { readonly projects: ProjectsStore }> {
+): Promise<CliStores> {
   const outputs = await stackOutputs(clients, stackName);
   const documents = DynamoDBDocumentClient.from(clients.dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
   return {
     runs: new JobHistoryStore(documents, required(outputs, STACK_OUTPUTS.jobHistoryTable, stackName), retention.jobHistoryDays),
     events: new SyncEventsStore(documents, required(outputs, STACK_OUTPUTS.syncEventsTable, stackName), retention.logDays),
     projects: new ProjectsStore(documents, required(outputs, STACK_OUTPUTS.projectsTable, stackName)),
+    snapshots: new SnapshotsStore(documents, required(outputs, STACK_OUTPUTS.snapshotsTable, stackName)),
+    alerts: new AlertsStore(documents, required(outputs, STACK_OUTPUTS.alertsTable, stackName)),
   };
 }
 

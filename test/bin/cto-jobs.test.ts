@@ -29,6 +29,19 @@ describe('npm start (cto-jobs run all)', () => {
       ['weekly_report', 'manual', 'completed'],
     ]);
     expect(fs.existsSync(path.join(home, 'dynamodb'))).toBe(true);
+
+    // The hourly run computed the demo's figures, and its alerts went to the local on-call file.
+    expect(started.stdout).toMatch(/Hourly figures at \S+ \(5 projects\)\n  revenue at risk +\$[\d,]+\/day/);
+    const published = fs.readFileSync(path.join(home, 'alerts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { subject: string; message: string });
+    expect(published).toHaveLength(1);
+    expect(published[0]!.subject).toMatch(/^CTO dashboard alerts: \d+ new \(\$[\d,]+\/day at risk\)$/);
+
+    const metrics = await cli('metrics', '--json');
+    expect(metrics.code).toBe(0);
+    const latest = JSON.parse(metrics.stdout) as { organization: { projects: number; openBugs: number }; projects: unknown[]; openAlerts: { alertId: string }[] };
+    expect(latest.organization.projects).toBe(5);
+    expect(latest.projects).toHaveLength(5);
+    expect(latest.openAlerts.length).toBe(Number(/(\d+) new/.exec(published[0]!.subject)![1]));
   });
 
   it('replays a slot with --at, and a second delivery of it is a no-op that exits 0', async () => {

@@ -22,6 +22,9 @@ const cronField = (fallback: string) =>
       }
     });
 
+const severity = z.enum(SEVERITIES, { error: (issue) => `${JSON.stringify(issue.input)} is not a severity (${SEVERITIES.join(', ')})` });
+const nonEmpty = z.string({ error: (issue) => `${JSON.stringify(issue.input)} is not a string` }).min(1, { error: 'must not be empty' });
+
 const email = z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an email address` });
 
 const boundedInt = (fallback: number, min: number, max: number) =>
@@ -85,7 +88,7 @@ const ConfigSchema = z
           .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, z.array(z.string().min(1)).default([...DEFAULT_BUG_RULES.severityLabels[severity]])])) as Record<(typeof SEVERITIES)[number], z.ZodDefault<z.ZodArray<z.ZodString>>>)
           .strict()
           .prefault({}),
-        defaultSeverity: z.enum(SEVERITIES).default(DEFAULT_BUG_RULES.defaultSeverity),
+        defaultSeverity: severity.default(DEFAULT_BUG_RULES.defaultSeverity),
         revenueLabelPattern: z
           .string()
           .default(DEFAULT_BUG_RULES.revenueLabelPattern)
@@ -102,9 +105,9 @@ const ConfigSchema = z
         /** Revenue at risk (dollars a day, all projects) above which on-call is paged. */
         revenueAtRiskThreshold: positiveInt(DEFAULT_ALERT_RULES.revenueAtRiskThreshold, 1_000_000_000),
         /** Severities whose SLA breaches page. */
-        slaBreachSeverities: z.array(z.enum(SEVERITIES)).default([...DEFAULT_ALERT_RULES.slaBreachSeverities]),
+        slaBreachSeverities: z.array(severity).default([...DEFAULT_ALERT_RULES.slaBreachSeverities]),
         /** Severities whose unassigned open bugs page. */
-        unassignedSeverities: z.array(z.enum(SEVERITIES)).default([...DEFAULT_ALERT_RULES.unassignedSeverities]),
+        unassignedSeverities: z.array(severity).default([...DEFAULT_ALERT_RULES.unassignedSeverities]),
         /** An alert still firing is notified again only after this long. */
         cooldownHours: positiveInt(DEFAULT_ALERT_RULES.cooldownHours, 24 * 30),
         /** Optional: SES email recipients of alerts (besides the on-call SNS topic). */
@@ -112,7 +115,7 @@ const ConfigSchema = z
         /** Sender of alert emails; defaults to report.sender. */
         sender: email.optional(),
         /** Optional: Secrets Manager secret holding a Slack incoming-webhook URL. */
-        slackWebhookSecretName: z.string().min(1).optional(),
+        slackWebhookSecretName: nonEmpty.optional(),
       })
       .strict()
       .prefault({}),

@@ -89,7 +89,9 @@ export function slackChannel(webhookUrl: () => Promise<string>, linkHost: string
   return {
     name: 'slack',
     async send(digest) {
-      const response = await fetch(await webhookUrl(), {
+      const url = URL.parse(await webhookUrl());
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new PermanentDeliveryError('the Slack webhook is not an http(s) URL');
+      const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(slackMessage(digest, linkHost)),

@@ -24,7 +24,24 @@ describe('parseConfig', () => {
       report: { recipients: [] },
       github: { apiUrl: 'https://api.github.com' },
       retention: { logDays: 30, importLogDays: 90, keepSyncEvents: 10_000, keepJobRecords: 1_000 },
+      alerts: { revenueAtRiskThreshold: 10_000, slaBreachSeverities: ['critical', 'high'], unassignedSeverities: ['critical'], cooldownHours: 24, emailRecipients: [] },
     });
+  });
+
+  it('names bad alert settings and their values', () => {
+    expect(problemsOf({ alerts: { revenueAtRiskThreshold: -5, slaBreachSeverities: ['urgent'], cooldownHours: 1.5, slackWebhookSecretName: '' } })).toEqual([
+      'ctoJobs.alerts.revenueAtRiskThreshold: -5 is below 1',
+      'ctoJobs.alerts.slaBreachSeverities.0: "urgent" is not a severity (critical, high, medium, low)',
+      'ctoJobs.alerts.cooldownHours: 1.5 is not a whole number',
+      'ctoJobs.alerts.slackWebhookSecretName: must not be empty',
+    ]);
+  });
+
+  it('requires a sender for alert emails, its own or the report one', () => {
+    expect(problemsOf({ alerts: { emailRecipients: ['oncall@example.com'] } })).toEqual([
+      'ctoJobs.alerts.sender: (or report.sender) is required when alerts.emailRecipients is set (oncall@example.com)',
+    ]);
+    expect(problemsOf({ alerts: { emailRecipients: ['oncall@example.com'] }, report: { sender: 'jobs@example.com' } })).toEqual([]);
   });
 
   it('names a wrong time zone and its value', () => {

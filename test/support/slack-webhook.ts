@@ -9,6 +9,7 @@ export class SlackWebhook {
   readonly received: { text: string; blocks: unknown[] }[] = [];
   requests = 0;
   private failuresLeft = 0;
+  private failureStatus = 500;
 
   private constructor(
     private readonly server: Server,
@@ -27,9 +28,10 @@ export class SlackWebhook {
     return webhook;
   }
 
-  /** The next `count` requests fail with 500 (Infinity: down until reset). */
-  failNext(count: number): void {
+  /** The next `count` requests fail with `status` (Infinity: down until reset). */
+  failNext(count: number, status = 500): void {
     this.failuresLeft = count;
+    this.failureStatus = status;
   }
 
   reset(): void {
@@ -42,7 +44,7 @@ export class SlackWebhook {
     this.requests++;
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
-      response.writeHead(500, { 'content-type': 'text/plain' }).end('internal_error');
+      response.writeHead(this.failureStatus, { 'content-type': 'text/plain' }).end(this.failureStatus === 404 ? 'no_service' : 'internal_error');
       return;
     }
     this.received.push(JSON.parse(body) as { text: string; blocks: unknown[] });

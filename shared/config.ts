@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './domain/alerts.ts';
 import { DEFAULT_BUG_RULES, SEVERITIES, type BugRules } from './domain/bugs.ts';
+import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
 
 /** The context key in `cdk.json` that holds the configuration. */
@@ -26,6 +27,9 @@ const severity = z.enum(SEVERITIES, { error: (issue) => `${JSON.stringify(issue.
 const nonEmpty = z.string({ error: (issue) => `${JSON.stringify(issue.input)} is not a string` }).min(1, { error: 'must not be empty' });
 
 const email = z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an email address` });
+
+/** SES takes at most 50 addresses per message. */
+const recipients = z.array(email).max(50, { error: (issue) => `has ${(issue.input as unknown[]).length} addresses; SES sends to at most 50` }).default([]);
 
 const boundedInt = (fallback: number, min: number, max: number) =>
   z
@@ -64,7 +68,7 @@ const ConfigSchema = z
       .prefault({}),
     report: z
       .object({
-        recipients: z.array(email).default([]),
+        recipients: recipients,
         sender: email.optional(),
       })
       .strict()
@@ -100,6 +104,14 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Health score thresholds of the weekly health check: healthy at or above `healthy`, warning at or above `warning`. */
+    healthThresholds: z
+      .object({
+        healthy: boundedInt(DEFAULT_HEALTH_THRESHOLDS.healthy, 1, 100),
+        warning: boundedInt(DEFAULT_HEALTH_THRESHOLDS.warning, 0, 100),
+      })
+      .strict()
+      .prefault({}),
     alerts: z
       .object({
         /** Revenue at risk (dollars a day, all projects) above which on-call is paged. */
@@ -111,7 +123,7 @@ const ConfigSchema = z
         /** An alert still firing is notified again only after this long. */
         cooldownHours: positiveInt(DEFAULT_ALERT_RULES.cooldownHours, 24 * 30),
         /** Optional: SES email recipients of alerts (besides the on-call SNS topic). */
-        emailRecipients: z.array(email).default([]),
+        emailRecipients: recipients,
         /** Sender of alert emails; defaults to report.sender. */
         sender: email.optional(),
         /** Optional: Secrets Manager secret holding a Slack incoming-webhook URL. */
@@ -138,6 +150,13 @@ const ConfigSchema = z
         code: 'custom',
         path: ['report', 'sender'],
         message: `is required when report.recipients is set (${config.report.recipients.join(', ')})`,
+      });
+    }
+    if (config.healthThresholds.warning >= config.healthThresholds.healthy) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['healthThresholds', 'warning'],
+        message: `${config.healthThresholds.warning} must be below healthThresholds.healthy (${config.healthThresholds.healthy})`,
       });
     }
     if (config.alerts.emailRecipients.length > 0 && !config.alerts.sender && !config.report.sender) {

@@ -1,4 +1,5 @@
 /** `cto-jobs metrics`: the latest hourly figures, the projects with the most revenue at risk, and the open alerts. */
+import { formatDollars } from '../../shared/domain/alert-message.ts';
 import { SEVERITIES } from '../../shared/domain/bugs.ts';
 import type { AlertState } from '../../shared/domain/alerts.ts';
 import { plainText } from '../../shared/domain/untrusted-text.ts';
@@ -27,7 +28,6 @@ export async function latestMetrics(stores: { readonly projects: ProjectsStore; 
   return { organization, projects, openAlerts };
 }
 
-const dollars = (amount: number) => `$${amount.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
 const bySeverity = (counts: Readonly<Record<string, number>>) => SEVERITIES.map((severity) => `${severity} ${counts[severity] ?? 0}`).join(', ');
 
 /** Open alerts listed in the text report, worst first; `--json` has them all. */
@@ -40,7 +40,7 @@ export function metricsReport(metrics: LatestMetrics, topProjects = 10): string 
   const { velocity } = organization;
   const lines = [
     `Hourly figures at ${organization.at} (${organization.projects ?? metrics.projects.length} projects)`,
-    `  revenue at risk      ${dollars(organization.revenueAtRisk)}/day`,
+    `  revenue at risk      ${formatDollars(organization.revenueAtRisk)}/day`,
     `  open bugs            ${organization.openBugs} (${bySeverity(organization.openBySeverity)})`,
     `  SLA breaches         ${organization.alertingSlaBreaches} paging (${bySeverity(organization.slaBreaches)})`,
     `  unassigned critical  ${organization.unassignedCritical}`,
@@ -51,7 +51,7 @@ export function metricsReport(metrics: LatestMetrics, topProjects = 10): string 
       ['project', 'revenue at risk/day', 'open bugs', 'SLA breaches', 'unassigned critical', 'velocity (7 d)'],
       metrics.projects.slice(0, topProjects).map((project) => [
         project.projectId,
-        dollars(project.revenueAtRisk),
+        formatDollars(project.revenueAtRisk),
         String(project.openBugs),
         String(project.alertingSlaBreaches),
         String(project.unassignedCritical),
@@ -70,7 +70,7 @@ export function metricsReport(metrics: LatestMetrics, topProjects = 10): string 
             .map((alert) => [
             alert.rule,
             alert.projectId ? `${alert.projectId}#${alert.number} ${plainText(alert.title, 60)}` : alert.title,
-            `${dollars(alert.value)}/day`,
+            `${formatDollars(alert.value)}/day`,
             alert.firstSeenAt,
             alert.lastNotifiedAt,
           ]),

@@ -58,7 +58,7 @@ export class HourlyAlerts extends Construct {
     const send = new JobFunction(this, 'SendAlerts', {
       entry: 'lambdas/hourly/send-alerts.ts',
       description: "Delivers the run's alert notification to on-call, email and Slack",
-      timeout: Duration.minutes(1),
+      timeout: Duration.minutes(2),
       environment: {
         ...eventSettings,
         [ENV.alertTopicArn]: props.onCallTopic.topicArn,
@@ -80,7 +80,7 @@ export class HourlyAlerts extends Construct {
 
     this.steps = [
       { stateName: 'Compute Hourly Metrics', resultKey: 'metrics', handler: compute, timeout: Duration.minutes(6) },
-      { stateName: 'Send Alerts', resultKey: 'alerts', handler: send, timeout: Duration.minutes(2) },
+      { stateName: 'Send Alerts', resultKey: 'alerts', handler: send, timeout: Duration.minutes(3) },
     ];
   }
 }

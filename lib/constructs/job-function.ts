@@ -89,7 +89,7 @@ export class JobFunction extends NodejsFunction {
   allowEmailFrom(sender: string): this {
     this.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        actions: ['ses:SendEmail'],
         resources: [Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
         conditions: { StringEquals: { 'ses:FromAddress': sender } },
       }),

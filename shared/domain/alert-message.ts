@@ -4,7 +4,7 @@
  * new alerts pages once. Every string from GitHub goes through the channel's neutraliser. Pure.
  */
 import type { AlertNotice, AlertRule, NoticeKind } from './alerts.ts';
-import { escapeHtml, plainText, safeLink, slackText } from './untrusted-text.ts';
+import { escapeHtml, plainText, safeLink, slackText, withoutAutoLinks } from './untrusted-text.ts';
 
 /** The notices of one run, as stored in the outbox (capped, with counts of all). */
 export interface AlertDigest {
@@ -35,12 +35,18 @@ export function noticeCount(digest: AlertDigest): number {
   return Object.values(digest.counts).reduce((sum, count) => sum + count, 0);
 }
 
+/** SNS refuses a subject of 100 characters or more. */
+const MAX_SUBJECT_LENGTH = 99;
+
 /** ASCII only, one line, under 100 characters (SNS's rule for subjects), built from our own numbers only. */
 export function alertSubject(digest: AlertDigest): string {
   const parts = (['fired', 'worse', 'reminder', 'resolved'] as const)
     .filter((kind) => digest.counts[kind] > 0)
     .map((kind) => `${digest.counts[kind]} ${{ fired: 'new', worse: 'worse', reminder: 'still firing', resolved: 'resolved' }[kind]}`);
-  return `CTO dashboard alerts: ${parts.join(', ')} (${dollars(digest.revenueAtRisk)}/day at risk)`;
+  const atRisk = `(${formatDollars(digest.revenueAtRisk)}/day at risk)`;
+  const full = `CTO dashboard alerts: ${parts.join(', ')} ${atRisk}`;
+  if (full.length <= MAX_SUBJECT_LENGTH) return full;
+  return `CTO dashboard alerts: ${noticeCount(digest)} changes ${atRisk}`.slice(0, MAX_SUBJECT_LENGTH);
 }
 
 export function snsMessage(digest: AlertDigest, linkHost: string): { subject: string; message: string } {
@@ -50,7 +56,7 @@ export function snsMessage(digest: AlertDigest, linkHost: string): { subject: st
 export function emailMessage(digest: AlertDigest, linkHost: string): { subject: string; html: string; text: string } {
   const rows = digest.notices.map((notice) => {
     const link = safeLink(notice.alert.url, linkHost);
-    const title = escapeHtml(plainText(notice.alert.title, TITLE_LENGTH));
+    const title = escapeHtml(titleOf(notice));
     const about = notice.alert.projectId
       ? `${escapeHtml(notice.alert.projectId)}#${notice.alert.number}: ${link ? `<a href="${escapeHtml(link)}" style="color:#0969da">${title}</a>` : title}`
       : title;
@@ -79,7 +85,7 @@ export function slackMessage(digest: AlertDigest, linkHost: string): { text: str
   const listed = digest.notices.slice(0, SHORT_LIST);
   const lines = listed.map((notice) => {
     const link = safeLink(notice.alert.url, linkHost);
-    const title = slackText(plainText(notice.alert.title, TITLE_LENGTH));
+    const title = slackText(titleOf(notice));
     const about = notice.alert.projectId
       ? `${slackText(notice.alert.projectId)}#${notice.alert.number} ${link ? `<${link.replace(/[<>|]/g, encodeURIComponent)}|${title}>` : title}`
       : title;
@@ -104,13 +110,18 @@ function textBody(digest: AlertDigest, linkHost: string, limit: number): string 
     const link = safeLink(notice.alert.url, linkHost);
     return [
       `${KIND_LABELS[notice.kind]}: ${ruleLabel(notice)}`,
-      `  ${about}${plainText(notice.alert.title, TITLE_LENGTH)}`,
+      `  ${about}${titleOf(notice)}`,
       `  ${detailsOf(notice, digest.at)}`,
       ...(link ? [`  ${link}`] : []),
     ].join('\n');
   });
   const more = omitted(digest, listed.length);
   return [alertSubject(digest), '', ...lines, ...(more > 0 ? [`…and ${more} more`] : [])].join('\n');
+}
+
+/** A title as every channel shows it: one line, cut to length, unable to become a link. */
+function titleOf(notice: AlertNotice): string {
+  return withoutAutoLinks(plainText(notice.alert.title, TITLE_LENGTH));
 }
 
 const RULE_LABELS: Record<AlertRule, (severity: string) => string> = {
@@ -125,16 +136,17 @@ function ruleLabel(notice: AlertNotice): string {
 
 function detailsOf(notice: AlertNotice, at: string): string {
   const { alert } = notice;
-  if (alert.rule === 'revenue_at_risk') return `${dollars(alert.value)}/day across all projects`;
+  if (alert.rule === 'revenue_at_risk') return `${formatDollars(alert.value)}/day across all projects`;
   const age = alert.openedAt ? `open ${durationOf(Date.parse(at) - Date.parse(alert.openedAt))}` : '';
-  return [alert.severity, `${dollars(alert.value)}/day`, age].filter(Boolean).join(', ');
+  return [alert.severity, `${formatDollars(alert.value)}/day`, age].filter(Boolean).join(', ');
 }
 
 function omitted(digest: AlertDigest, listed: number): number {
   return noticeCount(digest) - listed;
 }
 
-function dollars(amount: number): string {
+/** `$12,345.5`: dollars with thousands separators and at most two decimals. */
+export function formatDollars(amount: number): string {
   return `$${amount.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
 }
 

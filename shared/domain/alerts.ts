@@ -5,7 +5,7 @@
  * resolves. Pure; `now` is the run's scheduled time.
  */
 import { isSlaBreached, SEVERITIES, type BugRules, type Severity } from './bugs.ts';
-import type { HourlyFigures, OpenBug } from './hourly-metrics.ts';
+import { isOpenAt, isUnassignedIn, type HourlyFigures, type OpenBug } from './hourly-metrics.ts';
 
 export const ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at_risk'] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
@@ -48,7 +48,8 @@ export interface FiringAlert {
 }
 
 export interface AlertState extends FiringAlert {
-  readonly status: 'open' | 'resolved';
+  /** open: firing; resolved: stopped firing less than a cooldown ago (still watched for flapping); closed: done. */
+  readonly status: 'open' | 'resolved' | 'closed';
   readonly firstSeenAt: string;
   readonly lastNotifiedAt: string;
   readonly notifiedLevel: number;
@@ -95,7 +96,7 @@ export function firingAlerts(
   const unassignedSeverities = new Set(rules.unassignedSeverities);
   const firing: FiringAlert[] = [];
   for (const bug of openBugs) {
-    if (Date.parse(bug.createdAt) > now.getTime()) continue;
+    if (!isOpenAt(bug, now)) continue;
     const about = {
       projectId: bug.projectId,
       number: bug.number,
@@ -106,7 +107,7 @@ export function firingAlerts(
       level: severityRank(bug.severity),
       openedAt: bug.createdAt,
     };
-    if (unassignedSeverities.has(bug.severity) && bug.assignees.length === 0) {
+    if (isUnassignedIn(bug, unassignedSeverities)) {
       firing.push({ alertId: `unassigned_critical#${bug.projectId}#${bug.number}`, rule: 'unassigned_critical', ...about });
     }
     if (slaSeverities.has(bug.severity) && isSlaBreached(bug.createdAt, bug.severity, now, bugRules)) {
@@ -130,24 +131,26 @@ export function firingAlerts(
 const NOTICE_ORDER: Record<NoticeKind, number> = { fired: 0, worse: 1, reminder: 2, resolved: 3 };
 
 /**
- * Compares the firing alerts with the open alert states at `now`.
+ * Compares the firing alerts with the tracked alert states (open ones, and those resolved less than a
+ * cooldown ago) at `now`. An alert that comes back within the cooldown of its resolution reopens
+ * quietly, so a condition that flaps pages once, not every hour.
  * @returns the notices to send (most urgent first) and the states to write (only those that changed,
  * so an hour in which nothing changes writes nothing).
  */
 export function planAlerts(
   firing: readonly FiringAlert[],
-  open: readonly AlertState[],
+  tracked: readonly AlertState[],
   now: Date,
   cooldownHours: number,
 ): { notices: AlertNotice[]; writes: AlertState[] } {
   const at = now.toISOString();
   const cooldownMs = cooldownHours * 3_600_000;
-  const openById = new Map(open.map((state) => [state.alertId, state]));
+  const trackedById = new Map(tracked.map((state) => [state.alertId, state]));
   const notices: AlertNotice[] = [];
   const writes: AlertState[] = [];
   for (const alert of firing) {
-    const previous = openById.get(alert.alertId);
-    openById.delete(alert.alertId);
+    const previous = trackedById.get(alert.alertId);
+    trackedById.delete(alert.alertId);
     if (!previous) {
       const state: AlertState = { ...alert, status: 'open', firstSeenAt: at, lastNotifiedAt: at, notifiedLevel: alert.level };
       notices.push({ kind: 'fired', alert: state });
@@ -160,18 +163,24 @@ export function planAlerts(
         : now.getTime() - Date.parse(previous.lastNotifiedAt) >= cooldownMs
           ? 'reminder'
           : undefined;
+    const { resolvedAt: _resolvedAt, ...reopened } = previous;
     const state: AlertState = {
-      ...previous,
+      ...reopened,
       ...alert,
+      status: 'open',
       ...(kind ? { lastNotifiedAt: at, notifiedLevel: alert.level } : {}),
     };
     if (kind) notices.push({ kind, alert: state });
-    if (kind || hasChanged(previous, alert)) writes.push(state);
+    if (kind || previous.status !== 'open' || hasChanged(previous, alert)) writes.push(state);
   }
-  for (const previous of openById.values()) {
-    const state: AlertState = { ...previous, status: 'resolved', resolvedAt: at, lastNotifiedAt: at };
-    notices.push({ kind: 'resolved', alert: state });
-    writes.push(state);
+  for (const previous of trackedById.values()) {
+    if (previous.status === 'open') {
+      const state: AlertState = { ...previous, status: 'resolved', resolvedAt: at, lastNotifiedAt: at };
+      notices.push({ kind: 'resolved', alert: state });
+      writes.push(state);
+    } else if (now.getTime() - Date.parse(previous.resolvedAt ?? previous.lastNotifiedAt) >= cooldownMs) {
+      writes.push({ ...previous, status: 'closed' });
+    }
   }
   notices.sort(
     (a, b) => NOTICE_ORDER[a.kind] - NOTICE_ORDER[b.kind] || b.alert.level - a.alert.level || a.alert.alertId.localeCompare(b.alert.alertId),

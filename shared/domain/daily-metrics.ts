@@ -26,6 +26,8 @@ export interface DailySnapshot {
   readonly openPullRequests: number;
   readonly mergedPullRequests7d: number;
   readonly medianHoursToMerge7d: number | null;
+  /** Hours from opening to merge of each pull request merged in the last 7 days (the organisation's median needs them all). */
+  readonly hoursToMerge7d: readonly number[];
   readonly stalePullRequests: number;
   readonly health: HealthScore;
 }
@@ -54,7 +56,7 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
     revenueAtRisk: openBugs.reduce((sum, bug) => sum + (bug.revenueImpact ?? 0), 0),
     openPullRequests: pulls.filter((pull) => pull.state === 'open').length,
     mergedPullRequests7d: merged7d.length,
-    medianHoursToMerge7d: median(merged7d.map((pull) => (Date.parse(pull.mergedAt!) - Date.parse(pull.createdAt)) / 3_600_000)),
+    hoursToMerge7d: merged7d.map((pull) => Math.round(((Date.parse(pull.mergedAt!) - Date.parse(pull.createdAt)) / 3_600_000) * 10) / 10),
     stalePullRequests: pulls.filter((pull) => pull.state === 'open' && at - Date.parse(pull.createdAt) > STALE_PULL_REQUEST_DAYS * DAY_MS).length,
   };
   return {
@@ -62,6 +64,7 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
     date: now.toISOString().slice(0, 10),
     asOf: now.toISOString(),
     ...figures,
+    medianHoursToMerge7d: median(figures.hoursToMerge7d),
     health: healthScore({
       openCritical: openCount.critical,
       openHigh: openCount.high,
@@ -75,7 +78,8 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
   };
 }
 
-function median(values: readonly number[]): number | null {
+/** The middle value (the mean of the two middle ones for an even count), to one decimal; null for none. */
+export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

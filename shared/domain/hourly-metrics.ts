@@ -51,6 +51,16 @@ export interface SeverityFilters {
   readonly unassignedSeverities: readonly Severity[];
 }
 
+/** Whether an open bug already existed at `now` (a replay of an earlier hour must not see later bugs). */
+export function isOpenAt(bug: OpenBug, now: Date): boolean {
+  return Date.parse(bug.createdAt) <= now.getTime();
+}
+
+/** Whether a bug is of a paging severity with nobody assigned. */
+export function isUnassignedIn(bug: OpenBug, severities: ReadonlySet<Severity>): boolean {
+  return severities.has(bug.severity) && bug.assignees.length === 0;
+}
+
 /** The start (exclusive) of the closures window velocity needs: 14 days before `now`. */
 export function closuresSince(now: Date): string {
   return new Date(now.getTime() - 2 * VELOCITY_WINDOW_DAYS * DAY_MS).toISOString();
@@ -77,7 +87,7 @@ export function hourlyFigures(
   const figuresOf = (projectId: string) => byProject.get(projectId) ?? byProject.set(projectId, emptyFigures()).get(projectId)!;
 
   for (const bug of openBugs) {
-    if (Date.parse(bug.createdAt) > nowMs) continue;
+    if (!isOpenAt(bug, now)) continue;
     const figures = figuresOf(bug.projectId);
     figures.openBugs++;
     figures.openBySeverity[bug.severity]++;
@@ -86,7 +96,7 @@ export function hourlyFigures(
       figures.slaBreaches[bug.severity]++;
       if (slaSeverities.has(bug.severity)) figures.alertingSlaBreaches++;
     }
-    if (unassignedSeverities.has(bug.severity) && bug.assignees.length === 0) figures.unassignedCritical++;
+    if (isUnassignedIn(bug, unassignedSeverities)) figures.unassignedCritical++;
   }
   for (const closure of closures) {
     const closedAt = Date.parse(closure.closedAt);

@@ -23,6 +23,15 @@ export function plainText(text: string, maxLength = 120): string {
   return `${cut.trimEnd()}…`;
 }
 
+/**
+ * Breaks what mail and chat clients would turn into a link on their own (`https://evil.example`,
+ * `evil.example/login`) with invisible zero-width spaces, so a title cannot carry a link past
+ * {@link safeLink}'s host check.
+ */
+export function withoutAutoLinks(text: string): string {
+  return text.replace(/:\/\//g, ':\u200B//').replace(/(\w)\.(?=\w)/g, '$1\u200B.');
+}
+
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Text safe inside HTML element content and quoted attribute values. */

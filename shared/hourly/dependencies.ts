@@ -31,6 +31,9 @@ export function deliveryRetryFromEnvironment(): { attempts: number; baseMs: numb
   return { attempts: 3, baseMs: process.env[ENV.alertRetryBaseMs] ? requirePositiveInt(ENV.alertRetryBaseMs) : 1000 };
 }
 
+/** Each request gives up after 5 s, so three attempts per channel stay well inside the task's budget. */
+const BOUNDED_REQUESTS = { maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 } };
+
 /**
  * The configured channels: on-call always (SNS, or the local alerts file), email when it has recipients,
  * Slack when a webhook (its secret, or locally its URL) is set.
@@ -38,9 +41,9 @@ export function deliveryRetryFromEnvironment(): { attempts: number; baseMs: numb
 export function alertChannelsFromEnvironment(): AlertChannel[] {
   const linkHost = requireEnv(ENV.githubWebHost);
   const localFile = process.env[ENV.localAlertsFile];
-  const channels = [onCallChannel(localFile ? filePublisher(localFile) : snsPublisher(new SNSClient({}), requireEnv(ENV.alertTopicArn)), linkHost)];
+  const channels = [onCallChannel(localFile ? filePublisher(localFile) : snsPublisher(new SNSClient(BOUNDED_REQUESTS), requireEnv(ENV.alertTopicArn)), linkHost)];
   const recipients = (process.env[ENV.alertEmailRecipients] ?? '').split(',').map((address) => address.trim()).filter(Boolean);
-  if (recipients.length > 0) channels.push(emailChannel(new SESClient({}), requireEnv(ENV.alertEmailSender), recipients, linkHost));
+  if (recipients.length > 0) channels.push(emailChannel(new SESClient(BOUNDED_REQUESTS), requireEnv(ENV.alertEmailSender), recipients, linkHost));
   if (process.env[ENV.slackWebhookUrl] || process.env[ENV.slackWebhookSecret]) {
     channels.push(slackChannel(cachedSecret('webhook URL', ENV.slackWebhookUrl, ENV.slackWebhookSecret), linkHost));
   }

@@ -2,11 +2,12 @@
  * The hourly job's two steps: compute the figures and decide which alerts to notify ("Compute Hourly
  * Metrics"), then deliver the run's notification on every channel ("Send Alerts").
  */
+import { createHash } from 'node:crypto';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { digestOf, noticeCount } from '../domain/alert-message.ts';
-import { firingAlerts, planAlerts, type AlertRules } from '../domain/alerts.ts';
+import { firingAlerts, planAlerts, type AlertNotice, type AlertRules, type AlertState } from '../domain/alerts.ts';
 import type { BugRules } from '../domain/bugs.ts';
-import { closuresSince, hourlyFigures, type ClosedBug, type OpenBug } from '../domain/hourly-metrics.ts';
+import { closuresSince, hourlyFigures, type ClosedBug, type HourlyFigures, type OpenBug } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { deliver, type AlertChannel } from '../notify/channels.ts';
 import type { AlertsStore } from '../store/alerts-store.ts';
@@ -53,9 +54,8 @@ export async function computeHourlyMetrics(deps: MetricsDependencies, run: { rea
   const figures = hourlyFigures(projectIds, openBugs, closures, now, deps.bugRules, deps.alertRules);
   await deps.snapshots.putHourly(figures);
   const firing = firingAlerts(openBugs, figures, now, deps.bugRules, deps.alertRules);
-  const { notices, writes } = planAlerts(firing, await deps.alerts.listOpen(), now, deps.alertRules.cooldownHours);
-  if (notices.length > 0) await deps.alerts.enqueue(digestOf(run.runId, figures.at, notices, figures.totals.revenueAtRisk));
-  await deps.alerts.saveStates(writes);
+  const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked(), now, deps.alertRules.cooldownHours);
+  await deps.alerts.saveStates(await queueNotices(deps.alerts, run.runId, figures, notices, writes));
 
   const { totals } = figures;
   const summary =
@@ -75,6 +75,27 @@ export async function computeHourlyMetrics(deps: MetricsDependencies, run: { rea
   return { recordsProcessed: openBugs.length + closures.length, recordsFailed: 0, summary };
 }
 
+/**
+ * Queues the run's notices and returns the states that may be saved: all of them, unless an earlier
+ * attempt of this step already queued the run's notification; then a state whose notice that
+ * notification does not carry is left unsaved, so it is notified by the next run instead of never.
+ */
+async function queueNotices(alerts: AlertsStore, runId: string, figures: HourlyFigures, notices: readonly AlertNotice[], writes: readonly AlertState[]) {
+  if (notices.length === 0) return writes;
+  const queued = await alerts.enqueue(digestOf(runId, figures.at, notices, figures.totals.revenueAtRisk), notices.map(noticeKeyOf));
+  if (queued.queued) return writes;
+  const notified = new Map(notices.map((notice) => [notice.alert.alertId, noticeKeyOf(notice)]));
+  return writes.filter((state) => {
+    const key = notified.get(state.alertId);
+    return key === undefined || queued.noticeKeys.has(key);
+  });
+}
+
+/** A short, stable key of a notice (12 hex characters keep 10,000 of them well inside one item). */
+function noticeKeyOf(notice: AlertNotice): string {
+  return createHash('sha1').update(`${notice.kind}#${notice.alert.alertId}`).digest('hex').slice(0, 12);
+}
+
 export interface SendDependencies {
   readonly alerts: AlertsStore;
   readonly events: SyncEventsStore;
@@ -82,7 +103,7 @@ export interface SendDependencies {
   readonly retry: { readonly attempts: number; readonly baseMs: number };
 }
 
-/** The channel that pages on-call: if it fails, the run fails, so the engine's own alarms page instead. */
+/** The channel that pages on-call: if it fails, the run fails, so JobHistory and the state machine's failure metric show it. */
 const ON_CALL = 'on-call';
 
 /**
@@ -125,7 +146,9 @@ export async function sendAlerts(deps: SendDependencies, run: { readonly runId: 
   );
   const summary = `${noticeCount(digest)} notices; ${results.map((result) => `${result.channel}: ${result.state}`).join(', ')}`;
   const onCall = results.find((result) => result.channel === ON_CALL);
-  if (onCall?.state === 'failed') throw new OnCallDeliveryError(`the on-call topic was not reached (${onCall.error}); ${summary}`);
+  if (onCall?.state === 'failed' || onCall?.state === 'unconfirmed') {
+    throw new OnCallDeliveryError(`the on-call topic was ${onCall.state === 'failed' ? `not reached (${onCall.error})` : 'possibly not reached (an earlier attempt died while publishing)'}; ${summary}`);
+  }
   return {
     recordsProcessed: results.filter((result) => result.state === 'sent').length,
     recordsFailed: results.filter((result) => result.state === 'failed').length,

@@ -12,13 +12,13 @@ import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 
 export const ALERTS_INDEXES = {
-  /** openFlag (set only while an alert fires) + alertKey: the open alerts, without a Scan. */
-  openAlerts: { name: 'openAlerts', partitionKey: 'openFlag', sortKey: 'alertKey' },
+  /** trackedFlag (set while an alert is open or recently resolved) + alertKey: the alerts to compare against, without a Scan. */
+  trackedAlerts: { name: 'trackedAlerts', partitionKey: 'trackedFlag', sortKey: 'alertKey' },
 } as const;
 
-const OPEN = 'open';
-/** A resolved alert's state is kept this long (then expires), for `cto-jobs metrics` and audits. */
-const RESOLVED_RETENTION_DAYS = 90;
+const TRACKED = 'tracked';
+/** A closed alert's state is kept this long (then expires), for audits. */
+const CLOSED_RETENTION_DAYS = 90;
 const NOTIFICATION_RETENTION_DAYS = 30;
 
 export type DeliveryStatus = 'sending' | 'sent' | 'failed';
@@ -43,23 +43,28 @@ export class AlertsStore {
     readonly tableName: string,
   ) {}
 
-  /** Every alert that is firing, as of its last evaluation. */
-  async listOpen(): Promise<AlertState[]> {
-    const index = ALERTS_INDEXES.openAlerts;
+  /** Every alert that is open or was resolved less than a cooldown ago, as of its last evaluation. */
+  async listTracked(): Promise<AlertState[]> {
+    const index = ALERTS_INDEXES.trackedAlerts;
     return queryAll(
       this.client,
       {
         TableName: this.tableName,
         IndexName: index.name,
-        KeyConditionExpression: '#open = :open',
-        ExpressionAttributeNames: { '#open': index.partitionKey },
-        ExpressionAttributeValues: { ':open': OPEN },
+        KeyConditionExpression: '#tracked = :tracked',
+        ExpressionAttributeNames: { '#tracked': index.partitionKey },
+        ExpressionAttributeValues: { ':tracked': TRACKED },
       },
-      ({ alertKey: _key, openFlag: _flag, expiresAt: _expiresAt, ...state }) => state as unknown as AlertState,
+      ({ alertKey: _key, trackedFlag: _flag, expiresAt: _expiresAt, ...state }) => state as unknown as AlertState,
     );
   }
 
-  /** Writes alert states; a resolved one leaves the open index and expires later. */
+  /** Every alert that is firing. */
+  async listOpen(): Promise<AlertState[]> {
+    return (await this.listTracked()).filter((state) => state.status === 'open');
+  }
+
+  /** Writes alert states; a closed one leaves the tracked index and expires later. */
   async saveStates(states: readonly AlertState[]): Promise<number> {
     return batchWrite(
       this.client,
@@ -69,7 +74,9 @@ export class AlertsStore {
           Item: {
             ...state,
             alertKey: state.alertId,
-            ...(state.status === 'open' ? { openFlag: OPEN } : { expiresAt: expiryOf(state.resolvedAt ?? state.lastNotifiedAt, RESOLVED_RETENTION_DAYS) }),
+            ...(state.status === 'closed'
+              ? { expiresAt: expiryOf(state.resolvedAt ?? state.lastNotifiedAt, CLOSED_RETENTION_DAYS) }
+              : { trackedFlag: TRACKED }),
           },
         },
       })),
@@ -77,23 +84,26 @@ export class AlertsStore {
   }
 
   /**
-   * Puts a run's notification in the outbox, once: a retried evaluation finds it there and keeps the
-   * first (which holds every notice, even if the retry's plan is smaller).
-   * @returns whether this call created it.
+   * Puts a run's notification in the outbox, once, with the keys of every notice it carries.
+   * @returns `queued` when this call created it; otherwise the notice keys of the one an earlier attempt
+   * queued (a retry may see other data, and must not mark as notified what that one does not carry).
    */
-  async enqueue(digest: AlertDigest): Promise<boolean> {
+  async enqueue(digest: AlertDigest, noticeKeys: readonly string[]): Promise<{ readonly queued: true } | { readonly queued: false; readonly noticeKeys: ReadonlySet<string> }> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { alertKey: notificationKey(digest.runId), digest, deliveries: {}, expiresAt: expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS) },
+          Item: { alertKey: notificationKey(digest.runId), digest, noticeKeys, deliveries: {}, expiresAt: expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS) },
           ConditionExpression: 'attribute_not_exists(alertKey)',
         }),
       );
-      return true;
+      return { queued: true };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const output = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(digest.runId) }, ProjectionExpression: 'noticeKeys', ConsistentRead: true }),
+      );
+      return { queued: false, noticeKeys: new Set((output.Item?.noticeKeys ?? []) as string[]) };
     }
   }
 

@@ -137,6 +137,35 @@ describe('hourly alerts, through the synthesized state machine', () => {
     expect(await sent()).toEqual({ sns: 1, slack: 1, email: 1 });
   });
 
+  it('leave for the next run an alert that a retried evaluation sees but the queued notification does not carry', async () => {
+    await runtime.stores.items.upsert([storedBug('acme/api', 1, { severity: 'critical', createdAt: iso(-2) })]);
+    let died = false;
+    await run(0, {
+      afterTask: async (stateName) => {
+        if (stateName !== 'Compute Hourly Metrics' || died) return;
+        died = true;
+        // Between the two attempts the daily sync stores a new unassigned critical bug.
+        await runtime.stores.items.upsert([storedBug('acme/api', 2, { severity: 'critical', createdAt: iso(-1) })]);
+        throw namedError('Lambda.ServiceException', 'the function died after doing its work');
+      },
+    });
+    expect(publishes().map((input) => input.Subject)).toEqual(['CTO dashboard alerts: 1 new ($0/day at risk)']);
+    await run(1);
+    expect(publishes().map((input) => input.Subject)).toEqual(['CTO dashboard alerts: 1 new ($0/day at risk)', 'CTO dashboard alerts: 1 new ($0/day at risk)']);
+    expect(publishes()[1]!.Message).toContain('acme/api#2');
+  });
+
+  it('fail the run, without publishing again, when an earlier attempt died while publishing to on-call', async () => {
+    await runtime.stores.items.upsert([storedBug('acme/api', 1, { severity: 'critical', createdAt: iso(-2) })]);
+    const result = await run(0, {
+      beforeTask: async (stateName, attempt) => {
+        if (stateName === 'Send Alerts' && attempt === 1) await runtime.stores.alerts.claimDelivery(`hourly_metrics#${iso(0)}`, 'on-call', hour(0).toISOString());
+      },
+    });
+    expect(publishes()).toEqual([]);
+    expect(result.run).toMatchObject({ status: 'failed', errorName: 'OnCallDeliveryError', errorMessage: expect.stringContaining('an earlier attempt died while publishing') });
+  });
+
   it('retry Slack when it answers 500, then deliver', async () => {
     await runtime.stores.items.upsert([storedBug('acme/api', 1, { severity: 'critical', createdAt: iso(-2) })]);
     slack.failNext(1);

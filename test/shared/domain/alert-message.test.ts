@@ -36,6 +36,12 @@ describe('alert messages', () => {
     expect(alertSubject(hostile)).toMatch(/^[\x20-\x7E]{1,99}$/);
   });
 
+  it('keep the subject under 100 characters however large the counts', () => {
+    const huge = { ...digestOf('run-1', at, [], 123_456_789.99), counts: { fired: 120_000, worse: 40_000, reminder: 300_000, resolved: 150_000 } };
+    expect(alertSubject(huge)).toBe('CTO dashboard alerts: 610000 changes ($123,456,789.99/day at risk)');
+    expect(alertSubject(huge).length).toBeLessThan(100);
+  });
+
   it('describe each notice: what, which bug, severity, impact, age and link', () => {
     const { message } = snsMessage(digestOf('run-1', at, [notice(12, 'Checkout fails'), revenue], 23_450.5), 'github.com');
     expect(message).toContain('NEW: Unassigned critical bug\n  acme/api#12 Checkout fails\n  critical, $2,500/day, open 3d 4h\n  https://github.com/acme/api/issues/12');

@@ -45,7 +45,7 @@ describe('firingAlerts', () => {
 describe('planAlerts', () => {
   const alert: FiringAlert = { alertId: 'sla_breach#acme/api#7', rule: 'sla_breach', projectId: 'acme/api', number: 7, title: 'Checkout fails', severity: 'high', value: 500, level: 2 };
   const plan = (firing: FiringAlert[], open: AlertState[], hours: number) => planAlerts(firing, open, at(hours), 24);
-  const stateAfter = (result: ReturnType<typeof plan>) => result.writes.filter((state) => state.status === 'open');
+  const stateAfter = (result: ReturnType<typeof plan>) => result.writes.filter((state) => state.status !== 'closed');
 
   it('notifies when an alert first fires, stays quiet within the cooldown, and reminds once it has passed', () => {
     const first = plan([alert], [], 0);
@@ -76,13 +76,26 @@ describe('planAlerts', () => {
     expect(changed.writes).toEqual([expect.objectContaining({ value: 900, lastNotifiedAt: t0.toISOString() })]);
   });
 
-  it('notifies once when the alert resolves, and a later recurrence fires anew', () => {
+  it('notifies once when the alert resolves; a recurrence within the cooldown reopens quietly, a later one fires anew', () => {
     const open = stateAfter(plan([alert], [], 0));
     const resolved = plan([], open, 5);
     expect(resolved.notices.map((notice) => notice.kind)).toEqual(['resolved']);
     expect(resolved.writes[0]).toMatchObject({ status: 'resolved', resolvedAt: at(5).toISOString() });
-    expect(plan([], stateAfter(resolved), 6)).toEqual({ notices: [], writes: [] });
-    expect(plan([alert], stateAfter(resolved), 7).notices[0]).toMatchObject({ kind: 'fired', alert: { firstSeenAt: at(7).toISOString() } });
+    const watched = resolved.writes;
+    expect(plan([], watched, 6)).toEqual({ notices: [], writes: [] });
+
+    // Flapping: back at hour 7, gone at 8, back at 9: no page, until the cooldown since the last one passes.
+    const reopened = plan([alert], watched, 7);
+    expect(reopened.notices).toEqual([]);
+    expect(reopened.writes[0]).toMatchObject({ status: 'open', firstSeenAt: t0.toISOString(), lastNotifiedAt: at(5).toISOString() });
+    expect(reopened.writes[0]).not.toHaveProperty('resolvedAt');
+    expect(plan([alert], reopened.writes, 28.99).notices).toEqual([]);
+    expect(plan([alert], reopened.writes, 29).notices.map((notice) => notice.kind)).toEqual(['reminder']);
+
+    // Resolved for a whole cooldown: closed (leaves the tracked index); a recurrence after that fires anew.
+    const closed = plan([], watched, 29);
+    expect(closed).toEqual({ notices: [], writes: [expect.objectContaining({ status: 'closed' })] });
+    expect(plan([alert], [], 30).notices[0]).toMatchObject({ kind: 'fired', alert: { firstSeenAt: at(30).toISOString() } });
   });
 
   it('puts the most urgent notices first: new, worse, reminders, then resolutions', () => {

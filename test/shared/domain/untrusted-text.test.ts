@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, githubWebHostOf, plainText, safeLink, slackText } from '../../../shared/domain/untrusted-text.ts';
+import { escapeHtml, githubWebHostOf, plainText, safeLink, slackText, withoutAutoLinks } from '../../../shared/domain/untrusted-text.ts';
 import { HOSTILE_TITLES } from '../../support/hostile-text.ts';
 
 describe('plainText', () => {
@@ -29,6 +29,15 @@ describe('slackText', () => {
     expect(slackText('<https://evil.example|Click>')).toBe('&lt;https://evil.example|Click&gt;');
     expect(slackText('@here @Channel @everyone me@here.com')).toBe('@\u2060here @\u2060Channel @\u2060everyone me@\u2060here.com');
     expect(slackText('a & b')).toBe('a &amp; b');
+  });
+});
+
+describe('withoutAutoLinks', () => {
+  it('breaks URLs and domain names with invisible characters so no client links them', () => {
+    const text = withoutAutoLinks('log in at https://evil.example/login or evil.example');
+    expect(text).toBe('log in at https:\u200B//evil\u200B.example/login or evil\u200B.example');
+    expect(text).not.toMatch(/https?:\/\/|\w\.\w/);
+    expect(withoutAutoLinks('Checkout fails')).toBe('Checkout fails');
   });
 });
 

@@ -19,6 +19,7 @@ import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
 import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
 import { projectIdOf } from '../shared/domain/project.ts';
+import { ENV } from '../shared/environment.ts';
 import { InvalidDataError } from '../shared/errors.ts';
 
 const USAGE = `usage: cto-jobs <command> [options]
@@ -142,11 +143,14 @@ async function runLocally(
   const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [jobName(which)];
   const at = options.at === undefined ? undefined : isoTime(options.at);
   const alertsFile = path.join(options.home, 'alerts.jsonl');
+  const outboxDirectory = path.join(options.home, 'outbox');
   const runtime = await LocalRuntime.start({
     context: options.context,
     dataDirectory: path.join(options.home, 'dynamodb'),
     github: localGitHub(options.context),
     alertsFile,
+    outboxDirectory,
+    environment: reportOverrides(),
   });
   const results: LocalRunResult[] = [];
   const health: DailySnapshot[] = [];
@@ -200,6 +204,11 @@ async function snapshotsOf(runtime: LocalRuntime, scheduledTime: string): Promis
   const projects = await runtime.stores.projects.listActive();
   const snapshots = await Promise.all(projects.map((project) => runtime.stores.snapshots.getDaily(project.projectId, date)));
   return snapshots.filter((snapshot) => snapshot !== undefined);
+}
+
+/** The original system's REPORT_EMAILS and EMAIL_FROM, when set, override the configured report recipients and sender. */
+function reportOverrides(): Record<string, string> {
+  return Object.fromEntries([ENV.reportRecipients, ENV.reportSender].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
 }
 
 /** The GitHub a local run syncs: the real one when GITHUB_TOKEN is set, else the runtime's demo. */

@@ -9,7 +9,8 @@ import { JobFunction } from './constructs/job-function.ts';
 import { JobTables } from './constructs/job-tables.ts';
 import { OnCall } from './constructs/on-call.ts';
 import { ProjectSync } from './constructs/project-sync.ts';
-import { ScheduledJob, type WorkStep } from './constructs/scheduled-job.ts';
+import { ScheduledJob, type ParallelWork, type WorkStep } from './constructs/scheduled-job.ts';
+import { WeeklyReport } from './constructs/weekly-report.ts';
 
 export interface CtoJobsStackProps extends StackProps {
   /** Validated configuration (see shared/config.ts). */
@@ -80,13 +81,25 @@ export class CtoJobsStack extends Stack {
       slackWebhookSecretName: config.alerts.slackWebhookSecretName,
     });
 
-    const steps: Record<JobName, WorkStep[]> = {
+    const weeklyReport = new WeeklyReport(this, 'WeeklyReport', {
+      jobHistory: tables.jobHistory,
+      syncEvents: tables.syncEvents,
+      projects: tables.projects,
+      workItems: tables.workItems,
+      snapshots: tables.snapshots,
+      healthThresholds: config.healthThresholds,
+      githubApiUrl: config.github.apiUrl,
+      email: config.report,
+      retention: config.retention,
+    });
+
+    const steps: Record<JobName, (WorkStep | ParallelWork)[]> = {
       daily: [
         projectSync.step,
         { stateName: 'Clean Up Old Logs', resultKey: 'cleanup', handler: cleanUpLogs, timeout: Duration.minutes(6) },
       ],
       hourly: [{ stateName: 'Sweep Stuck Runs', resultKey: 'sweep', handler: engine.sweepStuckRuns }, ...hourlyAlerts.steps],
-      weekly: [],
+      weekly: [weeklyReport.work],
     };
     const job = (name: JobName) =>
       new ScheduledJob(this, `${capitalize(name)}Job`, {

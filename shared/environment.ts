@@ -39,6 +39,16 @@ export const ENV = {
   githubWebHost: 'GITHUB_WEB_HOST',
   /** Milliseconds before the first retry of an alert channel (tests shrink it). */
   alertRetryBaseMs: 'ALERT_RETRY_BASE_MS',
+  /** The weekly health check's thresholds, as JSON. */
+  healthThresholds: 'HEALTH_THRESHOLDS',
+  /** The weekly report's recipients (comma-separated) and sender: the original system's names. */
+  reportRecipients: 'REPORT_EMAILS',
+  reportSender: 'EMAIL_FROM',
+  /** Local runs only: every report email is also saved here as .html, .txt and .json. */
+  localOutboxDirectory: 'LOCAL_OUTBOX_DIRECTORY',
+  keepSyncEvents: 'KEEP_SYNC_EVENTS',
+  keepJobRecords: 'KEEP_JOB_RECORDS',
+  importLogDays: 'IMPORT_LOG_DAYS',
   /** Milliseconds per second of GitHub's retry-after and of retry backoff (tests shrink it). */
   githubRetryBaseMs: 'GITHUB_RETRY_BASE_MS',
 } as const;

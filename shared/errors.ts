@@ -37,6 +37,12 @@ export class RepositoryNotFoundError extends JobError {
   readonly recoverable = false;
 }
 
+/** SES refused the weekly report for good (an unverified sender, a rejected message); retrying cannot help. */
+export class ReportRejectedError extends JobError {
+  override readonly name = 'ReportRejectedError';
+  readonly recoverable = false;
+}
+
 /**
  * Error names a task is retried on, besides Lambda's own service errors: our transient errors and the
  * DynamoDB errors that survive the SDK's own retries under throttling.

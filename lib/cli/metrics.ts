@@ -5,7 +5,8 @@ import type { AlertState } from '../../shared/domain/alerts.ts';
 import { plainText } from '../../shared/domain/untrusted-text.ts';
 import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
-import type { HourlySnapshot, SnapshotsStore } from '../../shared/store/snapshots-store.ts';
+import type { HourlySnapshot } from '../../shared/domain/hourly-metrics.ts';
+import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import { table } from './format.ts';
 
 export interface LatestMetrics {

@@ -32,6 +32,13 @@ export interface WorkStep {
   readonly beforeInvokes?: readonly lambda.IFunction[];
 }
 
+/** Work steps that run side by side, each branch a sequence; their results land beside the others'. */
+export interface ParallelWork {
+  /** The Parallel state's name. */
+  readonly stateName: string;
+  readonly branches: readonly (readonly WorkStep[])[];
+}
+
 export interface ScheduledJobProps {
   readonly jobType: JobType;
   /** 5-field cron, e.g. `0 2 * * *`. */
@@ -41,7 +48,7 @@ export interface ScheduledJobProps {
   /** The state machine's TimeoutSeconds. */
   readonly timeout: Duration;
   readonly engine: JobEngine;
-  readonly steps: readonly WorkStep[];
+  readonly steps: readonly (WorkStep | ParallelWork)[];
   /** How often Scheduler retries a failed StartExecution. */
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
@@ -105,8 +112,7 @@ export class ScheduledJob extends Construct {
     );
     const recordSuccess = recordOutcome('Record Success', 'completed').next(new sfn.Succeed(this, 'Run Completed'));
 
-    const work = props.steps.flatMap((step) => [
-      ...(step.before ? [step.before(this, recordFailure)] : []),
+    const invoke = (step: WorkStep) =>
       retryTransient(
         new tasks.LambdaInvoke(this, step.stateName, {
           lambdaFunction: step.handler,
@@ -127,10 +133,30 @@ export class ScheduledJob extends Construct {
           retryOnServiceExceptions: false,
           taskTimeout: sfn.Timeout.duration(step.timeout ?? Duration.minutes(2)),
         }),
-      ).addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' }),
-    ]);
-    const [firstState, ...laterStates] = [...work, recordSuccess];
-    const workChain = laterStates.reduce((chain, state) => chain.next(state), sfn.Chain.start(firstState!));
+      );
+    const catchInto = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
+    const resultKeys: string[] = [];
+    const work = props.steps.flatMap((item): sfn.IChainable[] => {
+      if ('branches' in item) {
+        // Each branch returns the whole state; gather every result (earlier steps' from the first branch).
+        const parallel = new sfn.Parallel(this, item.stateName, {
+          resultSelector: Object.fromEntries([
+            ...resultKeys.map((key) => [key, sfn.JsonPath.objectAt(`$[0].run.results.${key}`)]),
+            ...item.branches.flatMap((branch, index) => branch.map((step) => [step.resultKey, sfn.JsonPath.objectAt(`$[${index}].run.results.${step.resultKey}`)])),
+          ]),
+          resultPath: '$.run.results',
+        });
+        for (const branch of item.branches) {
+          const [first, ...rest] = branch.map(invoke);
+          parallel.branch(rest.reduce<sfn.Chain>((chain, task) => chain.next(task), sfn.Chain.start(first!)));
+        }
+        resultKeys.push(...item.branches.flatMap((branch) => branch.map((step) => step.resultKey)));
+        return [parallel.addCatch(recordFailure, catchInto)];
+      }
+      resultKeys.push(item.resultKey);
+      return [...(item.before ? [item.before(this, recordFailure)] : []), invoke(item).addCatch(recordFailure, catchInto)];
+    });
+    const workChain = [...work, recordSuccess].slice(1).reduce<sfn.Chain>((chain, state) => chain.next(state), sfn.Chain.start(work[0] ?? recordSuccess));
 
     const definition = startRun.next(
       new sfn.Choice(this, 'Run or Skip?')
@@ -161,7 +187,8 @@ export class ScheduledJob extends Construct {
 
     const role = this.stateMachine.role;
     acknowledgeNag(role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/GetSamplingRules accept no resource but *');
-    for (const handler of new Set([engine.startRun, engine.finishRun, ...props.steps.flatMap((step) => [step.handler, ...(step.beforeInvokes ?? [])])])) {
+    const steps = props.steps.flatMap((item) => ('branches' in item ? item.branches.flat() : [item]));
+    for (const handler of new Set([engine.startRun, engine.finishRun, ...steps.flatMap((step) => [step.handler, ...(step.beforeInvokes ?? [])])])) {
       acknowledgeNag(role, `IAM5[Resource::${nagArnOf(handler)}:*]`, 'lambda:InvokeFunction on the function and its versions only');
     }
 

@@ -49,6 +49,8 @@ export interface LocalRuntimeOptions {
    * omitted, it calls SNS (tests stub the SNS client).
    */
   readonly alertsFile?: string;
+  /** Every report email is also saved here as .html, .txt and .json. */
+  readonly outboxDirectory?: string;
 }
 
 /** The token the demo GitHub accepts. */
@@ -116,6 +118,7 @@ export class LocalRuntime {
       [ENV.githubApiUrl]: github.apiUrl,
       GITHUB_TOKEN: github.token,
       ...(options.alertsFile ? { [ENV.localAlertsFile]: options.alertsFile } : {}),
+      ...(options.outboxDirectory ? { [ENV.localOutboxDirectory]: options.outboxDirectory } : {}),
       ...options.environment,
     });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION });

@@ -45,6 +45,14 @@ export interface HourlyFigures {
   readonly projects: readonly ProjectFigures[];
 }
 
+/** The figures of one hour as stored, for a project or (`projects` set) for the organisation. */
+export interface HourlySnapshot extends Figures {
+  readonly projectId: string;
+  readonly at: string;
+  /** Only on the organisation's snapshot. */
+  readonly projects?: number;
+}
+
 /** Which severities page for SLA breaches and for nobody being assigned. */
 export interface SeverityFilters {
   readonly slaBreachSeverities: readonly Severity[];

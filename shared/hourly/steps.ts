@@ -16,6 +16,7 @@ import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
 import { publishOrganizationMetrics } from './organization-metrics.ts';
+import { forEachConcurrently } from '../concurrency.ts';
 
 type Outcome = Omit<StepResult, 'attempt'>;
 
@@ -159,12 +160,4 @@ export async function sendAlerts(deps: SendDependencies, run: { readonly runId: 
 /** On-call could not be paged through the topic. Not retried: the claim already stops a resend. */
 export class OnCallDeliveryError extends Error {
   override readonly name = 'OnCallDeliveryError';
-}
-
-async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

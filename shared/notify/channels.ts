@@ -82,7 +82,8 @@ export function emailChannel(client: SESClient, sender: string, recipients: read
   };
 }
 
-const PERMANENT_SES_ERRORS = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'ConfigurationSetDoesNotExistException', 'AccountSendingPausedException']);
+/** SES errors no retry fixes. */
+export const PERMANENT_SES_ERRORS: ReadonlySet<string> = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'ConfigurationSetDoesNotExistException', 'AccountSendingPausedException']);
 
 /** A Slack incoming webhook; the URL is a secret, so it is never put in an error message. */
 export function slackChannel(webhookUrl: () => Promise<string>, linkHost: string): AlertChannel {

@@ -9,6 +9,7 @@ import {
 import { OPEN_STATUSES, type JobRun, type JobType, type RunStatus } from '../domain/job-run.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { TransientError } from '../errors.ts';
+import { deleteQueried } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 
@@ -180,6 +181,42 @@ export class JobHistoryStore {
   async listRecent(options: { readonly jobType?: JobType; readonly limit: number }): Promise<JobRun[]> {
     const index = options.jobType ? JOB_HISTORY_INDEXES.byJobType : JOB_HISTORY_INDEXES.byTime;
     return this.query(index.name, index.partitionKey, options.jobType ?? RUN_ENTITY, { limit: options.limit, newestFirst: true });
+  }
+
+  /** Every run scheduled in (`after`, `until`], oldest first. */
+  async listScheduledBetween(after: string, until: string): Promise<JobRun[]> {
+    const runs = await queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: JOB_HISTORY_INDEXES.byTime.name,
+        KeyConditionExpression: 'entity = :entity AND scheduledTime BETWEEN :after AND :until',
+        ExpressionAttributeValues: { ':entity': RUN_ENTITY, ':after': after, ':until': until },
+      },
+      toRun,
+    );
+    return runs.filter((run) => run.scheduledTime > after);
+  }
+
+  /**
+   * Keeps the newest `keep` runs and deletes the older ones, except runs still pending or running (and
+   * the lock items, which are not runs).
+   * @returns how many were deleted.
+   */
+  async deleteBeyondNewest(keep: number): Promise<number> {
+    return deleteQueried(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: JOB_HISTORY_INDEXES.byTime.name,
+        KeyConditionExpression: 'entity = :entity',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':entity': RUN_ENTITY },
+        ProjectionExpression: 'runId, #status',
+        ScanIndexForward: false,
+      },
+      { skip: keep, keyOf: (item) => ({ runId: item.runId }), spare: (item) => (OPEN_STATUSES as readonly string[]).includes(item.status as string) },
+    );
   }
 
   /** Runs in one status scheduled before a time, oldest first. */

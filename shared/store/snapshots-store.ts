@@ -1,11 +1,15 @@
 /**
- * Snapshots: computed figures, keyed by project and `daily#<date>` (the daily job's health) or
- * `hourly#<time>` (the hourly job's figures, per project and for the organisation).
+ * Snapshots: computed figures, keyed by project and `daily#<date>` (the daily job's health),
+ * `hourly#<time>` (the hourly job's figures, per project and for the organisation) or `status#<date>`
+ * (the weekly health check's status); and, under the organisation, `report#<week>` (the weekly report's
+ * sent marker).
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DailySnapshot } from '../domain/daily-metrics.ts';
-import type { Figures, HourlyFigures } from '../domain/hourly-metrics.ts';
+import type { Figures, HourlyFigures, HourlySnapshot } from '../domain/hourly-metrics.ts';
+import type { ProjectStatus } from '../domain/project-health.ts';
 import { expiryOf } from '../domain/sync-event.ts';
+import { isConditionFailure } from './dynamo-client.ts';
 import { batchWrite } from './batch-write.ts';
 import { queryAll } from './query-all.ts';
 
@@ -14,12 +18,6 @@ export const ORGANIZATION_SNAPSHOT_ID = '#organization';
 /** Hourly snapshots live five weeks: long enough for week-over-week comparisons. */
 const HOURLY_RETENTION_DAYS = 35;
 
-export interface HourlySnapshot extends Figures {
-  readonly projectId: string;
-  readonly at: string;
-  /** Only on the organisation's snapshot. */
-  readonly projects?: number;
-}
 
 export class SnapshotsStore {
   constructor(
@@ -62,15 +60,95 @@ export class SnapshotsStore {
 
   /** The newest hourly snapshot of a project (or of the organisation) at or before `until`. */
   async latestHourly(projectId = ORGANIZATION_SNAPSHOT_ID, until?: Date): Promise<HourlySnapshot | undefined> {
+    return this.latest<HourlySnapshot>(projectId, 'hourly#', until ? until.toISOString() : '\uffff');
+  }
+
+  /** The newest daily snapshot of a project dated on or before `date` (YYYY-MM-DD). */
+  async latestDaily(projectId: string, date: string): Promise<DailySnapshot | undefined> {
+    return this.latest<DailySnapshot>(projectId, 'daily#', date);
+  }
+
+  /** Records a project's health status for a date (a rerun of the same date rewrites it). */
+  async putStatus(status: ProjectStatus): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...status, snapshotKey: `status#${status.date}` } }));
+  }
+
+  /** The newest status of a project dated strictly before `date`. */
+  async statusBefore(projectId: string, date: string): Promise<ProjectStatus | undefined> {
     const [item] = await queryAll(
       this.client,
       {
         TableName: this.tableName,
         KeyConditionExpression: 'projectId = :projectId AND snapshotKey BETWEEN :first AND :last',
-        ExpressionAttributeValues: { ':projectId': projectId, ':first': 'hourly#', ':last': `hourly#${until ? until.toISOString() : '\uffff'}` },
+        ExpressionAttributeValues: { ':projectId': projectId, ':first': 'status#', ':last': `status#${date}` },
         ScanIndexForward: false,
       },
-      ({ snapshotKey: _key, expiresAt: _expiresAt, ...snapshot }) => snapshot as unknown as HourlySnapshot,
+      ({ snapshotKey: _key, ...status }) => status as unknown as ProjectStatus,
+      2,
+    ).then((statuses) => statuses.filter((status) => status.date < date));
+    return item;
+  }
+
+  async getStatus(projectId: string, date: string): Promise<ProjectStatus | undefined> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { projectId, snapshotKey: `status#${date}` } }));
+    if (!output.Item) return undefined;
+    const { snapshotKey: _key, ...status } = output.Item;
+    return status as ProjectStatus;
+  }
+
+  /**
+   * Marks a week's report as being sent, unless it already was (or is being) sent.
+   * @returns false when the week already has a marker: the report is never sent twice.
+   */
+  async claimReport(week: string, at: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}`, status: 'sending', claimedAt: at },
+          ConditionExpression: 'attribute_not_exists(snapshotKey)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async markReportSent(week: string, messageId: string, at: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` },
+        UpdateExpression: 'SET #status = :sent, messageId = :messageId, sentAt = :at',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sent': 'sent', ':messageId': messageId, ':at': at },
+      }),
+    );
+  }
+
+  /** Clears a claim whose send failed, so a retry may send. */
+  async releaseReport(week: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` } }));
+  }
+
+  async getReportMarker(week: string): Promise<{ status: string; messageId?: string } | undefined> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` } }));
+    return output.Item as { status: string; messageId?: string } | undefined;
+  }
+
+  /** The newest item of a kind (`daily#`, `hourly#`) with a key up to `until`. */
+  private async latest<T>(projectId: string, prefix: string, until: string): Promise<T | undefined> {
+    const [item] = await queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'projectId = :projectId AND snapshotKey BETWEEN :first AND :last',
+        ExpressionAttributeValues: { ':projectId': projectId, ':first': prefix, ':last': `${prefix}${until}` },
+        ScanIndexForward: false,
+      },
+      ({ snapshotKey: _key, expiresAt: _expiresAt, ...snapshot }) => snapshot as unknown as T,
       1,
     );
     return item;

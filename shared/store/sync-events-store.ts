@@ -1,8 +1,8 @@
 /** SyncEvents: one item per event, keyed by run (`runId`) and `eventKey` (timestamp + a random suffix). */
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { expiryOf, type EventType, type SyncEvent } from '../domain/sync-event.ts';
-import { batchWrite } from './batch-write.ts';
+import { deleteQueried } from './delete-pages.ts';
 import { queryAll } from './query-all.ts';
 
 export const SYNC_EVENTS_INDEXES = {
@@ -63,28 +63,47 @@ export class SyncEventsStore {
   }
 
   /**
-   * Deletes every event older than `cutoff` (ISO time), a page at a time, through the time index.
+   * Deletes every event older than `cutoff` (ISO time), of one type or of all, a page at a time, through
+   * the type or time index; events of the protected runs (still running) are kept.
    * @returns how many were deleted.
    */
-  async deleteOlderThan(cutoff: string): Promise<number> {
-    let deleted = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: SYNC_EVENTS_INDEXES.byTime.name,
-          KeyConditionExpression: 'entity = :entity AND eventKey < :cutoff',
-          ExpressionAttributeValues: { ':entity': EVENT_ENTITY, ':cutoff': cutoff },
-          ProjectionExpression: 'runId, eventKey',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const deletes = (output.Items ?? []).map((item) => ({ DeleteRequest: { Key: { runId: item.runId, eventKey: item.eventKey } } }));
-      deleted += await batchWrite(this.client, this.tableName, deletes);
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
-    return deleted;
+  async deleteOlderThan(cutoff: string, options: { readonly eventType?: EventType; readonly protectedRunIds?: ReadonlySet<string> } = {}): Promise<number> {
+    const index = options.eventType ? SYNC_EVENTS_INDEXES.byType : SYNC_EVENTS_INDEXES.byTime;
+    return this.deletePages(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk AND eventKey < :cutoff',
+        ExpressionAttributeNames: { '#pk': index.partitionKey },
+        ExpressionAttributeValues: { ':pk': options.eventType ?? EVENT_ENTITY, ':cutoff': cutoff },
+      },
+      0,
+      options.protectedRunIds,
+    );
+  }
+
+  /**
+   * Keeps the newest `keep` events and deletes the older ones, except those of the protected runs.
+   * @returns how many were deleted.
+   */
+  async deleteBeyondNewest(keep: number, protectedRunIds: ReadonlySet<string> = new Set()): Promise<number> {
+    return this.deletePages(
+      {
+        IndexName: SYNC_EVENTS_INDEXES.byTime.name,
+        KeyConditionExpression: 'entity = :entity',
+        ExpressionAttributeValues: { ':entity': EVENT_ENTITY },
+        ScanIndexForward: false,
+      },
+      keep,
+      protectedRunIds,
+    );
+  }
+
+  private async deletePages(query: Omit<QueryCommandInput, 'TableName' | 'ProjectionExpression'>, skip: number, protectedRunIds?: ReadonlySet<string>): Promise<number> {
+    return deleteQueried(this.client, { ...query, TableName: this.tableName, ProjectionExpression: 'runId, eventKey' }, {
+      skip,
+      keyOf: (item) => ({ runId: item.runId, eventKey: item.eventKey }),
+      spare: (item) => protectedRunIds?.has(item.runId as string) ?? false,
+    });
   }
 }
 

@@ -1,0 +1,214 @@
+/**
+ * The CTO's weekly report as data: headline figures with their week-over-week change, the projects worst
+ * first, the top critical bugs, pull-request throughput, and how reliably the jobs themselves ran. Pure;
+ * `now` is the run's scheduled time.
+ */
+import { SEVERITIES, type Severity } from './bugs.ts';
+import { median, type DailySnapshot } from './daily-metrics.ts';
+import type { HourlySnapshot, OpenBug } from './hourly-metrics.ts';
+import { JOB_TYPES, type JobRun, type JobType } from './job-run.ts';
+import { HEALTH_STATUSES, type HealthStatus } from './project-health.ts';
+
+const DAY_MS = 86_400_000;
+/** Project rows in the report; the rest (the healthiest) are counted. */
+export const REPORT_PROJECT_LIMIT = 50;
+export const REPORT_CRITICAL_BUG_LIMIT = 10;
+
+export interface WeeklyReportInputs {
+  readonly now: Date;
+  /** The organisation's hourly snapshots: the newest by `now`, and the newest a week before. */
+  readonly organization: { readonly current?: HourlySnapshot; readonly weekAgo?: HourlySnapshot };
+  readonly projects: readonly ProjectInput[];
+  readonly openCriticalBugs: readonly OpenBug[];
+  /** Runs scheduled in the report's week, of every job type. */
+  readonly runs: readonly JobRun[];
+}
+
+export interface ProjectInput {
+  readonly projectId: string;
+  readonly displayName: string;
+  /** The newest daily snapshot by `now`, and the newest a week before. */
+  readonly current?: DailySnapshot;
+  readonly weekAgo?: DailySnapshot;
+  readonly status?: HealthStatus;
+}
+
+export type KpiUnit = 'dollars_per_day' | 'count';
+
+export interface Kpi {
+  readonly label: string;
+  readonly value: number;
+  /** The same figure a week before; undefined when there is no data that old. */
+  readonly previous?: number;
+  readonly unit: KpiUnit;
+  /** Whether a rise is good news (velocity) or bad (everything else). */
+  readonly higherIsBetter: boolean;
+}
+
+export interface ProjectRow {
+  readonly projectId: string;
+  readonly displayName: string;
+  readonly score?: number;
+  readonly scoreChange?: number;
+  readonly status: HealthStatus | 'unknown';
+  readonly openCritical: number;
+  readonly revenueAtRisk: number;
+}
+
+export interface CriticalBugRow {
+  readonly projectId: string;
+  readonly number: number;
+  readonly title: string;
+  readonly url: string;
+  readonly ageDays: number;
+  readonly revenueImpact: number;
+}
+
+export interface JobReliability {
+  readonly jobType: JobType;
+  readonly runs: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly timeouts: number;
+  /** Completed out of the runs that ended (skipped and still-open runs do not count); undefined without any. */
+  readonly successRate?: number;
+  readonly averageDurationMs?: number;
+}
+
+export interface WeeklyReport {
+  /** The week the report covers: (`weekStart`, `weekEnd`], ISO instants. */
+  readonly weekStart: string;
+  readonly weekEnd: string;
+  readonly kpis: readonly Kpi[];
+  readonly statusCounts: Readonly<Record<HealthStatus | 'unknown', number>>;
+  readonly projects: readonly ProjectRow[];
+  /** Projects beyond {@link REPORT_PROJECT_LIMIT}, left out of the table. */
+  readonly projectsOmitted: number;
+  readonly criticalBugs: readonly CriticalBugRow[];
+  readonly criticalBugsTotal: number;
+  readonly pullRequests: { readonly merged: number; readonly previousMerged?: number; readonly medianHoursToMerge?: number };
+  readonly reliability: readonly JobReliability[];
+}
+
+const STATUS_ORDER: Record<ProjectRow['status'], number> = { critical: 0, warning: 1, unknown: 2, healthy: 3 };
+const ENDED = new Set(['completed', 'failed', 'timeout']);
+
+/** The ISO week of an instant (UTC), e.g. `2026-W48`: a report is sent once per week. */
+export function isoWeekOf(instant: Date): string {
+  const day = new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate()));
+  const weekday = day.getUTCDay() || 7;
+  day.setUTCDate(day.getUTCDate() + 4 - weekday);
+  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((day.getTime() - yearStart) / DAY_MS + 1) / 7);
+  return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
+  const { now } = inputs;
+  const current = inputs.projects.flatMap((project) => (project.current ? [project.current] : []));
+  const weekAgo = inputs.projects.flatMap((project) => (project.weekAgo ? [project.weekAgo] : []));
+  const sum = (snapshots: readonly DailySnapshot[], figure: (snapshot: DailySnapshot) => number) =>
+    snapshots.reduce((total, snapshot) => total + figure(snapshot), 0);
+  const previousOf = (snapshots: readonly DailySnapshot[], figure: (snapshot: DailySnapshot) => number) =>
+    snapshots.length > 0 ? sum(snapshots, figure) : undefined;
+  const organization = organizationFigures(inputs.organization.current, current);
+  const previous = inputs.organization.weekAgo || weekAgo.length > 0 ? organizationFigures(inputs.organization.weekAgo, weekAgo) : undefined;
+
+  const kpis: Kpi[] = [
+    { label: 'Revenue at risk', value: organization.revenueAtRisk, previous: previous?.revenueAtRisk, unit: 'dollars_per_day', higherIsBetter: false },
+    ...SEVERITIES.map(
+      (severity): Kpi => ({ label: `Open ${severity} bugs`, value: organization.openBySeverity[severity], previous: previous?.openBySeverity[severity], unit: 'count', higherIsBetter: false }),
+    ),
+    { label: 'Bugs opened', value: sum(current, (snapshot) => snapshot.bugsOpened7d), previous: previousOf(weekAgo, (snapshot) => snapshot.bugsOpened7d), unit: 'count', higherIsBetter: false },
+    { label: 'Bugs closed', value: sum(current, (snapshot) => snapshot.bugsClosed7d), previous: previousOf(weekAgo, (snapshot) => snapshot.bugsClosed7d), unit: 'count', higherIsBetter: true },
+    { label: 'Velocity (bugs resolved in 7 days)', value: organization.velocity.last7Days, previous: organization.velocity.previous7Days, unit: 'count', higherIsBetter: true },
+    { label: 'SLA breaches', value: organization.slaBreaches, previous: previous?.slaBreaches, unit: 'count', higherIsBetter: false },
+    { label: 'Unassigned critical bugs', value: organization.unassignedCritical, previous: previous?.unassignedCritical, unit: 'count', higherIsBetter: false },
+  ];
+
+  const rows = inputs.projects
+    .map((project): ProjectRow => ({
+      projectId: project.projectId,
+      displayName: project.displayName,
+      score: project.current?.health.score,
+      scoreChange: project.current && project.weekAgo ? project.current.health.score - project.weekAgo.health.score : undefined,
+      status: project.status ?? 'unknown',
+      openCritical: project.current?.openBugs.critical ?? 0,
+      revenueAtRisk: project.current?.revenueAtRisk ?? 0,
+    }))
+    .sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.score ?? 101) - (b.score ?? 101) || b.revenueAtRisk - a.revenueAtRisk || a.projectId.localeCompare(b.projectId));
+  const statusCounts = Object.fromEntries([...HEALTH_STATUSES, 'unknown'].map((status) => [status, rows.filter((row) => row.status === status).length])) as WeeklyReport['statusCounts'];
+
+  const criticalBugs = inputs.openCriticalBugs
+    .filter((bug) => Date.parse(bug.createdAt) <= now.getTime())
+    .map((bug): CriticalBugRow => ({
+      projectId: bug.projectId,
+      number: bug.number,
+      title: bug.title,
+      url: bug.htmlUrl,
+      ageDays: Math.floor((now.getTime() - Date.parse(bug.createdAt)) / DAY_MS),
+      revenueImpact: bug.revenueImpact,
+    }))
+    .sort((a, b) => b.revenueImpact - a.revenueImpact || b.ageDays - a.ageDays || a.projectId.localeCompare(b.projectId) || a.number - b.number);
+
+  return {
+    weekStart: new Date(now.getTime() - 7 * DAY_MS).toISOString(),
+    weekEnd: now.toISOString(),
+    kpis,
+    statusCounts,
+    projects: rows.slice(0, REPORT_PROJECT_LIMIT),
+    projectsOmitted: Math.max(0, rows.length - REPORT_PROJECT_LIMIT),
+    criticalBugs: criticalBugs.slice(0, REPORT_CRITICAL_BUG_LIMIT),
+    criticalBugsTotal: criticalBugs.length,
+    pullRequests: {
+      merged: sum(current, (snapshot) => snapshot.mergedPullRequests7d),
+      previousMerged: previousOf(weekAgo, (snapshot) => snapshot.mergedPullRequests7d),
+      medianHoursToMerge: median(current.flatMap((snapshot) => snapshot.hoursToMerge7d ?? [])) ?? undefined,
+    },
+    reliability: JOB_TYPES.map((jobType) => reliabilityOf(jobType, inputs.runs.filter((run) => run.jobType === jobType))),
+  };
+}
+
+interface OrganizationFigures {
+  readonly revenueAtRisk: number;
+  readonly openBySeverity: Readonly<Record<Severity, number>>;
+  readonly slaBreaches: number;
+  readonly unassignedCritical: number;
+  readonly velocity: { readonly last7Days: number; readonly previous7Days?: number };
+}
+
+/** The organisation's figures: from its hourly snapshot, or summed from the projects' daily ones before the first hourly run. */
+function organizationFigures(hourly: HourlySnapshot | undefined, daily: readonly DailySnapshot[]): OrganizationFigures {
+  if (hourly) {
+    return {
+      revenueAtRisk: hourly.revenueAtRisk,
+      openBySeverity: hourly.openBySeverity,
+      slaBreaches: hourly.alertingSlaBreaches,
+      unassignedCritical: hourly.unassignedCritical,
+      velocity: hourly.velocity,
+    };
+  }
+  const total = (figure: (snapshot: DailySnapshot) => number) => daily.reduce((sum, snapshot) => sum + figure(snapshot), 0);
+  return {
+    revenueAtRisk: Math.round(total((snapshot) => snapshot.revenueAtRisk) * 100) / 100,
+    openBySeverity: Object.fromEntries(SEVERITIES.map((severity) => [severity, total((snapshot) => snapshot.openBugs[severity])])) as Record<Severity, number>,
+    slaBreaches: total((snapshot) => snapshot.slaBreaches),
+    unassignedCritical: total((snapshot) => snapshot.unassignedCritical),
+    velocity: { last7Days: total((snapshot) => snapshot.bugsClosed7d) },
+  };
+}
+
+function reliabilityOf(jobType: JobType, runs: readonly JobRun[]): JobReliability {
+  const ended = runs.filter((run) => ENDED.has(run.status));
+  const durations = ended.flatMap((run) => (run.durationMs === undefined ? [] : [run.durationMs]));
+  const completed = ended.filter((run) => run.status === 'completed').length;
+  return {
+    jobType,
+    runs: runs.length,
+    completed,
+    failed: ended.filter((run) => run.status === 'failed').length,
+    timeouts: ended.filter((run) => run.status === 'timeout').length,
+    successRate: ended.length > 0 ? completed / ended.length : undefined,
+    averageDurationMs: durations.length > 0 ? Math.round(durations.reduce((a, b) => a + b, 0) / durations.length) : undefined,
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The weekly job's steps: the project health check, archiving, and the CTO report (built, rendered,
+ * saved locally, and sent once per week through SES).
+ */
+import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import type { DailySnapshot } from '../domain/daily-metrics.ts';
+import type { StepResult } from '../domain/job-run.ts';
+import { forEachConcurrently } from '../concurrency.ts';
+import { OPEN_STATUSES } from '../domain/job-run.ts';
+import { healthStatusOf, HEALTH_STATUSES, type HealthStatus, type HealthThresholds, type ProjectStatus } from '../domain/project-health.ts';
+import { renderReportEmail } from '../domain/report-email.ts';
+import { retentionCutoff } from '../domain/sync-event.ts';
+import { isoWeekOf, weeklyReport, type ProjectInput, type WeeklyReport } from '../domain/weekly-report.ts';
+import { ReportRejectedError, TransientError } from '../errors.ts';
+import { PERMANENT_SES_ERRORS } from '../notify/channels.ts';
+import { saveToOutbox } from '../notify/outbox.ts';
+import type { JobHistoryStore } from '../store/job-history-store.ts';
+import type { ProjectsStore } from '../store/projects-store.ts';
+import { ORGANIZATION_SNAPSHOT_ID, type SnapshotsStore } from '../store/snapshots-store.ts';
+import type { SyncEventsStore } from '../store/sync-events-store.ts';
+import type { WorkItemsStore } from '../store/work-items-store.ts';
+
+type Outcome = Omit<StepResult, 'attempt'>;
+type Run = { readonly runId: string; readonly now: Date };
+
+const DAY_MS = 86_400_000;
+/** Projects read at once. */
+const READ_CONCURRENCY = 16;
+
+const dateOf = (instant: Date) => instant.toISOString().slice(0, 10);
+
+export interface HealthCheckDependencies {
+  readonly projects: ProjectsStore;
+  readonly snapshots: SnapshotsStore;
+  readonly events: SyncEventsStore;
+  readonly thresholds: HealthThresholds;
+}
+
+/**
+ * Classifies every active project from its newest daily health score, stores the status with the date,
+ * and records each change of status (and each first classification) as a SyncEvent.
+ */
+export async function checkProjectHealth(deps: HealthCheckDependencies, run: Run): Promise<Outcome> {
+  const date = dateOf(run.now);
+  const counts: Record<HealthStatus, number> = { healthy: 0, warning: 0, critical: 0 };
+  let changed = 0;
+  let unscored = 0;
+  await forEachConcurrently(await deps.projects.listActive(), READ_CONCURRENCY, async (project) => {
+    const snapshot = await deps.snapshots.latestDaily(project.projectId, date);
+    if (!snapshot) {
+      unscored++;
+      return;
+    }
+    const status = healthStatusOf(snapshot.health.score, deps.thresholds);
+    const previous = await deps.snapshots.statusBefore(project.projectId, date);
+    const record: ProjectStatus = {
+      projectId: project.projectId,
+      date,
+      status,
+      score: snapshot.health.score,
+      ...(previous && previous.status !== status ? { previousStatus: previous.status } : {}),
+    };
+    await deps.snapshots.putStatus(record);
+    counts[status]++;
+    if (previous?.status === status) return;
+    changed++;
+    const worse = previous !== undefined && HEALTH_STATUSES.indexOf(status) > HEALTH_STATUSES.indexOf(previous.status);
+    await deps.events.append({
+      runId: run.runId,
+      timestamp: run.now.toISOString(),
+      eventType: 'health_check',
+      level: worse || (!previous && status === 'critical') ? 'warn' : 'info',
+      project: project.projectId,
+      message: previous
+        ? `${project.projectId}: ${previous.status} → ${status} (health ${snapshot.health.score}, was ${previous.score})`
+        : `${project.projectId}: ${status} (health ${snapshot.health.score}), first check`,
+    });
+  });
+  const classified = counts.healthy + counts.warning + counts.critical;
+  return {
+    recordsProcessed: classified,
+    recordsFailed: 0,
+    summary: `${classified} projects: ${counts.healthy} healthy, ${counts.warning} warning, ${counts.critical} critical; ${changed} changed status${unscored ? `; ${unscored} without a daily snapshot yet` : ''}`,
+  };
+}
+
+export interface ArchiveDependencies {
+  readonly runs: JobHistoryStore;
+  readonly events: SyncEventsStore;
+  readonly limits: { readonly keepSyncEvents: number; readonly keepJobRecords: number; readonly importLogDays: number };
+}
+
+/**
+ * Keeps the newest sync events and job records and deletes the older ones, and removes import logs (the
+ * per-chunk `github_sync` events) older than their retention. Runs still pending or running, this one
+ * included, keep their records and their events.
+ */
+export async function archiveRecords(deps: ArchiveDependencies, run: Run): Promise<Outcome> {
+  const open = await Promise.all(OPEN_STATUSES.map((status) => deps.runs.listByStatus(status, '\uffff')));
+  const protectedRunIds = new Set([run.runId, ...open.flat().map((openRun) => openRun.runId)]);
+  const importLogs = await deps.events.deleteOlderThan(retentionCutoff(run.now, deps.limits.importLogDays), { eventType: 'github_sync', protectedRunIds });
+  const events = await deps.events.deleteBeyondNewest(deps.limits.keepSyncEvents, protectedRunIds);
+  const runs = await deps.runs.deleteBeyondNewest(deps.limits.keepJobRecords);
+  const summary =
+    `removed ${importLogs} import logs older than ${deps.limits.importLogDays} days, ${events} sync events beyond the newest ` +
+    `${deps.limits.keepSyncEvents.toLocaleString('en-US')}, ${runs} job records beyond the newest ${deps.limits.keepJobRecords.toLocaleString('en-US')}`;
+  await deps.events.append({ runId: run.runId, timestamp: run.now.toISOString(), eventType: 'archive', level: 'info', message: summary, recordsProcessed: importLogs + events + runs });
+  return { recordsProcessed: importLogs + events + runs, recordsFailed: 0, summary };
+}
+
+export interface ReportSources {
+  readonly projects: ProjectsStore;
+  readonly snapshots: SnapshotsStore;
+  readonly items: WorkItemsStore;
+  readonly runs: JobHistoryStore;
+}
+
+/** Gathers the report's data as of `now`: snapshots now and a week before, open critical bugs, the week's runs. */
+export async function buildWeeklyReport(deps: ReportSources, now: Date): Promise<WeeklyReport> {
+  const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
+  const projects: ProjectInput[] = [];
+  const openCriticalBugs: Awaited<ReturnType<WorkItemsStore['listOpenBugs']>> = [];
+  await forEachConcurrently(await deps.projects.listActive(), READ_CONCURRENCY, async (project) => {
+    const [current, before, status, open] = await Promise.all([
+      deps.snapshots.latestDaily(project.projectId, dateOf(now)),
+      deps.snapshots.latestDaily(project.projectId, dateOf(weekAgo)),
+      deps.snapshots.getStatus(project.projectId, dateOf(now)),
+      deps.items.listOpenBugs(project.projectId, now),
+    ]);
+    const asOfNow = (snapshot: DailySnapshot | undefined) => (snapshot && Date.parse(snapshot.asOf) <= now.getTime() ? snapshot : undefined);
+    projects.push({ projectId: project.projectId, displayName: project.displayName, current: asOfNow(current), weekAgo: before, status: status?.status });
+    openCriticalBugs.push(...open.filter((bug) => bug.severity === 'critical'));
+  });
+  const [organizationNow, organizationWeekAgo, runs] = await Promise.all([
+    deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, now),
+    deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, weekAgo),
+    deps.runs.listScheduledBetween(weekAgo.toISOString(), now.toISOString()),
+  ]);
+  return weeklyReport({ now, organization: { current: organizationNow, weekAgo: organizationWeekAgo }, projects, openCriticalBugs, runs });
+}
+
+export interface SendReportDependencies extends ReportSources {
+  readonly events: SyncEventsStore;
+  readonly ses: SESClient;
+  readonly linkHost: string;
+  readonly recipients: readonly string[];
+  readonly sender?: string;
+  /** Local runs: where every report email is saved. */
+  readonly outboxDirectory?: string;
+}
+
+/**
+ * Builds and renders the week's report and sends it with SES, once per ISO week: a marker is written
+ * with a conditional put before sending (a retry or a duplicate run finds it and sends nothing) and
+ * cleared when the send fails, so the retry may send.
+ * @throws TransientError when SES may accept on a retry; ReportRejectedError when it never will.
+ */
+export async function sendWeeklyReport(deps: SendReportDependencies, run: Run): Promise<Outcome> {
+  const report = await buildWeeklyReport(deps, run.now);
+  const email = renderReportEmail(report, deps.linkHost);
+  const week = isoWeekOf(run.now);
+  const recipients = deps.sender ? deps.recipients : [];
+  const saved = deps.outboxDirectory
+    ? await saveToOutbox(deps.outboxDirectory, `weekly-report-${week}`, {
+        subject: email.subject,
+        from: deps.sender,
+        to: recipients,
+        date: new Date().toISOString(),
+        html: email.html,
+        text: email.text,
+      })
+    : undefined;
+  const note = (message: string, level: 'info' | 'warn' | 'error' = 'info') =>
+    deps.events.append({ runId: run.runId, timestamp: new Date().toISOString(), eventType: 'report', level, message });
+
+  if (recipients.length === 0) {
+    const summary = `rendered the ${week} report; no recipients configured: no email sent${saved ? ` (saved to ${saved})` : ''}`;
+    await note(summary, 'warn');
+    return { recordsProcessed: 0, recordsFailed: 0, summary };
+  }
+  if (!(await deps.snapshots.claimReport(week, new Date().toISOString()))) {
+    const summary = `the ${week} report was already sent (or is being sent): not sending it again`;
+    await note(summary);
+    return { recordsProcessed: 0, recordsFailed: 0, summary };
+  }
+  try {
+    const output = await deps.ses.send(
+      new SendEmailCommand({
+        Source: deps.sender,
+        Destination: { ToAddresses: [...recipients] },
+        Message: {
+          Subject: { Data: email.subject, Charset: 'UTF-8' },
+          Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
+        },
+      }),
+    );
+    await deps.snapshots.markReportSent(week, output.MessageId ?? 'unknown', new Date().toISOString());
+  } catch (error) {
+    await deps.snapshots.releaseReport(week);
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    await note(`the ${week} report was not sent: ${reason}`, 'error');
+    if (error instanceof Error && PERMANENT_SES_ERRORS.has(error.name)) throw new ReportRejectedError(`SES rejected the ${week} report from ${deps.sender}: ${reason}`);
+    throw new TransientError(`SES did not take the ${week} report: ${reason}`);
+  }
+  const summary = `sent the ${week} report to ${recipients.length} recipient(s): ${email.subject}`;
+  await note(summary);
+  return { recordsProcessed: 1, recordsFailed: 0, summary };
+}

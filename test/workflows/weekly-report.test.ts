@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
+import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+import { DEFAULT_ALERT_RULES } from '../../shared/domain/alerts.ts';
+import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
+import { hourlyFigures, type ClosedBug } from '../../shared/domain/hourly-metrics.ts';
+import { newProject } from '../../shared/domain/project.ts';
+import { asOf, dailyOf, NOW, openBugsOf, TWO_WEEKS, WEEK_AGO } from '../support/weekly.ts';
+
+const PROJECTS = ['acme/api', 'acme/web'];
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  const context = readCdkContext(PROJECT_ROOT);
+  runtime = await LocalRuntime.start({
+    context: { ...context, ctoJobs: { ...(context.ctoJobs as object), report: { recipients: ['cto@example.com'], sender: 'reports@example.com' } } },
+  });
+});
+afterAll(() => runtime?.close());
+
+beforeEach(async () => {
+  await runtime.reset();
+  await runtime.ses.clear();
+  await runtime.ses.clearFaults();
+  for (const projectId of PROJECTS) {
+    await runtime.stores.projects.save({ ...newProject({ repository: projectId }, new Date('2026-10-01T00:00:00Z')), displayName: projectId === 'acme/api' ? 'API' : 'Web' });
+    for (const at of [WEEK_AGO, NOW]) await runtime.stores.snapshots.putDaily(dailyOf(projectId, new Date(at.getTime() - 7 * 3_600_000)));
+  }
+  await runtime.stores.items.upsert(TWO_WEEKS.filter((item) => item.projectId === 'acme/api'));
+  await runtime.stores.items.upsert(TWO_WEEKS.filter((item) => item.projectId === 'acme/web'));
+  for (const at of [WEEK_AGO, NOW]) {
+    const items = asOf(TWO_WEEKS, at);
+    const closures = items.filter((item) => item.kind === 'bug' && item.closedAt) as unknown as ClosedBug[];
+    await runtime.stores.snapshots.putHourly(hourlyFigures(PROJECTS, openBugsOf(items), closures, at, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES));
+  }
+});
+
+const runWeekly = (at = NOW) => runtime.runJob('weekly', { at, retryIntervalMs: 0 });
+
+describe('the weekly job, through the synthesized state machine', () => {
+  it('emails the CTO report once: a duplicate delivery and a second run in the same week send nothing', async () => {
+    const first = await runWeekly();
+    expect(first.run).toMatchObject({ status: 'completed' });
+    const emails = await runtime.ses.emails();
+    expect(emails).toHaveLength(1);
+    const [email] = emails;
+    expect(email).toMatchObject({
+      from: 'reports@example.com',
+      destination: { to: ['cto@example.com'] },
+      subject: 'CTO weekly report, week to 2026-11-30: $7,700/day at risk (+43%), 2 critical bugs, 0 projects critical',
+    });
+    expect(email!.body.html).toContain('Top critical bugs (2 open)');
+    expect(email!.body.html).toContain('href="https://github.com/acme/api/issues/1"');
+    expect(email!.body.text).toContain('  Revenue at risk: $7,700/day (last week $5,400/day, +$2,300, +43%)');
+
+    expect((await runWeekly()).decision).toBe('duplicate');
+    const sameWeek = await runWeekly(new Date(NOW.getTime() + 3_600_000));
+    expect(sameWeek.run).toMatchObject({ status: 'completed', summary: expect.stringContaining('the 2026-W49 report was already sent') });
+    expect(await runtime.ses.emails()).toHaveLength(1);
+  });
+
+  it('classifies every project, stores the status with the date, and records each change', async () => {
+    await runtime.stores.snapshots.putStatus({ projectId: 'acme/api', date: '2026-11-23', status: 'healthy', score: 85 });
+    await runtime.stores.snapshots.putStatus({ projectId: 'acme/web', date: '2026-11-23', status: 'healthy', score: 90 });
+    const result = await runWeekly();
+    const api = dailyOf('acme/api', new Date(NOW.getTime() - 7 * 3_600_000)).health.score;
+    expect(await runtime.stores.snapshots.getStatus('acme/api', '2026-11-30')).toEqual({ projectId: 'acme/api', date: '2026-11-30', status: 'warning', score: api, previousStatus: 'healthy' });
+    expect(await runtime.stores.snapshots.getStatus('acme/web', '2026-11-30')).toMatchObject({ status: 'healthy' });
+    const changes = (await runtime.stores.events.listForRun(result.run!.runId)).filter((event) => event.eventType === 'health_check');
+    expect(changes.map((event) => [event.level, event.message])).toEqual([['warn', `acme/api: healthy → warning (health ${api}, was 85)`]]);
+    expect(result.run?.summary).toContain('health: 2 projects: 1 healthy, 1 warning, 0 critical; 1 changed status');
+  });
+
+  it('runs the health check and the report beside archiving, in one Parallel state', async () => {
+    const entered: string[] = [];
+    await runtime.runJob('weekly', { at: NOW, retryIntervalMs: 0, onStateEvent: (line) => entered.push(line) });
+    expect(entered.filter((line) => line.startsWith('→'))).toEqual(
+      expect.arrayContaining(['→ Weekly Work', '→ Archive Records', '→ Check Project Health', '→ Send Weekly Report', '→ Record Success']),
+    );
+  });
+
+  it('fails the run with a clear error when SES rejects the report, and sends it once SES accepts', async () => {
+    runtime.ses.failNext(1, 'MessageRejected', 400, 'Email address is not verified. The following identities failed the check: reports@example.com');
+    const rejected = await runWeekly();
+    expect(rejected.run).toMatchObject({
+      status: 'failed',
+      errorName: 'ReportRejectedError',
+      errorMessage: expect.stringContaining('SES rejected the 2026-W49 report from reports@example.com: MessageRejected: Email address is not verified'),
+    });
+    expect(await runtime.stores.snapshots.getReportMarker('2026-W49')).toBeUndefined();
+    expect(await runtime.ses.emails()).toHaveLength(0);
+
+    expect((await runWeekly(new Date(NOW.getTime() + 3_600_000))).run).toMatchObject({ status: 'completed' });
+    expect(await runtime.ses.emails()).toHaveLength(1);
+    expect(await runtime.stores.snapshots.getReportMarker('2026-W49')).toMatchObject({ status: 'sent' });
+  });
+
+  it('retries a transient SES failure and sends once', async () => {
+    runtime.ses.failNext(4, 'ServiceUnavailable', 503, 'Service is unavailable, try again');
+    const result = await runWeekly();
+    expect(result.run).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(await runtime.ses.emails()).toHaveLength(1);
+  });
+});

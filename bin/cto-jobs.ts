@@ -19,7 +19,10 @@ import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
 import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
 import { projectIdOf } from '../shared/domain/project.ts';
+import { renderReportEmail } from '../shared/domain/report-email.ts';
+import { githubWebHostOf } from '../shared/domain/untrusted-text.ts';
 import { ENV } from '../shared/environment.ts';
+import { buildWeeklyReport } from '../shared/weekly/steps.ts';
 import { InvalidDataError } from '../shared/errors.ts';
 
 const USAGE = `usage: cto-jobs <command> [options]
@@ -28,6 +31,7 @@ const USAGE = `usage: cto-jobs <command> [options]
   history [--job <daily|hourly|weekly>] [--limit N] [--json] [--aws]
   events [--type <event type>] [--limit N] [--json] [--aws]
   metrics [--json] [--aws]                                    the latest hourly figures and the open alerts
+  report --out <file.html> [--at <ISO time>] [--aws]           render the weekly CTO report without sending it
   projects add <owner/repo> [--name N] [--revenue <severity>=<$/day>]... [--sla <severity>=<hours>]... [--aws]
   projects list [--json] [--aws] | projects remove <owner/repo> [--aws] | projects import <file.json> [--aws]
   trigger <daily|hourly|weekly> [--wait]                      start a manual run of the deployed stack
@@ -51,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       job: { type: 'string' },
       type: { type: 'string' },
       limit: { type: 'string', default: '20' },
+      out: { type: 'string' },
       aws: { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
       name: { type: 'string' },
@@ -115,6 +120,18 @@ async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(metrics, null, 2) : metricsReport(metrics));
         return 0;
       });
+    case 'report': {
+      if (!values.out) throw new UsageError('report needs --out <file.html>');
+      const at = values.at === undefined ? new Date() : isoTime(values.at);
+      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
+        const config = parseConfig(context[CONFIG_CONTEXT_KEY], new Date());
+        const email = renderReportEmail(await buildWeeklyReport(stores, at), githubWebHostOf(config.github.apiUrl));
+        fs.writeFileSync(values.out!, email.html);
+        fs.writeFileSync(values.out!.replace(/(\.html?)?$/i, '.txt'), email.text);
+        console.log(`${email.subject}\nwrote ${values.out} and its text alternative; nothing was sent`);
+        return 0;
+      });
+    }
     case 'trigger': {
       const job = jobName(argument);
       const clients = defaultClients();
@@ -180,6 +197,8 @@ async function runLocally(
     console.log(`\n${runsTable(runs)}`);
     if (health.length > 0) console.log(`\nProject health (${HEALTH_FORMULA_VERSION}):\n${healthTable(health)}`);
     if (metrics) console.log(`\n${metrics}\nAlert notifications the on-call topic would publish are appended to ${alertsFile}.`);
+    const report = results.find((result) => result.job === 'weekly')?.run?.summary?.match(/report: ([^;]*(?:;[^;]*no email sent[^;]*)?)/)?.[1];
+    if (report) console.log(`\nWeekly report: ${report}.\nEvery report email is saved in ${outboxDirectory} (.html, .txt, .json); emails went to the local SES endpoint.`);
     console.log(`\nJobHistory and SyncEvents are kept in ${path.join(options.home, 'dynamodb')}; see \`npm run cto-jobs -- history\` and \`events\`.`);
   }
   const ok = results.every((result) => result.decision === 'duplicate' || result.run?.status === 'completed');

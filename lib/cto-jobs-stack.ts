@@ -23,6 +23,7 @@ export const STACK_OUTPUTS = {
   jobHistoryTable: 'JobHistoryTableName',
   syncEventsTable: 'SyncEventsTableName',
   projectsTable: 'ProjectsTableName',
+  workItemsTable: 'WorkItemsTableName',
   snapshotsTable: 'SnapshotsTableName',
   alertsTable: 'AlertsTableName',
   onCallTopic: 'OnCallTopicArn',
@@ -121,6 +122,7 @@ export class CtoJobsStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.jobHistoryTable, { value: tables.jobHistory.tableName });
     new CfnOutput(this, STACK_OUTPUTS.syncEventsTable, { value: tables.syncEvents.tableName });
     new CfnOutput(this, STACK_OUTPUTS.projectsTable, { value: tables.projects.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.workItemsTable, { value: tables.workItems.tableName });
     new CfnOutput(this, STACK_OUTPUTS.snapshotsTable, { value: tables.snapshots.tableName });
     new CfnOutput(this, STACK_OUTPUTS.alertsTable, { value: tables.alerts.tableName });
     new CfnOutput(this, STACK_OUTPUTS.onCallTopic, { value: onCall.topic.topicArn });

@@ -18,6 +18,7 @@ import { JobHistoryStore } from '../../shared/store/job-history-store.ts';
 import { ProjectsStore } from '../../shared/store/projects-store.ts';
 import { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
+import { WorkItemsStore } from '../../shared/store/work-items-store.ts';
 import { STACK_OUTPUTS } from '../cto-jobs-stack.ts';
 
 export interface DeployedClients {
@@ -43,6 +44,7 @@ export interface CliStores extends EngineStores {
   readonly projects: ProjectsStore;
   readonly snapshots: SnapshotsStore;
   readonly alerts: AlertsStore;
+  readonly items: WorkItemsStore;
 }
 
 /** The deployed stack's tables. */
@@ -59,6 +61,7 @@ export async function deployedStores(
     projects: new ProjectsStore(documents, required(outputs, STACK_OUTPUTS.projectsTable, stackName)),
     snapshots: new SnapshotsStore(documents, required(outputs, STACK_OUTPUTS.snapshotsTable, stackName)),
     alerts: new AlertsStore(documents, required(outputs, STACK_OUTPUTS.alertsTable, stackName)),
+    items: new WorkItemsStore(documents, required(outputs, STACK_OUTPUTS.workItemsTable, stackName)),
   };
 }
 

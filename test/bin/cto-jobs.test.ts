@@ -36,6 +36,20 @@ describe('npm start (cto-jobs run all)', () => {
     expect(published).toHaveLength(1);
     expect(published[0]!.subject).toMatch(/^CTO dashboard alerts: \d+ new \(\$[\d,]+\/day at risk\)$/);
 
+    // No recipients are configured: the weekly report is rendered and saved, and the output says no email was sent.
+    expect(started.stdout).toMatch(/Weekly report: rendered the \d{4}-W\d{2} report; no recipients configured: no email sent/);
+    const outbox = fs.readdirSync(path.join(home, 'outbox')).sort();
+    expect(outbox).toEqual([expect.stringMatching(/^weekly-report-\d{4}-W\d{2}\.html$/), expect.stringMatching(/\.json$/), expect.stringMatching(/\.txt$/)]);
+    const envelope = JSON.parse(fs.readFileSync(path.join(home, 'outbox', outbox[1]!), 'utf8')) as { subject: string; to: string[] };
+    expect(envelope).toMatchObject({ subject: expect.stringMatching(/^CTO weekly report, week to /), to: [] });
+
+    const preview = path.join(home, 'preview.html');
+    const report = await cli('report', '--out', preview, '--at', new Date().toISOString());
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain('nothing was sent');
+    expect(fs.readFileSync(preview, 'utf8')).toContain('Projects, worst first');
+    expect(fs.readFileSync(path.join(home, 'preview.txt'), 'utf8')).toContain('HEADLINE FIGURES');
+
     const metrics = await cli('metrics', '--json');
     expect(metrics.code).toBe(0);
     const latest = JSON.parse(metrics.stdout) as { organization: { projects: number; openBugs: number }; projects: unknown[]; openAlerts: { alertId: string }[] };

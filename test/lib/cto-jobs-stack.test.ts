@@ -193,6 +193,33 @@ describe('the hourly job', () => {
   });
 });
 
+describe('the weekly job', () => {
+  it('archives beside the health check and the report, in one Parallel state caught into Record Failure', () => {
+    const states = definitionOf('weekly_report').States as Record<string, State & Record<string, unknown>>;
+    const parallel = states['Weekly Work']!;
+    expect(parallel).toMatchObject({
+      Type: 'Parallel',
+      ResultPath: '$.run.results',
+      ResultSelector: { 'archive.$': '$[0].run.results.archive', 'health.$': '$[1].run.results.health', 'report.$': '$[1].run.results.report' },
+      Next: 'Record Success',
+    });
+    expect(parallel.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
+    const branches = (parallel.Branches as { StartAt: string; States: Record<string, State> }[]).map((branch) => [branch.StartAt, ...Object.keys(branch.States).filter((name) => name !== branch.StartAt)]);
+    expect(branches).toEqual([['Archive Records'], ['Check Project Health', 'Send Weekly Report']]);
+    expect(states['Run or Skip?']).toBeDefined();
+  });
+
+  it('lets Send Weekly Report email only from the report sender, and only when recipients are set', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
+    const { template: configured, local: configuredLocal } = synthesized({ ...baseConfig(), report: { recipients: ['cto@example.com'], sender: 'reports@example.com' } });
+    const sesPolicies = Object.entries(configured.findResources('AWS::IAM::Policy')).filter(([, policy]) => JSON.stringify(policy).includes('ses:SendEmail'));
+    expect(sesPolicies.map(([id]) => id)).toEqual([expect.stringMatching(/^WeeklyReportSendWeeklyReportRole/)]);
+    expect(JSON.stringify(sesPolicies[0]![1])).toContain('"ses:FromAddress":"reports@example.com"');
+    const sendId = [...configuredLocal.functions.keys()].find((id) => id.startsWith('WeeklyReportSendWeeklyReport'))!;
+    expect(configuredLocal.functions.get(sendId)!.environment).toMatchObject({ REPORT_EMAILS: 'cto@example.com', EMAIL_FROM: 'reports@example.com' });
+  });
+});
+
 describe('tables', () => {
   it('are on-demand with point-in-time recovery, TTL and the GSIs the engine queries', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 6);
@@ -234,6 +261,12 @@ describe('functions', () => {
       { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
     ],
     ['HourlyAlertsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['WeeklyReportCheckProjectHealth', { Projects: ['Query'], Snapshots: ['PutItem', 'Query'], SyncEvents: ['PutItem'] }],
+    ['WeeklyReportArchiveRecords', { JobHistory: ['BatchWriteItem', 'Query'], SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
+    [
+      'WeeklyReportSendWeeklyReport',
+      { JobHistory: ['Query'], SyncEvents: ['PutItem'], Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'] },
+    ],
   ])('grants %s only the DynamoDB actions it calls, on only its tables', (name, expected) => {
     const functionId = [...local.functions.keys()].find((id) => id.startsWith(name))!;
     const roleId = template.findResources('AWS::Lambda::Function')[functionId]!.Properties.Role['Fn::GetAtt'][0];

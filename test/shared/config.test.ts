@@ -37,6 +37,17 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('takes health thresholds in order, naming them when they are not', () => {
+    expect(parseConfig({}, NOW).healthThresholds).toEqual({ healthy: 80, warning: 50 });
+    expect(problemsOf({ healthThresholds: { healthy: 60, warning: 70 } })).toEqual(['ctoJobs.healthThresholds.warning: 70 must be below healthThresholds.healthy (60)']);
+    expect(problemsOf({ healthThresholds: { healthy: 101 } })).toEqual(['ctoJobs.healthThresholds.healthy: 101 is above 100']);
+  });
+
+  it('caps recipients at the 50 addresses SES takes', () => {
+    const many = Array.from({ length: 51 }, (_, i) => `cto${i}@example.com`);
+    expect(problemsOf({ report: { recipients: many, sender: 'jobs@example.com' } })).toEqual(['ctoJobs.report.recipients: has 51 addresses; SES sends to at most 50']);
+  });
+
   it('requires a sender for alert emails, its own or the report one', () => {
     expect(problemsOf({ alerts: { emailRecipients: ['oncall@example.com'] } })).toEqual([
       'ctoJobs.alerts.sender: (or report.sender) is required when alerts.emailRecipients is set (oncall@example.com)',

@@ -26,6 +26,7 @@ import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
+import { schedulerTimeOf } from '../../shared/domain/monitoring.ts';
 import { ENV } from '../../shared/environment.ts';
 import { demoRepositories } from './demo-dataset.ts';
 import { LocalSes } from './local-ses.ts';
@@ -140,7 +141,7 @@ export class LocalRuntime {
     const machine = this.stack.stateMachines.get(jobType);
     if (!machine) throw new Error(`the stack has no state machine for ${jobType}`);
     const request: RunRequest = options.at
-      ? { jobType, trigger: 'schedule', scheduledTime: toSchedulerTime(options.at) }
+      ? { jobType, trigger: 'schedule', scheduledTime: schedulerTimeOf(options.at) }
       : manualRunRequest(jobType, new Date());
     // Scheduler names each delivery's execution uniquely; so do we, or duplicates could not be replayed.
     const name = `${executionNameOf(request)}-${randomBytes(3).toString('hex')}`;
@@ -185,11 +186,6 @@ export class LocalRuntime {
     await this.demoGitHub?.close();
     await this.ses.close();
   }
-}
-
-/** Scheduler's `<aws.scheduler.scheduled-time>` form: ISO 8601 UTC to the second. */
-export function toSchedulerTime(at: Date): string {
-  return `${at.toISOString().slice(0, 19)}Z`;
 }
 
 /** The environment every handler reads, from the functions' resolved template environments. */

@@ -1,0 +1,181 @@
+/**
+ * What an operator needs to know about the jobs themselves: per-job statistics, consecutive failures,
+ * slow, long and stuck runs, schedule slots that never ran, and one health status. Pure; `now` is passed in.
+ */
+import { CronExpressionParser } from 'cron-parser';
+import { JOB_TYPES, OPEN_STATUSES, type JobRun, type JobType } from './job-run.ts';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+export interface MonitoringThresholds {
+  /** A run longer than this is flagged slow. */
+  readonly slowRunMinutes: number;
+  /** A run longer than this alerts (the job's budget is 9 minutes). */
+  readonly longRunMinutes: number;
+  /** This many failed or timed-out runs in a row alert. */
+  readonly consecutiveFailures: number;
+  /** How long after its slot a run may start before the slot counts as missed. */
+  readonly missedRunGraceMinutes: number;
+}
+
+export const DEFAULT_MONITORING_THRESHOLDS: MonitoringThresholds = {
+  slowRunMinutes: 5,
+  longRunMinutes: 8,
+  consecutiveFailures: 3,
+  missedRunGraceMinutes: 30,
+};
+
+export type SystemHealth = 'healthy' | 'degraded' | 'unhealthy';
+
+/** A schedule as configured: cron and IANA time zone. */
+export interface JobSchedule {
+  readonly cron: string;
+  readonly timeZone: string;
+}
+
+/** Scheduler's `<aws.scheduler.scheduled-time>` form: ISO 8601 UTC to the second, as run ids carry it. */
+export function schedulerTimeOf(instant: Date): string {
+  return `${instant.toISOString().slice(0, 19)}Z`;
+}
+
+/** The schedule's slots in (`after`, `until`], in its time zone (daylight saving included). */
+export function expectedSlots(schedule: JobSchedule, after: Date, until: Date): string[] {
+  const slots: string[] = [];
+  const iterator = CronExpressionParser.parse(schedule.cron, { currentDate: after, endDate: until, tz: schedule.timeZone });
+  while (iterator.hasNext()) slots.push(schedulerTimeOf(iterator.next().toDate()));
+  return slots;
+}
+
+/** The schedule's next slot after `now`. */
+export function nextSlot(schedule: JobSchedule, now: Date): string {
+  return schedulerTimeOf(CronExpressionParser.parse(schedule.cron, { currentDate: now, tz: schedule.timeZone }).next().toDate());
+}
+
+/**
+ * The slots in (`after`, `now` − grace] that have no run: a schedule delivery that never came (a disabled
+ * schedule, a failed delivery, a throttled account). Runs are matched by their scheduled time.
+ */
+export function missedSlots(schedule: JobSchedule, runs: readonly JobRun[], after: Date, now: Date, graceMinutes: number): string[] {
+  const ran = new Set(runs.map((run) => run.scheduledTime));
+  return expectedSlots(schedule, after, new Date(now.getTime() - graceMinutes * MINUTE_MS)).filter((slot) => !ran.has(slot));
+}
+
+const FAILED = new Set(['failed', 'timeout']);
+const ENDED = new Set(['completed', 'failed', 'timeout']);
+
+/** Failed or timed-out runs in a row, newest first, up to the last completed one (skipped and open runs do not count). */
+export function consecutiveFailuresOf(runs: readonly JobRun[]): number {
+  let count = 0;
+  for (const run of [...runs].sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime))) {
+    if (!ENDED.has(run.status)) continue;
+    if (!FAILED.has(run.status)) break;
+    count++;
+  }
+  return count;
+}
+
+/** Runs still pending or running past the job's budget: their execution is gone or stuck. */
+export function stuckRuns(runs: readonly JobRun[], now: Date, budgetMinutes: number): JobRun[] {
+  return runs.filter(
+    (run) => (OPEN_STATUSES as readonly string[]).includes(run.status) && now.getTime() - Date.parse(run.startedAt ?? run.createdAt) > budgetMinutes * MINUTE_MS,
+  );
+}
+
+export interface JobStatistics {
+  readonly jobType: JobType;
+  readonly total: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly timeouts: number;
+  /** Completed out of the runs that ended; null without any. */
+  readonly successRate: number | null;
+  readonly avgExecutionTimeMs: number | null;
+  readonly p95ExecutionTimeMs: number | null;
+  readonly consecutiveFailures: number;
+  readonly lastRun: Pick<JobRun, 'runId' | 'status' | 'scheduledTime' | 'durationMs'> | null;
+  readonly nextRun: string | null;
+}
+
+/** One job type's figures over `runs` (those in the window of interest). */
+export function jobStatistics(jobType: JobType, runs: readonly JobRun[], schedule: JobSchedule | undefined, now: Date): JobStatistics {
+  const own = runs.filter((run) => run.jobType === jobType).sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime));
+  const ended = own.filter((run) => ENDED.has(run.status));
+  const durations = ended.flatMap((run) => (run.durationMs === undefined ? [] : [run.durationMs])).sort((a, b) => a - b);
+  const completed = ended.filter((run) => run.status === 'completed').length;
+  const last = own.find((run) => run.status !== 'skipped');
+  return {
+    jobType,
+    total: own.length,
+    completed,
+    failed: ended.filter((run) => run.status === 'failed').length,
+    timeouts: ended.filter((run) => run.status === 'timeout').length,
+    successRate: ended.length > 0 ? completed / ended.length : null,
+    avgExecutionTimeMs: durations.length > 0 ? Math.round(durations.reduce((sum, value) => sum + value, 0) / durations.length) : null,
+    p95ExecutionTimeMs: durations.length > 0 ? durations[Math.ceil(0.95 * durations.length) - 1]! : null,
+    consecutiveFailures: consecutiveFailuresOf(own),
+    lastRun: last ? { runId: last.runId, status: last.status, scheduledTime: last.scheduledTime, ...(last.durationMs === undefined ? {} : { durationMs: last.durationMs }) } : null,
+    nextRun: schedule ? nextSlot(schedule, now) : null,
+  };
+}
+
+export interface DashboardData {
+  readonly summary: {
+    readonly runningJobs: number;
+    /** Failed or timed-out runs in the last 24 hours. */
+    readonly recentFailures: number;
+    /** Runs in the last 24 hours longer than the slow threshold. */
+    readonly slowJobs: number;
+    readonly healthStatus: SystemHealth;
+  };
+  readonly statistics: readonly JobStatistics[];
+  /** Why the status is not healthy, one line per reason. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * The original cron monitor's dashboard, extended. The health status rule:
+ * - unhealthy: a job type has failed `consecutiveFailures` (3) times in a row, a slot was missed, or a run is stuck past the budget;
+ * - degraded: a run failed or timed out in the last 24 hours, a run was slow, or a job's success rate is below 95%;
+ * - healthy: none of these.
+ */
+export function dashboardData(
+  runs: readonly JobRun[],
+  options: {
+    readonly now: Date;
+    readonly schedules: Readonly<Partial<Record<JobType, JobSchedule>>>;
+    readonly thresholds: MonitoringThresholds;
+    readonly budgetMinutes: number;
+    /** Missed slots per job type, from {@link missedSlots}. */
+    readonly missed?: Readonly<Partial<Record<JobType, readonly string[]>>>;
+  },
+): DashboardData {
+  const { now, thresholds } = options;
+  const dayAgo = now.getTime() - DAY_MS;
+  const lastDay = runs.filter((run) => Date.parse(run.scheduledTime) > dayAgo);
+  const statistics = JOB_TYPES.map((jobType) => jobStatistics(jobType, runs, options.schedules[jobType], now));
+  const stuck = stuckRuns(runs, now, options.budgetMinutes);
+  const slow = lastDay.filter((run) => (run.durationMs ?? 0) > thresholds.slowRunMinutes * MINUTE_MS);
+  const recentFailures = lastDay.filter((run) => FAILED.has(run.status));
+
+  const unhealthy = [
+    ...statistics.filter((job) => job.consecutiveFailures >= thresholds.consecutiveFailures).map((job) => `${job.jobType} failed ${job.consecutiveFailures} runs in a row`),
+    ...Object.entries(options.missed ?? {}).flatMap(([jobType, slots]) => (slots && slots.length > 0 ? [`${jobType} missed ${slots.length} slot(s): ${slots.join(', ')}`] : [])),
+    ...stuck.map((run) => `${run.runId} is still ${run.status} past the ${options.budgetMinutes}-minute budget`),
+  ];
+  const degraded = [
+    ...(recentFailures.length > 0 ? [`${recentFailures.length} run(s) failed or timed out in the last 24 hours`] : []),
+    ...(slow.length > 0 ? [`${slow.length} run(s) took longer than ${thresholds.slowRunMinutes} minutes in the last 24 hours`] : []),
+    ...statistics.filter((job) => job.successRate !== null && job.successRate < 0.95).map((job) => `${job.jobType} succeeded in ${((job.successRate ?? 0) * 100).toFixed(1)}% of runs`),
+  ];
+  return {
+    summary: {
+      runningJobs: runs.filter((run) => (OPEN_STATUSES as readonly string[]).includes(run.status)).length,
+      recentFailures: recentFailures.length,
+      slowJobs: slow.length,
+      healthStatus: unhealthy.length > 0 ? 'unhealthy' : degraded.length > 0 ? 'degraded' : 'healthy',
+    },
+    statistics,
+    reasons: [...unhealthy, ...degraded],
+  };
+}

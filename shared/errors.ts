@@ -43,6 +43,12 @@ export class ReportRejectedError extends JobError {
   readonly recoverable = false;
 }
 
+/** The weekly report's send got no answer: it may have gone out, so it is not retried (never two emails). */
+export class ReportDeliveryUnknownError extends JobError {
+  override readonly name = 'ReportDeliveryUnknownError';
+  readonly recoverable = false;
+}
+
 /**
  * Error names a task is retried on, besides Lambda's own service errors: our transient errors and the
  * DynamoDB errors that survive the SDK's own retries under throttling.

@@ -30,6 +30,11 @@ export interface WorkStep {
   readonly before?: (scope: Construct, onError: sfn.IChainable) => sfn.Chain;
   /** The functions the `before` states invoke. */
   readonly beforeInvokes?: readonly lambda.IFunction[];
+  /**
+   * Housekeeping whose failure (after its retries) must not stop the job: it is recorded as this step's
+   * result (`recordsFailed: 1`, the error in the summary) and the job goes on.
+   */
+  readonly optional?: boolean;
 }
 
 /** Work steps that run side by side, each branch a sequence; their results land beside the others'. */
@@ -135,6 +140,18 @@ export class ScheduledJob extends Construct {
         }),
       );
     const catchInto = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
+    /** An optional step's task, whose failure becomes its result instead of the run's failure. */
+    const tolerant = (step: WorkStep): sfn.Chain => {
+      const task = invoke(step);
+      const recorded = new sfn.Pass(this, `${step.stateName} Failed`, {
+        comment: 'Records the failure as this step\'s result; the job goes on',
+        parameters: { recordsProcessed: 0, recordsFailed: 1, 'summary.$': "States.Format('failed: {}: {}', $.stepError.Error, $.stepError.Cause)", attempt: 1 },
+        resultPath: `$.run.results.${step.resultKey}`,
+      });
+      task.addCatch(recorded, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
+      return sfn.Chain.custom(task, [task, recorded], task);
+    };
+    const stepChain = (step: WorkStep): sfn.IChainable => (step.optional ? tolerant(step) : invoke(step));
     const resultKeys: string[] = [];
     const work = props.steps.flatMap((item): sfn.IChainable[] => {
       if ('branches' in item) {
@@ -147,14 +164,14 @@ export class ScheduledJob extends Construct {
           resultPath: '$.run.results',
         });
         for (const branch of item.branches) {
-          const [first, ...rest] = branch.map(invoke);
+          const [first, ...rest] = branch.map(stepChain);
           parallel.branch(rest.reduce<sfn.Chain>((chain, task) => chain.next(task), sfn.Chain.start(first!)));
         }
         resultKeys.push(...item.branches.flatMap((branch) => branch.map((step) => step.resultKey)));
         return [parallel.addCatch(recordFailure, catchInto)];
       }
       resultKeys.push(item.resultKey);
-      return [...(item.before ? [item.before(this, recordFailure)] : []), invoke(item).addCatch(recordFailure, catchInto)];
+      return [...(item.before ? [item.before(this, recordFailure)] : []), item.optional ? tolerant(item) : invoke(item).addCatch(recordFailure, catchInto)];
     });
     const workChain = [...work, recordSuccess].slice(1).reduce<sfn.Chain>((chain, state) => chain.next(state), sfn.Chain.start(work[0] ?? recordSuccess));
 

@@ -63,7 +63,7 @@ export class WeeklyReport extends Construct {
       .bindTable(props.jobHistory, ['Query', 'BatchWriteItem'], ENV.jobHistoryTable)
       .bindTable(props.syncEvents, ['Query', 'BatchWriteItem', 'PutItem'], ENV.syncEventsTable);
 
-    const sending = props.email.sender && props.email.recipients.length > 0;
+    const { sender, recipients } = props.email;
     const sendReport = new JobFunction(this, 'SendWeeklyReport', {
       entry: 'lambdas/weekly/send-weekly-report.ts',
       description: 'Builds the CTO report and emails it once per week through SES',
@@ -72,7 +72,8 @@ export class WeeklyReport extends Construct {
       environment: {
         ...retention,
         [ENV.githubWebHost]: githubWebHostOf(props.githubApiUrl),
-        ...(sending ? { [ENV.reportRecipients]: props.email.recipients.join(','), [ENV.reportSender]: props.email.sender! } : {}),
+        ...(recipients.length > 0 ? { [ENV.reportRecipients]: recipients.join(',') } : {}),
+        ...(sender ? { [ENV.reportSender]: sender } : {}),
       },
     })
       .bindTable(props.jobHistory, ['Query'], ENV.jobHistoryTable)
@@ -80,12 +81,13 @@ export class WeeklyReport extends Construct {
       .bindTable(props.projects, ['Query'], ENV.projectsTable)
       .bindTable(props.workItems, ['Query'], ENV.workItemsTable)
       .bindTable(props.snapshots, ['Query', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], ENV.snapshotsTable);
-    if (sending) sendReport.allowEmailFrom(props.email.sender!);
+    if (sender) sendReport.allowEmailFrom(sender);
 
     this.work = {
       stateName: 'Weekly Work',
       branches: [
-        [{ stateName: 'Archive Records', resultKey: 'archive', handler: archive, timeout: Duration.minutes(6) }],
+        // A failed archive (a large first backlog, say) is recorded but never holds back the report.
+        [{ stateName: 'Archive Records', resultKey: 'archive', handler: archive, timeout: Duration.minutes(6), optional: true }],
         [
           { stateName: 'Check Project Health', resultKey: 'health', handler: checkHealth, timeout: Duration.minutes(3) },
           { stateName: 'Send Weekly Report', resultKey: 'report', handler: sendReport, timeout: Duration.minutes(4) },

@@ -19,7 +19,7 @@ export interface CapturedEmail {
 }
 
 export class LocalSes {
-  private faults: { count: number; status: number; code: string; message: string } = { count: 0, status: 400, code: '', message: '' };
+  private faults: { count: number; status: number; code: string; message: string; drop?: boolean } = { count: 0, status: 400, code: '', message: '' };
 
   private constructor(
     private readonly server: Server,
@@ -39,6 +39,10 @@ export class LocalSes {
       if (incoming.method === 'POST' && incoming.url === '/' && fault.count > 0) {
         fault.count--;
         incoming.resume();
+        if (fault.drop) {
+          incoming.socket.destroy();
+          return;
+        }
         const type = fault.status < 500 ? 'Sender' : 'Receiver';
         outgoing
           .writeHead(fault.status, { 'content-type': 'text/xml' })
@@ -70,6 +74,11 @@ export class LocalSes {
 
   async clear(): Promise<void> {
     await fetch(`${this.endpoint}/clear-store`, { method: 'POST' });
+  }
+
+  /** Closes the connection of the next `count` sends without an answer, as a lost response would. */
+  dropNext(count: number): void {
+    this.faults = { count, status: 0, code: '', message: '', drop: true };
   }
 
   async clearFaults(): Promise<void> {

@@ -64,7 +64,7 @@ function reportHtml(report: WeeklyReport, subject: string, linkHost: string): st
     return (
       '<tr>' +
       cell(link ? `<a href="${escapeHtml(link)}" style="color:#0969da">${name}</a>` : name) +
-      cell(`${escapeHtml(plainText(bug.projectId, 60))}#${bug.number}`) +
+      cell(`${escapeHtml(withoutAutoLinks(plainText(bug.projectId, 60)))}#${bug.number}`) +
       cell(`${bug.ageDays} d`, 'right') +
       cell(formatDollars(bug.revenueImpact), 'right') +
       '</tr>'
@@ -121,13 +121,13 @@ function reportText(report: WeeklyReport, subject: string, linkHost: string): st
   lines.push('', `PROJECTS, WORST FIRST (${report.statusCounts.healthy} healthy, ${report.statusCounts.warning} warning, ${report.statusCounts.critical} critical)`);
   for (const project of report.projects) {
     const score = project.score === undefined ? 'no score' : `health ${project.score}${project.scoreChange === undefined ? '' : ` (${signed(project.scoreChange)})`}`;
-    lines.push(`  ${plainText(project.displayName, 60)}: ${project.status}, ${score}, ${project.openCritical} critical, ${formatDollars(project.revenueAtRisk)}/day at risk`);
+    lines.push(`  ${withoutAutoLinks(plainText(project.displayName, 60))}: ${project.status}, ${score}, ${project.openCritical} critical, ${formatDollars(project.revenueAtRisk)}/day at risk`);
   }
   if (report.projectsOmitted > 0) lines.push(`  …and ${report.projectsOmitted} healthier projects`);
   lines.push('', `TOP CRITICAL BUGS (${report.criticalBugsTotal} open)`);
   for (const bug of report.criticalBugs) {
     const link = safeLink(bug.url, linkHost);
-    lines.push(`  ${plainText(bug.projectId, 60)}#${bug.number} ${withoutAutoLinks(plainText(bug.title, TITLE_LENGTH))} (${bug.ageDays} d, ${formatDollars(bug.revenueImpact)}/day)${link ? `\n    ${link}` : ''}`);
+    lines.push(`  ${withoutAutoLinks(plainText(bug.projectId, 60))}#${bug.number} ${withoutAutoLinks(plainText(bug.title, TITLE_LENGTH))} (${bug.ageDays} d, ${formatDollars(bug.revenueImpact)}/day)${link ? `\n    ${link}` : ''}`);
   }
   const { pullRequests } = report;
   lines.push('', 'PULL REQUESTS', `  ${pullRequests.merged} merged, median time to merge ${pullRequests.medianHoursToMerge === undefined ? '-' : `${pullRequests.medianHoursToMerge} h`}`);

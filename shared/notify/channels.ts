@@ -83,7 +83,15 @@ export function emailChannel(client: SESClient, sender: string, recipients: read
 }
 
 /** SES errors no retry fixes. */
-export const PERMANENT_SES_ERRORS: ReadonlySet<string> = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'ConfigurationSetDoesNotExistException', 'AccountSendingPausedException']);
+export const PERMANENT_SES_ERRORS: ReadonlySet<string> = new Set([
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'ConfigurationSetDoesNotExistException',
+  'AccountSendingPausedException',
+  'AccessDenied',
+  'AccessDeniedException',
+  'InvalidParameterValue',
+]);
 
 /** A Slack incoming webhook; the URL is a secret, so it is never put in an error message. */
 export function slackChannel(webhookUrl: () => Promise<string>, linkHost: string): AlertChannel {

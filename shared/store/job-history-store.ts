@@ -183,19 +183,22 @@ export class JobHistoryStore {
     return this.query(index.name, index.partitionKey, options.jobType ?? RUN_ENTITY, { limit: options.limit, newestFirst: true });
   }
 
-  /** Every run scheduled in (`after`, `until`], oldest first. */
-  async listScheduledBetween(after: string, until: string): Promise<JobRun[]> {
+  /**
+   * Every run scheduled in (`after`, `until`], oldest first. Scheduled times are Scheduler's
+   * second-precision form (`…T09:00:00Z`); manual runs carry milliseconds.
+   */
+  async listScheduledBetween(after: Date, until: Date): Promise<JobRun[]> {
     const runs = await queryAll(
       this.client,
       {
         TableName: this.tableName,
         IndexName: JOB_HISTORY_INDEXES.byTime.name,
         KeyConditionExpression: 'entity = :entity AND scheduledTime BETWEEN :after AND :until',
-        ExpressionAttributeValues: { ':entity': RUN_ENTITY, ':after': after, ':until': until },
+        ExpressionAttributeValues: { ':entity': RUN_ENTITY, ':after': after.toISOString().slice(0, 19), ':until': `${until.toISOString().slice(0, 19)}\uffff` },
       },
       toRun,
     );
-    return runs.filter((run) => run.scheduledTime > after);
+    return runs.filter((run) => Date.parse(run.scheduledTime) > after.getTime() && Date.parse(run.scheduledTime) <= until.getTime());
   }
 
   /**

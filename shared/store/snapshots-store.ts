@@ -73,20 +73,9 @@ export class SnapshotsStore {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...status, snapshotKey: `status#${status.date}` } }));
   }
 
-  /** The newest status of a project dated strictly before `date`. */
-  async statusBefore(projectId: string, date: string): Promise<ProjectStatus | undefined> {
-    const [item] = await queryAll(
-      this.client,
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: 'projectId = :projectId AND snapshotKey BETWEEN :first AND :last',
-        ExpressionAttributeValues: { ':projectId': projectId, ':first': 'status#', ':last': `status#${date}` },
-        ScanIndexForward: false,
-      },
-      ({ snapshotKey: _key, ...status }) => status as unknown as ProjectStatus,
-      2,
-    ).then((statuses) => statuses.filter((status) => status.date < date));
-    return item;
+  /** The newest status of a project dated on or before `date`. */
+  async latestStatus(projectId: string, date: string): Promise<ProjectStatus | undefined> {
+    return this.latest<ProjectStatus>(projectId, 'status#', date);
   }
 
   async getStatus(projectId: string, date: string): Promise<ProjectStatus | undefined> {
@@ -128,14 +117,29 @@ export class SnapshotsStore {
     );
   }
 
+  /** Keeps the claim, noting that the send's outcome is unknown (it may have gone out). */
+  async markReportUnknown(week: string, reason: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` },
+        UpdateExpression: 'SET #status = :unknown, reason = :reason',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':unknown': 'unknown', ':reason': reason },
+      }),
+    );
+  }
+
   /** Clears a claim whose send failed, so a retry may send. */
   async releaseReport(week: string): Promise<void> {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` } }));
   }
 
-  async getReportMarker(week: string): Promise<{ status: string; messageId?: string } | undefined> {
-    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` } }));
-    return output.Item as { status: string; messageId?: string } | undefined;
+  async getReportMarker(week: string): Promise<{ status: 'sending' | 'sent' | 'unknown'; claimedAt: string; messageId?: string } | undefined> {
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` }, ConsistentRead: true }),
+    );
+    return output.Item as { status: 'sending' | 'sent' | 'unknown'; claimedAt: string; messageId?: string } | undefined;
   }
 
   /** The newest item of a kind (`daily#`, `hourly#`) with a key up to `until`. */

@@ -21,7 +21,9 @@ export function archiveLimitsFromEnvironment(): { keepSyncEvents: number; keepJo
 /** Who gets the report, from whom, and how SES is reached; no recipients means render without sending. */
 export function reportDeliveryFromEnvironment() {
   return {
-    ses: new SESClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }),
+    // One attempt: a retry after a lost answer could send the report twice; Step Functions retries answered errors.
+    // One attempt: a retry after a lost answer could send the report twice; Step Functions retries answered errors.
+    ses: new SESClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }),
     linkHost: requireEnv(ENV.githubWebHost),
     recipients: (process.env[ENV.reportRecipients] ?? '').split(',').map((address) => address.trim()).filter(Boolean),
     sender: process.env[ENV.reportSender] || undefined,

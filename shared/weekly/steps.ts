@@ -11,7 +11,7 @@ import { healthStatusOf, HEALTH_STATUSES, type HealthStatus, type HealthThreshol
 import { renderReportEmail } from '../domain/report-email.ts';
 import { retentionCutoff } from '../domain/sync-event.ts';
 import { isoWeekOf, weeklyReport, type ProjectInput, type WeeklyReport } from '../domain/weekly-report.ts';
-import { ReportRejectedError, TransientError } from '../errors.ts';
+import { ReportDeliveryUnknownError, ReportRejectedError, TransientError } from '../errors.ts';
 import { PERMANENT_SES_ERRORS } from '../notify/channels.ts';
 import { saveToOutbox } from '../notify/outbox.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';
@@ -28,6 +28,7 @@ const DAY_MS = 86_400_000;
 const READ_CONCURRENCY = 16;
 
 const dateOf = (instant: Date) => instant.toISOString().slice(0, 10);
+const dayBefore = (date: string) => dateOf(new Date(Date.parse(date) - DAY_MS));
 
 export interface HealthCheckDependencies {
   readonly projects: ProjectsStore;
@@ -52,7 +53,7 @@ export async function checkProjectHealth(deps: HealthCheckDependencies, run: Run
       return;
     }
     const status = healthStatusOf(snapshot.health.score, deps.thresholds);
-    const previous = await deps.snapshots.statusBefore(project.projectId, date);
+    const [previous, today] = await Promise.all([deps.snapshots.latestStatus(project.projectId, dayBefore(date)), deps.snapshots.getStatus(project.projectId, date)]);
     const record: ProjectStatus = {
       projectId: project.projectId,
       date,
@@ -62,7 +63,8 @@ export async function checkProjectHealth(deps: HealthCheckDependencies, run: Run
     };
     await deps.snapshots.putStatus(record);
     counts[status]++;
-    if (previous?.status === status) return;
+    // Unchanged, or already recorded by an earlier run today.
+    if (previous?.status === status || today?.status === status) return;
     changed++;
     const worse = previous !== undefined && HEALTH_STATUSES.indexOf(status) > HEALTH_STATUSES.indexOf(previous.status);
     await deps.events.append({
@@ -122,21 +124,27 @@ export async function buildWeeklyReport(deps: ReportSources, now: Date): Promise
   const openCriticalBugs: Awaited<ReturnType<WorkItemsStore['listOpenBugs']>> = [];
   await forEachConcurrently(await deps.projects.listActive(), READ_CONCURRENCY, async (project) => {
     const [current, before, status, open] = await Promise.all([
-      deps.snapshots.latestDaily(project.projectId, dateOf(now)),
-      deps.snapshots.latestDaily(project.projectId, dateOf(weekAgo)),
-      deps.snapshots.getStatus(project.projectId, dateOf(now)),
+      dailyAsOf(deps.snapshots, project.projectId, now),
+      dailyAsOf(deps.snapshots, project.projectId, weekAgo),
+      deps.snapshots.latestStatus(project.projectId, dateOf(now)),
       deps.items.listOpenBugs(project.projectId, now),
     ]);
-    const asOfNow = (snapshot: DailySnapshot | undefined) => (snapshot && Date.parse(snapshot.asOf) <= now.getTime() ? snapshot : undefined);
-    projects.push({ projectId: project.projectId, displayName: project.displayName, current: asOfNow(current), weekAgo: before, status: status?.status });
+    projects.push({ projectId: project.projectId, displayName: project.displayName, current, weekAgo: before, status: status?.status });
     openCriticalBugs.push(...open.filter((bug) => bug.severity === 'critical'));
   });
   const [organizationNow, organizationWeekAgo, runs] = await Promise.all([
     deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, now),
     deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, weekAgo),
-    deps.runs.listScheduledBetween(weekAgo.toISOString(), now.toISOString()),
+    deps.runs.listScheduledBetween(weekAgo, now),
   ]);
   return weeklyReport({ now, organization: { current: organizationNow, weekAgo: organizationWeekAgo }, projects, openCriticalBugs, runs });
+}
+
+/** The newest daily snapshot computed by `at` (a snapshot dated that day but computed later is skipped). */
+async function dailyAsOf(snapshots: SnapshotsStore, projectId: string, at: Date): Promise<DailySnapshot | undefined> {
+  const snapshot = await snapshots.latestDaily(projectId, dateOf(at));
+  if (!snapshot || Date.parse(snapshot.asOf) <= at.getTime()) return snapshot;
+  return snapshots.latestDaily(projectId, dayBefore(dateOf(at)));
 }
 
 export interface SendReportDependencies extends ReportSources {
@@ -149,60 +157,75 @@ export interface SendReportDependencies extends ReportSources {
   readonly outboxDirectory?: string;
 }
 
+/** A `sending` marker older than this belongs to an attempt that died mid-send (the step's Lambda times out sooner). */
+const ABANDONED_SEND_MS = 15 * 60_000;
+
 /**
- * Builds and renders the week's report and sends it with SES, once per ISO week: a marker is written
- * with a conditional put before sending (a retry or a duplicate run finds it and sends nothing) and
- * cleared when the send fails, so the retry may send.
- * @throws TransientError when SES may accept on a retry; ReportRejectedError when it never will.
+ * Builds and renders the week's report and sends it with SES, at most once per ISO week: a marker is
+ * written with a conditional put before sending, so a retry or a duplicate run finds it and sends
+ * nothing. SES answering with an error means nothing was sent: the marker is cleared and the step fails
+ * (retried when the error may pass). No answer at all (a timeout) may hide a sent email: the marker stays,
+ * and the step fails without a retry rather than risk a second email.
+ * @throws TransientError, ReportRejectedError, or ReportDeliveryUnknownError.
  */
 export async function sendWeeklyReport(deps: SendReportDependencies, run: Run): Promise<Outcome> {
   const report = await buildWeeklyReport(deps, run.now);
   const email = renderReportEmail(report, deps.linkHost);
   const week = isoWeekOf(run.now);
-  const recipients = deps.sender ? deps.recipients : [];
-  const saved = deps.outboxDirectory
-    ? await saveToOutbox(deps.outboxDirectory, `weekly-report-${week}`, {
-        subject: email.subject,
-        from: deps.sender,
-        to: recipients,
-        date: new Date().toISOString(),
-        html: email.html,
-        text: email.text,
-      })
-    : undefined;
   const note = (message: string, level: 'info' | 'warn' | 'error' = 'info') =>
     deps.events.append({ runId: run.runId, timestamp: new Date().toISOString(), eventType: 'report', level, message });
+  const keep = async (to: readonly string[]) =>
+    deps.outboxDirectory
+      ? ` (saved to ${await saveToOutbox(deps.outboxDirectory, `weekly-report-${week}`, { subject: email.subject, from: deps.sender, to, date: new Date().toISOString(), html: email.html, text: email.text })})`
+      : '';
 
-  if (recipients.length === 0) {
-    const summary = `rendered the ${week} report; no recipients configured: no email sent${saved ? ` (saved to ${saved})` : ''}`;
+  if (deps.recipients.length === 0 || !deps.sender) {
+    const why = deps.recipients.length === 0 ? 'no recipients configured' : `recipients are set but no sender (EMAIL_FROM or report.sender)`;
+    const summary = `rendered the ${week} report; ${why}: no email sent${await keep([])}`;
     await note(summary, 'warn');
     return { recordsProcessed: 0, recordsFailed: 0, summary };
   }
   if (!(await deps.snapshots.claimReport(week, new Date().toISOString()))) {
-    const summary = `the ${week} report was already sent (or is being sent): not sending it again`;
+    const marker = await deps.snapshots.getReportMarker(week);
+    if (marker?.status === 'unknown' || (marker?.status === 'sending' && Date.now() - Date.parse(marker.claimedAt) > ABANDONED_SEND_MS)) {
+      throw new ReportDeliveryUnknownError(
+        `the ${week} report's send started at ${marker.claimedAt} and never got an answer: check SES's sending activity before sending it by hand`,
+      );
+    }
+    const summary = `the ${week} report was already ${marker?.status === 'sent' ? 'sent' : 'being sent'}: not sending it again`;
     await note(summary);
     return { recordsProcessed: 0, recordsFailed: 0, summary };
   }
+  let messageId: string | undefined;
   try {
     const output = await deps.ses.send(
       new SendEmailCommand({
         Source: deps.sender,
-        Destination: { ToAddresses: [...recipients] },
+        Destination: { ToAddresses: [...deps.recipients] },
         Message: {
           Subject: { Data: email.subject, Charset: 'UTF-8' },
           Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
         },
       }),
     );
-    await deps.snapshots.markReportSent(week, output.MessageId ?? 'unknown', new Date().toISOString());
+    messageId = output.MessageId;
   } catch (error) {
-    await deps.snapshots.releaseReport(week);
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const answered = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;
+    if (!answered) {
+      await deps.snapshots.markReportUnknown(week, reason).catch(() => undefined);
+      await note(`the ${week} report may or may not have been sent: ${reason}`, 'error');
+      throw new ReportDeliveryUnknownError(`SES did not answer for the ${week} report (${reason}); it may have been sent, so it is not retried`);
+    }
+    // SES answered with an error: nothing was sent, so a later attempt may send.
+    await deps.snapshots.releaseReport(week).catch(() => undefined);
     await note(`the ${week} report was not sent: ${reason}`, 'error');
     if (error instanceof Error && PERMANENT_SES_ERRORS.has(error.name)) throw new ReportRejectedError(`SES rejected the ${week} report from ${deps.sender}: ${reason}`);
     throw new TransientError(`SES did not take the ${week} report: ${reason}`);
   }
-  const summary = `sent the ${week} report to ${recipients.length} recipient(s): ${email.subject}`;
+  // Sent: a failure to record it leaves the claim in place, which still stops a second email.
+  await deps.snapshots.markReportSent(week, messageId ?? 'unknown', new Date().toISOString()).catch(() => undefined);
+  const summary = `sent the ${week} report to ${deps.recipients.length} recipient(s): ${email.subject}${await keep(deps.recipients)}`;
   await note(summary);
   return { recordsProcessed: 1, recordsFailed: 0, summary };
 }

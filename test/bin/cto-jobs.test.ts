@@ -58,6 +58,14 @@ describe('npm start (cto-jobs run all)', () => {
     expect(latest.openAlerts.length).toBe(Number(/(\d+) new/.exec(published[0]!.subject)![1]));
   });
 
+  it('sends the weekly report to REPORT_EMAILS from EMAIL_FROM, the original system\'s variables, and saves it with its envelope', async () => {
+    const result = await runScript('cto-jobs.ts', ['run', 'weekly', '--at', '2026-12-07T09:00:00Z'], { CTO_JOBS_HOME: home, REPORT_EMAILS: 'cto@example.com, vp@example.com', EMAIL_FROM: 'jobs@example.com' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Weekly report: sent the 2026-W50 report to 2 recipient\(s\)/);
+    const envelope = JSON.parse(fs.readFileSync(path.join(home, 'outbox', 'weekly-report-2026-W50.json'), 'utf8')) as { from: string; to: string[] };
+    expect(envelope).toMatchObject({ from: 'jobs@example.com', to: ['cto@example.com', 'vp@example.com'] });
+  });
+
   it('replays a slot with --at, and a second delivery of it is a no-op that exits 0', async () => {
     const first = await cli('run', 'daily', '--at', '2026-11-30T02:00:00Z', '--json');
     const second = await cli('run', 'daily', '--at', '2026-11-30T02:00:00Z', '--json');

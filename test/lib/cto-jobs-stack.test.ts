@@ -184,7 +184,7 @@ describe('the hourly job', () => {
     const sesPolicies = Object.keys(configured.findResources('AWS::IAM::Policy')).filter((id) =>
       JSON.stringify(configured.findResources('AWS::IAM::Policy')[id]).includes('ses:SendEmail'),
     );
-    expect(sesPolicies).toEqual([expect.stringMatching(/^HourlyAlertsSendAlertsRole/)]);
+    expect(sesPolicies.sort()).toEqual([expect.stringMatching(/^HourlyAlertsSendAlertsRole/), expect.stringMatching(/^WeeklyReportSendWeeklyReportRole/)]);
     expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
     const secretReaders = Object.entries(configured.findResources('AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
@@ -205,11 +205,13 @@ describe('the weekly job', () => {
     });
     expect(parallel.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
     const branches = (parallel.Branches as { StartAt: string; States: Record<string, State> }[]).map((branch) => [branch.StartAt, ...Object.keys(branch.States).filter((name) => name !== branch.StartAt)]);
-    expect(branches).toEqual([['Archive Records'], ['Check Project Health', 'Send Weekly Report']]);
+    expect(branches).toEqual([['Archive Records', 'Archive Records Failed'], ['Check Project Health', 'Send Weekly Report']]);
+    const archive = (parallel.Branches as { States: Record<string, State> }[])[0]!.States;
+    expect(archive['Archive Records']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.stepError', Next: 'Archive Records Failed' }]);
     expect(states['Run or Skip?']).toBeDefined();
   });
 
-  it('lets Send Weekly Report email only from the report sender, and only when recipients are set', () => {
+  it('lets Send Weekly Report email only from the report sender, and only when one is configured', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
     const { template: configured, local: configuredLocal } = synthesized({ ...baseConfig(), report: { recipients: ['cto@example.com'], sender: 'reports@example.com' } });
     const sesPolicies = Object.entries(configured.findResources('AWS::IAM::Policy')).filter(([, policy]) => JSON.stringify(policy).includes('ses:SendEmail'));

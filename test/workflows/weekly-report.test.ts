@@ -96,9 +96,31 @@ describe('the weekly job, through the synthesized state machine', () => {
   });
 
   it('retries a transient SES failure and sends once', async () => {
-    runtime.ses.failNext(4, 'ServiceUnavailable', 503, 'Service is unavailable, try again');
+    runtime.ses.failNext(2, 'ServiceUnavailable', 503, 'Service is unavailable, try again');
     const result = await runWeekly();
-    expect(result.run).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(result.run).toMatchObject({ status: 'completed', attempts: 3 });
+    expect(await runtime.ses.emails()).toHaveLength(1);
+  });
+
+  it('never retries a send that got no answer (it may have gone out), and says so on the next run too', async () => {
+    runtime.ses.dropNext(1);
+    const lost = await runWeekly();
+    expect(lost.run).toMatchObject({ status: 'failed', attempts: 1, errorName: 'ReportDeliveryUnknownError', errorMessage: expect.stringContaining('it may have been sent, so it is not retried') });
+    expect(await runtime.stores.snapshots.getReportMarker('2026-W49')).toMatchObject({ status: 'unknown' });
+    const next = await runWeekly(new Date(NOW.getTime() + 3_600_000));
+    expect(next.run).toMatchObject({ status: 'failed', errorName: 'ReportDeliveryUnknownError', errorMessage: expect.stringContaining('check SES') });
+    expect(await runtime.ses.emails()).toHaveLength(0);
+  });
+
+  it('still sends the report when archiving fails, and records the archive failure', async () => {
+    const result = await runtime.runJob('weekly', {
+      at: NOW,
+      retryIntervalMs: 0,
+      beforeTask: (stateName) => {
+        if (stateName === 'Archive Records') throw Object.assign(new Error('the archive hit a wall'), { name: 'InvalidDataError' });
+      },
+    });
+    expect(result.run).toMatchObject({ status: 'completed', recordsFailed: 1, summary: expect.stringContaining('archive: failed: InvalidDataError: the archive hit a wall') });
     expect(await runtime.ses.emails()).toHaveLength(1);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * The original cron monitor's queries, over JobHistory and SyncEvents through their indexes (never a
+ * Scan): the dashboard, per-job statistics since a time, recent events, and the health metrics.
+ */
+import { JOB_TYPES, OPEN_STATUSES, type JobRun, type JobType } from '../domain/job-run.ts';
+import {
+  dashboardData,
+  missedSlots,
+  stuckRuns,
+  jobStatistics,
+  type DashboardData,
+  type JobSchedule,
+  type JobStatistics,
+  type MonitoringThresholds,
+  type SystemHealth,
+} from '../domain/monitoring.ts';
+import type { EventType, SyncEvent } from '../domain/sync-event.ts';
+import type { JobHistoryStore } from '../store/job-history-store.ts';
+import type { SyncEventsStore } from '../store/sync-events-store.ts';
+
+const DAY_MS = 86_400_000;
+/** The dashboard's window: a week of runs holds every job type's recent history, the weekly one's last run included. */
+const WINDOW_DAYS = 8;
+/** Job types whose missed slots the monitor looks for; the hourly job is watched by a CloudWatch alarm instead. */
+export const WATCHED_FOR_MISSED_RUNS: readonly JobType[] = ['daily_sync', 'weekly_report'];
+
+export interface CronMonitorOptions {
+  readonly schedules: Readonly<Record<JobType, JobSchedule>>;
+  readonly thresholds: MonitoringThresholds;
+  /** The job's budget (the state machines' timeout). */
+  readonly budgetMinutes: number;
+}
+
+export interface HealthMetrics {
+  readonly healthStatus: SystemHealth;
+  readonly reasons: readonly string[];
+  readonly consecutiveFailures: Readonly<Record<JobType, number>>;
+  readonly missedRuns: Readonly<Record<JobType, readonly string[]>>;
+  readonly stuckRuns: readonly Pick<JobRun, 'runId' | 'status' | 'startedAt'>[];
+  /** The newest completed run's scheduled time per job type, null when none in the window. */
+  readonly lastSuccess: Readonly<Record<JobType, string | null>>;
+}
+
+export class CronMonitor {
+  constructor(
+    private readonly stores: { readonly runs: JobHistoryStore; readonly events: SyncEventsStore },
+    private readonly options: CronMonitorOptions,
+  ) {}
+
+  /** The dashboard over the last 8 days of runs, with the slots missed in that window. */
+  async getDashboardData(now: Date): Promise<DashboardData> {
+    const { runs, missed } = await this.window(now);
+    return dashboardData(runs, { now, schedules: this.options.schedules, thresholds: this.options.thresholds, budgetMinutes: this.options.budgetMinutes, missed });
+  }
+
+  /** Each job type's statistics over the runs scheduled since `since`. */
+  async getJobStats(since: Date, now: Date): Promise<JobStatistics[]> {
+    const runs = await this.stores.runs.listScheduledBetween(since, now);
+    return JOB_TYPES.map((jobType) => jobStatistics(jobType, runs, this.options.schedules[jobType], now));
+  }
+
+  /** The newest events first, of one type or of all. */
+  async getRecentEvents(limit: number, eventType?: EventType): Promise<SyncEvent[]> {
+    return this.stores.events.listRecent({ limit, eventType });
+  }
+
+  async getHealthMetrics(now: Date): Promise<HealthMetrics> {
+    const { runs, missed } = await this.window(now);
+    const dashboard = dashboardData(runs, { now, schedules: this.options.schedules, thresholds: this.options.thresholds, budgetMinutes: this.options.budgetMinutes, missed });
+    const byType = <T>(value: (jobType: JobType) => T) => Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, value(jobType)])) as Record<JobType, T>;
+    return {
+      healthStatus: dashboard.summary.healthStatus,
+      reasons: dashboard.reasons,
+      consecutiveFailures: byType((jobType) => dashboard.statistics.find((job) => job.jobType === jobType)!.consecutiveFailures),
+      missedRuns: byType((jobType) => missed[jobType] ?? []),
+      stuckRuns: stuckRuns(runs, now, this.options.budgetMinutes).map(({ runId, status, startedAt }) => ({ runId, status, startedAt })),
+      lastSuccess: byType((jobType) => runs.filter((run) => run.jobType === jobType && run.status === 'completed').map((run) => run.scheduledTime).sort().at(-1) ?? null),
+    };
+  }
+
+  /** The window's runs (open ones included, however old) and its missed slots. */
+  private async window(now: Date): Promise<{ runs: JobRun[]; missed: Partial<Record<JobType, string[]>> }> {
+    const after = new Date(now.getTime() - WINDOW_DAYS * DAY_MS);
+    const [recent, ...open] = await Promise.all([
+      this.stores.runs.listScheduledBetween(after, now),
+      ...OPEN_STATUSES.map((status) => this.stores.runs.listByStatus(status, '\uffff')),
+    ]);
+    const runs = [...new Map([...recent, ...open.flat()].map((run) => [run.runId, run])).values()];
+    const missed = Object.fromEntries(
+      WATCHED_FOR_MISSED_RUNS.map((jobType) => [
+        jobType,
+        missedSlots(this.options.schedules[jobType], runs.filter((run) => run.jobType === jobType), after, now, this.options.thresholds.missedRunGraceMinutes),
+      ]),
+    );
+    return { runs, missed };
+  }
+}

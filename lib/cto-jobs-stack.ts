@@ -6,6 +6,7 @@ import { ENV } from '../shared/environment.ts';
 import { JobEngine } from './constructs/job-engine.ts';
 import { HourlyAlerts } from './constructs/hourly-alerts.ts';
 import { JobFunction } from './constructs/job-function.ts';
+import { JobMonitoring } from './constructs/job-monitoring.ts';
 import { JobTables } from './constructs/job-tables.ts';
 import { OnCall } from './constructs/on-call.ts';
 import { ProjectSync } from './constructs/project-sync.ts';
@@ -114,7 +115,20 @@ export class CtoJobsStack extends Stack {
         maxEventAge: Duration.minutes(config.scheduler.maxEventAgeMinutes),
       });
     this.jobs = { daily: job('daily'), hourly: job('hourly'), weekly: job('weekly') };
-    engine.reconcile(Object.values(this.jobs).map((scheduled) => scheduled.stateMachine));
+    const reconcilerDeadLetterQueue = engine.reconcile(Object.values(this.jobs).map((scheduled) => scheduled.stateMachine));
+    new JobMonitoring(this, 'Monitoring', {
+      jobs: (Object.keys(this.jobs) as JobName[]).map((name) => ({
+        jobType: JOB_NAMES[name],
+        stateMachine: this.jobs[name].stateMachine,
+        deadLetterQueue: this.jobs[name].deadLetterQueue,
+        hourly: name === 'hourly',
+      })),
+      functions: this.node.findAll().filter((child): child is JobFunction => child instanceof JobFunction),
+      otherDeadLetterQueues: [{ name: 'Reconciler', queue: reconcilerDeadLetterQueue }],
+      onCallTopic: onCall.topic,
+      longRun: Duration.minutes(config.monitoring.longRunMinutes),
+      consecutiveFailures: config.monitoring.consecutiveFailures,
+    });
 
     for (const name of Object.keys(this.jobs) as JobName[]) {
       new CfnOutput(this, STACK_OUTPUTS.stateMachine(name), { value: this.jobs[name].stateMachine.stateMachineArn });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './domain/alerts.ts';
 import { DEFAULT_BUG_RULES, SEVERITIES, type BugRules } from './domain/bugs.ts';
+import { DEFAULT_MONITORING_THRESHOLDS } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
 
@@ -109,6 +110,16 @@ const ConfigSchema = z
       .object({
         healthy: boundedInt(DEFAULT_HEALTH_THRESHOLDS.healthy, 1, 100),
         warning: boundedInt(DEFAULT_HEALTH_THRESHOLDS.warning, 0, 100),
+      })
+      .strict()
+      .prefault({}),
+    /** What the monitoring flags and pages on. */
+    monitoring: z
+      .object({
+        slowRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.slowRunMinutes, 60),
+        longRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.longRunMinutes, 60),
+        consecutiveFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveFailures, 100),
+        missedRunGraceMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.missedRunGraceMinutes, 24 * 60),
       })
       .strict()
       .prefault({}),

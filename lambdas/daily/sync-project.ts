@@ -8,6 +8,7 @@ import {
 import { syncProjectStep, SyncProjectInputSchema } from '../../shared/daily/project-sync.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 
 const deps = {
   github: gitHubFromEnvironment(),
@@ -15,6 +16,7 @@ const deps = {
   items: workItemsStoreFromEnvironment(),
   events: syncEventsStoreFromEnvironment(),
   rules: bugRulesFromEnvironment(),
+  metrics: jobMetrics(),
 };
 /** Pages per invocation: 50 x 100 items keeps a chunk well inside the function's timeout. */
 const MAX_PAGES = 50;

@@ -1,9 +1,11 @@
 import { finishRun, FinishRunInputSchema, type FinishRunOutput } from '../../shared/engine/finish-run.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 
 const stores = engineStoresFromEnvironment();
+const metrics = jobMetrics();
 
 /** "Record Success" and "Record Failure": writes the run's outcome and releases its lock. */
 export const handler = async (event: unknown): Promise<FinishRunOutput> =>
-  finishRun(stores, parseInput(FinishRunInputSchema, event), { now: new Date() });
+  finishRun(stores, parseInput(FinishRunInputSchema, event), { now: new Date(), metrics });

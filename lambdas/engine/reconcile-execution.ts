@@ -6,14 +6,17 @@ import {
   type ReconcileOutput,
 } from '../../shared/engine/reconcile-execution.ts';
 import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 import { logger } from '../../shared/logger.ts';
 
 const stores = engineStoresFromEnvironment();
+const metrics = jobMetrics();
 
 /** Target of the "Step Functions Execution Status Change" rule (FAILED, TIMED_OUT, ABORTED). */
 export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<ReconcileOutput> => {
   const output = await reconcileExecution(stores, parseInput(ExecutionStatusChangeSchema, event.detail), {
     now: new Date(),
+    metrics,
   });
   logger.info('execution reconciled', { ...output });
   return output;

@@ -1,7 +1,8 @@
 import { bugRulesFromEnvironment, projectsStoreFromEnvironment, snapshotsStoreFromEnvironment, workItemsStoreFromEnvironment } from '../../shared/daily/dependencies.ts';
 import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
-import { alertRulesFromEnvironment, alertsStoreFromEnvironment, organizationMetrics } from '../../shared/hourly/dependencies.ts';
+import { alertRulesFromEnvironment, alertsStoreFromEnvironment } from '../../shared/hourly/dependencies.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 import { computeHourlyMetrics } from '../../shared/hourly/steps.ts';
 
 const deps = {
@@ -10,7 +11,7 @@ const deps = {
   snapshots: snapshotsStoreFromEnvironment(),
   alerts: alertsStoreFromEnvironment(),
   events: syncEventsStoreFromEnvironment(),
-  metrics: organizationMetrics(),
+  metrics: jobMetrics(),
   bugRules: bugRulesFromEnvironment(),
   alertRules: alertRulesFromEnvironment(),
 };

@@ -47,6 +47,7 @@ export class JobEngine extends Construct {
       'GetItem',
       'UpdateItem',
       'DeleteItem',
+      'Query',
     ]);
     this.sweepStuckRuns = this.engineFunction(
       'SweepStuckRuns',
@@ -58,15 +59,16 @@ export class JobEngine extends Construct {
       'ReconcileExecution',
       'lambdas/engine/reconcile-execution.ts',
       'Records executions that failed, timed out or were aborted outside their own states',
-      ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+      ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'DeleteItem'],
     );
   }
 
   /**
    * Sends the "Execution Status Change" events (FAILED, TIMED_OUT, ABORTED) of these state machines to
    * the reconciler. The events are best effort, which is why the stuck-run sweep exists too.
+   * @returns the dead-letter queue of the events the reconciler could not take.
    */
-  reconcile(stateMachines: readonly sfn.IStateMachine[]): void {
+  reconcile(stateMachines: readonly sfn.IStateMachine[]): sqs.IQueue {
     const deadLetterQueue = new sqs.Queue(this, 'ReconcilerDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -93,6 +95,7 @@ export class JobEngine extends Construct {
         }),
       ],
     });
+    return deadLetterQueue;
   }
 
   private engineFunction(id: string, entry: string, description: string, jobHistoryActions: readonly TableAction[]): JobFunction {

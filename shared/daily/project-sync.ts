@@ -3,6 +3,7 @@
  * the token), sync each in chunks, compute its snapshot, record a project's failure, sum up the run.
  */
 import { RequestError } from '@octokit/request-error';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
@@ -12,6 +13,7 @@ import { AuthError, ConfigError, InvalidDataError, TransientError } from '../err
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import type { GitHubClient } from '../github/client.ts';
 import { syncProjectChunk, ZERO_TOTALS, type SyncChunkResult, type SyncTotals } from '../github/sync-project.ts';
+import { publishGitHubUsage } from '../metrics.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
@@ -103,7 +105,7 @@ export const SyncProjectInputSchema = z.object({
  * the sync fetched and cost in SyncEvents.
  */
 export async function syncProjectStep(
-  deps: Pick<DailyDependencies, 'github' | 'projects' | 'items' | 'events' | 'rules'>,
+  deps: Pick<DailyDependencies, 'github' | 'projects' | 'items' | 'events' | 'rules'> & { readonly metrics?: Metrics },
   input: z.infer<typeof SyncProjectInputSchema>,
   options: { readonly stopAtMs: number; readonly maxPages: number },
 ): Promise<SyncChunkResult> {
@@ -126,6 +128,7 @@ export async function syncProjectStep(
       recordsProcessed: totals.fetched,
       durationMs: totals.durationMs,
     });
+    if (deps.metrics) publishGitHubUsage(deps.metrics, totals);
   }
   return result;
 }

@@ -1,5 +1,7 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { durationMs, JOB_TYPES, totalsOf, type StepResult } from '../domain/job-run.ts';
+import { publishRunOutcome } from './run-metrics.ts';
 import { describeStepFunctionsError } from './step-functions-error.ts';
 import type { EngineStores } from './stores.ts';
 
@@ -30,13 +32,13 @@ export interface FinishRunOutput {
 }
 
 /**
- * The last state of every run: writes its outcome, totals and duration to JobHistory and releases the
- * overlap lock.
+ * The last state of every run: writes its outcome, totals and duration to JobHistory, releases the
+ * overlap lock, and publishes the job's failure streak and records processed.
  */
 export async function finishRun(
   { runs, events }: EngineStores,
   input: z.output<typeof FinishRunInputSchema>,
-  options: { readonly now: Date },
+  options: { readonly now: Date; readonly metrics?: Metrics },
 ): Promise<FinishRunOutput> {
   const now = options.now.toISOString();
   const run = await runs.get(input.runId);
@@ -57,6 +59,7 @@ export async function finishRun(
     errorMessage: error?.message,
   });
   await runs.releaseLock(input.jobType, input.runId);
+  if (options.metrics) await publishRunOutcome(runs, options.metrics, input.jobType, totals.recordsProcessed);
   await events.append({
     runId: input.runId,
     timestamp: now,

@@ -1,5 +1,7 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { runIdOf, RunRequestSchema, type JobRun } from '../domain/job-run.ts';
+import { publishRunOutcome } from './run-metrics.ts';
 import { describeStepFunctionsError } from './step-functions-error.ts';
 import type { EngineStores } from './stores.ts';
 
@@ -32,7 +34,7 @@ const STATUS_OF = { FAILED: 'failed', TIMED_OUT: 'timeout', ABORTED: 'failed' } 
 export async function reconcileExecution(
   { runs, events }: EngineStores,
   detail: ExecutionStatusChange,
-  options: { readonly now: Date },
+  options: { readonly now: Date; readonly metrics?: Metrics },
 ): Promise<ReconcileOutput> {
   const request = RunRequestSchema.safeParse(safeJson(detail.input ?? ''));
   if (!request.success) return { action: 'ignored' };
@@ -68,6 +70,7 @@ export async function reconcileExecution(
   }
   if (action !== 'unchanged') {
     await runs.releaseLock(request.data.jobType, runId);
+    if (options.metrics) await publishRunOutcome(runs, options.metrics, request.data.jobType, 0);
     await events.append({
       runId,
       timestamp: options.now.toISOString(),

@@ -2,7 +2,6 @@
  * The hourly job's dependencies, each built from the Lambda environment only when a handler asks for it:
  * a function is given only the tables, settings and channels it uses.
  */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AlertRules } from '../domain/alerts.ts';
@@ -11,7 +10,6 @@ import { emailChannel, filePublisher, onCallChannel, slackChannel, snsPublisher,
 import { cachedSecret } from '../secret.ts';
 import { AlertsStore } from '../store/alerts-store.ts';
 import { documentClient } from '../store/dynamo-client.ts';
-import { METRICS_NAMESPACE } from './organization-metrics.ts';
 
 export function alertsStoreFromEnvironment(): AlertsStore {
   return new AlertsStore(documentClient, requireEnv(ENV.alertsTable));
@@ -20,10 +18,6 @@ export function alertsStoreFromEnvironment(): AlertsStore {
 /** The alert rules the stack was configured with (validated by the configuration schema at synth). */
 export function alertRulesFromEnvironment(): AlertRules {
   return requireJson(ENV.alertRules) as AlertRules;
-}
-
-export function organizationMetrics(): Metrics {
-  return new Metrics({ namespace: METRICS_NAMESPACE });
 }
 
 /** Attempts per channel and the first backoff: 1 s, then 2 s. */

@@ -15,7 +15,7 @@ import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
-import { publishOrganizationMetrics } from './organization-metrics.ts';
+import { publishOrganizationMetrics } from '../metrics.ts';
 import { forEachConcurrently } from '../concurrency.ts';
 
 type Outcome = Omit<StepResult, 'attempt'>;

@@ -49,6 +49,10 @@ export const ENV = {
   keepSyncEvents: 'KEEP_SYNC_EVENTS',
   keepJobRecords: 'KEEP_JOB_RECORDS',
   importLogDays: 'IMPORT_LOG_DAYS',
+  /** The three schedules (cron and time zone per job type), as JSON. */
+  schedules: 'JOB_SCHEDULES',
+  /** The monitoring thresholds, as JSON. */
+  monitoringThresholds: 'MONITORING_THRESHOLDS',
   /** Milliseconds per second of GitHub's retry-after and of retry backoff (tests shrink it). */
   githubRetryBaseMs: 'GITHUB_RETRY_BASE_MS',
 } as const;

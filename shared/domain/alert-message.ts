@@ -7,14 +7,20 @@ import type { AlertNotice, AlertRule, NoticeKind } from './alerts.ts';
 import { escapeHtml, plainText, safeLink, slackText, withoutAutoLinks } from './untrusted-text.ts';
 
 /** The notices of one run, as stored in the outbox (capped, with counts of all). */
+/** Which step raised a run's notices: the bug rules, or the watchdog of the jobs themselves. */
+export type AlertSource = 'bugs' | 'jobs';
+export const ALERT_SOURCES: readonly AlertSource[] = ['bugs', 'jobs'];
+
 export interface AlertDigest {
   readonly runId: string;
+  readonly source: AlertSource;
   /** The run's scheduled time. */
   readonly at: string;
   /** The most urgent notices, at most {@link DIGEST_NOTICE_LIMIT}. */
   readonly notices: readonly AlertNotice[];
   readonly counts: Readonly<Record<NoticeKind, number>>;
-  readonly revenueAtRisk: number;
+  /** The organisation's revenue at risk, for the bug rules' notices. */
+  readonly revenueAtRisk?: number;
 }
 
 /** Notices kept in a digest: enough for any message, small enough for one DynamoDB item. */
@@ -25,10 +31,10 @@ const TITLE_LENGTH = 100;
 
 const KIND_LABELS: Record<NoticeKind, string> = { fired: 'NEW', worse: 'WORSE', reminder: 'STILL FIRING', resolved: 'RESOLVED' };
 
-export function digestOf(runId: string, at: string, notices: readonly AlertNotice[], revenueAtRisk: number): AlertDigest {
+export function digestOf(runId: string, at: string, notices: readonly AlertNotice[], revenueAtRisk?: number, source: AlertSource = 'bugs'): AlertDigest {
   const counts: Record<NoticeKind, number> = { fired: 0, worse: 0, reminder: 0, resolved: 0 };
   for (const notice of notices) counts[notice.kind]++;
-  return { runId, at, notices: notices.slice(0, DIGEST_NOTICE_LIMIT), counts, revenueAtRisk };
+  return { runId, source, at, notices: notices.slice(0, DIGEST_NOTICE_LIMIT), counts, ...(revenueAtRisk === undefined ? {} : { revenueAtRisk }) };
 }
 
 export function noticeCount(digest: AlertDigest): number {
@@ -43,10 +49,11 @@ export function alertSubject(digest: AlertDigest): string {
   const parts = (['fired', 'worse', 'reminder', 'resolved'] as const)
     .filter((kind) => digest.counts[kind] > 0)
     .map((kind) => `${digest.counts[kind]} ${{ fired: 'new', worse: 'worse', reminder: 'still firing', resolved: 'resolved' }[kind]}`);
-  const atRisk = `(${formatDollars(digest.revenueAtRisk)}/day at risk)`;
-  const full = `CTO dashboard alerts: ${parts.join(', ')} ${atRisk}`;
+  const prefix = digest.source === 'jobs' ? 'CTO dashboard jobs' : 'CTO dashboard alerts';
+  const atRisk = digest.revenueAtRisk === undefined ? '' : ` (${formatDollars(digest.revenueAtRisk)}/day at risk)`;
+  const full = `${prefix}: ${parts.join(', ')}${atRisk}`;
   if (full.length <= MAX_SUBJECT_LENGTH) return full;
-  return `CTO dashboard alerts: ${noticeCount(digest)} changes ${atRisk}`.slice(0, MAX_SUBJECT_LENGTH);
+  return `${prefix}: ${noticeCount(digest)} changes${atRisk}`.slice(0, MAX_SUBJECT_LENGTH);
 }
 
 export function snsMessage(digest: AlertDigest, linkHost: string): { subject: string; message: string } {
@@ -128,6 +135,10 @@ const RULE_LABELS: Record<AlertRule, (severity: string) => string> = {
   unassigned_critical: (severity) => `Unassigned ${severity} bug`,
   sla_breach: (severity) => `${severity.charAt(0).toUpperCase()}${severity.slice(1)} bug past its SLA`,
   revenue_at_risk: () => 'Revenue at risk',
+  consecutive_failures: () => 'Job failing run after run',
+  long_run: () => 'Job run over its time limit',
+  stuck_run: () => 'Job run stuck',
+  missed_run: () => 'Scheduled run missed',
 };
 
 function ruleLabel(notice: AlertNotice): string {
@@ -137,6 +148,7 @@ function ruleLabel(notice: AlertNotice): string {
 function detailsOf(notice: AlertNotice, at: string): string {
   const { alert } = notice;
   if (alert.rule === 'revenue_at_risk') return `${formatDollars(alert.value)}/day across all projects`;
+  if (alert.detail) return alert.detail;
   const age = alert.openedAt ? `open ${durationOf(Date.parse(at) - Date.parse(alert.openedAt))}` : '';
   return [alert.severity, `${formatDollars(alert.value)}/day`, age].filter(Boolean).join(', ');
 }

@@ -7,8 +7,11 @@
 import { isSlaBreached, SEVERITIES, type BugRules, type Severity } from './bugs.ts';
 import { isOpenAt, isUnassignedIn, type HourlyFigures, type OpenBug } from './hourly-metrics.ts';
 
-export const ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at_risk'] as const;
-export type AlertRule = (typeof ALERT_RULES)[number];
+/** The rules on bugs and revenue (the hourly metrics step). */
+export const BUG_ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at_risk'] as const;
+/** The rules on the jobs themselves (the watchdog step). */
+export const JOB_ALERT_RULES = ['consecutive_failures', 'long_run', 'stuck_run', 'missed_run'] as const;
+export type AlertRule = (typeof BUG_ALERT_RULES)[number] | (typeof JOB_ALERT_RULES)[number];
 
 export interface AlertRules {
   /** Dollars a day across all projects; revenue at risk strictly above it fires. */
@@ -39,12 +42,14 @@ export interface FiringAlert {
   readonly title: string;
   readonly url?: string;
   readonly severity?: Severity;
-  /** Dollars a day: the bug's impact, or the total revenue at risk. */
+  /** The alert's magnitude: dollars a day (a bug's impact, the revenue at risk), or a count (failed runs, missed slots). */
   readonly value: number;
   /** Higher is worse: the bug's severity rank, or the revenue band. A rise re-notifies. */
   readonly level: number;
   /** When the bug was opened. */
   readonly openedAt?: string;
+  /** Our own one-line details (job alerts), shown instead of a bug's severity, impact and age. */
+  readonly detail?: string;
 }
 
 export interface AlertState extends FiringAlert {

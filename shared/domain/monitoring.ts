@@ -3,6 +3,7 @@
  * slow, long and stuck runs, schedule slots that never ran, and one health status. Pure; `now` is passed in.
  */
 import { CronExpressionParser } from 'cron-parser';
+import type { FiringAlert } from './alerts.ts';
 import { JOB_TYPES, OPEN_STATUSES, type JobRun, type JobType } from './job-run.ts';
 
 const MINUTE_MS = 60_000;
@@ -178,4 +179,53 @@ export function dashboardData(
     statistics,
     reasons: [...unhealthy, ...degraded],
   };
+}
+
+/**
+ * The watchdog's alerts: a failure streak per job type (worse as it doubles), each run longer than the
+ * limit in the last 24 hours, each stuck run, and missed slots per job type (worse with each one).
+ */
+export function jobAlerts(
+  runs: readonly JobRun[],
+  missed: Readonly<Partial<Record<JobType, readonly string[]>>>,
+  options: { readonly now: Date; readonly thresholds: MonitoringThresholds; readonly budgetMinutes: number },
+): FiringAlert[] {
+  const { now, thresholds } = options;
+  const alerts: FiringAlert[] = [];
+  for (const jobType of JOB_TYPES) {
+    const own = runs.filter((run) => run.jobType === jobType).sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime));
+    const streak = consecutiveFailuresOf(own);
+    if (streak >= thresholds.consecutiveFailures) {
+      const last = own.find((run) => FAILED.has(run.status));
+      alerts.push({
+        alertId: `consecutive_failures#${jobType}`,
+        rule: 'consecutive_failures',
+        title: `${jobType} failed ${streak} runs in a row`,
+        value: streak,
+        level: Math.floor(Math.log2(streak / thresholds.consecutiveFailures)),
+        detail: `last: ${last?.runId} ${last?.status}${last?.errorName ? `: ${last.errorName}: ${last.errorMessage ?? ''}` : ''}`.slice(0, 300),
+      });
+    }
+    const slots = missed[jobType] ?? [];
+    if (slots.length > 0) {
+      alerts.push({
+        alertId: `missed_run#${jobType}`,
+        rule: 'missed_run',
+        title: `${jobType} missed ${slots.length} scheduled run(s)`,
+        value: slots.length,
+        level: slots.length,
+        detail: `no run for ${slots.join(', ')} (${thresholds.missedRunGraceMinutes} minutes' grace)`,
+      });
+    }
+  }
+  const dayAgo = now.getTime() - DAY_MS;
+  for (const run of runs) {
+    if (Date.parse(run.scheduledTime) <= dayAgo || (run.durationMs ?? 0) <= thresholds.longRunMinutes * MINUTE_MS) continue;
+    const minutes = Math.round((run.durationMs! / MINUTE_MS) * 10) / 10;
+    alerts.push({ alertId: `long_run#${run.runId}`, rule: 'long_run', title: `${run.runId} ran ${minutes} minutes`, value: minutes, level: 0, detail: `over the ${thresholds.longRunMinutes}-minute limit; ended ${run.status}` });
+  }
+  for (const run of stuckRuns(runs, now, options.budgetMinutes)) {
+    alerts.push({ alertId: `stuck_run#${run.runId}`, rule: 'stuck_run', title: `${run.runId} is stuck ${run.status}`, value: 0, level: 0, detail: `started ${run.startedAt ?? run.createdAt}, past the ${options.budgetMinutes}-minute budget` });
+  }
+  return alerts;
 }

@@ -29,7 +29,7 @@ export function plainText(text: string, maxLength = 120): string {
  * {@link safeLink}'s host check.
  */
 export function withoutAutoLinks(text: string): string {
-  return text.replace(/:\/\//g, ':\u200B//').replace(/(\w)\.(?=\w)/g, '$1\u200B.');
+  return text.replace(/:\/\//g, ':\u200B//').replace(/([a-z])\.(?=[a-z])/gi, '$1\u200B.');
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -2,15 +2,15 @@
  * The hourly job's two steps: compute the figures and decide which alerts to notify ("Compute Hourly
  * Metrics"), then deliver the run's notification on every channel ("Send Alerts").
  */
-import { createHash } from 'node:crypto';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { digestOf, noticeCount } from '../domain/alert-message.ts';
-import { firingAlerts, planAlerts, type AlertNotice, type AlertRules, type AlertState } from '../domain/alerts.ts';
+import { ALERT_SOURCES, digestOf, noticeCount, type AlertSource } from '../domain/alert-message.ts';
+import { BUG_ALERT_RULES, firingAlerts, planAlerts, type AlertRules } from '../domain/alerts.ts';
 import type { BugRules } from '../domain/bugs.ts';
-import { closuresSince, hourlyFigures, type ClosedBug, type HourlyFigures, type OpenBug } from '../domain/hourly-metrics.ts';
+import { closuresSince, hourlyFigures, type ClosedBug, type OpenBug } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { deliver, type AlertChannel } from '../notify/channels.ts';
-import type { AlertsStore } from '../store/alerts-store.ts';
+import type { AlertsStore, Notification } from '../store/alerts-store.ts';
+import { queueNotices } from './queue-notices.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
@@ -55,8 +55,9 @@ export async function computeHourlyMetrics(deps: MetricsDependencies, run: { rea
   const figures = hourlyFigures(projectIds, openBugs, closures, now, deps.bugRules, deps.alertRules);
   await deps.snapshots.putHourly(figures);
   const firing = firingAlerts(openBugs, figures, now, deps.bugRules, deps.alertRules);
-  const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked(), now, deps.alertRules.cooldownHours);
-  await deps.alerts.saveStates(await queueNotices(deps.alerts, run.runId, figures, notices, writes));
+  const tracked = (await deps.alerts.listTracked()).filter((state) => (BUG_ALERT_RULES as readonly string[]).includes(state.rule));
+  const { notices, writes } = planAlerts(firing, tracked, now, deps.alertRules.cooldownHours);
+  await deps.alerts.saveStates(await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, figures.totals.revenueAtRisk, 'bugs'), notices, writes));
 
   const { totals } = figures;
   const summary =
@@ -76,27 +77,6 @@ export async function computeHourlyMetrics(deps: MetricsDependencies, run: { rea
   return { recordsProcessed: openBugs.length + closures.length, recordsFailed: 0, summary };
 }
 
-/**
- * Queues the run's notices and returns the states that may be saved: all of them, unless an earlier
- * attempt of this step already queued the run's notification; then a state whose notice that
- * notification does not carry is left unsaved, so it is notified by the next run instead of never.
- */
-async function queueNotices(alerts: AlertsStore, runId: string, figures: HourlyFigures, notices: readonly AlertNotice[], writes: readonly AlertState[]) {
-  if (notices.length === 0) return writes;
-  const queued = await alerts.enqueue(digestOf(runId, figures.at, notices, figures.totals.revenueAtRisk), notices.map(noticeKeyOf));
-  if (queued.queued) return writes;
-  const notified = new Map(notices.map((notice) => [notice.alert.alertId, noticeKeyOf(notice)]));
-  return writes.filter((state) => {
-    const key = notified.get(state.alertId);
-    return key === undefined || queued.noticeKeys.has(key);
-  });
-}
-
-/** A short, stable key of a notice (12 hex characters keep 10,000 of them well inside one item). */
-function noticeKeyOf(notice: AlertNotice): string {
-  return createHash('sha1').update(`${notice.kind}#${notice.alert.alertId}`).digest('hex').slice(0, 12);
-}
-
 export interface SendDependencies {
   readonly alerts: AlertsStore;
   readonly events: SyncEventsStore;
@@ -114,47 +94,57 @@ const ON_CALL = 'on-call';
  * @throws OnCallDeliveryError after every channel was tried, when the on-call topic could not be reached.
  */
 export async function sendAlerts(deps: SendDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Outcome> {
-  const notification = await deps.alerts.getNotification(run.runId);
-  if (!notification) return { recordsProcessed: 0, recordsFailed: 0, summary: 'no alert changed: nothing to notify' };
-  const { digest } = notification;
-  const results = await Promise.all(
-    deps.channels.map(async (channel) => {
-      if (!(await deps.alerts.claimDelivery(run.runId, channel.name, new Date().toISOString()))) {
-        const earlier = notification.deliveries[channel.name];
-        // Claimed by an earlier attempt: sent, failed, or its attempt died mid-send. Never send it again.
-        return { channel: channel.name, state: earlier?.status === 'sending' ? 'unconfirmed' : `already ${earlier?.status ?? 'claimed'}` };
-      }
-      const outcome = await deliver(channel, digest, deps.retry);
-      await deps.alerts.recordDelivery(run.runId, channel.name, {
-        status: outcome.ok ? 'sent' : 'failed',
-        at: new Date().toISOString(),
-        attempts: outcome.attempts,
-        ...(outcome.error ? { error: outcome.error } : {}),
-      });
-      await deps.events.append({
-        runId: run.runId,
-        timestamp: new Date().toISOString(),
-        eventType: 'alert',
-        level: outcome.ok ? 'info' : 'error',
-        message: outcome.ok
-          ? `${channel.name}: sent ${noticeCount(digest)} alert notices (attempt ${outcome.attempts})`
-          : `${channel.name}: not delivered after ${outcome.attempts} attempts: ${outcome.error}`,
-        recordsProcessed: outcome.ok ? 1 : 0,
-        recordsFailed: outcome.ok ? 0 : 1,
-      });
-      return { channel: channel.name, state: outcome.ok ? 'sent' : 'failed', error: outcome.error };
-    }),
+  const notifications = (await Promise.all(ALERT_SOURCES.map(async (source) => ({ source, notification: await deps.alerts.getNotification(run.runId, source) })))).filter(
+    (queued): queued is { source: AlertSource; notification: Notification } => queued.notification !== undefined,
   );
-  const summary = `${noticeCount(digest)} notices; ${results.map((result) => `${result.channel}: ${result.state}`).join(', ')}`;
-  const onCall = results.find((result) => result.channel === ON_CALL);
-  if (onCall?.state === 'failed' || onCall?.state === 'unconfirmed') {
-    throw new OnCallDeliveryError(`the on-call topic was ${onCall.state === 'failed' ? `not reached (${onCall.error})` : 'possibly not reached (an earlier attempt died while publishing)'}; ${summary}`);
+  if (notifications.length === 0) return { recordsProcessed: 0, recordsFailed: 0, summary: 'no alert changed: nothing to notify' };
+  const results = (await Promise.all(notifications.map(({ source, notification }) => deliverEverywhere(deps, run.runId, source, notification)))).flat();
+  const summary = notifications
+    .map(({ source, notification }) => `${source}: ${noticeCount(notification.digest)} notices; ${results.filter((result) => result.source === source).map((result) => `${result.channel}: ${result.state}`).join(', ')}`)
+    .join('; ');
+  const onCall = results.filter((result) => result.channel === ON_CALL && (result.state === 'failed' || result.state === 'unconfirmed'));
+  if (onCall.length > 0) {
+    const [first] = onCall;
+    throw new OnCallDeliveryError(`the on-call topic was ${first!.state === 'failed' ? `not reached (${first!.error})` : 'possibly not reached (an earlier attempt died while publishing)'}; ${summary}`);
   }
   return {
     recordsProcessed: results.filter((result) => result.state === 'sent').length,
     recordsFailed: results.filter((result) => result.state === 'failed').length,
     summary,
   };
+}
+
+/** One queued notification on every channel at once, each claimed before it is sent. */
+async function deliverEverywhere(deps: SendDependencies, runId: string, source: AlertSource, notification: Notification) {
+  const { digest } = notification;
+  return Promise.all(
+    deps.channels.map(async (channel) => {
+      if (!(await deps.alerts.claimDelivery(runId, source, channel.name, new Date().toISOString()))) {
+        const earlier = notification.deliveries[channel.name];
+        // Claimed by an earlier attempt: sent, failed, or its attempt died mid-send. Never send it again.
+        return { source, channel: channel.name, state: earlier?.status === 'sending' ? 'unconfirmed' : `already ${earlier?.status ?? 'claimed'}` };
+      }
+      const outcome = await deliver(channel, digest, deps.retry);
+      await deps.alerts.recordDelivery(runId, source, channel.name, {
+        status: outcome.ok ? 'sent' : 'failed',
+        at: new Date().toISOString(),
+        attempts: outcome.attempts,
+        ...(outcome.error ? { error: outcome.error } : {}),
+      });
+      await deps.events.append({
+        runId,
+        timestamp: new Date().toISOString(),
+        eventType: 'alert',
+        level: outcome.ok ? 'info' : 'error',
+        message: outcome.ok
+          ? `${channel.name}: sent ${noticeCount(digest)} ${source} alert notices (attempt ${outcome.attempts})`
+          : `${channel.name}: ${source} alert notices not delivered after ${outcome.attempts} attempts: ${outcome.error}`,
+        recordsProcessed: outcome.ok ? 1 : 0,
+        recordsFailed: outcome.ok ? 0 : 1,
+      });
+      return { source, channel: channel.name, state: outcome.ok ? 'sent' : 'failed', error: outcome.error };
+    }),
+  );
 }
 
 /** On-call could not be paged through the topic. Not retried: the claim already stops a resend. */

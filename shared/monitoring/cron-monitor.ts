@@ -47,10 +47,17 @@ export class CronMonitor {
     private readonly options: CronMonitorOptions,
   ) {}
 
+  get budgetMinutes(): number {
+    return this.options.budgetMinutes;
+  }
+
+  get thresholds(): MonitoringThresholds {
+    return this.options.thresholds;
+  }
+
   /** The dashboard over the last 8 days of runs, with the slots missed in that window. */
   async getDashboardData(now: Date): Promise<DashboardData> {
-    const { runs, missed } = await this.window(now);
-    return dashboardData(runs, { now, schedules: this.options.schedules, thresholds: this.options.thresholds, budgetMinutes: this.options.budgetMinutes, missed });
+    return (await this.view(now)).dashboard;
   }
 
   /** Each job type's statistics over the runs scheduled since `since`. */
@@ -65,8 +72,7 @@ export class CronMonitor {
   }
 
   async getHealthMetrics(now: Date): Promise<HealthMetrics> {
-    const { runs, missed } = await this.window(now);
-    const dashboard = dashboardData(runs, { now, schedules: this.options.schedules, thresholds: this.options.thresholds, budgetMinutes: this.options.budgetMinutes, missed });
+    const { runs, missed, dashboard } = await this.view(now);
     const byType = <T>(value: (jobType: JobType) => T) => Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, value(jobType)])) as Record<JobType, T>;
     return {
       healthStatus: dashboard.summary.healthStatus,
@@ -78,20 +84,27 @@ export class CronMonitor {
     };
   }
 
-  /** The window's runs (open ones included, however old) and its missed slots. */
-  private async window(now: Date): Promise<{ runs: JobRun[]; missed: Partial<Record<JobType, string[]>> }> {
+  /**
+   * The window's runs (open ones included, however old), its missed slots, and the dashboard over them.
+   * @param watcherRunId the run asking (the hourly watchdog), left out: it is running by definition.
+   */
+  async view(now: Date, watcherRunId?: string): Promise<{ runs: JobRun[]; missed: Partial<Record<JobType, string[]>>; dashboard: DashboardData }> {
     const after = new Date(now.getTime() - WINDOW_DAYS * DAY_MS);
     const [recent, ...open] = await Promise.all([
       this.stores.runs.listScheduledBetween(after, now),
       ...OPEN_STATUSES.map((status) => this.stores.runs.listByStatus(status, '\uffff')),
     ]);
-    const runs = [...new Map([...recent, ...open.flat()].map((run) => [run.runId, run])).values()];
+    const runs = [...new Map([...recent, ...open.flat()].map((run) => [run.runId, run])).values()].filter((run) => run.runId !== watcherRunId);
+    // Slots before the first recorded run of any job predate the deployment (or its history): not missed.
+    const firstRun = Math.min(...runs.map((run) => Date.parse(run.createdAt)));
+    const since = new Date(Math.max(after.getTime(), Number.isFinite(firstRun) ? firstRun : now.getTime()));
     const missed = Object.fromEntries(
       WATCHED_FOR_MISSED_RUNS.map((jobType) => [
         jobType,
-        missedSlots(this.options.schedules[jobType], runs.filter((run) => run.jobType === jobType), after, now, this.options.thresholds.missedRunGraceMinutes),
+        missedSlots(this.options.schedules[jobType], runs.filter((run) => run.jobType === jobType), since, now, this.options.thresholds.missedRunGraceMinutes),
       ]),
     );
-    return { runs, missed };
+    const dashboard = dashboardData(runs, { now, schedules: this.options.schedules, thresholds: this.options.thresholds, budgetMinutes: this.options.budgetMinutes, missed });
+    return { runs, missed, dashboard };
   }
 }

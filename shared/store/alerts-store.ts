@@ -1,10 +1,10 @@
 /**
  * Alerts: each alert's state (keyed by its identity) and the outbox of notifications (keyed
- * `notification#<runId>`), whose per-channel delivery claims make every notification go out at most
+ * `notification#<runId>#<source>`), whose per-channel delivery claims make every notification go out at most
  * once per channel, however often a task is retried.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AlertDigest } from '../domain/alert-message.ts';
+import type { AlertDigest, AlertSource } from '../domain/alert-message.ts';
 import type { AlertState } from '../domain/alerts.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
@@ -35,7 +35,7 @@ export interface Notification {
   readonly deliveries: Readonly<Record<string, Delivery>>;
 }
 
-const notificationKey = (runId: string) => `notification#${runId}`;
+const notificationKey = (runId: string, source: AlertSource) => `notification#${runId}#${source}`;
 
 export class AlertsStore {
   constructor(
@@ -93,7 +93,7 @@ export class AlertsStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { alertKey: notificationKey(digest.runId), digest, noticeKeys, deliveries: {}, expiresAt: expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS) },
+          Item: { alertKey: notificationKey(digest.runId, digest.source), digest, noticeKeys, deliveries: {}, expiresAt: expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS) },
           ConditionExpression: 'attribute_not_exists(alertKey)',
         }),
       );
@@ -101,14 +101,14 @@ export class AlertsStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const output = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(digest.runId) }, ProjectionExpression: 'noticeKeys', ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(digest.runId, digest.source) }, ProjectionExpression: 'noticeKeys', ConsistentRead: true }),
       );
       return { queued: false, noticeKeys: new Set((output.Item?.noticeKeys ?? []) as string[]) };
     }
   }
 
-  async getNotification(runId: string): Promise<Notification | undefined> {
-    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(runId) } }));
+  async getNotification(runId: string, source: AlertSource): Promise<Notification | undefined> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(runId, source) }, ConsistentRead: true }));
     return output.Item ? { digest: output.Item.digest as AlertDigest, deliveries: (output.Item.deliveries ?? {}) as Record<string, Delivery> } : undefined;
   }
 
@@ -116,12 +116,12 @@ export class AlertsStore {
    * Claims the right to send a run's notification on one channel.
    * @returns false when an earlier attempt already claimed it (sent, failed, or died while sending).
    */
-  async claimDelivery(runId: string, channel: string, at: string): Promise<boolean> {
+  async claimDelivery(runId: string, source: AlertSource, channel: string, at: string): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { alertKey: notificationKey(runId) },
+          Key: { alertKey: notificationKey(runId, source) },
           UpdateExpression: 'SET deliveries.#channel = :claim',
           ConditionExpression: 'attribute_exists(alertKey) AND attribute_not_exists(deliveries.#channel)',
           ExpressionAttributeNames: { '#channel': channel },
@@ -135,11 +135,11 @@ export class AlertsStore {
     }
   }
 
-  async recordDelivery(runId: string, channel: string, delivery: Delivery): Promise<void> {
+  async recordDelivery(runId: string, source: AlertSource, channel: string, delivery: Delivery): Promise<void> {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { alertKey: notificationKey(runId) },
+        Key: { alertKey: notificationKey(runId, source) },
         UpdateExpression: 'SET deliveries.#channel = :delivery',
         ExpressionAttributeNames: { '#channel': channel },
         ExpressionAttributeValues: { ':delivery': delivery },

@@ -139,12 +139,13 @@ describe('the daily sync', () => {
 });
 
 describe('the hourly job', () => {
-  it('sweeps stuck runs, computes the metrics, then sends the alerts; a failure in any goes to Record Failure', () => {
+  it('sweeps stuck runs, watches the job runs, computes the metrics, then sends the alerts; a failure in any goes to Record Failure', () => {
     const states = definitionOf('hourly_metrics').States;
-    expect(states['Sweep Stuck Runs']!.Next).toBe('Compute Hourly Metrics');
+    expect(states['Sweep Stuck Runs']!.Next).toBe('Watch Job Runs');
+    expect(states['Watch Job Runs']!.Next).toBe('Compute Hourly Metrics');
     expect(states['Compute Hourly Metrics']!.Next).toBe('Send Alerts');
     expect(states['Send Alerts']!.Next).toBe('Record Success');
-    for (const name of ['Compute Hourly Metrics', 'Send Alerts']) expect(states[name]!.Catch?.[0]?.Next).toBe('Record Failure');
+    for (const name of ['Watch Job Runs', 'Compute Hourly Metrics', 'Send Alerts']) expect(states[name]!.Catch?.[0]?.Next).toBe('Record Failure');
   });
 
   it('pages through an on-call topic that is KMS-encrypted, TLS-only, usable by CloudWatch alarms, and emailed when configured', () => {
@@ -320,8 +321,9 @@ describe('functions', () => {
     ['CleanUpLogs', { SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
     [
       'HourlyAlertsComputeHourlyMetrics',
-      { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
+      { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
     ],
+    ['HourlyAlertsWatchJobRuns', { JobHistory: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
     ['HourlyAlertsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportCheckProjectHealth', { Projects: ['Query'], Snapshots: ['PutItem', 'Query'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportArchiveRecords', { JobHistory: ['BatchWriteItem', 'Query'], SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],

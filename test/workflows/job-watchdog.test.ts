@@ -1,0 +1,80 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import type { JobRun, JobType, RunStatus } from '../../shared/domain/job-run.ts';
+import { startTestRuntime } from '../support/local-runtime.ts';
+
+const sns = mockClient(SNSClient);
+let runtime: LocalRuntime;
+beforeAll(async () => (runtime = await startTestRuntime()));
+afterAll(() => runtime?.close());
+beforeEach(async () => {
+  await runtime.reset();
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
+});
+
+function run(jobType: JobType, scheduledTime: string, status: RunStatus, durationMs = 60_000): JobRun {
+  return {
+    runId: `${jobType}#${scheduledTime}`,
+    jobType,
+    trigger: 'schedule',
+    status,
+    scheduledTime,
+    executionArn: `arn:aws:states:local-1:000000000000:execution:x:${jobType}-${scheduledTime}`,
+    createdAt: scheduledTime,
+    startedAt: scheduledTime,
+    finishedAt: scheduledTime,
+    durationMs,
+    attempts: 1,
+    redriveCount: 0,
+    recordsProcessed: 0,
+    recordsFailed: 0,
+    ...(status === 'failed' ? { errorName: 'TransientError', errorMessage: 'GitHub answered 502' } : {}),
+  };
+}
+const jobMessages = () => sns.commandCalls(PublishCommand).map((call) => call.args[0].input).filter((input) => input.Subject?.startsWith('CTO dashboard jobs:'));
+const hourly = (at: string) => runtime.runJob('hourly', { at: new Date(at), retryIntervalMs: 0 });
+
+describe('the watchdog in the hourly job', () => {
+  it('alerts once for a daily slot that never ran, and again only when another is missed', async () => {
+    for (const day of ['2026-11-24', '2026-11-25', '2026-11-26', '2026-11-28']) await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'completed'));
+    await runtime.stores.runs.recordRun(run('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
+
+    const first = await hourly('2026-11-28T10:00:00Z');
+    expect(first.run?.summary).toContain('jobs unhealthy (daily_sync missed 1 slot(s): 2026-11-27T02:00:00Z)');
+    expect(jobMessages()).toHaveLength(1);
+    expect(jobMessages()[0]).toMatchObject({ Subject: 'CTO dashboard jobs: 1 new' });
+    expect(jobMessages()[0]!.Message).toContain('NEW: Scheduled run missed\n  daily_sync missed 1 scheduled run(s)\n  no run for 2026-11-27T02:00:00Z (30 minutes\' grace)');
+
+    await hourly('2026-11-28T11:00:00Z');
+    await hourly('2026-11-29T01:00:00Z');
+    expect(jobMessages()).toHaveLength(1);
+    // 2026-11-29 02:00 never runs either: one more missed slot makes it worse.
+    await hourly('2026-11-29T03:00:00Z');
+    expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 worse']);
+    expect((await runtime.stores.alerts.listOpen()).find((alert) => alert.rule === 'missed_run')).toMatchObject({ alertId: 'missed_run#daily_sync', value: 2 });
+  });
+
+  it('alerts on three failed runs in a row, stays quiet while the streak holds, and resolves on a success', async () => {
+    await runtime.stores.runs.recordRun(run('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
+    for (const day of ['2026-11-25', '2026-11-26', '2026-11-27']) await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'failed'));
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-24T02:00:00Z', 'completed'));
+    await hourly('2026-11-27T10:00:00Z');
+    expect(jobMessages()).toHaveLength(1);
+    expect(jobMessages()[0]!.Message).toContain('NEW: Job failing run after run\n  daily_sync failed 3 runs in a row\n  last: daily_sync#2026-11-27T02:00:00Z failed: TransientError: GitHub answered 502');
+
+    await hourly('2026-11-27T11:00:00Z');
+    expect(jobMessages()).toHaveLength(1);
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed'));
+    await hourly('2026-11-28T10:00:00Z');
+    expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
+  });
+
+  it('alerts on a run over 8 minutes', async () => {
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed', 8.5 * 60_000));
+    await hourly('2026-11-28T10:00:00Z');
+    expect(jobMessages()[0]!.Message).toContain('NEW: Job run over its time limit\n  daily_sync#2026-11-28T02:00:00Z ran 8.5 minutes');
+  });
+});

@@ -10,10 +10,11 @@ import { STACK_ID } from '../lib/app.ts';
 import { defaultClients, deployedStores, redriveExecution, triggerJob, type CliStores } from '../lib/cli/deployed.ts';
 import { eventsTable, healthTable, runsTable } from '../lib/cli/format.ts';
 import { latestMetrics, metricsReport } from '../lib/cli/metrics.ts';
+import { gatherStatus, statusPageHtml, statusText } from '../lib/cli/status.ts';
 import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
 import { PROJECT_ROOT } from '../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext, type LocalRunResult } from '../lib/local/runtime.ts';
-import { CONFIG_CONTEXT_KEY, ConfigurationError, parseConfig } from '../shared/config.ts';
+import { CONFIG_CONTEXT_KEY, ConfigurationError, parseConfig, schedulesOf } from '../shared/config.ts';
 import { EVENT_TYPES, type EventType } from '../shared/domain/sync-event.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
@@ -32,6 +33,7 @@ const USAGE = `usage: cto-jobs <command> [options]
   events [--type <event type>] [--limit N] [--json] [--aws]
   metrics [--json] [--aws]                                    the latest hourly figures and the open alerts
   report --out <file.html> [--at <ISO time>] [--aws]           render the weekly CTO report without sending it
+  status [--json] [--html <file>] [--aws]                     the jobs' health: dashboard, statistics, missed runs
   projects add <owner/repo> [--name N] [--revenue <severity>=<$/day>]... [--sla <severity>=<hours>]... [--aws]
   projects list [--json] [--aws] | projects remove <owner/repo> [--aws] | projects import <file.json> [--aws]
   trigger <daily|hourly|weekly> [--wait]                      start a manual run of the deployed stack
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       type: { type: 'string' },
       limit: { type: 'string', default: '20' },
       out: { type: 'string' },
+      html: { type: 'string' },
       aws: { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
       name: { type: 'string' },
@@ -132,6 +135,17 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       });
     }
+    case 'status':
+      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
+        const config = parseConfig(context[CONFIG_CONTEXT_KEY], new Date());
+        const status = await gatherStatus(stores, { schedules: schedulesOf(config), thresholds: config.monitoring, budgetMinutes: config.jobTimeoutMinutes, now: new Date() });
+        if (values.html) {
+          fs.writeFileSync(values.html, statusPageHtml(status));
+          console.error(`wrote ${values.html}`);
+        }
+        console.log(values.json ? JSON.stringify(status, null, 2) : statusText(status));
+        return status.dashboard.summary.healthStatus === 'unhealthy' ? 1 : 0;
+      });
     case 'trigger': {
       const job = jobName(argument);
       const clients = defaultClients();

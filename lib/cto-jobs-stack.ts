@@ -1,8 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { alertRulesOf, alertSenderOf, bugRulesOf, type Config } from '../shared/config.ts';
-import { JOB_NAMES, type JobName, type JobType } from '../shared/domain/job-run.ts';
-import type { JobSchedule } from '../shared/domain/monitoring.ts';
+import { alertRulesOf, alertSenderOf, bugRulesOf, schedulesOf, type Config } from '../shared/config.ts';
+import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import { ENV } from '../shared/environment.ts';
 import { JobEngine } from './constructs/job-engine.ts';
 import { HourlyAlerts } from './constructs/hourly-alerts.ts';
@@ -82,9 +81,7 @@ export class CtoJobsStack extends Stack {
       githubApiUrl: config.github.apiUrl,
       logRetentionDays: config.retention.logDays,
       historyRetentionDays: config.retention.jobHistoryDays,
-      schedules: Object.fromEntries(
-        (Object.keys(JOB_NAMES) as JobName[]).map((name) => [JOB_NAMES[name], { cron: config.schedules[name], timeZone: config.timeZone }]),
-      ) as Record<JobType, JobSchedule>,
+      schedules: schedulesOf(config),
       monitoring: config.monitoring,
       jobTimeout,
       email: config.alerts.emailRecipients.length > 0 && alertSender ? { sender: alertSender, recipients: config.alerts.emailRecipients } : undefined,

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './domain/alerts.ts';
 import { DEFAULT_BUG_RULES, SEVERITIES, type BugRules } from './domain/bugs.ts';
-import { DEFAULT_MONITORING_THRESHOLDS } from './domain/monitoring.ts';
+import { JOB_NAMES, type JobName, type JobType } from './domain/job-run.ts';
+import { DEFAULT_MONITORING_THRESHOLDS, type JobSchedule } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
 
@@ -205,6 +206,11 @@ export function bugRulesOf(config: Config): BugRules {
 export function alertRulesOf(config: Config): AlertRules {
   const { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours } = config.alerts;
   return { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours };
+}
+
+/** Each job type's cron and time zone, as the monitoring sees them. */
+export function schedulesOf(config: Config): Record<JobType, JobSchedule> {
+  return Object.fromEntries((Object.keys(JOB_NAMES) as JobName[]).map((name) => [JOB_NAMES[name], { cron: config.schedules[name], timeZone: config.timeZone }])) as Record<JobType, JobSchedule>;
 }
 
 /** Who sends alert emails: the alerts' own sender, else the report's. */

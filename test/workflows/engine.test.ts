@@ -184,7 +184,7 @@ describe('the hourly stuck-run sweep', () => {
 
     const result = await runtime.runJob('hourly', { ...fast, at: SLOT });
 
-    expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 1 });
+    expect(result.run).toMatchObject({ status: 'completed', summary: expect.stringContaining('sweep: 1 stuck run(s) marked timed out') });
     expect(await runtime.stores.runs.get(stuck.runId)).toMatchObject({ status: 'timeout', errorName: 'RunTimedOut' });
     expect(await runtime.stores.runs.get(recent.runId)).toMatchObject({ status: 'running' });
     // The stuck run's lock was freed; the recent run keeps its lock.

@@ -1,0 +1,152 @@
+/**
+ * `cto-jobs status`: the cron monitor's dashboard as text, JSON, or a self-contained HTML status page
+ * (success rate and duration per job over two weeks as small SVG charts, recent failures with their
+ * errors, recent events, project health).
+ */
+import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-run.ts';
+import type { DashboardData, JobSchedule, MonitoringThresholds } from '../../shared/domain/monitoring.ts';
+import type { HealthStatus } from '../../shared/domain/project-health.ts';
+import type { SyncEvent } from '../../shared/domain/sync-event.ts';
+import { escapeHtml, plainText } from '../../shared/domain/untrusted-text.ts';
+import { CronMonitor, type HealthMetrics } from '../../shared/monitoring/cron-monitor.ts';
+import type { CliStores } from './deployed.ts';
+import { table } from './format.ts';
+
+const DAY_MS = 86_400_000;
+const CHART_DAYS = 14;
+
+export interface DayFigures {
+  readonly date: string;
+  readonly runs: number;
+  readonly successRate: number | null;
+  readonly averageDurationMs: number | null;
+}
+
+export interface StatusReport {
+  readonly generatedAt: string;
+  readonly dashboard: DashboardData;
+  readonly health: HealthMetrics;
+  readonly daily: Readonly<Record<JobType, readonly DayFigures[]>>;
+  readonly recentFailures: readonly JobRun[];
+  readonly recentEvents: readonly SyncEvent[];
+  readonly projects: readonly { readonly projectId: string; readonly status?: HealthStatus; readonly score?: number; readonly date?: string }[];
+}
+
+export async function gatherStatus(
+  stores: Pick<CliStores, 'runs' | 'events' | 'projects' | 'snapshots'>,
+  options: { readonly schedules: Readonly<Record<JobType, JobSchedule>>; readonly thresholds: MonitoringThresholds; readonly budgetMinutes: number; readonly now: Date },
+): Promise<StatusReport> {
+  const { now } = options;
+  const monitor = new CronMonitor(stores, options);
+  const [dashboard, health, runs, recentEvents, projects] = await Promise.all([
+    monitor.getDashboardData(now),
+    monitor.getHealthMetrics(now),
+    stores.runs.listScheduledBetween(new Date(now.getTime() - CHART_DAYS * DAY_MS), now),
+    monitor.getRecentEvents(20),
+    stores.projects.listActive(),
+  ]);
+  const statuses = await Promise.all(projects.map((project) => stores.snapshots.latestStatus(project.projectId, now.toISOString().slice(0, 10))));
+  return {
+    generatedAt: now.toISOString(),
+    dashboard,
+    health,
+    daily: Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, dailyFigures(runs.filter((run) => run.jobType === jobType), now)])) as Record<JobType, DayFigures[]>,
+    recentFailures: runs.filter((run) => run.status === 'failed' || run.status === 'timeout').sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime)).slice(0, 10),
+    recentEvents,
+    projects: projects.map((project, index) => ({ projectId: project.projectId, status: statuses[index]?.status, score: statuses[index]?.score, date: statuses[index]?.date })),
+  };
+}
+
+function dailyFigures(runs: readonly JobRun[], now: Date): DayFigures[] {
+  return Array.from({ length: CHART_DAYS }, (_, index) => {
+    const date = new Date(now.getTime() - (CHART_DAYS - 1 - index) * DAY_MS).toISOString().slice(0, 10);
+    const ended = runs.filter((run) => run.scheduledTime.startsWith(date) && ['completed', 'failed', 'timeout'].includes(run.status));
+    const durations = ended.flatMap((run) => (run.durationMs === undefined ? [] : [run.durationMs]));
+    return {
+      date,
+      runs: ended.length,
+      successRate: ended.length > 0 ? ended.filter((run) => run.status === 'completed').length / ended.length : null,
+      averageDurationMs: durations.length > 0 ? Math.round(durations.reduce((sum, value) => sum + value, 0) / durations.length) : null,
+    };
+  });
+}
+
+const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
+const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(1)}%`);
+
+export function statusText(report: StatusReport): string {
+  const { summary } = report.dashboard;
+  return [
+    `Status: ${summary.healthStatus.toUpperCase()} at ${report.generatedAt} (running ${summary.runningJobs}, failures in 24 h ${summary.recentFailures}, slow runs in 24 h ${summary.slowJobs})`,
+    ...report.dashboard.reasons.map((reason) => `  - ${reason}`),
+    '',
+    table(
+      ['job', 'runs', 'completed', 'failed', 'timeouts', 'success', 'avg', 'p95', 'streak', 'last run', 'next run'],
+      report.dashboard.statistics.map((job) => [
+        job.jobType,
+        String(job.total),
+        String(job.completed),
+        String(job.failed),
+        String(job.timeouts),
+        percent(job.successRate),
+        seconds(job.avgExecutionTimeMs),
+        seconds(job.p95ExecutionTimeMs),
+        String(job.consecutiveFailures),
+        job.lastRun ? `${job.lastRun.scheduledTime} ${job.lastRun.status}` : '-',
+        job.nextRun ?? '-',
+      ]),
+    ),
+  ].join('\n');
+}
+
+const HEALTH_COLORS: Record<string, string> = { healthy: '#1a7f37', degraded: '#9a6700', unhealthy: '#cf222e', warning: '#9a6700', critical: '#cf222e' };
+
+/** A self-contained page: inline CSS and SVG, no script, nothing fetched. */
+export function statusPageHtml(report: StatusReport): string {
+  const { summary } = report.dashboard;
+  const charts = JOB_TYPES.map((jobType) => {
+    const days = report.daily[jobType];
+    const maxDuration = Math.max(1, ...days.map((day) => day.averageDurationMs ?? 0));
+    const step = 280 / days.length;
+    const bars = days
+      .map((day, index) =>
+        day.successRate === null
+          ? ''
+          : `<rect class="bar" x="${(index * step + 2).toFixed(1)}" y="${(60 - day.successRate * 56).toFixed(1)}" width="${(step - 4).toFixed(1)}" height="${(day.successRate * 56).toFixed(1)}" fill="${day.successRate === 1 ? '#2da44e' : '#cf222e'}"><title>${day.date}: ${percent(day.successRate)} of ${day.runs}</title></rect>`,
+      )
+      .join('');
+    const points = days.flatMap((day, index) => (day.averageDurationMs === null ? [] : [`${(index * step + step / 2).toFixed(1)},${(60 - (day.averageDurationMs / maxDuration) * 56).toFixed(1)}`]));
+    const line = points.length > 0 ? `<polyline class="duration" points="${points.join(' ')}" fill="none" stroke="#0969da" stroke-width="2"/>` : '';
+    return (
+      `<figure class="chart"><figcaption>${jobType}: success rate per day (bars) and average duration (line, max ${seconds(maxDuration)})</figcaption>` +
+      `<svg viewBox="0 0 280 62" width="100%" role="img" aria-label="${jobType} over ${CHART_DAYS} days"><line x1="0" y1="60" x2="280" y2="60" stroke="#d0d7de"/>${bars}${line}</svg></figure>`
+    );
+  }).join('');
+  const rows = (cells: readonly string[][]) => cells.map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`).join('');
+  const statistics = rows(
+    report.dashboard.statistics.map((job) => [job.jobType, String(job.total), percent(job.successRate), seconds(job.avgExecutionTimeMs), seconds(job.p95ExecutionTimeMs), String(job.consecutiveFailures), escapeHtml(job.nextRun ?? '-')]),
+  );
+  const failures = rows(report.recentFailures.map((run) => [escapeHtml(run.scheduledTime), run.jobType, run.status, run.errorName ? escapeHtml(plainText(`${run.errorName}: ${run.errorMessage ?? ''}`, 160)) : '-']));
+  const events = rows(report.recentEvents.map((event) => [escapeHtml(event.timestamp), event.eventType, event.level, escapeHtml(plainText(event.message, 160))]));
+  const projects = rows(
+    report.projects.map((project) => [escapeHtml(plainText(project.projectId, 80)), `<span style="color:${HEALTH_COLORS[project.status ?? ''] ?? '#57606a'}">${project.status ?? 'unknown'}</span>`, project.score === undefined ? '-' : String(project.score)]),
+  );
+  return (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
+    `<title>CTO dashboard jobs: ${summary.healthStatus}</title><style>` +
+    'body{margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;color:#1f2328;background:#f6f8fa}main{max-width:960px;margin:0 auto}' +
+    'section{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px;margin:12px 0;overflow-x:auto}' +
+    'table{width:100%;border-collapse:collapse;font-size:13px;table-layout:fixed}td,th{padding:4px;border-bottom:1px solid #d0d7de;text-align:left;overflow-wrap:anywhere}' +
+    '.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px}figure{margin:0}figcaption{font-size:12px;color:#57606a}' +
+    '.status{font-size:22px;font-weight:bold}</style></head><body><main>' +
+    `<h1>CTO dashboard jobs</h1><p class="status" style="color:${HEALTH_COLORS[summary.healthStatus]}">${summary.healthStatus.toUpperCase()}</p>` +
+    `<p>${escapeHtml(report.generatedAt)} · running ${summary.runningJobs} · failures in 24 h ${summary.recentFailures} · slow runs in 24 h ${summary.slowJobs}</p>` +
+    (report.dashboard.reasons.length > 0 ? `<ul>${report.dashboard.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join('')}</ul>` : '') +
+    `<section><h2>Jobs over ${CHART_DAYS} days</h2><div class="charts">${charts}</div></section>` +
+    `<section><h2>Statistics (8 days)</h2><table><tr><th>job</th><th>runs</th><th>success</th><th>avg</th><th>p95</th><th>streak</th><th>next run</th></tr>${statistics}</table></section>` +
+    `<section><h2>Recent failures</h2>${failures ? `<table><tr><th>scheduled</th><th>job</th><th>status</th><th>error</th></tr>${failures}</table>` : '<p>None in two weeks.</p>'}</section>` +
+    `<section><h2>Recent events</h2><table><tr><th>time</th><th>type</th><th>level</th><th>message</th></tr>${events}</table></section>` +
+    `<section><h2>Project health</h2>${projects ? `<table><tr><th>project</th><th>status</th><th>score</th></tr>${projects}</table>` : '<p>No projects.</p>'}</section>` +
+    '</main></body></html>'
+  );
+}

@@ -7,6 +7,7 @@ import { SEVERITIES, type Severity } from './bugs.ts';
 import { median, type DailySnapshot } from './daily-metrics.ts';
 import type { HourlySnapshot, OpenBug } from './hourly-metrics.ts';
 import { JOB_TYPES, type JobRun, type JobType } from './job-run.ts';
+import { jobStatistics } from './monitoring.ts';
 import { HEALTH_STATUSES, type HealthStatus } from './project-health.ts';
 
 const DAY_MS = 86_400_000;
@@ -91,7 +92,6 @@ export interface WeeklyReport {
 }
 
 const STATUS_ORDER: Record<ProjectRow['status'], number> = { critical: 0, warning: 1, unknown: 2, healthy: 3 };
-const ENDED = new Set(['completed', 'failed', 'timeout']);
 
 /** The ISO week of an instant (UTC), e.g. `2026-W48`: a report is sent once per week. */
 export function isoWeekOf(instant: Date): string {
@@ -165,7 +165,7 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
       previousMerged: previousOf(weekAgo, (snapshot) => snapshot.mergedPullRequests7d),
       medianHoursToMerge: median(current.flatMap((snapshot) => snapshot.hoursToMerge7d ?? [])) ?? undefined,
     },
-    reliability: JOB_TYPES.map((jobType) => reliabilityOf(jobType, inputs.runs.filter((run) => run.jobType === jobType))),
+    reliability: JOB_TYPES.map((jobType) => reliabilityOf(jobType, inputs.runs, now)),
   };
 }
 
@@ -198,17 +198,15 @@ function organizationFigures(hourly: HourlySnapshot | undefined, daily: readonly
   };
 }
 
-function reliabilityOf(jobType: JobType, runs: readonly JobRun[]): JobReliability {
-  const ended = runs.filter((run) => ENDED.has(run.status));
-  const durations = ended.flatMap((run) => (run.durationMs === undefined ? [] : [run.durationMs]));
-  const completed = ended.filter((run) => run.status === 'completed').length;
+function reliabilityOf(jobType: JobType, runs: readonly JobRun[], now: Date): JobReliability {
+  const statistics = jobStatistics(jobType, runs, undefined, now);
   return {
     jobType,
-    runs: runs.length,
-    completed,
-    failed: ended.filter((run) => run.status === 'failed').length,
-    timeouts: ended.filter((run) => run.status === 'timeout').length,
-    successRate: ended.length > 0 ? completed / ended.length : undefined,
-    averageDurationMs: durations.length > 0 ? Math.round(durations.reduce((a, b) => a + b, 0) / durations.length) : undefined,
+    runs: statistics.total,
+    completed: statistics.completed,
+    failed: statistics.failed,
+    timeouts: statistics.timeouts,
+    successRate: statistics.successRate ?? undefined,
+    averageDurationMs: statistics.avgExecutionTimeMs ?? undefined,
   };
 }

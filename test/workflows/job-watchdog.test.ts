@@ -2,12 +2,13 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import type { JobRun, JobType, RunStatus } from '../../shared/domain/job-run.ts';
+import type { JobType, RunStatus } from '../../shared/domain/job-run.ts';
+import { scheduledRun } from '../support/job-runs.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
 
 const sns = mockClient(SNSClient);
 let runtime: LocalRuntime;
-beforeAll(async () => (runtime = await startTestRuntime()));
+beforeAll(async () => (runtime = await startTestRuntime({ alertsFile: undefined })));
 afterAll(() => runtime?.close());
 beforeEach(async () => {
   await runtime.reset();
@@ -15,25 +16,7 @@ beforeEach(async () => {
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
 });
 
-function run(jobType: JobType, scheduledTime: string, status: RunStatus, durationMs = 60_000): JobRun {
-  return {
-    runId: `${jobType}#${scheduledTime}`,
-    jobType,
-    trigger: 'schedule',
-    status,
-    scheduledTime,
-    executionArn: `arn:aws:states:local-1:000000000000:execution:x:${jobType}-${scheduledTime}`,
-    createdAt: scheduledTime,
-    startedAt: scheduledTime,
-    finishedAt: scheduledTime,
-    durationMs,
-    attempts: 1,
-    redriveCount: 0,
-    recordsProcessed: 0,
-    recordsFailed: 0,
-    ...(status === 'failed' ? { errorName: 'TransientError', errorMessage: 'GitHub answered 502' } : {}),
-  };
-}
+const run = (jobType: JobType, scheduledTime: string, status: RunStatus, durationMs = 60_000) => scheduledRun(jobType, scheduledTime, status, { durationMs });
 const jobMessages = () => sns.commandCalls(PublishCommand).map((call) => call.args[0].input).filter((input) => input.Subject?.startsWith('CTO dashboard jobs:'));
 const hourly = (at: string) => runtime.runJob('hourly', { at: new Date(at), retryIntervalMs: 0 });
 

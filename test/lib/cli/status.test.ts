@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherStatus, statusPageHtml, statusText, type StatusReport } from '../../../lib/cli/status.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { parseConfig, schedulesOf } from '../../../shared/config.ts';
-import type { JobRun, JobType, RunStatus } from '../../../shared/domain/job-run.ts';
+import type { JobType, RunStatus } from '../../../shared/domain/job-run.ts';
+import { scheduledRun } from '../../support/job-runs.ts';
 import { newProject } from '../../../shared/domain/project.ts';
 import { ARTIFACTS_DIRECTORY, launchChromium } from '../../support/browser.ts';
 import { HOSTILE_TITLES } from '../../support/hostile-text.ts';
@@ -17,24 +18,9 @@ const HOUR = 3_600_000;
 let runtime: LocalRuntime;
 let report: StatusReport;
 
-function run(jobType: JobType, hoursAgo: number, status: RunStatus, durationMs: number, errorMessage?: string): JobRun {
+function run(jobType: JobType, hoursAgo: number, status: RunStatus, durationMs: number, errorMessage?: string) {
   const scheduledTime = `${new Date(NOW.getTime() - hoursAgo * HOUR).toISOString().slice(0, 19)}Z`;
-  return {
-    runId: `${jobType}#${scheduledTime}`,
-    jobType,
-    trigger: 'schedule',
-    status,
-    scheduledTime,
-    executionArn: `arn:${jobType}:${scheduledTime}`,
-    createdAt: scheduledTime,
-    startedAt: scheduledTime,
-    durationMs,
-    attempts: 1,
-    redriveCount: 0,
-    recordsProcessed: 0,
-    recordsFailed: 0,
-    ...(errorMessage ? { errorName: 'TransientError', errorMessage } : {}),
-  };
+  return scheduledRun(jobType, scheduledTime, status, { durationMs, errorName: errorMessage ? 'TransientError' : undefined, errorMessage });
 }
 
 beforeAll(async () => {

@@ -260,5 +260,10 @@ describe('hourly alerts, through the synthesized state machine', () => {
     expect(directive!.Dimensions).toEqual([['service']]);
     expect(directive!.Metrics.map((metric) => metric.Name).sort()).toEqual(['OpenBugs', 'RevenueAtRisk', 'SlaBreaches', 'UnassignedCritical', 'Velocity']);
     expect(line).toMatchObject({ RevenueAtRisk: 5000, SlaBreaches: 2, UnassignedCritical: 1, Velocity: 1, OpenBugs: 3, service: 'cto-dashboard-jobs' });
+
+    // The engine's line at the end of the run: the job's failure streak, for the ConsecutiveFailures alarm.
+    const runLine = emf.find((candidate) => 'ConsecutiveFailures' in candidate) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] }; [key: string]: unknown };
+    expect(runLine).toMatchObject({ ConsecutiveFailures: 0, JobType: 'hourly_metrics', service: 'cto-dashboard-jobs' });
+    expect(runLine._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'JobType']]);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherStatus, statusPageHtml, statusText, type StatusReport } from '../../../lib/cli/status.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { parseConfig, schedulesOf } from '../../../shared/config.ts';
+import { CronMonitor } from '../../../shared/monitoring/cron-monitor.ts';
 import type { JobType, RunStatus } from '../../../shared/domain/job-run.ts';
 import { scheduledRun } from '../../support/job-runs.ts';
 import { newProject } from '../../../shared/domain/project.ts';
@@ -47,6 +48,19 @@ describe('cto-jobs status', () => {
     expect(report.projects).toEqual([{ projectId: 'acme/api', status: 'warning', score: 64, date: '2026-11-23' }]);
     expect(report.daily.hourly_metrics.at(-1)).toMatchObject({ date: '2026-11-28', runs: 13, successRate: 12 / 13 });
     expect(statusText(report)).toContain('Status: DEGRADED at 2026-11-28T12:30:00.000Z');
+  });
+
+  it('answers getJobStats(since) and getRecentEvents(limit, type) through the indexes', async () => {
+    const config = parseConfig({}, NOW);
+    const monitor = new CronMonitor(runtime.stores, { schedules: schedulesOf(config), thresholds: config.monitoring, budgetMinutes: 9 });
+    const lastDay = await monitor.getJobStats(new Date(NOW.getTime() - 24 * HOUR), NOW);
+    expect(lastDay.map((job) => [job.jobType, job.total, job.completed, job.timeouts])).toEqual([
+      ['daily_sync', 1, 1, 0],
+      ['hourly_metrics', 24, 23, 1],
+      ['weekly_report', 0, 0, 0],
+    ]);
+    await runtime.stores.events.append({ runId: 'r', timestamp: NOW.toISOString(), eventType: 'alert', level: 'info', message: 'sent' });
+    expect((await monitor.getRecentEvents(5, 'alert')).map((event) => event.message)).toEqual(['sent']);
   });
 
   it('renders a self-contained status page in headless Chromium: charts drawn, no overflow at 375 px, errors escaped', async () => {

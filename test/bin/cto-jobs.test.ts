@@ -50,6 +50,14 @@ describe('npm start (cto-jobs run all)', () => {
     expect(fs.readFileSync(preview, 'utf8')).toContain('Projects, worst first');
     expect(fs.readFileSync(path.join(home, 'preview.txt'), 'utf8')).toContain('HEADLINE FIGURES');
 
+    const page = path.join(home, 'status.html');
+    const status = await cli('status', '--json', '--html', page);
+    expect(status.code).toBe(0);
+    const dashboard = JSON.parse(status.stdout) as { dashboard: { summary: { healthStatus: string }; statistics: { jobType: string; total: number }[] } };
+    expect(dashboard.dashboard.summary.healthStatus).toBe('healthy');
+    expect(dashboard.dashboard.statistics.map((job) => [job.jobType, job.total])).toEqual([['daily_sync', 1], ['hourly_metrics', 1], ['weekly_report', 1]]);
+    expect(fs.readFileSync(page, 'utf8')).toContain('<h2>Jobs over 14 days</h2>');
+
     const metrics = await cli('metrics', '--json');
     expect(metrics.code).toBe(0);
     const latest = JSON.parse(metrics.stdout) as { organization: { projects: number; openBugs: number }; projects: unknown[]; openAlerts: { alertId: string }[] };

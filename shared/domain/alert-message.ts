@@ -3,14 +3,10 @@
  * subject), an email (HTML and text) and a Slack message. One message per run and channel, so a burst of
  * new alerts pages once. Every string from GitHub goes through the channel's neutraliser. Pure.
  */
-import type { AlertNotice, AlertRule, NoticeKind } from './alerts.ts';
+import type { AlertNotice, AlertRule, AlertSource, NoticeKind } from './alerts.ts';
 import { escapeHtml, plainText, safeLink, slackText, withoutAutoLinks } from './untrusted-text.ts';
 
 /** The notices of one run, as stored in the outbox (capped, with counts of all). */
-/** Which step raised a run's notices: the bug rules, or the watchdog of the jobs themselves. */
-export type AlertSource = 'bugs' | 'jobs';
-export const ALERT_SOURCES: readonly AlertSource[] = ['bugs', 'jobs'];
-
 export interface AlertDigest {
   readonly runId: string;
   readonly source: AlertSource;

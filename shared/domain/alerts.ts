@@ -13,6 +13,14 @@ export const BUG_ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at
 export const JOB_ALERT_RULES = ['consecutive_failures', 'long_run', 'stuck_run', 'missed_run'] as const;
 export type AlertRule = (typeof BUG_ALERT_RULES)[number] | (typeof JOB_ALERT_RULES)[number];
 
+/** Which step raises an alert: the bug rules (hourly metrics), or the watchdog of the jobs themselves. */
+export type AlertSource = 'bugs' | 'jobs';
+export const ALERT_SOURCES: readonly AlertSource[] = ['bugs', 'jobs'];
+
+export function sourceOfRule(rule: AlertRule): AlertSource {
+  return (JOB_ALERT_RULES as readonly string[]).includes(rule) ? 'jobs' : 'bugs';
+}
+
 export interface AlertRules {
   /** Dollars a day across all projects; revenue at risk strictly above it fires. */
   readonly revenueAtRiskThreshold: number;

@@ -3,8 +3,8 @@
  * Metrics"), then deliver the run's notification on every channel ("Send Alerts").
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { ALERT_SOURCES, digestOf, noticeCount, type AlertSource } from '../domain/alert-message.ts';
-import { BUG_ALERT_RULES, firingAlerts, planAlerts, type AlertRules } from '../domain/alerts.ts';
+import { digestOf, noticeCount } from '../domain/alert-message.ts';
+import { ALERT_SOURCES, firingAlerts, planAlerts, type AlertRules, type AlertSource } from '../domain/alerts.ts';
 import type { BugRules } from '../domain/bugs.ts';
 import { closuresSince, hourlyFigures, type ClosedBug, type OpenBug } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
@@ -55,8 +55,7 @@ export async function computeHourlyMetrics(deps: MetricsDependencies, run: { rea
   const figures = hourlyFigures(projectIds, openBugs, closures, now, deps.bugRules, deps.alertRules);
   await deps.snapshots.putHourly(figures);
   const firing = firingAlerts(openBugs, figures, now, deps.bugRules, deps.alertRules);
-  const tracked = (await deps.alerts.listTracked()).filter((state) => (BUG_ALERT_RULES as readonly string[]).includes(state.rule));
-  const { notices, writes } = planAlerts(firing, tracked, now, deps.alertRules.cooldownHours);
+  const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('bugs'), now, deps.alertRules.cooldownHours);
   await deps.alerts.saveStates(await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, figures.totals.revenueAtRisk, 'bugs'), notices, writes));
 
   const { totals } = figures;

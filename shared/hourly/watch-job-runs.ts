@@ -5,7 +5,7 @@
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { digestOf } from '../domain/alert-message.ts';
-import { JOB_ALERT_RULES, planAlerts } from '../domain/alerts.ts';
+import { planAlerts } from '../domain/alerts.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { jobAlerts } from '../domain/monitoring.ts';
 import { publishMissedRuns } from '../metrics.ts';
@@ -26,8 +26,7 @@ export async function watchJobRuns(deps: WatchDependencies, run: { readonly runI
   const { now } = run;
   const { runs, missed, dashboard } = await deps.monitor.view(now, run.runId);
   const firing = jobAlerts(runs, missed, { now, thresholds: deps.monitor.thresholds, budgetMinutes: deps.monitor.budgetMinutes });
-  const tracked = (await deps.alerts.listTracked()).filter((state) => (JOB_ALERT_RULES as readonly string[]).includes(state.rule));
-  const { notices, writes } = planAlerts(firing, tracked, now, deps.cooldownHours);
+  const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('jobs'), now, deps.cooldownHours);
   await deps.alerts.saveStates(await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes));
   publishMissedRuns(deps.metrics, missed);
   const status = dashboard.summary.healthStatus;

@@ -4,19 +4,22 @@
  * once per channel, however often a task is retried.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AlertDigest, AlertSource } from '../domain/alert-message.ts';
-import type { AlertState } from '../domain/alerts.ts';
+import type { AlertDigest } from '../domain/alert-message.ts';
+import { ALERT_SOURCES, sourceOfRule, type AlertSource, type AlertState } from '../domain/alerts.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 
 export const ALERTS_INDEXES = {
-  /** trackedFlag (set while an alert is open or recently resolved) + alertKey: the alerts to compare against, without a Scan. */
+  /**
+   * trackedFlag (`tracked#<source>`, set while an alert is open or recently resolved) + alertKey: each
+   * step reads only its own alerts to compare against, without a Scan.
+   */
   trackedAlerts: { name: 'trackedAlerts', partitionKey: 'trackedFlag', sortKey: 'alertKey' },
 } as const;
 
-const TRACKED = 'tracked';
+const trackedFlagOf = (source: AlertSource) => `tracked#${source}`;
 /** A closed alert's state is kept this long (then expires), for audits. */
 const CLOSED_RETENTION_DAYS = 90;
 const NOTIFICATION_RETENTION_DAYS = 30;
@@ -43,8 +46,8 @@ export class AlertsStore {
     readonly tableName: string,
   ) {}
 
-  /** Every alert that is open or was resolved less than a cooldown ago, as of its last evaluation. */
-  async listTracked(): Promise<AlertState[]> {
+  /** Every alert of a source that is open or was resolved less than a cooldown ago, as of its last evaluation. */
+  async listTracked(source: AlertSource): Promise<AlertState[]> {
     const index = ALERTS_INDEXES.trackedAlerts;
     return queryAll(
       this.client,
@@ -53,15 +56,16 @@ export class AlertsStore {
         IndexName: index.name,
         KeyConditionExpression: '#tracked = :tracked',
         ExpressionAttributeNames: { '#tracked': index.partitionKey },
-        ExpressionAttributeValues: { ':tracked': TRACKED },
+        ExpressionAttributeValues: { ':tracked': trackedFlagOf(source) },
       },
       ({ alertKey: _key, trackedFlag: _flag, expiresAt: _expiresAt, ...state }) => state as unknown as AlertState,
     );
   }
 
-  /** Every alert that is firing. */
+  /** Every alert that is firing, of every source. */
   async listOpen(): Promise<AlertState[]> {
-    return (await this.listTracked()).filter((state) => state.status === 'open');
+    const tracked = await Promise.all(ALERT_SOURCES.map((source) => this.listTracked(source)));
+    return tracked.flat().filter((state) => state.status === 'open');
   }
 
   /** Writes alert states; a closed one leaves the tracked index and expires later. */
@@ -76,7 +80,7 @@ export class AlertsStore {
             alertKey: state.alertId,
             ...(state.status === 'closed'
               ? { expiresAt: expiryOf(state.resolvedAt ?? state.lastNotifiedAt, CLOSED_RETENTION_DAYS) }
-              : { trackedFlag: TRACKED }),
+              : { trackedFlag: trackedFlagOf(sourceOfRule(state.rule)) }),
           },
         },
       })),

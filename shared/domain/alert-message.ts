@@ -135,6 +135,7 @@ const RULE_LABELS: Record<AlertRule, (severity: string) => string> = {
   long_run: () => 'Job run over its time limit',
   stuck_run: () => 'Job run stuck',
   missed_run: () => 'Scheduled run missed',
+  late_run: () => 'Scheduled run started late',
 };
 
 function ruleLabel(notice: AlertNotice): string {

@@ -183,12 +183,13 @@ export function dashboardData(
 
 /**
  * The watchdog's alerts: a failure streak per job type (worse as it doubles), each run longer than the
- * limit in the last 24 hours, each stuck run, and missed slots per job type (worse with each one).
+ * limit or started later than the grace period after its slot in the last 24 hours, each stuck run, and
+ * missed slots per job type (worse with each one).
  */
 export function jobAlerts(
   runs: readonly JobRun[],
   missed: Readonly<Partial<Record<JobType, readonly string[]>>>,
-  options: { readonly now: Date; readonly thresholds: MonitoringThresholds; readonly budgetMinutes: number },
+  options: { readonly now: Date; readonly thresholds: MonitoringThresholds; readonly budgetMinutes: number; readonly watchedForLateness: readonly JobType[] },
 ): FiringAlert[] {
   const { now, thresholds } = options;
   const alerts: FiringAlert[] = [];
@@ -223,6 +224,14 @@ export function jobAlerts(
     if (Date.parse(run.scheduledTime) <= dayAgo || (run.durationMs ?? 0) <= thresholds.longRunMinutes * MINUTE_MS) continue;
     const minutes = Math.round((run.durationMs! / MINUTE_MS) * 10) / 10;
     alerts.push({ alertId: `long_run#${run.runId}`, rule: 'long_run', title: `${run.runId} ran ${minutes} minutes`, value: minutes, level: 0, detail: `over the ${thresholds.longRunMinutes}-minute limit; ended ${run.status}` });
+  }
+  for (const run of runs) {
+    const lateMs = Date.parse(run.createdAt) - Date.parse(run.scheduledTime);
+    // A run recorded after `now` is a replay of an earlier hour (`--at`), not a late delivery.
+    if (run.trigger !== 'schedule' || !options.watchedForLateness.includes(run.jobType) || Date.parse(run.scheduledTime) <= dayAgo || Date.parse(run.createdAt) > now.getTime()) continue;
+    if (lateMs <= thresholds.missedRunGraceMinutes * MINUTE_MS) continue;
+    const minutes = Math.round(lateMs / MINUTE_MS);
+    alerts.push({ alertId: `late_run#${run.runId}`, rule: 'late_run', title: `${run.runId} started ${minutes} minutes after its slot`, value: minutes, level: 0, detail: `Scheduler delivered it late (retries after failed deliveries, or throttling)` });
   }
   for (const run of stuckRuns(runs, now, options.budgetMinutes)) {
     alerts.push({ alertId: `stuck_run#${run.runId}`, rule: 'stuck_run', title: `${run.runId} is stuck ${run.status}`, value: 0, level: 0, detail: `started ${run.startedAt ?? run.createdAt}, past the ${options.budgetMinutes}-minute budget` });

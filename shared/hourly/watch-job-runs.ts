@@ -9,7 +9,7 @@ import { planAlerts } from '../domain/alerts.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { jobAlerts } from '../domain/monitoring.ts';
 import { publishMissedRuns } from '../metrics.ts';
-import type { CronMonitor } from '../monitoring/cron-monitor.ts';
+import { WATCHED_FOR_MISSED_RUNS, type CronMonitor } from '../monitoring/cron-monitor.ts';
 import type { AlertsStore } from '../store/alerts-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import { queueNotices } from './queue-notices.ts';
@@ -25,7 +25,7 @@ export interface WatchDependencies {
 export async function watchJobRuns(deps: WatchDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Omit<StepResult, 'attempt'>> {
   const { now } = run;
   const { runs, missed, dashboard } = await deps.monitor.view(now, run.runId);
-  const firing = jobAlerts(runs, missed, { now, thresholds: deps.monitor.thresholds, budgetMinutes: deps.monitor.budgetMinutes });
+  const firing = jobAlerts(runs, missed, { now, thresholds: deps.monitor.thresholds, budgetMinutes: deps.monitor.budgetMinutes, watchedForLateness: WATCHED_FOR_MISSED_RUNS });
   const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('jobs'), now, deps.cooldownHours);
   await deps.alerts.saveStates(await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes));
   publishMissedRuns(deps.metrics, missed);

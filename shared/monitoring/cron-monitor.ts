@@ -21,7 +21,7 @@ import type { SyncEventsStore } from '../store/sync-events-store.ts';
 const DAY_MS = 86_400_000;
 /** The dashboard's window: a week of runs holds every job type's recent history, the weekly one's last run included. */
 const WINDOW_DAYS = 8;
-/** Job types whose missed slots the monitor looks for; the hourly job is watched by a CloudWatch alarm instead. */
+/** Job types whose missed and late slots the monitor looks for; the hourly job is watched by a CloudWatch alarm instead. */
 export const WATCHED_FOR_MISSED_RUNS: readonly JobType[] = ['daily_sync', 'weekly_report'];
 
 export interface CronMonitorOptions {

@@ -55,6 +55,12 @@ describe('the watchdog in the hourly job', () => {
     expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
   });
 
+  it('alerts on a scheduled run that started more than 30 minutes after its slot', async () => {
+    await runtime.stores.runs.recordRun({ ...run('daily_sync', '2026-11-28T02:00:00Z', 'completed'), createdAt: '2026-11-28T02:45:00.000Z' });
+    await hourly('2026-11-28T10:00:00Z');
+    expect(jobMessages()[0]!.Message).toContain('NEW: Scheduled run started late\n  daily_sync#2026-11-28T02:00:00Z started 45 minutes after its slot');
+  });
+
   it('alerts on a run over 8 minutes', async () => {
     await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed', 8.5 * 60_000));
     await hourly('2026-11-28T10:00:00Z');

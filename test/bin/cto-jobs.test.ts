@@ -42,7 +42,10 @@ describe('npm start (cto-jobs run all)', () => {
     expect(outbox).toEqual([expect.stringMatching(/^weekly-report-\d{4}-W\d{2}\.html$/), expect.stringMatching(/\.json$/), expect.stringMatching(/\.txt$/)]);
     const envelope = JSON.parse(fs.readFileSync(path.join(home, 'outbox', outbox[1]!), 'utf8')) as { subject: string; to: string[] };
     expect(envelope).toMatchObject({ subject: expect.stringMatching(/^CTO weekly report, week to /), to: [] });
+  }, 180_000);
 
+  it('reads back what the run left: the report preview, the status page and the metrics', async () => {
+    const published = fs.readFileSync(path.join(home, 'alerts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { subject: string });
     const preview = path.join(home, 'preview.html');
     const report = await cli('report', '--out', preview, '--at', new Date().toISOString());
     expect(report.code).toBe(0);
@@ -64,7 +67,7 @@ describe('npm start (cto-jobs run all)', () => {
     expect(latest.organization.projects).toBe(5);
     expect(latest.projects).toHaveLength(5);
     expect(latest.openAlerts.length).toBe(Number(/(\d+) new/.exec(published[0]!.subject)![1]));
-  });
+  }, 180_000);
 
   it('sends the weekly report to REPORT_EMAILS from EMAIL_FROM, the original system\'s variables, and saves it with its envelope', async () => {
     const result = await runScript('cto-jobs.ts', ['run', 'weekly', '--at', '2026-12-07T09:00:00Z'], { CTO_JOBS_HOME: home, REPORT_EMAILS: 'cto@example.com, vp@example.com', EMAIL_FROM: 'jobs@example.com' });

@@ -38,13 +38,14 @@ export async function gatherStatus(
 ): Promise<StatusReport> {
   const { now } = options;
   const monitor = new CronMonitor(stores, options);
-  const [dashboard, health, runs, recentEvents, projects] = await Promise.all([
-    monitor.getDashboardData(now),
-    monitor.getHealthMetrics(now),
+  const [view, runs, recentEvents, projects] = await Promise.all([
+    monitor.view(now),
     stores.runs.listScheduledBetween(new Date(now.getTime() - CHART_DAYS * DAY_MS), now),
     monitor.getRecentEvents(20),
     stores.projects.listActive(),
   ]);
+  const { dashboard } = view;
+  const health = monitor.healthOf(view, now);
   const statuses = await Promise.all(projects.map((project) => stores.snapshots.latestStatus(project.projectId, now.toISOString().slice(0, 10))));
   return {
     generatedAt: now.toISOString(),

@@ -81,7 +81,7 @@ export class LocalSes {
     this.faults = { count, status: 0, code: '', message: '', drop: true };
   }
 
-  async clearFaults(): Promise<void> {
+  clearFaults(): void {
     this.faults = { ...this.faults, count: 0 };
   }
 

@@ -41,6 +41,13 @@ export interface HealthMetrics {
   readonly lastSuccess: Readonly<Record<JobType, string | null>>;
 }
 
+/** What the monitor read and derived for one instant. */
+export interface MonitorView {
+  readonly runs: JobRun[];
+  readonly missed: Partial<Record<JobType, string[]>>;
+  readonly dashboard: DashboardData;
+}
+
 export class CronMonitor {
   constructor(
     private readonly stores: { readonly runs: JobHistoryStore; readonly events: SyncEventsStore },
@@ -72,7 +79,12 @@ export class CronMonitor {
   }
 
   async getHealthMetrics(now: Date): Promise<HealthMetrics> {
-    const { runs, missed, dashboard } = await this.view(now);
+    return this.healthOf(await this.view(now), now);
+  }
+
+  /** The health metrics of a {@link view} already read (the status page shows both without reading twice). */
+  healthOf(view: MonitorView, now: Date): HealthMetrics {
+    const { runs, missed, dashboard } = view;
     const byType = <T>(value: (jobType: JobType) => T) => Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, value(jobType)])) as Record<JobType, T>;
     return {
       healthStatus: dashboard.summary.healthStatus,
@@ -88,7 +100,7 @@ export class CronMonitor {
    * The window's runs (open ones included, however old), its missed slots, and the dashboard over them.
    * @param watcherRunId the run asking (the hourly watchdog), left out: it is running by definition.
    */
-  async view(now: Date, watcherRunId?: string): Promise<{ runs: JobRun[]; missed: Partial<Record<JobType, string[]>>; dashboard: DashboardData }> {
+  async view(now: Date, watcherRunId?: string): Promise<MonitorView> {
     const after = new Date(now.getTime() - WINDOW_DAYS * DAY_MS);
     const [recent, ...open] = await Promise.all([
       this.stores.runs.listScheduledBetween(after, now),

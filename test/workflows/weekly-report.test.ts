@@ -21,7 +21,7 @@ afterAll(() => runtime?.close());
 beforeEach(async () => {
   await runtime.reset();
   await runtime.ses.clear();
-  await runtime.ses.clearFaults();
+  runtime.ses.clearFaults();
   for (const projectId of PROJECTS) {
     await runtime.stores.projects.save({ ...newProject({ repository: projectId }, new Date('2026-10-01T00:00:00Z')), displayName: projectId === 'acme/api' ? 'API' : 'Web' });
     for (const at of [WEEK_AGO, NOW]) await runtime.stores.snapshots.putDaily(dailyOf(projectId, new Date(at.getTime() - 7 * 3_600_000)));

@@ -10,7 +10,7 @@ import { CronMonitor } from '../../../shared/monitoring/cron-monitor.ts';
 import type { JobType, RunStatus } from '../../../shared/domain/job-run.ts';
 import { scheduledRun } from '../../support/job-runs.ts';
 import { newProject } from '../../../shared/domain/project.ts';
-import { ARTIFACTS_DIRECTORY, launchChromium } from '../../support/browser.ts';
+import { ARTIFACTS_DIRECTORY, BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../../support/browser.ts';
 import { HOSTILE_TITLES } from '../../support/hostile-text.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
@@ -92,5 +92,5 @@ describe('cto-jobs status', () => {
     } finally {
       await browser.close();
     }
-  });
+  }, BROWSER_SETUP_TIMEOUT_MS);
 });

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReportEmail } from '../../../shared/domain/report-email.ts';
 import { weeklyReport, type WeeklyReport } from '../../../shared/domain/weekly-report.ts';
-import { ARTIFACTS_DIRECTORY, launchChromium } from '../../support/browser.ts';
+import { ARTIFACTS_DIRECTORY, BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../../support/browser.ts';
 import { HOSTILE_TITLES } from '../../support/hostile-text.ts';
 import { asOf, dailyOf, NOW, openBugsOf, organizationOf, TWO_WEEKS, WEEK_AGO } from '../../support/weekly.ts';
 
@@ -70,7 +70,7 @@ describe('the weekly report in headless Chromium', () => {
   beforeAll(async () => {
     browser = await launchChromium();
     fs.mkdirSync(ARTIFACTS_DIRECTORY, { recursive: true });
-  });
+  }, BROWSER_SETUP_TIMEOUT_MS);
   afterAll(() => browser?.close());
 
   it.each([

@@ -132,7 +132,6 @@ export class CtoJobsStack extends Stack {
       otherDeadLetterQueues: [{ name: 'Reconciler', queue: reconcilerDeadLetterQueue }],
       onCallTopic: onCall.topic,
       longRun: Duration.minutes(config.monitoring.longRunMinutes),
-      consecutiveFailures: config.monitoring.consecutiveFailures,
     });
 
     for (const name of Object.keys(this.jobs) as JobName[]) {

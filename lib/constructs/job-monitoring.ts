@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -13,28 +13,31 @@ export interface MonitoredJob {
   readonly jobType: JobType;
   readonly stateMachine: sfn.IStateMachine;
   readonly deadLetterQueue: sqs.IQueue;
-  /** Whether the job runs every hour: its absence of successes alarms directly (the watchdog covers the others). */
+  /**
+   * Whether the job runs every hour: it alarms when no execution succeeded for two hours (it is the
+   * watchdog, so nothing else would see it stop); the others alarm on failed runs and missed slots.
+   */
   readonly hourly: boolean;
 }
 
 export interface JobMonitoringProps {
   readonly jobs: readonly MonitoredJob[];
+  /** Shown on the dashboard (errors per function); their throttling alarms at account level. */
   readonly functions: readonly lambda.IFunction[];
   readonly otherDeadLetterQueues: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
   readonly onCallTopic: sns.ITopic;
-  /** A run longer than this alarms (default 8 minutes). */
+  /** A run longer than this alarms. */
   readonly longRun: Duration;
-  /** This many failed runs in a row alarm (default 3). */
-  readonly consecutiveFailures: number;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
 const HOUR = Duration.hours(1);
 
 /**
- * The alarms that page on-call (on ALARM and again on OK) and the operators' dashboard: failed, timed-out
- * and long executions per job, failure streaks, missed runs, undelivered schedules and events, Lambda
- * errors and throttles.
+ * The alarms that page on-call (on ALARM and again on OK), each something on-call must act on, and the
+ * operators' dashboard. CloudWatch bills each metric an alarm reads ($0.10 a month, a metric-math alarm
+ * pays for every metric in it), so the alarms read few metrics: one custom metric per job for failures,
+ * Lambda's account-level Throttles, and one dead-letter alarm over all queues.
  */
 export class JobMonitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -55,61 +58,60 @@ export class JobMonitoring extends Construct {
 
     for (const job of props.jobs) {
       const machine = job.stateMachine as sfn.StateMachine;
-      alarm(`${job.jobType}ExecutionsFailed`, machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }), {
-        ...atLeastOne,
-        alarmDescription: `${job.jobType}: an execution failed. See \`cto-jobs history --job\` and its SyncEvents.`,
-      });
-      alarm(`${job.jobType}ExecutionsTimedOut`, machine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }), {
-        ...atLeastOne,
-        alarmDescription: `${job.jobType}: an execution ran out of its budget and was stopped.`,
-      });
-      alarm(`${job.jobType}LongRun`, machine.metricTime({ period: FIVE_MINUTES, statistic: 'Maximum' }), {
-        threshold: props.longRun.toMilliseconds(),
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${job.jobType}: an execution took longer than ${props.longRun.toMinutes()} minutes.`,
-      });
-      alarm(`${job.jobType}ConsecutiveFailures`, jobMetric(METRIC_NAMES.consecutiveFailures, job.jobType, 'Maximum'), {
-        threshold: props.consecutiveFailures,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        alarmDescription: `${job.jobType}: ${props.consecutiveFailures} or more runs in a row failed or timed out.`,
-      });
       if (job.hourly) {
-        // No success in two hours: missing data is the symptom here (a disabled schedule emits nothing).
-        alarm(`${job.jobType}NoSuccess`, machine.metricSucceeded({ period: HOUR, statistic: 'Sum' }), {
+        // Missing data is the symptom here: a disabled schedule or a missed slot emits nothing.
+        alarm(`${job.jobType}NotSucceeding`, machine.metricSucceeded({ period: HOUR, statistic: 'Sum' }), {
           threshold: 1,
           evaluationPeriods: 2,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-          alarmDescription: `${job.jobType}: no execution succeeded in the last 2 hours (missed or failing runs).`,
+          alarmDescription: `${job.jobType}: no execution succeeded in the last 2 hours (failed, timed out or not started); the watchdog is blind meanwhile.`,
         });
       } else {
+        // The engine publishes the job's failure streak when a run ends (Record Failure, or the reconciler
+        // for a timed-out or aborted execution): red from the first failed run until one succeeds, and
+        // between runs the state holds (no OK while nothing was fixed).
+        alarm(`${job.jobType}Failing`, jobMetric(METRIC_NAMES.consecutiveFailures, job.jobType, 'Maximum', FIVE_MINUTES), {
+          ...atLeastOne,
+          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+          alarmDescription: `${job.jobType}: the last run failed or timed out (the value is how many in a row); OK when a run succeeds.`,
+        });
         alarm(`${job.jobType}MissedRuns`, jobMetric(METRIC_NAMES.missedRuns, job.jobType, 'Maximum'), {
           ...atLeastOne,
           alarmDescription: `${job.jobType}: a scheduled slot passed without a run (the hourly watchdog checks its cron and time zone).`,
         });
       }
-      alarm(`${job.jobType}ScheduleDeadLetters`, job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), {
+      alarm(`${job.jobType}LongRun`, machine.metricTime({ period: FIVE_MINUTES, statistic: 'Maximum' }), {
+        threshold: props.longRun.toMilliseconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        alarmDescription: `${job.jobType}: an execution took longer than ${props.longRun.toMinutes()} minutes, close to its time budget.`,
+      });
+    }
+
+    const queues = [...props.jobs.map((job) => ({ name: `${job.jobType} schedule`, queue: job.deadLetterQueue })), ...props.otherDeadLetterQueues];
+    // A queue without messages or requests for 6 hours stops reporting: FILL keeps the others' sum.
+    alarm(
+      'DeadLetters',
+      new cloudwatch.MathExpression({
+        expression: `SUM(FILL([${queues.map((_, index) => `q${index}`).join(', ')}], 0))`,
+        usingMetrics: Object.fromEntries(queues.map(({ queue }, index) => [`q${index}`, queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' })])),
+        label: 'Messages in dead-letter queues',
+        period: FIVE_MINUTES,
+      }),
+      {
         threshold: 0,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${job.jobType}: EventBridge Scheduler could not start a run; the delivery is in the schedule's dead-letter queue.`,
-      });
-    }
-    for (const { name, queue } of props.otherDeadLetterQueues) {
-      alarm(`${name}DeadLetters`, queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), {
-        threshold: 0,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${name}: messages are waiting in the dead-letter queue.`,
-      });
-    }
-    for (const fn of props.functions) {
-      const name = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-      alarm(`${name}Errors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), { ...atLeastOne, alarmDescription: `${fn.node.path}: invocations failed.` });
-      alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), { ...atLeastOne, alarmDescription: `${fn.node.path}: invocations were throttled.` });
-    }
+        alarmDescription: `Messages wait in a dead-letter queue (${queues.map(({ name }) => name).join(', ')}): a run was not started or not reconciled.`,
+      },
+    );
+    // Lambda's Throttles without a FunctionName is one metric for the whole account and region: these
+    // functions share its unreserved concurrency, so any throttle there can reach them.
+    alarm('Throttles', lambda.Function.metricAllThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), {
+      ...atLeastOne,
+      alarmDescription: 'Lambda throttled invocations in this account and region: the account is out of concurrency.',
+    });
 
     const service = (metricName: string, statistic = 'Maximum') =>
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period: HOUR });
@@ -159,6 +161,16 @@ export class JobMonitoring extends Construct {
             width: 8,
             left: [service(METRIC_NAMES.revenueAtRisk)],
             right: [service(METRIC_NAMES.slaBreaches), service(METRIC_NAMES.unassignedCritical)],
+          }),
+        ],
+        [
+          // Errors per function are for diagnosis, not paging: a project the daily sync isolates by design
+          // still counts as a Lambda error.
+          new cloudwatch.GraphWidget({
+            title: 'Lambda errors per function',
+            width: 24,
+            stacked: true,
+            left: props.functions.map((fn) => fn.metricErrors({ period: HOUR, statistic: 'Sum', label: fn.node.path })),
           }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms })],

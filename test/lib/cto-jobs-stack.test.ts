@@ -223,66 +223,6 @@ describe('the weekly job', () => {
   });
 });
 
-describe('monitoring', () => {
-  const alarms = template.findResources('AWS::CloudWatch::Alarm');
-  const topicRef = { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] };
-  const alarmNamed = (prefix: string) => {
-    const found = Object.entries(alarms).find(([id]) => id.startsWith(prefix));
-    if (!found) throw new Error(`no alarm ${prefix}`);
-    return found[1].Properties as Record<string, unknown>;
-  };
-
-  it.each([
-    ['daily_sync', 'ExecutionsFailed', 'AWS/States', 'ExecutionsFailed', 'Sum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
-    ['hourly_metrics', 'ExecutionsTimedOut', 'AWS/States', 'ExecutionsTimedOut', 'Sum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
-    ['weekly_report', 'LongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 'GreaterThanThreshold', 480_000, 'notBreaching'],
-    ['daily_sync', 'ConsecutiveFailures', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 3600, 1, 'GreaterThanOrEqualToThreshold', 3, 'notBreaching'],
-    ['hourly_metrics', 'NoSuccess', 'AWS/States', 'ExecutionsSucceeded', 'Sum', 3600, 2, 'LessThanThreshold', 1, 'breaching'],
-    ['weekly_report', 'MissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
-    ['daily_sync', 'ScheduleDeadLetters', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 300, 1, 'GreaterThanThreshold', 0, 'notBreaching'],
-  ])('alarms on %s %s: %s %s, %s, period %i s x %i, %s %d, missing data %s, paging on ALARM and OK', (jobType, name, namespace, metricName, statistic, period, evaluationPeriods, comparison, threshold, missing) => {
-    const properties = alarmNamed(`Monitoring${jobType.replace('_', '')}${name}`);
-    expect(properties).toMatchObject({
-      Namespace: namespace,
-      MetricName: metricName,
-      Statistic: statistic,
-      Period: period,
-      EvaluationPeriods: evaluationPeriods,
-      ComparisonOperator: comparison,
-      Threshold: threshold,
-      TreatMissingData: missing,
-      AlarmActions: [topicRef],
-      OKActions: [topicRef],
-    });
-  });
-
-  it('watches the consecutive-failure and missed-run metrics per job type, without a per-project dimension', () => {
-    expect(alarmNamed('MonitoringdailysyncConsecutiveFailures').Dimensions).toEqual([
-      { Name: 'JobType', Value: 'daily_sync' },
-      { Name: 'service', Value: 'cto-dashboard-jobs' },
-    ]);
-    expect(Object.keys(alarms).filter((id) => id.includes('MissedRuns')).length).toBe(2);
-    expect(Object.keys(alarms).filter((id) => id.includes('NoSuccess')).length).toBe(1);
-  });
-
-  it('alarms on every function\'s errors and throttles and on the reconciler dead-letter queue', () => {
-    const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention'));
-    const lambdaAlarms = Object.values(alarms).filter((alarm) => alarm.Properties.Namespace === 'AWS/Lambda');
-    expect(lambdaAlarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(functions.length);
-    expect(lambdaAlarms.filter((alarm) => alarm.Properties.MetricName === 'Throttles')).toHaveLength(functions.length);
-    expect(alarmNamed('MonitoringReconcilerDeadLetters')).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
-  });
-
-  it('has a dashboard with executions, durations, records, GitHub 304 share, revenue at risk and SLA breaches', () => {
-    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
-    for (const title of ['daily_sync: executions', 'hourly_metrics: duration p50 / p95', 'Records processed', 'GitHub requests and the share answered 304', 'Revenue at risk ($/day) and SLA breaches', 'Alarms']) {
-      expect(body).toContain(title);
-    }
-    expect(body).toContain('100 * notModified / requests');
-  });
-});
-
 describe('tables', () => {
   it('are on-demand with point-in-time recovery, TTL and the GSIs the engine queries', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 6);

@@ -1,0 +1,124 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp } from '../../support/synth.ts';
+
+const template = Template.fromStack(buildTestApp().stack);
+type Properties = Record<string, unknown> & { Metrics?: { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] } } }[] };
+const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).map(([id, alarm]) => ({ id, properties: alarm.Properties as Properties }));
+const topicRef = { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] };
+const alarmNamed = (name: string) => {
+  const found = alarms.filter(({ id }) => id.match(new RegExp(`^Monitoring${name}[0-9A-F]{8}$`)));
+  expect(found, name).toHaveLength(1);
+  return found[0]!.properties;
+};
+
+/**
+ * The metrics an alarm reads, as CloudWatch bills them: its one metric, or each metric of a
+ * metric-math alarm (cloudwatch/pricing: "each metric in the expression is an alarm metric").
+ */
+function billedMetrics(properties: Properties): number {
+  if (properties.MetricName) return 1;
+  for (const query of properties.Metrics!) {
+    // SEARCH and Metrics Insights alarms are billed per metric they find, which a template cannot tell.
+    if (query.Expression && /SEARCH|SELECT/i.test(query.Expression)) throw new Error(`cannot count the metrics of ${query.Expression}`);
+  }
+  return properties.Metrics!.filter((query) => query.MetricStat).length;
+}
+
+describe('alarms', () => {
+  it('read at most 15 metrics in all (CloudWatch bills $0.10 per alarm metric a month)', () => {
+    const perAlarm = Object.fromEntries(alarms.map(({ id, properties }) => [id.replace(/^Monitoring/, '').replace(/[0-9A-F]{8}$/, ''), billedMetrics(properties)]));
+    expect(perAlarm).toEqual({
+      dailysyncFailing: 1,
+      dailysyncMissedRuns: 1,
+      dailysyncLongRun: 1,
+      hourlymetricsNotSucceeding: 1,
+      hourlymetricsLongRun: 1,
+      weeklyreportFailing: 1,
+      weeklyreportMissedRuns: 1,
+      weeklyreportLongRun: 1,
+      DeadLetters: 4,
+      Throttles: 1,
+    });
+    expect(Object.values(perAlarm).reduce((sum, count) => sum + count, 0)).toBeLessThanOrEqual(15);
+  });
+
+  it.each([
+    ['dailysyncFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
+    ['weeklyreportFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
+    ['hourlymetricsNotSucceeding', 'AWS/States', 'ExecutionsSucceeded', 'Sum', 3600, 2, 'LessThanThreshold', 1, 'breaching'],
+    ['dailysyncLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 'GreaterThanThreshold', 480_000, 'notBreaching'],
+    ['hourlymetricsLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 'GreaterThanThreshold', 480_000, 'notBreaching'],
+    ['weeklyreportLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 'GreaterThanThreshold', 480_000, 'notBreaching'],
+    ['dailysyncMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+    ['weeklyreportMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+    ['Throttles', 'AWS/Lambda', 'Throttles', 'Sum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+  ])('%s: %s %s %s, period %i s x %i, %s %d, missing data %s, paging on ALARM and OK', (name, namespace, metricName, statistic, period, evaluationPeriods, comparison, threshold, missing) => {
+    const properties = alarmNamed(name);
+    expect(properties).toMatchObject({
+      Namespace: namespace,
+      MetricName: metricName,
+      Statistic: statistic,
+      Period: period,
+      EvaluationPeriods: evaluationPeriods,
+      ComparisonOperator: comparison,
+      Threshold: threshold,
+      TreatMissingData: missing,
+      AlarmActions: [topicRef],
+      OKActions: [topicRef],
+    });
+    expect(properties.InsufficientDataActions).toBeUndefined();
+    expect(String(properties.AlarmDescription).length).toBeGreaterThan(20);
+  });
+
+  it('watch each job by its own dimension: the failure streak and missed runs per job type, executions per state machine', () => {
+    expect(alarmNamed('dailysyncFailing').Dimensions).toEqual([
+      { Name: 'JobType', Value: 'daily_sync' },
+      { Name: 'service', Value: 'cto-dashboard-jobs' },
+    ]);
+    expect(alarmNamed('weeklyreportMissedRuns').Dimensions).toEqual([
+      { Name: 'JobType', Value: 'weekly_report' },
+      { Name: 'service', Value: 'cto-dashboard-jobs' },
+    ]);
+    const machines = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
+    const watched = ['dailysyncLongRun', 'hourlymetricsLongRun', 'weeklyreportLongRun'].map((name) => (alarmNamed(name).Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref);
+    expect(watched.sort()).toEqual(machines.sort());
+    expect((alarmNamed('hourlymetricsNotSucceeding').Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref).toMatch(/^HourlyJobStateMachine/);
+  });
+
+  it('page on messages in any dead-letter queue of the stack, one alarm over all of them with missing queues as 0', () => {
+    const properties = alarmNamed('DeadLetters');
+    expect(properties).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1, TreatMissingData: 'notBreaching', AlarmActions: [topicRef], OKActions: [topicRef] });
+    const stats = properties.Metrics!.filter((query) => query.MetricStat);
+    const [expression] = properties.Metrics!.filter((query) => query.Expression);
+    expect(expression!.Expression).toBe(`SUM(FILL([${stats.map((query) => query.Id).join(', ')}], 0))`);
+    const queues = stats.map((query) => {
+      expect(query.MetricStat!.Metric).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
+      return (query.MetricStat!.Metric.Dimensions![0]!.Value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    });
+    expect(queues.sort()).toEqual(Object.keys(template.findResources('AWS::SQS::Queue')).sort());
+  });
+
+  it('never page on a Lambda function\'s own errors (an isolated project failure is one), and watch throttling account-wide', () => {
+    const lambdaAlarms = alarms.filter(({ properties }) => properties.Namespace === 'AWS/Lambda');
+    expect(lambdaAlarms.map(({ properties }) => [properties.MetricName, properties.Dimensions])).toEqual([['Throttles', undefined]]);
+  });
+});
+
+describe('the dashboard', () => {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+
+  it('shows executions, durations, records, the GitHub 304 share, revenue at risk, SLA breaches and the alarms', () => {
+    for (const title of ['daily_sync: executions', 'hourly_metrics: duration p50 / p95', 'Records processed', 'GitHub requests and the share answered 304', 'Revenue at risk ($/day) and SLA breaches', 'Alarms']) {
+      expect(body).toContain(title);
+    }
+    expect(body).toContain('100 * notModified / requests');
+  });
+
+  it('still shows every function\'s errors, for diagnosis', () => {
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention'));
+    expect(body).toContain('Lambda errors per function');
+    expect(body.match(/AWS\/Lambda/g)).toHaveLength(functions.length);
+  });
+});

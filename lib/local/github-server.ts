@@ -1,9 +1,11 @@
 /**
  * A loopback server that answers like the GitHub REST API for what the sync uses: repositories, the
  * issues list (which includes pull requests) with `since`, Link pagination, ETag/304, rate-limit headers
- * and accounting, token auth, renamed repositories (301), and faults injected on demand. The local
- * runtime's demo GitHub and the tests both use it, reached through Octokit's `baseUrl` as a GitHub
- * Enterprise Server would be.
+ * and accounting, token auth, and faults injected on demand. Where GitHub is unkind, so is this server:
+ * a renamed repository answers 301 to `/repositories/<id>/...` (not to its new name), a spent primary
+ * limit answers 403 or 429 with `x-ratelimit-remaining: 0`, more than 100 concurrent requests meet a
+ * secondary limit, and a body can be cut mid-way. The local runtime's demo GitHub and the tests both use
+ * it, reached through Octokit's `baseUrl` as a GitHub Enterprise Server would be.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -58,16 +60,34 @@ export interface GitHubServerOptions {
   readonly latencyMs?: number;
   /** Base of the `html_url` links, which stay the same whatever port the server runs on. @default https://github.com */
   readonly htmlBaseUrl?: string;
+  /** Requests served at once; more meet a secondary rate limit (GitHub: 100). @default 100 */
+  readonly maxConcurrentRequests?: number;
 }
+
+/** How GitHub refuses a request: a spent primary limit or a secondary limit (403 or 429, as GitHub may use either). */
+export type RefusalStatus = 403 | 429;
+
+/** GitHub's documented redirect for a renamed or transferred repository. */
+const REDIRECT_DOCUMENTATION = 'https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects';
+const RATE_LIMIT_DOCUMENTATION = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+const SECONDARY_LIMIT_BODY = JSON.stringify({
+  message:
+    'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.',
+  documentation_url: `${RATE_LIMIT_DOCUMENTATION}#about-secondary-rate-limits`,
+});
 
 export class GitHubServer {
   readonly requests: RequestRecord[] = [];
   private readonly repositories = new Map<string, FakeRepository>();
-  private readonly renames = new Map<string, string>();
-  private readonly faults: { prefix: string; fault: Fault; skip: number }[] = [];
+  /** Old full name (lower case) to the repository's id, as GitHub keeps redirecting a renamed repository. */
+  private readonly renames = new Map<string, number>();
+  /** Each fault answers one request; `cut` serves the real answer but drops the connection mid-body. */
+  private readonly faults: { prefix: string; answer: Fault | 'cut'; skip: number }[] = [];
   private remaining: number;
+  private refusalStatus: RefusalStatus = 403;
   private token: string | undefined;
   private resetAt = Math.floor(Date.now() / 1000) + 3600;
+  private inFlight = 0;
 
   private constructor(
     private readonly server: Server,
@@ -82,7 +102,11 @@ export class GitHubServer {
   static async start(options: GitHubServerOptions): Promise<GitHubServer> {
     let instance: GitHubServer | undefined;
     const server = createServer((request, response) => {
-      const respond = () => instance!.handle(request, response);
+      const github = instance!;
+      // Counted on arrival: GitHub refuses the request beyond its concurrency limit at once.
+      const overloaded = ++github.inFlight > (options.maxConcurrentRequests ?? 100);
+      response.once('close', () => github.inFlight--);
+      const respond = () => github.handle(request, response, overloaded);
       if (options.latencyMs) setTimeout(respond, options.latencyMs);
       else respond();
     });
@@ -104,17 +128,39 @@ export class GitHubServer {
     return [...this.repositories.values()].map((repository) => repository.fullName);
   }
 
-  /** Renames a repository: its old name answers 301 to the new one from now on. */
+  /**
+   * Renames (or transfers) a repository. As on github.com, its old name then answers 301 with
+   * `Location: <base>/repositories/<id>/<rest of the path>`: the client learns the id, not the new name.
+   */
   rename(from: string, to: string): void {
     const repository = this.repository(from);
     this.repositories.delete(from.toLowerCase());
     this.repositories.set(to.toLowerCase(), { ...repository, fullName: to });
-    this.renames.set(from.toLowerCase(), to);
+    this.renames.set(from.toLowerCase(), repository.id);
+    this.renames.delete(to.toLowerCase());
   }
 
   /** Answers the next `faults.length` requests under `pathPrefix` with these faults, in order. */
   injectFaults(pathPrefix: string, ...faults: Fault[]): void {
-    for (const fault of faults) this.faults.push({ prefix: pathPrefix, fault, skip: fault.afterRequests ?? 0 });
+    for (const fault of faults) this.faults.push({ prefix: pathPrefix, answer: fault, skip: fault.afterRequests ?? 0 });
+  }
+
+  /**
+   * Refuses the next `count` requests under `pathPrefix` with GitHub's secondary rate limit: its message,
+   * and `retry-after` only when given (GitHub may leave it out; clients must then wait at least a minute).
+   */
+  injectSecondaryRateLimit(pathPrefix: string, options: { status?: RefusalStatus; retryAfter?: number; count?: number; afterRequests?: number } = {}): void {
+    const headers: Record<string, string> = options.retryAfter === undefined ? {} : { 'retry-after': String(options.retryAfter) };
+    const fault: Fault = { status: options.status ?? 403, headers, body: SECONDARY_LIMIT_BODY, afterRequests: options.afterRequests };
+    this.injectFaults(pathPrefix, ...Array.from({ length: options.count ?? 1 }, (_, i) => (i === 0 ? fault : { ...fault, afterRequests: 0 })));
+  }
+
+  /**
+   * The next request under `pathPrefix` gets its real answer, status 200 and all, but the connection
+   * drops halfway through the body (a cut connection or a proxy's timeout).
+   */
+  cutBody(pathPrefix: string, afterRequests = 0): void {
+    this.faults.push({ prefix: pathPrefix, answer: 'cut', skip: afterRequests });
   }
 
   /** Drops faults not served yet. */
@@ -122,10 +168,14 @@ export class GitHubServer {
     this.faults.length = 0;
   }
 
-  /** Sets the primary rate limit's remaining points and reset time (epoch seconds). */
-  setRateLimit(remaining: number, resetAt: number): void {
+  /**
+   * Sets the primary rate limit's remaining points and reset time (epoch seconds), and the status that
+   * refuses requests once it is spent (GitHub answers 403 or 429).
+   */
+  setRateLimit(remaining: number, resetAt: number, refusalStatus: RefusalStatus = 403): void {
     this.remaining = remaining;
     this.resetAt = resetAt;
+    this.refusalStatus = refusalStatus;
   }
 
   get rateLimitRemaining(): number {
@@ -147,13 +197,20 @@ export class GitHubServer {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse): void {
+  private handle(request: IncomingMessage, response: ServerResponse, overloaded: boolean): void {
     const url = new URL(request.url ?? '/', this.url);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    let cut = false;
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       this.requests.push({ method: request.method ?? 'GET', path: url.pathname + url.search, status });
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
-      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...this.rateHeaders(), ...headers });
-      response.end(status === 304 ? undefined : text);
+      const text = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      // When cut, the length announced is the whole body's; half of it arrives, then the connection drops.
+      const length = cut ? { 'content-length': String(text.length) } : {};
+      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...this.rateHeaders(), ...headers, ...length });
+      if (status === 304 || !cut) {
+        response.end(status === 304 ? undefined : text);
+        return;
+      }
+      response.write(text.subarray(0, Math.floor(text.length / 2)), () => response.destroy());
     };
 
     if (Date.now() / 1000 >= this.resetAt) {
@@ -161,12 +218,14 @@ export class GitHubServer {
       this.remaining = this.options.rateLimit ?? 5000;
       this.resetAt = Math.floor(Date.now() / 1000) + 3600;
     }
+    if (overloaded) return send(403, SECONDARY_LIMIT_BODY);
     const faultIndex = this.faults.findIndex(({ prefix }) => url.pathname.startsWith(prefix));
     const pending = this.faults[faultIndex];
     if (pending && pending.skip > 0) pending.skip--;
     else if (faultIndex >= 0) {
-      const { fault } = this.faults.splice(faultIndex, 1)[0]!;
-      return send(fault.status, fault.body ?? { message: `injected ${fault.status}` }, { ...fault.headers });
+      const { answer } = this.faults.splice(faultIndex, 1)[0]!;
+      if (answer === 'cut') cut = true;
+      else return send(answer.status, answer.body ?? { message: `injected ${answer.status}` }, { ...answer.headers });
     }
     if (this.token && request.headers.authorization?.replace(/^(token|bearer) /i, '') !== this.token) {
       return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
@@ -177,34 +236,54 @@ export class GitHubServer {
       const core = { limit: this.options.rateLimit ?? 5000, remaining: Math.max(0, this.remaining), reset: this.resetAt };
       return send(200, { resources: { core }, rate: core });
     }
+    const html = this.options.htmlBaseUrl ?? 'https://github.com';
     const org = /^\/orgs\/([^/]+)\/repos$/.exec(url.pathname);
     if (org) {
       const owned = [...this.repositories.values()].filter((repository) => repository.fullName.toLowerCase().startsWith(`${org[1]!.toLowerCase()}/`));
       if (owned.length === 0) return send(404, { message: 'Not Found' });
+      if (this.spent()) return this.refuse(send);
       this.remaining--;
-      return send(200, owned.map((repository) => repositoryJson(repository, this.options.htmlBaseUrl ?? 'https://github.com')));
+      return send(200, owned.map((repository) => repositoryJson(repository, html)));
     }
-    const match = /^\/repos\/([^/]+)\/([^/]+)(\/issues)?$/.exec(url.pathname);
-    if (!match) return send(404, { message: 'Not Found' });
-    const fullName = `${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`;
-    const renamed = this.renames.get(fullName.toLowerCase());
-    if (renamed) {
-      const location = `${this.url}/repos/${renamed}${match[3] ?? ''}${url.search}`;
-      return send(301, { message: 'Moved Permanently', url: location }, { location });
-    }
-    const repository = this.repositories.get(fullName.toLowerCase());
+
+    let repository: FakeRepository | undefined;
+    let issues: boolean;
+    const byName = /^\/repos\/([^/]+)\/([^/]+)(\/issues)?$/.exec(url.pathname);
+    const byId = /^\/repositories\/(\d+)(\/issues)?$/.exec(url.pathname);
+    if (byName) {
+      const fullName = `${decodeURIComponent(byName[1]!)}/${decodeURIComponent(byName[2]!)}`.toLowerCase();
+      const movedId = this.renames.get(fullName);
+      if (movedId !== undefined) {
+        // github.com points at the repository's id, keeping the rest of the path and the query.
+        if (this.spent()) return this.refuse(send);
+        this.remaining--;
+        const location = `${this.url}/repositories/${movedId}${byName[3] ?? ''}${url.search}`;
+        return send(301, { message: 'Moved Permanently', url: location, documentation_url: REDIRECT_DOCUMENTATION }, { location });
+      }
+      repository = this.repositories.get(fullName);
+      issues = byName[3] !== undefined;
+    } else if (byId) {
+      repository = [...this.repositories.values()].find((candidate) => candidate.id === Number(byId[1]));
+      issues = byId[2] !== undefined;
+    } else return send(404, { message: 'Not Found' });
     if (!repository) return send(404, { message: 'Not Found' });
 
-    const html = this.options.htmlBaseUrl ?? 'https://github.com';
-    const body = match[3] ? this.issuesPage(repository, url, html) : { body: repositoryJson(repository, html), headers: {} };
+    const body = issues ? this.issuesPage(repository, url, html) : { body: repositoryJson(repository, html), headers: {} };
     const etag = `W/"${createHash('sha1').update(JSON.stringify(body.body)).digest('hex')}"`;
     // A conditional request answered 304 does not count against the primary rate limit.
     if (request.headers['if-none-match'] === etag) return send(304, '', { etag, ...body.headers });
-    if (this.remaining <= 0) {
-      return send(403, { message: 'API rate limit exceeded for user.' }, { 'x-ratelimit-remaining': '0' });
-    }
+    if (this.spent()) return this.refuse(send);
     this.remaining--;
     send(200, body.body, { etag, ...body.headers });
+  }
+
+  private spent(): boolean {
+    return this.remaining <= 0;
+  }
+
+  /** GitHub's answer once the primary limit is spent: 403 or 429, `x-ratelimit-remaining: 0` and the reset. */
+  private refuse(send: (status: number, body: unknown) => void): void {
+    send(this.refusalStatus, { message: 'API rate limit exceeded for user ID 1.', documentation_url: RATE_LIMIT_DOCUMENTATION });
   }
 
   private issuesPage(repository: FakeRepository, url: URL, html: string): { body: unknown; headers: Record<string, string> } {

@@ -1,8 +1,9 @@
 /**
  * The Octokit client: GitHub.com or an Enterprise Server (`baseUrl`), with the throttling and retry
- * plugins. Secondary rate limits are waited out (GitHub's `retry-after`); the primary limit is never
- * waited for inside a Lambda (its reset can be an hour away): the request fails and the sync stops
- * cleanly with its progress saved.
+ * plugins. No rate limit is waited out at length inside a Lambda: the primary limit's reset can be an
+ * hour away, and a secondary limit without `retry-after` asks for at least a minute. The request fails,
+ * and the sync ends its chunk with the time to resume, which Step Functions waits for (or the next run).
+ * Only a short `retry-after` (at most {@link MAX_IN_PROCESS_WAIT_SECONDS} s) is waited for here, once.
  */
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -12,13 +13,24 @@ import { logger } from '../logger.ts';
 export const GitHub = Octokit.plugin(throttling, retry);
 export type GitHubClient = InstanceType<typeof GitHub>;
 
+/**
+ * The longest secondary-limit wait spent inside a request: well within the 30 s a sync chunk keeps back
+ * from its function's timeout.
+ */
+export const MAX_IN_PROCESS_WAIT_SECONDS = 10;
+
+/**
+ * Statuses never retried by @octokit/plugin-retry: its defaults, plus 429. GitHub answers a spent or
+ * secondary rate limit with 403 or 429; the throttling plugin handles both, and plugin-retry's default
+ * would otherwise send a refused 429 three more times (1, 4, 9 s apart) while the limit holds.
+ */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+
 export interface GitHubClientOptions {
   readonly baseUrl: string;
   readonly token: string;
   /** Milliseconds per second of `retry-after` and of retry backoff; tests shrink it. @default 1000 */
   readonly retryAfterBaseValue?: number;
-  /** Retries of a request refused by a secondary rate limit. @default 3 */
-  readonly secondaryLimitRetries?: number;
 }
 
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
@@ -32,9 +44,10 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     throttle: {
       retryAfterBaseValue: base,
       onRateLimit: () => false,
-      onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
-        retryCount < (options.secondaryLimitRetries ?? 3),
+      // Without retry-after the plugin passes its 60 s fallback, which is never waited for here.
+      onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount === 0 && retryAfter <= MAX_IN_PROCESS_WAIT_SECONDS,
     },
-    retry: { retryAfterBaseValue: base },
+    retry: { retryAfterBaseValue: base, doNotRetry: DO_NOT_RETRY },
   });
 }

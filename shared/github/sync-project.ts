@@ -5,8 +5,13 @@
  * items are upserted and the cursor moves to the newest update time seen, and that progress is saved, so
  * a crash loses nothing and repeats nothing. The final request of a sync is remembered with its ETag:
  * next time, an unchanged repository answers 304, which costs no rate-limit points.
+ *
+ * A renamed or transferred repository answers 301 to `/repositories/<id>/...`; the sync then asks
+ * `GET /repositories/<id>` for the new name and records it, so the next run asks for it directly. The
+ * cursor and ETag stay: they describe the same repository's items (a stale ETag only costs a 200).
  */
 import { RequestError } from '@octokit/request-error';
+import { z } from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
 import type { SyncState } from '../domain/project.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../domain/work-item.ts';
@@ -77,11 +82,32 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
     totals: { ...totals, durationMs: totals.durationMs + (clock() - started) },
   });
 
+  /** Records the repository's new name when GitHub redirected the request to `/repositories/<id>/...`. */
+  const followRename = async (finalUrl: string | undefined) => {
+    const id = movedRepositoryId(finalUrl);
+    if (id === undefined) return;
+    totals = { ...totals, requests: totals.requests + 1 };
+    const { data } = await deps.github.request('GET /repositories/{repository_id}', { repository_id: id });
+    const moved = MovedRepositorySchema.safeParse(data);
+    if (!moved.success) throw new InvalidDataError(`GitHub moved ${fullName} to repository ${id}, whose answer has no full_name`);
+    if (moved.data.full_name.toLowerCase() === fullName.toLowerCase()) return;
+    await deps.projects.rename(projectId, moved.data.full_name);
+    fullName = moved.data.full_name;
+  };
+  /** A refused request: the chunk ends with the time to resume (rate limits), or the error is named. */
+  const refused = (error: unknown): SyncChunkResult => {
+    if (!(error instanceof RequestError)) throw new TransientError(`GitHub request for ${fullName} failed: ${(error as Error).message}`);
+    const resumeAtMs = rateLimitedUntil(error, clock());
+    if (resumeAtMs === undefined) throw classify(error, fullName);
+    return result(resumeAtMs <= options.runDeadlineMs ? 'wait' : 'deferred', new Date(resumeAtMs).toISOString());
+  };
+
   for (let pages = 0; ; pages++) {
     if (pages >= options.maxPages || clock() >= options.stopAtMs) return result('more');
     const [owner, repo] = fullName.split('/') as [string, string];
     const conditional = state.page === 1 && state.etag ? { 'if-none-match': state.etag } : {};
     let response;
+    let finalUrl: string | undefined;
     try {
       totals = { ...totals, requests: totals.requests + 1 };
       response = await deps.github.request('GET /repos/{owner}/{repo}/issues', {
@@ -95,25 +121,27 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
         ...(state.cursor ? { since: state.cursor } : {}),
         headers: conditional,
       });
+      finalUrl = response.url;
     } catch (error) {
-      if (!(error instanceof RequestError)) throw new TransientError(`GitHub request for ${fullName} failed: ${(error as Error).message}`);
-      if (error.status === 304) {
-        totals = { ...totals, notModified: totals.notModified + 1 };
-        await deps.projects.saveSyncState(projectId, { ...state, lastSyncedAt: new Date(clock()).toISOString() });
-        return result('done');
-      }
-      const resetAt = primaryLimitReset(error);
-      if (resetAt !== undefined) {
-        const resumeAt = new Date(resetAt * 1000 + 1000).toISOString();
-        return result(resetAt * 1000 < options.runDeadlineMs ? 'wait' : 'deferred', resumeAt);
-      }
-      throw classify(error, fullName);
+      if (!(error instanceof RequestError) || error.status !== 304) return refused(error);
+      // Unchanged; the 304 may come from the redirected request of a renamed repository.
+      finalUrl = error.response?.url;
+    }
+    try {
+      await followRename(finalUrl);
+    } catch (error) {
+      return refused(error);
+    }
+    if (!response) {
+      totals = { ...totals, notModified: totals.notModified + 1 };
+      await deps.projects.saveSyncState(projectId, { ...state, lastSyncedAt: new Date(clock()).toISOString() });
+      return result('done');
     }
 
-    const renamed = renamedRepository(response.url, fullName);
-    if (renamed) {
-      await deps.projects.rename(projectId, renamed);
-      fullName = renamed;
+    if (typeof response.data === 'string') {
+      // Octokit hands back the raw text when a JSON body does not parse: cut short in transit (a dropped
+      // connection leaves it empty), which another attempt from the saved progress repairs.
+      throw new TransientError(`GitHub's answer for ${fullName} was cut short or is not JSON (${(response.data as string).length} characters)`);
     }
     const page = GitHubIssuePageSchema.safeParse(response.data);
     if (!page.success) {
@@ -142,28 +170,41 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
   }
 }
 
-/** The primary limit's reset (epoch seconds) when GitHub refused a request because it is spent. */
-function primaryLimitReset(error: RequestError): number | undefined {
+/** GitHub's wait after a rate limit that gives neither `retry-after` nor a reset: at least a minute. */
+const SECONDARY_LIMIT_FALLBACK_MS = 60_000;
+
+/**
+ * When a refused request may be sent again (epoch ms), if GitHub refused it for a rate limit: the
+ * primary limit's reset (plus a second) when it is spent, else `retry-after`, else at least a minute
+ * for a secondary limit. GitHub answers either with 403 or 429.
+ */
+function rateLimitedUntil(error: RequestError, now: number): number | undefined {
+  if (error.status !== 403 && error.status !== 429) return undefined;
   const headers = error.response?.headers ?? {};
-  if ((error.status === 403 || error.status === 429) && headers['x-ratelimit-remaining'] === '0') {
-    return Number(headers['x-ratelimit-reset']);
-  }
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (headers['x-ratelimit-remaining'] === '0') return reset > 0 ? reset * 1000 + 1000 : now + SECONDARY_LIMIT_FALLBACK_MS;
+  const retryAfter = Number(headers['retry-after']);
+  if (retryAfter > 0) return now + retryAfter * 1000;
+  if (error.status === 429 || /secondary rate limit/i.test(error.message)) return now + SECONDARY_LIMIT_FALLBACK_MS;
   return undefined;
 }
 
 function classify(error: RequestError, fullName: string): Error {
   if (error.status === 401) return new AuthError(`GitHub refused the token (401) for ${fullName}`);
   if (error.status === 404) return new RepositoryNotFoundError(`repository ${fullName} does not exist or the token cannot see it (404)`);
-  if (error.status >= 500 || error.status === 429 || error.status === 403) {
+  if (error.status >= 500 || error.status === 403) {
     return new TransientError(`GitHub answered ${error.status} for ${fullName}: ${error.message}`);
   }
   return new InvalidDataError(`GitHub answered ${error.status} for ${fullName}: ${error.message}`);
 }
 
-/** The repository's new name when the request was redirected (GitHub answers 301 to a renamed repository). */
-function renamedRepository(finalUrl: string, fullName: string): string | undefined {
-  const match = /\/repos\/([^/]+)\/([^/?]+)\/issues/.exec(finalUrl);
-  if (!match) return undefined;
-  const current = `${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`;
-  return current.toLowerCase() === fullName.toLowerCase() ? undefined : current;
+const MovedRepositorySchema = z.object({ full_name: z.string().regex(/^[^/]+\/[^/]+$/) });
+
+/**
+ * The repository id a request was redirected to. github.com answers a renamed or transferred repository
+ * with 301 to `/repositories/<id>/<rest of the path>` (not to the new name), and fetch follows it.
+ */
+function movedRepositoryId(finalUrl: string | undefined): number | undefined {
+  const match = /(?<!\/repos)\/repositories\/(\d+)\//.exec(finalUrl ? new URL(finalUrl).pathname + '/' : '');
+  return match ? Number(match[1]) : undefined;
 }

@@ -8,12 +8,18 @@ import { startReplayServer, type Recording } from '../../support/replay-server.t
 
 const require = createRequire(import.meta.url);
 const recordings = require('@octokit/fixtures/scenarios/api.github.com/paginate-issues/normalized-fixture.json') as Recording[];
+const renameRecordings = require('@octokit/fixtures/scenarios/api.github.com/rename-repository/normalized-fixture.json') as Recording[];
 
 let replay: Awaited<ReturnType<typeof startReplayServer>>;
+let renameReplay: Awaited<ReturnType<typeof startReplayServer>>;
 beforeAll(async () => {
   replay = await startReplayServer(recordings);
+  renameReplay = await startReplayServer(renameRecordings);
 });
-afterAll(async () => replay?.close());
+afterAll(async () => {
+  await replay?.close();
+  await renameReplay?.close();
+});
 
 describe("GitHub's real recorded issues pages (@octokit/fixtures paginate-issues)", () => {
   it('are followed through their Link headers by our client and parse into work items', async () => {
@@ -39,5 +45,17 @@ describe("GitHub's real recorded issues pages (@octokit/fixtures paginate-issues
     for (const recording of recordings) {
       expect(recording.headers).toMatchObject({ 'x-ratelimit-remaining': expect.any(String), 'x-ratelimit-reset': expect.any(String) });
     }
+  });
+});
+
+describe("GitHub's real recorded answers for a renamed repository (@octokit/fixtures rename-repository)", () => {
+  it('are followed by our client from the old name to /repositories/<id>, which gives the new full_name', async () => {
+    const github = createGitHubClient({ baseUrl: renameReplay.url, token: 'recorded' });
+
+    const response = await github.request('GET /repos/{owner}/{repo}', { owner: 'octokit-fixture-org', repo: 'rename-repository' });
+
+    // The final URL names the id only: the new name must be read from the answer (as the sync does).
+    expect(response.url).toBe(`${renameReplay.url}/repositories/1000`);
+    expect(response.data.full_name).toBe('octokit-fixture-org/rename-repository-newname');
   });
 });

@@ -107,7 +107,7 @@ describe('the daily GitHub sync, through the synthesized state machine', () => {
 
   it('isolates a missing repository, a malformed answer and a refused one: the other projects sync', async () => {
     await addProjects(runtime, 'acme/web', 'acme/gone', 'acme/api', 'acme/changing');
-    github.injectFaults('/repos/acme/api/issues', { status: 200, body: '{"not":"a list"' });
+    github.injectFaults('/repos/acme/api/issues', { status: 200, body: '{"not":"a list"}' });
     github.injectFaults('/repos/acme/changing/issues', { status: 401, body: JSON.stringify({ message: 'Bad credentials' }) });
 
     const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });

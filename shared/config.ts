@@ -121,6 +121,8 @@ const ConfigSchema = z
         longRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.longRunMinutes, 60),
         consecutiveFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveFailures, 100),
         missedRunGraceMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.missedRunGraceMinutes, 24 * 60),
+        /** Daily runs in a row a project's sync may fail before the watchdog alerts on it. */
+        consecutiveProjectFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveProjectFailures, 100),
       })
       .strict()
       .prefault({}),

@@ -37,6 +37,12 @@ export class RepositoryNotFoundError extends JobError {
   readonly recoverable = false;
 }
 
+/** Every project's sync failed in a run: nothing was synced, so the run fails (each project's error is in SyncEvents). */
+export class SyncFailedError extends JobError {
+  override readonly name = 'SyncFailedError';
+  readonly recoverable = false;
+}
+
 /** SES refused the weekly report for good (an unverified sender, a rejected message); retrying cannot help. */
 export class ReportRejectedError extends JobError {
   override readonly name = 'ReportRejectedError';

@@ -24,6 +24,8 @@ export const METRIC_NAMES = {
   recordsProcessed: 'RecordsProcessed',
   /** Per job type: schedule slots with no run (the hourly watchdog). */
   missedRuns: 'MissedRuns',
+  /** Per daily run: projects whose sync failed (which ones, and since when, stays in DynamoDB). */
+  projectsFailed: 'ProjectsFailed',
   githubRequests: 'GitHubRequests',
   githubNotModified: 'GitHubNotModified',
 } as const;
@@ -56,6 +58,12 @@ export function publishMissedRuns(metrics: Metrics, missed: Readonly<Partial<Rec
     metrics.addMetric(METRIC_NAMES.missedRuns, MetricUnit.Count, slots?.length ?? 0);
     metrics.publishStoredMetrics();
   }
+}
+
+/** How many projects failed in a daily run (zero too, so a graph or alarm sees it come back to normal). */
+export function publishSyncOutcome(metrics: Metrics, outcome: { readonly projectsFailed: number }): void {
+  metrics.addMetric(METRIC_NAMES.projectsFailed, MetricUnit.Count, outcome.projectsFailed);
+  metrics.publishStoredMetrics();
 }
 
 /** What one project's sync cost in GitHub requests, and how many were free 304s. */

@@ -1,6 +1,9 @@
 import { summarizeSync, SyncSummaryInputSchema } from '../../shared/daily/project-sync.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 
-/** "Summarize Sync": the projects' outcomes as the run's step result. */
-export const handler = workStepHandler(async ({ event }) => summarizeSync(parseInput(SyncSummaryInputSchema, event)));
+const metrics = jobMetrics();
+
+/** "Summarize Sync": the projects' outcomes as the run's step result; fails the run when every project failed. */
+export const handler = workStepHandler(async ({ event }) => summarizeSync(parseInput(SyncSummaryInputSchema, event), metrics));

@@ -1,11 +1,12 @@
 /**
  * `cto-jobs status`: the cron monitor's dashboard as text, JSON, or a self-contained HTML status page
  * (success rate and duration per job over two weeks as small SVG charts, recent failures with their
- * errors, recent events, project health).
+ * errors, recent events, project health and the projects failing to sync).
  */
 import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-run.ts';
 import type { DashboardData, JobSchedule, MonitoringThresholds } from '../../shared/domain/monitoring.ts';
 import type { HealthStatus } from '../../shared/domain/project-health.ts';
+import type { SyncFailure } from '../../shared/domain/project.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
 import { escapeHtml, plainText } from '../../shared/domain/untrusted-text.ts';
 import { CronMonitor, type HealthMetrics } from '../../shared/monitoring/cron-monitor.ts';
@@ -29,7 +30,16 @@ export interface StatusReport {
   readonly daily: Readonly<Record<JobType, readonly DayFigures[]>>;
   readonly recentFailures: readonly JobRun[];
   readonly recentEvents: readonly SyncEvent[];
-  readonly projects: readonly { readonly projectId: string; readonly status?: HealthStatus; readonly score?: number; readonly date?: string }[];
+  readonly projects: readonly ProjectStatus[];
+}
+
+export interface ProjectStatus {
+  readonly projectId: string;
+  readonly status?: HealthStatus;
+  readonly score?: number;
+  readonly date?: string;
+  /** Set while the daily sync fails on the project run after run. */
+  readonly syncFailure?: Omit<SyncFailure, 'lastRunId'>;
 }
 
 export async function gatherStatus(
@@ -54,7 +64,15 @@ export async function gatherStatus(
     daily: Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, dailyFigures(runs.filter((run) => run.jobType === jobType), now)])) as Record<JobType, DayFigures[]>,
     recentFailures: runs.filter((run) => run.status === 'failed' || run.status === 'timeout').sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime)).slice(0, 10),
     recentEvents,
-    projects: projects.map((project, index) => ({ projectId: project.projectId, status: statuses[index]?.status, score: statuses[index]?.score, date: statuses[index]?.date })),
+    projects: projects.map((project, index) => ({
+      projectId: project.projectId,
+      status: statuses[index]?.status,
+      score: statuses[index]?.score,
+      date: statuses[index]?.date,
+      ...(project.failure
+        ? { syncFailure: { since: project.failure.since, consecutiveRuns: project.failure.consecutiveRuns, lastError: project.failure.lastError } }
+        : {}),
+    })),
   };
 }
 
@@ -75,8 +93,15 @@ function dailyFigures(runs: readonly JobRun[], now: Date): DayFigures[] {
 const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(1)}%`);
 
+/** "failing 3 runs in a row since 2026-11-26T02:00:00Z", or undefined for a project that syncs. */
+function syncFailureOf(project: ProjectStatus): string | undefined {
+  const failure = project.syncFailure;
+  return failure ? `failing ${failure.consecutiveRuns} run(s) in a row since ${failure.since}` : undefined;
+}
+
 export function statusText(report: StatusReport): string {
   const { summary } = report.dashboard;
+  const failing = report.projects.filter((project) => project.syncFailure);
   return [
     `Status: ${summary.healthStatus.toUpperCase()} at ${report.generatedAt} (running ${summary.runningJobs}, failures in 24 h ${summary.recentFailures}, slow runs in 24 h ${summary.slowJobs})`,
     ...report.dashboard.reasons.map((reason) => `  - ${reason}`),
@@ -97,6 +122,9 @@ export function statusText(report: StatusReport): string {
         job.nextRun ?? '-',
       ]),
     ),
+    ...(failing.length > 0
+      ? ['', `Projects failing to sync: ${failing.length}`, ...failing.map((project) => `  - ${plainText(project.projectId, 80)}: ${syncFailureOf(project)}: ${plainText(project.syncFailure!.lastError, 160)}`)]
+      : []),
   ].join('\n');
 }
 
@@ -130,7 +158,14 @@ export function statusPageHtml(report: StatusReport): string {
   const failures = rows(report.recentFailures.map((run) => [escapeHtml(run.scheduledTime), run.jobType, run.status, run.errorName ? escapeHtml(plainText(`${run.errorName}: ${run.errorMessage ?? ''}`, 160)) : '-']));
   const events = rows(report.recentEvents.map((event) => [escapeHtml(event.timestamp), event.eventType, event.level, escapeHtml(plainText(event.message, 160))]));
   const projects = rows(
-    report.projects.map((project) => [escapeHtml(plainText(project.projectId, 80)), `<span style="color:${HEALTH_COLORS[project.status ?? ''] ?? '#57606a'}">${project.status ?? 'unknown'}</span>`, project.score === undefined ? '-' : String(project.score)]),
+    report.projects.map((project) => [
+      escapeHtml(plainText(project.projectId, 80)),
+      `<span style="color:${HEALTH_COLORS[project.status ?? ''] ?? '#57606a'}">${project.status ?? 'unknown'}</span>`,
+      project.score === undefined ? '-' : String(project.score),
+      project.syncFailure
+        ? `<span class="sync-failing" style="color:${HEALTH_COLORS.critical}">${escapeHtml(syncFailureOf(project)!)}</span><br>${escapeHtml(plainText(project.syncFailure.lastError, 160))}`
+        : 'ok',
+    ]),
   );
   return (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
@@ -147,7 +182,7 @@ export function statusPageHtml(report: StatusReport): string {
     `<section><h2>Statistics (8 days)</h2><table><tr><th>job</th><th>runs</th><th>success</th><th>avg</th><th>p95</th><th>streak</th><th>next run</th></tr>${statistics}</table></section>` +
     `<section><h2>Recent failures</h2>${failures ? `<table><tr><th>scheduled</th><th>job</th><th>status</th><th>error</th></tr>${failures}</table>` : '<p>None in two weeks.</p>'}</section>` +
     `<section><h2>Recent events</h2><table><tr><th>time</th><th>type</th><th>level</th><th>message</th></tr>${events}</table></section>` +
-    `<section><h2>Project health</h2>${projects ? `<table><tr><th>project</th><th>status</th><th>score</th></tr>${projects}</table>` : '<p>No projects.</p>'}</section>` +
+    `<section><h2>Project health</h2>${projects ? `<table><tr><th>project</th><th>status</th><th>score</th><th>sync</th></tr>${projects}</table>` : '<p>No projects.</p>'}</section>` +
     '</main></body></html>'
   );
 }

@@ -62,6 +62,7 @@ export class HourlyAlerts extends Construct {
       },
     })
       .bindTable(props.jobHistory, ['Query'], ENV.jobHistoryTable)
+      .bindTable(props.projects, ['Query'], ENV.projectsTable)
       .bindTable(props.alerts, ['Query', 'GetItem', 'PutItem', 'BatchWriteItem'], ENV.alertsTable)
       .bindTable(props.syncEvents, ['PutItem'], ENV.syncEventsTable);
     const compute = new JobFunction(this, 'ComputeHourlyMetrics', {

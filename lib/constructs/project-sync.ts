@@ -32,7 +32,8 @@ export const MAX_CONCURRENT_PROJECTS = 5;
 /**
  * The daily job's GitHub sync: check the token and list the projects, then for each project (at most 5
  * at once) sync in chunks, waiting out a rate-limit reset that falls inside the run, and compute its
- * snapshot. One project's failure is recorded and never fails the others.
+ * snapshot. One project's failure is recorded (with its failure streak) and never fails the others; a
+ * refused token fails the run, and so does a run in which every project failed.
  */
 export class ProjectSync extends Construct {
   /** The step that sums the projects' outcomes into the run's results, preceded by the sync itself. */
@@ -71,18 +72,20 @@ export class ProjectSync extends Construct {
       timeout: Duration.minutes(2),
       environment: rules,
     })
-      .bindTable(props.projects, ['GetItem'], ENV.projectsTable)
+      .bindTable(props.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
       .bindTable(props.workItems, ['Query'], ENV.workItemsTable)
       .bindTable(props.snapshots, ['PutItem'], ENV.snapshotsTable);
     const recordFailure = new JobFunction(this, 'RecordProjectFailure', {
       entry: 'lambdas/daily/record-project-failure.ts',
-      description: "Records one project's sync failure",
+      description: "Records one project's sync failure and its failure streak",
       timeout: Duration.seconds(20),
       environment: eventSettings,
-    }).bindTable(props.syncEvents, ['PutItem'], ENV.syncEventsTable);
+    })
+      .bindTable(props.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
+      .bindTable(props.syncEvents, ['PutItem'], ENV.syncEventsTable);
     const summarize = new JobFunction(this, 'SummarizeSync', {
       entry: 'lambdas/daily/summarize-sync.ts',
-      description: "Sums the projects' sync outcomes for the run",
+      description: "Sums the projects' sync outcomes for the run; fails it when every project failed",
       timeout: Duration.seconds(20),
     });
     for (const fn of [listProjects, syncProject]) token.grantRead(fn);
@@ -107,9 +110,21 @@ export class ProjectSync extends Construct {
         const projectFailed = invoke(
           'Record Project Failure',
           recordFailure,
-          { runId: sfn.JsonPath.stringAt('$.runId'), projectId: sfn.JsonPath.stringAt('$.projectId'), error: sfn.JsonPath.objectAt('$.error') },
+          {
+            runId: sfn.JsonPath.stringAt('$.runId'),
+            projectId: sfn.JsonPath.stringAt('$.projectId'),
+            scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
+            error: sfn.JsonPath.objectAt('$.error'),
+          },
           { outputPath: '$.Payload' },
         );
+        // A refused token is no project's failure: every other project would fail on it too. Failing the
+        // iteration fails the Map (its other iterations are stopped) and so the run, through Record Failure.
+        const tokenRefused = new sfn.Fail(chainScope, 'Token Refused', {
+          comment: 'GitHub refused the token (401): the run fails; what was synced before stays',
+          errorPath: '$.error.Error',
+          causePath: '$.error.Cause',
+        });
         const sync = invoke(
           'Sync Project',
           syncProject,
@@ -120,7 +135,9 @@ export class ProjectSync extends Construct {
             totals: sfn.JsonPath.objectAt('$.sync.chunk.totals'),
           },
           { resultSelector: { 'chunk.$': '$.Payload' }, resultPath: '$.sync' },
-        ).addCatch(projectFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+        )
+          .addCatch(tokenRefused, { errors: ['AuthError'], resultPath: '$.error' })
+          .addCatch(projectFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
         const metrics = invoke(
           'Compute Project Metrics',
           computeMetrics,

@@ -8,12 +8,12 @@ import { z } from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { newProject, projectIdOf } from '../domain/project.ts';
-import { AuthError, ConfigError, InvalidDataError, TransientError } from '../errors.ts';
+import { failureAfter, newProject, projectIdOf, type SyncFailure } from '../domain/project.ts';
+import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientError } from '../errors.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import type { GitHubClient } from '../github/client.ts';
 import { syncProjectChunk, ZERO_TOTALS, type SyncChunkResult, type SyncTotals } from '../github/sync-project.ts';
-import { publishGitHubUsage } from '../metrics.ts';
+import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
@@ -135,7 +135,10 @@ export async function syncProjectStep(
 
 export const ProjectInputSchema = z.object({ runId: z.string().min(1), projectId: z.string().min(1), scheduledTime: z.iso.datetime() });
 
-/** Computes and stores a project's daily snapshot as of the run's scheduled time. */
+/**
+ * Computes and stores a project's daily snapshot as of the run's scheduled time: the last step of a
+ * project's successful sync, so it also ends the project's failure streak.
+ */
 export async function computeProjectMetrics(
   deps: Pick<DailyDependencies, 'projects' | 'items' | 'snapshots' | 'rules'>,
   input: z.infer<typeof ProjectInputSchema>,
@@ -144,43 +147,80 @@ export async function computeProjectMetrics(
   if (!project) throw new InvalidDataError(`project ${input.projectId} is not registered`);
   const snapshot = dailySnapshot(project, await deps.items.listForProject(input.projectId), deps.rules, new Date(input.scheduledTime));
   await deps.snapshots.putDaily(snapshot);
+  if (project.failure) await deps.projects.clearFailure(input.projectId);
   return { projectId: input.projectId, healthScore: snapshot.health.score };
 }
 
 export const ProjectFailureInputSchema = z.object({
   runId: z.string().min(1),
   projectId: z.string().min(1),
+  scheduledTime: z.iso.datetime(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
 
-/** Records one project's failure in SyncEvents; the other projects go on. */
+/**
+ * Records one project's failure: its failure streak on the project (the watchdog alerts on a long one)
+ * and the error in SyncEvents. The other projects go on.
+ */
 export async function recordProjectFailure(
-  deps: Pick<DailyDependencies, 'events'>,
+  deps: Pick<DailyDependencies, 'events' | 'projects'>,
   input: z.infer<typeof ProjectFailureInputSchema>,
 ): Promise<{ projectId: string; recordsProcessed: number; recordsFailed: number }> {
   const error = describeStepFunctionsError(input.error);
+  const message = `${error.name}: ${error.message}`;
+  // The streak first: it is idempotent per run, so a retry after a failed event write counts the run once.
+  const streak = await extendFailureStreak(deps.projects, input.projectId, { runId: input.runId, at: input.scheduledTime, error: message });
   await deps.events.append({
     runId: input.runId,
     timestamp: new Date().toISOString(),
     eventType: 'github_sync',
     level: 'error',
     project: input.projectId,
-    message: `${error.name}: ${error.message}`,
+    message: streak && streak.consecutiveRuns > 1 ? `${message} (failed ${streak.consecutiveRuns} runs in a row, since ${streak.since})` : message,
     recordsFailed: 1,
   });
   return { projectId: input.projectId, recordsProcessed: 0, recordsFailed: 1 };
+}
+
+/** @returns the project's streak including this run; undefined when the project was removed meanwhile. */
+async function extendFailureStreak(
+  projects: ProjectsStore,
+  projectId: string,
+  failed: { readonly runId: string; readonly at: string; readonly error: string },
+): Promise<SyncFailure | undefined> {
+  const project = await projects.get(projectId);
+  if (!project) return undefined;
+  const next = failureAfter(project.failure, failed);
+  if (next === project.failure) return next;
+  if (await projects.saveFailure(projectId, next, project.failure?.lastRunId)) return next;
+  if (!(await projects.get(projectId))) return undefined;
+  throw new TransientError(`the failure streak of ${projectId} changed while it was being recorded`);
 }
 
 export const SyncSummaryInputSchema = z.object({
   projects: z.array(z.object({ projectId: z.string(), recordsProcessed: z.number(), recordsFailed: z.number() })),
 });
 
-/** Adds up the projects' outcomes into the run's step result. */
-export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>): Omit<StepResult, 'attempt'> {
-  const failed = input.projects.filter((project) => project.recordsFailed > 0).length;
+/** Failed projects named in a summary at most; the rest are counted. */
+const NAMED_FAILURES = 5;
+
+/**
+ * Adds up the projects' outcomes into the run's step result, and publishes how many failed. Some failed
+ * projects leave the run completed, each failure recorded; a run in which every project failed synced
+ * nothing, so it fails.
+ * @throws SyncFailedError when there were projects and every one failed.
+ */
+export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>, metrics?: Metrics): Omit<StepResult, 'attempt'> {
+  const failed = input.projects.filter((project) => project.recordsFailed > 0).map((project) => project.projectId);
+  if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length });
+  const named = failed.slice(0, NAMED_FAILURES).join(', ') + (failed.length > NAMED_FAILURES ? ` and ${failed.length - NAMED_FAILURES} more` : '');
+  const summary = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced${failed.length ? `, ${failed.length} failed (${named})` : ''}`;
+  if (failed.length > 0 && failed.length === input.projects.length) {
+    throw new SyncFailedError(`${summary}; each project's error is in SyncEvents`);
+  }
   return {
     recordsProcessed: input.projects.reduce((sum, project) => sum + project.recordsProcessed, 0),
     recordsFailed: input.projects.reduce((sum, project) => sum + project.recordsFailed, 0),
-    summary: `${input.projects.length - failed} of ${input.projects.length} project(s) synced${failed ? `, ${failed} failed` : ''}`,
+    summary,
   };
 }

@@ -136,6 +136,7 @@ const RULE_LABELS: Record<AlertRule, (severity: string) => string> = {
   stuck_run: () => 'Job run stuck',
   missed_run: () => 'Scheduled run missed',
   late_run: () => 'Scheduled run started late',
+  project_sync_failing: () => 'Project failing to sync',
 };
 
 function ruleLabel(notice: AlertNotice): string {

@@ -5,6 +5,8 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { FiringAlert } from './alerts.ts';
 import { JOB_TYPES, OPEN_STATUSES, type JobRun, type JobType } from './job-run.ts';
+import type { Project } from './project.ts';
+import { plainText } from './untrusted-text.ts';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -18,6 +20,8 @@ export interface MonitoringThresholds {
   readonly consecutiveFailures: number;
   /** How long after its slot a run may start before the slot counts as missed. */
   readonly missedRunGraceMinutes: number;
+  /** A project whose sync failed in this many daily runs in a row alerts. */
+  readonly consecutiveProjectFailures: number;
 }
 
 export const DEFAULT_MONITORING_THRESHOLDS: MonitoringThresholds = {
@@ -25,6 +29,7 @@ export const DEFAULT_MONITORING_THRESHOLDS: MonitoringThresholds = {
   longRunMinutes: 8,
   consecutiveFailures: 3,
   missedRunGraceMinutes: 30,
+  consecutiveProjectFailures: 3,
 };
 
 export type SystemHealth = 'healthy' | 'degraded' | 'unhealthy';
@@ -237,4 +242,29 @@ export function jobAlerts(
     alerts.push({ alertId: `stuck_run#${run.runId}`, rule: 'stuck_run', title: `${run.runId} is stuck ${run.status}`, value: 0, level: 0, detail: `started ${run.startedAt ?? run.createdAt}, past the ${options.budgetMinutes}-minute budget` });
   }
   return alerts;
+}
+
+/**
+ * One alert per project whose sync has failed in `consecutiveProjectFailures` runs in a row (worse as
+ * the streak doubles). It stops firing, and so resolves, once the project syncs again.
+ */
+export function projectSyncAlerts(
+  projects: readonly Pick<Project, 'projectId' | 'failure'>[],
+  options: { readonly now: Date; readonly thresholds: Pick<MonitoringThresholds, 'consecutiveProjectFailures'> },
+): FiringAlert[] {
+  const threshold = options.thresholds.consecutiveProjectFailures;
+  return projects.flatMap(({ projectId, failure }) => {
+    if (!failure || failure.consecutiveRuns < threshold) return [];
+    const failingFor = Math.floor((options.now.getTime() - Date.parse(failure.since)) / DAY_MS);
+    return [
+      {
+        alertId: `project_sync_failing#${projectId}`,
+        rule: 'project_sync_failing' as const,
+        title: `${projectId} failed to sync in ${failure.consecutiveRuns} runs in a row`,
+        value: failure.consecutiveRuns,
+        level: Math.floor(Math.log2(failure.consecutiveRuns / threshold)),
+        detail: plainText(`failing since ${failure.since} (${failingFor} day(s)); last: ${failure.lastError}`, 300),
+      },
+    ];
+  });
 }

@@ -25,6 +25,19 @@ export interface Project {
   readonly slaHours?: Partial<Readonly<Record<Severity, number>>>;
   readonly createdAt: string;
   readonly sync: SyncState;
+  /** Set while the project's sync fails run after run; cleared by its next successful sync. */
+  readonly failure?: SyncFailure;
+}
+
+/** A project's unbroken streak of daily runs in which its sync failed. */
+export interface SyncFailure {
+  /** Scheduled time of the first failed run of the streak. */
+  readonly since: string;
+  readonly consecutiveRuns: number;
+  /** `ErrorName: message` of the latest failure. */
+  readonly lastError: string;
+  /** The latest failed run: a retried or redriven recording of the same run counts once. */
+  readonly lastRunId: string;
 }
 
 export const DEFAULT_REVENUE_IMPACT: Readonly<Record<Severity, number>> = { critical: 1000, high: 250, medium: 50, low: 10 };
@@ -73,4 +86,21 @@ export function parseProjectImport(content: unknown): ProjectInput[] {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.length ? `[${issue.path.join('].')}` : '(file)'}: ${issue.message}`);
   throw new InvalidDataError(`invalid project list:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** Longest error kept on a project: enough to act on, small beside the item's 400 KB limit. */
+const MAX_ERROR_LENGTH = 300;
+
+/**
+ * The project's failure streak after its sync failed in run `runId` (scheduled at `at`). Recording the
+ * same run again changes nothing, so a retried step never counts a run twice.
+ */
+export function failureAfter(previous: SyncFailure | undefined, failed: { readonly runId: string; readonly at: string; readonly error: string }): SyncFailure {
+  if (previous?.lastRunId === failed.runId) return previous;
+  return {
+    since: previous?.since ?? failed.at,
+    consecutiveRuns: (previous?.consecutiveRuns ?? 0) + 1,
+    lastError: failed.error.slice(0, MAX_ERROR_LENGTH),
+    lastRunId: failed.runId,
+  };
 }

@@ -1,22 +1,25 @@
 /**
- * "Watch Job Runs" (hourly): the jobs' own health. Failure streaks, runs over the time limit, stuck runs
- * and scheduled slots that never ran become alerts through the same policy, outbox and channels as the
- * bug alerts; missed slots are also published as a metric for their CloudWatch alarm.
+ * "Watch Job Runs" (hourly): the jobs' own health. Failure streaks, runs over the time limit, stuck runs,
+ * scheduled slots that never ran and projects the daily sync fails on run after run become alerts through
+ * the same policy, outbox and channels as the bug alerts; missed slots are also published as a metric
+ * for their CloudWatch alarm.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { digestOf } from '../domain/alert-message.ts';
 import { planAlerts } from '../domain/alerts.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { jobAlerts } from '../domain/monitoring.ts';
+import { jobAlerts, projectSyncAlerts } from '../domain/monitoring.ts';
 import { publishMissedRuns } from '../metrics.ts';
 import { WATCHED_FOR_MISSED_RUNS, type CronMonitor } from '../monitoring/cron-monitor.ts';
 import type { AlertsStore } from '../store/alerts-store.ts';
+import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import { queueNotices } from './queue-notices.ts';
 
 export interface WatchDependencies {
   readonly monitor: CronMonitor;
   readonly alerts: AlertsStore;
+  readonly projects: Pick<ProjectsStore, 'listFailing'>;
   readonly events: SyncEventsStore;
   readonly metrics: Metrics;
   readonly cooldownHours: number;
@@ -24,13 +27,18 @@ export interface WatchDependencies {
 
 export async function watchJobRuns(deps: WatchDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Omit<StepResult, 'attempt'>> {
   const { now } = run;
-  const { runs, missed, dashboard } = await deps.monitor.view(now, run.runId);
-  const firing = jobAlerts(runs, missed, { now, thresholds: deps.monitor.thresholds, budgetMinutes: deps.monitor.budgetMinutes, watchedForLateness: WATCHED_FOR_MISSED_RUNS });
+  const [{ runs, missed, dashboard }, failing] = await Promise.all([deps.monitor.view(now, run.runId), deps.projects.listFailing()]);
+  const { thresholds } = deps.monitor;
+  const projectAlerts = projectSyncAlerts(failing, { now, thresholds });
+  const firing = [...jobAlerts(runs, missed, { now, thresholds, budgetMinutes: deps.monitor.budgetMinutes, watchedForLateness: WATCHED_FOR_MISSED_RUNS }), ...projectAlerts];
   const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('jobs'), now, deps.cooldownHours);
   await deps.alerts.saveStates(await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes));
   publishMissedRuns(deps.metrics, missed);
   const status = dashboard.summary.healthStatus;
-  const summary = `jobs ${status}${dashboard.reasons.length > 0 ? ` (${dashboard.reasons.join('; ')})` : ''}; ${firing.length} job alerts firing, ${notices.length} to notify`;
+  const summary =
+    `jobs ${status}${dashboard.reasons.length > 0 ? ` (${dashboard.reasons.join('; ')})` : ''}; ` +
+    `${failing.length} project(s) failing to sync, ${projectAlerts.length} for ${thresholds.consecutiveProjectFailures}+ runs; ` +
+    `${firing.length} job alerts firing, ${notices.length} to notify`;
   await deps.events.append({ runId: run.runId, timestamp: now.toISOString(), eventType: 'health_check', level: status === 'healthy' ? 'info' : 'warn', message: summary, recordsProcessed: runs.length });
   return { recordsProcessed: runs.length, recordsFailed: 0, summary };
 }

@@ -1,6 +1,6 @@
 /** Projects: one item per followed repository, with its sync progress. */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Project, SyncState } from '../domain/project.ts';
+import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 
@@ -17,13 +17,19 @@ export class ProjectsStore {
     readonly tableName: string,
   ) {}
 
-  /** Adds or replaces a project's settings, keeping the sync progress of an existing one. */
+  /** Adds or replaces a project's settings, keeping the sync progress and failure streak of an existing one. */
   async save(project: Project): Promise<'added' | 'updated'> {
     const existing = await this.get(project.projectId);
+    const failure = existing ? existing.failure : project.failure;
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...project, sync: existing?.sync ?? project.sync, ...(project.active ? { activeFlag: ACTIVE } : {}) },
+        Item: {
+          ...project,
+          sync: existing?.sync ?? project.sync,
+          ...(failure ? { failure } : {}),
+          ...(project.active ? { activeFlag: ACTIVE } : {}),
+        },
       }),
     );
     return existing ? 'updated' : 'added';
@@ -72,6 +78,63 @@ export class ProjectsStore {
         ExpressionAttributeValues: { ':sync': sync },
       }),
     );
+  }
+
+  /** Active projects whose sync is failing (a filter on the active index: a handful among all projects). */
+  async listFailing(): Promise<Project[]> {
+    return queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: PROJECTS_INDEXES.active.name,
+        KeyConditionExpression: 'activeFlag = :active',
+        FilterExpression: 'attribute_exists(failure)',
+        ExpressionAttributeValues: { ':active': ACTIVE },
+      },
+      toProject,
+    );
+  }
+
+  /**
+   * Writes a project's failure streak, only over the streak it was computed from (`previousRunId`, or
+   * none): the sync progress beside it is never touched.
+   * @returns false when the project is gone or its streak changed meanwhile.
+   */
+  async saveFailure(projectId: string, failure: SyncFailure, previousRunId: string | undefined): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { projectId },
+          UpdateExpression: 'SET failure = :failure',
+          ConditionExpression: previousRunId
+            ? 'attribute_exists(projectId) AND failure.lastRunId = :previous'
+            : 'attribute_exists(projectId) AND attribute_not_exists(failure)',
+          ExpressionAttributeValues: { ':failure': failure, ...(previousRunId ? { ':previous': previousRunId } : {}) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Ends a project's failure streak after a successful sync. */
+  async clearFailure(projectId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { projectId },
+          UpdateExpression: 'REMOVE failure',
+          // Never recreates a project removed meanwhile (an update of a missing key would create it).
+          ConditionExpression: 'attribute_exists(projectId)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /** Records a repository's new name after GitHub answered 301 (the project keeps its id). */

@@ -117,14 +117,17 @@ describe('state machines', () => {
 });
 
 describe('the daily sync', () => {
-  it('syncs projects in a Map of at most 5, each isolated by its own Catch, waiting for rate-limit resets', () => {
+  it('syncs projects in a Map of at most 5, each isolated by its own Catch but a refused token, waiting for rate-limit resets', () => {
     const states = definitionOf('daily_sync').States as Record<string, State & Record<string, unknown>>;
     const map = states['Sync Each Project']!;
     expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 5, ItemsPath: '$.sync.projectIds' });
     const inner = (map.ItemProcessor as { States: Record<string, State & Record<string, unknown>> }).States;
-    for (const name of ['Sync Project', 'Compute Project Metrics']) {
-      expect(inner[name]!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Project Failure' }]);
-    }
+    const isolated = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Project Failure' };
+    expect(inner['Sync Project']!.Catch).toEqual([{ ErrorEquals: ['AuthError'], ResultPath: '$.error', Next: 'Token Refused' }, isolated]);
+    expect(inner['Compute Project Metrics']!.Catch).toEqual([isolated]);
+    // A refused token fails the iteration, so the Map, so the run.
+    expect(inner['Token Refused']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    expect(map.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
     expect(inner['Wait for Rate Limit Reset']).toMatchObject({ Type: 'Wait', TimestampPath: '$.sync.chunk.resumeAt', Next: 'Sync Project' });
     expect(states['List Projects']!.Catch?.[0]?.Next).toBe('Record Failure');
     expect(states['List Projects']!.Next).toBe('Sync Each Project');
@@ -263,7 +266,9 @@ describe('functions', () => {
       'HourlyAlertsComputeHourlyMetrics',
       { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
     ],
-    ['HourlyAlertsWatchJobRuns', { JobHistory: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
+    ['HourlyAlertsWatchJobRuns', { JobHistory: ['Query'], Projects: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
+    ['ProjectSyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['ProjectSyncComputeProjectMetrics', { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'] }],
     ['HourlyAlertsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportCheckProjectHealth', { Projects: ['Query'], Snapshots: ['PutItem', 'Query'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportArchiveRecords', { JobHistory: ['BatchWriteItem', 'Query'], SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],

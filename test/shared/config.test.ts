@@ -37,6 +37,12 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('alerts on a project failing 3 daily runs in a row unless told otherwise, and names a bad value', () => {
+    expect(parseConfig({}, NOW).monitoring.consecutiveProjectFailures).toBe(3);
+    expect(parseConfig({ monitoring: { consecutiveProjectFailures: 5 } }, NOW).monitoring.consecutiveProjectFailures).toBe(5);
+    expect(problemsOf({ monitoring: { consecutiveProjectFailures: 0 } })).toEqual(['ctoJobs.monitoring.consecutiveProjectFailures: 0 is below 1']);
+  });
+
   it('takes health thresholds in order, naming them when they are not', () => {
     expect(parseConfig({}, NOW).healthThresholds).toEqual({ healthy: 80, warning: 50 });
     expect(problemsOf({ healthThresholds: { healthy: 60, warning: 70 } })).toEqual(['ctoJobs.healthThresholds.warning: 70 must be below healthThresholds.healthy (60)']);

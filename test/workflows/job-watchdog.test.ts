@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import type { JobType, RunStatus } from '../../shared/domain/job-run.ts';
+import { failureAfter, newProject, type SyncFailure } from '../../shared/domain/project.ts';
 import { scheduledRun } from '../support/job-runs.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
 
@@ -19,6 +20,14 @@ beforeEach(async () => {
 const run = (jobType: JobType, scheduledTime: string, status: RunStatus, durationMs = 60_000) => scheduledRun(jobType, scheduledTime, status, { durationMs });
 const jobMessages = () => sns.commandCalls(PublishCommand).map((call) => call.args[0].input).filter((input) => input.Subject?.startsWith('CTO dashboard jobs:'));
 const hourly = (at: string) => runtime.runJob('hourly', { at: new Date(at), retryIntervalMs: 0 });
+const NOT_FOUND = 'RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)';
+/** Records that the daily run of `day` failed on the project, as Record Project Failure does. */
+async function dailyFailed(projectId: string, day: string): Promise<SyncFailure> {
+  const project = await runtime.stores.projects.get(projectId);
+  const failure = failureAfter(project?.failure, { runId: `daily_sync#${day}T02:00:00Z`, at: `${day}T02:00:00Z`, error: NOT_FOUND });
+  expect(await runtime.stores.projects.saveFailure(projectId, failure, project?.failure?.lastRunId)).toBe(true);
+  return failure;
+}
 
 describe('the watchdog in the hourly job', () => {
   it('alerts once for a daily slot that never ran, and again only when another is missed', async () => {
@@ -65,5 +74,34 @@ describe('the watchdog in the hourly job', () => {
     await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed', 8.5 * 60_000));
     await hourly('2026-11-28T10:00:00Z');
     expect(jobMessages()[0]!.Message).toContain('NEW: Job run over its time limit\n  daily_sync#2026-11-28T02:00:00Z ran 8.5 minutes');
+  });
+
+  it('alerts once on a project that failed to sync 3 daily runs in a row, stays quiet while it keeps failing, and resolves when it syncs', async () => {
+    await runtime.stores.projects.save(newProject({ repository: 'acme/gone' }, new Date('2026-11-01T00:00:00Z')));
+    await runtime.stores.projects.save(newProject({ repository: 'acme/web' }, new Date('2026-11-01T00:00:00Z')));
+    await dailyFailed('acme/gone', '2026-11-26');
+    await dailyFailed('acme/gone', '2026-11-27');
+    const twoDays = await hourly('2026-11-27T03:00:00Z');
+    expect(jobMessages()).toHaveLength(0);
+    expect(twoDays.run?.summary).toContain('1 project(s) failing to sync, 0 for 3+ runs');
+
+    await dailyFailed('acme/gone', '2026-11-28');
+    await hourly('2026-11-28T03:00:00Z');
+    expect(jobMessages()).toHaveLength(1);
+    expect(jobMessages()[0]).toMatchObject({ Subject: 'CTO dashboard jobs: 1 new' });
+    expect(jobMessages()[0]!.Message).toContain(
+      `NEW: Project failing to sync\n  acme/gone failed to sync in 3 runs in a row\n  failing since 2026-11-26T02:00:00Z (2 day(s)); last: ${NOT_FOUND}`,
+    );
+
+    // Every hour of that day, and the next day's failure inside the 24 h cooldown, stay quiet.
+    await hourly('2026-11-28T04:00:00Z');
+    await dailyFailed('acme/gone', '2026-11-29');
+    await hourly('2026-11-29T02:30:00Z');
+    expect(jobMessages()).toHaveLength(1);
+    expect((await runtime.stores.alerts.listOpen()).find((alert) => alert.rule === 'project_sync_failing')).toMatchObject({ alertId: 'project_sync_failing#acme/gone', value: 4 });
+
+    await runtime.stores.projects.clearFailure('acme/gone');
+    await hourly('2026-11-29T03:00:00Z');
+    expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
   });
 });

@@ -33,6 +33,9 @@ beforeAll(async () => {
   await runtime.stores.runs.recordRun(run('weekly_report', 5 * 24 + 3.5, 'completed', 30_000));
   await runtime.stores.projects.save(newProject({ repository: 'acme/api' }, NOW));
   await runtime.stores.snapshots.putStatus({ projectId: 'acme/api', date: '2026-11-23', status: 'warning', score: 64 });
+  // acme/gone has failed to sync in the last 3 daily runs.
+  await runtime.stores.projects.save(newProject({ repository: 'acme/gone' }, NOW));
+  await runtime.stores.projects.saveFailure('acme/gone', { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`, lastRunId: 'daily_sync#2026-11-28T02:00:00Z' }, undefined);
   report = await gatherStatus(runtime.stores, { schedules: schedulesOf(config), thresholds: config.monitoring, budgetMinutes: config.jobTimeoutMinutes, now: NOW });
 });
 afterAll(() => runtime?.close());
@@ -45,9 +48,21 @@ describe('cto-jobs status', () => {
     expect(weekly).toMatchObject({ total: 1, successRate: 1, nextRun: '2026-11-30T09:00:00Z' });
     expect(report.dashboard.summary).toEqual({ runningJobs: 0, recentFailures: 1, slowJobs: 0, healthStatus: 'degraded' });
     expect(report.health.missedRuns).toEqual({ daily_sync: [], hourly_metrics: [], weekly_report: [] });
-    expect(report.projects).toEqual([{ projectId: 'acme/api', status: 'warning', score: 64, date: '2026-11-23' }]);
+    expect(report.projects).toEqual([
+      { projectId: 'acme/api', status: 'warning', score: 64, date: '2026-11-23' },
+      { projectId: 'acme/gone', syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}` } },
+    ]);
     expect(report.daily.hourly_metrics.at(-1)).toMatchObject({ date: '2026-11-28', runs: 13, successRate: 12 / 13 });
     expect(statusText(report)).toContain('Status: DEGRADED at 2026-11-28T12:30:00.000Z');
+  });
+
+  it('lists the projects failing to sync, since when, and their last error, in the text and the page', () => {
+    expect(statusText(report)).toContain(
+      `Projects failing to sync: 1\n  - acme/gone: failing 3 run(s) in a row since 2026-11-26T02:00:00Z: RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`,
+    );
+    const html = statusPageHtml(report);
+    expect(html).toContain('<span class="sync-failing" style="color:#cf222e">failing 3 run(s) in a row since 2026-11-26T02:00:00Z</span>');
+    expect(html).toContain('RepositoryNotFoundError: &lt;!channel&gt; &lt;script&gt;');
   });
 
   it('answers getJobStats(since) and getRecentEvents(limit, type) through the indexes', async () => {

@@ -7,6 +7,7 @@ import {
   expectedSlots,
   missedSlots,
   nextSlot,
+  projectSyncAlerts,
   stuckRuns,
 } from '../../../shared/domain/monitoring.ts';
 
@@ -112,5 +113,43 @@ describe('dashboardData', () => {
     expect(dashboardData(failing, options).reasons[0]).toBe('hourly_metrics failed 3 runs in a row');
     expect(dashboardData(good, { ...options, missed: { weekly_report: ['2026-11-23T09:00:00Z'] } }).reasons).toEqual(['weekly_report missed 1 slot(s): 2026-11-23T09:00:00Z']);
     expect(dashboardData([run('daily_sync', 'running', 1)], options)).toMatchObject({ summary: { runningJobs: 1, healthStatus: 'unhealthy' } });
+  });
+});
+
+describe('projectSyncAlerts', () => {
+  const thresholds = { consecutiveProjectFailures: 3 };
+  const failing = (projectId: string, consecutiveRuns: number, lastError = 'RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)') => ({
+    projectId,
+    failure: { since: '2026-11-25T02:00:00Z', consecutiveRuns, lastError, lastRunId: `daily_sync#run-${consecutiveRuns}` },
+  });
+
+  it('fires for a project that failed in 3 runs in a row, not for one that failed in 2 or syncs', () => {
+    const alerts = projectSyncAlerts([failing('acme/gone', 3), failing('acme/flaky', 2), { projectId: 'acme/web' }], { now: NOW, thresholds });
+
+    expect(alerts).toEqual([
+      {
+        alertId: 'project_sync_failing#acme/gone',
+        rule: 'project_sync_failing',
+        title: 'acme/gone failed to sync in 3 runs in a row',
+        value: 3,
+        level: 0,
+        detail: 'failing since 2026-11-25T02:00:00Z (3 day(s)); last: RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)',
+      },
+    ]);
+  });
+
+  it('keeps its identity while the streak grows, and gets worse only as it doubles', () => {
+    const levels = [3, 4, 5, 6, 11, 12].map((runs) => projectSyncAlerts([failing('acme/gone', runs)], { now: NOW, thresholds })[0]!);
+
+    expect(new Set(levels.map((alert) => alert.alertId))).toEqual(new Set(['project_sync_failing#acme/gone']));
+    expect(levels.map((alert) => alert.level)).toEqual([0, 0, 0, 1, 1, 2]);
+  });
+
+  it('keeps an error on one line and within 300 characters', () => {
+    const [alert] = projectSyncAlerts([failing('acme/gone', 3, `InvalidDataError: line one\nline two ${'x'.repeat(400)}`)], { now: NOW, thresholds });
+
+    expect(alert!.detail).not.toContain('\n');
+    expect(alert!.detail!.length).toBeLessThanOrEqual(300);
+    expect(alert!.detail).toContain('last: InvalidDataError: line one line two xxx');
   });
 });

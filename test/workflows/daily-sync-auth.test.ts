@@ -58,7 +58,7 @@ async function setsOf(fullName: string) {
  * Resolves once GitHub has had no request for a while. When the Map fails, Step Functions stops its other
  * iterations, but a Lambda invocation already under way runs to its end (here: its next request, refused).
  */
-async function quiet(ms = 300) {
+async function quiet(ms = 1000) {
   for (let seen = -1; seen !== github.requests.length; ) {
     seen = github.requests.length;
     await new Promise((resolve) => setTimeout(resolve, ms));

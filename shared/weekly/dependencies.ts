@@ -22,7 +22,6 @@ export function archiveLimitsFromEnvironment(): { keepSyncEvents: number; keepJo
 export function reportDeliveryFromEnvironment() {
   return {
     // One attempt: a retry after a lost answer could send the report twice; Step Functions retries answered errors.
-    // One attempt: a retry after a lost answer could send the report twice; Step Functions retries answered errors.
     ses: new SESClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }),
     linkHost: requireEnv(ENV.githubWebHost),
     recipients: (process.env[ENV.reportRecipients] ?? '').split(',').map((address) => address.trim()).filter(Boolean),

@@ -143,9 +143,10 @@ export class ScheduledJob extends Construct {
     /** An optional step's task, whose failure becomes its result instead of the run's failure. */
     const tolerant = (step: WorkStep): sfn.Chain => {
       const task = invoke(step);
+      // The caught error itself is the result: Record Success summarizes it (a Lambda error's Cause is JSON).
       const recorded = new sfn.Pass(this, `${step.stateName} Failed`, {
         comment: 'Records the failure as this step\'s result; the job goes on',
-        parameters: { recordsProcessed: 0, recordsFailed: 1, 'summary.$': "States.Format('failed: {}: {}', $.stepError.Error, $.stepError.Cause)", attempt: 1 },
+        parameters: { recordsProcessed: 0, recordsFailed: 1, error: sfn.JsonPath.objectAt('$.stepError'), attempt: 1 },
         resultPath: `$.run.results.${step.resultKey}`,
       });
       task.addCatch(recorded, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });

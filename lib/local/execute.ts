@@ -1,8 +1,10 @@
 /**
  * Executes a synthesized state machine definition with aws-local-stepfunctions, binding every Lambda
  * task to the deployed handler's source, and reports the execution as Step Functions would
- * (SUCCEEDED, FAILED, TIMED_OUT, ABORTED with error and cause).
+ * (SUCCEEDED, FAILED, TIMED_OUT, ABORTED with error and cause), within Step Functions' history and
+ * payload limits.
  */
+import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import {
@@ -13,6 +15,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../constructs/job-function.ts';
+import { ExecutionHistory, ExecutionLimitError, MAX_PAYLOAD_BYTES, payloadBytes, type RuntimeEvent } from './execution-history.ts';
 import { functionOf, type LocalStack } from './template.ts';
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
@@ -29,6 +32,8 @@ export interface ExecutionOutcome {
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: string;
+  /** Events in the execution's history as Step Functions would write them (at most 25,000). */
+  readonly historyEventCount: number;
 }
 
 export interface ExecuteOptions {
@@ -51,25 +56,36 @@ export interface ExecuteOptions {
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** Runs `definition` once with `input`; never throws for a failed execution, it reports it. */
+/**
+ * Runs `definition` once with `input`; never throws for a failed execution, it reports it. Resolves once
+ * every task invocation it started has returned (as a Lambda does, one may outlive a timed-out execution).
+ * @throws Error when Step Functions would refuse to start it (input over 256 KiB)
+ */
 export async function executeDefinition(
   stack: LocalStack,
   definition: Record<string, unknown>,
   input: Record<string, unknown>,
   options: ExecuteOptions,
 ): Promise<ExecutionOutcome> {
+  if (payloadBytes(input) > MAX_PAYLOAD_BYTES) {
+    throw new Error(`StartExecution refused: the input is ${payloadBytes(input)} bytes, more than Step Functions' ${MAX_PAYLOAD_BYTES}`);
+  }
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.name}`;
   const taskStates = collectStates(definition, 'Task');
-  const consecutiveFailures = new Map<string, number>();
+  let execution: ReturnType<StateMachine['run']> | undefined;
+  const run: TaskRun = {
+    history: new ExecutionHistory(() => execution?.abort()),
+    consecutiveFailures: new Map(),
+    invocations: new Set(),
+    ended: false,
+  };
 
-  const handlers = Object.fromEntries(
-    taskStates.map(({ name, state }) => [name, bindTask(stack, name, state, consecutiveFailures, options)]),
-  );
+  const handlers = Object.fromEntries(taskStates.map(({ name, state }) => [name, bindTask(stack, name, state, run, options)]));
   const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
     validationOptions: { checkArn: false },
   });
   const startDate = Date.now();
-  const execution = machine.run(input as never, {
+  execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       ...(options.retryIntervalMs === undefined
@@ -86,34 +102,43 @@ export async function executeDefinition(
       State: { RetryCount: 0 },
     } as never,
   });
-  const logging = options.onStateEvent ? relayEvents(execution.eventLogs, options.onStateEvent) : Promise.resolve();
-  const base = { executionArn, name: options.name, startDate };
-  try {
-    const output = await execution.result;
-    await logging;
-    return { ...base, status: 'SUCCEEDED', stopDate: Date.now(), output };
-  } catch (error) {
-    await logging.catch(() => undefined);
-    const stopDate = Date.now();
-    if (error instanceof ExecutionTimeoutError) {
-      return { ...base, status: 'TIMED_OUT', stopDate, error: 'States.Timeout', cause: 'The execution exceeded its TimeoutSeconds' };
-    }
-    if (error instanceof ExecutionAbortedError) return { ...base, status: 'ABORTED', stopDate };
-    if (error instanceof ExecutionError) {
-      const cause = (error as Error & { cause?: Error }).cause;
-      return { ...base, status: 'FAILED', stopDate, error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message };
-    }
-    throw error;
+  const logging = followEvents(execution.eventLogs as AsyncGenerator<RuntimeEvent & { Error?: string }>, run.history, options.onStateEvent);
+  const settled = await execution.result.then(
+    (output) => ({ output, error: undefined }),
+    (error: unknown) => ({ output: undefined, error }),
+  );
+  const stopDate = Date.now();
+  run.ended = true;
+  await Promise.allSettled(run.invocations);
+  await logging;
+  const base = { executionArn, name: options.name, startDate, stopDate, historyEventCount: run.history.eventCount };
+  const limit = run.history.failure;
+  if (limit) return { ...base, status: 'FAILED', error: limit.name, cause: limit.message };
+  const { error } = settled;
+  if (error === undefined) return { ...base, status: 'SUCCEEDED', output: settled.output };
+  if (error instanceof ExecutionTimeoutError) {
+    return { ...base, status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution exceeded its TimeoutSeconds' };
   }
+  if (error instanceof ExecutionAbortedError) return { ...base, status: 'ABORTED' };
+  if (error instanceof ExecutionError) {
+    const cause = (error as Error & { cause?: Error }).cause;
+    return { ...base, status: 'FAILED', error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message };
+  }
+  throw error;
 }
 
-function bindTask(
-  stack: LocalStack,
-  stateName: string,
-  state: Record<string, unknown>,
-  consecutiveFailures: Map<string, number>,
-  options: ExecuteOptions,
-) {
+/** What one execution's task bindings share. */
+interface TaskRun {
+  readonly history: ExecutionHistory;
+  /** Failed attempts in a row per state and input: Step Functions' $$.State.RetryCount. */
+  readonly consecutiveFailures: Map<string, number>;
+  /** Invocations still running. */
+  readonly invocations: Set<Promise<unknown>>;
+  /** Set when the execution has ended: Step Functions schedules no more tasks. */
+  ended: boolean;
+}
+
+function bindTask(stack: LocalStack, stateName: string, state: Record<string, unknown>, run: TaskRun, options: ExecuteOptions) {
   if (state.Resource !== LAMBDA_INVOKE) {
     throw new Error(`Task state "${stateName}" uses ${String(state.Resource)}, which the local runtime does not run`);
   }
@@ -125,25 +150,95 @@ function bindTask(
     .map(([key]) => key.slice(0, -2));
   let handler: LambdaHandler | undefined;
 
+  const invoke = async (payload: Record<string, unknown>, attempt: number) => {
+    try {
+      await options.beforeTask?.(stateName, attempt);
+      handler ??= await loadHandler(fn.entry);
+      const result = await handler(payload, lambdaContext(fn.logicalId));
+      await options.afterTask?.(stateName, attempt);
+      return result;
+    } catch (error) {
+      throw asStepFunctionsError(error);
+    }
+  };
+
   return async (input: unknown) => {
+    // The event log is read asynchronously: let it catch up, so the history is current before this attempt.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (run.ended) throw Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
+    run.history.taskStarted(stateName, input);
     const { Payload: payload } = input as { Payload: Record<string, unknown> };
     // A retry re-enters the state with the same input right after a failure; Step Functions counts
     // those in $$.State.RetryCount.
     const attemptKey = `${stateName}\u0000${JSON.stringify(payload)}`;
-    const retryCount = consecutiveFailures.get(attemptKey) ?? 0;
+    const retryCount = run.consecutiveFailures.get(attemptKey) ?? 0;
     for (const key of retryCountKeys) payload[key] = retryCount;
+    const invocation = invoke(payload, retryCount + 1);
+    run.invocations.add(invocation);
     try {
-      await options.beforeTask?.(stateName, retryCount + 1);
-      handler ??= await loadHandler(fn.entry);
-      const result = await handler(payload, lambdaContext(fn.logicalId));
-      await options.afterTask?.(stateName, retryCount + 1);
-      consecutiveFailures.delete(attemptKey);
-      return { Payload: result, StatusCode: 200 };
+      const response = lambdaInvokeResponse(await invocation);
+      run.consecutiveFailures.delete(attemptKey);
+      run.history.taskResult(response);
+      return response;
     } catch (error) {
-      consecutiveFailures.set(attemptKey, retryCount + 1);
+      if (!(error instanceof ExecutionLimitError)) run.consecutiveFailures.set(attemptKey, retryCount + 1);
       throw error;
+    } finally {
+      run.invocations.delete(invocation);
     }
   };
+}
+
+/**
+ * A function's error as Step Functions reports it: `Error` is the error type and `Cause` the JSON the
+ * Node.js runtime writes (`errorType`, `errorMessage`, `trace`), so Retry/Catch match on the name and a
+ * catcher's `$.Cause` is that JSON. Errors named `Lambda.*` stand for the Lambda service's own failures
+ * (throttling, service errors), whose Cause is plain text.
+ */
+function asStepFunctionsError(error: unknown): Error {
+  if (error instanceof Error && error.name.startsWith('Lambda.')) return error;
+  const body =
+    error instanceof Error
+      ? { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') }
+      : { errorType: typeof error, errorMessage: String(error), trace: [] };
+  const shaped = new Error(JSON.stringify(body));
+  shaped.name = body.errorType;
+  return shaped;
+}
+
+/**
+ * The result of `lambda:invoke` as Step Functions receives it: the payload with Lambda's response
+ * metadata, which counts toward the task result's 256 KiB.
+ */
+function lambdaInvokeResponse(payload: unknown) {
+  const requestId = crypto.randomUUID();
+  const date = new Date().toUTCString();
+  const length = String(payloadBytes(payload));
+  const headers = {
+    'X-Amz-Executed-Version': '$LATEST',
+    'x-amzn-Remapped-Content-Length': '0',
+    Connection: 'keep-alive',
+    'x-amzn-RequestId': requestId,
+    'Content-Length': length,
+    Date: date,
+    'X-Amzn-Trace-Id': `Root=1-${hex(4)}-${hex(12)};Parent=${hex(8)};Sampled=0;Lineage=1:${hex(4)}:0`,
+    'Content-Type': 'application/json',
+  };
+  return {
+    ExecutedVersion: '$LATEST',
+    Payload: payload ?? null,
+    SdkHttpMetadata: {
+      AllHttpHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+      HttpHeaders: headers,
+      HttpStatusCode: 200,
+    },
+    SdkResponseMetadata: { RequestId: requestId },
+    StatusCode: 200,
+  };
+}
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
 }
 
 async function loadHandler(entry: string): Promise<LambdaHandler> {
@@ -181,8 +276,11 @@ function collectStates(definition: Record<string, unknown>, type: string): { nam
   return found;
 }
 
-async function relayEvents(events: AsyncGenerator<{ type: string; state?: { name: string }; Error?: string }>, emit: (line: string) => void) {
+/** Feeds the history from the run's event log, and relays state changes to `emit`. */
+async function followEvents(events: AsyncGenerator<RuntimeEvent & { Error?: string }>, history: ExecutionHistory, emit?: (line: string) => void) {
   for await (const event of events) {
+    history.record(event);
+    if (!emit) continue;
     const name = event.state?.name;
     if (event.type === 'StateEntered') emit(`→ ${name}`);
     else if (event.type === 'StateRetried') emit(`↻ ${name} retried`);

@@ -2,15 +2,27 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { durationMs, JOB_TYPES, totalsOf, type StepResult } from '../domain/job-run.ts';
 import { publishRunOutcome } from './run-metrics.ts';
-import { describeStepFunctionsError } from './step-functions-error.ts';
+import { describeStepFunctionsError, formatStepFunctionsError } from './step-functions-error.ts';
 import type { EngineStores } from './stores.ts';
 
-const StepResultSchema = z.object({
+/** A Catch's error output: `{ Error, Cause }`. */
+const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+const StepCountsSchema = z.object({
   recordsProcessed: z.number().int().min(0),
   recordsFailed: z.number().int().min(0),
-  summary: z.string(),
   attempt: z.number().int().min(1),
 });
+
+const StepResultSchema = z.union([
+  StepCountsSchema.extend({ summary: z.string() }),
+  // An optional step that failed keeps the caught error; its summary is written here, where a Lambda
+  // error's JSON Cause can be read (States.Format would copy the JSON and its stack trace).
+  StepCountsSchema.extend({ error: CaughtErrorSchema }).transform(({ error, ...counts }) => ({
+    ...counts,
+    summary: `failed: ${formatStepFunctionsError(error)}`,
+  })),
+]);
 
 export const FinishRunInputSchema = z.object({
   runId: z.string().min(1),
@@ -19,8 +31,7 @@ export const FinishRunInputSchema = z.object({
   redriveCount: z.number().int().min(0).default(0),
   outcome: z.enum(['completed', 'failed']),
   results: z.record(z.string(), StepResultSchema).default({}),
-  /** A Catch's error output: `{ Error, Cause }`. */
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  error: CaughtErrorSchema.optional(),
 });
 
 export interface FinishRunOutput {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runsTable } from '../../lib/cli/format.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import type { JobRun } from '../../shared/domain/job-run.ts';
 import { namedError, startTestRuntime } from '../support/local-runtime.ts';
@@ -148,6 +149,35 @@ describe('a scheduled run of the synthesized daily state machine', () => {
     });
     // The lock was released with the failure: the next slot runs.
     expect((await runtime.runJob('daily', { ...fast, at: NEXT_SLOT })).run?.status).toBe('completed');
+  });
+
+  it("records a task failure as '<Name>: <message>' while Step Functions sees the function error AWS-shaped", async () => {
+    const { result } = await runFailingCleanup(namedError('ConfigError', 'retention.logDays "abc" is not a number'));
+
+    // The execution's cause, copied by Run Failed from the caught error, is the Lambda runtime's JSON.
+    const cause = JSON.parse(result.execution.cause!) as { errorType: string; errorMessage: string; trace: string[] };
+    expect(cause).toMatchObject({ errorType: 'ConfigError', errorMessage: 'retention.logDays "abc" is not a number' });
+    expect(cause.trace.length).toBeGreaterThan(1);
+    // JobHistory, its SyncEvents and the CLI read only the message.
+    expect(result.run).toMatchObject({ errorName: 'ConfigError', errorMessage: 'retention.logDays "abc" is not a number' });
+    const events = await runtime.stores.events.listForRun(result.run!.runId);
+    expect(events.at(-1)?.message).toMatch(/^run failed after \d+ ms: ConfigError: retention.logDays "abc" is not a number$/);
+    expect(runsTable([result.run!])).toContain('ConfigError: retention.logDays "abc" is not a number');
+    expect(runsTable([result.run!])).not.toMatch(/errorType|trace|\.ts:\d+/);
+  });
+
+  it("summarizes an optional step's failure as 'failed: <Name>: <message>', without the JSON cause", async () => {
+    const result = await runtime.runJob('weekly', {
+      ...fast,
+      at: SLOT,
+      beforeTask: (state) => {
+        if (state === 'Archive Records') throw namedError('InvalidDataError', 'the archive hit a wall');
+      },
+    });
+
+    expect(result.run).toMatchObject({ status: 'completed', recordsFailed: 1 });
+    expect(result.run!.summary!.split('; ')).toContain('archive: failed: InvalidDataError: the archive hit a wall');
+    expect(result.run!.summary).not.toMatch(/errorType|trace|\{/);
   });
 
   it('gives up on a transient error after 3 attempts and records the failure', async () => {

@@ -46,6 +46,31 @@ describe('the finish-run handler', () => {
     });
   });
 
+  it("reads AWS-shaped errors: a function error's message without its JSON, a task timeout's empty cause", async () => {
+    const { run, execution } = await timedOutRun();
+    const functionError = {
+      Error: 'InvalidDataError',
+      Cause: JSON.stringify({ errorType: 'InvalidDataError', errorMessage: 'the archive hit a wall', trace: ['InvalidDataError: the archive hit a wall', '    at archive (file:///var/task/index.mjs:1:1)'] }),
+    };
+
+    await handler({
+      runId: run!.runId,
+      jobType: 'daily_sync',
+      executionArn: execution.executionArn,
+      redriveCount: 1,
+      outcome: 'failed',
+      results: { archive: { recordsProcessed: 0, recordsFailed: 1, attempt: 1, error: functionError } },
+      error: { Error: 'States.Timeout', Cause: '' },
+    });
+
+    expect(await runtime.stores.runs.get(run!.runId)).toMatchObject({
+      status: 'failed',
+      summary: 'archive: failed: InvalidDataError: the archive hit a wall',
+      errorName: 'States.Timeout',
+      errorMessage: 'the state ran longer than its TimeoutSeconds',
+    });
+  });
+
   it('never writes over a run that belongs to another execution', async () => {
     const { run } = await timedOutRun();
 

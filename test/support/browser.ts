@@ -16,7 +16,8 @@ const run = promisify(execFile);
 
 /** The names Chromium and Chrome go by on PATH, in the order users expect them to be preferred. */
 const BROWSER_COMMANDS = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome', 'chrome'];
-const INSTALL_HINT = 'install Chromium (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary';
+// Ubuntu's chromium package is a snap stub that does not run in containers: there, CHROMIUM_PATH is the way.
+const INSTALL_HINT = 'install Chromium (Debian: apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary';
 
 let found: Promise<string> | undefined;
 
@@ -81,7 +82,10 @@ async function aptGet(...args: string[]): Promise<void> {
   }
 }
 
-/** Test files run in parallel processes: one installs, the others wait for it and then find its result. */
+/**
+ * Test files run in parallel processes: one installs, the others wait for it and then find its result. A waiter
+ * that outlives the allowance takes the lock over; apt's own lock (DPkg::Lock::Timeout) still keeps two installs apart.
+ */
 async function withInstallLock<T>(work: () => Promise<T>): Promise<T> {
   const lock = path.join(os.tmpdir(), 'cto-jobs-chromium-install.lock');
   const deadline = Date.now() + BROWSER_SETUP_TIMEOUT_MS;

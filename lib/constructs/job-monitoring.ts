@@ -32,6 +32,8 @@ export interface JobMonitoringProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 const HOUR = Duration.hours(1);
+/** Five-minute periods in a row with throttles before the Throttles alarm pages (15 minutes). */
+const SUSTAINED_THROTTLING_PERIODS = 3;
 
 /**
  * The alarms that page on-call (on ALARM and again on OK), each something on-call must act on, and the
@@ -45,8 +47,10 @@ export class JobMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: JobMonitoringProps) {
     super(scope, id);
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, options: Omit<cloudwatch.CreateAlarmOptions, 'metric'>) => {
-      const created = new cloudwatch.Alarm(this, alarmId, { metric, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...options });
+    // Each alarm says what missing data means for it: a metric written only when a run ends must hold its
+    // state between runs (IGNORE), or CloudWatch sends OK once the datapoint leaves its evaluation range.
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, options: Omit<cloudwatch.CreateAlarmOptions, 'metric'> & { readonly treatMissingData: cloudwatch.TreatMissingData }) => {
+      const created = new cloudwatch.Alarm(this, alarmId, { metric, ...options });
       created.addAlarmAction(new cloudwatchActions.SnsAction(props.onCallTopic));
       created.addOkAction(new cloudwatchActions.SnsAction(props.onCallTopic));
       this.alarms.push(created);
@@ -59,7 +63,8 @@ export class JobMonitoring extends Construct {
     for (const job of props.jobs) {
       const machine = job.stateMachine as sfn.StateMachine;
       if (job.hourly) {
-        // Missing data is the symptom here: a disabled schedule or a missed slot emits nothing.
+        // Missing data is the symptom here: a disabled schedule or a missed slot emits nothing (and so does a
+        // new stack: ALARM from the first deploy until the first hourly run succeeds).
         alarm(`${job.jobType}NotSucceeding`, machine.metricSucceeded({ period: HOUR, statistic: 'Sum' }), {
           threshold: 1,
           evaluationPeriods: 2,
@@ -68,29 +73,36 @@ export class JobMonitoring extends Construct {
           alarmDescription: `${job.jobType}: no execution succeeded in the last 2 hours (failed, timed out or not started); the watchdog is blind meanwhile.`,
         });
       } else {
-        // The engine publishes the job's failure streak when a run ends (Record Failure, or the reconciler
-        // for a timed-out or aborted execution): red from the first failed run until one succeeds, and
-        // between runs the state holds (no OK while nothing was fixed).
+        // The engine publishes the job's failure streak when a run ends (Record Failure; the reconciler for
+        // a timed-out or aborted execution; the hourly stuck-run sweep when the reconciler's event was
+        // lost): red from the first failed run until one succeeds, and between runs the state holds (no OK
+        // while nothing was fixed).
         alarm(`${job.jobType}Failing`, jobMetric(METRIC_NAMES.consecutiveFailures, job.jobType, 'Maximum', FIVE_MINUTES), {
           ...atLeastOne,
           treatMissingData: cloudwatch.TreatMissingData.IGNORE,
           alarmDescription: `${job.jobType}: the last run failed or timed out (the value is how many in a row); OK when a run succeeds.`,
         });
+        // The watchdog publishes the count every hour, zero included: while it does not (NotSucceeding pages
+        // for that), the state holds rather than turning OK on a slot still missed.
         alarm(`${job.jobType}MissedRuns`, jobMetric(METRIC_NAMES.missedRuns, job.jobType, 'Maximum'), {
           ...atLeastOne,
+          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
           alarmDescription: `${job.jobType}: a scheduled slot passed without a run (the hourly watchdog checks its cron and time zone).`,
         });
       }
+      // ExecutionTime is written once, when an execution ends: the state holds until the next one ends.
       alarm(`${job.jobType}LongRun`, machine.metricTime({ period: FIVE_MINUTES, statistic: 'Maximum' }), {
         threshold: props.longRun.toMilliseconds(),
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${job.jobType}: an execution took longer than ${props.longRun.toMinutes()} minutes, close to its time budget.`,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+        alarmDescription: `${job.jobType}: the last execution took longer than ${props.longRun.toMinutes()} minutes, close to its time budget; OK when a run ends in time.`,
       });
     }
 
     const queues = [...props.jobs.map((job) => ({ name: `${job.jobType} schedule`, queue: job.deadLetterQueue })), ...props.otherDeadLetterQueues];
-    // A queue without messages or requests for 6 hours stops reporting: FILL keeps the others' sum.
+    // A queue without messages or requests for 6 hours stops reporting: FILL keeps the others' sum. A queue
+    // holding a message keeps reporting it, so missing data here means empty queues.
     alarm(
       'DeadLetters',
       new cloudwatch.MathExpression({
@@ -103,14 +115,22 @@ export class JobMonitoring extends Construct {
         threshold: 0,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: `Messages wait in a dead-letter queue (${queues.map(({ name }) => name).join(', ')}): a run was not started or not reconciled.`,
       },
     );
     // Lambda's Throttles without a FunctionName is one metric for the whole account and region: these
-    // functions share its unreserved concurrency, so any throttle there can reach them.
+    // functions share its unreserved concurrency, so any throttle there can reach them. A burst is no page:
+    // the tasks' retrier absorbs a throttled invocation (Lambda.TooManyRequestsException), and one it
+    // cannot absorb fails the run (Failing, NotSucceeding). Throttling in every period for 15 minutes, far
+    // beyond the retrier's seconds, means the account is out of concurrency. No invocations, no throttles.
     alarm('Throttles', lambda.Function.metricAllThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), {
-      ...atLeastOne,
-      alarmDescription: 'Lambda throttled invocations in this account and region: the account is out of concurrency.',
+      threshold: 1,
+      evaluationPeriods: SUSTAINED_THROTTLING_PERIODS,
+      datapointsToAlarm: SUSTAINED_THROTTLING_PERIODS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `Lambda throttled invocations in this account and region in each of the last ${SUSTAINED_THROTTLING_PERIODS} five-minute periods: the account is out of concurrency.`,
     });
 
     const service = (metricName: string, statistic = 'Maximum') =>

@@ -49,7 +49,7 @@ export interface FinishRunOutput {
 export async function finishRun(
   { runs, events }: EngineStores,
   input: z.output<typeof FinishRunInputSchema>,
-  options: { readonly now: Date; readonly metrics?: Metrics },
+  options: { readonly now: Date; readonly metrics: Metrics },
 ): Promise<FinishRunOutput> {
   const now = options.now.toISOString();
   const run = await runs.get(input.runId);
@@ -70,7 +70,7 @@ export async function finishRun(
     errorMessage: error?.message,
   });
   await runs.releaseLock(input.jobType, input.runId);
-  if (options.metrics) await publishRunOutcome(runs, options.metrics, input.jobType, totals.recordsProcessed);
+  await publishRunOutcome(runs, options.metrics, input.jobType, totals.recordsProcessed);
   await events.append({
     runId: input.runId,
     timestamp: now,

@@ -34,7 +34,7 @@ const STATUS_OF = { FAILED: 'failed', TIMED_OUT: 'timeout', ABORTED: 'failed' } 
 export async function reconcileExecution(
   { runs, events }: EngineStores,
   detail: ExecutionStatusChange,
-  options: { readonly now: Date; readonly metrics?: Metrics },
+  options: { readonly now: Date; readonly metrics: Metrics },
 ): Promise<ReconcileOutput> {
   const request = RunRequestSchema.safeParse(safeJson(detail.input ?? ''));
   if (!request.success) return { action: 'ignored' };
@@ -70,7 +70,7 @@ export async function reconcileExecution(
   }
   if (action !== 'unchanged') {
     await runs.releaseLock(request.data.jobType, runId);
-    if (options.metrics) await publishRunOutcome(runs, options.metrics, request.data.jobType, 0);
+    await publishRunOutcome(runs, options.metrics, request.data.jobType, 0);
     await events.append({
       runId,
       timestamp: options.now.toISOString(),

@@ -1,17 +1,21 @@
-import { durationMs, OPEN_STATUSES, type StepResult } from '../domain/job-run.ts';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { durationMs, OPEN_STATUSES, type JobType, type StepResult } from '../domain/job-run.ts';
+import { publishRunOutcome } from './run-metrics.ts';
 import type { EngineStores } from './stores.ts';
 
 /**
- * Marks runs still pending or running after their budget as timed out and frees their locks. Backs up
- * the reconciler, whose EventBridge events are best effort.
+ * Marks runs still pending or running after their budget as timed out, frees their locks and publishes
+ * the failure streak of each job type it closed a run of. Backs up the reconciler, whose EventBridge
+ * events are best effort: without this, a run whose event was lost would never reach its `Failing` alarm.
  * @param now the wall clock (not a replayed scheduled time): being stuck is about real elapsed time.
  */
 export async function sweepStuckRuns(
   { runs, events }: EngineStores,
-  options: { readonly now: Date; readonly timeoutMs: number },
+  options: { readonly now: Date; readonly timeoutMs: number; readonly metrics: Metrics },
 ): Promise<Omit<StepResult, 'attempt'>> {
   const now = options.now.toISOString();
   const deadline = new Date(options.now.getTime() - options.timeoutMs).toISOString();
+  const closedJobTypes = new Set<JobType>();
   let swept = 0;
   for (const status of OPEN_STATUSES) {
     // The index is ordered by scheduled time; a late delivery starts after its slot, so check the start too.
@@ -29,9 +33,12 @@ export async function sweepStuckRuns(
       });
       if (!closed) continue;
       swept++;
+      closedJobTypes.add(run.jobType);
       await runs.releaseLock(run.jobType, run.runId);
       await events.append({ runId: run.runId, timestamp: now, eventType: 'job', level: 'error', message: `stuck-run sweep: ${message}` });
     }
   }
+  // Once per job type, after every close: the streak counts all the runs this sweep timed out.
+  for (const jobType of closedJobTypes) await publishRunOutcome(runs, options.metrics, jobType, 0);
   return { recordsProcessed: swept, recordsFailed: 0, summary: `${swept} stuck run(s) marked timed out` };
 }

@@ -1,16 +1,20 @@
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runsTable } from '../../lib/cli/format.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import type { JobRun } from '../../shared/domain/job-run.ts';
+import { alarmedMetric, captureEmf } from '../support/emf.ts';
 import { namedError, startTestRuntime } from '../support/local-runtime.ts';
+import { buildTestApp } from '../support/synth.ts';
 
 const SLOT = new Date('2026-11-28T02:00:00Z');
 const NEXT_SLOT = new Date('2026-11-29T02:00:00Z');
 const fast = { retryIntervalMs: 0 };
 
 let runtime: LocalRuntime;
+const emf = captureEmf();
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime({ environment: { POWERTOOLS_METRICS_DISABLED: 'false' } });
 });
 afterAll(async () => runtime?.close());
 beforeEach(async () => runtime.reset());
@@ -220,6 +224,58 @@ describe('the hourly stuck-run sweep', () => {
     // The stuck run's lock was freed; the recent run keeps its lock.
     expect((await runtime.runJob('daily', { ...fast, at: SLOT })).run?.status).toBe('completed');
     expect((await runtime.runJob('weekly', { ...fast, at: SLOT })).run?.status).toBe('skipped');
+  });
+});
+
+describe('the failure streak that pages on-call (the daily_sync Failing alarm)', () => {
+  // What the alarm reads, from the synthesized template: a renamed metric or dimension on either side fails.
+  const failing = alarmedMetric(Template.fromStack(buildTestApp().stack), 'dailysyncFailing');
+  const streaks = () => emf.published(failing.metricName).filter((datum) => datum.dimensions.JobType === 'daily_sync');
+
+  it('is published by Record Failure when a run fails, counts failures in a row, and drops to 0 when a run succeeds', async () => {
+    const failCleanup = (state: string) => {
+      if (state === 'Clean Up Old Logs') throw namedError('ConfigError', 'retention.logDays "abc" is not a number');
+    };
+    const states: string[] = [];
+
+    await runtime.runJob('daily', { ...fast, at: SLOT, beforeTask: failCleanup, onStateEvent: (line) => states.push(line) });
+    expect(states).toContain('→ Record Failure');
+    expect(streaks()).toEqual([{ ...failing, value: 1 }]);
+
+    await runtime.runJob('daily', { ...fast, at: NEXT_SLOT, beforeTask: failCleanup });
+    expect(streaks().at(-1)).toEqual({ ...failing, value: 2 });
+
+    await runtime.runJob('daily', { ...fast, at: new Date('2026-11-30T02:00:00Z') });
+    expect(streaks().at(-1)).toEqual({ ...failing, value: 0 });
+  });
+
+  it('is published by the reconciler when the execution times out (no Catch, so no Record Failure)', async () => {
+    const states: string[] = [];
+    const result = await runtime.runJob('daily', {
+      ...fast,
+      at: SLOT,
+      onStateEvent: (line) => states.push(line),
+      patchDefinition: (definition) => ({ ...definition, TimeoutSeconds: 1 }),
+      beforeTask: async (state) => {
+        if (state === 'Clean Up Old Logs') await new Promise((resolve) => setTimeout(resolve, 2_000));
+      },
+    });
+
+    expect(result.execution.status).toBe('TIMED_OUT');
+    expect(states).not.toContain('→ Record Failure');
+    expect(streaks()).toEqual([{ ...failing, value: 1 }]);
+  });
+
+  it('is published by the hourly sweep when it times out runs whose end was never recorded, once per job with the whole streak', async () => {
+    // Two daily runs whose executions ended without a status-change event reaching the reconciler.
+    for (const runId of ['daily_sync#2026-11-26T02:00:00Z', 'daily_sync#2026-11-27T02:00:00Z']) {
+      await runtime.stores.runs.recordRun(stuckRun(runId, new Date(Date.now() - 20 * 60_000)));
+    }
+
+    const result = await runtime.runJob('hourly', { ...fast, at: SLOT });
+
+    expect(result.run?.summary).toContain('sweep: 2 stuck run(s) marked timed out');
+    expect(streaks()).toEqual([{ ...failing, value: 2 }]);
   });
 });
 

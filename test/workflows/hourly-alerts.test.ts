@@ -1,10 +1,11 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { ORGANIZATION_SNAPSHOT_ID } from '../../shared/store/snapshots-store.ts';
+import { captureEmf } from '../support/emf.ts';
 import { storedBug } from '../support/hourly.ts';
 import { HOSTILE_TITLES } from '../support/hostile-text.ts';
 import { namedError } from '../support/local-runtime.ts';
@@ -18,8 +19,8 @@ const iso = (n: number) => hour(n).toISOString().replace('.000', '');
 const sns = mockClient(SNSClient);
 let runtime: LocalRuntime;
 let slack: SlackWebhook;
-/** EMF lines the compute step printed. */
-let emf: Record<string, unknown>[] = [];
+/** EMF lines the handlers printed. */
+const emf = captureEmf();
 
 beforeAll(async () => {
   slack = await SlackWebhook.start();
@@ -46,14 +47,6 @@ beforeEach(async () => {
   slack.reset();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
-  emf = [];
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = String(chunk);
-    if (!text.includes('"_aws"')) return write(chunk, ...(rest as []));
-    emf.push(JSON.parse(text) as Record<string, unknown>);
-    return true;
-  });
   await runtime.stores.projects.save(newProject({ repository: 'acme/api' }, new Date('2026-10-01T00:00:00Z')));
 });
 
@@ -252,9 +245,9 @@ describe('hourly alerts, through the synthesized state machine', () => {
     expect(await runtime.stores.snapshots.latestHourly('acme/web')).toMatchObject({ openBugs: 1, revenueAtRisk: 850, alertingSlaBreaches: 1 });
 
     // One line of organisation figures; the watchdog and the run's end publish per-job lines of their own.
-    const organizationLines = emf.filter((line) => 'RevenueAtRisk' in line);
+    const organizationLines = emf.lines.filter((line) => 'RevenueAtRisk' in line);
     expect(organizationLines).toHaveLength(1);
-    const [line] = organizationLines as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }; [key: string]: unknown }[];
+    const [line] = organizationLines;
     const [directive] = line!._aws.CloudWatchMetrics;
     expect(directive!.Namespace).toBe('CtoDashboard');
     expect(directive!.Dimensions).toEqual([['service']]);
@@ -262,8 +255,8 @@ describe('hourly alerts, through the synthesized state machine', () => {
     expect(line).toMatchObject({ RevenueAtRisk: 5000, SlaBreaches: 2, UnassignedCritical: 1, Velocity: 1, OpenBugs: 3, service: 'cto-dashboard-jobs' });
 
     // The engine's line at the end of the run: the job's failure streak, for the ConsecutiveFailures alarm.
-    const runLine = emf.find((candidate) => 'ConsecutiveFailures' in candidate) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] }; [key: string]: unknown };
+    const runLine = emf.lines.find((candidate) => 'ConsecutiveFailures' in candidate);
     expect(runLine).toMatchObject({ ConsecutiveFailures: 0, JobType: 'hourly_metrics', service: 'cto-dashboard-jobs' });
-    expect(runLine._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'JobType']]);
+    expect(runLine!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'JobType']]);
   });
 });

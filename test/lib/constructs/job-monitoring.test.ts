@@ -44,16 +44,16 @@ describe('alarms', () => {
   });
 
   it.each([
-    ['dailysyncFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
-    ['weeklyreportFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
-    ['hourlymetricsNotSucceeding', 'AWS/States', 'ExecutionsSucceeded', 'Sum', 3600, 2, 'LessThanThreshold', 1, 'breaching'],
-    ['dailysyncLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 'GreaterThanThreshold', 480_000, 'notBreaching'],
-    ['hourlymetricsLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 'GreaterThanThreshold', 480_000, 'notBreaching'],
-    ['weeklyreportLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 'GreaterThanThreshold', 480_000, 'notBreaching'],
-    ['dailysyncMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
-    ['weeklyreportMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
-    ['Throttles', 'AWS/Lambda', 'Throttles', 'Sum', 300, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
-  ])('%s: %s %s %s, period %i s x %i, %s %d, missing data %s, paging on ALARM and OK', (name, namespace, metricName, statistic, period, evaluationPeriods, comparison, threshold, missing) => {
+    ['dailysyncFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
+    ['weeklyreportFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
+    ['hourlymetricsNotSucceeding', 'AWS/States', 'ExecutionsSucceeded', 'Sum', 3600, 2, 2, 'LessThanThreshold', 1, 'breaching'],
+    ['dailysyncLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 1, 'GreaterThanThreshold', 480_000, 'ignore'],
+    ['hourlymetricsLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 1, 'GreaterThanThreshold', 480_000, 'ignore'],
+    ['weeklyreportLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 1, 'GreaterThanThreshold', 480_000, 'ignore'],
+    ['dailysyncMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
+    ['weeklyreportMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
+    ['Throttles', 'AWS/Lambda', 'Throttles', 'Sum', 300, 3, 3, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+  ])('%s: %s %s %s, period %i s, %i of %i breaching, %s %d, missing data %s, paging on ALARM and OK', (name, namespace, metricName, statistic, period, datapointsToAlarm, evaluationPeriods, comparison, threshold, missing) => {
     const properties = alarmNamed(name);
     expect(properties).toMatchObject({
       Namespace: namespace,
@@ -67,9 +67,33 @@ describe('alarms', () => {
       AlarmActions: [topicRef],
       OKActions: [topicRef],
     });
+    // Without DatapointsToAlarm, CloudWatch needs every evaluated period to breach.
+    expect(properties.DatapointsToAlarm ?? properties.EvaluationPeriods).toBe(datapointsToAlarm);
     expect(properties.InsufficientDataActions).toBeUndefined();
     expect(String(properties.AlarmDescription).length).toBeGreaterThan(20);
   });
+
+  it('hold their state between datapoints when the metric is written only when something ends (a run, the hourly watchdog): no OK until a new datapoint says so', () => {
+    // A missing datapoint is no news for these: an OK would page on-call while nothing was fixed.
+    const byTreatment = (treatment: string) =>
+      alarms
+        .filter(({ properties }) => properties.TreatMissingData === treatment)
+        .map(({ id }) => id.replace(/^Monitoring/, '').replace(/[0-9A-F]{8}$/, ''))
+        .sort();
+    expect(byTreatment('ignore')).toEqual([
+      'dailysyncFailing',
+      'dailysyncLongRun',
+      'dailysyncMissedRuns',
+      'hourlymetricsLongRun',
+      'weeklyreportFailing',
+      'weeklyreportLongRun',
+      'weeklyreportMissedRuns',
+    ]);
+    // Missing data is the failure for the hourly job (it did not run), and good news for the others (empty queues, no throttles).
+    expect(byTreatment('breaching')).toEqual(['hourlymetricsNotSucceeding']);
+    expect(byTreatment('notBreaching')).toEqual(['DeadLetters', 'Throttles']);
+  });
+
 
   it('watch each job by its own dimension: the failure streak and missed runs per job type, executions per state machine', () => {
     expect(alarmNamed('dailysyncFailing').Dimensions).toEqual([
@@ -99,9 +123,13 @@ describe('alarms', () => {
     expect(queues.sort()).toEqual(Object.keys(template.findResources('AWS::SQS::Queue')).sort());
   });
 
-  it('never page on a Lambda function\'s own errors (an isolated project failure is one), and watch throttling account-wide', () => {
+  it('never page on a Lambda function\'s own errors (an isolated project failure is one), and on throttling account-wide only when it lasts 15 minutes', () => {
     const lambdaAlarms = alarms.filter(({ properties }) => properties.Namespace === 'AWS/Lambda');
     expect(lambdaAlarms.map(({ properties }) => [properties.MetricName, properties.Dimensions])).toEqual([['Throttles', undefined]]);
+    // A burst is retried by the tasks (Lambda.TooManyRequestsException), and one the retrier cannot absorb fails the run (Failing, NotSucceeding).
+    const throttles = alarmNamed('Throttles');
+    expect((throttles.Period as number) * (throttles.DatapointsToAlarm as number)).toBe(15 * 60);
+    expect(throttles.DatapointsToAlarm).toBe(throttles.EvaluationPeriods);
   });
 });
 

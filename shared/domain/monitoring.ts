@@ -60,11 +60,16 @@ export function nextSlot(schedule: JobSchedule, now: Date): string {
 
 /**
  * The slots in (`after`, `now` − grace] that have no run: a schedule delivery that never came (a disabled
- * schedule, a failed delivery, a throttled account). Runs are matched by their scheduled time.
+ * schedule, a failed delivery, a throttled account). Runs are matched by their scheduled time. A slot before
+ * a later completed run (an operator's manual run, say) has been made up for, so it no longer counts: the
+ * alarm and the alert it raised can clear without waiting for the window to pass it.
  */
 export function missedSlots(schedule: JobSchedule, runs: readonly JobRun[], after: Date, now: Date, graceMinutes: number): string[] {
   const ran = new Set(runs.map((run) => run.scheduledTime));
-  return expectedSlots(schedule, after, new Date(now.getTime() - graceMinutes * MINUTE_MS)).filter((slot) => !ran.has(slot));
+  const madeUpUntil = Math.max(-Infinity, ...runs.filter((run) => run.status === 'completed').map((run) => Date.parse(run.scheduledTime)));
+  return expectedSlots(schedule, after, new Date(now.getTime() - graceMinutes * MINUTE_MS)).filter(
+    (slot) => !ran.has(slot) && Date.parse(slot) > madeUpUntil,
+  );
 }
 
 const FAILED = new Set(['failed', 'timeout']);

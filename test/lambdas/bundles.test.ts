@@ -337,8 +337,8 @@ describe("the hourly job's bundles", () => {
     const { notices } = planAlerts(firingAlerts(open, figures, previousHour, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES), [], previousHour, DEFAULT_ALERT_RULES.cooldownHours);
     expect(notices.length).toBeGreaterThan(0);
     await queueNotices(stores.alerts, digestOf(previousRunId, figures.at, notices, figures.totals.revenueAtRisk, 'bugs'), notices, []);
-    // Daily runs on the 28th and the 30th, none on the 29th: the watchdog's missed slot.
-    for (const slot of ['2026-11-28T02:00:00Z', '2026-11-30T02:00:00Z']) await stores.runs.recordRun(scheduledRun('daily_sync', slot, 'completed'));
+    // Daily runs on the 28th and the 29th, none on the 30th: the watchdog's missed slot.
+    for (const slot of ['2026-11-28T02:00:00Z', '2026-11-29T02:00:00Z']) await stores.runs.recordRun(scheduledRun('daily_sync', slot, 'completed'));
     await stores.runs.recordRun(scheduledRun('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
     aws.calls.length = 0;
     await ses.clear();

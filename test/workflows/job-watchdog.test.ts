@@ -30,23 +30,28 @@ async function dailyFailed(projectId: string, day: string): Promise<SyncFailure>
 }
 
 describe('the watchdog in the hourly job', () => {
-  it('alerts once for a daily slot that never ran, and again only when another is missed', async () => {
-    for (const day of ['2026-11-24', '2026-11-25', '2026-11-26', '2026-11-28']) await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'completed'));
+  it('alerts once for a daily slot that never ran, again only when another is missed, and resolves once a run made them up', async () => {
+    for (const day of ['2026-11-24', '2026-11-25', '2026-11-26']) await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'completed'));
     await runtime.stores.runs.recordRun(run('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
 
-    const first = await hourly('2026-11-28T10:00:00Z');
+    const first = await hourly('2026-11-27T10:00:00Z');
     expect(first.run?.summary).toContain('jobs unhealthy (daily_sync missed 1 slot(s): 2026-11-27T02:00:00Z)');
     expect(jobMessages()).toHaveLength(1);
     expect(jobMessages()[0]).toMatchObject({ Subject: 'CTO dashboard jobs: 1 new' });
     expect(jobMessages()[0]!.Message).toContain('NEW: Scheduled run missed\n  daily_sync missed 1 scheduled run(s)\n  no run for 2026-11-27T02:00:00Z (30 minutes\' grace)');
 
-    await hourly('2026-11-28T11:00:00Z');
-    await hourly('2026-11-29T01:00:00Z');
+    await hourly('2026-11-27T11:00:00Z');
+    await hourly('2026-11-28T01:00:00Z');
     expect(jobMessages()).toHaveLength(1);
-    // 2026-11-29 02:00 never runs either: one more missed slot makes it worse.
-    await hourly('2026-11-29T03:00:00Z');
+    // 2026-11-28 02:00 never runs either: one more missed slot makes it worse.
+    await hourly('2026-11-28T03:00:00Z');
     expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 worse']);
     expect((await runtime.stores.alerts.listOpen()).find((alert) => alert.rule === 'missed_run')).toMatchObject({ alertId: 'missed_run#daily_sync', value: 2 });
+
+    // The operator's manual run completes: the missed slots are made up for.
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T09:00:00.000Z', 'completed', 60_000));
+    await hourly('2026-11-28T10:00:00Z');
+    expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 worse', 'CTO dashboard jobs: 1 resolved']);
   });
 
   it('alerts on three failed runs in a row, stays quiet while the streak holds, and resolves on a success', async () => {

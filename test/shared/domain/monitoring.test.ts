@@ -63,6 +63,16 @@ describe('missed and expected slots', () => {
     expect(missedSlots(schedule, [], new Date('2026-11-01T12:00:00Z'), new Date('2026-11-02T07:30:00Z'), 30)).toEqual(['2026-11-02T07:00:00Z']);
   });
 
+  it('stops counting a missed slot once a later run completed (a manual run made it up), not while that run failed', () => {
+    const schedule = { cron: '0 2 * * *', timeZone: 'UTC' };
+    const slotRun = { scheduledTime: '2026-11-26T02:00:00Z', status: 'completed' } as JobRun;
+    const manual = (status: JobRun['status']) => ({ scheduledTime: '2026-11-27T09:15:00.000Z', status }) as JobRun;
+    const now = new Date('2026-11-27T12:00:00Z');
+    expect(missedSlots(schedule, [slotRun, manual('failed')], new Date('2026-11-25T12:00:00Z'), now, 30)).toEqual(['2026-11-27T02:00:00Z']);
+    expect(missedSlots(schedule, [slotRun, manual('completed')], new Date('2026-11-25T12:00:00Z'), now, 30)).toEqual([]);
+    expect(missedSlots(schedule, [slotRun, manual('completed')], new Date('2026-11-25T12:00:00Z'), new Date('2026-11-28T02:30:00Z'), 30)).toEqual(['2026-11-28T02:00:00Z']);
+  });
+
   it('finds a missed weekly slot and names the next one', () => {
     const schedule = { cron: '0 9 * * 1', timeZone: 'Europe/London' };
     expect(missedSlots(schedule, [{ scheduledTime: '2026-11-16T09:00:00Z' } as JobRun], new Date('2026-11-10T00:00:00Z'), new Date('2026-11-28T00:00:00Z'), 30)).toEqual(['2026-11-23T09:00:00Z']);

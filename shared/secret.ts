@@ -1,26 +1,48 @@
 /**
  * Secrets the Lambdas read: from a plain environment variable when set (local runs), else from the
- * Secrets Manager secret another variable names, read once per Lambda container (a failed read is
- * tried again on the next call).
+ * Secrets Manager secret another variable names. A warm container keeps what it read for
+ * {@link SECRET_TTL_MS}, and reads it again at once when the service it unlocks refused it, so a
+ * rotated or replaced secret is picked up without waiting for the container to be recycled.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from './errors.ts';
 
-export function cachedSecret(what: string, localVariable: string, secretVariable: string): () => Promise<string> {
-  let cached: Promise<string> | undefined;
+/**
+ * How long a secret read from Secrets Manager is used before it is read again: the default TTL of the AWS
+ * Parameters and Secrets Lambda Extension (https://docs.aws.amazon.com/lambda/latest/dg/with-secrets-manager.html).
+ */
+export const SECRET_TTL_MS = 300_000;
+
+/** A secret's value, read once per {@link SECRET_TTL_MS} at most. */
+export interface Secret {
+  (): Promise<string>;
+  /** Reads the secret now, whatever is cached (after it was refused), and keeps that value. */
+  reread(): Promise<string>;
+}
+
+let secretsManager: SecretsManagerClient | undefined;
+
+/** @throws ConfigError when neither variable is set, or the secret is empty. */
+export function cachedSecret(what: string, localVariable: string, secretVariable: string): Secret {
+  let cached: { readonly value: Promise<string>; readonly readAt: number } | undefined;
   const read = async () => {
     const local = process.env[localVariable];
     if (local) return local;
     const secretId = process.env[secretVariable];
     if (!secretId) throw new ConfigError(`neither ${localVariable} nor ${secretVariable} is set`);
-    const output = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
+    const output = await (secretsManager ??= new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: secretId }));
     const value = output.SecretString?.trim();
     if (!value) throw new ConfigError(`secret ${secretId} holds no ${what} (SecretString is empty)`);
     return value;
   };
-  return () =>
-    (cached ??= read().catch((error: unknown) => {
-      cached = undefined;
-      throw error;
-    }));
+  const reread = () => {
+    const entry = { value: read(), readAt: Date.now() };
+    cached = entry;
+    // A failed read is not kept: the next call tries again.
+    entry.value.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    return entry.value;
+  };
+  return Object.assign(() => (cached && Date.now() - cached.readAt < SECRET_TTL_MS ? cached.value : reread()), { reread });
 }

@@ -56,7 +56,7 @@ export class ProjectSync extends Construct {
           ? { [ENV.githubOrg]: props.discovery.org, [ENV.githubActiveWithinDays]: String(props.discovery.activeWithinDays) }
           : {}),
       },
-    }).bindTable(props.projects, props.discovery ? ['Query', 'GetItem', 'PutItem'] : ['Query'], ENV.projectsTable);
+    }).bindTable(props.projects, props.discovery ? ['Query', 'PutItem', 'UpdateItem'] : ['Query'], ENV.projectsTable);
     const syncProject = new JobFunction(this, 'SyncProject', {
       entry: 'lambdas/daily/sync-project.ts',
       description: "Syncs the next chunk of a project's issues and pull requests",

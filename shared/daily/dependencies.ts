@@ -28,10 +28,17 @@ export function bugRulesFromEnvironment(): BugRules {
   return requireJson(ENV.bugRules) as BugRules;
 }
 
-/** The GitHub client, created on first use (the token is read once per container). */
+/**
+ * The GitHub client, created on first use. Its requests carry the token the secret holds: cached for five
+ * minutes, read again at once when GitHub refuses it.
+ */
 export function gitHubFromEnvironment(): () => Promise<GitHubClient> {
   const baseUrl = requireEnv(ENV.githubApiUrl);
   const retryAfterBaseValue = process.env[ENV.githubRetryBaseMs] ? requirePositiveInt(ENV.githubRetryBaseMs) : undefined;
-  let client: Promise<GitHubClient> | undefined;
-  return () => (client ??= githubToken().then((token) => createGitHubClient({ baseUrl, token, retryAfterBaseValue })));
+  let client: GitHubClient | undefined;
+  return async () => {
+    // Read (or found cached) up front, so an unreadable secret fails the step with its own error, not as a GitHub request's.
+    await githubToken();
+    return (client ??= createGitHubClient({ baseUrl, token: githubToken, retryAfterBaseValue }));
+  };
 }

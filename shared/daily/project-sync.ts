@@ -5,10 +5,11 @@
 import { RequestError } from '@octokit/request-error';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { forEachConcurrently } from '../concurrency.ts';
 import type { BugRules } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { failureAfter, newProject, projectIdOf, type SyncFailure } from '../domain/project.ts';
+import { failureAfter, newProject, type SyncFailure } from '../domain/project.ts';
 import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientError } from '../errors.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import type { GitHubClient } from '../github/client.ts';
@@ -53,8 +54,7 @@ export async function listProjectsToSync(
   try {
     await github.request('GET /rate_limit');
   } catch (error) {
-    if (error instanceof RequestError && error.status === 401) throw new AuthError(`GitHub refused the token: ${error.message}`);
-    throw new TransientError(`GitHub could not be reached to check the token: ${(error as Error).message}`);
+    throw listingError(error, 'check the token');
   }
   const now = new Date(input.executionStartTime);
   const discovered = options.discovery ? await discoverOrgRepositories(github, deps.projects, options.discovery, now) : 0;
@@ -63,7 +63,18 @@ export async function listProjectsToSync(
   return { projectIds: projects.map((project) => project.projectId), runDeadline: new Date(deadline).toISOString(), discovered };
 }
 
-/** Registers the org's active repositories that are not projects yet. @returns how many were added. */
+/** Projects whose repository id is looked up at once (one `GET /repos/{owner}/{repo}` each). */
+const ID_LOOKUP_CONCURRENCY = 10;
+
+/**
+ * Registers the org's active repositories that are not projects yet. A repository is known by its GitHub
+ * id, which a rename keeps, or by its name: each listed project gets its id and current name from the
+ * listing, so a repository renamed in the org renames its project instead of becoming a second one. Only
+ * when the listing holds a repository no project knows are the projects without an id (added by hand)
+ * asked for theirs, once each (GitHub follows a rename's redirect), so one renamed before any listing
+ * saw it is not added twice either.
+ * @returns how many were added.
+ */
 async function discoverOrgRepositories(github: GitHubClient, projects: ProjectsStore, discovery: OrgDiscovery, now: Date): Promise<number> {
   const pushedSince = now.getTime() - discovery.activeWithinDays * 86_400_000;
   let repositories;
@@ -73,16 +84,60 @@ async function discoverOrgRepositories(github: GitHubClient, projects: ProjectsS
     if (error instanceof RequestError && error.status === 404) {
       throw new ConfigError(`github.org ${JSON.stringify(discovery.org)} is not an organization the token can see (404)`);
     }
-    throw error;
+    throw listingError(error, `list the repositories of ${discovery.org}`);
   }
-  let added = 0;
+  const known = await projects.listActive();
+  const byId = new Map(known.flatMap((project) => (project.repositoryId === undefined ? [] : [[project.repositoryId, project] as const])));
+  const byName = new Map(known.flatMap((project) => [[project.projectId, project] as const, [project.fullName.toLowerCase(), project] as const]));
+  const listed = new Set<string>();
+  const unknown = [];
   for (const repository of repositories) {
-    const active = !repository.archived && repository.pushed_at !== null && Date.parse(repository.pushed_at ?? '') >= pushedSince;
-    if (!active || (await projects.get(projectIdOf(repository.full_name)))) continue;
-    await projects.save(newProject({ repository: repository.full_name }, now));
-    added++;
+    const project = byId.get(repository.id) ?? byName.get(repository.full_name.toLowerCase());
+    if (!project) {
+      const active = !repository.archived && repository.pushed_at !== null && Date.parse(repository.pushed_at ?? '') >= pushedSince;
+      if (active) unknown.push(repository);
+      continue;
+    }
+    listed.add(project.projectId);
+    // Another repository now has the name this project was known by: not this project's (nor addable: the id is taken).
+    if (project.repositoryId !== undefined && project.repositoryId !== repository.id) continue;
+    if (project.repositoryId !== repository.id || project.fullName !== repository.full_name) {
+      await projects.recordRepository(project.projectId, { id: repository.id, fullName: repository.full_name });
+    }
+  }
+  if (unknown.length === 0) return 0;
+
+  const withoutId = known.filter((project) => project.repositoryId === undefined && !listed.has(project.projectId));
+  await forEachConcurrently(withoutId, ID_LOOKUP_CONCURRENCY, async (project) => {
+    const repository = await repositoryOf(github, project.fullName);
+    if (!repository || !(await projects.recordRepository(project.projectId, repository))) return;
+    byId.set(repository.id, project);
+  });
+  let added = 0;
+  for (const repository of unknown) {
+    // A project followed it under its former name, and was just renamed.
+    if (byId.has(repository.id)) continue;
+    if (await projects.add({ ...newProject({ repository: repository.full_name }, now), repositoryId: repository.id })) added++;
   }
   return added;
+}
+
+/** The repository's id and current name (a renamed one's, through GitHub's redirect); undefined when it is gone (404). */
+async function repositoryOf(github: GitHubClient, fullName: string): Promise<{ id: number; fullName: string } | undefined> {
+  const [owner, repo] = fullName.split('/') as [string, string];
+  try {
+    const { data } = await github.request('GET /repos/{owner}/{repo}', { owner, repo });
+    return { id: Number(data.id), fullName: data.full_name };
+  } catch (error) {
+    if (error instanceof RequestError && error.status === 404) return undefined;
+    throw listingError(error, `look up ${fullName}`);
+  }
+}
+
+/** A failed GitHub request of List Projects: a refused token fails the run at once; anything else is worth another attempt. */
+function listingError(error: unknown, what: string): Error {
+  if (error instanceof RequestError && error.status === 401) return new AuthError(`GitHub refused the token: ${error.message}`);
+  return new TransientError(`GitHub could not be reached to ${what}: ${(error as Error).message}`);
 }
 
 const TotalsSchema = z.object({

@@ -17,7 +17,14 @@ export interface SyncState {
 export interface Project {
   /** Lower-case `owner/repo`: GitHub names are case-insensitive. */
   readonly projectId: string;
+  /** The repository's current `owner/name`: a rename on GitHub renames it here, the id stays. */
   readonly fullName: string;
+  /**
+   * GitHub's numeric repository id, which a rename or transfer keeps: org discovery knows a renamed
+   * repository by it. Learned from the org listing, a rename's redirect, or asked once for a project added
+   * by hand; absent until then.
+   */
+  readonly repositoryId?: number;
   readonly displayName: string;
   readonly active: boolean;
   /** Daily revenue impact of a bug without a revenue label, by severity. */

@@ -4,11 +4,18 @@
  * hour away, and a secondary limit without `retry-after` asks for at least a minute. The request fails,
  * and the sync ends its chunk with the time to resume, which Step Functions waits for (or the next run).
  * Only a short `retry-after` (at most {@link MAX_IN_PROCESS_WAIT_SECONDS} s) is waited for here, once.
+ *
+ * Every request carries the token the secret holds now (see {@link Secret}), so a rotated token is used
+ * without rebuilding the client. A request refused with 401 reads the secret again: when it holds another
+ * token (rotated mid-run, or replaced by an operator after a revoked one), the request is sent once more
+ * with it. Only a token the secret still holds is refused for good, which fails the run (AuthError).
  */
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
 import { logger } from '../logger.ts';
+import type { Secret } from '../secret.ts';
 
 export const GitHub = Octokit.plugin(throttling, retry);
 export type GitHubClient = InstanceType<typeof GitHub>;
@@ -28,15 +35,15 @@ const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 
 export interface GitHubClientOptions {
   readonly baseUrl: string;
-  readonly token: string;
+  /** A fixed token, or the secret that holds it. */
+  readonly token: string | Secret;
   /** Milliseconds per second of `retry-after` and of retry backoff; tests shrink it. @default 1000 */
   readonly retryAfterBaseValue?: number;
 }
 
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const base = options.retryAfterBaseValue ?? 1000;
-  return new GitHub({
-    auth: options.token,
+  const github = new GitHub({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     userAgent: 'cto-dashboard-jobs',
     // Octokit logs every error response by default; the sync records what matters itself.
@@ -50,4 +57,25 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
     retry: { retryAfterBaseValue: base, doNotRetry: DO_NOT_RETRY },
   });
+  const { token } = options;
+  const current = typeof token === 'string' ? async () => token : token;
+  const reread = typeof token === 'string' ? async () => token : token.reread;
+  // Registered last, so it wraps the throttling and retry plugins: it sees a 401 they have given up on. The
+  // hooks inside share this request's options object, so the header is set on it, not on a copy.
+  github.hook.wrap('request', async (request, requestOptions) => {
+    const used = await current();
+    const withToken = (value: string) => {
+      requestOptions.headers.authorization = `token ${value}`;
+      return request(requestOptions);
+    };
+    try {
+      return await withToken(used);
+    } catch (error) {
+      if (!(error instanceof RequestError) || error.status !== 401) throw error;
+      const fresh = await reread();
+      if (fresh === used) throw error;
+      return withToken(fresh);
+    }
+  });
+  return github;
 }

@@ -7,8 +7,9 @@
  * next time, an unchanged repository answers 304, which costs no rate-limit points.
  *
  * A renamed or transferred repository answers 301 to `/repositories/<id>/...`; the sync then asks
- * `GET /repositories/<id>` for the new name and records it, so the next run asks for it directly. The
- * cursor and ETag stay: they describe the same repository's items (a stale ETag only costs a 200).
+ * `GET /repositories/<id>` for the new name and records it with the id, so the next run asks for it
+ * directly (and org discovery knows the repository by its id). The cursor and ETag stay: they describe
+ * the same repository's items (a stale ETag only costs a 200).
  */
 import { RequestError } from '@octokit/request-error';
 import { z } from 'zod';
@@ -82,7 +83,7 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
     totals: { ...totals, durationMs: totals.durationMs + (clock() - started) },
   });
 
-  /** Records the repository's new name when GitHub redirected the request to `/repositories/<id>/...`. */
+  /** Records the repository's new name and its id when GitHub redirected the request to `/repositories/<id>/...`. */
   const followRename = async (finalUrl: string | undefined) => {
     const id = movedRepositoryId(finalUrl);
     if (id === undefined) return;
@@ -90,8 +91,7 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
     const { data } = await deps.github.request('GET /repositories/{repository_id}', { repository_id: id });
     const moved = MovedRepositorySchema.safeParse(data);
     if (!moved.success) throw new InvalidDataError(`GitHub moved ${fullName} to repository ${id}, whose answer has no full_name`);
-    if (moved.data.full_name.toLowerCase() === fullName.toLowerCase()) return;
-    await deps.projects.rename(projectId, moved.data.full_name);
+    await deps.projects.recordRepository(projectId, { id, fullName: moved.data.full_name });
     fullName = moved.data.full_name;
   };
   /** A refused request: the chunk ends with the time to resume (rate limits), or the error is named. */

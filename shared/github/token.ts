@@ -1,6 +1,6 @@
 /**
  * The GitHub token: `GITHUB_TOKEN` when set (local runs), else the Secrets Manager secret named by
- * `GITHUB_TOKEN_SECRET`, read once per Lambda container.
+ * `GITHUB_TOKEN_SECRET`, kept for five minutes per Lambda container and read again when GitHub refuses it.
  */
 import { cachedSecret } from '../secret.ts';
 

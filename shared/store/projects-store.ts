@@ -17,22 +17,45 @@ export class ProjectsStore {
     readonly tableName: string,
   ) {}
 
-  /** Adds or replaces a project's settings, keeping the sync progress and failure streak of an existing one. */
+  /**
+   * Adds or replaces a project's settings, keeping what the jobs recorded of an existing one: when it was
+   * added, its sync progress, failure streak, and the repository's current name and id as GitHub gave them.
+   */
   async save(project: Project): Promise<'added' | 'updated'> {
     const existing = await this.get(project.projectId);
-    const failure = existing ? existing.failure : project.failure;
+    const learned = existing ?? project;
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
           ...project,
-          sync: existing?.sync ?? project.sync,
-          ...(failure ? { failure } : {}),
+          createdAt: learned.createdAt,
+          fullName: learned.fullName,
+          ...(learned.repositoryId === undefined ? {} : { repositoryId: learned.repositoryId }),
+          sync: learned.sync,
+          ...(learned.failure ? { failure: learned.failure } : {}),
           ...(project.active ? { activeFlag: ACTIVE } : {}),
         },
       }),
     );
     return existing ? 'updated' : 'added';
+  }
+
+  /** Adds a project unless one with its id exists (whose settings and progress stay untouched). @returns whether it was added. */
+  async add(project: Project): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...project, ...(project.active ? { activeFlag: ACTIVE } : {}) },
+          ConditionExpression: 'attribute_not_exists(projectId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async get(projectId: string): Promise<Project | undefined> {
@@ -137,16 +160,27 @@ export class ProjectsStore {
     }
   }
 
-  /** Records a repository's new name after GitHub answered 301 (the project keeps its id). */
-  async rename(projectId: string, fullName: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { projectId },
-        UpdateExpression: 'SET fullName = :fullName',
-        ExpressionAttributeValues: { ':fullName': fullName },
-      }),
-    );
+  /**
+   * Records the repository's id and current name as GitHub gave them (after a rename, or the first time
+   * they are known); the project keeps its projectId, settings, sync progress and failure streak.
+   * @returns false when the project was removed meanwhile (it is not recreated).
+   */
+  async recordRepository(projectId: string, repository: { readonly id: number; readonly fullName: string }): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { projectId },
+          UpdateExpression: 'SET fullName = :fullName, repositoryId = :id',
+          ConditionExpression: 'attribute_exists(projectId)',
+          ExpressionAttributeValues: { ':fullName': repository.fullName, ':id': repository.id },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 }
 

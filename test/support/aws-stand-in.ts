@@ -23,7 +23,7 @@ export class AwsStandIn {
   private constructor(
     private readonly server: Server,
     readonly endpoint: string,
-    private readonly secrets: ReadonlyMap<string, string>,
+    private readonly secrets: Map<string, string>,
   ) {}
 
   /** @param secrets SecretString by secret name. */
@@ -37,6 +37,11 @@ export class AwsStandIn {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     standIn = new AwsStandIn(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, new Map(Object.entries(secrets)));
     return standIn;
+  }
+
+  /** Gives a secret a new value, as an operator's `put-secret-value` or a rotation does. */
+  putSecret(name: string, value: string): void {
+    this.secrets.set(name, value);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { GitHubServer } from '../../lib/local/github-server.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { ENV } from '../../shared/environment.ts';
+import { AwsStandIn } from '../support/aws-stand-in.ts';
 import { addProjects, generateIssues, GITHUB_TOKEN, startDailyRuntime } from '../support/daily.ts';
 import { namedError } from '../support/local-runtime.ts';
 
@@ -14,8 +16,12 @@ const NOT_FOUND = { status: 404, body: JSON.stringify({ message: 'Not Found' }) 
 
 let github: GitHubServer;
 let runtime: LocalRuntime;
+/** Secrets Manager, where the functions read the token as deployed (no GITHUB_TOKEN variable). */
+let aws: AwsStandIn;
+let tokenSecret: string;
 let emf: Record<string, unknown>[] = [];
 beforeAll(async () => {
+  aws = await AwsStandIn.start({});
   ({ github, runtime } = await startDailyRuntime(
     [
       { fullName: 'acme/big', id: 1, issues: generateIssues(450) },
@@ -24,18 +30,22 @@ beforeAll(async () => {
       { fullName: 'acme/api', id: 4, issues: generateIssues(40) },
       { fullName: 'acme/ops', id: 5, issues: generateIssues(20) },
     ],
-    { POWERTOOLS_METRICS_DISABLED: 'false' },
+    { POWERTOOLS_METRICS_DISABLED: 'false', GITHUB_TOKEN: '', AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint },
   ));
+  tokenSecret = process.env[ENV.githubTokenSecret]!;
 });
 afterAll(async () => {
   await runtime?.close();
   await github?.close();
+  await aws?.close();
 });
 beforeEach(async () => {
   await runtime.reset();
   github.clearRequests();
   github.clearFaults();
   github.setToken(GITHUB_TOKEN);
+  aws.putSecret(tokenSecret, GITHUB_TOKEN);
+  aws.calls.length = 0;
   emf = [];
   const write = process.stdout.write.bind(process.stdout);
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -143,6 +153,63 @@ describe('the daily sync when GitHub stops accepting the token mid-run', () => {
     // Nothing kept was written again and nothing was lost: the second run wrote exactly what was missing.
     expect(next.run?.recordsProcessed).toBe(1500 + 30 + 40 + 20 - keptBefore);
   }, 60_000);
+});
+
+/** How often the functions read the token secret. */
+const secretReads = () => aws.calls.filter((call) => call.service === 'secretsmanager' && call.action === 'GetSecretValue').length;
+
+describe('the daily sync when the token in Secrets Manager changes', () => {
+  it('completes when the token is rotated mid-run: requests refused with the old token are sent again with the new one', async () => {
+    await addProjects(runtime, 'acme/huge', 'acme/web', 'acme/api', 'acme/ops');
+    let rotated = false;
+
+    const result = await runtime.runJob('daily', {
+      ...fast,
+      at: nextSlot(),
+      // Rotated as soon as the first project is synced (GitHub App installation tokens last an hour): the
+      // 1,500-item project is still paging with the old token, which GitHub now refuses.
+      beforeTask: (state) => {
+        if (state === 'Compute Project Metrics' && !rotated) {
+          rotated = true;
+          github.setToken('ghs_rotated');
+          aws.putSecret(tokenSecret, 'ghs_rotated');
+        }
+      },
+    });
+
+    expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 1500 + 30 + 40 + 20, recordsFailed: 0 });
+    for (const { stored, held } of await Promise.all(['acme/huge', 'acme/web', 'acme/api', 'acme/ops'].map(setsOf))) expect(stored).toEqual(held);
+    expect(github.requests.some((request) => request.status === 401)).toBe(true);
+    expect(secretReads()).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('fails with AuthError while the secret holds the refused token, and the next run in the same warm process uses the one an operator puts in', async () => {
+    await addProjects(runtime, 'acme/web');
+    // A warm container: yesterday's run read the token from the secret.
+    expect((await runtime.runJob('daily', { ...fast, at: nextSlot() })).run).toMatchObject({ status: 'completed' });
+    // Then GitHub revoked the token; the secret still holds it.
+    github.setToken('ghp_replacement');
+    github.clearRequests();
+    aws.calls.length = 0;
+    const states: string[] = [];
+
+    const failed = await runtime.runJob('daily', { ...fast, at: nextSlot(), onStateEvent: (line) => states.push(line) });
+
+    expect(failed.run).toMatchObject({ status: 'failed', errorName: 'AuthError', errorMessage: expect.stringContaining('GitHub refused the token') });
+    expect(states).not.toContain('→ Sync Project');
+    // Refused, the secret was read again: it holds the same token, so nothing is sent again.
+    expect(github.requests.map((request) => `${request.path} ${request.status}`)).toEqual(['/rate_limit 401']);
+    expect(secretReads()).toBe(1);
+
+    aws.putSecret(tokenSecret, 'ghp_replacement');
+    github.clearRequests();
+    const next = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    expect(next.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
+    // Well within the cache's five minutes: the first refusal made the warm container read the new token.
+    expect(github.requests.filter((request) => request.status === 401).map((request) => request.path)).toEqual(['/rate_limit']);
+    expect(secretReads()).toBe(2);
+  });
 });
 
 describe('a daily run whose projects fail', () => {

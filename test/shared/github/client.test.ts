@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GitHubServer } from '../../../lib/local/github-server.ts';
 import { createGitHubClient, MAX_IN_PROCESS_WAIT_SECONDS } from '../../../shared/github/client.ts';
+import { cachedSecret } from '../../../shared/secret.ts';
 
 let github: GitHubServer;
 beforeAll(async () => {
@@ -11,7 +12,9 @@ beforeEach(() => {
   github.clearRequests();
   github.clearFaults();
   github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
+  github.setToken('secret');
 });
+afterEach(() => vi.unstubAllEnvs());
 
 /** The client as deployed: real waits (1,000 ms per second of retry-after). */
 const client = () => createGitHubClient({ baseUrl: github.url, token: 'secret' });
@@ -55,5 +58,47 @@ describe('the GitHub client under rate limits', () => {
     await expect(createGitHubClient({ baseUrl: github.url, token: 'secret', retryAfterBaseValue: 10 }).request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' })).rejects.toMatchObject({ status: 403 });
 
     expect(github.requests.map((request) => request.status)).toEqual([403, 403, 403]);
+  });
+});
+
+describe('the GitHub client when GitHub refuses the token', () => {
+  /** A client whose token is the secret's (here its local variable, which each read sees anew). */
+  const clientOfSecret = () => {
+    vi.stubEnv('TEST_GITHUB_TOKEN', 'secret');
+    return createGitHubClient({ baseUrl: github.url, token: cachedSecret('token', 'TEST_GITHUB_TOKEN', 'TEST_GITHUB_TOKEN_SECRET') });
+  };
+  const get = (octokit: ReturnType<typeof createGitHubClient>) => octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' });
+
+  it('sends the refused request once more with the token the secret holds now, and keeps using it', async () => {
+    const octokit = clientOfSecret();
+    await get(octokit);
+    // Rotated: GitHub takes only the new token, which is in the secret; the client still holds the old one.
+    github.setToken('rotated');
+    vi.stubEnv('TEST_GITHUB_TOKEN', 'rotated');
+
+    expect((await get(octokit)).status).toBe(200);
+    expect((await get(octokit)).status).toBe(200);
+
+    expect(github.requests.map((request) => request.status)).toEqual([200, 401, 200, 200]);
+  });
+
+  it('fails with the 401, sending nothing more, when the secret still holds the refused token', async () => {
+    const octokit = clientOfSecret();
+    github.setToken('revoked-elsewhere');
+
+    await expect(get(octokit)).rejects.toMatchObject({ status: 401 });
+
+    expect(github.requests.map((request) => request.status)).toEqual([401]);
+  });
+
+  it('tries the new token only once: refused too, the request fails', async () => {
+    const octokit = clientOfSecret();
+    await get(octokit);
+    github.setToken('neither');
+    vi.stubEnv('TEST_GITHUB_TOKEN', 'also-wrong');
+
+    await expect(get(octokit)).rejects.toMatchObject({ status: 401 });
+
+    expect(github.requests.map((request) => request.status)).toEqual([200, 401, 401]);
   });
 });

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SECRET_TTL_MS } from '../../../shared/secret.ts';
 
 // Secrets Manager has no local stand-in: its client is mocked at the SDK boundary.
 const secrets = mockClient(SecretsManagerClient);
@@ -12,19 +13,40 @@ beforeEach(() => {
   vi.stubEnv('GITHUB_TOKEN_SECRET', 'cto-dashboard-jobs/github-token');
   vi.stubEnv('AWS_REGION', 'eu-west-1');
 });
-afterEach(() => vi.unstubAllEnvs());
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.useRealTimers();
+});
 
 const load = async () => (await import('../../../shared/github/token.ts')).githubToken;
 
 describe('githubToken', () => {
-  it('reads the token from Secrets Manager once per container', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'ghp_secret\n' });
+  it('reads the token from Secrets Manager once per five minutes in a warm container', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'ghp_secret\n' }).resolves({ SecretString: 'ghp_rotated' });
     const githubToken = await load();
 
     expect(await githubToken()).toBe('ghp_secret');
+    vi.advanceTimersByTime(SECRET_TTL_MS - 1);
     expect(await githubToken()).toBe('ghp_secret');
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     expect(secrets.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'cto-dashboard-jobs/github-token' });
+
+    // Five minutes after the read, a rotated token is picked up without any refusal.
+    vi.advanceTimersByTime(1);
+    expect(await githubToken()).toBe('ghp_rotated');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('reads the secret again at once when asked (GitHub refused the token), and keeps the new value', async () => {
+    secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'ghp_revoked' }).resolves({ SecretString: 'ghp_new' });
+    const githubToken = await load();
+    expect(await githubToken()).toBe('ghp_revoked');
+
+    expect(await githubToken.reread()).toBe('ghp_new');
+
+    expect(await githubToken()).toBe('ghp_new');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
   it('prefers GITHUB_TOKEN (local runs) and never calls Secrets Manager then', async () => {

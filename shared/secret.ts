@@ -5,7 +5,7 @@
  * rotated or replaced secret is picked up without waiting for the container to be recycled.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError } from './errors.ts';
+import { ConfigError, TransientError } from './errors.ts';
 
 /**
  * How long a secret read from Secrets Manager is used before it is read again: the default TTL of the AWS
@@ -22,7 +22,10 @@ export interface Secret {
 
 let secretsManager: SecretsManagerClient | undefined;
 
-/** @throws ConfigError when neither variable is set, or the secret is empty. */
+/**
+ * @throws ConfigError when neither variable is set, the secret is empty, or Secrets Manager refuses it for
+ * good; TransientError when it could not be read otherwise. Each names the secret, never its value.
+ */
 export function cachedSecret(what: string, localVariable: string, secretVariable: string): Secret {
   let cached: { readonly value: Promise<string>; readonly readAt: number } | undefined;
   const read = async () => {
@@ -30,7 +33,11 @@ export function cachedSecret(what: string, localVariable: string, secretVariable
     if (local) return local;
     const secretId = process.env[secretVariable];
     if (!secretId) throw new ConfigError(`neither ${localVariable} nor ${secretVariable} is set`);
-    const output = await (secretsManager ??= new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: secretId }));
+    const output = await (secretsManager ??= new SecretsManagerClient({}))
+      .send(new GetSecretValueCommand({ SecretId: secretId }))
+      .catch((error: unknown) => {
+        throw unreadable(secretId, what, error);
+      });
     const value = output.SecretString?.trim();
     if (!value) throw new ConfigError(`secret ${secretId} holds no ${what} (SecretString is empty)`);
     return value;
@@ -45,4 +52,20 @@ export function cachedSecret(what: string, localVariable: string, secretVariable
     return entry.value;
   };
   return Object.assign(() => (cached && Date.now() - cached.readAt < SECRET_TTL_MS ? cached.value : reread()), { reread });
+}
+
+/** Secrets Manager's answers that no retry changes (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html). */
+const PERMANENT_SECRET_ERRORS: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'DecryptionFailure',
+  'InvalidRequestException',
+  'InvalidParameterException',
+]);
+
+/** A failed read, named by the secret: no request of the service the secret unlocks is blamed for it. */
+function unreadable(secretId: string, what: string, error: unknown): Error {
+  const { name, message } = error as Error;
+  const described = `secret ${secretId} (the ${what}) could not be read: ${name}: ${message}`;
+  return PERMANENT_SECRET_ERRORS.has(name) ? new ConfigError(described) : new TransientError(described);
 }

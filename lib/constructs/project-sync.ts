@@ -145,6 +145,7 @@ export class ProjectSync extends Construct {
             runId: sfn.JsonPath.stringAt('$.runId'),
             projectId: sfn.JsonPath.stringAt('$.projectId'),
             scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
+            syncStatus: sfn.JsonPath.stringAt('$.sync.chunk.status'),
           },
           { resultPath: sfn.JsonPath.DISCARD },
         )

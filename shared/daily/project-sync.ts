@@ -134,10 +134,14 @@ async function repositoryOf(github: GitHubClient, fullName: string): Promise<{ i
   }
 }
 
-/** A failed GitHub request of List Projects: a refused token fails the run at once; anything else is worth another attempt. */
-function listingError(error: unknown, what: string): Error {
-  if (error instanceof RequestError && error.status === 401) return new AuthError(`GitHub refused the token: ${error.message}`);
-  return new TransientError(`GitHub could not be reached to ${what}: ${(error as Error).message}`);
+/**
+ * A failed GitHub request of List Projects: a refused token fails the run at once; any other answer or a
+ * failed fetch is worth another attempt. Errors that are not GitHub's (an unreadable token secret) keep their names.
+ */
+function listingError(error: unknown, what: string): unknown {
+  if (!(error instanceof RequestError)) return error;
+  if (error.status === 401) return new AuthError(`GitHub refused the token: ${error.message}`);
+  return new TransientError(`GitHub could not be reached to ${what}: ${error.message}`);
 }
 
 const TotalsSchema = z.object({
@@ -188,11 +192,18 @@ export async function syncProjectStep(
   return result;
 }
 
-export const ProjectInputSchema = z.object({ runId: z.string().min(1), projectId: z.string().min(1), scheduledTime: z.iso.datetime() });
+export const ProjectInputSchema = z.object({
+  runId: z.string().min(1),
+  projectId: z.string().min(1),
+  scheduledTime: z.iso.datetime(),
+  /** How the project's sync ended: done, or deferred to the next run by a rate limit. */
+  syncStatus: z.enum(['done', 'deferred']),
+});
 
 /**
- * Computes and stores a project's daily snapshot as of the run's scheduled time: the last step of a
- * project's successful sync, so it also ends the project's failure streak.
+ * Computes and stores a project's daily snapshot as of the run's scheduled time, from what is stored. A
+ * sync that finished (`done`) ends the project's failure streak; a deferred one has not synced it yet, so
+ * the streak stays.
  */
 export async function computeProjectMetrics(
   deps: Pick<DailyDependencies, 'projects' | 'items' | 'snapshots' | 'rules'>,
@@ -202,7 +213,7 @@ export async function computeProjectMetrics(
   if (!project) throw new InvalidDataError(`project ${input.projectId} is not registered`);
   const snapshot = dailySnapshot(project, await deps.items.listForProject(input.projectId), deps.rules, new Date(input.scheduledTime));
   await deps.snapshots.putDaily(snapshot);
-  if (project.failure) await deps.projects.clearFailure(input.projectId);
+  if (project.failure && input.syncStatus === 'done') await deps.projects.clearFailure(input.projectId);
   return { projectId: input.projectId, healthScore: snapshot.health.score };
 }
 

@@ -32,7 +32,7 @@ export interface Project {
   readonly slaHours?: Partial<Readonly<Record<Severity, number>>>;
   readonly createdAt: string;
   readonly sync: SyncState;
-  /** Set while the project's sync fails run after run; cleared by its next successful sync. */
+  /** Set while the project's sync fails run after run; cleared once a sync finishes (one a rate limit defers does not). */
   readonly failure?: SyncFailure;
 }
 

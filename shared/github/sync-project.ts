@@ -96,7 +96,9 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
   };
   /** A refused request: the chunk ends with the time to resume (rate limits), or the error is named. */
   const refused = (error: unknown): SyncChunkResult => {
-    if (!(error instanceof RequestError)) throw new TransientError(`GitHub request for ${fullName} failed: ${(error as Error).message}`);
+    // Not GitHub's answer: our named errors (a malformed answer, an unreadable token secret) and AWS's
+    // (DynamoDB) keep their names, which Step Functions retries or catches on.
+    if (!(error instanceof RequestError)) throw error;
     const resumeAtMs = rateLimitedUntil(error, clock());
     if (resumeAtMs === undefined) throw classify(error, fullName);
     return result(resumeAtMs <= options.runDeadlineMs ? 'wait' : 'deferred', new Date(resumeAtMs).toISOString());
@@ -190,6 +192,8 @@ function rateLimitedUntil(error: RequestError, now: number): number | undefined 
 }
 
 function classify(error: RequestError, fullName: string): Error {
+  // Octokit reports a failed fetch (refused connection, DNS, reset) as a 500 without a response.
+  if (!error.response) return new TransientError(`GitHub could not be reached for ${fullName}: ${error.message}`);
   if (error.status === 401) return new AuthError(`GitHub refused the token (401) for ${fullName}`);
   if (error.status === 404) return new RepositoryNotFoundError(`repository ${fullName} does not exist or the token cannot see it (404)`);
   if (error.status >= 500 || error.status === 403) {

@@ -7,9 +7,15 @@ import { queryAll } from './query-all.ts';
 export const PROJECTS_INDEXES = {
   /** activeFlag ("active", set only while active) + projectId: the projects to sync, without a Scan. */
   active: { name: 'active', partitionKey: 'activeFlag', sortKey: 'projectId' },
+  /**
+   * failingFlag ("failing", set only while the project has a failure streak) + projectId: a sparse index, so
+   * the hourly watchdog reads the few failing projects, not every project.
+   */
+  failing: { name: 'failing', partitionKey: 'failingFlag', sortKey: 'projectId' },
 } as const;
 
 const ACTIVE = 'active';
+const FAILING = 'failing';
 
 export class ProjectsStore {
   constructor(
@@ -33,7 +39,7 @@ export class ProjectsStore {
           fullName: learned.fullName,
           ...(learned.repositoryId === undefined ? {} : { repositoryId: learned.repositoryId }),
           sync: learned.sync,
-          ...(learned.failure ? { failure: learned.failure } : {}),
+          ...(learned.failure ? { failure: learned.failure, failingFlag: FAILING } : {}),
           ...(project.active ? { activeFlag: ACTIVE } : {}),
         },
       }),
@@ -103,16 +109,17 @@ export class ProjectsStore {
     );
   }
 
-  /** Active projects whose sync is failing (a filter on the active index: a handful among all projects). */
+  /** Active projects whose sync is failing, in id order: only projects with a failure streak are read. */
   async listFailing(): Promise<Project[]> {
     return queryAll(
       this.client,
       {
         TableName: this.tableName,
-        IndexName: PROJECTS_INDEXES.active.name,
-        KeyConditionExpression: 'activeFlag = :active',
-        FilterExpression: 'attribute_exists(failure)',
-        ExpressionAttributeValues: { ':active': ACTIVE },
+        IndexName: PROJECTS_INDEXES.failing.name,
+        KeyConditionExpression: 'failingFlag = :failing',
+        // A project deactivated during its streak keeps it (it resumes if reactivated), unwatched meanwhile.
+        FilterExpression: 'activeFlag = :active',
+        ExpressionAttributeValues: { ':failing': FAILING, ':active': ACTIVE },
       },
       toProject,
     );
@@ -129,11 +136,11 @@ export class ProjectsStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { projectId },
-          UpdateExpression: 'SET failure = :failure',
+          UpdateExpression: 'SET failure = :failure, failingFlag = :failing',
           ConditionExpression: previousRunId
             ? 'attribute_exists(projectId) AND failure.lastRunId = :previous'
             : 'attribute_exists(projectId) AND attribute_not_exists(failure)',
-          ExpressionAttributeValues: { ':failure': failure, ...(previousRunId ? { ':previous': previousRunId } : {}) },
+          ExpressionAttributeValues: { ':failure': failure, ':failing': FAILING, ...(previousRunId ? { ':previous': previousRunId } : {}) },
         }),
       );
       return true;
@@ -143,14 +150,14 @@ export class ProjectsStore {
     }
   }
 
-  /** Ends a project's failure streak after a successful sync. */
+  /** Ends a project's failure streak after a finished sync (and takes it out of the failing index). */
   async clearFailure(projectId: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { projectId },
-          UpdateExpression: 'REMOVE failure',
+          UpdateExpression: 'REMOVE failure, failingFlag',
           // Never recreates a project removed meanwhile (an update of a missing key would create it).
           ConditionExpression: 'attribute_exists(projectId)',
         }),
@@ -185,6 +192,6 @@ export class ProjectsStore {
 }
 
 function toProject(item: Record<string, unknown>): Project {
-  const { activeFlag: _activeFlag, ...project } = item;
+  const { activeFlag: _activeFlag, failingFlag: _failingFlag, ...project } = item;
   return project as unknown as Project;
 }

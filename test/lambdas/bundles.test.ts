@@ -293,7 +293,7 @@ describe("the daily job's bundles", () => {
   });
 
   it.concurrent('"Compute Project Metrics" stores the snapshot with the health score the source computes', async () => {
-    const answer = answerOf(await invoke('lambdas/daily/compute-project-metrics.ts', { runId, projectId: 'acme/web', scheduledTime: slot }));
+    const answer = answerOf(await invoke('lambdas/daily/compute-project-metrics.ts', { runId, projectId: 'acme/web', scheduledTime: slot, syncStatus: 'done' }));
     const expected = dailyOf('acme/web', new Date(slot)).health.score;
     expect(answer).toEqual({ projectId: 'acme/web', healthScore: expected });
     expect(await stores.snapshots.getDaily('acme/web', '2026-11-30')).toMatchObject({ health: { score: expected } });

@@ -25,10 +25,28 @@ const definitionOf = (jobType: 'daily_sync' | 'hourly_metrics' | 'weekly_report'
   local.stateMachines.get(jobType)!.definition as { States: Record<string, State>; TimeoutSeconds: number; StartAt: string };
 
 /** Every IAM statement attached to a role of the template. */
-function statementsOf(roleLogicalId: string): { Action: string | string[]; Resource: unknown }[] {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
+function statementsOf(roleLogicalId: string, from = template): { Action: string | string[]; Resource: unknown }[] {
+  return Object.values(from.findResources('AWS::IAM::Policy'))
     .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleLogicalId))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** The logical id of a function's role (the function named by its construct id prefix). */
+function roleOf(name: string, from = { template, local }): string {
+  const functionId = [...from.local.functions.keys()].find((id) => id.startsWith(name))!;
+  return from.template.findResources('AWS::Lambda::Function')[functionId]!.Properties.Role['Fn::GetAtt'][0];
+}
+
+/** The DynamoDB actions granted to a function, by table. */
+function dynamoGrantsOf(name: string, from = { template, local }): Record<string, string[]> {
+  const granted: Record<string, string[]> = {};
+  for (const statement of statementsOf(roleOf(name, from), from.template)) {
+    const actions = [statement.Action].flat().filter((action) => action.startsWith('dynamodb:'));
+    if (actions.length === 0) continue;
+    const table = JSON.stringify(statement.Resource).match(/Tables(JobHistory|SyncEvents|Projects|WorkItems|Snapshots|Alerts)/)![1]!;
+    granted[table] = [...(granted[table] ?? []), ...actions.map((action) => action.replace('dynamodb:', ''))].sort();
+  }
+  return granted;
 }
 
 describe('schedules', () => {
@@ -239,7 +257,7 @@ describe('tables', () => {
       ((table.Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]).map((index) => index.IndexName).sort(),
     );
     expect(indexNames).toEqual(
-      expect.arrayContaining([['byJobType', 'byStatus', 'byTime'], ['byTime', 'byType'], ['active'], ['bugClosures', 'openBugs'], ['trackedAlerts']]),
+      expect.arrayContaining([['byJobType', 'byStatus', 'byTime'], ['byTime', 'byType'], ['active', 'failing'], ['bugClosures', 'openBugs'], ['trackedAlerts']]),
     );
     for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
       expect(table.DeletionPolicy).toBe('Retain');
@@ -267,6 +285,7 @@ describe('functions', () => {
       { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
     ],
     ['HourlyAlertsWatchJobRuns', { JobHistory: ['Query'], Projects: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
+    ['ProjectSyncListProjects', { Projects: ['Query'] }],
     ['ProjectSyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['ProjectSyncComputeProjectMetrics', { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'] }],
     ['HourlyAlertsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
@@ -277,16 +296,20 @@ describe('functions', () => {
       { JobHistory: ['Query'], SyncEvents: ['PutItem'], Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'] },
     ],
   ])('grants %s only the DynamoDB actions it calls, on only its tables', (name, expected) => {
-    const functionId = [...local.functions.keys()].find((id) => id.startsWith(name))!;
-    const roleId = template.findResources('AWS::Lambda::Function')[functionId]!.Properties.Role['Fn::GetAtt'][0];
-    const granted: Record<string, string[]> = {};
-    for (const statement of statementsOf(roleId)) {
-      const actions = [statement.Action].flat().filter((action) => action.startsWith('dynamodb:'));
-      if (actions.length === 0) continue;
-      const table = JSON.stringify(statement.Resource).match(/Tables(JobHistory|SyncEvents|Projects|WorkItems|Snapshots|Alerts)/)![1]!;
-      granted[table] = [...(granted[table] ?? []), ...actions.map((action) => action.replace('dynamodb:', ''))].sort();
-    }
-    expect(granted).toEqual(expected);
+    expect(dynamoGrantsOf(name)).toEqual(expected);
+  });
+
+  it('grants List Projects, with org discovery, what adding and renaming projects takes', () => {
+    expect(dynamoGrantsOf('ProjectSyncListProjects', synthesized({ ...baseConfig(), github: { apiUrl: 'https://api.github.com', org: 'acme' } }))).toEqual({
+      Projects: ['PutItem', 'Query', 'UpdateItem'],
+    });
+  });
+
+  it("lets Watch Job Runs query the Projects table's indexes, the sparse one of failing projects among them", () => {
+    const queries = statementsOf(roleOf('HourlyAlertsWatchJobRuns')).filter(
+      (statement) => [statement.Action].flat().includes('dynamodb:Query') && JSON.stringify(statement.Resource).includes('TablesProjects'),
+    );
+    expect(JSON.stringify(queries.map((statement) => statement.Resource))).toContain('/index/*');
   });
 
   it('send FAILED, TIMED_OUT and ABORTED executions of the three state machines to the reconciler', () => {

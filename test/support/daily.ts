@@ -1,3 +1,4 @@
+import { afterAll, beforeEach } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { GitHubServer, type FakeIssue, type FakeRepository } from '../../lib/local/github-server.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
@@ -16,6 +17,43 @@ export async function startDailyRuntime(repositories: FakeRepository[], environm
   });
   return { github, runtime };
 }
+
+/**
+ * The daily runtime of the calling test file (call once, at its top level, with `await`), closed after
+ * its tests. Each test starts from empty tables, a GitHub with no recorded requests nor injected faults,
+ * a full rate limit and the test token.
+ */
+export async function useDailyRuntime(...args: Parameters<typeof startDailyRuntime>) {
+  const { github, runtime } = await startDailyRuntime(...args);
+  afterAll(async () => {
+    await runtime.close();
+    await github.close();
+  });
+  beforeEach(async () => {
+    await runtime.reset();
+    github.clearRequests();
+    github.clearFaults();
+    github.setToken(GITHUB_TOKEN);
+    github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
+  });
+  return {
+    github,
+    runtime,
+    /** The numbers GitHub holds for a repository, and those stored, each sorted. */
+    setsOf: async (fullName: string) => {
+      const stored = (await runtime.stores.items.listForProject(fullName)).map((item) => item.number).sort((a, b) => a - b);
+      const held = github.repository(fullName).issues.map((issue) => issue.number).sort((a, b) => a - b);
+      return { stored, held };
+    },
+  };
+}
+
+/** Options of a daily run in tests: no pause between retries, nor for a rate limit's reset. */
+export const fast = { retryIntervalMs: 0, waitMs: 0 };
+
+let slot = 0;
+/** A schedule slot for each run, a day after the previous one. */
+export const nextSlot = () => new Date(Date.parse('2026-11-28T02:00:00Z') + slot++ * 86_400_000);
 
 /** Registers repositories as projects. */
 export async function addProjects(runtime: LocalRuntime, ...repositories: string[]) {

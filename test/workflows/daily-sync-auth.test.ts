@@ -1,68 +1,33 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { GitHubServer } from '../../lib/local/github-server.ts';
-import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ENV } from '../../shared/environment.ts';
 import { AwsStandIn } from '../support/aws-stand-in.ts';
-import { addProjects, generateIssues, GITHUB_TOKEN, startDailyRuntime } from '../support/daily.ts';
+import { addProjects, fast, generateIssues, GITHUB_TOKEN, nextSlot, useDailyRuntime } from '../support/daily.ts';
+import { captureEmf } from '../support/emf.ts';
 import { namedError } from '../support/local-runtime.ts';
 
-let slot = 0;
-/** Each run gets its own schedule slot. */
-const nextSlot = () => new Date(Date.parse('2026-11-28T02:00:00Z') + slot++ * 86_400_000);
-const fast = { retryIntervalMs: 0, waitMs: 0 };
 /** GitHub's answer to a revoked or expired token. */
 const BAD_CREDENTIALS = { status: 401, body: JSON.stringify({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }) };
 const NOT_FOUND = { status: 404, body: JSON.stringify({ message: 'Not Found' }) };
 
-let github: GitHubServer;
-let runtime: LocalRuntime;
 /** Secrets Manager, where the functions read the token as deployed (no GITHUB_TOKEN variable). */
-let aws: AwsStandIn;
-let tokenSecret: string;
-let emf: Record<string, unknown>[] = [];
-beforeAll(async () => {
-  aws = await AwsStandIn.start({});
-  ({ github, runtime } = await startDailyRuntime(
-    [
-      { fullName: 'acme/big', id: 1, issues: generateIssues(450) },
-      { fullName: 'acme/huge', id: 2, issues: generateIssues(1500) },
-      { fullName: 'acme/web', id: 3, issues: generateIssues(30) },
-      { fullName: 'acme/api', id: 4, issues: generateIssues(40) },
-      { fullName: 'acme/ops', id: 5, issues: generateIssues(20) },
-    ],
-    { POWERTOOLS_METRICS_DISABLED: 'false', GITHUB_TOKEN: '', AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint },
-  ));
-  tokenSecret = process.env[ENV.githubTokenSecret]!;
-});
-afterAll(async () => {
-  await runtime?.close();
-  await github?.close();
-  await aws?.close();
-});
-beforeEach(async () => {
-  await runtime.reset();
-  github.clearRequests();
-  github.clearFaults();
-  github.setToken(GITHUB_TOKEN);
+const aws = await AwsStandIn.start({});
+afterAll(() => aws.close());
+const { github, runtime, setsOf } = await useDailyRuntime(
+  [
+    { fullName: 'acme/big', id: 1, issues: generateIssues(450) },
+    { fullName: 'acme/huge', id: 2, issues: generateIssues(1500) },
+    { fullName: 'acme/web', id: 3, issues: generateIssues(30) },
+    { fullName: 'acme/api', id: 4, issues: generateIssues(40) },
+    { fullName: 'acme/ops', id: 5, issues: generateIssues(20) },
+  ],
+  { POWERTOOLS_METRICS_DISABLED: 'false', GITHUB_TOKEN: '', AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint },
+);
+const tokenSecret = process.env[ENV.githubTokenSecret]!;
+const emf = captureEmf();
+beforeEach(() => {
   aws.putSecret(tokenSecret, GITHUB_TOKEN);
   aws.calls.length = 0;
-  emf = [];
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = String(chunk);
-    if (!text.includes('"_aws"')) return write(chunk, ...(rest as []));
-    emf.push(JSON.parse(text) as Record<string, unknown>);
-    return true;
-  });
 });
-afterEach(() => vi.restoreAllMocks());
-
-/** The numbers GitHub holds for a repository, and those stored, each sorted. */
-async function setsOf(fullName: string) {
-  const stored = (await runtime.stores.items.listForProject(fullName)).map((item) => item.number).sort((a, b) => a - b);
-  const held = github.repository(fullName).issues.map((issue) => issue.number).sort((a, b) => a - b);
-  return { stored, held };
-}
 
 /**
  * Resolves once GitHub has had no request for a while. When the Map fails, Step Functions stops its other
@@ -77,9 +42,7 @@ async function quiet(ms = 1000) {
 
 /** The ProjectsFailed values of the EMF lines, and the dimensions they were published with. */
 const projectsFailedMetrics = () =>
-  emf
-    .filter((line) => 'ProjectsFailed' in line)
-    .map((line) => ({ value: line.ProjectsFailed, dimensions: (line._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!.Dimensions }));
+  emf.lines.filter((line) => 'ProjectsFailed' in line).map((line) => ({ value: line.ProjectsFailed, dimensions: line._aws.CloudWatchMetrics[0]!.Dimensions }));
 
 describe('the daily sync when GitHub stops accepting the token mid-run', () => {
   it('fails the run with AuthError through Record Failure, keeps the pages synced before, and the next run completes exactly', async () => {
@@ -237,19 +200,26 @@ describe('a daily run whose projects fail', () => {
     expect(projectsFailedMetrics()).toEqual([{ value: 2, dimensions: [['service']] }]);
   });
 
-  it('completes when some projects failed, naming and counting them, and a failing project\'s streak grows until it syncs again', async () => {
-    await addProjects(runtime, 'acme/web', 'acme/api');
-    github.injectFaults('/repos/acme/api/issues', NOT_FOUND);
+  it("completes when some projects failed, naming and counting them; a failing project's streak grows, beside its untouched sync progress, until it syncs again", async () => {
+    await addProjects(runtime, 'acme/web', 'acme/big');
+    expect((await runtime.runJob('daily', { ...fast, at: nextSlot() })).run).toMatchObject({ status: 'completed', recordsFailed: 0 });
+    // Synced once: its cursor moved past the first pages, and the last answer's ETag is kept.
+    const progress = (await runtime.stores.projects.get('acme/big'))?.sync;
+    expect(progress).toMatchObject({ cursor: expect.any(String), etag: expect.any(String) });
+    github.injectFaults('/repos/acme/big/issues', NOT_FOUND);
 
     const first = await runtime.runJob('daily', { ...fast, at: nextSlot() });
 
-    expect(first.run).toMatchObject({ status: 'completed', recordsProcessed: 30, recordsFailed: 1 });
-    expect(first.run?.summary).toContain('sync: 1 of 2 project(s) synced, 1 failed (acme/api);');
-    expect(projectsFailedMetrics()).toEqual([{ value: 1, dimensions: [['service']] }]);
-    expect((await runtime.stores.projects.get('acme/api'))?.failure).toMatchObject({ since: first.request.scheduledTime, consecutiveRuns: 1 });
+    expect(first.run).toMatchObject({ status: 'completed', recordsProcessed: 0, recordsFailed: 1 });
+    expect(first.run?.summary).toContain('sync: 1 of 2 project(s) synced, 1 failed (acme/big);');
+    expect(projectsFailedMetrics()).toEqual([
+      { value: 0, dimensions: [['service']] },
+      { value: 1, dimensions: [['service']] },
+    ]);
+    expect((await runtime.stores.projects.get('acme/big'))?.failure).toMatchObject({ since: first.request.scheduledTime, consecutiveRuns: 1 });
 
     // The next day it fails again, and Record Project Failure's Lambda dies after its write once: the retry counts the run once.
-    github.injectFaults('/repos/acme/api/issues', NOT_FOUND);
+    github.injectFaults('/repos/acme/big/issues', NOT_FOUND);
     let died = false;
     const second = await runtime.runJob('daily', {
       ...fast,
@@ -264,17 +234,42 @@ describe('a daily run whose projects fail', () => {
 
     expect(died).toBe(true);
     expect(second.run).toMatchObject({ status: 'completed', recordsFailed: 1 });
-    expect((await runtime.stores.projects.get('acme/api'))?.failure).toMatchObject({ since: first.request.scheduledTime, consecutiveRuns: 2, lastRunId: second.run!.runId });
-    const errors = (await runtime.stores.events.listForRun(second.run!.runId)).filter((event) => event.level === 'error' && event.project === 'acme/api');
+    const failing = await runtime.stores.projects.get('acme/big');
+    expect(failing?.failure).toMatchObject({ since: first.request.scheduledTime, consecutiveRuns: 2, lastRunId: second.run!.runId });
+    expect(failing?.sync).toEqual(progress);
+    const errors = (await runtime.stores.events.listForRun(second.run!.runId)).filter((event) => event.level === 'error' && event.project === 'acme/big');
     expect(errors[0]?.message).toContain(`(failed 2 runs in a row, since ${first.request.scheduledTime})`);
-    // The project's sync progress beside the streak is untouched.
-    expect((await runtime.stores.projects.get('acme/web'))?.sync.lastSyncedAt).toBeDefined();
+    github.clearRequests();
 
     const third = await runtime.runJob('daily', { ...fast, at: nextSlot() });
 
     expect(third.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
     expect(third.run?.summary).toContain('sync: 2 of 2 project(s) synced;');
-    expect((await runtime.stores.projects.get('acme/api'))?.failure).toBeUndefined();
-    expect((await setsOf('acme/api')).stored).toHaveLength(40);
+    expect((await runtime.stores.projects.get('acme/big'))?.failure).toBeUndefined();
+    // It resumed from the progress kept beside the streak: unchanged, its ETag answered 304.
+    expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/big/issues')).map((request) => request.status)).toEqual([304]);
+    const { stored, held } = await setsOf('acme/big');
+    expect(stored).toEqual(held);
+  });
+
+  it('keeps a failing project\'s streak when a rate limit defers its sync to the next run, and ends it once the sync is done', async () => {
+    await addProjects(runtime, 'acme/web');
+    const streak = { since: '2026-11-20T02:00:00Z', consecutiveRuns: 2, lastError: 'TransientError: GitHub answered 502', lastRunId: 'daily_sync#2026-11-21T02:00:00Z' };
+    expect(await runtime.stores.projects.saveFailure('acme/web', streak, undefined)).toBe(true);
+    // Spent until long after this run's deadline: the sync is deferred, nothing of the project synced.
+    github.setRateLimit(0, Math.floor(Date.now() / 1000) + 3600);
+    const states: string[] = [];
+
+    const deferred = await runtime.runJob('daily', { ...fast, at: nextSlot(), onStateEvent: (line) => states.push(line) });
+
+    expect(deferred.run).toMatchObject({ status: 'completed', recordsProcessed: 0, recordsFailed: 0 });
+    expect(states).toContain('→ Compute Project Metrics');
+    expect((await runtime.stores.projects.get('acme/web'))?.failure).toEqual(streak);
+
+    github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
+    const done = await runtime.runJob('daily', { ...fast, at: nextSlot() });
+
+    expect(done.run).toMatchObject({ status: 'completed', recordsProcessed: 30, recordsFailed: 0 });
+    expect((await runtime.stores.projects.get('acme/web'))?.failure).toBeUndefined();
   });
 });

@@ -1,38 +1,20 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GitHubServer } from '../../lib/local/github-server.ts';
+import { describe, expect, it } from 'vitest';
 import { saveProjects } from '../../lib/cli/projects.ts';
-import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import { addProjects, generateIssues, startDailyRuntime } from '../support/daily.ts';
+import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
-let slot = 0;
-/** Each run gets its own schedule slot. */
-const nextSlot = () => new Date(Date.parse('2026-11-28T02:00:00Z') + slot++ * 86_400_000);
-const fast = { retryIntervalMs: 0, waitMs: 0 };
 
-let github: GitHubServer;
-let runtime: LocalRuntime;
-beforeAll(async () => {
-  ({ github, runtime } = await startDailyRuntime(
-    [
-      { fullName: 'acme/active', id: 1, issues: generateIssues(150), pushedAt: daysAgo(3) },
-      { fullName: 'acme/archived', id: 2, issues: generateIssues(5), pushedAt: daysAgo(1), archived: true },
-      { fullName: 'acme/dormant', id: 3, issues: generateIssues(5), pushedAt: daysAgo(200) },
-      { fullName: 'other/elsewhere', id: 4, issues: generateIssues(5), pushedAt: daysAgo(1) },
-      { fullName: 'acme/tools', id: 5, issues: generateIssues(4), pushedAt: daysAgo(1) },
-    ],
-    {},
-    { github: { org: 'acme', activeWithinDays: 90 } },
-  ));
-});
-afterAll(async () => {
-  await runtime?.close();
-  await github?.close();
-});
-beforeEach(async () => {
-  await runtime.reset();
-  github.clearRequests();
-});
+const { github, runtime } = await useDailyRuntime(
+  [
+    { fullName: 'acme/active', id: 1, issues: generateIssues(150), pushedAt: daysAgo(3) },
+    { fullName: 'acme/archived', id: 2, issues: generateIssues(5), pushedAt: daysAgo(1), archived: true },
+    { fullName: 'acme/dormant', id: 3, issues: generateIssues(5), pushedAt: daysAgo(200) },
+    { fullName: 'other/elsewhere', id: 4, issues: generateIssues(5), pushedAt: daysAgo(1) },
+    { fullName: 'acme/tools', id: 5, issues: generateIssues(4), pushedAt: daysAgo(1) },
+  ],
+  {},
+  { github: { org: 'acme', activeWithinDays: 90 } },
+);
 
 /** Each project's id, current name and GitHub repository id. */
 const projects = async () =>

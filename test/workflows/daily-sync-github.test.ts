@@ -1,35 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GitHubServer } from '../../lib/local/github-server.ts';
-import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
-import { createGitHubClient } from '../../shared/github/client.ts';
-import { syncProjectChunk } from '../../shared/github/sync-project.ts';
-import { addProjects, generateIssues, GITHUB_TOKEN, startDailyRuntime } from '../support/daily.ts';
+import { describe, expect, it } from 'vitest';
+import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 
-let slot = 0;
-const nextSlot = () => new Date(Date.parse('2026-11-28T02:00:00Z') + slot++ * 86_400_000);
-const fast = { retryIntervalMs: 0, waitMs: 0 };
-
-let github: GitHubServer;
-let runtime: LocalRuntime;
-beforeAll(async () => {
-  ({ github, runtime } = await startDailyRuntime([
-    { fullName: 'acme/web', id: 2, issues: generateIssues(30) },
-    { fullName: 'acme/api', id: 3, issues: generateIssues(150) },
-    { fullName: 'acme/steady', id: 4, issues: generateIssues(5) },
-    { fullName: 'acme/empty', id: 5, issues: [] },
-  ]));
-});
-afterAll(async () => {
-  await runtime?.close();
-  await github?.close();
-});
-beforeEach(async () => {
-  await runtime.reset();
-  github.clearRequests();
-  github.clearFaults();
-  github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
-});
+const { github, runtime } = await useDailyRuntime([
+  { fullName: 'acme/web', id: 2, issues: generateIssues(30) },
+  { fullName: 'acme/api', id: 3, issues: generateIssues(150) },
+  { fullName: 'acme/steady', id: 4, issues: generateIssues(5) },
+  { fullName: 'acme/empty', id: 5, issues: [] },
+]);
 
 /** Status and path of each request under `prefix`, in order. */
 const requestsTo = (prefix: string) => github.requests.filter((request) => request.path.startsWith(prefix)).map((request) => `${request.status} ${request.path.split('?')[0]}`);
@@ -63,25 +40,6 @@ describe('the daily sync against GitHub as it really is, through the synthesized
     expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 30, recordsFailed: 0 });
     expect(states).toContain('→ Wait for Rate Limit Reset');
     expect(requestsTo('/repos/acme/web')).toEqual(['429 /repos/acme/web/issues', '200 /repos/acme/web/issues']);
-  });
-
-  it('resumes a chunk refused by a secondary limit a minute later without retry-after, or after retry-after', async () => {
-    await addProjects(runtime, 'acme/web');
-    const deps = { github: createGitHubClient({ baseUrl: github.url, token: GITHUB_TOKEN }), ...runtime.stores, rules: DEFAULT_BUG_RULES };
-    const now = Date.parse('2026-12-01T10:00:00Z');
-    const options = { maxPages: 5, stopAtMs: now + 240_000, runDeadlineMs: now + 400_000, clock: () => now };
-    github.injectSecondaryRateLimit('/repos/acme/web/issues');
-    github.injectSecondaryRateLimit('/repos/acme/web/issues', { retryAfter: 45 });
-    github.injectSecondaryRateLimit('/repos/acme/web/issues', { retryAfter: 500 });
-
-    const withoutRetryAfter = await syncProjectChunk(deps, 'acme/web', options);
-    const withRetryAfter = await syncProjectChunk(deps, 'acme/web', options);
-    const pastTheRun = await syncProjectChunk(deps, 'acme/web', options);
-
-    expect(withoutRetryAfter).toMatchObject({ status: 'wait', resumeAt: '2026-12-01T10:01:00.000Z' });
-    expect(withRetryAfter).toMatchObject({ status: 'wait', resumeAt: '2026-12-01T10:00:45.000Z' });
-    expect(pastTheRun).toMatchObject({ status: 'deferred', resumeAt: '2026-12-01T10:08:20.000Z' });
-    expect(github.requests.map((request) => request.status)).toEqual([403, 403, 403]);
   });
 
   it('retries a 200 answer cut mid-body from the saved progress and ends with exactly the items GitHub has', async () => {

@@ -1,38 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GitHubServer } from '../../lib/local/github-server.ts';
-import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import { addProjects, generateIssues, startDailyRuntime } from '../support/daily.ts';
+import { describe, expect, it } from 'vitest';
+import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 
-let slot = 0;
-const nextSlot = () => new Date(Date.parse('2026-11-28T02:00:00Z') + slot++ * 86_400_000);
-const fast = { retryIntervalMs: 0, waitMs: 0 };
-
-let github: GitHubServer;
-let runtime: LocalRuntime;
-beforeAll(async () => {
-  ({ github, runtime } = await startDailyRuntime([
-    { fullName: 'acme/limited', id: 1, issues: generateIssues(450) },
-    { fullName: 'acme/crashy', id: 2, issues: generateIssues(520) },
-    { fullName: 'acme/huge', id: 3, issues: generateIssues(20_000) },
-  ]));
-});
-afterAll(async () => {
-  await runtime?.close();
-  await github?.close();
-});
-beforeEach(async () => {
-  await runtime.reset();
-  github.clearRequests();
-  github.clearFaults();
-  github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
-});
-
-/** The numbers GitHub holds for a repository, and those stored, each sorted. */
-async function setsOf(fullName: string) {
-  const stored = (await runtime.stores.items.listForProject(fullName)).map((item) => item.number).sort((a, b) => a - b);
-  const held = github.repository(fullName).issues.map((issue) => issue.number).sort((a, b) => a - b);
-  return { stored, held };
-}
+const { github, runtime, setsOf } = await useDailyRuntime([
+  { fullName: 'acme/limited', id: 1, issues: generateIssues(450) },
+  { fullName: 'acme/crashy', id: 2, issues: generateIssues(520) },
+  { fullName: 'acme/huge', id: 3, issues: generateIssues(20_000) },
+]);
 
 describe('the daily sync under rate limits, crashes and size', () => {
   it('waits in Step Functions for a primary rate-limit reset that falls inside the run, then finishes', async () => {
@@ -73,7 +46,8 @@ describe('the daily sync under rate limits, crashes and size', () => {
     github.injectFaults('/repos/acme/crashy/issues', { status: 200, body: '[{"broken": true}]', afterRequests: 2 });
     const crashed = await runtime.runJob('daily', { ...fast, at: nextSlot() });
     github.clearRequests();
-    expect(crashed.run).toMatchObject({ status: 'completed', recordsFailed: 1 });
+    // Its only project failed, so the run fails too (and pages), its progress kept.
+    expect(crashed.run).toMatchObject({ status: 'failed', errorName: 'SyncFailedError' });
     expect((await runtime.stores.items.listForProject('acme/crashy')).map((item) => item.number)).toHaveLength(199);
     // Meanwhile two items change on GitHub: one already stored, one not yet.
     const repository = github.repository('acme/crashy');

@@ -1,41 +1,21 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GitHubServer } from '../../lib/local/github-server.ts';
-import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import { addProjects, generateIssues, startDailyRuntime } from '../support/daily.ts';
+import { describe, expect, it } from 'vitest';
+import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 
-const SLOT = new Date('2026-11-28T02:00:00Z');
-let slot = 0;
-/** Each run gets its own schedule slot. */
-const nextSlot = () => new Date(SLOT.getTime() + slot++ * 86_400_000);
-const fast = { retryIntervalMs: 0, waitMs: 0 };
-
-let github: GitHubServer;
-let runtime: LocalRuntime;
-beforeAll(async () => {
-  ({ github, runtime } = await startDailyRuntime([
-    {
-      fullName: 'acme/api',
-      id: 1,
-      issues: generateIssues(250, undefined, (n) =>
-        n % 5 === 0
-          ? { labels: [], pull_request: { merged_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }, state: n % 10 === 0 ? 'closed' : 'open', closed_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }
-          : n % 7 === 0
-            ? { labels: ['bug', 'P0', 'revenue:2500'], assignees: [] }
-            : {},
-      ),
-    },
-    { fullName: 'acme/web', id: 2, issues: generateIssues(30) },
-    { fullName: 'acme/changing', id: 3, issues: generateIssues(30) },
-  ]));
-});
-afterAll(async () => {
-  await runtime?.close();
-  await github?.close();
-});
-beforeEach(async () => {
-  await runtime.reset();
-  github.clearRequests();
-});
+const { github, runtime } = await useDailyRuntime([
+  {
+    fullName: 'acme/api',
+    id: 1,
+    issues: generateIssues(250, undefined, (n) =>
+      n % 5 === 0
+        ? { labels: [], pull_request: { merged_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }, state: n % 10 === 0 ? 'closed' : 'open', closed_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }
+        : n % 7 === 0
+          ? { labels: ['bug', 'P0', 'revenue:2500'], assignees: [] }
+          : {},
+    ),
+  },
+  { fullName: 'acme/web', id: 2, issues: generateIssues(30) },
+  { fullName: 'acme/changing', id: 3, issues: generateIssues(30) },
+]);
 
 describe('the daily GitHub sync, through the synthesized state machine', () => {
   it('syncs every page of every project, storing pull requests apart from bugs, and scores each project', async () => {

@@ -65,4 +65,14 @@ describe('githubToken', () => {
     });
     expect(await githubToken()).toBe('ghp_later');
   });
+
+  it.each([
+    ['ResourceNotFoundException', 'ConfigError'],
+    ['AccessDeniedException', 'ConfigError'],
+    ['InternalServiceError', 'TransientError'],
+  ])('names the secret when Secrets Manager answers %s, as a %s', async (answer, name) => {
+    secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('refused'), { name: answer }));
+
+    await expect((await load())()).rejects.toMatchObject({ name, message: `secret cto-dashboard-jobs/github-token (the token) could not be read: ${answer}: refused` });
+  });
 });

@@ -3,11 +3,14 @@
  * stack's tables created from their CloudFormation definitions.
  */
 import {
+  BatchWriteItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  ScanCommand,
+  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { Worker } from 'node:worker_threads';
 import type { LocalTable } from './template.ts';
@@ -40,33 +43,73 @@ export async function startEmbeddedDynamoDb(directory?: string): Promise<Embedde
   };
 }
 
-/** Creates each table that does not exist yet, from its AWS::DynamoDB::Table properties (named by logical id). */
+type TableProperties = {
+  AttributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  GlobalSecondaryIndexes?: {
+    IndexName: string;
+    KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+    Projection: { ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+  }[];
+};
+
+/**
+ * Creates each table that does not exist yet, from its AWS::DynamoDB::Table properties (named by logical id).
+ * A persisted table that lacks an index the template now declares is recreated with it and its items kept:
+ * CloudFormation adds and backfills a new index in place, but dynalite cannot add one to an existing table.
+ */
 export async function createTables(client: DynamoDBClient, tables: readonly LocalTable[]): Promise<void> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   for (const table of tables) {
-    if (existing.has(table.logicalId)) continue;
-    const properties = table.properties as {
-      AttributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
-      KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
-      GlobalSecondaryIndexes?: {
-        IndexName: string;
-        KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
-        Projection: { ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
-      }[];
-    };
-    await client.send(
-      new CreateTableCommand({
-        TableName: table.logicalId,
-        AttributeDefinitions: properties.AttributeDefinitions,
-        KeySchema: properties.KeySchema,
-        BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes?.map((index) => ({
-          IndexName: index.IndexName,
-          KeySchema: index.KeySchema,
-          Projection: index.Projection,
-        })),
-      }),
-    );
+    const properties = table.properties as TableProperties;
+    if (!existing.has(table.logicalId)) {
+      await createTable(client, table.logicalId, properties);
+      continue;
+    }
+    const { Table: current } = await client.send(new DescribeTableCommand({ TableName: table.logicalId }));
+    const indexes = new Set((current?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    if ((properties.GlobalSecondaryIndexes ?? []).every((index) => indexes.has(index.IndexName))) continue;
+    const items = await scanAll(client, table.logicalId);
+    await dropTables(client, [table]);
+    await createTable(client, table.logicalId, properties);
+    await writeAll(client, table.logicalId, items);
+  }
+}
+
+async function createTable(client: DynamoDBClient, tableName: string, properties: TableProperties): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: properties.AttributeDefinitions,
+      KeySchema: properties.KeySchema,
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes?.map((index) => ({
+        IndexName: index.IndexName,
+        KeySchema: index.KeySchema,
+        Projection: index.Projection,
+      })),
+    }),
+  );
+}
+
+async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+async function writeAll(client: DynamoDBClient, tableName: string, items: readonly Record<string, AttributeValue>[]): Promise<void> {
+  for (let start = 0; start < items.length; start += 25) {
+    let requests = items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } }));
+    while (requests.length > 0) {
+      const { UnprocessedItems } = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
   }
 }
 

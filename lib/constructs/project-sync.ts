@@ -118,10 +118,11 @@ export class ProjectSync extends Construct {
           },
           { outputPath: '$.Payload' },
         );
-        // A refused token is no project's failure: every other project would fail on it too. Failing the
-        // iteration fails the Map (its other iterations are stopped) and so the run, through Record Failure.
-        const tokenRefused = new sfn.Fail(chainScope, 'Token Refused', {
-          comment: 'GitHub refused the token (401): the run fails; what was synced before stays',
+        // A token GitHub refuses, or a token secret that cannot be read, is no project's failure: every other
+        // project would fail on it too. Failing the iteration fails the Map (its other iterations are
+        // stopped) and so the run, through Record Failure.
+        const tokenUnusable = new sfn.Fail(chainScope, 'Token Unusable', {
+          comment: 'GitHub refused the token (AuthError) or its secret cannot be read (ConfigError): the run fails; what was synced before stays',
           errorPath: '$.error.Error',
           causePath: '$.error.Cause',
         });
@@ -136,7 +137,7 @@ export class ProjectSync extends Construct {
           },
           { resultSelector: { 'chunk.$': '$.Payload' }, resultPath: '$.sync' },
         )
-          .addCatch(tokenRefused, { errors: ['AuthError'], resultPath: '$.error' })
+          .addCatch(tokenUnusable, { errors: ['AuthError', 'ConfigError'], resultPath: '$.error' })
           .addCatch(projectFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
         const metrics = invoke(
           'Compute Project Metrics',

@@ -141,10 +141,10 @@ describe('the daily sync', () => {
     expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 5, ItemsPath: '$.sync.projectIds' });
     const inner = (map.ItemProcessor as { States: Record<string, State & Record<string, unknown>> }).States;
     const isolated = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Project Failure' };
-    expect(inner['Sync Project']!.Catch).toEqual([{ ErrorEquals: ['AuthError'], ResultPath: '$.error', Next: 'Token Refused' }, isolated]);
+    expect(inner['Sync Project']!.Catch).toEqual([{ ErrorEquals: ['AuthError', 'ConfigError'], ResultPath: '$.error', Next: 'Token Unusable' }, isolated]);
     expect(inner['Compute Project Metrics']!.Catch).toEqual([isolated]);
-    // A refused token fails the iteration, so the Map, so the run.
-    expect(inner['Token Refused']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    // A refused or unreadable token fails the iteration, so the Map, so the run.
+    expect(inner['Token Unusable']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     expect(map.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
     expect(inner['Wait for Rate Limit Reset']).toMatchObject({ Type: 'Wait', TimestampPath: '$.sync.chunk.resumeAt', Next: 'Sync Project' });
     expect(states['List Projects']!.Catch?.[0]?.Next).toBe('Record Failure');

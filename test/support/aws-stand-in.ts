@@ -44,6 +44,11 @@ export class AwsStandIn {
     this.secrets.set(name, value);
   }
 
+  /** Removes a secret: reading it is refused with ResourceNotFoundException, as for a deleted secret. */
+  deleteSecret(name: string): void {
+    this.secrets.delete(name);
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -55,7 +55,7 @@ describe('the daily sync when GitHub stops accepting the token mid-run', () => {
 
     expect(failed.execution).toMatchObject({ status: 'FAILED', error: 'AuthError' });
     expect(failed.run).toMatchObject({ status: 'failed', errorName: 'AuthError', errorMessage: 'GitHub refused the token (401) for acme/big' });
-    expect(states).toEqual(expect.arrayContaining(['→ Token Refused', '→ Record Failure', '→ Run Failed']));
+    expect(states).toEqual(expect.arrayContaining(['→ Token Unusable', '→ Record Failure', '→ Run Failed']));
     expect(states).not.toContain('→ Record Project Failure');
     expect(states).not.toContain('→ Summarize Sync');
     // The two pages answered before the token died stay: 100 items, then the window from the newest (1 repeated).
@@ -173,6 +173,33 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
     expect(github.requests.filter((request) => request.status === 401).map((request) => request.path)).toEqual(['/rate_limit']);
     expect(secretReads()).toBe(2);
   });
+
+  it('fails the run with ConfigError, blaming no project, when the token is refused mid-run and its secret can no longer be read', async () => {
+    await addProjects(runtime, 'acme/huge', 'acme/web');
+    let deleted = false;
+    const states: string[] = [];
+
+    const failed = await runtime.runJob('daily', {
+      ...fast,
+      at: nextSlot(),
+      onStateEvent: (line) => states.push(line),
+      // The token is revoked and its secret deleted while the 1,500-item project is still paging.
+      beforeTask: (state) => {
+        if (state === 'Compute Project Metrics' && !deleted) {
+          deleted = true;
+          github.setToken('ghs_unknown');
+          aws.deleteSecret(tokenSecret);
+        }
+      },
+    });
+
+    expect(failed.run).toMatchObject({ status: 'failed', errorName: 'ConfigError', errorMessage: expect.stringContaining(`secret ${tokenSecret} (the token) could not be read`) });
+    expect(failed.run?.errorMessage).not.toContain(GITHUB_TOKEN);
+    expect(states).toEqual(expect.arrayContaining(['→ Token Unusable', '→ Record Failure']));
+    expect(states).not.toContain('→ Record Project Failure');
+    expect((await runtime.stores.projects.get('acme/huge'))?.failure).toBeUndefined();
+    await quiet();
+  }, 60_000);
 });
 
 describe('a daily run whose projects fail', () => {

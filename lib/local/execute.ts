@@ -15,7 +15,14 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../constructs/job-function.ts';
-import { ExecutionHistory, ExecutionLimitError, MAX_PAYLOAD_BYTES, payloadBytes, type RuntimeEvent } from './execution-history.ts';
+import {
+  ExecutionHistory,
+  ExecutionLimitError,
+  MAX_PAYLOAD_BYTES,
+  payloadBytes,
+  type MachineEvents,
+  type MachineScope,
+} from './execution-history.ts';
 import { functionOf, type LocalStack } from './template.ts';
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
@@ -77,7 +84,6 @@ export async function executeDefinition(
     history: new ExecutionHistory(() => execution?.abort()),
     consecutiveFailures: new Map(),
     invocations: new Set(),
-    ended: false,
   };
 
   const handlers = Object.fromEntries(taskStates.map(({ name, state }) => [name, bindTask(stack, name, state, run, options)]));
@@ -85,7 +91,7 @@ export async function executeDefinition(
     validationOptions: { checkArn: false },
   });
   const startDate = Date.now();
-  execution = machine.run(input as never, {
+  const runOptions = {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       ...(options.retryIntervalMs === undefined
@@ -101,16 +107,17 @@ export async function executeDefinition(
       // aws-local-stepfunctions 3 has no State context; the task binding below supplies RetryCount.
       State: { RetryCount: 0 },
     } as never,
-  });
-  const logging = followEvents(execution.eventLogs as AsyncGenerator<RuntimeEvent & { Error?: string }>, run.history, options.onStateEvent);
+    [OBSERVER]: observeMachines(definition, run.history, options.onStateEvent),
+  };
+  execution = machine.run(input as never, runOptions);
+  // The first task is bound before run() returns: a limit its parameters broke could not abort the run yet.
+  if (run.history.failure) execution.abort();
   const settled = await execution.result.then(
     (output) => ({ output, error: undefined }),
     (error: unknown) => ({ output: undefined, error }),
   );
   const stopDate = Date.now();
-  run.ended = true;
   await Promise.allSettled(run.invocations);
-  await logging;
   const base = { executionArn, name: options.name, startDate, stopDate, historyEventCount: run.history.eventCount };
   const limit = run.history.failure;
   if (limit) return { ...base, status: 'FAILED', error: limit.name, cause: limit.message };
@@ -134,8 +141,6 @@ interface TaskRun {
   readonly consecutiveFailures: Map<string, number>;
   /** Invocations still running. */
   readonly invocations: Set<Promise<unknown>>;
-  /** Set when the execution has ended: Step Functions schedules no more tasks. */
-  ended: boolean;
 }
 
 function bindTask(stack: LocalStack, stateName: string, state: Record<string, unknown>, run: TaskRun, options: ExecuteOptions) {
@@ -163,9 +168,8 @@ function bindTask(stack: LocalStack, stateName: string, state: Record<string, un
   };
 
   return async (input: unknown) => {
-    // The event log is read asynchronously: let it catch up, so the history is current before this attempt.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (run.ended) throw Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
+    // The history is current: every event before this attempt was counted as the runtime logged it.
+    if (run.history.ended) throw Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
     run.history.taskStarted(stateName, input);
     const { Payload: payload } = input as { Payload: Record<string, unknown> };
     // A retry re-enters the state with the same input right after a failure; Step Functions counts
@@ -261,30 +265,118 @@ function lambdaContext(functionName: string) {
   };
 }
 
+/** A machine's definition: the execution's, a Map's processor, or a Parallel's branch. */
+interface MachineDefinition {
+  readonly States: Record<string, Record<string, unknown>>;
+}
+
+/** Calls `visit` with every machine a run of `definition` may start, and which one it is. */
+function forEachMachine(definition: Record<string, unknown>, visit: (machine: MachineDefinition, scope: MachineScope) => void) {
+  const walk = (machine: MachineDefinition, scope: MachineScope) => {
+    visit(machine, scope);
+    for (const [name, state] of Object.entries(machine.States)) {
+      for (const branch of (state.Branches as MachineDefinition[] | undefined) ?? []) walk(branch, { kind: 'Parallel', parent: name });
+      const processor = (state.ItemProcessor ?? state.Iterator) as MachineDefinition | undefined;
+      if (processor) walk(processor, { kind: 'Map', parent: name });
+    }
+  };
+  walk(definition as unknown as MachineDefinition, { kind: 'Execution' });
+}
+
 /** Every state of a type, in Parallel branches and Map processors too. */
 function collectStates(definition: Record<string, unknown>, type: string): { name: string; state: Record<string, unknown> }[] {
   const found: { name: string; state: Record<string, unknown> }[] = [];
-  const visit = (states: Record<string, Record<string, unknown>>) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === type) found.push({ name, state });
-      for (const branch of (state.Branches as { States: typeof states }[] | undefined) ?? []) visit(branch.States);
-      const processor = (state.ItemProcessor ?? state.Iterator) as { States: typeof states } | undefined;
-      if (processor) visit(processor.States);
-    }
-  };
-  visit(definition.States as Record<string, Record<string, unknown>>);
+  forEachMachine(definition, (machine) => {
+    for (const [name, state] of Object.entries(machine.States)) if (state.Type === type) found.push({ name, state });
+  });
   return found;
 }
 
-/** Feeds the history from the run's event log, and relays state changes to `emit`. */
-async function followEvents(events: AsyncGenerator<RuntimeEvent & { Error?: string }>, history: ExecutionHistory, emit?: (line: string) => void) {
-  for await (const event of events) {
-    history.record(event);
-    if (!emit) continue;
-    const name = event.state?.name;
-    if (event.type === 'StateEntered') emit(`→ ${name}`);
-    else if (event.type === 'StateRetried') emit(`↻ ${name} retried`);
-    else if (event.type === 'StateCaught') emit(`⚠ ${name} failed, caught`);
-    else if (event.type === 'StateFailed') emit(`✗ ${name}: ${event.Error}`);
-  }
+/*
+ * Feeding the history. aws-local-stepfunctions runs each Map iteration and Parallel branch as a machine of its
+ * own, with its own event log, and forwards that log to its parent's asynchronously: late (when a Map ends,
+ * thousands of its events can still be on their way to the execution's log, the public `eventLogs`), and not
+ * at all once the parent has ended (a Map that ends the execution, or an iteration, loses its last
+ * iterations' last events). So the history is fed where each event happens instead: StateMachine's internal
+ * `execute(input, options)` receives every machine's own log before the machine logs anything, and the run's
+ * observer, which Map and Parallel pass on in the run's options, hooks that log. Each event is then counted
+ * synchronously as it is logged: when a task's binding is called, right after its state was entered, every
+ * event before it has been counted, however busy the process is. The version is pinned in package.json; the
+ * tests of the history limit fail if these internals change.
+ */
+
+/** How a machine logs its own events (aws-local-stepfunctions 3.0.0's internal EventLogger). */
+interface EventLog {
+  dispatchExecutionStartedEvent(input: unknown): void;
+  dispatchExecutionSucceededEvent(output: unknown): void;
+  dispatchExecutionFailedEvent(error: Error): void;
+  dispatchExecutionAbortedEvent(): void;
+  dispatchExecutionTimeoutEvent(): void;
+  dispatchStateEnteredEvent(name: string, type: string, input: unknown): void;
+  dispatchStateExitedEvent(name: string, type: string, input: unknown, output: unknown): void;
+  dispatchStateFailedEvent(name: string, type: string, input: unknown, error: Error): void;
+  dispatchStateRetriedEvent(name: string, type: string): void;
+  dispatchStateCaughtEvent(name: string, type: string): void;
+}
+
+/** Called as each machine of a run starts, with the machine's definition and its log. */
+type MachineObserver = (definition: object, log: EventLog) => void;
+
+/** The key of a run's observer in its run options. */
+const OBSERVER = Symbol('machine observer');
+
+const machinePrototype = StateMachine.prototype as unknown as {
+  execute(
+    this: { definition: object },
+    input: unknown,
+    options: { runOptions?: { [OBSERVER]?: MachineObserver }; eventLogger: EventLog },
+    cleanup: () => void,
+  ): Promise<unknown>;
+};
+const executeMachine = machinePrototype.execute;
+if (typeof executeMachine !== 'function') throw new Error('aws-local-stepfunctions has no StateMachine.execute: the local runtime needs 3.0.0');
+machinePrototype.execute = function (input, options, cleanup) {
+  options.runOptions?.[OBSERVER]?.(this.definition, options.eventLogger);
+  return executeMachine.call(this, input, options, cleanup);
+};
+
+/** The observer that feeds `history` from every machine of a run of `definition`, and relays state changes to `emit`. */
+function observeMachines(definition: Record<string, unknown>, history: ExecutionHistory, emit?: (line: string) => void): MachineObserver {
+  const scopes = new Map<object, MachineScope>();
+  forEachMachine(definition, (machine, scope) => scopes.set(machine, scope));
+  return (machineDefinition, log) => {
+    const scope = scopes.get(machineDefinition);
+    if (!scope) throw new Error('aws-local-stepfunctions started a machine whose definition is not part of the execution\'s');
+    report(log, history.machine(scope), emit);
+  };
+}
+
+/** Makes `log` report each event to `events`, and state changes to `emit`, as the machine logs it. */
+function report(log: EventLog, events: MachineEvents, emit: (line: string) => void = () => undefined) {
+  const before = <K extends keyof EventLog>(method: K, observe: (...args: Parameters<EventLog[K]>) => void) => {
+    const dispatch = (log[method] as (...args: Parameters<EventLog[K]>) => void).bind(log);
+    log[method] = ((...args: Parameters<EventLog[K]>) => {
+      observe(...args);
+      dispatch(...args);
+    }) as EventLog[K];
+  };
+  before('dispatchExecutionStartedEvent', (input) => events.started(input));
+  before('dispatchExecutionSucceededEvent', () => events.ended('Succeeded'));
+  before('dispatchExecutionFailedEvent', () => events.ended('Failed'));
+  before('dispatchExecutionAbortedEvent', () => events.ended('Aborted'));
+  before('dispatchExecutionTimeoutEvent', () => events.ended('TimedOut'));
+  before('dispatchStateEnteredEvent', (name, type) => {
+    events.stateEntered(name, type);
+    emit(`→ ${name}`);
+  });
+  before('dispatchStateRetriedEvent', (name) => emit(`↻ ${name} retried`));
+  before('dispatchStateCaughtEvent', (name) => {
+    events.stateCaught(name);
+    emit(`⚠ ${name} failed, caught`);
+  });
+  before('dispatchStateFailedEvent', (name, type, _input, error) => {
+    events.stateFailed(name, type);
+    emit(`✗ ${name}: ${error.name}`);
+  });
+  before('dispatchStateExitedEvent', (name, type, _input, output) => events.stateExited(name, type, output));
 }

@@ -23,22 +23,36 @@ export class ExecutionLimitError extends Error {
   }
 }
 
-/** The subset of aws-local-stepfunctions' event log this module reads. */
-export interface RuntimeEvent {
-  readonly type: string;
-  readonly state?: { readonly name: string; readonly type: string; readonly output?: unknown };
-  readonly parentState?: { readonly name: string };
-  readonly index?: number;
-  readonly input?: unknown;
+/** Which machine of a run logs an event: the execution itself, or one iteration of a Map or branch of a Parallel. */
+export type MachineScope = { readonly kind: 'Execution' } | { readonly kind: 'Map' | 'Parallel'; readonly parent: string };
+
+/** How a machine's run ended. */
+export type MachineOutcome = 'Succeeded' | 'Failed' | 'Aborted' | 'TimedOut';
+
+/**
+ * What one machine logs, one call per event as it happens: each records what AWS writes for it (0 to 2
+ * events) and checks the payload it carries.
+ * Event types: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html
+ */
+export interface MachineEvents {
+  started(input: unknown): void;
+  ended(outcome: MachineOutcome): void;
+  stateEntered(name: string, type: string): void;
+  /** A state's attempt failed (a Task's attempt: TaskFailed or TaskTimedOut). */
+  stateFailed(name: string, type: string): void;
+  stateCaught(name: string): void;
+  stateExited(name: string, type: string, output: unknown): void;
 }
 
-/** The history AWS would hold for the run so far, fed from the runtime's event log and its task bindings. */
+/** States that write their own Succeeded/Failed events (and, for Map and Parallel, a Started). */
+const WRITES_OUTCOME = new Set(['Task', 'Map', 'Parallel']);
+
+/** The history AWS would hold for the run so far, fed by the run's machines as they log and by its task bindings. */
 export class ExecutionHistory {
   /** Events written so far (AWS numbers them from 1; the last one is the execution's outcome). */
   private events = 0;
   private limitError?: ExecutionLimitError;
-  /** States whose error a Catch took: they exit without a Succeeded event. Keyed by Map iteration and name. */
-  private readonly caught = new Set<string>();
+  private executionEnded = false;
 
   /** @param onLimit called once, when a limit is broken: it must stop the run. */
   constructor(private readonly onLimit: () => void) {}
@@ -52,54 +66,41 @@ export class ExecutionHistory {
     return this.limitError;
   }
 
-  /**
-   * Records what a runtime event writes to the AWS history (0 to 2 events) and checks the payload it
-   * carries. Event types: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html
-   */
-  record(event: RuntimeEvent): void {
-    if (this.limitError) return;
-    const key = `${event.index ?? ''}/${event.state?.name ?? ''}`;
-    switch (event.type) {
-      case 'ExecutionStarted':
-        return this.write(1);
-      case 'StateEntered':
-        // Map and Parallel write <Type>StateEntered, then <Type>StateStarted.
-        return this.write(event.state!.type === 'Map' || event.state!.type === 'Parallel' ? 2 : 1);
-      case 'StateCaught':
-        this.caught.add(key);
-        return;
-      case 'StateFailed':
-        // A Task's failed attempt (TaskFailed/TaskTimedOut) and a Map's or Parallel's <Type>StateFailed;
-        // other states fail straight into ExecutionFailed. Task attempts' Scheduled/Started come from `taskStarted`.
-        return this.write(['Task', 'Map', 'Parallel'].includes(event.state!.type) ? 1 : 0);
-      case 'StateExited': {
-        const { name, type, output } = event.state!;
+  /** True once the execution has its outcome (or broke a limit): Step Functions schedules no more tasks. */
+  get ended(): boolean {
+    return this.executionEnded;
+  }
+
+  /** Where the machine `scope` names reports what it logs. */
+  machine(scope: MachineScope): MachineEvents {
+    // States whose error a Catch took: they exit without a Succeeded event. A machine runs one state at a time.
+    const caught = new Set<string>();
+    return {
+      started: (input) => {
+        if (scope.kind === 'Execution') return this.write(1); // ExecutionStarted
+        // An iteration writes MapIterationStarted. A branch writes no event of its own (its states do), but
+        // its input is the Parallel's effective input.
+        const subject = scope.kind === 'Map' ? 'produced an iteration input' : 'has an input';
+        if (!this.payloadFits(input, tooLarge(`The state/task '${scope.parent}' ${subject}`))) return;
+        if (scope.kind === 'Map') this.write(1);
+      },
+      ended: (outcome) => {
+        if (scope.kind === 'Execution') return this.end();
+        // MapIterationSucceeded/Failed. (An iteration stopped because its Map failed, MapIterationAborted in
+        // AWS, is not counted: the execution is failing anyway.)
+        if (scope.kind === 'Map' && (outcome === 'Succeeded' || outcome === 'Failed')) this.write(1);
+      },
+      // Map and Parallel write <Type>StateEntered, then <Type>StateStarted.
+      stateEntered: (_name, type) => this.write(type === 'Map' || type === 'Parallel' ? 2 : 1),
+      // A Task's failed attempt (TaskFailed/TaskTimedOut) and a Map's or Parallel's <Type>StateFailed; other
+      // states fail straight into ExecutionFailed. Task attempts' Scheduled/Started come from `taskStarted`.
+      stateFailed: (_name, type) => this.write(WRITES_OUTCOME.has(type) ? 1 : 0),
+      stateCaught: (name) => void caught.add(name),
+      stateExited: (name, type, output) => {
         if (!this.payloadFits(output, tooLarge(`The state/task '${name}' returned a result`))) return;
-        const succeeded = ['Task', 'Map', 'Parallel'].includes(type) && !this.caught.delete(key);
-        return this.write(succeeded ? 2 : 1);
-      }
-      case 'MapIterationStarted':
-        if (!this.payloadFits(event.input, tooLarge(`The state/task '${event.parentState!.name}' produced an iteration input`))) return;
-        return this.write(1);
-      case 'MapIterationSucceeded':
-      case 'MapIterationFailed':
-        return this.write(1);
-      case 'ParallelBranchStarted':
-        // A branch writes no event of its own (its states do), but its input is the Parallel's effective input.
-        this.payloadFits(event.input, tooLarge(`The state/task '${event.parentState!.name}' has an input`));
-        return;
-      case 'ExecutionSucceeded':
-      case 'ExecutionFailed':
-      case 'ExecutionAborted':
-      case 'ExecutionTimeout':
-        // The outcome always has its slot: live events stop at 24,999. (The execution's output is its
-        // last state's, checked when that state exited.)
-        this.events += 1;
-        return;
-      default:
-        // ParallelBranchSucceeded/Failed, StateRetried: nothing in the AWS history.
-        return;
-    }
+        this.write(WRITES_OUTCOME.has(type) && !caught.delete(name) ? 2 : 1);
+      },
+    };
   }
 
   /**
@@ -149,7 +150,18 @@ export class ExecutionHistory {
   private fail(error: ExecutionLimitError): void {
     this.limitError = error;
     this.events += 1; // ExecutionFailed, the history's last event
+    this.executionEnded = true;
     this.onLimit();
+  }
+
+  /**
+   * The execution's outcome, which always has its slot: live events stop at 24,999. (Its output is its last
+   * state's, checked when that state exited.)
+   */
+  private end(): void {
+    if (this.executionEnded) return;
+    this.executionEnded = true;
+    this.events += 1;
   }
 
   private throwIfFailed(): void {

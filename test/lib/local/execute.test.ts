@@ -53,6 +53,104 @@ async function execute(startAt: string, states: States, input: Record<string, un
   });
 }
 
+/** `count` items for `mapOfPasses`: each iteration writes 4 events (IterationStarted/Succeeded, its Pass's 2). */
+const items = (count: number) => ({ items: Array.from({ length: count }, (_, i) => i) });
+
+interface HistoryEdge {
+  readonly title: string;
+  readonly states: States;
+  readonly input: Record<string, unknown>;
+  /** How the execution ends, and how many task attempts invoked the function. */
+  readonly expected: { status: string; error?: string; cause?: string; historyEventCount: number; invocations: number };
+}
+
+const LIMIT_CAUSE = 'The execution reached the maximum number of history events (25000).';
+
+/**
+ * Executions at the edges of the 25,000-event history. A Map of Passes writes thousands of events through
+ * the runtime's nested event logs right before a task, so the task is gated on a history that must be current.
+ */
+const HISTORY_EDGES: HistoryEdge[] = [
+  {
+    title: 'lets an execution of exactly 25,000 events succeed',
+    // ExecutionStarted + Pass (2) + Map (4) + 6,248 iterations × 4 + ExecutionSucceeded = 25,000
+    states: { First: pass('Each'), Each: mapOfPasses() },
+    input: items(6_248),
+    expected: { status: 'SUCCEEDED', historyEventCount: MAX_HISTORY_EVENTS, invocations: 0 },
+  },
+  {
+    title: 'lets an execution whose last task ends at exactly 25,000 events succeed',
+    // ExecutionStarted + Task (5) + Map (4) + 6,246 iterations × 4 + Task (5) + ExecutionSucceeded = 25,000
+    states: { First: echo('Each'), Each: mapOfPasses('Last'), Last: echo(undefined) },
+    input: items(6_246),
+    expected: { status: 'SUCCEEDED', historyEventCount: MAX_HISTORY_EVENTS, invocations: 2 },
+  },
+  {
+    title: 'fails an execution that would write a 25,001st event, as Step Functions does (States.Runtime), before the next task',
+    // ExecutionStarted + Task (5) + Pass (2) + Map (4) + 6,247 iterations × 4 = 25,000 live events: the Map's
+    // last one is already past the 24,999 that leave room for ExecutionFailed, so the next task is never invoked.
+    states: { First: echo('Second'), Second: pass('Each'), Each: mapOfPasses('Last'), Last: echo(undefined) },
+    input: items(6_247),
+    expected: { status: 'FAILED', error: 'States.Runtime', cause: LIMIT_CAUSE, historyEventCount: MAX_HISTORY_EVENTS, invocations: 1 },
+  },
+  {
+    title: 'invokes a task whose TaskStarted is the 24,999th event, then fails the execution on its TaskSucceeded',
+    // ExecutionStarted + Task (5) + Pass (2) + Map (4) + 6,246 iterations × 4 + TaskStateEntered = 24,997
+    states: { First: echo('Second'), Second: pass('Each'), Each: mapOfPasses('Last'), Last: echo(undefined) },
+    input: items(6_246),
+    expected: { status: 'FAILED', error: 'States.Runtime', cause: LIMIT_CAUSE, historyEventCount: MAX_HISTORY_EVENTS, invocations: 2 },
+  },
+  {
+    title: 'never invokes a task whose TaskStarted would be the 25,000th event',
+    // ExecutionStarted + 2 Tasks (10) + Pass (2) + Map (4) + 6,245 iterations × 4 + TaskStateEntered = 24,998
+    states: { First: echo('Second'), Second: echo('Third'), Third: pass('Each'), Each: mapOfPasses('Last'), Last: echo(undefined) },
+    input: items(6_245),
+    expected: { status: 'FAILED', error: 'States.Runtime', cause: LIMIT_CAUSE, historyEventCount: MAX_HISTORY_EVENTS, invocations: 2 },
+  },
+];
+
+/** Runs an edge case; `beforeTask` runs before each invocation, which it counts. */
+async function runEdge(edge: HistoryEdge, beforeTask: () => Promise<void> | void = () => undefined) {
+  let invocations = 0;
+  const [startAt] = Object.keys(edge.states);
+  const result = await execute(startAt!, edge.states, edge.input, {
+    beforeTask: async () => {
+      invocations++;
+      await beforeTask();
+    },
+  });
+  const { status, error, cause, historyEventCount } = result;
+  return { status, error, cause, historyEventCount, invocations };
+}
+
+/** A function that takes 0 to 5 ms, so concurrent executions interleave differently on every run. */
+const busyTask = () => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 5));
+
+/**
+ * Keeps the event loop busy until the returned function is called: macrotasks (timers and immediates)
+ * that each block the thread for 2 ms, as CPU-heavy work sharing the process would.
+ */
+function keepEventLoopBusy(): () => void {
+  let busy = true;
+  const block = () => {
+    const until = performance.now() + 2;
+    while (performance.now() < until);
+  };
+  const spinImmediate = () => {
+    block();
+    if (busy) setImmediate(spinImmediate);
+  };
+  const spinTimer = () => {
+    block();
+    if (busy) setTimeout(spinTimer, 0);
+  };
+  spinImmediate();
+  spinTimer();
+  return () => {
+    busy = false;
+  };
+}
+
 /** A Parallel state whose output (a one-element array holding a string) is exactly `bytes` long, with a Catch. */
 function parallelWithOutputOf(bytes: number): States {
   const text = 'x'.repeat(bytes - '[""]'.length);
@@ -103,31 +201,42 @@ describe('the execution history limit', () => {
     expect(result.historyEventCount).toBe(execution + flaky + choice + wait + parallel + map + caught + passAndSucceed);
   });
 
-  it('lets an execution of exactly 25,000 events succeed', async () => {
-    // ExecutionStarted + Pass (2) + Map (4) + 6,248 iterations × 4 + ExecutionSucceeded = 25,000
-    const result = await execute('First', { First: pass('Each'), Each: mapOfPasses() }, { items: Array.from({ length: 6_248 }, (_, i) => i) });
-
-    expect(result).toMatchObject({ status: 'SUCCEEDED', historyEventCount: MAX_HISTORY_EVENTS });
-  });
-
-  it('fails an execution that would write a 25,001st event, as Step Functions does (States.Runtime)', async () => {
-    let invocations = 0;
-    // ExecutionStarted + Task (5) + Pass (2) + Map (4) + 6,247 iterations × 4 + ExecutionSucceeded = 25,001
+  it('counts the last events of Map iterations that end the execution, and the iteration around them', async () => {
+    // Each inner iteration ends in a burst of events after its task fails (caught, then a Pass), while the
+    // iteration around it and the execution end right after the inner Map.
+    const inner = {
+      Type: 'Map',
+      ItemsPath: '$.inner',
+      ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Call', States: { Call: echo('Done', catchAll('Done')), Done: pass() } },
+      ResultPath: null,
+      End: true,
+    };
     const result = await execute(
-      'First',
-      { First: echo('Second'), Second: pass('Each'), Each: mapOfPasses('Last'), Last: echo(undefined) },
-      { items: Array.from({ length: 6_247 }, (_, i) => i) },
-      { beforeTask: () => void invocations++ },
+      'Outer',
+      { Outer: { Type: 'Map', ItemsPath: '$.outer', ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Inner', States: { Inner: inner } }, ResultPath: null, End: true } },
+      { outer: [{ inner: [{}, {}, {}] }] },
+      { beforeTask: () => new Promise((_, reject) => setImmediate(() => reject(namedError('InvalidDataError')))) },
     );
 
-    expect(result).toMatchObject({
-      status: 'FAILED',
-      error: 'States.Runtime',
-      cause: 'The execution reached the maximum number of history events (25000).',
-      historyEventCount: MAX_HISTORY_EVENTS,
+    expect(result.status).toBe('SUCCEEDED');
+    const execution = 2;
+    const outer = 4 + 2; // Entered, Started, Succeeded, Exited; its one iteration's Started/Succeeded
+    const innerMap = 4;
+    const innerIteration = 2 + 5 + 2; // Started/Succeeded; Call caught (Entered; Scheduled, Started, Failed; Exited); Done
+    expect(result.historyEventCount).toBe(execution + outer + innerMap + 3 * innerIteration);
+  });
+
+  for (const edge of HISTORY_EDGES) {
+    it(edge.title, async () => {
+      expect(await runEdge(edge)).toEqual(edge.expected);
     });
-    // The history ran out inside the Map: the task after it was never invoked.
-    expect(invocations).toBe(1);
+  }
+
+  it('ends every edge case exactly as alone while the event loop is kept busy and 10 executions share it', async () => {
+    const stop = keepEventLoopBusy();
+    const outcomes = await Promise.all(HISTORY_EDGES.flatMap((edge) => [runEdge(edge, busyTask), runEdge(edge, busyTask)])).finally(stop);
+
+    expect(outcomes).toEqual(HISTORY_EDGES.flatMap((edge) => [edge.expected, edge.expected]));
   });
 });
 

@@ -40,6 +40,24 @@ async function quiet(ms = 1000) {
   }
 }
 
+/**
+ * Runs the daily job and applies `change` once, as soon as the first project is synced: the 1,500-item
+ * project is still paging then.
+ */
+function runChangingMidRun(change: () => void, states: string[] = []) {
+  let changed = false;
+  return runtime.runJob('daily', {
+    ...fast,
+    at: nextSlot(),
+    onStateEvent: (line) => states.push(line),
+    beforeTask: (state) => {
+      if (state !== 'Compute Project Metrics' || changed) return;
+      changed = true;
+      change();
+    },
+  });
+}
+
 /** The ProjectsFailed values of the EMF lines, and the dimensions they were published with. */
 const projectsFailedMetrics = () =>
   emf.lines.filter((line) => 'ProjectsFailed' in line).map((line) => ({ value: line.ProjectsFailed, dimensions: line._aws.CloudWatchMetrics[0]!.Dimensions }));
@@ -79,21 +97,9 @@ describe('the daily sync when GitHub stops accepting the token mid-run', () => {
 
   it('stops every project when the token is revoked while several sync, and the next run with a good token completes each exactly', async () => {
     await addProjects(runtime, 'acme/huge', 'acme/web', 'acme/api', 'acme/ops');
-    let revoked = false;
     const states: string[] = [];
 
-    const failed = await runtime.runJob('daily', {
-      ...fast,
-      at: nextSlot(),
-      onStateEvent: (line) => states.push(line),
-      // The token is revoked as soon as the first project is synced; the 1,500-item one is still paging.
-      beforeTask: (state) => {
-        if (state === 'Compute Project Metrics' && !revoked) {
-          revoked = true;
-          github.setToken('rotated-elsewhere');
-        }
-      },
-    });
+    const failed = await runChangingMidRun(() => github.setToken('rotated-elsewhere'), states);
     await quiet();
 
     expect(failed.run).toMatchObject({ status: 'failed', errorName: 'AuthError' });
@@ -124,20 +130,11 @@ const secretReads = () => aws.calls.filter((call) => call.service === 'secretsma
 describe('the daily sync when the token in Secrets Manager changes', () => {
   it('completes when the token is rotated mid-run: requests refused with the old token are sent again with the new one', async () => {
     await addProjects(runtime, 'acme/huge', 'acme/web', 'acme/api', 'acme/ops');
-    let rotated = false;
 
-    const result = await runtime.runJob('daily', {
-      ...fast,
-      at: nextSlot(),
-      // Rotated as soon as the first project is synced (GitHub App installation tokens last an hour): the
-      // 1,500-item project is still paging with the old token, which GitHub now refuses.
-      beforeTask: (state) => {
-        if (state === 'Compute Project Metrics' && !rotated) {
-          rotated = true;
-          github.setToken('ghs_rotated');
-          aws.putSecret(tokenSecret, 'ghs_rotated');
-        }
-      },
+    // GitHub App installation tokens last an hour: the old one is refused while a project is still paging.
+    const result = await runChangingMidRun(() => {
+      github.setToken('ghs_rotated');
+      aws.putSecret(tokenSecret, 'ghs_rotated');
     });
 
     expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 1500 + 30 + 40 + 20, recordsFailed: 0 });
@@ -176,22 +173,12 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
 
   it('fails the run with ConfigError, blaming no project, when the token is refused mid-run and its secret can no longer be read', async () => {
     await addProjects(runtime, 'acme/huge', 'acme/web');
-    let deleted = false;
     const states: string[] = [];
 
-    const failed = await runtime.runJob('daily', {
-      ...fast,
-      at: nextSlot(),
-      onStateEvent: (line) => states.push(line),
-      // The token is revoked and its secret deleted while the 1,500-item project is still paging.
-      beforeTask: (state) => {
-        if (state === 'Compute Project Metrics' && !deleted) {
-          deleted = true;
-          github.setToken('ghs_unknown');
-          aws.deleteSecret(tokenSecret);
-        }
-      },
-    });
+    const failed = await runChangingMidRun(() => {
+      github.setToken('ghs_unknown');
+      aws.deleteSecret(tokenSecret);
+    }, states);
 
     expect(failed.run).toMatchObject({ status: 'failed', errorName: 'ConfigError', errorMessage: expect.stringContaining(`secret ${tokenSecret} (the token) could not be read`) });
     expect(failed.run?.errorMessage).not.toContain(GITHUB_TOKEN);

@@ -2,7 +2,8 @@
  * Secrets the Lambdas read: from a plain environment variable when set (local runs), else from the
  * Secrets Manager secret another variable names. A warm container keeps what it read for
  * {@link SECRET_TTL_MS}, and reads it again at once when the service it unlocks refused it, so a
- * rotated or replaced secret is picked up without waiting for the container to be recycled.
+ * rotated or replaced secret is picked up without waiting for the container to be recycled. Refusals
+ * of the same value share one read: 100 requests refused at once make one GetSecretValue call.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, TransientError } from './errors.ts';
@@ -15,9 +16,14 @@ export const SECRET_TTL_MS = 300_000;
 
 /** A secret's value, read once per {@link SECRET_TTL_MS} at most. */
 export interface Secret {
+  /** The value: the promise of one read, the same for every caller until the next read starts. */
   (): Promise<string>;
-  /** Reads the secret now, whatever is cached (after it was refused), and keeps that value. */
-  reread(): Promise<string>;
+  /**
+   * The value to use after the value `refused` (a promise this secret returned) was refused: the secret is
+   * read again now, unless a read started since `refused` was handed out; that read (in flight or done)
+   * already holds what the secret holds after the refusal, so its value is returned without another call.
+   */
+  reread(refused: Promise<string>): Promise<string>;
 }
 
 let secretsManager: SecretsManagerClient | undefined;
@@ -42,7 +48,7 @@ export function cachedSecret(what: string, localVariable: string, secretVariable
     if (!value) throw new ConfigError(`secret ${secretId} holds no ${what} (SecretString is empty)`);
     return value;
   };
-  const reread = () => {
+  const readNow = () => {
     const entry = { value: read(), readAt: Date.now() };
     cached = entry;
     // A failed read is not kept: the next call tries again.
@@ -51,7 +57,11 @@ export function cachedSecret(what: string, localVariable: string, secretVariable
     });
     return entry.value;
   };
-  return Object.assign(() => (cached && Date.now() - cached.readAt < SECRET_TTL_MS ? cached.value : reread()), { reread });
+  const current = () => (cached && Date.now() - cached.readAt < SECRET_TTL_MS ? cached.value : readNow());
+  // Each read replaces `cached` as it starts, so another promise there is a read that started after `refused`
+  // was handed out: concurrent refusals of one value wait for the first one's read instead of making their own.
+  const reread = (refused: Promise<string>) => (cached && cached.value !== refused ? current() : readNow());
+  return Object.assign(current, { reread });
 }
 
 /** Secrets Manager's answers that no retry changes (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html). */

@@ -6,9 +6,10 @@
  * Only a short `retry-after` (at most {@link MAX_IN_PROCESS_WAIT_SECONDS} s) is waited for here, once.
  *
  * Every request carries the token the secret holds now (see {@link Secret}), so a rotated token is used
- * without rebuilding the client. A request refused with 401 reads the secret again: when it holds another
- * token (rotated mid-run, or replaced by an operator after a revoked one), the request is sent once more
- * with it. Only a token the secret still holds is refused for good, which fails the run (AuthError).
+ * without rebuilding the client. A request refused with 401 reads the secret again, one read for all the
+ * requests refused with the same token: when it holds another token (rotated mid-run, or replaced by an
+ * operator after a revoked one), the request is sent once more with it. Only a token the secret still holds
+ * is refused for good, which fails the run (AuthError).
  */
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -58,12 +59,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     retry: { retryAfterBaseValue: base, doNotRetry: DO_NOT_RETRY },
   });
   const { token } = options;
-  const current = typeof token === 'string' ? async () => token : token;
-  const reread = typeof token === 'string' ? async () => token : token.reread;
+  const secret: Secret = typeof token === 'string' ? Object.assign(async () => token, { reread: async () => token }) : token;
   // Registered last, so it wraps the throttling and retry plugins: it sees a 401 they have given up on. The
   // hooks inside share this request's options object, so the header is set on it, not on a copy.
   github.hook.wrap('request', async (request, requestOptions) => {
-    const used = await current();
+    const taken = secret();
+    const used = await taken;
     const withToken = (value: string) => {
       requestOptions.headers.authorization = `token ${value}`;
       return request(requestOptions);
@@ -72,7 +73,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       return await withToken(used);
     } catch (error) {
       if (!(error instanceof RequestError) || error.status !== 401) throw error;
-      const fresh = await reread();
+      // Requests refused together share one read of the secret (see Secret.reread).
+      const fresh = await secret.reread(taken);
       if (fresh === used) throw error;
       return withToken(fresh);
     }

@@ -1,7 +1,10 @@
+import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GitHubServer } from '../../../lib/local/github-server.ts';
 import { createGitHubClient, MAX_IN_PROCESS_WAIT_SECONDS } from '../../../shared/github/client.ts';
+import { logger } from '../../../shared/logger.ts';
 import { cachedSecret } from '../../../shared/secret.ts';
+import { AwsStandIn } from '../../support/aws-stand-in.ts';
 
 let github: GitHubServer;
 beforeAll(async () => {
@@ -100,5 +103,69 @@ describe('the GitHub client when GitHub refuses the token', () => {
     await expect(get(octokit)).rejects.toMatchObject({ status: 401 });
 
     expect(github.requests.map((request) => request.status)).toEqual([200, 401, 401]);
+  });
+});
+
+describe('the GitHub client when GitHub refuses many requests at once', () => {
+  const SECRET_NAME = 'cto-dashboard-jobs/github-token';
+  const ORIGINAL = 'ghp_original0000000000000000000000000001';
+  const ROTATED = 'ghp_rotated00000000000000000000000000002';
+  let aws: AwsStandIn;
+  beforeAll(async () => {
+    aws = await AwsStandIn.start({});
+  });
+  afterAll(async () => aws?.close());
+  beforeEach(() => {
+    aws.putSecret(SECRET_NAME, ORIGINAL);
+    aws.calls.length = 0;
+    github.setToken(ORIGINAL);
+    // The token as deployed: in Secrets Manager (here the loopback stand-in), no local variable.
+    vi.stubEnv('TEST_GITHUB_TOKEN', '');
+    vi.stubEnv('TEST_GITHUB_TOKEN_SECRET', SECRET_NAME);
+    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', aws.endpoint);
+    vi.stubEnv('AWS_REGION', 'local-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  /** A client whose token secret was read once (its first request succeeded), and GitHub's record cleared. */
+  const warmClient = async () => {
+    const octokit = createGitHubClient({ baseUrl: github.url, token: cachedSecret('token', 'TEST_GITHUB_TOKEN', 'TEST_GITHUB_TOKEN_SECRET') });
+    await octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' });
+    aws.calls.length = 0;
+    github.clearRequests();
+    return octokit;
+  };
+  const tenAtOnce = (octokit: ReturnType<typeof createGitHubClient>) =>
+    Promise.allSettled(Array.from({ length: 10 }, () => octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' })));
+  const statuses = () => github.requests.map((request) => request.status).sort();
+
+  it('reads the rotated token once for 10 requests refused together, and sends each once more with it', async () => {
+    const octokit = await warmClient();
+    aws.putSecret(SECRET_NAME, ROTATED);
+    github.setToken(ROTATED);
+
+    const outcomes = await tenAtOnce(octokit);
+
+    expect(outcomes.map((outcome) => outcome.status === 'fulfilled' && outcome.value.status)).toEqual(Array(10).fill(200));
+    expect(aws.calls.map((call) => call.action)).toEqual(['GetSecretValue']);
+    expect(statuses()).toEqual([...Array(10).fill(200), ...Array(10).fill(401)]);
+  });
+
+  it('reads the secret once when it still holds the token refused by 10 requests together, and fails each naming no token', async () => {
+    const octokit = await warmClient();
+    const logged = vi.spyOn(logger, 'debug');
+    github.setToken(ROTATED);
+
+    const outcomes = await tenAtOnce(octokit);
+
+    expect(outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as { status: number }).status)).toEqual(Array(10).fill(401));
+    expect(aws.calls).toHaveLength(1);
+    expect(statuses()).toEqual(Array(10).fill(401));
+    // The errors (with the request and response they carry) and the lines logged hold no token.
+    const written = [...outcomes.map((outcome) => inspect(outcome, { depth: Infinity })), ...logged.mock.calls.map((call) => inspect(call, { depth: Infinity }))].join('\n');
+    expect(written).toContain('[REDACTED]');
+    for (const token of [ORIGINAL, ROTATED]) expect(written).not.toContain(token);
   });
 });

@@ -41,12 +41,35 @@ describe('githubToken', () => {
   it('reads the secret again at once when asked (GitHub refused the token), and keeps the new value', async () => {
     secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'ghp_revoked' }).resolves({ SecretString: 'ghp_new' });
     const githubToken = await load();
-    expect(await githubToken()).toBe('ghp_revoked');
+    const refused = githubToken();
+    expect(await refused).toBe('ghp_revoked');
 
-    expect(await githubToken.reread()).toBe('ghp_new');
+    expect(await githubToken.reread(refused)).toBe('ghp_new');
 
     expect(await githubToken()).toBe('ghp_new');
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('reads the secret once for any number of refusals of one value, and not again for a refusal that arrives after that read', async () => {
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: 'ghp_revoked' })
+      .resolvesOnce({ SecretString: 'ghp_new' })
+      .resolves({ SecretString: 'ghp_newest' });
+    const githubToken = await load();
+    const refused = githubToken();
+    await refused;
+
+    // Ten requests that took the same token, refused at once.
+    const together = await Promise.all(Array.from({ length: 10 }, () => githubToken.reread(refused)));
+    // One more that took it too, refused after the new token was read.
+    const late = await githubToken.reread(refused);
+
+    expect([...new Set(together), late]).toEqual(['ghp_new', 'ghp_new']);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    // The new token refused in turn: the secret is read again.
+    expect(await githubToken.reread(githubToken())).toBe('ghp_newest');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(3);
   });
 
   it('prefers GITHUB_TOKEN (local runs) and never calls Secrets Manager then', async () => {

@@ -90,6 +90,11 @@ async function createTable(client: DynamoDBClient, tableName: string, properties
       })),
     }),
   );
+  // dynalite answers CreateTable while the table is still CREATING, as DynamoDB does; writes before it is
+  // ACTIVE are refused with ResourceNotFoundException.
+  while ((await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== 'ACTIVE') {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue>[]> {

@@ -24,44 +24,52 @@ export class ProjectsStore {
   ) {}
 
   /**
-   * Adds or replaces a project's settings, keeping what the jobs recorded of an existing one: when it was
-   * added, its sync progress, failure streak, and the repository's current name and id as GitHub gave them.
+   * Adds a project, or updates an existing one's settings (display name, active, revenue defaults, SLA
+   * hours), in one write. What the jobs record is never overwritten, so a daily run writing meanwhile is
+   * not undone: when it was added, its sync progress and its repository's name and id are written only
+   * where absent, its failure streak never (save never puts a project in or out of the failing index).
    */
   async save(project: Project): Promise<'added' | 'updated'> {
-    const existing = await this.get(project.projectId);
-    const learned = existing ?? project;
-    await this.client.send(
-      new PutCommand({
+    const settings = {
+      displayName: project.displayName,
+      active: project.active,
+      revenueDefaults: project.revenueDefaults,
+      slaHours: project.slaHours,
+      // The active index's key, removed while inactive.
+      activeFlag: project.active ? ACTIVE : undefined,
+    };
+    const learned = { createdAt: project.createdAt, fullName: project.fullName, sync: project.sync, repositoryId: project.repositoryId };
+    const set = Object.entries(settings).filter(([, value]) => value !== undefined);
+    const removed = Object.entries(settings).filter(([, value]) => value === undefined);
+    const ifAbsent = Object.entries(learned).filter(([, value]) => value !== undefined);
+    const output = await this.client.send(
+      new UpdateCommand({
         TableName: this.tableName,
-        Item: {
-          ...project,
-          createdAt: learned.createdAt,
-          fullName: learned.fullName,
-          ...(learned.repositoryId === undefined ? {} : { repositoryId: learned.repositoryId }),
-          sync: learned.sync,
-          ...(learned.failure ? { failure: learned.failure, failingFlag: FAILING } : {}),
-          ...(project.active ? { activeFlag: ACTIVE } : {}),
-        },
+        Key: { projectId: project.projectId },
+        UpdateExpression: [
+          `SET ${[...set.map(([name]) => `#${name} = :${name}`), ...ifAbsent.map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`)].join(', ')}`,
+          ...(removed.length ? [`REMOVE ${removed.map(([name]) => `#${name}`).join(', ')}`] : []),
+        ].join(' '),
+        ExpressionAttributeNames: Object.fromEntries([...set, ...removed, ...ifAbsent].map(([name]) => [`#${name}`, name])),
+        ExpressionAttributeValues: Object.fromEntries([...set, ...ifAbsent].map(([name, value]) => [`:${name}`, value])),
+        // The item as it was: none when the write created it.
+        ReturnValues: 'ALL_OLD',
       }),
     );
-    return existing ? 'updated' : 'added';
+    return output.Attributes ? 'updated' : 'added';
   }
 
   /** Adds a project unless one with its id exists (whose settings and progress stay untouched). @returns whether it was added. */
   async add(project: Project): Promise<boolean> {
-    try {
-      await this.client.send(
+    return unlessConditionFails(() =>
+      this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...project, ...(project.active ? { activeFlag: ACTIVE } : {}) },
           ConditionExpression: 'attribute_not_exists(projectId)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async get(projectId: string): Promise<Project | undefined> {
@@ -71,15 +79,9 @@ export class ProjectsStore {
 
   /** @returns false when there was no such project. */
   async remove(projectId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { projectId }, ConditionExpression: 'attribute_exists(projectId)' }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return unlessConditionFails(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { projectId }, ConditionExpression: 'attribute_exists(projectId)' })),
+    );
   }
 
   /** Active projects, in id order. */
@@ -131,8 +133,8 @@ export class ProjectsStore {
    * @returns false when the project is gone or its streak changed meanwhile.
    */
   async saveFailure(projectId: string, failure: SyncFailure, previousRunId: string | undefined): Promise<boolean> {
-    try {
-      await this.client.send(
+    return unlessConditionFails(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { projectId },
@@ -142,18 +144,14 @@ export class ProjectsStore {
             : 'attribute_exists(projectId) AND attribute_not_exists(failure)',
           ExpressionAttributeValues: { ':failure': failure, ':failing': FAILING, ...(previousRunId ? { ':previous': previousRunId } : {}) },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Ends a project's failure streak after a finished sync (and takes it out of the failing index). */
   async clearFailure(projectId: string): Promise<void> {
-    try {
-      await this.client.send(
+    await unlessConditionFails(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { projectId },
@@ -161,10 +159,8 @@ export class ProjectsStore {
           // Never recreates a project removed meanwhile (an update of a missing key would create it).
           ConditionExpression: 'attribute_exists(projectId)',
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -173,8 +169,8 @@ export class ProjectsStore {
    * @returns false when the project was removed meanwhile (it is not recreated).
    */
   async recordRepository(projectId: string, repository: { readonly id: number; readonly fullName: string }): Promise<boolean> {
-    try {
-      await this.client.send(
+    return unlessConditionFails(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { projectId },
@@ -182,12 +178,22 @@ export class ProjectsStore {
           ConditionExpression: 'attribute_exists(projectId)',
           ExpressionAttributeValues: { ':fullName': repository.fullName, ':id': repository.id },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
+  }
+}
+
+/**
+ * Sends a conditional write.
+ * @returns false when DynamoDB refused it because its condition failed (any other error is thrown).
+ */
+async function unlessConditionFails(send: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await send();
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { newProject, type SyncFailure } from '../../../shared/domain/project.ts';
+import { newProject, type Project, type SyncFailure } from '../../../shared/domain/project.ts';
 import { documentClient } from '../../../shared/store/dynamo-client.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
@@ -28,6 +28,98 @@ async function withItemsRead<T>(act: () => Promise<T>): Promise<{ result: T; rea
     documentClient.middlewareStack.remove('countItemsRead');
   }
 }
+
+/**
+ * Runs `act`, with `meanwhile` landing just before the first write `act` sends reaches DynamoDB: another
+ * writer (a daily run) between whatever `act` read and its write.
+ */
+async function withWriteMeanwhile<T>(meanwhile: () => Promise<unknown>, act: () => Promise<T>): Promise<T> {
+  let armed = true;
+  documentClient.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (armed && /^(Put|Update|Delete)(Item)?Command$/.test(context.commandName ?? '')) {
+        armed = false;
+        await meanwhile();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'writeMeanwhile' },
+  );
+  try {
+    const result = await act();
+    expect(armed, 'the write meanwhile was made').toBe(false);
+    return result;
+  } finally {
+    documentClient.middlewareStack.remove('writeMeanwhile');
+  }
+}
+
+describe('ProjectsStore.save', () => {
+  const created = new Date('2026-11-01T00:00:00Z');
+  const saved = async (project: Project) => (await projects.get(project.projectId))!;
+
+  it('adds a project, then updates its settings: a removed SLA is removed, deactivating takes it out of the active projects', async () => {
+    const project = { ...newProject({ repository: 'acme/api', slaHours: { critical: 4 } }, created), repositoryId: 7 };
+    expect(await projects.save(project)).toBe('added');
+    expect(await saved(project)).toEqual(project);
+
+    expect(await projects.save({ ...newProject({ repository: 'acme/api', displayName: 'API' }, new Date('2026-11-20T00:00:00Z')), active: false })).toBe('updated');
+
+    // The settings replaced; when it was added and its repository id kept.
+    expect(await saved(project)).toEqual({ ...project, displayName: 'API', active: false, slaHours: undefined });
+    expect(await saved(project)).not.toHaveProperty('slaHours');
+    expect(await projects.listActive()).toEqual([]);
+    await projects.save(project);
+    expect((await projects.listActive()).map((active) => active.projectId)).toEqual(['acme/api']);
+  });
+
+  it("keeps a sync cursor a daily run wrote between the caller's read and the save", async () => {
+    await projects.save(newProject({ repository: 'acme/api' }, created));
+    const read = await saved(newProject({ repository: 'acme/api' }, created));
+    const synced = { cursor: '2026-11-28T01:59:00Z', page: 1, etag: 'W/"abc"', lastSyncedAt: '2026-11-28T02:01:00Z' };
+
+    await withWriteMeanwhile(() => projects.saveSyncState('acme/api', synced), () => projects.save({ ...read, displayName: 'API' }));
+
+    expect(await saved(read)).toMatchObject({ displayName: 'API', sync: synced });
+  });
+
+  it("keeps a streak a finished sync cleared between the caller's read and the save: the project is not failing again", async () => {
+    await projects.save(newProject({ repository: 'acme/api' }, created));
+    await projects.saveFailure('acme/api', streak(3), undefined);
+    const read = await saved(newProject({ repository: 'acme/api' }, created));
+    expect(read.failure).toEqual(streak(3));
+
+    await withWriteMeanwhile(() => projects.clearFailure('acme/api'), () => projects.save({ ...read, displayName: 'API' }));
+
+    expect(await saved(read)).not.toHaveProperty('failure');
+    expect(await projects.listFailing()).toEqual([]);
+  });
+
+  it("keeps a rename discovery recorded between the caller's read and the save", async () => {
+    await projects.save(newProject({ repository: 'acme/api' }, created));
+    const read = await saved(newProject({ repository: 'acme/api' }, created));
+
+    await withWriteMeanwhile(
+      () => projects.recordRepository('acme/api', { id: 42, fullName: 'acme/api-v2' }),
+      () => projects.save({ ...read, displayName: 'API' }),
+    );
+
+    expect(await saved(read)).toMatchObject({ displayName: 'API', fullName: 'acme/api-v2', repositoryId: 42 });
+  });
+
+  it('never puts a project in or out of the failing index, whatever failure the saved object carries', async () => {
+    await projects.save(newProject({ repository: 'acme/api' }, created));
+    await projects.save(newProject({ repository: 'acme/web' }, created));
+    await projects.saveFailure('acme/web', streak(2), undefined);
+
+    // A streak on the object saved is not the project's; one the project has stays.
+    await projects.save({ ...newProject({ repository: 'acme/api' }, created), failure: streak(5) });
+    await projects.save(newProject({ repository: 'acme/web', displayName: 'Web' }, created));
+
+    expect(await saved(newProject({ repository: 'acme/api' }, created))).not.toHaveProperty('failure');
+    expect(await projects.listFailing()).toEqual([expect.objectContaining({ projectId: 'acme/web', displayName: 'Web', failure: streak(2) })]);
+  });
+});
 
 describe('ProjectsStore.listFailing', () => {
   it('reads only the projects with a failure streak, not every project, and lists the active ones', async () => {

@@ -56,7 +56,7 @@ export async function finishRun(
   const elapsed = run ? durationMs(run.startedAt ?? run.createdAt, now) : 0;
   const totals = totalsOf(input.results as Record<string, StepResult>);
   const error = input.error ? describeStepFunctionsError(input.error) : undefined;
-  await runs.endRun(input.runId, input.executionArn, {
+  const ended = await runs.endRun(input.runId, input.executionArn, {
     status: input.outcome,
     finishedAt: now,
     durationMs: elapsed,
@@ -70,7 +70,10 @@ export async function finishRun(
     errorMessage: error?.message,
   });
   await runs.releaseLock(input.jobType, input.runId);
-  await publishRunOutcome(runs, options.metrics, input.jobType, totals.recordsProcessed);
+  await publishRunOutcome(runs, options.metrics, input.jobType, {
+    recordsProcessed: totals.recordsProcessed,
+    closed: ended && run ? [{ ...run, status: input.outcome }] : [],
+  });
   await events.append({
     runId: input.runId,
     timestamp: now,

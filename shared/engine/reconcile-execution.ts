@@ -51,26 +51,24 @@ export async function reconcileExecution(
     errorName: error.name,
     errorMessage: error.message,
   };
-  const owner = { runId, executionArn: detail.executionArn };
-  let action: ReconcileOutput['action'] = (await runs.endOpenRun(owner, ending)) ? 'closed' : 'unchanged';
-  if (action === 'unchanged') {
-    // The execution ended before its first state recorded the run: record it now, so it is not lost.
-    const run: JobRun = {
-      ...request.data,
-      runId,
-      executionArn: detail.executionArn,
-      createdAt: new Date(detail.startDate).toISOString(),
-      attempts: 1,
-      redriveCount: 0,
-      recordsProcessed: 0,
-      recordsFailed: 0,
-      ...ending,
-    };
-    if ((await runs.recordRun(run)).outcome === 'recorded') action = 'recorded';
-  }
+  // The run as it ends: what is recorded when the execution ended before its first state recorded it.
+  const run: JobRun = {
+    ...request.data,
+    runId,
+    executionArn: detail.executionArn,
+    createdAt: new Date(detail.startDate).toISOString(),
+    attempts: 1,
+    redriveCount: 0,
+    recordsProcessed: 0,
+    recordsFailed: 0,
+    ...ending,
+  };
+  let action: ReconcileOutput['action'] = (await runs.endOpenRun(run, ending)) ? 'closed' : 'unchanged';
+  // The execution ended before its first state recorded the run: record it now, so it is not lost.
+  if (action === 'unchanged' && (await runs.recordRun(run)).outcome === 'recorded') action = 'recorded';
   if (action !== 'unchanged') {
     await runs.releaseLock(request.data.jobType, runId);
-    await publishRunOutcome(runs, options.metrics, request.data.jobType, 0);
+    await publishRunOutcome(runs, options.metrics, request.data.jobType, { recordsProcessed: 0, closed: [run] });
     await events.append({
       runId,
       timestamp: options.now.toISOString(),

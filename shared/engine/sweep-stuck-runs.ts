@@ -1,5 +1,5 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { durationMs, OPEN_STATUSES, type JobType, type StepResult } from '../domain/job-run.ts';
+import { durationMs, OPEN_STATUSES, type JobRun, type JobType, type StepResult } from '../domain/job-run.ts';
 import { publishRunOutcome } from './run-metrics.ts';
 import type { EngineStores } from './stores.ts';
 
@@ -15,7 +15,7 @@ export async function sweepStuckRuns(
 ): Promise<Omit<StepResult, 'attempt'>> {
   const now = options.now.toISOString();
   const deadline = new Date(options.now.getTime() - options.timeoutMs).toISOString();
-  const closedJobTypes = new Set<JobType>();
+  const closedByJobType = new Map<JobType, JobRun[]>();
   let swept = 0;
   for (const status of OPEN_STATUSES) {
     // The index is ordered by scheduled time; a late delivery starts after its slot, so check the start too.
@@ -24,21 +24,15 @@ export async function sweepStuckRuns(
       if (started >= deadline) continue;
       const elapsed = durationMs(started, now);
       const message = `still ${status} ${Math.round(elapsed / 60_000)} min after it started (budget ${Math.round(options.timeoutMs / 60_000)} min)`;
-      const closed = await runs.endOpenRun(run, {
-        status: 'timeout',
-        finishedAt: now,
-        durationMs: elapsed,
-        errorName: 'RunTimedOut',
-        errorMessage: message,
-      });
-      if (!closed) continue;
+      const ending = { status: 'timeout', finishedAt: now, durationMs: elapsed, errorName: 'RunTimedOut', errorMessage: message } as const;
+      if (!(await runs.endOpenRun(run, ending))) continue;
       swept++;
-      closedJobTypes.add(run.jobType);
+      closedByJobType.set(run.jobType, [...(closedByJobType.get(run.jobType) ?? []), { ...run, ...ending }]);
       await runs.releaseLock(run.jobType, run.runId);
       await events.append({ runId: run.runId, timestamp: now, eventType: 'job', level: 'error', message: `stuck-run sweep: ${message}` });
     }
   }
   // Once per job type, after every close: the streak counts all the runs this sweep timed out.
-  for (const jobType of closedJobTypes) await publishRunOutcome(runs, options.metrics, jobType, 0);
+  for (const [jobType, closed] of closedByJobType) await publishRunOutcome(runs, options.metrics, jobType, { recordsProcessed: 0, closed });
   return { recordsProcessed: swept, recordsFailed: 0, summary: `${swept} stuck run(s) marked timed out` };
 }

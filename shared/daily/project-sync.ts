@@ -197,7 +197,8 @@ export const ProjectInputSchema = z.object({
   projectId: z.string().min(1),
   scheduledTime: z.iso.datetime(),
   /** How the project's sync ended: done, or deferred to the next run by a rate limit. */
-  syncStatus: z.enum(['done', 'deferred']),
+  // An execution started before a deploy runs the old definition, which sends none: read as done, as the old function did (deferred included).
+  syncStatus: z.enum(['done', 'deferred']).default('done'),
 });
 
 /**

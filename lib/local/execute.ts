@@ -66,7 +66,8 @@ type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 /**
  * Runs `definition` once with `input`; never throws for a failed execution, it reports it. Resolves once
  * every task invocation it started has returned (as a Lambda does, one may outlive a timed-out execution).
- * @throws Error when Step Functions would refuse to start it (input over 256 KiB)
+ * @throws Error when Step Functions would refuse to start it (input over 256 KiB), or when the runtime lost
+ * track of the execution (its observer, `onStateEvent` included, threw): then its outcome means nothing
  */
 export async function executeDefinition(
   stack: LocalStack,
@@ -84,6 +85,13 @@ export async function executeDefinition(
     history: new ExecutionHistory(() => execution?.abort()),
     consecutiveFailures: new Map(),
     invocations: new Set(),
+    tracking: {
+      lost: undefined,
+      lose(error) {
+        this.lost ??= new Error(`the local runtime lost track of execution ${options.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        execution?.abort();
+      },
+    },
   };
 
   const handlers = Object.fromEntries(taskStates.map(({ name, state }) => [name, bindTask(stack, name, state, run, options)]));
@@ -107,17 +115,18 @@ export async function executeDefinition(
       // aws-local-stepfunctions 3 has no State context; the task binding below supplies RetryCount.
       State: { RetryCount: 0 },
     } as never,
-    [OBSERVER]: observeMachines(definition, run.history, options.onStateEvent),
+    [OBSERVER]: observeMachines(definition, run.history, run.tracking, options.onStateEvent),
   };
   execution = machine.run(input as never, runOptions);
   // The first task is bound before run() returns: a limit its parameters broke could not abort the run yet.
-  if (run.history.failure) execution.abort();
+  if (run.history.failure || run.tracking.lost) execution.abort();
   const settled = await execution.result.then(
     (output) => ({ output, error: undefined }),
     (error: unknown) => ({ output: undefined, error }),
   );
   const stopDate = Date.now();
   await Promise.allSettled(run.invocations);
+  if (run.tracking.lost) throw run.tracking.lost;
   const base = { executionArn, name: options.name, startDate, stopDate, historyEventCount: run.history.eventCount };
   const limit = run.history.failure;
   if (limit) return { ...base, status: 'FAILED', error: limit.name, cause: limit.message };
@@ -141,6 +150,17 @@ interface TaskRun {
   readonly consecutiveFailures: Map<string, number>;
   /** Invocations still running. */
   readonly invocations: Set<Promise<unknown>>;
+  readonly tracking: Tracking;
+}
+
+/**
+ * Whether the runtime still follows the run. Once observing it failed, its history is unknown: the run is
+ * stopped, nothing more is observed, and it reports no outcome (the harness failed, not the execution).
+ */
+interface Tracking {
+  lost: Error | undefined;
+  /** Stops the run for `error`, which executeDefinition throws once the run has stopped (the first one). */
+  lose(error: unknown): void;
 }
 
 function bindTask(stack: LocalStack, stateName: string, state: Record<string, unknown>, run: TaskRun, options: ExecuteOptions) {
@@ -169,7 +189,7 @@ function bindTask(stack: LocalStack, stateName: string, state: Record<string, un
 
   return async (input: unknown) => {
     // The history is current: every event before this attempt was counted as the runtime logged it.
-    if (run.history.ended) throw Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
+    if (run.history.ended || run.tracking.lost) throw Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
     run.history.taskStarted(stateName, input);
     const { Payload: payload } = input as { Payload: Record<string, unknown> };
     // A retry re-enters the state with the same input right after a failure; Step Functions counts
@@ -301,8 +321,9 @@ function collectStates(definition: Record<string, unknown>, type: string): { nam
  * `execute(input, options)` receives every machine's own log before the machine logs anything, and the run's
  * observer, which Map and Parallel pass on in the run's options, hooks that log. Each event is then counted
  * synchronously as it is logged: when a task's binding is called, right after its state was entered, every
- * event before it has been counted, however busy the process is. The version is pinned in package.json; the
- * tests of the history limit fail if these internals change.
+ * event before it has been counted, however busy the process is. Nothing reads `eventLogs`, so the logs keep
+ * no event: each would hold its state's input and output until the execution ends. The version is pinned in
+ * package.json; the tests of the history limit fail if these internals change.
  */
 
 /** How a machine logs its own events (aws-local-stepfunctions 3.0.0's internal EventLogger). */
@@ -317,13 +338,22 @@ interface EventLog {
   dispatchStateFailedEvent(name: string, type: string, input: unknown, error: Error): void;
   dispatchStateRetriedEvent(name: string, type: string): void;
   dispatchStateCaughtEvent(name: string, type: string): void;
+  /** Queues an event for `eventLogs` (and the forwarding to a parent machine's log). */
+  dispatch(event: object): void;
 }
 
 /** Called as each machine of a run starts, with the machine's definition and its log. */
 type MachineObserver = (definition: object, log: EventLog) => void;
 
-/** The key of a run's observer in its run options. */
-const OBSERVER = Symbol('machine observer');
+/**
+ * The key of a run's observer in its run options, and the mark of a patched prototype: registered symbols,
+ * the same in every evaluation of this module. One process may evaluate it more than once (vi.resetModules,
+ * a test runner re-evaluating modules for each file) while aws-local-stepfunctions, and the prototype, stay
+ * shared: the first evaluation's patch serves them all, instead of one more wrapper each time, each calling
+ * the observer.
+ */
+const OBSERVER = Symbol.for('cto-dashboard-jobs.local-runtime.machine-observer');
+const PATCHED = Symbol.for('cto-dashboard-jobs.local-runtime.execute-patched');
 
 const machinePrototype = StateMachine.prototype as unknown as {
   execute(
@@ -332,31 +362,49 @@ const machinePrototype = StateMachine.prototype as unknown as {
     options: { runOptions?: { [OBSERVER]?: MachineObserver }; eventLogger: EventLog },
     cleanup: () => void,
   ): Promise<unknown>;
+  [PATCHED]?: true;
 };
-const executeMachine = machinePrototype.execute;
-if (typeof executeMachine !== 'function') throw new Error('aws-local-stepfunctions has no StateMachine.execute: the local runtime needs 3.0.0');
-machinePrototype.execute = function (input, options, cleanup) {
-  options.runOptions?.[OBSERVER]?.(this.definition, options.eventLogger);
-  return executeMachine.call(this, input, options, cleanup);
-};
+if (!machinePrototype[PATCHED]) {
+  const executeMachine = machinePrototype.execute;
+  if (typeof executeMachine !== 'function') throw new Error('aws-local-stepfunctions has no StateMachine.execute: the local runtime needs 3.0.0');
+  machinePrototype.execute = function (input, options, cleanup) {
+    options.runOptions?.[OBSERVER]?.(this.definition, options.eventLogger);
+    return executeMachine.call(this, input, options, cleanup);
+  };
+  Object.defineProperty(machinePrototype, PATCHED, { value: true });
+}
 
-/** The observer that feeds `history` from every machine of a run of `definition`, and relays state changes to `emit`. */
-function observeMachines(definition: Record<string, unknown>, history: ExecutionHistory, emit?: (line: string) => void): MachineObserver {
+/**
+ * The observer that feeds `history` from every machine of a run of `definition`, and relays state changes to
+ * `emit`. What it throws goes to `tracking`, never to the machine: thrown where the machine logs, it would
+ * be the state's error, which a Catch of States.ALL would take (or, in a Map iteration, its Map's).
+ */
+function observeMachines(definition: Record<string, unknown>, history: ExecutionHistory, tracking: Tracking, emit?: (line: string) => void): MachineObserver {
   const scopes = new Map<object, MachineScope>();
   forEachMachine(definition, (machine, scope) => scopes.set(machine, scope));
   return (machineDefinition, log) => {
-    const scope = scopes.get(machineDefinition);
-    if (!scope) throw new Error('aws-local-stepfunctions started a machine whose definition is not part of the execution\'s');
-    report(log, history.machine(scope), emit);
+    try {
+      const scope = scopes.get(machineDefinition);
+      if (!scope) throw new Error("aws-local-stepfunctions started a machine whose definition is not part of the execution's");
+      report(log, history.machine(scope), tracking, emit);
+    } catch (error) {
+      tracking.lose(error);
+    }
   };
 }
 
-/** Makes `log` report each event to `events`, and state changes to `emit`, as the machine logs it. */
-function report(log: EventLog, events: MachineEvents, emit: (line: string) => void = () => undefined) {
-  const before = <K extends keyof EventLog>(method: K, observe: (...args: Parameters<EventLog[K]>) => void) => {
+/** Makes `log` report each event to `events`, and state changes to `emit`, as the machine logs it, and keep none. */
+function report(log: EventLog, events: MachineEvents, tracking: Tracking, emit: (line: string) => void = () => undefined) {
+  // Nothing reads the run's `eventLogs`: a queued event would hold its state's input and output until the execution ends.
+  log.dispatch = () => undefined;
+  const before = <K extends Exclude<keyof EventLog, 'dispatch'>>(method: K, observe: (...args: Parameters<EventLog[K]>) => void) => {
     const dispatch = (log[method] as (...args: Parameters<EventLog[K]>) => void).bind(log);
     log[method] = ((...args: Parameters<EventLog[K]>) => {
-      observe(...args);
+      try {
+        if (!tracking.lost) observe(...args);
+      } catch (error) {
+        tracking.lose(error);
+      }
       dispatch(...args);
     }) as EventLog[K];
   };

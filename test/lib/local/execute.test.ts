@@ -1,6 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../lib/constructs/job-function.ts';
 import { executeDefinition, type ExecuteOptions } from '../../../lib/local/execute.ts';
@@ -13,10 +17,14 @@ const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-execute-'));
 afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
 const echoEntry = path.join(directory, 'echo.mjs');
 fs.writeFileSync(echoEntry, 'export const handler = async (event) => event;\n');
+// One that returns its event too, and keeps a weak reference to it, which a test reads by importing it.
+const rememberEntry = path.join(directory, 'remember.mjs');
+fs.writeFileSync(rememberEntry, 'export const returned = [];\nexport const handler = async (event) => (returned.push(new WeakRef(event)), event);\n');
 const stack: LocalStack = {
   stateMachines: new Map(),
   functions: new Map([
     ['Echo', { logicalId: 'Echo', arn: 'arn:aws:lambda:local-1:000000000000:function:Echo', entry: path.relative(PROJECT_ROOT, echoEntry), environment: {} }],
+    ['Remember', { logicalId: 'Remember', arn: 'arn:aws:lambda:local-1:000000000000:function:Remember', entry: path.relative(PROJECT_ROOT, rememberEntry), environment: {} }],
   ]),
   tables: [],
   statusRules: [],
@@ -350,5 +358,74 @@ describe('an execution that times out', () => {
 
     expect(result.status).toBe('TIMED_OUT');
     expect(invoked).toEqual(['Slow']);
+  });
+});
+
+describe('the runtime around aws-local-stepfunctions', () => {
+  it('keeps no state\'s payload once the execution has moved past it (a 1,000-project run would hold every one)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let returned: WeakRef<object> | undefined;
+    let collected: boolean | undefined;
+
+    const result = await execute(
+      'Fetch',
+      {
+        Fetch: echo('Forget', { Parameters: { FunctionName: 'Remember', 'Payload.$': '$' } }),
+        Forget: pass('Check', { Result: {} }),
+        Check: echo(undefined),
+      },
+      { pad: 'x'.repeat(1_000) },
+      {
+        beforeTask: async (state) => {
+          if (state !== 'Check') return;
+          // A weak reference's target is kept until the job that made it ends.
+          await new Promise((resolve) => setImmediate(resolve));
+          returned = ((await import(pathToFileURL(rememberEntry).href)) as { returned: WeakRef<object>[] }).returned.at(-1);
+          gc();
+          collected = returned?.deref() === undefined;
+        },
+      },
+    );
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(returned).toBeDefined();
+    expect(collected).toBe(true);
+  });
+
+  it('counts each event once when this module is evaluated again in the process, all evaluations sharing one patch of the library', async () => {
+    // The library's internal method the runtime wraps.
+    const patchedExecute = () => (StateMachine.prototype as unknown as { execute: unknown }).execute;
+    const patched = patchedExecute();
+    const states = { First: pass('Each'), Each: mapOfPasses() };
+    // A query makes it another module to the runner: evaluated again, while aws-local-stepfunctions is shared.
+    const module = '../../../lib/local/execute.ts';
+    const again = (await import(`${module}?again`)) as typeof import('../../../lib/local/execute.ts');
+
+    const first = await execute('First', states, items(3));
+    const second = await again.executeDefinition(stack, { StartAt: 'First', States: states }, items(3), {
+      stateMachineArn: 'arn:aws:states:local-1:000000000000:stateMachine:Test',
+      name: 'again',
+    });
+
+    // ExecutionStarted/Succeeded, the Pass (2), the Map (4), 3 iterations × 4.
+    expect([first.historyEventCount, second.historyEventCount]).toEqual([20, 20]);
+    expect(patchedExecute()).toBe(patched);
+  });
+
+  it('fails the run itself, not the state, when following it fails in a Map iteration: no Catch of States.ALL takes it', async () => {
+    const entered: string[] = [];
+    const broken = new Error('the listener broke');
+    const states = { Each: { ...mapOfPasses('Done'), ...catchAll('Handled') }, Handled: pass('Done'), Done: { Type: 'Succeed' } };
+
+    const run = execute('Each', states, items(3), {
+      onStateEvent: (line) => {
+        if (line === '→ Item') throw broken;
+        entered.push(line);
+      },
+    });
+
+    await expect(run).rejects.toMatchObject({ message: 'the local runtime lost track of execution test: the listener broke', cause: broken });
+    expect(entered).toEqual(['→ Each']);
   });
 });

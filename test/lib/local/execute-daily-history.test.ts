@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GitHubServer } from '../../../lib/local/github-server.ts';
+import { describe, expect, it } from 'vitest';
 import { MAX_HISTORY_EVENTS } from '../../../lib/local/execution-history.ts';
-import type { LocalRuntime } from '../../../lib/local/runtime.ts';
-import { addProjects, generateIssues, startDailyRuntime } from '../../support/daily.ts';
+import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '../../support/daily.ts';
 
-const SLOT = Date.parse('2026-11-28T02:00:00Z');
-let slot = 0;
-const nextSlot = () => new Date(SLOT + slot++ * 86_400_000);
-const fast = { retryIntervalMs: 0, waitMs: 0 };
 const REPOSITORIES = Array.from({ length: 3 }, (_, i) => `acme/repo-${String(i).padStart(4, '0')}`);
 
 /**
@@ -60,18 +54,7 @@ function padHistory(events: number) {
   };
 }
 
-let github: GitHubServer;
-let runtime: LocalRuntime;
-beforeAll(async () => {
-  ({ github, runtime } = await startDailyRuntime(REPOSITORIES.map((fullName, i) => ({ fullName, id: i + 1, issues: generateIssues(1) }))));
-});
-beforeEach(async () => {
-  await runtime.reset();
-});
-afterAll(async () => {
-  await runtime?.close();
-  await github?.close();
-});
+const { runtime } = await useDailyRuntime(REPOSITORIES.map((fullName, i) => ({ fullName, id: i + 1, issues: generateIssues(1) })));
 
 describe("the daily job's history on the local runtime", () => {
   it('grows by 16 events a project around 35 of its own', async () => {

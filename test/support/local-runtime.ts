@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, beforeEach } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext, type LocalRuntimeOptions } from '../../lib/local/runtime.ts';
 
@@ -13,6 +13,19 @@ export async function startTestRuntime(options: Partial<LocalRuntimeOptions> = {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-test-alerts-'));
   afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
   return LocalRuntime.start({ context: readCdkContext(PROJECT_ROOT), alertsFile: path.join(directory, 'alerts.jsonl'), ...options });
+}
+
+/**
+ * For a handler's own tests (call with top-level await): a runtime, which sets the environment the handler
+ * reads at load (table names, the dynalite endpoint), and the handler of `entry` (relative to the project
+ * root); the tables are emptied before each test.
+ */
+export async function useHandler(entry: string): Promise<{ runtime: LocalRuntime; handler: (event: unknown) => Promise<unknown> }> {
+  const runtime = await startTestRuntime();
+  afterAll(() => runtime.close());
+  beforeEach(() => runtime.reset());
+  const { handler } = (await import(path.join(PROJECT_ROOT, entry))) as { handler: (event: unknown) => Promise<unknown> };
+  return { runtime, handler };
 }
 
 /** An error named as Step Functions would see it (Retry/Catch match on the name). */

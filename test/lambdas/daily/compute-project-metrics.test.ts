@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../../lib/local/runtime.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { newProject, type SyncFailure } from '../../../shared/domain/project.ts';
-import { startTestRuntime } from '../../support/local-runtime.ts';
+import { useHandler } from '../../support/local-runtime.ts';
 
-// The runtime sets the environment (table names, the dynalite endpoint) the handler reads at load.
-let runtime: LocalRuntime;
-let handler: (event: unknown) => Promise<unknown>;
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  ({ handler } = (await import('../../../lambdas/daily/compute-project-metrics.ts')) as { handler: typeof handler });
-});
-afterAll(async () => runtime?.close());
+const { runtime, handler } = await useHandler('lambdas/daily/compute-project-metrics.ts');
 beforeEach(async () => {
-  await runtime.reset();
   await runtime.stores.projects.save(newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z')));
   await runtime.stores.projects.saveFailure('acme/api', streak, undefined);
 });

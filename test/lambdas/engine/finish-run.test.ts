@@ -1,15 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../../lib/local/runtime.ts';
-import { startTestRuntime } from '../../support/local-runtime.ts';
+import { describe, expect, it } from 'vitest';
+import { useHandler } from '../../support/local-runtime.ts';
 
-let runtime: LocalRuntime;
-let handler: (event: unknown) => Promise<unknown>;
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  ({ handler } = (await import('../../../lambdas/engine/finish-run.ts')) as { handler: typeof handler });
-});
-afterAll(async () => runtime?.close());
-beforeEach(async () => runtime.reset());
+const { runtime, handler } = await useHandler('lambdas/engine/finish-run.ts');
 
 async function timedOutRun() {
   const result = await runtime.runJob('daily', {

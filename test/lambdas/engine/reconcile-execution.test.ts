@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../../lib/local/runtime.ts';
-import { startTestRuntime } from '../../support/local-runtime.ts';
+import { describe, expect, it } from 'vitest';
+import { useHandler } from '../../support/local-runtime.ts';
 
-// The runtime sets the environment (table names, the dynalite endpoint) the handler reads at load.
-let runtime: LocalRuntime;
-let handler: (event: unknown) => Promise<unknown>;
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  ({ handler } = (await import('../../../lambdas/engine/reconcile-execution.ts')) as { handler: typeof handler });
-});
-afterAll(async () => runtime?.close());
-beforeEach(async () => runtime.reset());
+const { runtime, handler } = await useHandler('lambdas/engine/reconcile-execution.ts');
 
 const statusChange = (detail: Record<string, unknown>) => ({
   source: 'aws.states',

@@ -1,11 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ALERTS_INDEXES } from '../../shared/store/alerts-store.ts';
-import { JOB_HISTORY_INDEXES } from '../../shared/store/job-history-store.ts';
-import { PROJECTS_INDEXES } from '../../shared/store/projects-store.ts';
-import { SYNC_EVENTS_INDEXES } from '../../shared/store/sync-events-store.ts';
-import { WORK_ITEMS_INDEXES } from '../../shared/store/work-items-store.ts';
+import { ALERTS_INDEXES, JOB_HISTORY_INDEXES, PROJECTS_INDEXES, SYNC_EVENTS_INDEXES, WORK_ITEMS_INDEXES } from '../../shared/store/table-indexes.ts';
 
 type IndexSpec = { readonly name: string; readonly partitionKey: string; readonly sortKey: string };
 

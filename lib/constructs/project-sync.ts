@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { ENV } from '../../shared/environment.ts';
-import { ZERO_TOTALS } from '../../shared/github/sync-project.ts';
+import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
 import { JobFunction } from './job-function.ts';
 import { retryTransient } from './retry-transient.ts';
 import type { WorkStep } from './scheduled-job.ts';

@@ -13,7 +13,8 @@ import { failureAfter, newProject, type SyncFailure } from '../domain/project.ts
 import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientError } from '../errors.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import type { GitHubClient } from '../github/client.ts';
-import { syncProjectChunk, ZERO_TOTALS, type SyncChunkResult, type SyncTotals } from '../github/sync-project.ts';
+import { ZERO_TOTALS, type SyncTotals } from '../domain/sync-totals.ts';
+import { syncProjectChunk, type SyncChunkResult } from '../github/sync-project.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';

@@ -15,22 +15,12 @@ import { RequestError } from '@octokit/request-error';
 import { z } from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
 import type { SyncState } from '../domain/project.ts';
+import { ZERO_TOTALS, type SyncTotals } from '../domain/sync-totals.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../domain/work-item.ts';
 import { AuthError, InvalidDataError, RepositoryNotFoundError, TransientError } from '../errors.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
 import type { GitHubClient } from './client.ts';
-
-/** What one project's sync has cost and brought so far in this run (carried from chunk to chunk). */
-export interface SyncTotals {
-  readonly fetched: number;
-  readonly written: number;
-  readonly requests: number;
-  readonly notModified: number;
-  readonly durationMs: number;
-}
-
-export const ZERO_TOTALS: SyncTotals = { fetched: 0, written: 0, requests: 0, notModified: 0, durationMs: 0 };
 
 /**
  * done: up to date; more: the chunk's budget ran out, call again; wait: the primary rate limit is spent

@@ -10,14 +10,7 @@ import { expiryOf } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-
-export const ALERTS_INDEXES = {
-  /**
-   * trackedFlag (`tracked#<source>`, set while an alert is open or recently resolved) + alertKey: each
-   * step reads only its own alerts to compare against, without a Scan.
-   */
-  trackedAlerts: { name: 'trackedAlerts', partitionKey: 'trackedFlag', sortKey: 'alertKey' },
-} as const;
+import { ALERTS_INDEXES } from './table-indexes.ts';
 
 const trackedFlagOf = (source: AlertSource) => `tracked#${source}`;
 /** A closed alert's state is kept this long (then expires), for audits. */

@@ -12,16 +12,7 @@ import { TransientError } from '../errors.ts';
 import { deleteQueried } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-
-/** Index names, shared with the table construct so both sides agree. */
-export const JOB_HISTORY_INDEXES = {
-  /** jobType + scheduledTime: a job type's runs in time order. */
-  byJobType: { name: 'byJobType', partitionKey: 'jobType', sortKey: 'scheduledTime' },
-  /** status + scheduledTime: running, failed or timed-out runs without a Scan. */
-  byStatus: { name: 'byStatus', partitionKey: 'status', sortKey: 'scheduledTime' },
-  /** entity ("run") + scheduledTime: every run in time order. */
-  byTime: { name: 'byTime', partitionKey: 'entity', sortKey: 'scheduledTime' },
-} as const;
+import { JOB_HISTORY_INDEXES } from './table-indexes.ts';
 
 const RUN_ENTITY = 'run';
 

@@ -3,16 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-
-export const PROJECTS_INDEXES = {
-  /** activeFlag ("active", set only while active) + projectId: the projects to sync, without a Scan. */
-  active: { name: 'active', partitionKey: 'activeFlag', sortKey: 'projectId' },
-  /**
-   * failingFlag ("failing", set only while the project has a failure streak) + projectId: a sparse index, so
-   * the hourly watchdog reads the few failing projects, not every project.
-   */
-  failing: { name: 'failing', partitionKey: 'failingFlag', sortKey: 'projectId' },
-} as const;
+import { PROJECTS_INDEXES } from './table-indexes.ts';
 
 const ACTIVE = 'active';
 const FAILING = 'failing';

@@ -4,13 +4,7 @@ import { PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from 
 import { expiryOf, type EventType, type SyncEvent } from '../domain/sync-event.ts';
 import { deleteQueried } from './delete-pages.ts';
 import { queryAll } from './query-all.ts';
-
-export const SYNC_EVENTS_INDEXES = {
-  /** eventType + eventKey: events of one type in time order. */
-  byType: { name: 'byType', partitionKey: 'eventType', sortKey: 'eventKey' },
-  /** entity ("event") + eventKey: every event in time order, for listing and for expiry. */
-  byTime: { name: 'byTime', partitionKey: 'entity', sortKey: 'eventKey' },
-} as const;
+import { SYNC_EVENTS_INDEXES } from './table-indexes.ts';
 
 const EVENT_ENTITY = 'event';
 

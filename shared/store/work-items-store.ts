@@ -6,13 +6,7 @@ import type { WorkItem } from '../domain/work-item.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-
-export const WORK_ITEMS_INDEXES = {
-  /** openBugProject (set only while a bug is open) + createdAt: a sparse index of open bugs. */
-  openBugs: { name: 'openBugs', partitionKey: 'openBugProject', sortKey: 'createdAt' },
-  /** closedBugProject (set only on closed bugs) + closedAt: recent closures without a Scan. */
-  bugClosures: { name: 'bugClosures', partitionKey: 'closedBugProject', sortKey: 'closedAt' },
-} as const;
+import { WORK_ITEMS_INDEXES } from './table-indexes.ts';
 
 /** Conditional writes in flight at once per upsert call. */
 const WRITE_CONCURRENCY = 16;

@@ -28,7 +28,7 @@ import { closuresSince, hourlyFigures, type ClosedBug } from '../../shared/domai
 import { manualRunRequest, runIdOf, type RunRequest } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { ENV } from '../../shared/environment.ts';
-import { ZERO_TOTALS } from '../../shared/github/sync-project.ts';
+import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
 import { queueNotices } from '../../shared/hourly/queue-notices.ts';
 import { AlertsStore } from '../../shared/store/alerts-store.ts';
 import { JobHistoryStore } from '../../shared/store/job-history-store.ts';

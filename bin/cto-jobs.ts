@@ -14,7 +14,7 @@ import { gatherStatus, statusPageHtml, statusText } from '../lib/cli/status.ts';
 import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
 import { PROJECT_ROOT } from '../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext, type LocalRunResult } from '../lib/local/runtime.ts';
-import { CONFIG_CONTEXT_KEY, ConfigurationError, parseConfig, schedulesOf } from '../shared/config.ts';
+import { CONFIG_CONTEXT_KEY, parseConfig, schedulesOf } from '../shared/config.ts';
 import { EVENT_TYPES, type EventType } from '../shared/domain/sync-event.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
@@ -24,7 +24,7 @@ import { renderReportEmail } from '../shared/domain/report-email.ts';
 import { githubWebHostOf } from '../shared/domain/untrusted-text.ts';
 import { ENV } from '../shared/environment.ts';
 import { buildWeeklyReport } from '../shared/weekly/steps.ts';
-import { InvalidDataError } from '../shared/errors.ts';
+import { ConfigError, InvalidDataError } from '../shared/errors.ts';
 
 const USAGE = `usage: cto-jobs <command> [options]
 
@@ -255,7 +255,7 @@ function readJsonFile(file: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new UsageError(`cannot read ${file} as JSON: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${file} as JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -291,7 +291,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) console.error(`cto-jobs: ${error.message}\n\n${USAGE}`);
-    else if (error instanceof ConfigurationError || error instanceof InvalidDataError) console.error(`cto-jobs: ${error.message}`);
+    else if (error instanceof ConfigError || error instanceof InvalidDataError) console.error(`cto-jobs: ${error.message}`);
     else console.error(`cto-jobs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(error instanceof UsageError ? 2 : 1);
   },

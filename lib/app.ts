@@ -9,7 +9,7 @@ export const STACK_ID = 'CtoDashboardJobs';
 /**
  * Builds the CDK app: validates the `ctoJobs` context, creates the stack and attaches cdk-nag's
  * AwsSolutions checks. Shared by `bin/app.ts` (cdk synth/deploy) and the local runtime.
- * @throws ConfigurationError naming every bad key and value.
+ * @throws ConfigError naming every bad key and value.
  */
 export function buildApp(props: AppProps & { readonly now: Date }): { app: App; stack: CtoJobsStack; config: Config } {
   const app = new App(props);

@@ -9,6 +9,7 @@ import { JOB_NAMES, type JobName, type JobType } from './domain/job-run.ts';
 import { DEFAULT_MONITORING_THRESHOLDS, type JobSchedule } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
+import { ConfigError } from './errors.ts';
 
 /** The context key in `cdk.json` that holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'ctoJobs';
@@ -226,12 +227,12 @@ const GAP_CHECKED_SCHEDULES = ['daily', 'weekly'] as const;
 /**
  * Validates raw configuration (the `ctoJobs` context object) and applies defaults.
  * @param now the day the DST check starts from.
- * @throws ConfigurationError listing every bad key with its value.
+ * @throws ConfigError listing every bad key with its value in `problems`, one a line in its message.
  */
 export function parseConfig(raw: unknown, now: Date): Config {
   const result = ConfigSchema.safeParse(raw ?? {});
   if (!result.success) {
-    throw new ConfigurationError(
+    throw invalidConfiguration(
       result.error.issues.map((issue) => {
         const path = [CONFIG_CONTEXT_KEY, ...issue.path.map(String)].join('.');
         return `${path}: ${issue.message}`;
@@ -251,14 +252,10 @@ export function parseConfig(raw: unknown, now: Date): Config {
       );
     }
   }
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (problems.length > 0) throw invalidConfiguration(problems);
   return config;
 }
 
-/** Raised when the configuration is invalid; its message lists each problem on its own line. */
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  }
+function invalidConfiguration(problems: readonly string[]): ConfigError {
+  return new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
 }

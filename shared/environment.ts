@@ -69,8 +69,8 @@ export function requireJson(name: string): unknown {
   const text = requireEnv(name);
   try {
     return JSON.parse(text);
-  } catch {
-    throw new ConfigError(`environment variable ${name} is not valid JSON: ${text.slice(0, 80)}`);
+  } catch (error) {
+    throw new ConfigError(`environment variable ${name} is not valid JSON: ${text.slice(0, 80)}`, { cause: error });
   }
 }
 

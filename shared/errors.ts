@@ -1,6 +1,8 @@
 /**
  * Named errors. Step Functions matches Retry and Catch on `error.name`, so every class sets its own
- * name, and the list of recoverable names below is the one the state machines retry on.
+ * name (a string, since bundles are minified and rename classes), and the names the state machines
+ * retry on are derived below from the classes that declare themselves recoverable. A wrap passes
+ * `{ cause }`, so the error it replaces stays readable in the logs.
  */
 export abstract class JobError extends Error {
   /** Whether Step Functions should retry the task that threw it. */
@@ -13,10 +15,19 @@ export class TransientError extends JobError {
   readonly recoverable = true;
 }
 
-/** The configuration is wrong; retrying cannot help. */
+/**
+ * The configuration is wrong (the `ctoJobs` context, an environment variable, a secret); retrying cannot
+ * help. An invalid `ctoJobs` context lists each problem in `problems`, and its message puts each on its own line.
+ */
 export class ConfigError extends JobError {
   override readonly name = 'ConfigError';
   readonly recoverable = false;
+  readonly problems?: readonly string[];
+
+  constructor(message: string, options?: ErrorOptions & { readonly problems?: readonly string[] }) {
+    super(message, options);
+    this.problems = options?.problems;
+  }
 }
 
 /** Input or stored data that does not have the shape it must have; retrying cannot help. */
@@ -55,14 +66,34 @@ export class ReportDeliveryUnknownError extends JobError {
   readonly recoverable = false;
 }
 
+/** Every named error class; a test holds each instance's name to its class's. */
+export const JOB_ERROR_CLASSES = [
+  TransientError,
+  ConfigError,
+  InvalidDataError,
+  AuthError,
+  RepositoryNotFoundError,
+  SyncFailedError,
+  ReportRejectedError,
+  ReportDeliveryUnknownError,
+] as const;
+
 /**
- * Error names a task is retried on, besides Lambda's own service errors: our transient errors and the
- * DynamoDB errors that survive the SDK's own retries under throttling.
+ * DynamoDB's error names that still reach a handler after the SDK's own retries under throttling (or a
+ * passing service fault): another attempt of the task, seconds later, usually gets through.
  */
-export const RECOVERABLE_ERROR_NAMES = [
-  'TransientError',
+export const DYNAMODB_THROTTLING_ERROR_NAMES = [
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
   'InternalServerError',
 ] as const;
+
+/**
+ * Error names a task is retried on, besides Lambda's own service errors: the named errors whose class is
+ * recoverable (read from an instance: a class's own `name` does not survive minifying) and DynamoDB's.
+ */
+export const RECOVERABLE_ERROR_NAMES: readonly string[] = [
+  ...JOB_ERROR_CLASSES.map((ErrorClass) => new ErrorClass('')).flatMap((error) => (error.recoverable ? [error.name] : [])),
+  ...DYNAMODB_THROTTLING_ERROR_NAMES,
+];

@@ -83,7 +83,7 @@ async function discoverOrgRepositories(github: GitHubClient, projects: ProjectsS
     repositories = await github.paginate('GET /orgs/{org}/repos', { org: discovery.org, type: 'all', per_page: 100 });
   } catch (error) {
     if (error instanceof RequestError && error.status === 404) {
-      throw new ConfigError(`github.org ${JSON.stringify(discovery.org)} is not an organization the token can see (404)`);
+      throw new ConfigError(`github.org ${JSON.stringify(discovery.org)} is not an organization the token can see (404)`, { cause: error });
     }
     throw listingError(error, `list the repositories of ${discovery.org}`);
   }
@@ -141,8 +141,8 @@ async function repositoryOf(github: GitHubClient, fullName: string): Promise<{ i
  */
 function listingError(error: unknown, what: string): unknown {
   if (!(error instanceof RequestError)) return error;
-  if (error.status === 401) return new AuthError(`GitHub refused the token: ${error.message}`);
-  return new TransientError(`GitHub could not be reached to ${what}: ${error.message}`);
+  if (error.status === 401) return new AuthError(`GitHub refused the token: ${error.message}`, { cause: error });
+  return new TransientError(`GitHub could not be reached to ${what}: ${error.message}`, { cause: error });
 }
 
 const TotalsSchema = z.object({

@@ -183,13 +183,13 @@ function rateLimitedUntil(error: RequestError, now: number): number | undefined 
 
 function classify(error: RequestError, fullName: string): Error {
   // Octokit reports a failed fetch (refused connection, DNS, reset) as a 500 without a response.
-  if (!error.response) return new TransientError(`GitHub could not be reached for ${fullName}: ${error.message}`);
-  if (error.status === 401) return new AuthError(`GitHub refused the token (401) for ${fullName}`);
-  if (error.status === 404) return new RepositoryNotFoundError(`repository ${fullName} does not exist or the token cannot see it (404)`);
+  if (!error.response) return new TransientError(`GitHub could not be reached for ${fullName}: ${error.message}`, { cause: error });
+  if (error.status === 401) return new AuthError(`GitHub refused the token (401) for ${fullName}`, { cause: error });
+  if (error.status === 404) return new RepositoryNotFoundError(`repository ${fullName} does not exist or the token cannot see it (404)`, { cause: error });
   if (error.status >= 500 || error.status === 403) {
-    return new TransientError(`GitHub answered ${error.status} for ${fullName}: ${error.message}`);
+    return new TransientError(`GitHub answered ${error.status} for ${fullName}: ${error.message}`, { cause: error });
   }
-  return new InvalidDataError(`GitHub answered ${error.status} for ${fullName}: ${error.message}`);
+  return new InvalidDataError(`GitHub answered ${error.status} for ${fullName}: ${error.message}`, { cause: error });
 }
 
 const MovedRepositorySchema = z.object({ full_name: z.string().regex(/^[^/]+\/[^/]+$/) });

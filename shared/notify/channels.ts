@@ -44,7 +44,7 @@ const PERMANENT_SNS_ERRORS = new Set([
 
 /** An AWS error whose name says retrying cannot help becomes a PermanentDeliveryError; others pass through. */
 function classified(error: unknown, permanentNames: ReadonlySet<string>, what: string): unknown {
-  return error instanceof Error && permanentNames.has(error.name) ? new PermanentDeliveryError(`${what}: ${error.name}: ${error.message}`) : error;
+  return error instanceof Error && permanentNames.has(error.name) ? new PermanentDeliveryError(`${what}: ${error.name}: ${error.message}`, { cause: error }) : error;
 }
 
 /** Appends each published message as one JSON line (the local stand-in for the SNS topic). */

@@ -215,13 +215,17 @@ export async function sendWeeklyReport(deps: SendReportDependencies, run: Run): 
     if (!answered) {
       await deps.snapshots.markReportUnknown(week, reason).catch(() => undefined);
       await note(`the ${week} report may or may not have been sent: ${reason}`, 'error');
-      throw new ReportDeliveryUnknownError(`SES did not answer for the ${week} report (${reason}); it may have been sent, so it is not retried`);
+      throw new ReportDeliveryUnknownError(`SES did not answer for the ${week} report (${reason}); it may have been sent, so it is not retried`, {
+        cause: error,
+      });
     }
     // SES answered with an error: nothing was sent, so a later attempt may send.
     await deps.snapshots.releaseReport(week).catch(() => undefined);
     await note(`the ${week} report was not sent: ${reason}`, 'error');
-    if (error instanceof Error && PERMANENT_SES_ERRORS.has(error.name)) throw new ReportRejectedError(`SES rejected the ${week} report from ${deps.sender}: ${reason}`);
-    throw new TransientError(`SES did not take the ${week} report: ${reason}`);
+    if (error instanceof Error && PERMANENT_SES_ERRORS.has(error.name)) {
+      throw new ReportRejectedError(`SES rejected the ${week} report from ${deps.sender}: ${reason}`, { cause: error });
+    }
+    throw new TransientError(`SES did not take the ${week} report: ${reason}`, { cause: error });
   }
   // Sent: a failure to record it leaves the claim in place, which still stops a second email.
   await deps.snapshots.markReportSent(week, messageId ?? 'unknown', new Date().toISOString()).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, parseConfig } from '../../shared/config.ts';
+import { parseConfig } from '../../shared/config.ts';
+import { ConfigError } from '../../shared/errors.ts';
 
 const NOW = new Date('2026-11-28T00:00:00Z');
 
@@ -7,7 +8,7 @@ function problemsOf(raw: unknown): string[] {
   try {
     parseConfig(raw, NOW);
   } catch (error) {
-    if (error instanceof ConfigurationError) return [...error.problems];
+    if (error instanceof ConfigError && error.problems) return [...error.problems];
     throw error;
   }
   return [];

@@ -98,4 +98,14 @@ describe('githubToken', () => {
 
     await expect((await load())()).rejects.toMatchObject({ name, message: `secret cto-dashboard-jobs/github-token (the token) could not be read: ${answer}: refused` });
   });
+
+  it("keeps Secrets Manager's own error as the cause of the one it raises, for the logs to show", async () => {
+    const refusal = Object.assign(new Error('refused'), { name: 'AccessDeniedException' });
+    secrets.on(GetSecretValueCommand).rejects(refusal);
+
+    const error = await (await load())().catch((error: unknown) => error);
+
+    expect(error).toMatchObject({ name: 'ConfigError' });
+    expect((error as Error).cause).toBe(refusal);
+  });
 });

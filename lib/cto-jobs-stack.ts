@@ -12,23 +12,12 @@ import { OnCall } from './constructs/on-call.ts';
 import { ProjectSync } from './constructs/project-sync.ts';
 import { ScheduledJob, type ParallelWork, type WorkStep } from './constructs/scheduled-job.ts';
 import { WeeklyReport } from './constructs/weekly-report.ts';
+import { STACK_OUTPUTS } from './stack-outputs.ts';
 
 export interface CtoJobsStackProps extends StackProps {
   /** Validated configuration (see shared/config.ts). */
   readonly config: Config;
 }
-
-/** Output keys the `cto-jobs` CLI looks up to find the deployed resources. */
-export const STACK_OUTPUTS = {
-  stateMachine: (job: JobName) => `${capitalize(job)}StateMachineArn`,
-  jobHistoryTable: 'JobHistoryTableName',
-  syncEventsTable: 'SyncEventsTableName',
-  projectsTable: 'ProjectsTableName',
-  workItemsTable: 'WorkItemsTableName',
-  snapshotsTable: 'SnapshotsTableName',
-  alertsTable: 'AlertsTableName',
-  onCallTopic: 'OnCallTopicArn',
-} as const;
 
 /** Wires the tables, the job engine, the on-call topic and the three scheduled jobs. */
 export class CtoJobsStack extends Stack {

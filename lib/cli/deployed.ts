@@ -19,7 +19,7 @@ import { ProjectsStore } from '../../shared/store/projects-store.ts';
 import { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
 import { WorkItemsStore } from '../../shared/store/work-items-store.ts';
-import { STACK_OUTPUTS } from '../cto-jobs-stack.ts';
+import { STACK_OUTPUTS } from '../stack-outputs.ts';
 
 export interface DeployedClients {
   readonly cloudFormation: CloudFormationClient;

@@ -23,7 +23,7 @@ import { projectIdOf } from '../shared/domain/project.ts';
 import { renderReportEmail } from '../shared/domain/report-email.ts';
 import { githubWebHostOf } from '../shared/domain/untrusted-text.ts';
 import { ENV } from '../shared/environment.ts';
-import { buildWeeklyReport } from '../shared/weekly/steps.ts';
+import { buildWeeklyReport } from '../shared/weekly/weekly-report.ts';
 import { ConfigError, InvalidDataError } from '../shared/errors.ts';
 
 const USAGE = `usage: cto-jobs <command> [options]

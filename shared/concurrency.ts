@@ -6,3 +6,6 @@ export async function forEachConcurrently<T>(items: readonly T[], concurrency: n
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
+
+/** Projects whose records a step reads at once: enough to hide DynamoDB's latency, few enough not to throttle. */
+export const PROJECT_READ_CONCURRENCY = 16;

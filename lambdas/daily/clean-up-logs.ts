@@ -1,4 +1,4 @@
-import { cleanUpLogs } from '../../shared/engine/clean-up-logs.ts';
+import { cleanUpLogs } from '../../shared/daily/clean-up-logs.ts';
 import { ENV, requirePositiveInt } from '../../shared/environment.ts';
 import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';

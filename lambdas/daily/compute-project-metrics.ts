@@ -4,7 +4,7 @@ import {
   snapshotsStoreFromEnvironment,
   workItemsStoreFromEnvironment,
 } from '../../shared/daily/dependencies.ts';
-import { computeProjectMetrics, ProjectInputSchema } from '../../shared/daily/project-sync.ts';
+import { computeProjectMetrics, ProjectInputSchema } from '../../shared/daily/steps.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 
 const deps = {

@@ -1,5 +1,5 @@
 import { gitHubFromEnvironment, projectsStoreFromEnvironment } from '../../shared/daily/dependencies.ts';
-import { listProjectsToSync, ListProjectsInputSchema } from '../../shared/daily/project-sync.ts';
+import { listProjectsToSync, ListProjectsInputSchema } from '../../shared/daily/steps.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { ENV, requirePositiveInt } from '../../shared/environment.ts';
 

@@ -1,5 +1,5 @@
 import { projectsStoreFromEnvironment } from '../../shared/daily/dependencies.ts';
-import { recordProjectFailure, ProjectFailureInputSchema } from '../../shared/daily/project-sync.ts';
+import { recordProjectFailure, ProjectFailureInputSchema } from '../../shared/daily/steps.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
 

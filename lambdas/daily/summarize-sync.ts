@@ -1,4 +1,4 @@
-import { summarizeSync, SyncSummaryInputSchema } from '../../shared/daily/project-sync.ts';
+import { summarizeSync, SyncSummaryInputSchema } from '../../shared/daily/steps.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { jobMetrics } from '../../shared/metrics.ts';

@@ -5,7 +5,7 @@ import {
   projectsStoreFromEnvironment,
   workItemsStoreFromEnvironment,
 } from '../../shared/daily/dependencies.ts';
-import { syncProjectStep, SyncProjectInputSchema } from '../../shared/daily/project-sync.ts';
+import { syncProjectStep, SyncProjectInputSchema } from '../../shared/daily/steps.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
 import { jobMetrics } from '../../shared/metrics.ts';

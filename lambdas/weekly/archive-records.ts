@@ -1,7 +1,7 @@
 import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { archiveLimitsFromEnvironment } from '../../shared/weekly/dependencies.ts';
-import { archiveRecords } from '../../shared/weekly/steps.ts';
+import { archiveRecords } from '../../shared/weekly/archive-records.ts';
 
 const deps = { ...engineStoresFromEnvironment(), limits: archiveLimitsFromEnvironment() };
 

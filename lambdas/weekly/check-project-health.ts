@@ -2,7 +2,7 @@ import { projectsStoreFromEnvironment, snapshotsStoreFromEnvironment } from '../
 import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { healthThresholdsFromEnvironment } from '../../shared/weekly/dependencies.ts';
-import { checkProjectHealth } from '../../shared/weekly/steps.ts';
+import { checkProjectHealth } from '../../shared/weekly/check-health.ts';
 
 const deps = {
   projects: projectsStoreFromEnvironment(),

@@ -6,7 +6,7 @@ import {
 import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { reportDeliveryFromEnvironment } from '../../shared/weekly/dependencies.ts';
-import { sendWeeklyReport } from '../../shared/weekly/steps.ts';
+import { sendWeeklyReport } from '../../shared/weekly/weekly-report.ts';
 
 const deps = {
   ...engineStoresFromEnvironment(),

@@ -16,7 +16,7 @@ import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
 import { publishOrganizationMetrics } from '../metrics.ts';
-import { forEachConcurrently } from '../concurrency.ts';
+import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
 
 type Outcome = Omit<StepResult, 'attempt'>;
 
@@ -31,9 +31,6 @@ export interface MetricsDependencies {
   readonly alertRules: AlertRules;
 }
 
-/** Projects whose bugs are read at once: enough to hide latency, few enough not to throttle. */
-const READ_CONCURRENCY = 16;
-
 /**
  * Reads every active project's open bugs and recent closures (through the indexes, never a Scan),
  * stores the hour's snapshots, decides which alerts to notify and queues them in the outbox before
@@ -46,7 +43,7 @@ export async function computeHourlyMetrics(deps: MetricsDependencies, run: { rea
   const since = closuresSince(now);
   const openBugs: OpenBug[] = [];
   const closures: ClosedBug[] = [];
-  await forEachConcurrently(projectIds, READ_CONCURRENCY, async (projectId) => {
+  await forEachConcurrently(projectIds, PROJECT_READ_CONCURRENCY, async (projectId) => {
     const [open, closed] = await Promise.all([deps.items.listOpenBugs(projectId, now), deps.items.listClosedBugs(projectId, since, now)]);
     openBugs.push(...open);
     closures.push(...closed);

@@ -4,9 +4,10 @@
  * neutralises GitHub's text for its own syntax; `deliver` retries a channel's transient failures.
  */
 import { appendFile } from 'node:fs/promises';
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import type { SESClient } from '@aws-sdk/client-ses';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { emailMessage, slackMessage, snsMessage, type AlertDigest } from '../domain/alert-message.ts';
+import { PERMANENT_SES_ERRORS, sendEmail } from './email.ts';
 
 export interface AlertChannel {
   /** The name deliveries are recorded under (`on-call`, `email`, `slack`). */
@@ -63,35 +64,14 @@ export function emailChannel(client: SESClient, sender: string, recipients: read
   return {
     name: 'email',
     async send(digest) {
-      const { subject, html, text } = emailMessage(digest, linkHost);
       try {
-        await client.send(
-          new SendEmailCommand({
-            Source: sender,
-            Destination: { ToAddresses: [...recipients] },
-            Message: {
-              Subject: { Data: subject, Charset: 'UTF-8' },
-              Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } },
-            },
-          }),
-        );
+        await sendEmail(client, { sender, recipients, ...emailMessage(digest, linkHost) });
       } catch (error) {
         throw classified(error, PERMANENT_SES_ERRORS, 'SES refused the email');
       }
     },
   };
 }
-
-/** SES errors no retry fixes. */
-export const PERMANENT_SES_ERRORS: ReadonlySet<string> = new Set([
-  'MessageRejected',
-  'MailFromDomainNotVerifiedException',
-  'ConfigurationSetDoesNotExistException',
-  'AccountSendingPausedException',
-  'AccessDenied',
-  'AccessDeniedException',
-  'InvalidParameterValue',
-]);
 
 /** A Slack incoming webhook; the URL is a secret, so it is never put in an error message. */
 export function slackChannel(webhookUrl: () => Promise<string>, linkHost: string): AlertChannel {

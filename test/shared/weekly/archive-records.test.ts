@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import type { JobRun } from '../../../shared/domain/job-run.ts';
 import type { SyncEvent } from '../../../shared/domain/sync-event.ts';
-import { archiveRecords } from '../../../shared/weekly/steps.ts';
+import { archiveRecords } from '../../../shared/weekly/archive-records.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
 const NOW = new Date('2026-11-30T09:00:00Z');

@@ -1,6 +1,6 @@
 import { retentionCutoff } from '../domain/sync-event.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import type { EngineStores } from './stores.ts';
+import type { EngineStores } from '../engine/stores.ts';
 
 /**
  * Deletes SyncEvents older than the retention period. TTL is set on them too, but DynamoDB's TTL

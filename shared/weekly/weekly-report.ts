@@ -1,114 +1,22 @@
 /**
- * The weekly job's steps: the project health check, archiving, and the CTO report (built, rendered,
- * saved locally, and sent once per week through SES).
+ * "Send Weekly Report" (weekly): the CTO report built from the stores, rendered, saved locally, and sent
+ * once per ISO week through SES.
  */
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import type { SESClient } from '@aws-sdk/client-ses';
+import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
 import type { DailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { forEachConcurrently } from '../concurrency.ts';
-import { OPEN_STATUSES } from '../domain/job-run.ts';
-import { healthStatusOf, HEALTH_STATUSES, type HealthStatus, type HealthThresholds, type ProjectStatus } from '../domain/project-health.ts';
 import { renderReportEmail } from '../domain/report-email.ts';
-import { retentionCutoff } from '../domain/sync-event.ts';
 import { isoWeekOf, weeklyReport, type ProjectInput, type WeeklyReport } from '../domain/weekly-report.ts';
 import { ReportDeliveryUnknownError, ReportRejectedError, TransientError } from '../errors.ts';
-import { PERMANENT_SES_ERRORS } from '../notify/channels.ts';
+import { PERMANENT_SES_ERRORS, sendEmail } from '../notify/email.ts';
 import { saveToOutbox } from '../notify/outbox.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import { ORGANIZATION_SNAPSHOT_ID, type SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
-
-type Outcome = Omit<StepResult, 'attempt'>;
-type Run = { readonly runId: string; readonly now: Date };
-
-const DAY_MS = 86_400_000;
-/** Projects read at once. */
-const READ_CONCURRENCY = 16;
-
-const dateOf = (instant: Date) => instant.toISOString().slice(0, 10);
-const dayBefore = (date: string) => dateOf(new Date(Date.parse(date) - DAY_MS));
-
-export interface HealthCheckDependencies {
-  readonly projects: ProjectsStore;
-  readonly snapshots: SnapshotsStore;
-  readonly events: SyncEventsStore;
-  readonly thresholds: HealthThresholds;
-}
-
-/**
- * Classifies every active project from its newest daily health score, stores the status with the date,
- * and records each change of status (and each first classification) as a SyncEvent.
- */
-export async function checkProjectHealth(deps: HealthCheckDependencies, run: Run): Promise<Outcome> {
-  const date = dateOf(run.now);
-  const counts: Record<HealthStatus, number> = { healthy: 0, warning: 0, critical: 0 };
-  let changed = 0;
-  let unscored = 0;
-  await forEachConcurrently(await deps.projects.listActive(), READ_CONCURRENCY, async (project) => {
-    const snapshot = await deps.snapshots.latestDaily(project.projectId, date);
-    if (!snapshot) {
-      unscored++;
-      return;
-    }
-    const status = healthStatusOf(snapshot.health.score, deps.thresholds);
-    const [previous, today] = await Promise.all([deps.snapshots.latestStatus(project.projectId, dayBefore(date)), deps.snapshots.getStatus(project.projectId, date)]);
-    const record: ProjectStatus = {
-      projectId: project.projectId,
-      date,
-      status,
-      score: snapshot.health.score,
-      ...(previous && previous.status !== status ? { previousStatus: previous.status } : {}),
-    };
-    await deps.snapshots.putStatus(record);
-    counts[status]++;
-    // Unchanged, or already recorded by an earlier run today.
-    if (previous?.status === status || today?.status === status) return;
-    changed++;
-    const worse = previous !== undefined && HEALTH_STATUSES.indexOf(status) > HEALTH_STATUSES.indexOf(previous.status);
-    await deps.events.append({
-      runId: run.runId,
-      timestamp: run.now.toISOString(),
-      eventType: 'health_check',
-      level: worse || (!previous && status === 'critical') ? 'warn' : 'info',
-      project: project.projectId,
-      message: previous
-        ? `${project.projectId}: ${previous.status} → ${status} (health ${snapshot.health.score}, was ${previous.score})`
-        : `${project.projectId}: ${status} (health ${snapshot.health.score}), first check`,
-    });
-  });
-  const classified = counts.healthy + counts.warning + counts.critical;
-  return {
-    recordsProcessed: classified,
-    recordsFailed: 0,
-    summary: `${classified} projects: ${counts.healthy} healthy, ${counts.warning} warning, ${counts.critical} critical; ${changed} changed status${unscored ? `; ${unscored} without a daily snapshot yet` : ''}`,
-  };
-}
-
-export interface ArchiveDependencies {
-  readonly runs: JobHistoryStore;
-  readonly events: SyncEventsStore;
-  readonly limits: { readonly keepSyncEvents: number; readonly keepJobRecords: number; readonly importLogDays: number };
-}
-
-/**
- * Keeps the newest sync events and job records and deletes the older ones, and removes import logs (the
- * per-chunk `github_sync` events) older than their retention. Runs still pending or running, this one
- * included, keep their records and their events.
- */
-export async function archiveRecords(deps: ArchiveDependencies, run: Run): Promise<Outcome> {
-  const open = await Promise.all(OPEN_STATUSES.map((status) => deps.runs.listByStatus(status, '\uffff')));
-  const protectedRunIds = new Set([run.runId, ...open.flat().map((openRun) => openRun.runId)]);
-  const importLogs = await deps.events.deleteOlderThan(retentionCutoff(run.now, deps.limits.importLogDays), { eventType: 'github_sync', protectedRunIds });
-  const events = await deps.events.deleteBeyondNewest(deps.limits.keepSyncEvents, protectedRunIds);
-  const runs = await deps.runs.deleteBeyondNewest(deps.limits.keepJobRecords);
-  const summary =
-    `removed ${importLogs} import logs older than ${deps.limits.importLogDays} days, ${events} sync events beyond the newest ` +
-    `${deps.limits.keepSyncEvents.toLocaleString('en-US')}, ${runs} job records beyond the newest ${deps.limits.keepJobRecords.toLocaleString('en-US')}`;
-  await deps.events.append({ runId: run.runId, timestamp: run.now.toISOString(), eventType: 'archive', level: 'info', message: summary, recordsProcessed: importLogs + events + runs });
-  return { recordsProcessed: importLogs + events + runs, recordsFailed: 0, summary };
-}
+import { dateOf, DAY_MS, dayBefore } from './dates.ts';
 
 export interface ReportSources {
   readonly projects: ProjectsStore;
@@ -122,7 +30,7 @@ export async function buildWeeklyReport(deps: ReportSources, now: Date): Promise
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
   const projects: ProjectInput[] = [];
   const openCriticalBugs: Awaited<ReturnType<WorkItemsStore['listOpenBugs']>> = [];
-  await forEachConcurrently(await deps.projects.listActive(), READ_CONCURRENCY, async (project) => {
+  await forEachConcurrently(await deps.projects.listActive(), PROJECT_READ_CONCURRENCY, async (project) => {
     const [current, before, status, open] = await Promise.all([
       dailyAsOf(deps.snapshots, project.projectId, now),
       dailyAsOf(deps.snapshots, project.projectId, weekAgo),
@@ -168,7 +76,7 @@ const ABANDONED_SEND_MS = 15 * 60_000;
  * and the step fails without a retry rather than risk a second email.
  * @throws TransientError, ReportRejectedError, or ReportDeliveryUnknownError.
  */
-export async function sendWeeklyReport(deps: SendReportDependencies, run: Run): Promise<Outcome> {
+export async function sendWeeklyReport(deps: SendReportDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Omit<StepResult, 'attempt'>> {
   const report = await buildWeeklyReport(deps, run.now);
   const email = renderReportEmail(report, deps.linkHost);
   const week = isoWeekOf(run.now);
@@ -198,17 +106,7 @@ export async function sendWeeklyReport(deps: SendReportDependencies, run: Run): 
   }
   let messageId: string | undefined;
   try {
-    const output = await deps.ses.send(
-      new SendEmailCommand({
-        Source: deps.sender,
-        Destination: { ToAddresses: [...deps.recipients] },
-        Message: {
-          Subject: { Data: email.subject, Charset: 'UTF-8' },
-          Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
-        },
-      }),
-    );
-    messageId = output.MessageId;
+    messageId = await sendEmail(deps.ses, { sender: deps.sender, recipients: deps.recipients, ...email });
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const answered = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
 import { createGitHubClient, type GitHubClient } from '../../../shared/github/client.ts';
-import { syncProjectChunk } from '../../../shared/github/sync-project.ts';
+import { syncProjectChunk } from '../../../shared/github/issue-sync.ts';
 import { cachedSecret, SECRET_TTL_MS } from '../../../shared/secret.ts';
 import { AwsStandIn } from '../../support/aws-stand-in.ts';
 import { addProjects, generateIssues, GITHUB_TOKEN, useDailyRuntime } from '../../support/daily.ts';

@@ -14,7 +14,7 @@ import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientErr
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import type { GitHubClient } from '../github/client.ts';
 import { ZERO_TOTALS, type SyncTotals } from '../domain/sync-totals.ts';
-import { syncProjectChunk, type SyncChunkResult } from '../github/sync-project.ts';
+import { syncProjectChunk, type SyncChunkResult } from '../github/issue-sync.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';

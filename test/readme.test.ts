@@ -17,12 +17,19 @@ const REPOSITORY_PATH = /^(?:bin|lib|lambdas|shared|test|docs|\.ci)\/[\w./-]*$/;
 /** The README and every page under docs/, as paths relative to the project root. */
 function documentationFiles(root: string): string[] {
   const docs = path.join(root, 'docs');
-  const pages = fs.existsSync(docs) ? fs.readdirSync(docs).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`) : [];
+  const pages = fs.existsSync(docs)
+    ? fs
+        .readdirSync(docs)
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => `docs/${name}`)
+    : [];
   return [README, ...pages];
 }
 
 function hasFiles(directory: string): boolean {
-  return fs.readdirSync(directory, { withFileTypes: true }).some((entry) => entry.isFile() || (entry.isDirectory() && hasFiles(path.join(directory, entry.name))));
+  return fs
+    .readdirSync(directory, { withFileTypes: true })
+    .some((entry) => entry.isFile() || (entry.isDirectory() && hasFiles(path.join(directory, entry.name))));
 }
 
 /**
@@ -56,7 +63,7 @@ function layoutTableFolders(readme: string): string[] {
   }
   return rows
     .slice(2) // the header and its |---| line
-    .map((row) => row.split('|')[1]!.trim())
+    .map((row) => (row.split('|')[1] ?? '').trim())
     .map((cell) => {
       const folder = /^`([^`]+)`$/.exec(cell)?.[1];
       if (!folder) throw new Error(`layout table row names no single folder in backticks: ${cell}`);
@@ -72,15 +79,20 @@ function withoutCodeBlocks(markdown: string): string {
 /** `[text](target)` link targets that point into the repository (not a URL, not a mail address). */
 function relativeLinks(markdown: string): string[] {
   const prose = withoutCodeBlocks(markdown).replace(/`[^`\n]*`/g, '');
-  return [...prose.matchAll(/\[[^\]]*\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter((target) => !/^[a-z][a-z+.-]*:/i.test(target));
+  return [...prose.matchAll(/\[[^\]]*\]\(([^)\s]+)\)/g)]
+    .map(([, target = '']) => target)
+    .filter((target) => !/^[a-z][a-z+.-]*:/i.test(target));
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens; repeats get -1, -2, … */
 function headingAnchors(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
-  for (const [, text] of withoutCodeBlocks(markdown).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
-    const slug = text!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  for (const [, text = ''] of withoutCodeBlocks(markdown).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const count = seen.get(slug) ?? 0;
     seen.set(slug, count + 1);
     anchors.add(count === 0 ? slug : `${slug}-${count}`);
@@ -90,7 +102,9 @@ function headingAnchors(markdown: string): Set<string> {
 
 /** Repository paths named in code spans, such as `shared/config.ts` or `lib/local/`. */
 function repositoryPaths(markdown: string): string[] {
-  return [...withoutCodeBlocks(markdown).matchAll(/`([^`\n]+)`/g)].map((match) => match[1]!).filter((span) => REPOSITORY_PATH.test(span));
+  return [...withoutCodeBlocks(markdown).matchAll(/`([^`\n]+)`/g)]
+    .map(([, span = '']) => span)
+    .filter((span) => REPOSITORY_PATH.test(span));
 }
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
@@ -119,19 +133,20 @@ describe("the README's source-layout table", () => {
     });
 
     it('finds a folder added under a source root, and skips fixtures and empty folders', () => {
-      root = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-layout-'));
+      const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-layout-'));
+      root = tree;
       const write = (file: string) => {
-        fs.mkdirSync(path.dirname(path.join(root!, file)), { recursive: true });
-        fs.writeFileSync(path.join(root!, file), '');
+        fs.mkdirSync(path.dirname(path.join(tree, file)), { recursive: true });
+        fs.writeFileSync(path.join(tree, file), '');
       };
       write('bin/app.ts');
       write('shared/config.ts');
       write('shared/brand-new/thing.ts');
       write('lambdas/daily/nested/handler.ts');
       write('test/fixtures/page.json');
-      fs.mkdirSync(path.join(root, 'lib/empty'), { recursive: true });
+      fs.mkdirSync(path.join(tree, 'lib/empty'), { recursive: true });
 
-      const folders = sourceFolders(root);
+      const folders = sourceFolders(tree);
 
       expect(folders).toEqual(['bin/', 'lambdas/daily/', 'shared/', 'shared/brand-new/']);
     });
@@ -174,12 +189,18 @@ describe('the README and docs/ pages', () => {
 
 describe('link and anchor reading', () => {
   it('takes relative links from prose, not from code, URLs or mail addresses', () => {
-    const markdown = ['See [design](docs/design.md#the-watchdog) and [npm](https://www.npmjs.com).', '`[not](a-link.md)`', '```', '[nor](this.md)', '```'].join('\n');
+    const markdown = [
+      'See [design](docs/design.md#the-watchdog) and [npm](https://www.npmjs.com).',
+      '`[not](a-link.md)`',
+      '```',
+      '[nor](this.md)',
+      '```',
+    ].join('\n');
 
     expect(relativeLinks(markdown)).toEqual(['docs/design.md#the-watchdog']);
   });
 
-  it("anchors headings as GitHub does: code and punctuation dropped, a repeated heading numbered", () => {
+  it('anchors headings as GitHub does: code and punctuation dropped, a repeated heading numbered', () => {
     const markdown = ['## Alarms', '### `daily_sync` / `weekly_report` `Failing`', '## Alarms'].join('\n');
 
     expect([...headingAnchors(markdown)]).toEqual(['alarms', 'daily_sync--weekly_report-failing', 'alarms-1']);

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_ALERT_RULES, type AlertRules } from './domain/alerts.ts';
 import { DEFAULT_BUG_RULES, SEVERITIES, type BugRules } from './domain/bugs.ts';
-import { JOB_NAMES, type JobName, type JobType } from './domain/job-run.ts';
+import { JOB_NAMES, JOB_TYPES, type JobName, type JobType } from './domain/job-run.ts';
 import { DEFAULT_MONITORING_THRESHOLDS, type JobSchedule } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
@@ -14,17 +14,18 @@ import { ConfigError } from './errors.ts';
 /** The context key in `cdk.json` that holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'ctoJobs';
 
-const cronField = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .superRefine((value, ctx) => {
-      try {
-        parseCron(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-    });
+const cron = z.string().superRefine((value, ctx) => {
+  try {
+    parseCron(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+const cronField = (fallback: string) => cron.default(fallback);
+
+const timeZone = z
+  .string()
+  .refine(isTimeZone, { error: (issue) => `${JSON.stringify(issue.input)} is not an IANA time zone (e.g. "UTC", "Europe/Berlin")` });
 
 const severity = z.enum(SEVERITIES, { error: (issue) => `${JSON.stringify(issue.input)} is not a severity (${SEVERITIES.join(', ')})` });
 const nonEmpty = z.string({ error: (issue) => `${JSON.stringify(issue.input)} is not a string` }).min(1, { error: 'must not be empty' });
@@ -43,13 +44,76 @@ const boundedInt = (fallback: number, min: number, max: number) =>
     .default(fallback);
 const positiveInt = (fallback: number, max: number) => boundedInt(fallback, 1, max);
 
+/*
+ * The settings a Lambda reads as JSON from its environment are parsed by the schemas below, the same pieces
+ * the configuration is made of (shared/dependencies.ts), so a handler never takes a setting on trust.
+ */
+
+const bugLabels = z.array(z.string().min(1)).min(1).default([...DEFAULT_BUG_RULES.bugLabels]);
+/** The bug rules' fields but the labels, which the configuration calls `labels` and the rules `bugLabels`. */
+const bugRuleFields = {
+  severityLabels: z
+    .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, z.array(z.string().min(1)).default([...DEFAULT_BUG_RULES.severityLabels[severity]])])) as Record<(typeof SEVERITIES)[number], z.ZodDefault<z.ZodArray<z.ZodString>>>)
+    .strict()
+    .prefault({}),
+  defaultSeverity: severity.default(DEFAULT_BUG_RULES.defaultSeverity),
+  revenueLabelPattern: z
+    .string()
+    .default(DEFAULT_BUG_RULES.revenueLabelPattern)
+    .refine(isRegExp, { error: (issue) => `${JSON.stringify(issue.input)} is not a regular expression` }),
+  slaHours: z
+    .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, positiveInt(DEFAULT_BUG_RULES.slaHours[severity], 100_000)])) as Record<(typeof SEVERITIES)[number], ReturnType<typeof positiveInt>>)
+    .strict()
+    .prefault({}),
+};
+/** The bug rules the sync applies (`BUG_RULES`). */
+export const BugRulesSchema = z.object({ bugLabels, ...bugRuleFields }).strict();
+
+const alertRuleFields = {
+  /** Revenue at risk (dollars a day, all projects) above which on-call is paged. */
+  revenueAtRiskThreshold: positiveInt(DEFAULT_ALERT_RULES.revenueAtRiskThreshold, 1_000_000_000),
+  /** Severities whose SLA breaches page. */
+  slaBreachSeverities: z.array(severity).default([...DEFAULT_ALERT_RULES.slaBreachSeverities]),
+  /** Severities whose unassigned open bugs page. */
+  unassignedSeverities: z.array(severity).default([...DEFAULT_ALERT_RULES.unassignedSeverities]),
+  /** An alert still firing is notified again only after this long. */
+  cooldownHours: positiveInt(DEFAULT_ALERT_RULES.cooldownHours, 24 * 30),
+};
+/** The alert rules the hourly job applies (`ALERT_RULES`). */
+export const AlertRulesSchema = z.object(alertRuleFields).strict();
+
+/** Health score thresholds of the weekly health check: healthy at or above `healthy`, warning at or above `warning` (`HEALTH_THRESHOLDS`). */
+export const HealthThresholdsSchema = z
+  .object({
+    healthy: boundedInt(DEFAULT_HEALTH_THRESHOLDS.healthy, 1, 100),
+    warning: boundedInt(DEFAULT_HEALTH_THRESHOLDS.warning, 0, 100),
+  })
+  .strict()
+  .superRefine((thresholds, ctx) => {
+    if (thresholds.warning >= thresholds.healthy) {
+      ctx.addIssue({ code: 'custom', path: ['warning'], message: `${thresholds.warning} must be below healthThresholds.healthy (${thresholds.healthy})` });
+    }
+  });
+
+/** What the monitoring flags and pages on (`MONITORING_THRESHOLDS`). */
+export const MonitoringThresholdsSchema = z
+  .object({
+    slowRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.slowRunMinutes, 60),
+    longRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.longRunMinutes, 60),
+    consecutiveFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveFailures, 100),
+    missedRunGraceMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.missedRunGraceMinutes, 24 * 60),
+    /** Daily runs in a row a project's sync may fail before the watchdog alerts on it. */
+    consecutiveProjectFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveProjectFailures, 100),
+  })
+  .strict();
+
+/** Each job type's cron and time zone, as the monitoring sees them (`JOB_SCHEDULES`). */
+export const JobSchedulesSchema = z.record(z.enum(JOB_TYPES), z.object({ cron, timeZone }).strict());
+
 const ConfigSchema = z
   .object({
     /** IANA time zone the schedules run in. */
-    timeZone: z
-      .string()
-      .default('UTC')
-      .refine(isTimeZone, { error: (issue) => `${JSON.stringify(issue.input)} is not an IANA time zone (e.g. "UTC", "Europe/Berlin")` }),
+    timeZone: timeZone.default('UTC'),
     schedules: z
       .object({
         daily: cronField('0 2 * * *'),
@@ -89,54 +153,16 @@ const ConfigSchema = z
       .strict()
       .prefault({}),
     bugs: z
-      .object({
-        labels: z.array(z.string().min(1)).min(1).default([...DEFAULT_BUG_RULES.bugLabels]),
-        severityLabels: z
-          .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, z.array(z.string().min(1)).default([...DEFAULT_BUG_RULES.severityLabels[severity]])])) as Record<(typeof SEVERITIES)[number], z.ZodDefault<z.ZodArray<z.ZodString>>>)
-          .strict()
-          .prefault({}),
-        defaultSeverity: severity.default(DEFAULT_BUG_RULES.defaultSeverity),
-        revenueLabelPattern: z
-          .string()
-          .default(DEFAULT_BUG_RULES.revenueLabelPattern)
-          .refine(isRegExp, { error: (issue) => `${JSON.stringify(issue.input)} is not a regular expression` }),
-        slaHours: z
-          .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, positiveInt(DEFAULT_BUG_RULES.slaHours[severity], 100_000)])) as Record<(typeof SEVERITIES)[number], ReturnType<typeof positiveInt>>)
-          .strict()
-          .prefault({}),
-      })
+      .object({ labels: bugLabels, ...bugRuleFields })
       .strict()
       .prefault({}),
-    /** Health score thresholds of the weekly health check: healthy at or above `healthy`, warning at or above `warning`. */
-    healthThresholds: z
-      .object({
-        healthy: boundedInt(DEFAULT_HEALTH_THRESHOLDS.healthy, 1, 100),
-        warning: boundedInt(DEFAULT_HEALTH_THRESHOLDS.warning, 0, 100),
-      })
-      .strict()
-      .prefault({}),
+    /** Health score thresholds of the weekly health check. */
+    healthThresholds: HealthThresholdsSchema.prefault({}),
     /** What the monitoring flags and pages on. */
-    monitoring: z
-      .object({
-        slowRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.slowRunMinutes, 60),
-        longRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.longRunMinutes, 60),
-        consecutiveFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveFailures, 100),
-        missedRunGraceMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.missedRunGraceMinutes, 24 * 60),
-        /** Daily runs in a row a project's sync may fail before the watchdog alerts on it. */
-        consecutiveProjectFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveProjectFailures, 100),
-      })
-      .strict()
-      .prefault({}),
+    monitoring: MonitoringThresholdsSchema.prefault({}),
     alerts: z
       .object({
-        /** Revenue at risk (dollars a day, all projects) above which on-call is paged. */
-        revenueAtRiskThreshold: positiveInt(DEFAULT_ALERT_RULES.revenueAtRiskThreshold, 1_000_000_000),
-        /** Severities whose SLA breaches page. */
-        slaBreachSeverities: z.array(severity).default([...DEFAULT_ALERT_RULES.slaBreachSeverities]),
-        /** Severities whose unassigned open bugs page. */
-        unassignedSeverities: z.array(severity).default([...DEFAULT_ALERT_RULES.unassignedSeverities]),
-        /** An alert still firing is notified again only after this long. */
-        cooldownHours: positiveInt(DEFAULT_ALERT_RULES.cooldownHours, 24 * 30),
+        ...alertRuleFields,
         /** Optional: SES email recipients of alerts (besides the on-call SNS topic). */
         emailRecipients: recipients,
         /** Sender of alert emails; defaults to report.sender. */
@@ -165,13 +191,6 @@ const ConfigSchema = z
         code: 'custom',
         path: ['report', 'sender'],
         message: `is required when report.recipients is set (${config.report.recipients.join(', ')})`,
-      });
-    }
-    if (config.healthThresholds.warning >= config.healthThresholds.healthy) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['healthThresholds', 'warning'],
-        message: `${config.healthThresholds.warning} must be below healthThresholds.healthy (${config.healthThresholds.healthy})`,
       });
     }
     if (config.alerts.emailRecipients.length > 0 && !config.alerts.sender && !config.report.sender) {

@@ -2,6 +2,7 @@
  * The settings a Lambda reads from its environment, each validated once at module load so a missing or
  * bad value fails the first invocation with a message that names it.
  */
+import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
 /** Environment variable names, shared with the constructs that set them. */
@@ -64,14 +65,22 @@ export function requireEnv(name: string): string {
   return value;
 }
 
-/** @throws ConfigError naming the variable when it is not valid JSON. */
-export function requireJson(name: string): unknown {
+/**
+ * A JSON setting, parsed by its schema (the configuration's own, from shared/config.ts).
+ * @throws ConfigError naming the variable, on one line, when it is not JSON or each field the schema refuses.
+ */
+export function requireSetting<Schema extends z.ZodType>(name: string, schema: Schema): z.infer<Schema> {
   const text = requireEnv(name);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(`environment variable ${name} is not valid JSON: ${text.slice(0, 80)}`, { cause: error });
   }
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`);
+  throw new ConfigError(`environment variable ${name} is invalid: ${problems.join('; ')}`, { cause: result.error });
 }
 
 /** @throws ConfigError naming the variable and its value when it is not a positive integer. */

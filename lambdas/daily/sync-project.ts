@@ -1,21 +1,15 @@
 import type { Context } from 'aws-lambda';
-import {
-  bugRulesFromEnvironment,
-  gitHubFromEnvironment,
-  projectsStoreFromEnvironment,
-  workItemsStoreFromEnvironment,
-} from '../../shared/daily/dependencies.ts';
 import { syncProjectStep, SyncProjectInputSchema } from '../../shared/daily/steps.ts';
+import { bugRules, gitHub, projectsStore, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
-import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
 
 const deps = {
-  github: gitHubFromEnvironment(),
-  projects: projectsStoreFromEnvironment(),
-  items: workItemsStoreFromEnvironment(),
-  events: syncEventsStoreFromEnvironment(),
-  rules: bugRulesFromEnvironment(),
+  github: gitHub(),
+  projects: projectsStore(),
+  items: workItemsStore(),
+  events: syncEventsStore(),
+  rules: bugRules(),
   metrics: jobMetrics(),
 };
 /** Pages per invocation: 50 x 100 items keeps a chunk well inside the function's timeout. */

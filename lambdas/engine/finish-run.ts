@@ -1,9 +1,9 @@
+import { engineStores } from '../../shared/dependencies.ts';
 import { finishRun, FinishRunInputSchema, type FinishRunOutput } from '../../shared/engine/finish-run.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
-import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
 
-const stores = engineStoresFromEnvironment();
+const stores = engineStores();
 const metrics = jobMetrics();
 
 /** "Record Success" and "Record Failure": writes the run's outcome and releases its lock. */

@@ -5,11 +5,11 @@ import {
   reconcileExecution,
   type ReconcileOutput,
 } from '../../shared/engine/reconcile-execution.ts';
-import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
+import { engineStores } from '../../shared/dependencies.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
 import { logger } from '../../shared/logger.ts';
 
-const stores = engineStoresFromEnvironment();
+const stores = engineStores();
 const metrics = jobMetrics();
 
 /** Target of the "Step Functions Execution Status Change" rule (FAILED, TIMED_OUT, ABORTED). */

@@ -1,10 +1,9 @@
-import { ENV, requirePositiveInt } from '../../shared/environment.ts';
+import { engineStores, jobTimeoutMs } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { startRun, StartRunInputSchema, type StartRunOutput } from '../../shared/engine/start-run.ts';
-import { engineStoresFromEnvironment } from '../../shared/engine/stores.ts';
 
-const stores = engineStoresFromEnvironment();
-const lockTtlMs = requirePositiveInt(ENV.jobTimeoutSeconds) * 1000;
+const stores = engineStores();
+const lockTtlMs = jobTimeoutMs();
 
 /** "Start Run": records the run and takes the overlap lock. */
 export const handler = async (event: unknown): Promise<StartRunOutput> =>

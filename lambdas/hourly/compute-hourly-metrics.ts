@@ -1,19 +1,17 @@
-import { bugRulesFromEnvironment, projectsStoreFromEnvironment, snapshotsStoreFromEnvironment, workItemsStoreFromEnvironment } from '../../shared/daily/dependencies.ts';
-import { syncEventsStoreFromEnvironment } from '../../shared/engine/stores.ts';
+import { alertRules, alertsStore, bugRules, projectsStore, snapshotsStore, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
-import { alertRulesFromEnvironment, alertsStoreFromEnvironment } from '../../shared/hourly/dependencies.ts';
-import { jobMetrics } from '../../shared/metrics.ts';
 import { computeHourlyMetrics } from '../../shared/hourly/steps.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 
 const deps = {
-  projects: projectsStoreFromEnvironment(),
-  items: workItemsStoreFromEnvironment(),
-  snapshots: snapshotsStoreFromEnvironment(),
-  alerts: alertsStoreFromEnvironment(),
-  events: syncEventsStoreFromEnvironment(),
+  projects: projectsStore(),
+  items: workItemsStore(),
+  snapshots: snapshotsStore(),
+  alerts: alertsStore(),
+  events: syncEventsStore(),
   metrics: jobMetrics(),
-  bugRules: bugRulesFromEnvironment(),
-  alertRules: alertRulesFromEnvironment(),
+  bugRules: bugRules(),
+  alertRules: alertRules(),
 };
 
 /** "Compute Hourly Metrics": the hour's figures, snapshots and metrics, and which alerts to notify. */

@@ -15,13 +15,8 @@ import {
   type JobRun,
   type RunRequest,
 } from '../../shared/domain/job-run.ts';
-import {
-  projectsStoreFromEnvironment,
-  snapshotsStoreFromEnvironment,
-  workItemsStoreFromEnvironment,
-} from '../../shared/daily/dependencies.ts';
-import { engineStoresFromEnvironment, type EngineStores } from '../../shared/engine/stores.ts';
-import { alertsStoreFromEnvironment } from '../../shared/hourly/dependencies.ts';
+import { alertsStore, engineStores, projectsStore, snapshotsStore, workItemsStore } from '../../shared/dependencies.ts';
+import type { EngineStores } from '../../shared/engine/stores.ts';
 import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
@@ -126,11 +121,11 @@ export class LocalRuntime {
     await createTables(client, stack.tables);
     // The same stores the handlers build, from the environment just set.
     const stores: LocalStores = {
-      ...engineStoresFromEnvironment(),
-      projects: projectsStoreFromEnvironment(),
-      items: workItemsStoreFromEnvironment(),
-      snapshots: snapshotsStoreFromEnvironment(),
-      alerts: alertsStoreFromEnvironment(),
+      ...engineStores(),
+      projects: projectsStore(),
+      items: workItemsStore(),
+      snapshots: snapshotsStore(),
+      alerts: alertsStore(),
     };
     return new LocalRuntime(stack, stores, dynamo, client, demo, ses);
   }

@@ -1,0 +1,162 @@
+/**
+ * Every store, client and setting a handler uses, each built from the Lambda environment when the handler
+ * asks for it: a function reads only the variables (and so needs only the grants) of what it uses. JSON
+ * settings are parsed by the configuration's own schemas, so a bad value fails with a ConfigError naming
+ * the variable instead of being taken on trust. Plain functions, so a bundle keeps only what its handler calls.
+ */
+import { SESClient } from '@aws-sdk/client-ses';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { AlertRulesSchema, BugRulesSchema, HealthThresholdsSchema, JobSchedulesSchema, MonitoringThresholdsSchema } from './config.ts';
+import type { OrgDiscovery } from './daily/steps.ts';
+import type { AlertRules } from './domain/alerts.ts';
+import type { BugRules } from './domain/bugs.ts';
+import type { HealthThresholds } from './domain/project-health.ts';
+import type { EngineStores } from './engine/stores.ts';
+import { ENV, requireEnv, requirePositiveInt, requireSetting } from './environment.ts';
+import { createGitHubClient, type GitHubClient } from './github/client.ts';
+import { githubToken } from './github/token.ts';
+import { CronMonitor } from './monitoring/cron-monitor.ts';
+import { emailChannel, filePublisher, onCallChannel, slackChannel, snsPublisher, type AlertChannel } from './notify/channels.ts';
+import { cachedSecret } from './secret.ts';
+import { AlertsStore } from './store/alerts-store.ts';
+import { documentClient } from './store/dynamo-client.ts';
+import { JobHistoryStore } from './store/job-history-store.ts';
+import { ProjectsStore } from './store/projects-store.ts';
+import { SnapshotsStore } from './store/snapshots-store.ts';
+import { SyncEventsStore } from './store/sync-events-store.ts';
+import { WorkItemsStore } from './store/work-items-store.ts';
+
+export function projectsStore(): ProjectsStore {
+  return new ProjectsStore(documentClient, requireEnv(ENV.projectsTable));
+}
+
+export function workItemsStore(): WorkItemsStore {
+  return new WorkItemsStore(documentClient, requireEnv(ENV.workItemsTable));
+}
+
+export function snapshotsStore(): SnapshotsStore {
+  return new SnapshotsStore(documentClient, requireEnv(ENV.snapshotsTable));
+}
+
+export function alertsStore(): AlertsStore {
+  return new AlertsStore(documentClient, requireEnv(ENV.alertsTable));
+}
+
+/** SyncEvents alone, for handlers that are not granted JobHistory. */
+export function syncEventsStore(): SyncEventsStore {
+  return new SyncEventsStore(documentClient, requireEnv(ENV.syncEventsTable), logRetentionDays());
+}
+
+/** The tables the engine records runs and events in. */
+export function engineStores(): EngineStores {
+  return {
+    runs: new JobHistoryStore(documentClient, requireEnv(ENV.jobHistoryTable), requirePositiveInt(ENV.historyRetentionDays)),
+    events: syncEventsStore(),
+  };
+}
+
+/** A run's budget: the state machines' timeout, and how long an overlap lock lives. */
+export function jobTimeoutMs(): number {
+  return requirePositiveInt(ENV.jobTimeoutSeconds) * 1000;
+}
+
+/** Days SyncEvents are kept. */
+export function logRetentionDays(): number {
+  return requirePositiveInt(ENV.logRetentionDays);
+}
+
+export function bugRules(): BugRules {
+  return requireSetting(ENV.bugRules, BugRulesSchema);
+}
+
+export function alertRules(): AlertRules {
+  return requireSetting(ENV.alertRules, AlertRulesSchema);
+}
+
+export function healthThresholds(): HealthThresholds {
+  return requireSetting(ENV.healthThresholds, HealthThresholdsSchema);
+}
+
+/** The cron monitor over the engine's tables, with the schedules, thresholds and budget the stack was built with. */
+export function cronMonitor(stores: EngineStores): CronMonitor {
+  return new CronMonitor(stores, {
+    schedules: requireSetting(ENV.schedules, JobSchedulesSchema),
+    thresholds: requireSetting(ENV.monitoringThresholds, MonitoringThresholdsSchema),
+    budgetMinutes: jobTimeoutMs() / 60_000,
+  });
+}
+
+/** The org whose active repositories become projects, when one is configured. */
+export function orgDiscovery(): OrgDiscovery | undefined {
+  const org = process.env[ENV.githubOrg];
+  return org ? { org, activeWithinDays: requirePositiveInt(ENV.githubActiveWithinDays) } : undefined;
+}
+
+/**
+ * The GitHub client, created on first use. Its requests carry the token the secret holds: cached for five
+ * minutes, read again at once when GitHub refuses it.
+ */
+export function gitHub(): () => Promise<GitHubClient> {
+  const baseUrl = requireEnv(ENV.githubApiUrl);
+  const retryAfterBaseValue = process.env[ENV.githubRetryBaseMs] ? requirePositiveInt(ENV.githubRetryBaseMs) : undefined;
+  let client: GitHubClient | undefined;
+  return async () => {
+    // Read (or found cached) up front, so an unreadable secret fails the step with its own error, not as a GitHub request's.
+    await githubToken();
+    return (client ??= createGitHubClient({ baseUrl, token: githubToken, retryAfterBaseValue }));
+  };
+}
+
+/** Attempts per alert channel and the first backoff: 1 s, then 2 s. */
+export function deliveryRetry(): { attempts: number; baseMs: number } {
+  return { attempts: 3, baseMs: process.env[ENV.alertRetryBaseMs] ? requirePositiveInt(ENV.alertRetryBaseMs) : 1000 };
+}
+
+/** Each alert request gives up after 5 s, so three attempts per channel stay well inside the task's budget. */
+const BOUNDED_REQUESTS = { maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 } };
+
+/**
+ * The configured alert channels: on-call always (SNS, or the local alerts file), email when it has
+ * recipients, Slack when a webhook (its secret, or locally its URL) is set.
+ */
+export function alertChannels(): AlertChannel[] {
+  const linkHost = requireEnv(ENV.githubWebHost);
+  const localFile = process.env[ENV.localAlertsFile];
+  const publisher = localFile ? filePublisher(localFile) : snsPublisher(new SNSClient(BOUNDED_REQUESTS), requireEnv(ENV.alertTopicArn));
+  const channels = [onCallChannel(publisher, linkHost)];
+  const recipients = addressList(ENV.alertEmailRecipients);
+  if (recipients.length > 0) channels.push(emailChannel(new SESClient(BOUNDED_REQUESTS), requireEnv(ENV.alertEmailSender), recipients, linkHost));
+  if (process.env[ENV.slackWebhookUrl] || process.env[ENV.slackWebhookSecret]) {
+    channels.push(slackChannel(cachedSecret('webhook URL', ENV.slackWebhookUrl, ENV.slackWebhookSecret), linkHost));
+  }
+  return channels;
+}
+
+/** How many sync events and job records archiving keeps, and how long import logs live. */
+export function archiveLimits(): { keepSyncEvents: number; keepJobRecords: number; importLogDays: number } {
+  return {
+    keepSyncEvents: requirePositiveInt(ENV.keepSyncEvents),
+    keepJobRecords: requirePositiveInt(ENV.keepJobRecords),
+    importLogDays: requirePositiveInt(ENV.importLogDays),
+  };
+}
+
+/**
+ * Who gets the weekly report, from whom, and how SES is reached; no recipients means render without
+ * sending. `REPORT_EMAILS` and `EMAIL_FROM` keep the original system's names.
+ */
+export function reportDelivery() {
+  return {
+    // One attempt: a retry after a lost answer could send the report twice; Step Functions retries answered errors.
+    ses: new SESClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }),
+    linkHost: requireEnv(ENV.githubWebHost),
+    recipients: addressList(ENV.reportRecipients),
+    sender: process.env[ENV.reportSender] || undefined,
+    outboxDirectory: process.env[ENV.localOutboxDirectory] || undefined,
+  };
+}
+
+/** A comma-separated list of addresses; empty when unset. */
+function addressList(name: string): string[] {
+  return (process.env[name] ?? '').split(',').map((address) => address.trim()).filter(Boolean);
+}

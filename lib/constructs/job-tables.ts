@@ -1,15 +1,29 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ALERTS_INDEXES, JOB_HISTORY_INDEXES, PROJECTS_INDEXES, SYNC_EVENTS_INDEXES, WORK_ITEMS_INDEXES } from '../../shared/store/table-indexes.ts';
-
-type IndexSpec = { readonly name: string; readonly partitionKey: string; readonly sortKey: string };
+import {
+  ALERTS_INDEXES,
+  ALERTS_KEY,
+  JOB_HISTORY_INDEXES,
+  JOB_HISTORY_KEY,
+  PROJECTS_INDEXES,
+  PROJECTS_KEY,
+  SNAPSHOTS_KEY,
+  SYNC_EVENTS_INDEXES,
+  SYNC_EVENTS_KEY,
+  WORK_ITEMS_INDEXES,
+  WORK_ITEMS_KEY,
+  type IndexSchema,
+  type KeyAttribute,
+  type KeySchema,
+} from '../../shared/store/table-schemas.ts';
 
 /**
  * The stack's tables, all on-demand with point-in-time recovery, TTL on `expiresAt`, and the GSIs the
  * jobs and CLI query (never a Scan): JobHistory (one item per run), SyncEvents (one per step event),
  * Projects (one per repository), WorkItems (issues and pull requests by project and number) and
  * Snapshots (a project's figures by day and hour) and Alerts (alert states and the notification outbox).
+ * Their keys and indexes are declared in shared/store/table-schemas.ts, which the stores read too.
  */
 export class JobTables extends Construct {
   readonly jobHistory: dynamodb.Table;
@@ -21,34 +35,26 @@ export class JobTables extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    this.jobHistory = table(this, 'JobHistory', { partitionKey: 'runId' }, Object.values(JOB_HISTORY_INDEXES));
-    this.syncEvents = table(
-      this,
-      'SyncEvents',
-      { partitionKey: 'runId', sortKey: 'eventKey' },
-      Object.values(SYNC_EVENTS_INDEXES),
-    );
-    this.projects = table(this, 'Projects', { partitionKey: 'projectId' }, Object.values(PROJECTS_INDEXES));
-    this.workItems = table(
-      this,
-      'WorkItems',
-      { partitionKey: 'projectId', sortKey: 'number', sortKeyType: dynamodb.AttributeType.NUMBER },
-      Object.values(WORK_ITEMS_INDEXES),
-    );
-    this.snapshots = table(this, 'Snapshots', { partitionKey: 'projectId', sortKey: 'snapshotKey' }, []);
-    this.alerts = table(this, 'Alerts', { partitionKey: 'alertKey' }, Object.values(ALERTS_INDEXES));
+    this.jobHistory = table(this, 'JobHistory', JOB_HISTORY_KEY, Object.values(JOB_HISTORY_INDEXES));
+    this.syncEvents = table(this, 'SyncEvents', SYNC_EVENTS_KEY, Object.values(SYNC_EVENTS_INDEXES));
+    this.projects = table(this, 'Projects', PROJECTS_KEY, Object.values(PROJECTS_INDEXES));
+    this.workItems = table(this, 'WorkItems', WORK_ITEMS_KEY, Object.values(WORK_ITEMS_INDEXES));
+    this.snapshots = table(this, 'Snapshots', SNAPSHOTS_KEY, []);
+    this.alerts = table(this, 'Alerts', ALERTS_KEY, Object.values(ALERTS_INDEXES));
   }
 }
 
-function table(
-  scope: Construct,
-  id: string,
-  key: { readonly partitionKey: string; readonly sortKey?: string; readonly sortKeyType?: dynamodb.AttributeType },
-  indexes: readonly IndexSpec[],
-): dynamodb.Table {
+const ATTRIBUTE_TYPES: Readonly<Record<KeyAttribute['type'], dynamodb.AttributeType>> = {
+  S: dynamodb.AttributeType.STRING,
+  N: dynamodb.AttributeType.NUMBER,
+};
+
+const attribute = (key: KeyAttribute): dynamodb.Attribute => ({ name: key.name, type: ATTRIBUTE_TYPES[key.type] });
+
+function table(scope: Construct, id: string, key: KeySchema, indexes: readonly IndexSchema[]): dynamodb.Table {
   const created = new dynamodb.Table(scope, id, {
-    partitionKey: { name: key.partitionKey, type: dynamodb.AttributeType.STRING },
-    sortKey: key.sortKey ? { name: key.sortKey, type: key.sortKeyType ?? dynamodb.AttributeType.STRING } : undefined,
+    partitionKey: attribute(key.partitionKey),
+    sortKey: key.sortKey ? attribute(key.sortKey) : undefined,
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     timeToLiveAttribute: 'expiresAt',

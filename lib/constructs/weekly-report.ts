@@ -1,18 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import type { HealthThresholds } from '../../shared/domain/project-health.ts';
 import { githubWebHostOf } from '../../shared/domain/untrusted-text.ts';
 import { ENV } from '../../shared/environment.ts';
+import { ANY_ERROR } from './invoke-task.ts';
+import { longRunAlarm, watchedJobAlarms } from './job-alarms.ts';
 import { JobFunction } from './job-function.ts';
-import type { ParallelWork } from './scheduled-job.ts';
+import { ScheduledJob, type JobProps } from './scheduled-job.ts';
 
-export interface WeeklyReportProps {
-  readonly jobHistory: dynamodb.ITable;
-  readonly syncEvents: dynamodb.ITable;
-  readonly projects: dynamodb.ITable;
-  readonly workItems: dynamodb.ITable;
-  readonly snapshots: dynamodb.ITable;
+export interface WeeklyReportProps extends JobProps {
   readonly healthThresholds: HealthThresholds;
   readonly githubApiUrl: string;
   /** The report's email; without recipients it is rendered but not sent. */
@@ -27,14 +26,16 @@ export interface WeeklyReportProps {
 }
 
 /**
- * The weekly job's work, in parallel where the data allows: archiving beside the health check, which the
- * CTO report (built, rendered and sent once per week through SES) follows because it shows the statuses.
+ * The weekly job, in parallel where the data allows: archiving beside the health check, which the CTO
+ * report (built, rendered and sent once per week through SES) follows because it shows the statuses.
  */
 export class WeeklyReport extends Construct {
-  readonly work: ParallelWork;
+  readonly job: ScheduledJob;
+  readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: WeeklyReportProps) {
     super(scope, id);
+    const { tables } = props;
     const retention = {
       [ENV.logRetentionDays]: String(props.retention.logDays),
       [ENV.historyRetentionDays]: String(props.retention.jobHistoryDays),
@@ -43,11 +44,14 @@ export class WeeklyReport extends Construct {
       entry: 'lambdas/weekly/check-project-health.ts',
       description: 'Classifies every project healthy, warning or critical and records the changes',
       timeout: Duration.minutes(2),
-      environment: { [ENV.logRetentionDays]: retention[ENV.logRetentionDays]!, [ENV.healthThresholds]: JSON.stringify(props.healthThresholds) },
+      environment: {
+        [ENV.logRetentionDays]: String(props.retention.logDays),
+        [ENV.healthThresholds]: JSON.stringify(props.healthThresholds),
+      },
     })
-      .bindTable(props.projects, ['Query'], ENV.projectsTable)
-      .bindTable(props.snapshots, ['Query', 'PutItem'], ENV.snapshotsTable)
-      .bindTable(props.syncEvents, ['PutItem'], ENV.syncEventsTable);
+      .bindTable(tables.projects, ['Query'], ENV.projectsTable)
+      .bindTable(tables.snapshots, ['Query', 'PutItem'], ENV.snapshotsTable)
+      .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
 
     const archive = new JobFunction(this, 'ArchiveRecords', {
       entry: 'lambdas/weekly/archive-records.ts',
@@ -60,8 +64,8 @@ export class WeeklyReport extends Construct {
         [ENV.importLogDays]: String(props.retention.importLogDays),
       },
     })
-      .bindTable(props.jobHistory, ['Query', 'BatchWriteItem'], ENV.jobHistoryTable)
-      .bindTable(props.syncEvents, ['Query', 'BatchWriteItem', 'PutItem'], ENV.syncEventsTable);
+      .bindTable(tables.jobHistory, ['Query', 'BatchWriteItem'], ENV.jobHistoryTable)
+      .bindTable(tables.syncEvents, ['Query', 'BatchWriteItem', 'PutItem'], ENV.syncEventsTable);
 
     const { sender, recipients } = props.email;
     const sendReport = new JobFunction(this, 'SendWeeklyReport', {
@@ -76,23 +80,46 @@ export class WeeklyReport extends Construct {
         ...(sender ? { [ENV.reportSender]: sender } : {}),
       },
     })
-      .bindTable(props.jobHistory, ['Query'], ENV.jobHistoryTable)
-      .bindTable(props.syncEvents, ['PutItem'], ENV.syncEventsTable)
-      .bindTable(props.projects, ['Query'], ENV.projectsTable)
-      .bindTable(props.workItems, ['Query'], ENV.workItemsTable)
-      .bindTable(props.snapshots, ['Query', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], ENV.snapshotsTable);
+      .bindTable(tables.jobHistory, ['Query'], ENV.jobHistoryTable)
+      .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable)
+      .bindTable(tables.projects, ['Query'], ENV.projectsTable)
+      .bindTable(tables.workItems, ['Query'], ENV.workItemsTable)
+      .bindTable(tables.snapshots, ['Query', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], ENV.snapshotsTable);
     if (sender) sendReport.allowEmailFrom(sender);
 
-    this.work = {
-      stateName: 'Weekly Work',
-      branches: [
-        // A failed archive (a large first backlog, say) is recorded but never holds back the report.
-        [{ stateName: 'Archive Records', resultKey: 'archive', handler: archive, timeout: Duration.minutes(6), optional: true }],
-        [
-          { stateName: 'Check Project Health', resultKey: 'health', handler: checkHealth, timeout: Duration.minutes(3) },
-          { stateName: 'Send Weekly Report', resultKey: 'report', handler: sendReport, timeout: Duration.minutes(4) },
-        ],
-      ],
-    };
+    this.job = new ScheduledJob(this, 'Job', {
+      ...props.schedule,
+      jobType: JOB_NAMES.weekly,
+      engine: props.engine,
+      work: (run) => {
+        // A failed archive (a large first backlog, say) is recorded as its result and never holds back the
+        // report: the caught error itself is the result, which Record Success summarizes.
+        const archiveRecords = run.step('Archive Records', archive, { resultKey: 'archive', timeout: Duration.minutes(6) });
+        const archiveFailed = new sfn.Pass(this, 'Archive Records Failed', {
+          comment: "Records the failure as this step's result; the job goes on",
+          parameters: { recordsProcessed: 0, recordsFailed: 1, error: sfn.JsonPath.objectAt('$.stepError'), attempt: 1 },
+          resultPath: '$.run.results.archive',
+        });
+        archiveRecords.addCatch(archiveFailed, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
+
+        const report = run
+          .step('Check Project Health', checkHealth, { resultKey: 'health', timeout: Duration.minutes(3) })
+          .next(run.step('Send Weekly Report', sendReport, { resultKey: 'report', timeout: Duration.minutes(4) }));
+
+        // Each branch returns the whole state: gather the results each one added.
+        return new sfn.Parallel(this, 'Weekly Work', {
+          resultSelector: {
+            archive: sfn.JsonPath.objectAt('$[0].run.results.archive'),
+            health: sfn.JsonPath.objectAt('$[1].run.results.health'),
+            report: sfn.JsonPath.objectAt('$[1].run.results.report'),
+          },
+          resultPath: '$.run.results',
+        })
+          .branch(sfn.Chain.custom(archiveRecords, [archiveRecords, archiveFailed], archiveRecords))
+          .branch(report)
+          .addCatch(run.recordFailure, ANY_ERROR);
+      },
+    });
+    this.alarms = [...watchedJobAlarms(this, this.job, props.alarms), longRunAlarm(this, this.job, props.alarms)];
   }
 }

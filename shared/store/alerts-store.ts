@@ -10,7 +10,7 @@ import { expiryOf } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-import { ALERTS_INDEXES } from './table-indexes.ts';
+import { ALERTS_INDEXES } from './table-schemas.ts';
 
 const trackedFlagOf = (source: AlertSource) => `tracked#${source}`;
 /** A closed alert's state is kept this long (then expires), for audits. */

@@ -12,7 +12,7 @@ import { TransientError } from '../errors.ts';
 import { deleteQueried } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-import { JOB_HISTORY_INDEXES } from './table-indexes.ts';
+import { JOB_HISTORY_INDEXES } from './table-schemas.ts';
 
 const RUN_ENTITY = 'run';
 

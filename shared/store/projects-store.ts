@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-import { PROJECTS_INDEXES } from './table-indexes.ts';
+import { PROJECTS_INDEXES } from './table-schemas.ts';
 
 const ACTIVE = 'active';
 const FAILING = 'failing';

@@ -4,7 +4,7 @@ import { PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from 
 import { expiryOf, type EventType, type SyncEvent } from '../domain/sync-event.ts';
 import { deleteQueried } from './delete-pages.ts';
 import { queryAll } from './query-all.ts';
-import { SYNC_EVENTS_INDEXES } from './table-indexes.ts';
+import { SYNC_EVENTS_INDEXES } from './table-schemas.ts';
 
 const EVENT_ENTITY = 'event';
 

@@ -6,7 +6,7 @@ import type { WorkItem } from '../domain/work-item.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
-import { WORK_ITEMS_INDEXES } from './table-indexes.ts';
+import { WORK_ITEMS_INDEXES } from './table-schemas.ts';
 
 /** Conditional writes in flight at once per upsert call. */
 const WRITE_CONCURRENCY = 16;

@@ -155,7 +155,7 @@ describe('the daily sync', () => {
     const readers = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
       .map(([id]) => id);
-    expect(readers.sort()).toEqual([expect.stringMatching(/^ProjectSyncListProjectsRole/), expect.stringMatching(/^ProjectSyncSyncProjectRole/)]);
+    expect(readers.sort()).toEqual([expect.stringMatching(/^DailySyncListProjectsRole/), expect.stringMatching(/^DailySyncSyncProjectRole/)]);
   });
 });
 
@@ -189,7 +189,7 @@ describe('the hourly job', () => {
       report: { recipients: [], sender: 'reports@example.com' },
       alerts: { emailRecipients: ['cto@example.com'], slackWebhookSecretName: 'cto/slack-webhook' },
     });
-    const sendId = [...configuredLocal.functions.keys()].find((id) => id.startsWith('HourlyAlertsSendAlerts'))!;
+    const sendId = [...configuredLocal.functions.keys()].find((id) => id.startsWith('HourlyMetricsSendAlerts'))!;
     expect(configuredLocal.functions.get(sendId)!.environment).toMatchObject({
       ALERT_EMAIL_SENDER: 'reports@example.com',
       ALERT_EMAIL_RECIPIENTS: 'cto@example.com',
@@ -206,12 +206,12 @@ describe('the hourly job', () => {
     const sesPolicies = Object.keys(configured.findResources('AWS::IAM::Policy')).filter((id) =>
       JSON.stringify(configured.findResources('AWS::IAM::Policy')[id]).includes('ses:SendEmail'),
     );
-    expect(sesPolicies.sort()).toEqual([expect.stringMatching(/^HourlyAlertsSendAlertsRole/), expect.stringMatching(/^WeeklyReportSendWeeklyReportRole/)]);
+    expect(sesPolicies.sort()).toEqual([expect.stringMatching(/^HourlyMetricsSendAlertsRole/), expect.stringMatching(/^WeeklyReportSendWeeklyReportRole/)]);
     expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
     const secretReaders = Object.entries(configured.findResources('AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
       .map(([id]) => id);
-    expect(secretReaders.filter((id) => id.startsWith('HourlyAlerts'))).toEqual([expect.stringMatching(/^HourlyAlertsSendAlertsRole/)]);
+    expect(secretReaders.filter((id) => id.startsWith('HourlyMetrics'))).toEqual([expect.stringMatching(/^HourlyMetricsSendAlertsRole/)]);
   });
 });
 
@@ -279,16 +279,16 @@ describe('functions', () => {
     ['EngineFinishRun', { JobHistory: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['EngineSweepStuckRuns', { JobHistory: ['DeleteItem', 'Query', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['EngineReconcileExecution', { JobHistory: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], SyncEvents: ['PutItem'] }],
-    ['CleanUpLogs', { SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
+    ['DailySyncCleanUpLogs', { SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
     [
-      'HourlyAlertsComputeHourlyMetrics',
+      'HourlyMetricsComputeHourlyMetrics',
       { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
     ],
-    ['HourlyAlertsWatchJobRuns', { JobHistory: ['Query'], Projects: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
-    ['ProjectSyncListProjects', { Projects: ['Query'] }],
-    ['ProjectSyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
-    ['ProjectSyncComputeProjectMetrics', { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'] }],
-    ['HourlyAlertsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['HourlyMetricsWatchJobRuns', { JobHistory: ['Query'], Projects: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
+    ['DailySyncListProjects', { Projects: ['Query'] }],
+    ['DailySyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    ['DailySyncComputeProjectMetrics', { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'] }],
+    ['HourlyMetricsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportCheckProjectHealth', { Projects: ['Query'], Snapshots: ['PutItem', 'Query'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportArchiveRecords', { JobHistory: ['BatchWriteItem', 'Query'], SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
     [
@@ -300,13 +300,13 @@ describe('functions', () => {
   });
 
   it('grants List Projects, with org discovery, what adding and renaming projects takes', () => {
-    expect(dynamoGrantsOf('ProjectSyncListProjects', synthesized({ ...baseConfig(), github: { apiUrl: 'https://api.github.com', org: 'acme' } }))).toEqual({
+    expect(dynamoGrantsOf('DailySyncListProjects', synthesized({ ...baseConfig(), github: { apiUrl: 'https://api.github.com', org: 'acme' } }))).toEqual({
       Projects: ['PutItem', 'Query', 'UpdateItem'],
     });
   });
 
   it("lets Watch Job Runs query the Projects table's indexes, the sparse one of failing projects among them", () => {
-    const queries = statementsOf(roleOf('HourlyAlertsWatchJobRuns')).filter(
+    const queries = statementsOf(roleOf('HourlyMetricsWatchJobRuns')).filter(
       (statement) => [statement.Action].flat().includes('dynamodb:Query') && JSON.stringify(statement.Resource).includes('TablesProjects'),
     );
     expect(JSON.stringify(queries.map((statement) => statement.Resource))).toContain('/index/*');

@@ -28,7 +28,7 @@ function loadedBySynth(entry: string): { modules: string[]; packages: Map<string
 describe('what the CDK app loads at synth', () => {
   it('loads no AWS SDK client and no GitHub client: constructs share only SDK-free modules with the handlers', () => {
     const { modules, packages } = loadedBySynth('lib/cto-jobs-stack.ts');
-    expect(modules).toContain('shared/store/table-indexes.ts');
+    expect(modules).toContain('shared/store/table-schemas.ts');
     const clients = [...packages].filter(([name]) => name.startsWith('@aws-sdk/') || name.startsWith('@octokit/'));
     expect(clients.map(([name, importer]) => `${importer} imports ${name}`)).toEqual([]);
   });

@@ -3,11 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../support/synth.ts';
 
 const template = Template.fromStack(buildTestApp().stack);
-type Properties = Record<string, unknown> & { Metrics?: { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] } } }[] };
-const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).map(([id, alarm]) => ({ id, properties: alarm.Properties as Properties }));
+type Properties = Record<string, unknown> & {
+  Metrics?: {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] } };
+  }[];
+};
+/** The constructs that own alarms: each job its own, the monitoring the stack-wide ones. */
+const OWNER = /^(DailySync|HourlyMetrics|WeeklyReport|Monitoring)/;
+const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).map(([id, alarm]) => ({
+  owner: id.match(OWNER)?.[1],
+  name: id.replace(OWNER, '').replace(/[0-9A-F]{8}$/, ''),
+  properties: alarm.Properties as Properties,
+}));
 const topicRef = { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] };
 const alarmNamed = (name: string) => {
-  const found = alarms.filter(({ id }) => id.match(new RegExp(`^Monitoring${name}[0-9A-F]{8}$`)));
+  const found = alarms.filter((alarm) => alarm.name === name);
   expect(found, name).toHaveLength(1);
   return found[0]!.properties;
 };
@@ -27,7 +39,7 @@ function billedMetrics(properties: Properties): number {
 
 describe('alarms', () => {
   it('read at most 15 metrics in all (CloudWatch bills $0.10 per alarm metric a month)', () => {
-    const perAlarm = Object.fromEntries(alarms.map(({ id, properties }) => [id.replace(/^Monitoring/, '').replace(/[0-9A-F]{8}$/, ''), billedMetrics(properties)]));
+    const perAlarm = Object.fromEntries(alarms.map(({ name, properties }) => [name, billedMetrics(properties)]));
     expect(perAlarm).toEqual({
       dailysyncFailing: 1,
       dailysyncMissedRuns: 1,
@@ -43,6 +55,17 @@ describe('alarms', () => {
     expect(Object.values(perAlarm).reduce((sum, count) => sum + count, 0)).toBeLessThanOrEqual(15);
   });
 
+  it("live in their job's construct (each job's own), the stack-wide ones (dead letters, throttles) in the monitoring", () => {
+    const byOwner: Record<string, string[]> = {};
+    for (const { owner, name } of alarms) byOwner[owner ?? 'elsewhere'] = [...(byOwner[owner ?? 'elsewhere'] ?? []), name].sort();
+    expect(byOwner).toEqual({
+      DailySync: ['dailysyncFailing', 'dailysyncLongRun', 'dailysyncMissedRuns'],
+      HourlyMetrics: ['hourlymetricsLongRun', 'hourlymetricsNotSucceeding'],
+      WeeklyReport: ['weeklyreportFailing', 'weeklyreportLongRun', 'weeklyreportMissedRuns'],
+      Monitoring: ['DeadLetters', 'Throttles'],
+    });
+  });
+
   it.each([
     ['dailysyncFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
     ['weeklyreportFailing', 'CtoDashboard', 'ConsecutiveFailures', 'Maximum', 300, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
@@ -53,32 +76,35 @@ describe('alarms', () => {
     ['dailysyncMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
     ['weeklyreportMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
     ['Throttles', 'AWS/Lambda', 'Throttles', 'Sum', 300, 3, 3, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
-  ])('%s: %s %s %s, period %i s, %i of %i breaching, %s %d, missing data %s, paging on ALARM and OK', (name, namespace, metricName, statistic, period, datapointsToAlarm, evaluationPeriods, comparison, threshold, missing) => {
-    const properties = alarmNamed(name);
-    expect(properties).toMatchObject({
-      Namespace: namespace,
-      MetricName: metricName,
-      Statistic: statistic,
-      Period: period,
-      EvaluationPeriods: evaluationPeriods,
-      ComparisonOperator: comparison,
-      Threshold: threshold,
-      TreatMissingData: missing,
-      AlarmActions: [topicRef],
-      OKActions: [topicRef],
-    });
-    // Without DatapointsToAlarm, CloudWatch needs every evaluated period to breach.
-    expect(properties.DatapointsToAlarm ?? properties.EvaluationPeriods).toBe(datapointsToAlarm);
-    expect(properties.InsufficientDataActions).toBeUndefined();
-    expect(String(properties.AlarmDescription).length).toBeGreaterThan(20);
-  });
+  ])(
+    '%s: %s %s %s, period %i s, %i of %i breaching, %s %d, missing data %s, paging on ALARM and OK',
+    (name, namespace, metricName, statistic, period, datapointsToAlarm, evaluationPeriods, comparison, threshold, missing) => {
+      const properties = alarmNamed(name);
+      expect(properties).toMatchObject({
+        Namespace: namespace,
+        MetricName: metricName,
+        Statistic: statistic,
+        Period: period,
+        EvaluationPeriods: evaluationPeriods,
+        ComparisonOperator: comparison,
+        Threshold: threshold,
+        TreatMissingData: missing,
+        AlarmActions: [topicRef],
+        OKActions: [topicRef],
+      });
+      // Without DatapointsToAlarm, CloudWatch needs every evaluated period to breach.
+      expect(properties.DatapointsToAlarm ?? properties.EvaluationPeriods).toBe(datapointsToAlarm);
+      expect(properties.InsufficientDataActions).toBeUndefined();
+      expect(String(properties.AlarmDescription).length).toBeGreaterThan(20);
+    },
+  );
 
   it('hold their state between datapoints when the metric is written only when something ends (a run, the hourly watchdog): no OK until a new datapoint says so', () => {
     // A missing datapoint is no news for these: an OK would page on-call while nothing was fixed.
     const byTreatment = (treatment: string) =>
       alarms
         .filter(({ properties }) => properties.TreatMissingData === treatment)
-        .map(({ id }) => id.replace(/^Monitoring/, '').replace(/[0-9A-F]{8}$/, ''))
+        .map(({ name }) => name)
         .sort();
     expect(byTreatment('ignore')).toEqual([
       'dailysyncFailing',
@@ -94,7 +120,6 @@ describe('alarms', () => {
     expect(byTreatment('notBreaching')).toEqual(['DeadLetters', 'Throttles']);
   });
 
-
   it('watch each job by its own dimension: the failure streak and missed runs per job type, executions per state machine', () => {
     expect(alarmNamed('dailysyncFailing').Dimensions).toEqual([
       { Name: 'JobType', Value: 'daily_sync' },
@@ -105,14 +130,25 @@ describe('alarms', () => {
       { Name: 'service', Value: 'cto-dashboard-jobs' },
     ]);
     const machines = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
-    const watched = ['dailysyncLongRun', 'hourlymetricsLongRun', 'weeklyreportLongRun'].map((name) => (alarmNamed(name).Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref);
+    const watched = ['dailysyncLongRun', 'hourlymetricsLongRun', 'weeklyreportLongRun'].map(
+      (name) => (alarmNamed(name).Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref,
+    );
     expect(watched.sort()).toEqual(machines.sort());
-    expect((alarmNamed('hourlymetricsNotSucceeding').Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref).toMatch(/^HourlyJobStateMachine/);
+    expect((alarmNamed('hourlymetricsNotSucceeding').Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref).toMatch(
+      /^HourlyMetricsJobStateMachine/,
+    );
   });
 
   it('page on messages in any dead-letter queue of the stack, one alarm over all of them with missing queues as 0', () => {
     const properties = alarmNamed('DeadLetters');
-    expect(properties).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1, TreatMissingData: 'notBreaching', AlarmActions: [topicRef], OKActions: [topicRef] });
+    expect(properties).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef],
+      OKActions: [topicRef],
+    });
     const stats = properties.Metrics!.filter((query) => query.MetricStat);
     const [expression] = properties.Metrics!.filter((query) => query.Expression);
     expect(expression!.Expression).toBe(`SUM(FILL([${stats.map((query) => query.Id).join(', ')}], 0))`);
@@ -123,7 +159,7 @@ describe('alarms', () => {
     expect(queues.sort()).toEqual(Object.keys(template.findResources('AWS::SQS::Queue')).sort());
   });
 
-  it('never page on a Lambda function\'s own errors (an isolated project failure is one), and on throttling account-wide only when it lasts 15 minutes', () => {
+  it("never page on a Lambda function's own errors (an isolated project failure is one), and on throttling account-wide only when it lasts 15 minutes", () => {
     const lambdaAlarms = alarms.filter(({ properties }) => properties.Namespace === 'AWS/Lambda');
     expect(lambdaAlarms.map(({ properties }) => [properties.MetricName, properties.Dimensions])).toEqual([['Throttles', undefined]]);
     // A burst is retried by the tasks (Lambda.TooManyRequestsException), and one the retrier cannot absorb fails the run (Failing, NotSucceeding).
@@ -138,13 +174,20 @@ describe('the dashboard', () => {
   const body = JSON.stringify(dashboard!.Properties.DashboardBody);
 
   it('shows executions, durations, records, the GitHub 304 share, revenue at risk, SLA breaches and the alarms', () => {
-    for (const title of ['daily_sync: executions', 'hourly_metrics: duration p50 / p95', 'Records processed', 'GitHub requests and the share answered 304', 'Revenue at risk ($/day) and SLA breaches', 'Alarms']) {
+    for (const title of [
+      'daily_sync: executions',
+      'hourly_metrics: duration p50 / p95',
+      'Records processed',
+      'GitHub requests and the share answered 304',
+      'Revenue at risk ($/day) and SLA breaches',
+      'Alarms',
+    ]) {
       expect(body).toContain(title);
     }
     expect(body).toContain('100 * notModified / requests');
   });
 
-  it('still shows every function\'s errors, for diagnosis', () => {
+  it("still shows every function's errors, for diagnosis", () => {
     const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention'));
     expect(body).toContain('Lambda errors per function');
     expect(body.match(/AWS\/Lambda/g)).toHaveLength(functions.length);

@@ -1,0 +1,151 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { AlertRules } from '../../shared/domain/alerts.ts';
+import type { BugRules } from '../../shared/domain/bugs.ts';
+import { JOB_NAMES, type JobType } from '../../shared/domain/job-run.ts';
+import type { JobSchedule, MonitoringThresholds } from '../../shared/domain/monitoring.ts';
+import { githubWebHostOf } from '../../shared/domain/untrusted-text.ts';
+import { ENV } from '../../shared/environment.ts';
+import { acknowledgeNag } from '../acknowledge.ts';
+import { ANY_ERROR } from './invoke-task.ts';
+import { HOUR, longRunAlarm, pagingAlarm } from './job-alarms.ts';
+import { JobFunction } from './job-function.ts';
+import { ScheduledJob, type JobProps } from './scheduled-job.ts';
+
+export interface HourlyMetricsProps extends JobProps {
+  readonly bugRules: BugRules;
+  readonly alertRules: AlertRules;
+  readonly githubApiUrl: string;
+  readonly logRetentionDays: number;
+  readonly historyRetentionDays: number;
+  /** Each job's cron and time zone: the watchdog knows which slots should have run. */
+  readonly schedules: Readonly<Record<JobType, JobSchedule>>;
+  readonly monitoring: MonitoringThresholds;
+  /** Alert emails through SES, when there are recipients. */
+  readonly email?: { readonly sender: string; readonly recipients: readonly string[] };
+  /** Secrets Manager secret holding a Slack incoming-webhook URL. */
+  readonly slackWebhookSecretName?: string;
+}
+
+/**
+ * The hourly job, the jobs' watchdog: "Sweep Stuck Runs" (the engine's runs still open past their budget),
+ * "Watch Job Runs" (the jobs' own failure streaks, long, stuck and missed runs), "Compute Hourly Metrics"
+ * (figures, snapshots, EMF metrics and the bug alerts), then "Send Alerts" (the run's notifications on
+ * every channel, at most once each).
+ */
+export class HourlyMetrics extends Construct {
+  readonly job: ScheduledJob;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: HourlyMetricsProps) {
+    super(scope, id);
+    const { tables } = props;
+    const onCallTopic = props.alarms.onCallTopic;
+    const eventSettings = { [ENV.logRetentionDays]: String(props.logRetentionDays) };
+    const alertRules = { [ENV.alertRules]: JSON.stringify(props.alertRules) };
+    const watch = new JobFunction(this, 'WatchJobRuns', {
+      entry: 'lambdas/hourly/watch-job-runs.ts',
+      description: 'Alerts on failure streaks, long, stuck and missed runs of the jobs themselves',
+      timeout: Duration.minutes(1),
+      environment: {
+        ...eventSettings,
+        ...alertRules,
+        [ENV.historyRetentionDays]: String(props.historyRetentionDays),
+        [ENV.schedules]: JSON.stringify(props.schedules),
+        [ENV.monitoringThresholds]: JSON.stringify(props.monitoring),
+        [ENV.jobTimeoutSeconds]: String(props.schedule.timeout.toSeconds()),
+      },
+    })
+      .bindTable(tables.jobHistory, ['Query'], ENV.jobHistoryTable)
+      .bindTable(tables.projects, ['Query'], ENV.projectsTable)
+      .bindTable(tables.alerts, ['Query', 'GetItem', 'PutItem', 'BatchWriteItem'], ENV.alertsTable)
+      .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
+    const compute = new JobFunction(this, 'ComputeHourlyMetrics', {
+      entry: 'lambdas/hourly/compute-hourly-metrics.ts',
+      description: 'Computes revenue at risk, velocity, SLA breaches and which alerts to notify',
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      environment: {
+        ...eventSettings,
+        [ENV.bugRules]: JSON.stringify(props.bugRules),
+        ...alertRules,
+      },
+    })
+      .bindTable(tables.projects, ['Query'], ENV.projectsTable)
+      .bindTable(tables.workItems, ['Query'], ENV.workItemsTable)
+      .bindTable(tables.snapshots, ['BatchWriteItem'], ENV.snapshotsTable)
+      .bindTable(tables.alerts, ['Query', 'GetItem', 'PutItem', 'BatchWriteItem'], ENV.alertsTable)
+      .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
+
+    const send = new JobFunction(this, 'SendAlerts', {
+      entry: 'lambdas/hourly/send-alerts.ts',
+      description: "Delivers the run's alert notification to on-call, email and Slack",
+      timeout: Duration.minutes(2),
+      environment: {
+        ...eventSettings,
+        [ENV.alertTopicArn]: onCallTopic.topicArn,
+        [ENV.githubWebHost]: githubWebHostOf(props.githubApiUrl),
+        ...(props.email
+          ? { [ENV.alertEmailSender]: props.email.sender, [ENV.alertEmailRecipients]: props.email.recipients.join(',') }
+          : {}),
+        ...(props.slackWebhookSecretName ? { [ENV.slackWebhookSecret]: props.slackWebhookSecretName } : {}),
+      },
+    })
+      .bindTable(tables.alerts, ['GetItem', 'UpdateItem'], ENV.alertsTable)
+      .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
+    onCallTopic.grantPublish(send);
+    acknowledgeNag(
+      send.role!,
+      'IAM5[Action::kms:GenerateDataKey*]',
+      "Publishing to the encrypted topic needs data keys of the topic's own key, and only that key",
+    );
+    if (props.email) send.allowEmailFrom(props.email.sender);
+    if (props.slackWebhookSecretName) {
+      secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', props.slackWebhookSecretName).grantRead(send);
+    }
+
+    this.job = new ScheduledJob(this, 'Job', {
+      ...props.schedule,
+      jobType: JOB_NAMES.hourly,
+      engine: props.engine,
+      work: (run) =>
+        run
+          .step('Sweep Stuck Runs', props.engine.sweepStuckRuns, { resultKey: 'sweep' })
+          .addCatch(run.recordFailure, ANY_ERROR)
+          .next(
+            run.step('Watch Job Runs', watch, { resultKey: 'watch', timeout: Duration.minutes(2) }).addCatch(run.recordFailure, ANY_ERROR),
+          )
+          .next(
+            run
+              .step('Compute Hourly Metrics', compute, { resultKey: 'metrics', timeout: Duration.minutes(6) })
+              .addCatch(run.recordFailure, ANY_ERROR),
+          )
+          .next(
+            run.step('Send Alerts', send, { resultKey: 'alerts', timeout: Duration.minutes(3) }).addCatch(run.recordFailure, ANY_ERROR),
+          ),
+    });
+
+    // The watchdog watches the other jobs; nothing watches it but this alarm. Missing data is the symptom: a
+    // disabled schedule or a missed slot emits nothing (and so does a new stack: ALARM from the first deploy
+    // until the first hourly run succeeds).
+    const { jobType, stateMachine } = this.job;
+    const notSucceeding = pagingAlarm(
+      this,
+      `${jobType}NotSucceeding`,
+      onCallTopic,
+      stateMachine.metricSucceeded({ period: HOUR, statistic: 'Sum' }),
+      {
+        threshold: 1,
+        evaluationPeriods: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription:
+          `${jobType}: no execution succeeded in the last 2 hours (failed, timed out or not started); ` +
+          'the watchdog is blind meanwhile.',
+      },
+    );
+    this.alarms = [notSucceeding, longRunAlarm(this, this.job, props.alarms)];
+  }
+}

@@ -8,7 +8,7 @@ import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
 import { ENV } from '../../shared/environment.ts';
 import { ANY_ERROR } from './invoke-task.ts';
-import { longRunAlarm, watchedJobAlarms } from './job-alarms.ts';
+import { watchedJobAlarms } from './job-alarms.ts';
 import { JobFunction } from './job-function.ts';
 import { ScheduledJob, type JobProps } from './scheduled-job.ts';
 
@@ -192,6 +192,6 @@ export class DailySync extends Construct {
         return list.next(syncEach).next(summarizeSync).next(cleanUp);
       },
     });
-    this.alarms = [...watchedJobAlarms(this, this.job, props.alarms), longRunAlarm(this, this.job, props.alarms)];
+    this.alarms = watchedJobAlarms(this, this.job, props.alarms);
   }
 }

@@ -56,8 +56,8 @@ const AT_LEAST_ONE = {
 };
 
 /**
- * The alarms of a job the hourly watchdog watches: its failing runs and its missed slots (the watchdog
- * itself alarms when it stops succeeding; see HourlyMetrics).
+ * The alarms of a job the hourly watchdog watches: its failing runs, its missed slots and a long run (the
+ * watchdog itself alarms when it stops succeeding; see HourlyMetrics).
  */
 export function watchedJobAlarms(scope: Construct, job: ScheduledJob, props: JobAlarmProps): cloudwatch.Alarm[] {
   const { jobType } = job;
@@ -84,6 +84,7 @@ export function watchedJobAlarms(scope: Construct, job: ScheduledJob, props: Job
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       alarmDescription: `${jobType}: a scheduled slot passed without a run (the hourly watchdog checks its cron and time zone).`,
     }),
+    longRunAlarm(scope, job, props),
   ];
 }
 

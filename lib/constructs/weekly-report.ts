@@ -7,7 +7,7 @@ import type { HealthThresholds } from '../../shared/domain/project-health.ts';
 import { githubWebHostOf } from '../../shared/domain/untrusted-text.ts';
 import { ENV } from '../../shared/environment.ts';
 import { ANY_ERROR } from './invoke-task.ts';
-import { longRunAlarm, watchedJobAlarms } from './job-alarms.ts';
+import { watchedJobAlarms } from './job-alarms.ts';
 import { JobFunction } from './job-function.ts';
 import { ScheduledJob, type JobProps } from './scheduled-job.ts';
 
@@ -120,6 +120,6 @@ export class WeeklyReport extends Construct {
           .addCatch(run.recordFailure, ANY_ERROR);
       },
     });
-    this.alarms = [...watchedJobAlarms(this, this.job, props.alarms), longRunAlarm(this, this.job, props.alarms)];
+    this.alarms = watchedJobAlarms(this, this.job, props.alarms);
   }
 }

@@ -4,17 +4,17 @@
  * Node process with only the environment the deployed function has, then invoked once with the input its
  * state machine task passes, against the local stand-ins: dynalite, aws-ses-v2-local, the loopback GitHub,
  * a loopback Slack webhook, and a loopback SNS + Secrets Manager (no local emulator exists for either).
- * A bundling mistake, a `require` of something not bundled, an ESM-only package in the CommonJS output or a
- * setting the function is not given fails here. This machine runs Node 20; Lambda runs nodejs24.x.
+ * A bundling mistake, an import or `require` of something not bundled, a CommonJS package that cannot
+ * `require` in the ES module output or a setting the function is not given fails here. This machine runs Node 20; Lambda runs nodejs24.x.
  */
-import { statSync, readdirSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
+import { LAZY_CREDENTIAL_PROVIDERS, PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { createTables, dropTables, startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
 import { GitHubServer, type FakeRepository } from '../../lib/local/github-server.ts';
 import { LocalSes } from '../../lib/local/local-ses.ts';
@@ -37,7 +37,16 @@ import { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
 import { WorkItemsStore } from '../../shared/store/work-items-store.ts';
 import { AwsStandIn } from '../support/aws-stand-in.ts';
-import { importsOf, invokeBundle, lambdaEnvironment, limiter, synthesizeBundled, type BundleImports, type Invocation } from '../support/bundles.ts';
+import {
+  bundleFolder,
+  importsOf,
+  invokeBundle,
+  lambdaEnvironment,
+  limiter,
+  synthesizeBundled,
+  type BundleImports,
+  type Invocation,
+} from '../support/bundles.ts';
 import { generateIssues } from '../support/daily.ts';
 import { scheduledRun } from '../support/job-runs.ts';
 import { SlackWebhook } from '../support/slack-webhook.ts';
@@ -80,7 +89,10 @@ afterAll(async () => {
 
 // Every optional integration switched on, so each SDK client the bundles carry is exercised.
 const context = readCdkContext(PROJECT_ROOT);
+const outdir = bundleFolder();
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 const bundled = synthesizeBundled(
+  outdir,
   {
     ...context,
     ctoJobs: {
@@ -155,17 +167,19 @@ describe('each function bundle', () => {
     imports = await importsOf(bundled.functions.map((fn) => fn.file));
   });
 
-  it('is only its index.js and source map, with no node_modules above it for a stray require to find', () => {
-    for (const fn of bundled.functions) expect(readdirSync(fn.directory).sort()).toEqual(['index.js', 'index.js.map']);
+  it('is only its index.mjs and source map, with no node_modules above it for a stray import to find', () => {
+    for (const fn of bundled.functions) expect(readdirSync(fn.directory).sort()).toEqual(['index.mjs', 'index.mjs.map']);
     // Lambda's /var/task has nothing beside the bundle; neither may the test's copy.
-    const resolveFromBundle = createRequire(path.join(bundled.functions[0]!.directory, 'index.js'));
+    const resolveFromBundle = createRequire(path.join(bundled.functions[0]!.directory, 'index.mjs'));
     expect(() => resolveFromBundle.resolve('zod')).toThrow(/Cannot find module/);
   });
 
   it.each(bundled.functions.map((fn) => [fn.entry, fn] as const))('requires nothing but Node built-ins (%s)', async (_entry, fn) => {
-    const { modules, computedRequires } = imports.get(fn.file)!;
+    const { modules, lazyModules, computedRequires } = imports.get(fn.file)!;
     expect(modules.filter((name) => !isBuiltin(name))).toEqual([]);
     expect(computedRequires).toBe(0);
+    // Only the SDK's credential providers for an environment without credentials, which Lambda's never is.
+    expect(lazyModules.filter((name) => !isBuiltin(name) && !LAZY_CREDENTIAL_PROVIDERS.includes(name))).toEqual([]);
   });
 });
 

@@ -3,15 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build, transform } from 'esbuild';
-import { afterAll } from 'vitest';
 import { buildApp, STACK_ID } from '../../lib/app.ts';
+import { ESM_REQUIRE_BANNER } from '../../lib/constructs/job-function.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, readLocalStack, type CfnTemplate, type LocalFunction, type LocalStack } from '../../lib/local/template.ts';
 
 /** A function of the synthesized stack with the asset `cdk deploy` uploads as its code. */
 export interface BundledFunction extends LocalFunction {
   /** The asset directory the function's zip is made of (its `/var/task`). */
   readonly directory: string;
-  /** The file and export the template's `Handler` names (`index.handler`). */
+  /** The file and export the template's `Handler` names (`index.handler`: `index.mjs`, `.js` or `.cjs`, as Lambda looks). */
   readonly file: string;
   readonly exportName: string;
   readonly memorySize: number;
@@ -28,14 +28,23 @@ interface AssetManifest {
   readonly files: Record<string, { source: { path: string; packaging?: string }; destinations: Record<string, { objectKey: string }> }>;
 }
 
+/** A new folder in the OS temporary directory, outside the project: no `node_modules` above it. */
+export function bundleFolder(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-bundles-'));
+}
+
+/** The file Lambda's Node.js runtime loads for a handler module name: the first of `.js`, `.mjs`, `.cjs` there. */
+function handlerFile(directory: string, module: string): string {
+  const file = ['.js', '.mjs', '.cjs'].map((extension) => path.join(directory, module + extension)).find((candidate) => fs.existsSync(candidate));
+  if (!file) throw new Error(`${directory}: no ${module}.js, .mjs or .cjs`);
+  return file;
+}
+
 /**
- * Synthesizes the stack with its assets bundled as `cdk synth` bundles them (esbuild, locally), into a
- * temporary folder outside the project, so that nothing but the bundle itself can satisfy a `require`
- * (no `node_modules` above it). The folder is removed after the test file.
+ * Synthesizes the stack with its assets bundled as `cdk synth` bundles them (esbuild, locally), into
+ * `outdir` (from {@link bundleFolder}: nothing but the bundle itself can satisfy an import there).
  */
-export function synthesizeBundled(context: Record<string, unknown>, now: Date): BundledStack {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-bundles-'));
-  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+export function synthesizeBundled(outdir: string, context: Record<string, unknown>, now: Date): BundledStack {
   const started = Date.now();
   const { app } = buildApp({ outdir, now, context });
   const template = app.synth().getStackByName(STACK_ID).template as CfnTemplate & { Resources: Record<string, { Properties?: Record<string, unknown> }> };
@@ -52,24 +61,33 @@ export function synthesizeBundled(context: Record<string, unknown>, now: Date): 
     const directory = directoryOfKey.get(properties.Code.S3Key);
     if (!directory) throw new Error(`${fn.logicalId}: no asset uploads ${properties.Code.S3Key}`);
     const [module, exportName] = properties.Handler.split('.') as [string, string];
-    return { ...fn, directory, file: path.join(directory, `${module}.js`), exportName, memorySize: properties.MemorySize, timeoutSeconds: properties.Timeout };
+    return { ...fn, directory, file: handlerFile(directory, module), exportName, memorySize: properties.MemorySize, timeoutSeconds: properties.Timeout };
   });
   return { stack, functions, synthMs };
 }
 
 export interface BundleImports {
-  /** Every module the bundle can `require()` or `import()` by a literal name. */
+  /** Every module the bundle imports or `require()`s as it loads or runs, by a literal name. */
   readonly modules: readonly string[];
+  /** Modules the bundle only loads on demand, by `import("name")`. */
+  readonly lazyModules: readonly string[];
   /** `require()` calls whose argument is computed at run time (esbuild cannot know what they load). */
   readonly computedRequires: number;
 }
 
 /**
+ * How esbuild's ES module output calls `require` (through a shim it defines, whose minified name varies):
+ * `var Xe=(e=>typeof require<"u"?require:...)(function(e){...'Dynamic require of "'...})`.
+ */
+const REQUIRE_SHIM = /([\w$]+)=\([\w$]+=>typeof require<"u"\?require:/;
+
+/**
  * What each bundle loads from outside itself, read by esbuild's parser (so a `require("x")` inside a
  * string does not count). Bundling them again with every package left external lists each literal
- * `require()`/`import()` in the metafile (one build: esbuild spreads the bundles over the cores). A
- * `require(<expression>)` is found by renaming the free `require` to a probe and counting the probe's
- * calls whose argument is not a string literal.
+ * `import`/`import()` in the metafile (one build: esbuild spreads the bundles over the cores). `require()`
+ * calls, made through esbuild's shim or the banner's `require`, are found by freeing both names (the shim's
+ * declaration renamed, the banner cut) and renaming them to a probe, whose calls are then read.
+ * @throws Error when the bundle has a `require` shim of a shape this does not recognize.
  */
 export async function importsOf(files: readonly string[]): Promise<Map<string, BundleImports>> {
   const result = await build({
@@ -86,14 +104,31 @@ export async function importsOf(files: readonly string[]): Promise<Map<string, B
   await Promise.all(
     files.map(async (file) => {
       const input = result.metafile!.inputs[path.relative(process.cwd(), file)]!;
-      const probed = await transform(fs.readFileSync(file, 'utf8'), { loader: 'js', define: { require: '__requireProbe' } });
+      const { code, shim } = freeRequireNames(file);
+      const probed = await transform(code, { loader: 'js', define: { require: '__requireProbe', ...(shim && { [shim]: '__requireProbe' }) } });
+      const required = [...probed.code.matchAll(/__requireProbe\("([^"]+)"\)/g)].map((match) => match[1]!);
+      const importedBy = (kind: string) => input.imports.filter((entry) => entry.kind === kind).map((entry) => entry.path);
       imports.set(file, {
-        modules: [...new Set(input.imports.map((entry) => entry.path))].sort(),
-        computedRequires: probed.code.match(/__requireProbe\((?!["'`])/g)?.length ?? 0,
+        modules: [...new Set([...importedBy('import-statement'), ...importedBy('require-call'), ...required])].sort(),
+        lazyModules: [...new Set(importedBy('dynamic-import'))].sort(),
+        computedRequires: probed.code.match(/__requireProbe\((?!")/g)?.length ?? 0,
       });
     }),
   );
   return imports;
+}
+
+/**
+ * The bundle's code with `require` and esbuild's require shim as free names (the banner cut, the shim's
+ * declaration renamed), and the shim's name.
+ */
+function freeRequireNames(file: string): { code: string; shim?: string } {
+  const bundle = fs.readFileSync(file, 'utf8');
+  const code = bundle.startsWith(ESM_REQUIRE_BANNER) ? bundle.slice(ESM_REQUIRE_BANNER.length) : bundle;
+  const shim = REQUIRE_SHIM.exec(code)?.[1];
+  if (shim) return { code: code.replace(REQUIRE_SHIM, (declaration) => declaration.replace(`${shim}=`, '__unusedShim=')), shim };
+  if (code.includes('Dynamic require of "')) throw new Error(`${file}: esbuild's require shim has a shape REQUIRE_SHIM does not match`);
+  return { code };
 }
 
 /** Where the deployed function's AWS clients are pointed at instead of AWS. */
@@ -120,7 +155,7 @@ export function lambdaEnvironment(fn: BundledFunction, endpoints: LocalEndpoints
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.logicalId}`,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     LAMBDA_TASK_ROOT: fn.directory,
-    _HANDLER: `${path.basename(fn.file, '.js')}.${fn.exportName}`,
+    _HANDLER: `${path.parse(fn.file).name}.${fn.exportName}`,
     TZ: ':UTC',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -147,9 +182,9 @@ export interface Invocation {
 }
 
 /**
- * Runs in the child: requires the bundle as Lambda's Node.js runtime does (`require` of a CommonJS
- * `index.js`), calls the handler once with the event and a Lambda-like context, and writes the outcome to
- * file descriptor 3 (stdout carries the function's own logs and EMF metrics).
+ * Runs in the child: loads the bundle as Lambda's Node.js runtime does (`import()` of an ES module
+ * `index.mjs`, `require` of a CommonJS `index.js`), calls the handler once with the event and a Lambda-like
+ * context, and writes the outcome to file descriptor 3 (stdout carries the function's own logs and EMF metrics).
  */
 const RUNNER = `
 const { writeSync } = require('node:fs');
@@ -159,29 +194,27 @@ const describe = (error) => ({ name: error?.name ?? typeof error, message: error
 const isPlain = (value) =>
   value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) ||
   (Array.isArray(value) ? value.every(isPlain) : typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(isPlain));
-let handler;
-try {
-  handler = require(file)[exportName];
-} catch (error) {
-  report({ phase: 'load', error: describe(error) });
+const load = () => (file.endsWith('.mjs') ? import(require('node:url').pathToFileURL(file).href) : require(file));
+Promise.resolve().then(load).then((module) => invoke(module[exportName]), (error) => report({ phase: 'load', error: describe(error) }));
+function invoke(handler) {
+  if (typeof handler !== 'function') report({ phase: 'load', error: { name: 'TypeError', message: exportName + ' is not an exported function' } });
+  if (eventJson === undefined) report({ phase: 'load' });
+  const deadline = Date.now() + Number(timeoutMs);
+  const context = {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    invokedFunctionArn: 'arn:aws:lambda:' + process.env.AWS_REGION + ':${LOCAL_ACCOUNT}:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: 'bundle-test',
+    awsRequestId: 'bundle-test-request',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+  Promise.resolve()
+    .then(() => handler(JSON.parse(eventJson), context))
+    .then((result) => report({ phase: 'invoke', result, plain: isPlain(result) }), (error) => report({ phase: 'invoke', error: describe(error) }));
 }
-if (typeof handler !== 'function') report({ phase: 'load', error: { name: 'TypeError', message: exportName + ' is not an exported function' } });
-if (eventJson === undefined) report({ phase: 'load' });
-const deadline = Date.now() + Number(timeoutMs);
-const context = {
-  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-  functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-  memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-  invokedFunctionArn: 'arn:aws:lambda:' + process.env.AWS_REGION + ':${LOCAL_ACCOUNT}:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,
-  logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-  logStreamName: 'bundle-test',
-  awsRequestId: 'bundle-test-request',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => deadline - Date.now(),
-};
-Promise.resolve()
-  .then(() => handler(JSON.parse(eventJson), context))
-  .then((result) => report({ phase: 'invoke', result, plain: isPlain(result) }), (error) => report({ phase: 'invoke', error: describe(error) }));
 `;
 
 /**

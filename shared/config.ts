@@ -33,7 +33,10 @@ const nonEmpty = z.string({ error: (issue) => `${JSON.stringify(issue.input)} is
 const email = z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an email address` });
 
 /** SES takes at most 50 addresses per message. */
-const recipients = z.array(email).max(50, { error: (issue) => `has ${(issue.input as unknown[]).length} addresses; SES sends to at most 50` }).default([]);
+const recipients = z
+  .array(email)
+  .max(50, { error: (issue) => `has ${(issue.input as unknown[]).length} addresses; SES sends to at most 50` })
+  .default([]);
 
 const boundedInt = (fallback: number, min: number, max: number) =>
   z
@@ -49,11 +52,18 @@ const positiveInt = (fallback: number, max: number) => boundedInt(fallback, 1, m
  * the configuration is made of (shared/dependencies.ts), so a handler never takes a setting on trust.
  */
 
-const bugLabels = z.array(z.string().min(1)).min(1).default([...DEFAULT_BUG_RULES.bugLabels]);
+const bugLabels = z
+  .array(z.string().min(1))
+  .min(1)
+  .default([...DEFAULT_BUG_RULES.bugLabels]);
 /** The bug rules' fields but the labels, which the configuration calls `labels` and the rules `bugLabels`. */
 const bugRuleFields = {
   severityLabels: z
-    .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, z.array(z.string().min(1)).default([...DEFAULT_BUG_RULES.severityLabels[severity]])])) as Record<(typeof SEVERITIES)[number], z.ZodDefault<z.ZodArray<z.ZodString>>>)
+    .object(
+      Object.fromEntries(
+        SEVERITIES.map((severity) => [severity, z.array(z.string().min(1)).default([...DEFAULT_BUG_RULES.severityLabels[severity]])]),
+      ) as Record<(typeof SEVERITIES)[number], z.ZodDefault<z.ZodArray<z.ZodString>>>,
+    )
     .strict()
     .prefault({}),
   defaultSeverity: severity.default(DEFAULT_BUG_RULES.defaultSeverity),
@@ -62,7 +72,12 @@ const bugRuleFields = {
     .default(DEFAULT_BUG_RULES.revenueLabelPattern)
     .refine(isRegExp, { error: (issue) => `${JSON.stringify(issue.input)} is not a regular expression` }),
   slaHours: z
-    .object(Object.fromEntries(SEVERITIES.map((severity) => [severity, positiveInt(DEFAULT_BUG_RULES.slaHours[severity], 100_000)])) as Record<(typeof SEVERITIES)[number], ReturnType<typeof positiveInt>>)
+    .object(
+      Object.fromEntries(SEVERITIES.map((severity) => [severity, positiveInt(DEFAULT_BUG_RULES.slaHours[severity], 100_000)])) as Record<
+        (typeof SEVERITIES)[number],
+        ReturnType<typeof positiveInt>
+      >,
+    )
     .strict()
     .prefault({}),
 };
@@ -91,7 +106,11 @@ export const HealthThresholdsSchema = z
   .strict()
   .superRefine((thresholds, ctx) => {
     if (thresholds.warning >= thresholds.healthy) {
-      ctx.addIssue({ code: 'custom', path: ['warning'], message: `${thresholds.warning} must be below healthThresholds.healthy (${thresholds.healthy})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['warning'],
+        message: `${thresholds.warning} must be below healthThresholds.healthy (${thresholds.healthy})`,
+      });
     }
   });
 
@@ -232,7 +251,9 @@ export function alertRulesOf(config: Config): AlertRules {
 
 /** Each job type's cron and time zone, as the monitoring sees them. */
 export function schedulesOf(config: Config): Record<JobType, JobSchedule> {
-  return Object.fromEntries((Object.keys(JOB_NAMES) as JobName[]).map((name) => [JOB_NAMES[name], { cron: config.schedules[name], timeZone: config.timeZone }])) as Record<JobType, JobSchedule>;
+  return Object.fromEntries(
+    (Object.keys(JOB_NAMES) as JobName[]).map((name) => [JOB_NAMES[name], { cron: config.schedules[name], timeZone: config.timeZone }]),
+  ) as Record<JobType, JobSchedule>;
 }
 
 /** Who sends alert emails: the alerts' own sender, else the report's. */

@@ -25,6 +25,7 @@ import { ProjectsStore } from './store/projects-store.ts';
 import { SnapshotsStore } from './store/snapshots-store.ts';
 import { SyncEventsStore } from './store/sync-events-store.ts';
 import { WorkItemsStore } from './store/work-items-store.ts';
+import { tracer } from './tracer.ts';
 
 export function projectsStore(): ProjectsStore {
   return new ProjectsStore(documentClient, requireEnv(ENV.projectsTable));
@@ -122,10 +123,14 @@ const BOUNDED_REQUESTS = { maxAttempts: 2, requestHandler: { connectionTimeout: 
 export function alertChannels(): AlertChannel[] {
   const linkHost = requireEnv(ENV.githubWebHost);
   const localFile = process.env[ENV.localAlertsFile];
-  const publisher = localFile ? filePublisher(localFile) : snsPublisher(new SNSClient(BOUNDED_REQUESTS), requireEnv(ENV.alertTopicArn));
-  const channels = [onCallChannel(publisher, linkHost)];
+  const sns = () => tracer.captureAWSv3Client(new SNSClient(BOUNDED_REQUESTS));
+  const channels = [onCallChannel(localFile ? filePublisher(localFile) : snsPublisher(sns(), requireEnv(ENV.alertTopicArn)), linkHost)];
   const recipients = addressList(ENV.alertEmailRecipients);
-  if (recipients.length > 0) channels.push(emailChannel(new SESClient(BOUNDED_REQUESTS), requireEnv(ENV.alertEmailSender), recipients, linkHost));
+  if (recipients.length > 0) {
+    channels.push(
+      emailChannel(tracer.captureAWSv3Client(new SESClient(BOUNDED_REQUESTS)), requireEnv(ENV.alertEmailSender), recipients, linkHost),
+    );
+  }
   if (process.env[ENV.slackWebhookUrl] || process.env[ENV.slackWebhookSecret]) {
     channels.push(slackChannel(cachedSecret('webhook URL', ENV.slackWebhookUrl, ENV.slackWebhookSecret), linkHost));
   }
@@ -148,7 +153,7 @@ export function archiveLimits(): { keepSyncEvents: number; keepJobRecords: numbe
 export function reportDelivery() {
   return {
     // One attempt: a retry after a lost answer could send the report twice; Step Functions retries answered errors.
-    ses: new SESClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }),
+    ses: tracer.captureAWSv3Client(new SESClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } })),
     linkHost: requireEnv(ENV.githubWebHost),
     recipients: addressList(ENV.reportRecipients),
     sender: process.env[ENV.reportSender] || undefined,
@@ -158,5 +163,8 @@ export function reportDelivery() {
 
 /** A comma-separated list of addresses; empty when unset. */
 function addressList(name: string): string[] {
-  return (process.env[name] ?? '').split(',').map((address) => address.trim()).filter(Boolean);
+  return (process.env[name] ?? '')
+    .split(',')
+    .map((address) => address.trim())
+    .filter(Boolean);
 }

@@ -66,6 +66,18 @@ export class ReportDeliveryUnknownError extends JobError {
   readonly recoverable = false;
 }
 
+/** An alert channel refused a notification for good (a rejected message, a revoked webhook): the channel is not tried again. */
+export class PermanentDeliveryError extends JobError {
+  override readonly name = 'PermanentDeliveryError';
+  readonly recoverable = false;
+}
+
+/** On-call could not be paged through the topic. Not retried: the delivery's claim already stops a resend. */
+export class OnCallDeliveryError extends JobError {
+  override readonly name = 'OnCallDeliveryError';
+  readonly recoverable = false;
+}
+
 /** Every named error class; a test holds each instance's name to its class's. */
 export const JOB_ERROR_CLASSES = [
   TransientError,
@@ -76,6 +88,8 @@ export const JOB_ERROR_CLASSES = [
   SyncFailedError,
   ReportRejectedError,
   ReportDeliveryUnknownError,
+  PermanentDeliveryError,
+  OnCallDeliveryError,
 ] as const;
 
 /**

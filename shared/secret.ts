@@ -7,6 +7,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, TransientError } from './errors.ts';
+import { tracer } from './tracer.ts';
 
 /**
  * How long a secret read from Secrets Manager is used before it is read again: the default TTL of the AWS
@@ -39,7 +40,7 @@ export function cachedSecret(what: string, localVariable: string, secretVariable
     if (local) return local;
     const secretId = process.env[secretVariable];
     if (!secretId) throw new ConfigError(`neither ${localVariable} nor ${secretVariable} is set`);
-    const output = await (secretsManager ??= new SecretsManagerClient({}))
+    const output = await (secretsManager ??= tracer.captureAWSv3Client(new SecretsManagerClient({})))
       .send(new GetSecretValueCommand({ SecretId: secretId }))
       .catch((error: unknown) => {
         throw unreadable(secretId, what, error);

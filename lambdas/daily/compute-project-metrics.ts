@@ -1,8 +1,9 @@
 import { computeProjectMetrics, ProjectInputSchema } from '../../shared/daily/steps.ts';
 import { bugRules, projectsStore, snapshotsStore, workItemsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
+import { lambdaHandler } from '../../shared/handler.ts';
 
 const deps = { projects: projectsStore(), items: workItemsStore(), snapshots: snapshotsStore(), rules: bugRules() };
 
 /** "Compute Project Metrics": the project's daily snapshot and health score. */
-export const handler = async (event: unknown) => computeProjectMetrics(deps, parseInput(ProjectInputSchema, event));
+export const handler = lambdaHandler(async (event: unknown) => computeProjectMetrics(deps, parseInput(ProjectInputSchema, event)));

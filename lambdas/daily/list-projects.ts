@@ -1,9 +1,12 @@
 import { listProjectsToSync, ListProjectsInputSchema } from '../../shared/daily/steps.ts';
 import { gitHub, jobTimeoutMs, orgDiscovery, projectsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
+import { lambdaHandler } from '../../shared/handler.ts';
 
 const deps = { github: gitHub(), projects: projectsStore() };
 const options = { runTimeoutMs: jobTimeoutMs(), discovery: orgDiscovery() };
 
 /** "List Projects": checks the GitHub token, discovers the org's repositories if configured, lists the projects. */
-export const handler = async (event: unknown) => listProjectsToSync(deps, parseInput(ListProjectsInputSchema, event), options);
+export const handler = lambdaHandler(async (event: unknown) =>
+  listProjectsToSync(deps, parseInput(ListProjectsInputSchema, event), options),
+);

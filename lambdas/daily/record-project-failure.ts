@@ -1,8 +1,9 @@
 import { recordProjectFailure, ProjectFailureInputSchema } from '../../shared/daily/steps.ts';
 import { projectsStore, syncEventsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
+import { lambdaHandler } from '../../shared/handler.ts';
 
 const deps = { events: syncEventsStore(), projects: projectsStore() };
 
 /** "Record Project Failure": one project failed (its streak grows); the run goes on with the others. */
-export const handler = async (event: unknown) => recordProjectFailure(deps, parseInput(ProjectFailureInputSchema, event));
+export const handler = lambdaHandler(async (event: unknown) => recordProjectFailure(deps, parseInput(ProjectFailureInputSchema, event)));

@@ -3,6 +3,7 @@ import { syncProjectStep, SyncProjectInputSchema } from '../../shared/daily/step
 import { bugRules, gitHub, projectsStore, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
+import { lambdaHandler } from '../../shared/handler.ts';
 
 const deps = {
   github: gitHub(),
@@ -18,8 +19,9 @@ const MAX_PAGES = 50;
 const SAFETY_MS = 30_000;
 
 /** "Sync Project": the next chunk of one project's incremental sync. */
-export const handler = async (event: unknown, context: Context) =>
+export const handler = lambdaHandler(async (event: unknown, context: Context) =>
   syncProjectStep(deps, parseInput(SyncProjectInputSchema, event), {
     maxPages: MAX_PAGES,
     stopAtMs: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS,
-  });
+  }),
+);

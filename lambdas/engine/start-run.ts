@@ -1,10 +1,13 @@
 import { engineStores, jobTimeoutMs } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { startRun, StartRunInputSchema, type StartRunOutput } from '../../shared/engine/start-run.ts';
+import { lambdaHandler } from '../../shared/handler.ts';
 
 const stores = engineStores();
 const lockTtlMs = jobTimeoutMs();
 
 /** "Start Run": records the run and takes the overlap lock. */
-export const handler = async (event: unknown): Promise<StartRunOutput> =>
-  startRun(stores, parseInput(StartRunInputSchema, event), { now: new Date(), lockTtlMs });
+export const handler = lambdaHandler(
+  async (event: unknown): Promise<StartRunOutput> =>
+    startRun(stores, parseInput(StartRunInputSchema, event), { now: new Date(), lockTtlMs }),
+);

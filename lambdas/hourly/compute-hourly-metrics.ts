@@ -1,4 +1,12 @@
-import { alertRules, alertsStore, bugRules, projectsStore, snapshotsStore, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
+import {
+  alertRules,
+  alertsStore,
+  bugRules,
+  projectsStore,
+  snapshotsStore,
+  syncEventsStore,
+  workItemsStore,
+} from '../../shared/dependencies.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { computeHourlyMetrics } from '../../shared/hourly/steps.ts';
 import { jobMetrics } from '../../shared/metrics.ts';

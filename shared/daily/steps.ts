@@ -89,7 +89,9 @@ async function discoverOrgRepositories(github: GitHubClient, projects: ProjectsS
   }
   const known = await projects.listActive();
   const byId = new Map(known.flatMap((project) => (project.repositoryId === undefined ? [] : [[project.repositoryId, project] as const])));
-  const byName = new Map(known.flatMap((project) => [[project.projectId, project] as const, [project.fullName.toLowerCase(), project] as const]));
+  const byName = new Map(
+    known.flatMap((project) => [[project.projectId, project] as const, [project.fullName.toLowerCase(), project] as const]),
+  );
   const listed = new Set<string>();
   const unknown = [];
   for (const repository of repositories) {
@@ -172,7 +174,12 @@ export async function syncProjectStep(
   const result = await syncProjectChunk(
     { github: await deps.github(), projects: deps.projects, items: deps.items, rules: deps.rules },
     input.projectId,
-    { totals: input.totals as SyncTotals, maxPages: options.maxPages, stopAtMs: options.stopAtMs, runDeadlineMs: Date.parse(input.runDeadline) },
+    {
+      totals: input.totals as SyncTotals,
+      maxPages: options.maxPages,
+      stopAtMs: options.stopAtMs,
+      runDeadlineMs: Date.parse(input.runDeadline),
+    },
   );
   if (result.status === 'done' || result.status === 'deferred') {
     const { totals } = result;
@@ -244,7 +251,8 @@ export async function recordProjectFailure(
     eventType: 'github_sync',
     level: 'error',
     project: input.projectId,
-    message: streak && streak.consecutiveRuns > 1 ? `${message} (failed ${streak.consecutiveRuns} runs in a row, since ${streak.since})` : message,
+    message:
+      streak && streak.consecutiveRuns > 1 ? `${message} (failed ${streak.consecutiveRuns} runs in a row, since ${streak.since})` : message,
     recordsFailed: 1,
   });
   return { projectId: input.projectId, recordsProcessed: 0, recordsFailed: 1 };
@@ -281,7 +289,8 @@ const NAMED_FAILURES = 5;
 export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>, metrics?: Metrics): Omit<StepResult, 'attempt'> {
   const failed = input.projects.filter((project) => project.recordsFailed > 0).map((project) => project.projectId);
   if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length });
-  const named = failed.slice(0, NAMED_FAILURES).join(', ') + (failed.length > NAMED_FAILURES ? ` and ${failed.length - NAMED_FAILURES} more` : '');
+  const named =
+    failed.slice(0, NAMED_FAILURES).join(', ') + (failed.length > NAMED_FAILURES ? ` and ${failed.length - NAMED_FAILURES} more` : '');
   const summary = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced${failed.length ? `, ${failed.length} failed (${named})` : ''}`;
   if (failed.length > 0 && failed.length === input.projects.length) {
     throw new SyncFailedError(`${summary}; each project's error is in SyncEvents`);

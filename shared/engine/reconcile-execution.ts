@@ -36,7 +36,7 @@ export async function reconcileExecution(
   detail: ExecutionStatusChange,
   options: { readonly now: Date; readonly metrics: Metrics },
 ): Promise<ReconcileOutput> {
-  const request = RunRequestSchema.safeParse(safeJson(detail.input ?? ''));
+  const request = RunRequestSchema.safeParse(executionInputOf(detail));
   if (!request.success) return { action: 'ignored' };
   const runId = runIdOf(request.data);
   const finishedAt = new Date(detail.stopDate ?? options.now.getTime()).toISOString();
@@ -81,14 +81,23 @@ export async function reconcileExecution(
   return { runId, action };
 }
 
-function safeJson(text: string): unknown {
+/** The execution's input (its run request), parsed from the event's JSON; undefined when it is absent or not JSON. */
+export function executionInputOf(detail: unknown): unknown {
+  const input = (detail as { input?: unknown } | undefined)?.input;
+  if (typeof input !== 'string') return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(input);
   } catch {
     return undefined;
   }
 }
 
 function capitalize(status: string): string {
-  return status.charAt(0) + status.slice(1).toLowerCase().replace(/_(.)/g, (_, letter: string) => letter.toUpperCase());
+  return (
+    status.charAt(0) +
+    status
+      .slice(1)
+      .toLowerCase()
+      .replace(/_(.)/g, (_, letter: string) => letter.toUpperCase())
+  );
 }

@@ -1,5 +1,7 @@
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { JOB_TYPES, type StepResult } from '../domain/job-run.ts';
+import { lambdaHandler } from '../handler.ts';
 import { parseInput } from './parse-input.ts';
 
 /** What the state machine passes to every work task. */
@@ -18,10 +20,10 @@ export type WorkStepInput = z.infer<typeof WorkStepInputSchema>;
  */
 export function workStepHandler(
   work: (input: WorkStepInput & { readonly now: Date; readonly event: unknown }) => Promise<Omit<StepResult, 'attempt'>>,
-): (event: unknown) => Promise<StepResult> {
-  return async (event) => {
+): (event: unknown, context: Context) => Promise<StepResult> {
+  return lambdaHandler(async (event: unknown) => {
     const input = parseInput(WorkStepInputSchema, event);
     const result = await work({ ...input, now: new Date(input.scheduledTime), event });
     return { ...result, attempt: input.retryCount + 1 };
-  };
+  });
 }

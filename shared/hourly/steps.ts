@@ -8,6 +8,7 @@ import { ALERT_SOURCES, firingAlerts, planAlerts, type AlertRules, type AlertSou
 import type { BugRules } from '../domain/bugs.ts';
 import { closuresSince, hourlyFigures, type ClosedBug, type OpenBug } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
+import { OnCallDeliveryError } from '../errors.ts';
 import { deliver, type AlertChannel } from '../notify/channels.ts';
 import type { AlertsStore, Notification } from '../store/alerts-store.ts';
 import { queueNotices } from './queue-notices.ts';
@@ -37,7 +38,10 @@ export interface MetricsDependencies {
  * saving the alert states, so a crash in between loses no notification and a retry queues none twice.
  * The organisation's figures are published as metrics last, once everything else has succeeded.
  */
-export async function computeHourlyMetrics(deps: MetricsDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Outcome> {
+export async function computeHourlyMetrics(
+  deps: MetricsDependencies,
+  run: { readonly runId: string; readonly now: Date },
+): Promise<Outcome> {
   const { now } = run;
   const projectIds = (await deps.projects.listActive()).map((project) => project.projectId);
   const since = closuresSince(now);
@@ -53,7 +57,9 @@ export async function computeHourlyMetrics(deps: MetricsDependencies, run: { rea
   await deps.snapshots.putHourly(figures);
   const firing = firingAlerts(openBugs, figures, now, deps.bugRules, deps.alertRules);
   const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('bugs'), now, deps.alertRules.cooldownHours);
-  await deps.alerts.saveStates(await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, figures.totals.revenueAtRisk, 'bugs'), notices, writes));
+  await deps.alerts.saveStates(
+    await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, figures.totals.revenueAtRisk, 'bugs'), notices, writes),
+  );
 
   const { totals } = figures;
   const summary =
@@ -90,18 +96,28 @@ const ON_CALL = 'on-call';
  * @throws OnCallDeliveryError after every channel was tried, when the on-call topic could not be reached.
  */
 export async function sendAlerts(deps: SendDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Outcome> {
-  const notifications = (await Promise.all(ALERT_SOURCES.map(async (source) => ({ source, notification: await deps.alerts.getNotification(run.runId, source) })))).filter(
-    (queued): queued is { source: AlertSource; notification: Notification } => queued.notification !== undefined,
-  );
+  const notifications = (
+    await Promise.all(ALERT_SOURCES.map(async (source) => ({ source, notification: await deps.alerts.getNotification(run.runId, source) })))
+  ).filter((queued): queued is { source: AlertSource; notification: Notification } => queued.notification !== undefined);
   if (notifications.length === 0) return { recordsProcessed: 0, recordsFailed: 0, summary: 'no alert changed: nothing to notify' };
-  const results = (await Promise.all(notifications.map(({ source, notification }) => deliverEverywhere(deps, run.runId, source, notification)))).flat();
+  const results = (
+    await Promise.all(notifications.map(({ source, notification }) => deliverEverywhere(deps, run.runId, source, notification)))
+  ).flat();
   const summary = notifications
-    .map(({ source, notification }) => `${source}: ${noticeCount(notification.digest)} notices; ${results.filter((result) => result.source === source).map((result) => `${result.channel}: ${result.state}`).join(', ')}`)
+    .map(
+      ({ source, notification }) =>
+        `${source}: ${noticeCount(notification.digest)} notices; ${results
+          .filter((result) => result.source === source)
+          .map((result) => `${result.channel}: ${result.state}`)
+          .join(', ')}`,
+    )
     .join('; ');
   const onCall = results.filter((result) => result.channel === ON_CALL && (result.state === 'failed' || result.state === 'unconfirmed'));
   if (onCall.length > 0) {
     const [first] = onCall;
-    throw new OnCallDeliveryError(`the on-call topic was ${first!.state === 'failed' ? `not reached (${first!.error})` : 'possibly not reached (an earlier attempt died while publishing)'}; ${summary}`);
+    throw new OnCallDeliveryError(
+      `the on-call topic was ${first!.state === 'failed' ? `not reached (${first!.error})` : 'possibly not reached (an earlier attempt died while publishing)'}; ${summary}`,
+    );
   }
   return {
     recordsProcessed: results.filter((result) => result.state === 'sent').length,
@@ -118,7 +134,11 @@ async function deliverEverywhere(deps: SendDependencies, runId: string, source: 
       if (!(await deps.alerts.claimDelivery(runId, source, channel.name, new Date().toISOString()))) {
         const earlier = notification.deliveries[channel.name];
         // Claimed by an earlier attempt: sent, failed, or its attempt died mid-send. Never send it again.
-        return { source, channel: channel.name, state: earlier?.status === 'sending' ? 'unconfirmed' : `already ${earlier?.status ?? 'claimed'}` };
+        return {
+          source,
+          channel: channel.name,
+          state: earlier?.status === 'sending' ? 'unconfirmed' : `already ${earlier?.status ?? 'claimed'}`,
+        };
       }
       const outcome = await deliver(channel, digest, deps.retry);
       await deps.alerts.recordDelivery(runId, source, channel.name, {
@@ -141,9 +161,4 @@ async function deliverEverywhere(deps: SendDependencies, runId: string, source: 
       return { source, channel: channel.name, state: outcome.ok ? 'sent' : 'failed', error: outcome.error };
     }),
   );
-}
-
-/** On-call could not be paged through the topic. Not retried: the claim already stops a resend. */
-export class OnCallDeliveryError extends Error {
-  override readonly name = 'OnCallDeliveryError';
 }

@@ -7,17 +7,13 @@ import { appendFile } from 'node:fs/promises';
 import type { SESClient } from '@aws-sdk/client-ses';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { emailMessage, slackMessage, snsMessage, type AlertDigest } from '../domain/alert-message.ts';
+import { PermanentDeliveryError } from '../errors.ts';
 import { PERMANENT_SES_ERRORS, sendEmail } from './email.ts';
 
 export interface AlertChannel {
   /** The name deliveries are recorded under (`on-call`, `email`, `slack`). */
   readonly name: string;
   send(digest: AlertDigest): Promise<void>;
-}
-
-/** A failure retrying cannot fix (a rejected message, a revoked webhook). */
-export class PermanentDeliveryError extends Error {
-  override readonly name = 'PermanentDeliveryError';
 }
 
 /** How the on-call channel publishes: SNS in AWS, a file locally. */
@@ -45,7 +41,9 @@ const PERMANENT_SNS_ERRORS = new Set([
 
 /** An AWS error whose name says retrying cannot help becomes a PermanentDeliveryError; others pass through. */
 function classified(error: unknown, permanentNames: ReadonlySet<string>, what: string): unknown {
-  return error instanceof Error && permanentNames.has(error.name) ? new PermanentDeliveryError(`${what}: ${error.name}: ${error.message}`, { cause: error }) : error;
+  return error instanceof Error && permanentNames.has(error.name)
+    ? new PermanentDeliveryError(`${what}: ${error.name}: ${error.message}`, { cause: error })
+    : error;
 }
 
 /** Appends each published message as one JSON line (the local stand-in for the SNS topic). */
@@ -79,7 +77,8 @@ export function slackChannel(webhookUrl: () => Promise<string>, linkHost: string
     name: 'slack',
     async send(digest) {
       const url = URL.parse(await webhookUrl());
-      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new PermanentDeliveryError('the Slack webhook is not an http(s) URL');
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+        throw new PermanentDeliveryError('the Slack webhook is not an http(s) URL');
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -107,7 +106,11 @@ export interface DeliveryOutcome {
  * Sends on one channel, retrying transient failures with exponential backoff (`baseMs`, twice that, …).
  * Never throws: the outcome says what happened, so one channel never stops the others.
  */
-export async function deliver(channel: AlertChannel, digest: AlertDigest, options: { readonly attempts: number; readonly baseMs: number }): Promise<DeliveryOutcome> {
+export async function deliver(
+  channel: AlertChannel,
+  digest: AlertDigest,
+  options: { readonly attempts: number; readonly baseMs: number },
+): Promise<DeliveryOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
       await channel.send(digest);

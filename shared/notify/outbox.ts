@@ -19,6 +19,10 @@ export async function saveToOutbox(directory: string, name: string, email: Saved
   await mkdir(directory, { recursive: true });
   const base = path.join(directory, name);
   const { html, text, ...envelope } = email;
-  await Promise.all([writeFile(`${base}.html`, html), writeFile(`${base}.txt`, text), writeFile(`${base}.json`, `${JSON.stringify(envelope, null, 2)}\n`)]);
+  await Promise.all([
+    writeFile(`${base}.html`, html),
+    writeFile(`${base}.txt`, text),
+    writeFile(`${base}.json`, `${JSON.stringify(envelope, null, 2)}\n`),
+  ]);
   return `${base}.html`;
 }

@@ -15,15 +15,28 @@ export interface ArchiveDependencies {
  * per-chunk `github_sync` events) older than their retention. Runs still pending or running, this one
  * included, keep their records and their events.
  */
-export async function archiveRecords(deps: ArchiveDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Omit<StepResult, 'attempt'>> {
+export async function archiveRecords(
+  deps: ArchiveDependencies,
+  run: { readonly runId: string; readonly now: Date },
+): Promise<Omit<StepResult, 'attempt'>> {
   const open = await Promise.all(OPEN_STATUSES.map((status) => deps.runs.listByStatus(status, '\uffff')));
   const protectedRunIds = new Set([run.runId, ...open.flat().map((openRun) => openRun.runId)]);
-  const importLogs = await deps.events.deleteOlderThan(retentionCutoff(run.now, deps.limits.importLogDays), { eventType: 'github_sync', protectedRunIds });
+  const importLogs = await deps.events.deleteOlderThan(retentionCutoff(run.now, deps.limits.importLogDays), {
+    eventType: 'github_sync',
+    protectedRunIds,
+  });
   const events = await deps.events.deleteBeyondNewest(deps.limits.keepSyncEvents, protectedRunIds);
   const runs = await deps.runs.deleteBeyondNewest(deps.limits.keepJobRecords);
   const summary =
     `removed ${importLogs} import logs older than ${deps.limits.importLogDays} days, ${events} sync events beyond the newest ` +
     `${deps.limits.keepSyncEvents.toLocaleString('en-US')}, ${runs} job records beyond the newest ${deps.limits.keepJobRecords.toLocaleString('en-US')}`;
-  await deps.events.append({ runId: run.runId, timestamp: run.now.toISOString(), eventType: 'archive', level: 'info', message: summary, recordsProcessed: importLogs + events + runs });
+  await deps.events.append({
+    runId: run.runId,
+    timestamp: run.now.toISOString(),
+    eventType: 'archive',
+    level: 'info',
+    message: summary,
+    recordsProcessed: importLogs + events + runs,
+  });
   return { recordsProcessed: importLogs + events + runs, recordsFailed: 0, summary };
 }

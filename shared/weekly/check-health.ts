@@ -18,7 +18,10 @@ export interface HealthCheckDependencies {
  * Classifies every active project from its newest daily health score, stores the status with the date,
  * and records each change of status (and each first classification) as a SyncEvent.
  */
-export async function checkProjectHealth(deps: HealthCheckDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Omit<StepResult, 'attempt'>> {
+export async function checkProjectHealth(
+  deps: HealthCheckDependencies,
+  run: { readonly runId: string; readonly now: Date },
+): Promise<Omit<StepResult, 'attempt'>> {
   const date = dateOf(run.now);
   const counts: Record<HealthStatus, number> = { healthy: 0, warning: 0, critical: 0 };
   let changed = 0;
@@ -30,7 +33,10 @@ export async function checkProjectHealth(deps: HealthCheckDependencies, run: { r
       return;
     }
     const status = healthStatusOf(snapshot.health.score, deps.thresholds);
-    const [previous, today] = await Promise.all([deps.snapshots.latestStatus(project.projectId, dayBefore(date)), deps.snapshots.getStatus(project.projectId, date)]);
+    const [previous, today] = await Promise.all([
+      deps.snapshots.latestStatus(project.projectId, dayBefore(date)),
+      deps.snapshots.getStatus(project.projectId, date),
+    ]);
     const record: ProjectStatus = {
       projectId: project.projectId,
       date,

@@ -76,7 +76,10 @@ const ABANDONED_SEND_MS = 15 * 60_000;
  * and the step fails without a retry rather than risk a second email.
  * @throws TransientError, ReportRejectedError, or ReportDeliveryUnknownError.
  */
-export async function sendWeeklyReport(deps: SendReportDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Omit<StepResult, 'attempt'>> {
+export async function sendWeeklyReport(
+  deps: SendReportDependencies,
+  run: { readonly runId: string; readonly now: Date },
+): Promise<Omit<StepResult, 'attempt'>> {
   const report = await buildWeeklyReport(deps, run.now);
   const email = renderReportEmail(report, deps.linkHost);
   const week = isoWeekOf(run.now);
@@ -88,7 +91,8 @@ export async function sendWeeklyReport(deps: SendReportDependencies, run: { read
       : '';
 
   if (deps.recipients.length === 0 || !deps.sender) {
-    const why = deps.recipients.length === 0 ? 'no recipients configured' : `recipients are set but no sender (EMAIL_FROM or report.sender)`;
+    const why =
+      deps.recipients.length === 0 ? 'no recipients configured' : `recipients are set but no sender (EMAIL_FROM or report.sender)`;
     const summary = `rendered the ${week} report; ${why}: no email sent${await keep([])}`;
     await note(summary, 'warn');
     return { recordsProcessed: 0, recordsFailed: 0, summary };
@@ -113,9 +117,12 @@ export async function sendWeeklyReport(deps: SendReportDependencies, run: { read
     if (!answered) {
       await deps.snapshots.markReportUnknown(week, reason).catch(() => undefined);
       await note(`the ${week} report may or may not have been sent: ${reason}`, 'error');
-      throw new ReportDeliveryUnknownError(`SES did not answer for the ${week} report (${reason}); it may have been sent, so it is not retried`, {
-        cause: error,
-      });
+      throw new ReportDeliveryUnknownError(
+        `SES did not answer for the ${week} report (${reason}); it may have been sent, so it is not retried`,
+        {
+          cause: error,
+        },
+      );
     }
     // SES answered with an error: nothing was sent, so a later attempt may send.
     await deps.snapshots.releaseReport(week).catch(() => undefined);

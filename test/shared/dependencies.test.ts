@@ -72,6 +72,8 @@ describe('the JSON settings a handler reads', () => {
     process.env[ENV.schedules] = JSON.stringify(twoJobs);
     process.env[ENV.monitoringThresholds] = JSON.stringify(parseConfig({}, NOW).monitoring);
     process.env[ENV.jobTimeoutSeconds] = '540';
-    expect(configErrorOf(() => cronMonitor({} as EngineStores)).message).toMatch(/^environment variable JOB_SCHEDULES is invalid: weekly_report: /);
+    expect(configErrorOf(() => cronMonitor({} as EngineStores)).message).toMatch(
+      /^environment variable JOB_SCHEDULES is invalid: weekly_report: /,
+    );
   });
 });

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeEach } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext, type LocalRuntimeOptions } from '../../lib/local/runtime.ts';
+import { lambdaContext } from './lambda-context.ts';
 
 /**
  * A local runtime over the project's cdk.json context, with an in-memory DynamoDB. On-call alerts go to a
@@ -18,14 +20,14 @@ export async function startTestRuntime(options: Partial<LocalRuntimeOptions> = {
 /**
  * For a handler's own tests (call with top-level await): a runtime, which sets the environment the handler
  * reads at load (table names, the dynalite endpoint), and the handler of `entry` (relative to the project
- * root); the tables are emptied before each test.
+ * root), invoked with a Lambda-like context; the tables are emptied before each test.
  */
 export async function useHandler(entry: string): Promise<{ runtime: LocalRuntime; handler: (event: unknown) => Promise<unknown> }> {
   const runtime = await startTestRuntime();
   afterAll(() => runtime.close());
   beforeEach(() => runtime.reset());
-  const { handler } = (await import(path.join(PROJECT_ROOT, entry))) as { handler: (event: unknown) => Promise<unknown> };
-  return { runtime, handler };
+  const { handler } = (await import(path.join(PROJECT_ROOT, entry))) as { handler: (event: unknown, context: Context) => Promise<unknown> };
+  return { runtime, handler: (event) => handler(event, lambdaContext()) };
 }
 
 /** An error named as Step Functions would see it (Retry/Catch match on the name). */

@@ -7,7 +7,7 @@ import { publishRunOutcome } from '../../../shared/engine/run-metrics.ts';
 import { sweepStuckRuns } from '../../../shared/engine/sweep-stuck-runs.ts';
 import { jobMetrics, METRIC_NAMES } from '../../../shared/metrics.ts';
 import { documentClient } from '../../../shared/store/dynamo-client.ts';
-import { JOB_HISTORY_INDEXES } from '../../../shared/store/table-indexes.ts';
+import { JOB_HISTORY_INDEXES } from '../../../shared/store/table-schemas.ts';
 import { captureEmf } from '../../support/emf.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 

@@ -72,7 +72,7 @@ export function captureEmf(): EmfCapture {
  * monitoring construct (`dailysyncFailing` for `Monitoring/daily_syncFailing`).
  */
 export function alarmedMetric(template: Template, alarmId: string): MetricIdentity {
-  const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([logicalId]) => new RegExp(`^Monitoring${alarmId}[0-9A-F]{8}$`).test(logicalId));
+  const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([logicalId]) => new RegExp(`^(DailySync|HourlyMetrics|WeeklyReport|Monitoring)${alarmId}[0-9A-F]{8}$`).test(logicalId));
   expect(found, alarmId).toHaveLength(1);
   const properties = found[0]![1].Properties as { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] };
   return {

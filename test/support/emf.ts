@@ -68,8 +68,8 @@ export function captureEmf(): EmfCapture {
 }
 
 /**
- * The metric a single-metric alarm of the synthesized template reads, found by its construct id in the
- * monitoring construct (`dailysyncFailing` for `Monitoring/daily_syncFailing`).
+ * The metric a single-metric alarm of the synthesized template reads, found by its construct id in its job's
+ * construct or the stack-wide Monitoring (`dailysyncFailing` for `DailySync/daily_syncFailing`).
  */
 export function alarmedMetric(template: Template, alarmId: string): MetricIdentity {
   const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([logicalId]) => new RegExp(`^(DailySync|HourlyMetrics|WeeklyReport|Monitoring)${alarmId}[0-9A-F]{8}$`).test(logicalId));

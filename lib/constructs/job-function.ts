@@ -54,7 +54,8 @@ export const LAZY_CREDENTIAL_PROVIDERS: readonly string[] = [
  * The first line of every bundle: ES modules have no `require`, and the CommonJS packages bundled into one
  * (cron-parser, aws-xray-sdk-core) still `require()` Node built-ins.
  */
-export const ESM_REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 /**
  * A Lambda function with this project's defaults: the newest Node.js runtime, arm64, X-Ray, an
@@ -63,9 +64,9 @@ export const ESM_REQUIRE_BANNER = "import { createRequire as __createRequire } f
  * The bundle is an ES module (`index.mjs`), so esbuild tree-shakes the ESM builds of the SDK, Powertools and
  * zod down to what the handler imports (`mainFields` prefers `module`). The AWS SDK is bundled, by choice:
  * - the nodejs24.x runtime ships SDK v3, but at the version AWS deploys, not the 3.x the tests ran against;
- * - loading it from the runtime's `node_modules` is slower than loading it bundled: an ES module importing the
- *   SDK's CommonJS packages makes Node read and lex about 35 files (`npm run bench` measured 110-165% of the
- *   old CommonJS bundle's load time that way, against 50-70% bundled);
+ * - loading it from a `node_modules` folder, as from the runtime's, is slower than loading it bundled: an ES module
+ *   importing the SDK's CommonJS packages makes Node read and lex some 35 files (measured 2026-12-01 with the
+ *   bench's method: 110-165% of the old CommonJS bundle's load time that way, 50-80% bundled);
  * - only the credential providers Lambda never reaches are left to the runtime ({@link LAZY_CREDENTIAL_PROVIDERS}).
  * Source maps keep stack traces readable in the logs (`--enable-source-maps`); without the sources' text,
  * which Node does not need, Node parses a map a third of the size at each cold start.
@@ -122,7 +123,7 @@ export class JobFunction extends NodejsFunction {
     acknowledgeNag(
       this.role!,
       `IAM5[Resource::${nagArnOf(table)}/index/*]`,
-      'Queries go through the table\'s own GSIs; the grant is limited to this table\'s indexes',
+      "Queries go through the table's own GSIs; the grant is limited to this table's indexes",
     );
     return this;
   }

@@ -37,7 +37,9 @@ function loadMs(file: string, environment: Record<string, string>): Promise<numb
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Number(stdout)) : reject(new Error(`${file} did not load (code ${code})\n${stderr}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(Number(stdout)) : reject(new Error(`${file} did not load (code ${code})\n${stderr}`)),
+    );
   });
 }
 
@@ -65,7 +67,12 @@ try {
   const { functions } = synthesizeBundled(outdir, readCdkContext(PROJECT_ROOT), new Date());
   const before = await Promise.all(functions.map((fn) => buildAsBefore(fn, outdir)));
   // Nothing is called: the loopback endpoints only have to be well-formed.
-  const endpoints = { dynamodb: 'http://127.0.0.1:9', ses: 'http://127.0.0.1:9', sns: 'http://127.0.0.1:9', secretsManager: 'http://127.0.0.1:9' };
+  const endpoints = {
+    dynamodb: 'http://127.0.0.1:9',
+    ses: 'http://127.0.0.1:9',
+    sns: 'http://127.0.0.1:9',
+    secretsManager: 'http://127.0.0.1:9',
+  };
   const rows: string[] = [];
   let met = 0;
   for (const [index, fn] of functions.entries()) {

@@ -81,7 +81,11 @@ const ses = await LocalSes.start();
 const github = await GitHubServer.start({ token: TOKEN, repositories: REPOSITORIES });
 const slack = await SlackWebhook.start();
 const aws = await AwsStandIn.start({ [GITHUB_SECRET]: TOKEN, [SLACK_SECRET]: slack.url });
-const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const client = new DynamoDBClient({
+  endpoint: dynamo.endpoint,
+  region: LOCAL_REGION,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 afterAll(async () => {
   client.destroy();
   await Promise.all([dynamo.close(), ses.close(), github.close(), slack.close(), aws.close()]);
@@ -159,7 +163,9 @@ const executionArn = (machine: string, name: string) => `arn:aws:states:${LOCAL_
 const isoSeconds = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** The fixture's bugs closed in the two weeks before `at`, as the hourly job reads them. */
 const closuresAt = (at: Date) =>
-  asOf(TWO_WEEKS, at).filter((item) => item.kind === 'bug' && item.closedAt && item.closedAt >= closuresSince(at)) as unknown as ClosedBug[];
+  asOf(TWO_WEEKS, at).filter(
+    (item) => item.kind === 'bug' && item.closedAt && item.closedAt >= closuresSince(at),
+  ) as unknown as ClosedBug[];
 
 describe('each function bundle', () => {
   let imports: Map<string, BundleImports>;
@@ -193,11 +199,14 @@ describe('each function bundle, with the default configuration', () => {
     .map((fn) => ({ ...fn, environment: defaults.get(fn.logicalId)!.environment }))
     .filter((fn) => !isDeepStrictEqual(fn.environment, functionOf(fn.entry).environment));
 
-  it.concurrent.each(differing.map((fn) => [fn.entry, fn] as const))('loads with only the environment its function is given (%s)', async (_entry, fn) => {
-    const loaded = await atMostThree(() => invokeBundle(fn, lambdaEnvironment(fn, endpoints)));
-    expect(loaded.error, loaded.error?.stack).toBeUndefined();
-    expect(loaded.phase).toBe('load');
-  });
+  it.concurrent.each(differing.map((fn) => [fn.entry, fn] as const))(
+    'loads with only the environment its function is given (%s)',
+    async (_entry, fn) => {
+      const loaded = await atMostThree(() => invokeBundle(fn, lambdaEnvironment(fn, endpoints)));
+      expect(loaded.error, loaded.error?.stack).toBeUndefined();
+      expect(loaded.phase).toBe('load');
+    },
+  );
 });
 
 describe("the engine's bundles", () => {
@@ -211,7 +220,9 @@ describe("the engine's bundles", () => {
     await freshTables();
     for (const request of [finishing, reconciling]) {
       const runId = runIdOf(request);
-      await stores.runs.recordRun(scheduledRun(request.jobType, request.scheduledTime, 'running', { runId, trigger: 'manual', executionArn: arnOf(request) }));
+      await stores.runs.recordRun(
+        scheduledRun(request.jobType, request.scheduledTime, 'running', { runId, trigger: 'manual', executionArn: arnOf(request) }),
+      );
       await stores.runs.acquireLock(request.jobType, runId, WALL.getTime() + 540_000, WALL.getTime());
     }
     await stores.runs.recordRun(scheduledRun('daily_sync', stuckSlot, 'running'));
@@ -272,7 +283,9 @@ describe("the engine's bundles", () => {
   });
 
   it.concurrent('"Sweep Stuck Runs" times out a run still open three hours after it started', async () => {
-    const answer = answerOf(await invoke('lambdas/engine/sweep-stuck-runs.ts', workStep(`hourly_metrics#${hourSlot}`, 'hourly_metrics', hourSlot)));
+    const answer = answerOf(
+      await invoke('lambdas/engine/sweep-stuck-runs.ts', workStep(`hourly_metrics#${hourSlot}`, 'hourly_metrics', hourSlot)),
+    );
     expect(answer).toMatchObject({ recordsProcessed: 1, recordsFailed: 0, attempt: 1 });
     expect(await stores.runs.get(`daily_sync#${stuckSlot}`)).toMatchObject({ status: 'timeout', errorName: 'RunTimedOut' });
   });
@@ -287,7 +300,13 @@ describe("the daily job's bundles", () => {
     await addProjects();
     await stores.items.upsert(asOf(TWO_WEEKS, new Date(slot)).filter((item) => item.projectId === 'acme/web'));
     // An import log from 41 days before the run: past the 30-day retention.
-    await stores.events.append({ runId: 'daily_sync#2026-10-20T02:00:00Z', timestamp: '2026-10-20T02:05:00Z', eventType: 'github_sync', level: 'info', message: 'old import' });
+    await stores.events.append({
+      runId: 'daily_sync#2026-10-20T02:00:00Z',
+      timestamp: '2026-10-20T02:05:00Z',
+      eventType: 'github_sync',
+      level: 'info',
+      message: 'old import',
+    });
     aws.calls.length = 0;
   });
 
@@ -301,22 +320,35 @@ describe("the daily job's bundles", () => {
 
   it.concurrent('"Sync Project" fetches the repository\'s issues and pull requests and stores them', async () => {
     const runDeadline = new Date(Date.now() + 7 * 60_000).toISOString();
-    const answer = answerOf(await invoke('lambdas/daily/sync-project.ts', { runId, projectId: 'acme/api', runDeadline, totals: ZERO_TOTALS }));
+    const answer = answerOf(
+      await invoke('lambdas/daily/sync-project.ts', { runId, projectId: 'acme/api', runDeadline, totals: ZERO_TOTALS }),
+    );
     expect(answer).toMatchObject({ status: 'done', totals: { fetched: 5, written: 5 } });
     expect(await stores.items.listForProject('acme/api')).toHaveLength(5);
   });
 
   it.concurrent('"Compute Project Metrics" stores the snapshot with the health score the source computes', async () => {
-    const answer = answerOf(await invoke('lambdas/daily/compute-project-metrics.ts', { runId, projectId: 'acme/web', scheduledTime: slot, syncStatus: 'done' }));
+    const answer = answerOf(
+      await invoke('lambdas/daily/compute-project-metrics.ts', { runId, projectId: 'acme/web', scheduledTime: slot, syncStatus: 'done' }),
+    );
     const expected = dailyOf('acme/web', new Date(slot)).health.score;
     expect(answer).toEqual({ projectId: 'acme/web', healthScore: expected });
     expect(await stores.snapshots.getDaily('acme/web', '2026-11-30')).toMatchObject({ health: { score: expected } });
   });
 
   it.concurrent('"Record Project Failure" records the Catch\'s error (AWS-shaped Cause) and lets the run go on', async () => {
-    const cause = JSON.stringify({ errorType: 'NotFoundError', errorMessage: 'acme/gone: GitHub answered 404', trace: ['NotFoundError: acme/gone: GitHub answered 404'] });
+    const cause = JSON.stringify({
+      errorType: 'NotFoundError',
+      errorMessage: 'acme/gone: GitHub answered 404',
+      trace: ['NotFoundError: acme/gone: GitHub answered 404'],
+    });
     const answer = answerOf(
-      await invoke('lambdas/daily/record-project-failure.ts', { runId, projectId: 'acme/gone', scheduledTime: slot, error: { Error: 'NotFoundError', Cause: cause } }),
+      await invoke('lambdas/daily/record-project-failure.ts', {
+        runId,
+        projectId: 'acme/gone',
+        scheduledTime: slot,
+        error: { Error: 'NotFoundError', Cause: cause },
+      }),
     );
     expect(answer).toMatchObject({ projectId: 'acme/gone', recordsProcessed: 0, recordsFailed: 1 });
     expect(await stores.events.listForRun(runId)).toContainEqual(expect.objectContaining({ project: 'acme/gone', level: 'error' }));
@@ -348,11 +380,17 @@ describe("the hourly job's bundles", () => {
     // The previous hour's notification, queued as "Compute Hourly Metrics" queues it, for "Send Alerts".
     const open = openBugsOf(asOf(TWO_WEEKS, previousHour));
     const figures = hourlyFigures(PROJECTS, open, closuresAt(previousHour), previousHour, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES);
-    const { notices } = planAlerts(firingAlerts(open, figures, previousHour, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES), [], previousHour, DEFAULT_ALERT_RULES.cooldownHours);
+    const { notices } = planAlerts(
+      firingAlerts(open, figures, previousHour, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES),
+      [],
+      previousHour,
+      DEFAULT_ALERT_RULES.cooldownHours,
+    );
     expect(notices.length).toBeGreaterThan(0);
     await queueNotices(stores.alerts, digestOf(previousRunId, figures.at, notices, figures.totals.revenueAtRisk, 'bugs'), notices, []);
     // Daily runs on the 28th and the 29th, none on the 30th: the watchdog's missed slot.
-    for (const slot of ['2026-11-28T02:00:00Z', '2026-11-29T02:00:00Z']) await stores.runs.recordRun(scheduledRun('daily_sync', slot, 'completed'));
+    for (const slot of ['2026-11-28T02:00:00Z', '2026-11-29T02:00:00Z'])
+      await stores.runs.recordRun(scheduledRun('daily_sync', slot, 'completed'));
     await stores.runs.recordRun(scheduledRun('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
     aws.calls.length = 0;
     await ses.clear();
@@ -373,7 +411,9 @@ describe("the hourly job's bundles", () => {
     const answer = answerOf(await invoke(fn.entry, workStep(previousRunId, 'hourly_metrics', isoSeconds(previousHour))));
     expect(answer).toMatchObject({ recordsProcessed: 3, recordsFailed: 0, attempt: 1 });
     const published = aws.calls.filter((call) => call.service === 'sns');
-    expect(published).toEqual([expect.objectContaining({ action: 'Publish', params: expect.objectContaining({ TopicArn: fn.environment[ENV.alertTopicArn] }) })]);
+    expect(published).toEqual([
+      expect.objectContaining({ action: 'Publish', params: expect.objectContaining({ TopicArn: fn.environment[ENV.alertTopicArn] }) }),
+    ]);
     expect(aws.calls).toContainEqual({ service: 'secretsmanager', action: 'GetSecretValue', params: { SecretId: SLACK_SECRET } });
     expect((await ses.emails()).filter((email) => email.destination.to.includes('oncall@example.com'))).toHaveLength(1);
     expect(slack.received).toHaveLength(1);
@@ -398,10 +438,18 @@ describe("the weekly job's bundles", () => {
     }
     await stores.items.upsert(TWO_WEEKS);
     for (const at of [WEEK_AGO, NOW]) {
-      await stores.snapshots.putHourly(hourlyFigures(PROJECTS, openBugsOf(asOf(TWO_WEEKS, at)), closuresAt(at), at, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES));
+      await stores.snapshots.putHourly(
+        hourlyFigures(PROJECTS, openBugsOf(asOf(TWO_WEEKS, at)), closuresAt(at), at, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES),
+      );
     }
     // An import log 100 days old: past the 90 days archiving keeps them.
-    await stores.events.append({ runId: 'daily_sync#2026-08-22T02:00:00Z', timestamp: '2026-08-22T02:05:00Z', eventType: 'github_sync', level: 'info', message: 'old import' });
+    await stores.events.append({
+      runId: 'daily_sync#2026-08-22T02:00:00Z',
+      timestamp: '2026-08-22T02:05:00Z',
+      eventType: 'github_sync',
+      level: 'info',
+      message: 'old import',
+    });
     await ses.clear();
   });
 
@@ -437,5 +485,7 @@ afterAll(() => {
     const ms = String(invoked.get(fn.entry)?.ms ?? '-').padStart(5);
     return `  ${kib} KiB  ${ms} ms  ${fn.entry}`;
   });
-  console.info(`synthesized with bundling in ${bundled.synthMs} ms; bundle size and load + one invocation per function:\n${rows.join('\n')}`);
+  console.info(
+    `synthesized with bundling in ${bundled.synthMs} ms; bundle size and load + one invocation per function:\n${rows.join('\n')}`,
+  );
 });

@@ -5,7 +5,14 @@ import * as path from 'node:path';
 import { build, transform } from 'esbuild';
 import { buildApp, STACK_ID } from '../../lib/app.ts';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/job-function.ts';
-import { LOCAL_ACCOUNT, LOCAL_REGION, readLocalStack, type CfnTemplate, type LocalFunction, type LocalStack } from '../../lib/local/template.ts';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  readLocalStack,
+  type CfnTemplate,
+  type LocalFunction,
+  type LocalStack,
+} from '../../lib/local/template.ts';
 
 /** A function of the synthesized stack with the asset `cdk deploy` uploads as its code. */
 export interface BundledFunction extends LocalFunction {
@@ -35,7 +42,9 @@ export function bundleFolder(): string {
 
 /** The file Lambda's Node.js runtime loads for a handler module name: the first of `.js`, `.mjs`, `.cjs` there. */
 function handlerFile(directory: string, module: string): string {
-  const file = ['.js', '.mjs', '.cjs'].map((extension) => path.join(directory, module + extension)).find((candidate) => fs.existsSync(candidate));
+  const file = ['.js', '.mjs', '.cjs']
+    .map((extension) => path.join(directory, module + extension))
+    .find((candidate) => fs.existsSync(candidate));
   if (!file) throw new Error(`${directory}: no ${module}.js, .mjs or .cjs`);
   return file;
 }
@@ -47,21 +56,37 @@ function handlerFile(directory: string, module: string): string {
 export function synthesizeBundled(outdir: string, context: Record<string, unknown>, now: Date): BundledStack {
   const started = Date.now();
   const { app } = buildApp({ outdir, now, context });
-  const template = app.synth().getStackByName(STACK_ID).template as CfnTemplate & { Resources: Record<string, { Properties?: Record<string, unknown> }> };
+  const template = app.synth().getStackByName(STACK_ID).template as CfnTemplate & {
+    Resources: Record<string, { Properties?: Record<string, unknown> }>;
+  };
   const synthMs = Date.now() - started;
 
   // The assets manifest says which directory becomes which S3 object, i.e. which code each function runs.
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK_ID}.assets.json`), 'utf8')) as AssetManifest;
   const directoryOfKey = new Map(
-    Object.values(manifest.files).flatMap((asset) => Object.values(asset.destinations).map((destination) => [destination.objectKey, path.join(outdir, asset.source.path)] as const)),
+    Object.values(manifest.files).flatMap((asset) =>
+      Object.values(asset.destinations).map((destination) => [destination.objectKey, path.join(outdir, asset.source.path)] as const),
+    ),
   );
   const stack = readLocalStack(template);
   const functions = [...stack.functions.values()].map((fn): BundledFunction => {
-    const properties = template.Resources[fn.logicalId]!.Properties as { Code: { S3Key: string }; Handler: string; MemorySize: number; Timeout: number };
+    const properties = template.Resources[fn.logicalId]!.Properties as {
+      Code: { S3Key: string };
+      Handler: string;
+      MemorySize: number;
+      Timeout: number;
+    };
     const directory = directoryOfKey.get(properties.Code.S3Key);
     if (!directory) throw new Error(`${fn.logicalId}: no asset uploads ${properties.Code.S3Key}`);
     const [module, exportName] = properties.Handler.split('.') as [string, string];
-    return { ...fn, directory, file: handlerFile(directory, module), exportName, memorySize: properties.MemorySize, timeoutSeconds: properties.Timeout };
+    return {
+      ...fn,
+      directory,
+      file: handlerFile(directory, module),
+      exportName,
+      memorySize: properties.MemorySize,
+      timeoutSeconds: properties.Timeout,
+    };
   });
   return { stack, functions, synthMs };
 }
@@ -105,7 +130,10 @@ export async function importsOf(files: readonly string[]): Promise<Map<string, B
     files.map(async (file) => {
       const input = result.metafile!.inputs[path.relative(process.cwd(), file)]!;
       const { code, shim } = freeRequireNames(file);
-      const probed = await transform(code, { loader: 'js', define: { require: '__requireProbe', ...(shim && { [shim]: '__requireProbe' }) } });
+      const probed = await transform(code, {
+        loader: 'js',
+        define: { require: '__requireProbe', ...(shim && { [shim]: '__requireProbe' }) },
+      });
       const required = [...probed.code.matchAll(/__requireProbe\("([^"]+)"\)/g)].map((match) => match[1]!);
       const importedBy = (kind: string) => input.imports.filter((entry) => entry.kind === kind).map((entry) => entry.path);
       imports.set(file, {
@@ -197,7 +225,9 @@ const isPlain = (value) =>
 const load = () => (file.endsWith('.mjs') ? import(require('node:url').pathToFileURL(file).href) : require(file));
 Promise.resolve().then(load).then((module) => invoke(module[exportName]), (error) => report({ phase: 'load', error: describe(error) }));
 function invoke(handler) {
-  if (typeof handler !== 'function') report({ phase: 'load', error: { name: 'TypeError', message: exportName + ' is not an exported function' } });
+  if (typeof handler !== 'function') {
+    report({ phase: 'load', error: { name: 'TypeError', message: exportName + ' is not an exported function' } });
+  }
   if (eventJson === undefined) report({ phase: 'load' });
   const deadline = Date.now() + Number(timeoutMs);
   const context = {
@@ -213,7 +243,10 @@ function invoke(handler) {
   };
   Promise.resolve()
     .then(() => handler(JSON.parse(eventJson), context))
-    .then((result) => report({ phase: 'invoke', result, plain: isPlain(result) }), (error) => report({ phase: 'invoke', error: describe(error) }));
+    .then(
+      (result) => report({ phase: 'invoke', result, plain: isPlain(result) }),
+      (error) => report({ phase: 'invoke', error: describe(error) }),
+    );
 }
 `;
 
@@ -242,8 +275,14 @@ export function invokeBundle(fn: BundledFunction, environment: Readonly<Record<s
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (!outcome) return reject(new Error(`${fn.entry}: the process ended (code ${code}, signal ${signal}) without an outcome\n${stderr}`));
-      resolve({ ...(JSON.parse(outcome) as Pick<Invocation, 'phase' | 'result' | 'plain' | 'error'>), stdout, stderr, ms: Date.now() - started });
+      if (!outcome)
+        return reject(new Error(`${fn.entry}: the process ended (code ${code}, signal ${signal}) without an outcome\n${stderr}`));
+      resolve({
+        ...(JSON.parse(outcome) as Pick<Invocation, 'phase' | 'result' | 'plain' | 'error'>),
+        stdout,
+        stderr,
+        ms: Date.now() - started,
+      });
     });
   });
 }

@@ -18,7 +18,8 @@ import { Octokit } from '@octokit/rest';
 import { logger } from '../logger.ts';
 import type { Secret } from '../secret.ts';
 
-export const GitHub = Octokit.plugin(throttling, retry);
+// Marked pure so a bundle whose handler never talks to GitHub drops Octokit (shared/dependencies.ts imports this module).
+export const GitHub = /* @__PURE__ */ Octokit.plugin(throttling, retry);
 export type GitHubClient = InstanceType<typeof GitHub>;
 
 /**

@@ -4,4 +4,5 @@
  */
 import { cachedSecret } from '../secret.ts';
 
-export const githubToken = cachedSecret('token', 'GITHUB_TOKEN', 'GITHUB_TOKEN_SECRET');
+// Marked pure so a bundle whose handler never reads the token drops it (shared/dependencies.ts imports this module).
+export const githubToken = /* @__PURE__ */ cachedSecret('token', 'GITHUB_TOKEN', 'GITHUB_TOKEN_SECRET');

@@ -138,7 +138,12 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
         const config = parseConfig(context[CONFIG_CONTEXT_KEY], new Date());
-        const status = await gatherStatus(stores, { schedules: schedulesOf(config), thresholds: config.monitoring, budgetMinutes: config.jobTimeoutMinutes, now: new Date() });
+        const status = await gatherStatus(stores, {
+          schedules: schedulesOf(config),
+          thresholds: config.monitoring,
+          budgetMinutes: config.jobTimeoutMinutes,
+          now: new Date(),
+        });
         if (values.html) {
           fs.writeFileSync(values.html, statusPageHtml(status));
           console.error(`wrote ${values.html}`);
@@ -191,7 +196,11 @@ async function runLocally(
       const demo = runtime.demoGitHub;
       console.error(`No GITHUB_TOKEN is set: syncing the built-in demo GitHub at ${demo.url} (made-up data), not github.com.`);
       if ((await runtime.stores.projects.listActive()).length === 0) {
-        const added = await saveProjects(runtime.stores.projects, demo.repositoryNames().map((repository) => ({ repository })), new Date());
+        const added = await saveProjects(
+          runtime.stores.projects,
+          demo.repositoryNames().map((repository) => ({ repository })),
+          new Date(),
+        );
         console.error(`Registered the demo repositories as projects: ${added.map((line) => line.split(' ')[1]).join(', ')}`);
       }
     }
@@ -211,9 +220,16 @@ async function runLocally(
     console.log(`\n${runsTable(runs)}`);
     if (health.length > 0) console.log(`\nProject health (${HEALTH_FORMULA_VERSION}):\n${healthTable(health)}`);
     if (metrics) console.log(`\n${metrics}\nAlert notifications the on-call topic would publish are appended to ${alertsFile}.`);
-    const report = results.find((result) => result.job === 'weekly')?.run?.summary?.match(/report: ([^;]*(?:;[^;]*no email sent[^;]*)?)/)?.[1];
-    if (report) console.log(`\nWeekly report: ${report}.\nEvery report email is saved in ${outboxDirectory} (.html, .txt, .json); emails went to the local SES endpoint.`);
-    console.log(`\nJobHistory and SyncEvents are kept in ${path.join(options.home, 'dynamodb')}; see \`npm run cto-jobs -- history\` and \`events\`.`);
+    const report = results
+      .find((result) => result.job === 'weekly')
+      ?.run?.summary?.match(/report: ([^;]*(?:;[^;]*no email sent[^;]*)?)/)?.[1];
+    if (report)
+      console.log(
+        `\nWeekly report: ${report}.\nEvery report email is saved in ${outboxDirectory} (.html, .txt, .json); emails went to the local SES endpoint.`,
+      );
+    console.log(
+      `\nJobHistory and SyncEvents are kept in ${path.join(options.home, 'dynamodb')}; see \`npm run cto-jobs -- history\` and \`events\`.`,
+    );
   }
   const ok = results.every((result) => result.decision === 'duplicate' || result.run?.status === 'completed');
   return ok ? 0 : 1;
@@ -224,7 +240,11 @@ async function withStores(
   use: (stores: CliStores) => Promise<number>,
 ): Promise<number> {
   if (options.aws) return use(await deployedStores(defaultClients(), options.stackName, retentionOf(options.context)));
-  const runtime = await LocalRuntime.start({ context: options.context, dataDirectory: path.join(options.home, 'dynamodb'), github: localGitHub(options.context) });
+  const runtime = await LocalRuntime.start({
+    context: options.context,
+    dataDirectory: path.join(options.home, 'dynamodb'),
+    github: localGitHub(options.context),
+  });
   try {
     return await use(runtime.stores);
   } finally {
@@ -241,7 +261,9 @@ async function snapshotsOf(runtime: LocalRuntime, scheduledTime: string): Promis
 
 /** The original system's REPORT_EMAILS and EMAIL_FROM, when set, override the configured report recipients and sender. */
 function reportOverrides(): Record<string, string> {
-  return Object.fromEntries([ENV.reportRecipients, ENV.reportSender].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+  return Object.fromEntries(
+    [ENV.reportRecipients, ENV.reportSender].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
+  );
 }
 
 /** The GitHub a local run syncs: the real one when GITHUB_TOKEN is set, else the runtime's demo. */

@@ -63,9 +63,11 @@ export function lambdaHandler<Event, Result>(
   handle: (event: Event, context: Context) => Promise<Result>,
   options: LambdaHandlerOptions<Event> = {},
 ): (event: Event, context: Context) => Promise<Result> {
-  return middy<Event, Result, Error, Context>(handle, { timeoutEarlyInMillis: 0 })
-    // No response in the trace: a Map's results can outgrow the 64 KB an X-Ray segment document holds.
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(correlation<Event>(options.correlationSource ?? ((event) => event)));
+  return (
+    middy<Event, Result, Error, Context>(handle, { timeoutEarlyInMillis: 0 })
+      // No response in the trace: a Map's results can outgrow the 64 KB an X-Ray segment document holds.
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(correlation<Event>(options.correlationSource ?? ((event) => event)))
+  );
 }

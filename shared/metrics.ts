@@ -44,7 +44,11 @@ export function publishOrganizationMetrics(metrics: Metrics, totals: HourlyFigur
 }
 
 /** A run's outcome, per job type. */
-export function publishRunMetrics(metrics: Metrics, jobType: JobType, figures: { readonly consecutiveFailures: number; readonly recordsProcessed: number }): void {
+export function publishRunMetrics(
+  metrics: Metrics,
+  jobType: JobType,
+  figures: { readonly consecutiveFailures: number; readonly recordsProcessed: number },
+): void {
   metrics.addDimension(JOB_TYPE_DIMENSION, jobType);
   metrics.addMetric(METRIC_NAMES.consecutiveFailures, MetricUnit.Count, figures.consecutiveFailures);
   metrics.addMetric(METRIC_NAMES.recordsProcessed, MetricUnit.Count, figures.recordsProcessed);

@@ -5,7 +5,11 @@ import type { SyncEvent } from '../../shared/domain/sync-event.ts';
 /** A plain-text table: a header row, then one row per item, columns padded to their widest cell. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
@@ -22,7 +26,11 @@ export function runsTable(runs: readonly JobRun[]): string {
       String(run.attempts),
       String(run.recordsProcessed),
       String(run.recordsFailed),
-      run.errorName ? `${run.errorName}: ${run.errorMessage ?? ''}` : [run.summary, run.duplicateDeliveries ? `${run.duplicateDeliveries} duplicate delivery(ies) ignored` : ''].filter(Boolean).join('; '),
+      run.errorName
+        ? `${run.errorName}: ${run.errorMessage ?? ''}`
+        : [run.summary, run.duplicateDeliveries ? `${run.duplicateDeliveries} duplicate delivery(ies) ignored` : '']
+            .filter(Boolean)
+            .join('; '),
     ]),
   );
 }

@@ -17,7 +17,11 @@ export interface LatestMetrics {
   readonly openAlerts: readonly AlertState[];
 }
 
-export async function latestMetrics(stores: { readonly projects: ProjectsStore; readonly snapshots: SnapshotsStore; readonly alerts: AlertsStore }): Promise<LatestMetrics> {
+export async function latestMetrics(stores: {
+  readonly projects: ProjectsStore;
+  readonly snapshots: SnapshotsStore;
+  readonly alerts: AlertsStore;
+}): Promise<LatestMetrics> {
   const [organization, openAlerts] = await Promise.all([stores.snapshots.latestHourly(), stores.alerts.listOpen()]);
   if (!organization) return { projects: [], openAlerts };
   const active = await stores.projects.listActive();
@@ -29,7 +33,8 @@ export async function latestMetrics(stores: { readonly projects: ProjectsStore; 
   return { organization, projects, openAlerts };
 }
 
-const bySeverity = (counts: Readonly<Record<string, number>>) => SEVERITIES.map((severity) => `${severity} ${counts[severity] ?? 0}`).join(', ');
+const bySeverity = (counts: Readonly<Record<string, number>>) =>
+  SEVERITIES.map((severity) => `${severity} ${counts[severity] ?? 0}`).join(', ');
 
 /** Open alerts listed in the text report, worst first; `--json` has them all. */
 const LISTED_ALERTS = 15;
@@ -50,14 +55,16 @@ export function metricsReport(metrics: LatestMetrics, topProjects = 10): string 
     `Projects, most revenue at risk first (top ${Math.min(topProjects, metrics.projects.length)} of ${metrics.projects.length}):`,
     table(
       ['project', 'revenue at risk/day', 'open bugs', 'SLA breaches', 'unassigned critical', 'velocity (7 d)'],
-      metrics.projects.slice(0, topProjects).map((project) => [
-        project.projectId,
-        formatDollars(project.revenueAtRisk),
-        String(project.openBugs),
-        String(project.alertingSlaBreaches),
-        String(project.unassignedCritical),
-        `${project.velocity.last7Days} (prev ${project.velocity.previous7Days})`,
-      ]),
+      metrics.projects
+        .slice(0, topProjects)
+        .map((project) => [
+          project.projectId,
+          formatDollars(project.revenueAtRisk),
+          String(project.openBugs),
+          String(project.alertingSlaBreaches),
+          String(project.unassignedCritical),
+          `${project.velocity.last7Days} (prev ${project.velocity.previous7Days})`,
+        ]),
     ),
     '',
     `Open alerts (${metrics.openAlerts.length}):`,
@@ -69,13 +76,16 @@ export function metricsReport(metrics: LatestMetrics, topProjects = 10): string 
             .sort((a, b) => b.level - a.level || b.value - a.value || a.alertId.localeCompare(b.alertId))
             .slice(0, LISTED_ALERTS)
             .map((alert) => [
-            alert.rule,
-            alert.projectId ? `${alert.projectId}#${alert.number} ${plainText(alert.title, 60)}` : alert.title,
-            `${formatDollars(alert.value)}/day`,
-            alert.firstSeenAt,
-            alert.lastNotifiedAt,
-          ]),
-        ) + (metrics.openAlerts.length > LISTED_ALERTS ? `\n…and ${metrics.openAlerts.length - LISTED_ALERTS} more (--json lists them all)` : ''),
+              alert.rule,
+              alert.projectId ? `${alert.projectId}#${alert.number} ${plainText(alert.title, 60)}` : alert.title,
+              `${formatDollars(alert.value)}/day`,
+              alert.firstSeenAt,
+              alert.lastNotifiedAt,
+            ]),
+        ) +
+        (metrics.openAlerts.length > LISTED_ALERTS
+          ? `\n…and ${metrics.openAlerts.length - LISTED_ALERTS} more (--json lists them all)`
+          : ''),
   ];
   return lines.join('\n');
 }

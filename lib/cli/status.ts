@@ -44,7 +44,12 @@ export interface ProjectStatus {
 
 export async function gatherStatus(
   stores: Pick<CliStores, 'runs' | 'events' | 'projects' | 'snapshots'>,
-  options: { readonly schedules: Readonly<Record<JobType, JobSchedule>>; readonly thresholds: MonitoringThresholds; readonly budgetMinutes: number; readonly now: Date },
+  options: {
+    readonly schedules: Readonly<Record<JobType, JobSchedule>>;
+    readonly thresholds: MonitoringThresholds;
+    readonly budgetMinutes: number;
+    readonly now: Date;
+  },
 ): Promise<StatusReport> {
   const { now } = options;
   const monitor = new CronMonitor(stores, options);
@@ -56,13 +61,26 @@ export async function gatherStatus(
   ]);
   const { dashboard } = view;
   const health = monitor.healthOf(view, now);
-  const statuses = await Promise.all(projects.map((project) => stores.snapshots.latestStatus(project.projectId, now.toISOString().slice(0, 10))));
+  const statuses = await Promise.all(
+    projects.map((project) => stores.snapshots.latestStatus(project.projectId, now.toISOString().slice(0, 10))),
+  );
   return {
     generatedAt: now.toISOString(),
     dashboard,
     health,
-    daily: Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, dailyFigures(runs.filter((run) => run.jobType === jobType), now)])) as Record<JobType, DayFigures[]>,
-    recentFailures: runs.filter((run) => run.status === 'failed' || run.status === 'timeout').sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime)).slice(0, 10),
+    daily: Object.fromEntries(
+      JOB_TYPES.map((jobType) => [
+        jobType,
+        dailyFigures(
+          runs.filter((run) => run.jobType === jobType),
+          now,
+        ),
+      ]),
+    ) as Record<JobType, DayFigures[]>,
+    recentFailures: runs
+      .filter((run) => run.status === 'failed' || run.status === 'timeout')
+      .sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime))
+      .slice(0, 10),
     recentEvents,
     projects: projects.map((project, index) => ({
       projectId: project.projectId,
@@ -70,7 +88,13 @@ export async function gatherStatus(
       score: statuses[index]?.score,
       date: statuses[index]?.date,
       ...(project.failure
-        ? { syncFailure: { since: project.failure.since, consecutiveRuns: project.failure.consecutiveRuns, lastError: project.failure.lastError } }
+        ? {
+            syncFailure: {
+              since: project.failure.since,
+              consecutiveRuns: project.failure.consecutiveRuns,
+              lastError: project.failure.lastError,
+            },
+          }
         : {}),
     })),
   };
@@ -123,12 +147,25 @@ export function statusText(report: StatusReport): string {
       ]),
     ),
     ...(failing.length > 0
-      ? ['', `Projects failing to sync: ${failing.length}`, ...failing.map((project) => `  - ${plainText(project.projectId, 80)}: ${syncFailureOf(project)}: ${plainText(project.syncFailure!.lastError, 160)}`)]
+      ? [
+          '',
+          `Projects failing to sync: ${failing.length}`,
+          ...failing.map(
+            (project) =>
+              `  - ${plainText(project.projectId, 80)}: ${syncFailureOf(project)}: ${plainText(project.syncFailure!.lastError, 160)}`,
+          ),
+        ]
       : []),
   ].join('\n');
 }
 
-const HEALTH_COLORS: Record<string, string> = { healthy: '#1a7f37', degraded: '#9a6700', unhealthy: '#cf222e', warning: '#9a6700', critical: '#cf222e' };
+const HEALTH_COLORS: Record<string, string> = {
+  healthy: '#1a7f37',
+  degraded: '#9a6700',
+  unhealthy: '#cf222e',
+  warning: '#9a6700',
+  critical: '#cf222e',
+};
 
 /** A self-contained page: inline CSS and SVG, no script, nothing fetched. */
 export function statusPageHtml(report: StatusReport): string {
@@ -144,8 +181,13 @@ export function statusPageHtml(report: StatusReport): string {
           : `<rect class="bar" x="${(index * step + 2).toFixed(1)}" y="${(60 - day.successRate * 56).toFixed(1)}" width="${(step - 4).toFixed(1)}" height="${(day.successRate * 56).toFixed(1)}" fill="${day.successRate === 1 ? '#2da44e' : '#cf222e'}"><title>${day.date}: ${percent(day.successRate)} of ${day.runs}</title></rect>`,
       )
       .join('');
-    const points = days.flatMap((day, index) => (day.averageDurationMs === null ? [] : [`${(index * step + step / 2).toFixed(1)},${(60 - (day.averageDurationMs / maxDuration) * 56).toFixed(1)}`]));
-    const line = points.length > 0 ? `<polyline class="duration" points="${points.join(' ')}" fill="none" stroke="#0969da" stroke-width="2"/>` : '';
+    const points = days.flatMap((day, index) =>
+      day.averageDurationMs === null
+        ? []
+        : [`${(index * step + step / 2).toFixed(1)},${(60 - (day.averageDurationMs / maxDuration) * 56).toFixed(1)}`],
+    );
+    const line =
+      points.length > 0 ? `<polyline class="duration" points="${points.join(' ')}" fill="none" stroke="#0969da" stroke-width="2"/>` : '';
     return (
       `<figure class="chart"><figcaption>${jobType}: success rate per day (bars) and average duration (line, max ${seconds(maxDuration)})</figcaption>` +
       `<svg viewBox="0 0 280 62" width="100%" role="img" aria-label="${jobType} over ${CHART_DAYS} days"><line x1="0" y1="60" x2="280" y2="60" stroke="#d0d7de"/>${bars}${line}</svg></figure>`
@@ -153,10 +195,32 @@ export function statusPageHtml(report: StatusReport): string {
   }).join('');
   const rows = (cells: readonly string[][]) => cells.map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`).join('');
   const statistics = rows(
-    report.dashboard.statistics.map((job) => [job.jobType, String(job.total), percent(job.successRate), seconds(job.avgExecutionTimeMs), seconds(job.p95ExecutionTimeMs), String(job.consecutiveFailures), escapeHtml(job.nextRun ?? '-')]),
+    report.dashboard.statistics.map((job) => [
+      job.jobType,
+      String(job.total),
+      percent(job.successRate),
+      seconds(job.avgExecutionTimeMs),
+      seconds(job.p95ExecutionTimeMs),
+      String(job.consecutiveFailures),
+      escapeHtml(job.nextRun ?? '-'),
+    ]),
   );
-  const failures = rows(report.recentFailures.map((run) => [escapeHtml(run.scheduledTime), run.jobType, run.status, run.errorName ? escapeHtml(plainText(`${run.errorName}: ${run.errorMessage ?? ''}`, 160)) : '-']));
-  const events = rows(report.recentEvents.map((event) => [escapeHtml(event.timestamp), event.eventType, event.level, escapeHtml(plainText(event.message, 160))]));
+  const failures = rows(
+    report.recentFailures.map((run) => [
+      escapeHtml(run.scheduledTime),
+      run.jobType,
+      run.status,
+      run.errorName ? escapeHtml(plainText(`${run.errorName}: ${run.errorMessage ?? ''}`, 160)) : '-',
+    ]),
+  );
+  const events = rows(
+    report.recentEvents.map((event) => [
+      escapeHtml(event.timestamp),
+      event.eventType,
+      event.level,
+      escapeHtml(plainText(event.message, 160)),
+    ]),
+  );
   const projects = rows(
     report.projects.map((project) => [
       escapeHtml(plainText(project.projectId, 80)),
@@ -177,7 +241,9 @@ export function statusPageHtml(report: StatusReport): string {
     '.status{font-size:22px;font-weight:bold}</style></head><body><main>' +
     `<h1>CTO dashboard jobs</h1><p class="status" style="color:${HEALTH_COLORS[summary.healthStatus]}">${summary.healthStatus.toUpperCase()}</p>` +
     `<p>${escapeHtml(report.generatedAt)} · running ${summary.runningJobs} · failures in 24 h ${summary.recentFailures} · slow runs in 24 h ${summary.slowJobs}</p>` +
-    (report.dashboard.reasons.length > 0 ? `<ul>${report.dashboard.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join('')}</ul>` : '') +
+    (report.dashboard.reasons.length > 0
+      ? `<ul>${report.dashboard.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join('')}</ul>`
+      : '') +
     `<section><h2>Jobs over ${CHART_DAYS} days</h2><div class="charts">${charts}</div></section>` +
     `<section><h2>Statistics (8 days)</h2><table><tr><th>job</th><th>runs</th><th>success</th><th>avg</th><th>p95</th><th>streak</th><th>next run</th></tr>${statistics}</table></section>` +
     `<section><h2>Recent failures</h2>${failures ? `<table><tr><th>scheduled</th><th>job</th><th>status</th><th>error</th></tr>${failures}</table>` : '<p>None in two weeks.</p>'}</section>` +

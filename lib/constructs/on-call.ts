@@ -26,7 +26,14 @@ export class OnCall extends Construct {
     // (confused-deputy protection; sns/latest/dg/sns-access-policy-use-cases.html, sns-key-management.html).
     const fromOwnAlarms = {
       StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
     };
     const key = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the on-call topic',
@@ -36,13 +43,23 @@ export class OnCall extends Construct {
     });
     // An encrypted topic takes an alarm's message only if CloudWatch may use its key.
     key.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [CLOUDWATCH], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions: fromOwnAlarms }),
+      new iam.PolicyStatement({
+        principals: [CLOUDWATCH],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOwnAlarms,
+      }),
     );
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'CTO dashboard on-call', masterKey: key, enforceSSL: true });
     // enforceSSL gives the topic a policy of its own, which replaces SNS's default one: without this
     // statement no alarm could publish.
     this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [CLOUDWATCH], actions: ['sns:Publish'], resources: [this.topic.topicArn], conditions: fromOwnAlarms }),
+      new iam.PolicyStatement({
+        principals: [CLOUDWATCH],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOwnAlarms,
+      }),
     );
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
   }

@@ -19,12 +19,31 @@ const REPOSITORIES: readonly [string, readonly string[]][] = [
   ['auth-service', ['Token refresh', 'SSO callback', 'Password reset', 'MFA enrollment', 'Session cleanup']],
 ];
 
-const USERS = ['alice-ng', 'bkowalski', 'carmen-dev', 'dpatel', 'emeka-o', 'fjansen', 'grace-h', 'hiro-t', 'ines-m', 'jlarsen', 'kwame-a', 'lucia-r'];
+const USERS = [
+  'alice-ng',
+  'bkowalski',
+  'carmen-dev',
+  'dpatel',
+  'emeka-o',
+  'fjansen',
+  'grace-h',
+  'hiro-t',
+  'ines-m',
+  'jlarsen',
+  'kwame-a',
+  'lucia-r',
+];
 
 const FAILURES = [
-  'fails with 500 when the upstream times out', 'times out for large accounts', 'returns stale data after a retry',
-  'crashes on an empty payload', 'ignores the user locale', 'logs customer emails in error messages',
-  'leaks memory after a day of uptime', 'is twice as slow since the last release', 'drops events during deploys',
+  'fails with 500 when the upstream times out',
+  'times out for large accounts',
+  'returns stale data after a retry',
+  'crashes on an empty payload',
+  'ignores the user locale',
+  'logs customer emails in error messages',
+  'leaks memory after a day of uptime',
+  'is twice as slow since the last release',
+  'drops events during deploys',
 ];
 const TITLES = {
   enhancement: ['Add metrics to {a}', 'Make {a} configurable per tenant', 'Add retries to {a}', 'Speed up {a}'],
@@ -43,7 +62,12 @@ const SEVERITY_LABELS: Record<Severity, readonly string[]> = {
 };
 const BUG_LABELS = ['bug', 'Bug', 'type: bug', 'kind/bug', 'defect'];
 /** Daily revenue at risk, in dollars, that a bug of each severity may carry. */
-const REVENUE_RANGE: Record<Severity, [number, number]> = { critical: [2000, 20000], high: [500, 5000], medium: [100, 1000], low: [20, 200] };
+const REVENUE_RANGE: Record<Severity, [number, number]> = {
+  critical: [2000, 20000],
+  high: [500, 5000],
+  medium: [100, 1000],
+  low: [20, 200],
+};
 
 /** A small fast seeded PRNG (mulberry32) returning floats in [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -72,7 +96,13 @@ function itemMaker(random: () => number, now: number, areas: readonly string[], 
     const done = created + doneAfter;
     const closed = done <= now;
     const updated = closed ? Math.min(now, done + random() * 2 * HOUR) : created + random() * (now - created);
-    return { ...fields, state: closed ? 'closed' : 'open', created_at: iso(created), updated_at: iso(updated), closed_at: closed ? iso(done) : null };
+    return {
+      ...fields,
+      state: closed ? 'closed' : 'open',
+      created_at: iso(created),
+      updated_at: iso(updated),
+      closed_at: closed ? iso(done) : null,
+    };
   };
 
   const bug = (created: number, severity: Severity, doneAfter: number, assignChance: number, revenueChance: number): Draft => {
@@ -83,7 +113,12 @@ function itemMaker(random: () => number, now: number, areas: readonly string[], 
       const amount = Math.round((low + random() * (high - low)) / 10) * 10;
       labels.push(amount >= 1000 && random() < 0.5 ? `revenue:${+(amount / 1000).toFixed(1)}k` : `revenue:${amount}`);
     }
-    return item(created, doneAfter, { title: `${pick(areas)} ${pick(FAILURES)}`, labels, assignees: assignees(assignChance), user: pick(USERS) });
+    return item(created, doneAfter, {
+      title: `${pick(areas)} ${pick(FAILURES)}`,
+      labels,
+      assignees: assignees(assignChance),
+      user: pick(USERS),
+    });
   };
 
   const pullRequest = (created: number, doneAfter: number, merged: boolean): Draft => {

@@ -88,7 +88,10 @@ export async function executeDefinition(
     tracking: {
       lost: undefined,
       lose(error) {
-        this.lost ??= new Error(`the local runtime lost track of execution ${options.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        this.lost ??= new Error(
+          `the local runtime lost track of execution ${options.name}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
         execution?.abort();
       },
     },
@@ -189,7 +192,8 @@ function bindTask(stack: LocalStack, stateName: string, state: Record<string, un
 
   return async (input: unknown) => {
     // The history is current: every event before this attempt was counted as the runtime logged it.
-    if (run.history.ended || run.tracking.lost) throw Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
+    if (run.history.ended || run.tracking.lost)
+      throw Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
     run.history.taskStarted(stateName, input);
     const { Payload: payload } = input as { Payload: Record<string, unknown> };
     // A retry re-enters the state with the same input right after a failure; Step Functions counts
@@ -366,7 +370,8 @@ const machinePrototype = StateMachine.prototype as unknown as {
 };
 if (!machinePrototype[PATCHED]) {
   const executeMachine = machinePrototype.execute;
-  if (typeof executeMachine !== 'function') throw new Error('aws-local-stepfunctions has no StateMachine.execute: the local runtime needs 3.0.0');
+  if (typeof executeMachine !== 'function')
+    throw new Error('aws-local-stepfunctions has no StateMachine.execute: the local runtime needs 3.0.0');
   machinePrototype.execute = function (input, options, cleanup) {
     options.runOptions?.[OBSERVER]?.(this.definition, options.eventLogger);
     return executeMachine.call(this, input, options, cleanup);
@@ -379,7 +384,12 @@ if (!machinePrototype[PATCHED]) {
  * `emit`. What it throws goes to `tracking`, never to the machine: thrown where the machine logs, it would
  * be the state's error, which a Catch of States.ALL would take (or, in a Map iteration, its Map's).
  */
-function observeMachines(definition: Record<string, unknown>, history: ExecutionHistory, tracking: Tracking, emit?: (line: string) => void): MachineObserver {
+function observeMachines(
+  definition: Record<string, unknown>,
+  history: ExecutionHistory,
+  tracking: Tracking,
+  emit?: (line: string) => void,
+): MachineObserver {
   const scopes = new Map<object, MachineScope>();
   forEachMachine(definition, (machine, scope) => scopes.set(machine, scope));
   return (machineDefinition, log) => {

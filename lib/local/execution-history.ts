@@ -133,7 +133,9 @@ export class ExecutionHistory {
     if (this.events + count > MAX_HISTORY_EVENTS - 1) {
       // AWS writes events up to the 24,999th, then ExecutionFailed as the 25,000th.
       this.events = MAX_HISTORY_EVENTS - 1;
-      this.fail(new ExecutionLimitError('States.Runtime', `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`));
+      this.fail(
+        new ExecutionLimitError('States.Runtime', `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`),
+      );
       return;
     }
     this.events += count;

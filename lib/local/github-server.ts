@@ -149,10 +149,16 @@ export class GitHubServer {
    * Refuses the next `count` requests under `pathPrefix` with GitHub's secondary rate limit: its message,
    * and `retry-after` only when given (GitHub may leave it out; clients must then wait at least a minute).
    */
-  injectSecondaryRateLimit(pathPrefix: string, options: { status?: RefusalStatus; retryAfter?: number; count?: number; afterRequests?: number } = {}): void {
+  injectSecondaryRateLimit(
+    pathPrefix: string,
+    options: { status?: RefusalStatus; retryAfter?: number; count?: number; afterRequests?: number } = {},
+  ): void {
     const headers: Record<string, string> = options.retryAfter === undefined ? {} : { 'retry-after': String(options.retryAfter) };
     const fault: Fault = { status: options.status ?? 403, headers, body: SECONDARY_LIMIT_BODY, afterRequests: options.afterRequests };
-    this.injectFaults(pathPrefix, ...Array.from({ length: options.count ?? 1 }, (_, i) => (i === 0 ? fault : { ...fault, afterRequests: 0 })));
+    this.injectFaults(
+      pathPrefix,
+      ...Array.from({ length: options.count ?? 1 }, (_, i) => (i === 0 ? fault : { ...fault, afterRequests: 0 })),
+    );
   }
 
   /**
@@ -239,11 +245,16 @@ export class GitHubServer {
     const html = this.options.htmlBaseUrl ?? 'https://github.com';
     const org = /^\/orgs\/([^/]+)\/repos$/.exec(url.pathname);
     if (org) {
-      const owned = [...this.repositories.values()].filter((repository) => repository.fullName.toLowerCase().startsWith(`${org[1]!.toLowerCase()}/`));
+      const owned = [...this.repositories.values()].filter((repository) =>
+        repository.fullName.toLowerCase().startsWith(`${org[1]!.toLowerCase()}/`),
+      );
       if (owned.length === 0) return send(404, { message: 'Not Found' });
       if (this.spent()) return this.refuse(send);
       this.remaining--;
-      return send(200, owned.map((repository) => repositoryJson(repository, html)));
+      return send(
+        200,
+        owned.map((repository) => repositoryJson(repository, html)),
+      );
     }
 
     let repository: FakeRepository | undefined;

@@ -19,7 +19,12 @@ export interface CapturedEmail {
 }
 
 export class LocalSes {
-  private faults: { count: number; status: number; code: string; message: string; drop?: boolean } = { count: 0, status: 400, code: '', message: '' };
+  private faults: { count: number; status: number; code: string; message: string; drop?: boolean } = {
+    count: 0,
+    status: 400,
+    code: '',
+    message: '',
+  };
 
   private constructor(
     private readonly server: Server,
@@ -46,13 +51,18 @@ export class LocalSes {
         const type = fault.status < 500 ? 'Sender' : 'Receiver';
         outgoing
           .writeHead(fault.status, { 'content-type': 'text/xml' })
-          .end(`<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>${type}</Type><Code>${fault.code}</Code><Message>${fault.message}</Message></Error><RequestId>local</RequestId></ErrorResponse>`);
+          .end(
+            `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>${type}</Type><Code>${fault.code}</Code><Message>${fault.message}</Message></Error><RequestId>local</RequestId></ErrorResponse>`,
+          );
         return;
       }
-      const proxied = forward({ host: '127.0.0.1', port: backend, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      });
+      const proxied = forward(
+        { host: '127.0.0.1', port: backend, method: incoming.method, path: incoming.url, headers: incoming.headers },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
       proxied.on('error', () => outgoing.writeHead(502).end());
       incoming.pipe(proxied);
     });

@@ -27,10 +27,23 @@ const TITLE_LENGTH = 100;
 
 const KIND_LABELS: Record<NoticeKind, string> = { fired: 'NEW', worse: 'WORSE', reminder: 'STILL FIRING', resolved: 'RESOLVED' };
 
-export function digestOf(runId: string, at: string, notices: readonly AlertNotice[], revenueAtRisk?: number, source: AlertSource = 'bugs'): AlertDigest {
+export function digestOf(
+  runId: string,
+  at: string,
+  notices: readonly AlertNotice[],
+  revenueAtRisk?: number,
+  source: AlertSource = 'bugs',
+): AlertDigest {
   const counts: Record<NoticeKind, number> = { fired: 0, worse: 0, reminder: 0, resolved: 0 };
   for (const notice of notices) counts[notice.kind]++;
-  return { runId, source, at, notices: notices.slice(0, DIGEST_NOTICE_LIMIT), counts, ...(revenueAtRisk === undefined ? {} : { revenueAtRisk }) };
+  return {
+    runId,
+    source,
+    at,
+    notices: notices.slice(0, DIGEST_NOTICE_LIMIT),
+    counts,
+    ...(revenueAtRisk === undefined ? {} : { revenueAtRisk }),
+  };
 }
 
 export function noticeCount(digest: AlertDigest): number {

@@ -196,7 +196,8 @@ export function planAlerts(
     }
   }
   notices.sort(
-    (a, b) => NOTICE_ORDER[a.kind] - NOTICE_ORDER[b.kind] || b.alert.level - a.alert.level || a.alert.alertId.localeCompare(b.alert.alertId),
+    (a, b) =>
+      NOTICE_ORDER[a.kind] - NOTICE_ORDER[b.kind] || b.alert.level - a.alert.level || a.alert.alertId.localeCompare(b.alert.alertId),
   );
   return { notices, writes };
 }

@@ -42,7 +42,9 @@ export function isBug(labels: readonly string[], rules: BugRules): boolean {
 /** The most severe severity any label maps to, or the default. */
 export function severityOf(labels: readonly string[], rules: BugRules): Severity {
   const present = new Set(labels.map(normalize));
-  return SEVERITIES.find((severity) => rules.severityLabels[severity].some((label) => present.has(normalize(label)))) ?? rules.defaultSeverity;
+  return (
+    SEVERITIES.find((severity) => rules.severityLabels[severity].some((label) => present.has(normalize(label)))) ?? rules.defaultSeverity
+  );
 }
 
 /**

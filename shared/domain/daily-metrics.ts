@@ -35,14 +35,17 @@ export interface DailySnapshot {
 /** Computes a project's snapshot as of `now` from its stored items. */
 export function dailySnapshot(project: Project, items: readonly WorkItem[], rules: BugRules, now: Date): DailySnapshot {
   const at = now.getTime();
-  const within = (time: string | undefined, days: number) => time !== undefined && Date.parse(time) <= at && at - Date.parse(time) < days * DAY_MS;
+  const within = (time: string | undefined, days: number) =>
+    time !== undefined && Date.parse(time) <= at && at - Date.parse(time) < days * DAY_MS;
   const slaRules: BugRules = { ...rules, slaHours: { ...rules.slaHours, ...project.slaHours } };
 
   const bugs = items.filter((item) => item.kind === 'bug');
   const openBugs = bugs.filter((bug) => bug.state === 'open');
   const pulls = items.filter((item) => item.kind === 'pull_request');
   const merged7d = pulls.filter((pull) => within(pull.mergedAt, 7));
-  const openCount = Object.fromEntries(SEVERITIES.map((severity) => [severity, openBugs.filter((bug) => bug.severity === severity).length])) as Record<Severity, number>;
+  const openCount = Object.fromEntries(
+    SEVERITIES.map((severity) => [severity, openBugs.filter((bug) => bug.severity === severity).length]),
+  ) as Record<Severity, number>;
   const criticalOpen = openBugs.filter((bug) => bug.severity === 'critical');
 
   const figures = {
@@ -57,7 +60,8 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
     openPullRequests: pulls.filter((pull) => pull.state === 'open').length,
     mergedPullRequests7d: merged7d.length,
     hoursToMerge7d: merged7d.map((pull) => Math.round(((Date.parse(pull.mergedAt!) - Date.parse(pull.createdAt)) / 3_600_000) * 10) / 10),
-    stalePullRequests: pulls.filter((pull) => pull.state === 'open' && at - Date.parse(pull.createdAt) > STALE_PULL_REQUEST_DAYS * DAY_MS).length,
+    stalePullRequests: pulls.filter((pull) => pull.state === 'open' && at - Date.parse(pull.createdAt) > STALE_PULL_REQUEST_DAYS * DAY_MS)
+      .length,
   };
   return {
     projectId: project.projectId,

@@ -130,7 +130,11 @@ export function hourlyFigures(
       totals.slaBreaches[severity] += figures.slaBreaches[severity];
     }
   }
-  return { at: now.toISOString(), totals: { ...totals, revenueAtRisk: toCents(totals.revenueAtRisk), projects: projects.length }, projects };
+  return {
+    at: now.toISOString(),
+    totals: { ...totals, revenueAtRisk: toCents(totals.revenueAtRisk), projects: projects.length },
+    projects,
+  };
 }
 
 /** Dollar sums rounded to the cent, so `$0.10 + $0.20` reads `$0.30`. */
@@ -138,7 +142,9 @@ function toCents(dollars: number): number {
   return Math.round(dollars * 100) / 100;
 }
 
-type MutableFigures = { -readonly [K in keyof Figures]: Figures[K] extends object ? { -readonly [P in keyof Figures[K]]: Figures[K][P] } : Figures[K] };
+type MutableFigures = {
+  -readonly [K in keyof Figures]: Figures[K] extends object ? { -readonly [P in keyof Figures[K]]: Figures[K][P] } : Figures[K];
+};
 
 function emptyFigures(): MutableFigures {
   const zeroes = () => Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as SeverityCounts;

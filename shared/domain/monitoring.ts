@@ -89,7 +89,9 @@ export function consecutiveFailuresOf(runs: readonly JobRun[]): number {
 /** Runs still pending or running past the job's budget: their execution is gone or stuck. */
 export function stuckRuns(runs: readonly JobRun[], now: Date, budgetMinutes: number): JobRun[] {
   return runs.filter(
-    (run) => (OPEN_STATUSES as readonly string[]).includes(run.status) && now.getTime() - Date.parse(run.startedAt ?? run.createdAt) > budgetMinutes * MINUTE_MS,
+    (run) =>
+      (OPEN_STATUSES as readonly string[]).includes(run.status) &&
+      now.getTime() - Date.parse(run.startedAt ?? run.createdAt) > budgetMinutes * MINUTE_MS,
   );
 }
 
@@ -125,7 +127,14 @@ export function jobStatistics(jobType: JobType, runs: readonly JobRun[], schedul
     avgExecutionTimeMs: durations.length > 0 ? Math.round(durations.reduce((sum, value) => sum + value, 0) / durations.length) : null,
     p95ExecutionTimeMs: durations.length > 0 ? durations[Math.ceil(0.95 * durations.length) - 1]! : null,
     consecutiveFailures: consecutiveFailuresOf(own),
-    lastRun: last ? { runId: last.runId, status: last.status, scheduledTime: last.scheduledTime, ...(last.durationMs === undefined ? {} : { durationMs: last.durationMs }) } : null,
+    lastRun: last
+      ? {
+          runId: last.runId,
+          status: last.status,
+          scheduledTime: last.scheduledTime,
+          ...(last.durationMs === undefined ? {} : { durationMs: last.durationMs }),
+        }
+      : null,
     nextRun: schedule ? nextSlot(schedule, now) : null,
   };
 }
@@ -170,14 +179,20 @@ export function dashboardData(
   const recentFailures = lastDay.filter((run) => FAILED.has(run.status));
 
   const unhealthy = [
-    ...statistics.filter((job) => job.consecutiveFailures >= thresholds.consecutiveFailures).map((job) => `${job.jobType} failed ${job.consecutiveFailures} runs in a row`),
-    ...Object.entries(options.missed ?? {}).flatMap(([jobType, slots]) => (slots && slots.length > 0 ? [`${jobType} missed ${slots.length} slot(s): ${slots.join(', ')}`] : [])),
+    ...statistics
+      .filter((job) => job.consecutiveFailures >= thresholds.consecutiveFailures)
+      .map((job) => `${job.jobType} failed ${job.consecutiveFailures} runs in a row`),
+    ...Object.entries(options.missed ?? {}).flatMap(([jobType, slots]) =>
+      slots && slots.length > 0 ? [`${jobType} missed ${slots.length} slot(s): ${slots.join(', ')}`] : [],
+    ),
     ...stuck.map((run) => `${run.runId} is still ${run.status} past the ${options.budgetMinutes}-minute budget`),
   ];
   const degraded = [
     ...(recentFailures.length > 0 ? [`${recentFailures.length} run(s) failed or timed out in the last 24 hours`] : []),
     ...(slow.length > 0 ? [`${slow.length} run(s) took longer than ${thresholds.slowRunMinutes} minutes in the last 24 hours`] : []),
-    ...statistics.filter((job) => job.successRate !== null && job.successRate < 0.95).map((job) => `${job.jobType} succeeded in ${((job.successRate ?? 0) * 100).toFixed(1)}% of runs`),
+    ...statistics
+      .filter((job) => job.successRate !== null && job.successRate < 0.95)
+      .map((job) => `${job.jobType} succeeded in ${((job.successRate ?? 0) * 100).toFixed(1)}% of runs`),
   ];
   return {
     summary: {
@@ -199,7 +214,12 @@ export function dashboardData(
 export function jobAlerts(
   runs: readonly JobRun[],
   missed: Readonly<Partial<Record<JobType, readonly string[]>>>,
-  options: { readonly now: Date; readonly thresholds: MonitoringThresholds; readonly budgetMinutes: number; readonly watchedForLateness: readonly JobType[] },
+  options: {
+    readonly now: Date;
+    readonly thresholds: MonitoringThresholds;
+    readonly budgetMinutes: number;
+    readonly watchedForLateness: readonly JobType[];
+  },
 ): FiringAlert[] {
   const { now, thresholds } = options;
   const alerts: FiringAlert[] = [];
@@ -214,7 +234,10 @@ export function jobAlerts(
         title: `${jobType} failed ${streak} runs in a row`,
         value: streak,
         level: Math.floor(Math.log2(streak / thresholds.consecutiveFailures)),
-        detail: `last: ${last?.runId} ${last?.status}${last?.errorName ? `: ${last.errorName}: ${last.errorMessage ?? ''}` : ''}`.slice(0, 300),
+        detail: `last: ${last?.runId} ${last?.status}${last?.errorName ? `: ${last.errorName}: ${last.errorMessage ?? ''}` : ''}`.slice(
+          0,
+          300,
+        ),
       });
     }
     const slots = missed[jobType] ?? [];
@@ -233,18 +256,45 @@ export function jobAlerts(
   for (const run of runs) {
     if (Date.parse(run.scheduledTime) <= dayAgo || (run.durationMs ?? 0) <= thresholds.longRunMinutes * MINUTE_MS) continue;
     const minutes = Math.round((run.durationMs! / MINUTE_MS) * 10) / 10;
-    alerts.push({ alertId: `long_run#${run.runId}`, rule: 'long_run', title: `${run.runId} ran ${minutes} minutes`, value: minutes, level: 0, detail: `over the ${thresholds.longRunMinutes}-minute limit; ended ${run.status}` });
+    alerts.push({
+      alertId: `long_run#${run.runId}`,
+      rule: 'long_run',
+      title: `${run.runId} ran ${minutes} minutes`,
+      value: minutes,
+      level: 0,
+      detail: `over the ${thresholds.longRunMinutes}-minute limit; ended ${run.status}`,
+    });
   }
   for (const run of runs) {
     const lateMs = Date.parse(run.createdAt) - Date.parse(run.scheduledTime);
     // A run recorded after `now` is a replay of an earlier hour (`--at`), not a late delivery.
-    if (run.trigger !== 'schedule' || !options.watchedForLateness.includes(run.jobType) || Date.parse(run.scheduledTime) <= dayAgo || Date.parse(run.createdAt) > now.getTime()) continue;
+    if (
+      run.trigger !== 'schedule' ||
+      !options.watchedForLateness.includes(run.jobType) ||
+      Date.parse(run.scheduledTime) <= dayAgo ||
+      Date.parse(run.createdAt) > now.getTime()
+    )
+      continue;
     if (lateMs <= thresholds.missedRunGraceMinutes * MINUTE_MS) continue;
     const minutes = Math.round(lateMs / MINUTE_MS);
-    alerts.push({ alertId: `late_run#${run.runId}`, rule: 'late_run', title: `${run.runId} started ${minutes} minutes after its slot`, value: minutes, level: 0, detail: `Scheduler delivered it late (retries after failed deliveries, or throttling)` });
+    alerts.push({
+      alertId: `late_run#${run.runId}`,
+      rule: 'late_run',
+      title: `${run.runId} started ${minutes} minutes after its slot`,
+      value: minutes,
+      level: 0,
+      detail: `Scheduler delivered it late (retries after failed deliveries, or throttling)`,
+    });
   }
   for (const run of stuckRuns(runs, now, options.budgetMinutes)) {
-    alerts.push({ alertId: `stuck_run#${run.runId}`, rule: 'stuck_run', title: `${run.runId} is stuck ${run.status}`, value: 0, level: 0, detail: `started ${run.startedAt ?? run.createdAt}, past the ${options.budgetMinutes}-minute budget` });
+    alerts.push({
+      alertId: `stuck_run#${run.runId}`,
+      rule: 'stuck_run',
+      title: `${run.runId} is stuck ${run.status}`,
+      value: 0,
+      level: 0,
+      detail: `started ${run.startedAt ?? run.createdAt}, past the ${options.budgetMinutes}-minute budget`,
+    });
   }
   return alerts;
 }

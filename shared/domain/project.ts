@@ -102,7 +102,10 @@ const MAX_ERROR_LENGTH = 300;
  * The project's failure streak after its sync failed in run `runId` (scheduled at `at`). Recording the
  * same run again changes nothing, so a retried step never counts a run twice.
  */
-export function failureAfter(previous: SyncFailure | undefined, failed: { readonly runId: string; readonly at: string; readonly error: string }): SyncFailure {
+export function failureAfter(
+  previous: SyncFailure | undefined,
+  failed: { readonly runId: string; readonly at: string; readonly error: string },
+): SyncFailure {
   if (previous?.lastRunId === failed.runId) return previous;
   return {
     since: previous?.since ?? failed.at,

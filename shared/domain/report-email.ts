@@ -44,7 +44,8 @@ function reportHtml(report: WeeklyReport, subject: string, linkHost: string): st
   const cell = (content: string, align = 'left') => `<td style="${CELL};text-align:${align}">${content}</td>`;
 
   const kpis = report.kpis.map(
-    (kpi) => `<tr>${cell(escapeHtml(kpi.label))}${cell(`<b>${formatKpi(kpi.value, kpi)}</b>`, 'right')}${cell(changeHtml(kpi), 'right')}</tr>`,
+    (kpi) =>
+      `<tr>${cell(escapeHtml(kpi.label))}${cell(`<b>${formatKpi(kpi.value, kpi)}</b>`, 'right')}${cell(changeHtml(kpi), 'right')}</tr>`,
   );
   const projects = report.projects.map((project) => {
     const change = project.scoreChange === undefined ? '' : ` <span style="color:#57606a">(${signed(project.scoreChange)})</span>`;
@@ -103,39 +104,63 @@ function reportHtml(report: WeeklyReport, subject: string, linkHost: string): st
     ) +
     section(
       `Top critical bugs (${report.criticalBugsTotal} open)`,
-      report.criticalBugs.length === 0 ? note('No critical bugs are open.') : table(['bug', 'project', 'age', 'impact/day'], bugs, ['46%', '26%', '10%', '18%']),
+      report.criticalBugs.length === 0
+        ? note('No critical bugs are open.')
+        : table(['bug', 'project', 'age', 'impact/day'], bugs, ['46%', '26%', '10%', '18%']),
     ) +
     section(
       'Pull requests',
       `<p style="margin:6px 0;font-size:13px">${pullRequests.merged} merged this week${pullRequests.previousMerged === undefined ? '' : ` (${pullRequests.previousMerged} the week before)`}; ` +
         `median time to merge ${pullRequests.medianHoursToMerge === undefined ? '–' : `${pullRequests.medianHoursToMerge} h`}.</p>`,
     ) +
-    section('Job reliability', table(['job', 'runs', 'success', 'avg time', 'failed / timed out'], reliability, ['30%', '12%', '18%', '18%', '22%'])) +
+    section(
+      'Job reliability',
+      table(['job', 'runs', 'success', 'avg time', 'failed / timed out'], reliability, ['30%', '12%', '18%', '18%', '22%']),
+    ) +
     '</table></td></tr></table></td></tr></table></body></html>'
   );
 }
 
 function reportText(report: WeeklyReport, subject: string, linkHost: string): string {
   const lines = [subject, '', `Week ${report.weekStart.slice(0, 10)} to ${report.weekEnd.slice(0, 10)}`, '', 'HEADLINE FIGURES'];
-  for (const kpi of report.kpis) lines.push(`  ${kpi.label}: ${formatKpi(kpi.value, kpi)}${kpi.previous === undefined ? '' : ` (last week ${formatKpi(kpi.previous, kpi)}, ${signedChange(kpi)})`}`);
-  lines.push('', `PROJECTS, WORST FIRST (${report.statusCounts.healthy} healthy, ${report.statusCounts.warning} warning, ${report.statusCounts.critical} critical)`);
+  for (const kpi of report.kpis)
+    lines.push(
+      `  ${kpi.label}: ${formatKpi(kpi.value, kpi)}${kpi.previous === undefined ? '' : ` (last week ${formatKpi(kpi.previous, kpi)}, ${signedChange(kpi)})`}`,
+    );
+  lines.push(
+    '',
+    `PROJECTS, WORST FIRST (${report.statusCounts.healthy} healthy, ${report.statusCounts.warning} warning, ${report.statusCounts.critical} critical)`,
+  );
   for (const project of report.projects) {
-    const score = project.score === undefined ? 'no score' : `health ${project.score}${project.scoreChange === undefined ? '' : ` (${signed(project.scoreChange)})`}`;
-    lines.push(`  ${withoutAutoLinks(plainText(project.displayName, 60))}: ${project.status}, ${score}, ${project.openCritical} critical, ${formatDollars(project.revenueAtRisk)}/day at risk`);
+    const score =
+      project.score === undefined
+        ? 'no score'
+        : `health ${project.score}${project.scoreChange === undefined ? '' : ` (${signed(project.scoreChange)})`}`;
+    lines.push(
+      `  ${withoutAutoLinks(plainText(project.displayName, 60))}: ${project.status}, ${score}, ${project.openCritical} critical, ${formatDollars(project.revenueAtRisk)}/day at risk`,
+    );
   }
   if (report.projectsOmitted > 0) lines.push(`  …and ${report.projectsOmitted} healthier projects`);
   lines.push('', `TOP CRITICAL BUGS (${report.criticalBugsTotal} open)`);
   for (const bug of report.criticalBugs) {
     const link = safeLink(bug.url, linkHost);
-    lines.push(`  ${withoutAutoLinks(plainText(bug.projectId, 60))}#${bug.number} ${withoutAutoLinks(plainText(bug.title, TITLE_LENGTH))} (${bug.ageDays} d, ${formatDollars(bug.revenueImpact)}/day)${link ? `\n    ${link}` : ''}`);
+    lines.push(
+      `  ${withoutAutoLinks(plainText(bug.projectId, 60))}#${bug.number} ${withoutAutoLinks(plainText(bug.title, TITLE_LENGTH))} (${bug.ageDays} d, ${formatDollars(bug.revenueImpact)}/day)${link ? `\n    ${link}` : ''}`,
+    );
   }
   const { pullRequests } = report;
-  lines.push('', 'PULL REQUESTS', `  ${pullRequests.merged} merged, median time to merge ${pullRequests.medianHoursToMerge === undefined ? '-' : `${pullRequests.medianHoursToMerge} h`}`);
+  lines.push(
+    '',
+    'PULL REQUESTS',
+    `  ${pullRequests.merged} merged, median time to merge ${pullRequests.medianHoursToMerge === undefined ? '-' : `${pullRequests.medianHoursToMerge} h`}`,
+  );
   lines.push('', 'JOB RELIABILITY');
   for (const job of report.reliability) {
     const rate = job.successRate === undefined ? '-' : `${(job.successRate * 100).toFixed(1)}%`;
     const duration = job.averageDurationMs === undefined ? '-' : `${(job.averageDurationMs / 1000).toFixed(1)} s`;
-    lines.push(`  ${job.jobType}: ${job.runs} runs, ${rate} succeeded, average ${duration}, ${job.failed} failed, ${job.timeouts} timed out`);
+    lines.push(
+      `  ${job.jobType}: ${job.runs} runs, ${rate} succeeded, average ${duration}, ${job.failed} failed, ${job.timeouts} timed out`,
+    );
   }
   return lines.join('\n');
 }

@@ -31,16 +31,12 @@ export interface CronFields {
 export function parseCron(expression: string): CronFields {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 5) {
-    throw new Error(
-      `"${expression}" is not a 5-field cron expression (minute hour day-of-month month day-of-week, e.g. "0 2 * * *")`,
-    );
+    throw new Error(`"${expression}" is not a 5-field cron expression (minute hour day-of-month month day-of-week, e.g. "0 2 * * *")`);
   }
   const values = parts.map((part, index) => parseField(part, index, expression));
   const [minutes, hours, daysOfMonth, months, daysOfWeek] = values;
   if (daysOfMonth !== null && daysOfWeek !== null) {
-    throw new Error(
-      `"${expression}" restricts both day of month and day of week; EventBridge Scheduler allows only one of them`,
-    );
+    throw new Error(`"${expression}" restricts both day of month and day of week; EventBridge Scheduler allows only one of them`);
   }
   return {
     minutes,
@@ -123,12 +119,7 @@ export function findDstGaps(cron: CronFields, timeZone: string, now: Date): DstG
   const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   for (let day = 0; day < 366; day++) {
     const date = new Date(start + day * 86_400_000);
-    const [year, month, dayOfMonth, dayOfWeek] = [
-      date.getUTCFullYear(),
-      date.getUTCMonth() + 1,
-      date.getUTCDate(),
-      date.getUTCDay(),
-    ];
+    const [year, month, dayOfMonth, dayOfWeek] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCDay()];
     if (cron.months && !cron.months.includes(month)) continue;
     if (cron.daysOfMonth && !cron.daysOfMonth.includes(dayOfMonth)) continue;
     if (cron.daysOfWeek && !cron.daysOfWeek.includes(dayOfWeek)) continue;

@@ -112,44 +112,95 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
   const previousOf = (snapshots: readonly DailySnapshot[], figure: (snapshot: DailySnapshot) => number) =>
     snapshots.length > 0 ? sum(snapshots, figure) : undefined;
   const organization = organizationFigures(inputs.organization.current, current);
-  const previous = inputs.organization.weekAgo || weekAgo.length > 0 ? organizationFigures(inputs.organization.weekAgo, weekAgo) : undefined;
+  const previous =
+    inputs.organization.weekAgo || weekAgo.length > 0 ? organizationFigures(inputs.organization.weekAgo, weekAgo) : undefined;
 
   const kpis: Kpi[] = [
-    { label: 'Revenue at risk', value: organization.revenueAtRisk, previous: previous?.revenueAtRisk, unit: 'dollars_per_day', higherIsBetter: false },
+    {
+      label: 'Revenue at risk',
+      value: organization.revenueAtRisk,
+      previous: previous?.revenueAtRisk,
+      unit: 'dollars_per_day',
+      higherIsBetter: false,
+    },
     ...SEVERITIES.map(
-      (severity): Kpi => ({ label: `Open ${severity} bugs`, value: organization.openBySeverity[severity], previous: previous?.openBySeverity[severity], unit: 'count', higherIsBetter: false }),
+      (severity): Kpi => ({
+        label: `Open ${severity} bugs`,
+        value: organization.openBySeverity[severity],
+        previous: previous?.openBySeverity[severity],
+        unit: 'count',
+        higherIsBetter: false,
+      }),
     ),
-    { label: 'Bugs opened', value: sum(current, (snapshot) => snapshot.bugsOpened7d), previous: previousOf(weekAgo, (snapshot) => snapshot.bugsOpened7d), unit: 'count', higherIsBetter: false },
-    { label: 'Bugs closed', value: sum(current, (snapshot) => snapshot.bugsClosed7d), previous: previousOf(weekAgo, (snapshot) => snapshot.bugsClosed7d), unit: 'count', higherIsBetter: true },
-    { label: 'Velocity (bugs resolved in 7 days)', value: organization.velocity.last7Days, previous: organization.velocity.previous7Days, unit: 'count', higherIsBetter: true },
+    {
+      label: 'Bugs opened',
+      value: sum(current, (snapshot) => snapshot.bugsOpened7d),
+      previous: previousOf(weekAgo, (snapshot) => snapshot.bugsOpened7d),
+      unit: 'count',
+      higherIsBetter: false,
+    },
+    {
+      label: 'Bugs closed',
+      value: sum(current, (snapshot) => snapshot.bugsClosed7d),
+      previous: previousOf(weekAgo, (snapshot) => snapshot.bugsClosed7d),
+      unit: 'count',
+      higherIsBetter: true,
+    },
+    {
+      label: 'Velocity (bugs resolved in 7 days)',
+      value: organization.velocity.last7Days,
+      previous: organization.velocity.previous7Days,
+      unit: 'count',
+      higherIsBetter: true,
+    },
     { label: 'SLA breaches', value: organization.slaBreaches, previous: previous?.slaBreaches, unit: 'count', higherIsBetter: false },
-    { label: 'Unassigned critical bugs', value: organization.unassignedCritical, previous: previous?.unassignedCritical, unit: 'count', higherIsBetter: false },
+    {
+      label: 'Unassigned critical bugs',
+      value: organization.unassignedCritical,
+      previous: previous?.unassignedCritical,
+      unit: 'count',
+      higherIsBetter: false,
+    },
   ];
 
   const rows = inputs.projects
-    .map((project): ProjectRow => ({
-      projectId: project.projectId,
-      displayName: project.displayName,
-      score: project.current?.health.score,
-      scoreChange: project.current && project.weekAgo ? project.current.health.score - project.weekAgo.health.score : undefined,
-      status: project.status ?? 'unknown',
-      openCritical: project.current?.openBugs.critical ?? 0,
-      revenueAtRisk: project.current?.revenueAtRisk ?? 0,
-    }))
-    .sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.score ?? 101) - (b.score ?? 101) || b.revenueAtRisk - a.revenueAtRisk || a.projectId.localeCompare(b.projectId));
-  const statusCounts = Object.fromEntries([...HEALTH_STATUSES, 'unknown'].map((status) => [status, rows.filter((row) => row.status === status).length])) as WeeklyReport['statusCounts'];
+    .map(
+      (project): ProjectRow => ({
+        projectId: project.projectId,
+        displayName: project.displayName,
+        score: project.current?.health.score,
+        scoreChange: project.current && project.weekAgo ? project.current.health.score - project.weekAgo.health.score : undefined,
+        status: project.status ?? 'unknown',
+        openCritical: project.current?.openBugs.critical ?? 0,
+        revenueAtRisk: project.current?.revenueAtRisk ?? 0,
+      }),
+    )
+    .sort(
+      (a, b) =>
+        STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
+        (a.score ?? 101) - (b.score ?? 101) ||
+        b.revenueAtRisk - a.revenueAtRisk ||
+        a.projectId.localeCompare(b.projectId),
+    );
+  const statusCounts = Object.fromEntries(
+    [...HEALTH_STATUSES, 'unknown'].map((status) => [status, rows.filter((row) => row.status === status).length]),
+  ) as WeeklyReport['statusCounts'];
 
   const criticalBugs = inputs.openCriticalBugs
     .filter((bug) => Date.parse(bug.createdAt) <= now.getTime())
-    .map((bug): CriticalBugRow => ({
-      projectId: bug.projectId,
-      number: bug.number,
-      title: bug.title,
-      url: bug.htmlUrl,
-      ageDays: Math.floor((now.getTime() - Date.parse(bug.createdAt)) / DAY_MS),
-      revenueImpact: bug.revenueImpact,
-    }))
-    .sort((a, b) => b.revenueImpact - a.revenueImpact || b.ageDays - a.ageDays || a.projectId.localeCompare(b.projectId) || a.number - b.number);
+    .map(
+      (bug): CriticalBugRow => ({
+        projectId: bug.projectId,
+        number: bug.number,
+        title: bug.title,
+        url: bug.htmlUrl,
+        ageDays: Math.floor((now.getTime() - Date.parse(bug.createdAt)) / DAY_MS),
+        revenueImpact: bug.revenueImpact,
+      }),
+    )
+    .sort(
+      (a, b) => b.revenueImpact - a.revenueImpact || b.ageDays - a.ageDays || a.projectId.localeCompare(b.projectId) || a.number - b.number,
+    );
 
   return {
     weekStart: new Date(now.getTime() - 7 * DAY_MS).toISOString(),
@@ -191,7 +242,9 @@ function organizationFigures(hourly: HourlySnapshot | undefined, daily: readonly
   const total = (figure: (snapshot: DailySnapshot) => number) => daily.reduce((sum, snapshot) => sum + figure(snapshot), 0);
   return {
     revenueAtRisk: Math.round(total((snapshot) => snapshot.revenueAtRisk) * 100) / 100,
-    openBySeverity: Object.fromEntries(SEVERITIES.map((severity) => [severity, total((snapshot) => snapshot.openBugs[severity])])) as Record<Severity, number>,
+    openBySeverity: Object.fromEntries(
+      SEVERITIES.map((severity) => [severity, total((snapshot) => snapshot.openBugs[severity])]),
+    ) as Record<Severity, number>,
     slaBreaches: total((snapshot) => snapshot.slaBreaches),
     unassignedCritical: total((snapshot) => snapshot.unassignedCritical),
     velocity: { last7Days: total((snapshot) => snapshot.bugsClosed7d) },

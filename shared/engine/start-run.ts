@@ -40,8 +40,7 @@ export async function startRun(
     recordsProcessed: 0,
     recordsFailed: 0,
   };
-  const note = (level: 'info' | 'warn', message: string) =>
-    events.append({ runId, timestamp: now, eventType: 'job', level, message });
+  const note = (level: 'info' | 'warn', message: string) => events.append({ runId, timestamp: now, eventType: 'job', level, message });
 
   const recorded = await runs.recordRun(run);
   if (recorded.outcome === 'duplicate') {

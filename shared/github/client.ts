@@ -49,7 +49,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     userAgent: 'cto-dashboard-jobs',
     // Octokit logs every error response by default; the sync records what matters itself.
-    log: { debug: () => {}, info: () => {}, warn: (message: string) => logger.debug(message), error: (message: string) => logger.debug(message) },
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (message: string) => logger.debug(message),
+      error: (message: string) => logger.debug(message),
+    },
     throttle: {
       retryAfterBaseValue: base,
       onRateLimit: () => false,

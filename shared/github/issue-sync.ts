@@ -133,11 +133,15 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
     if (typeof response.data === 'string') {
       // Octokit hands back the raw text when a JSON body does not parse: cut short in transit (a dropped
       // connection leaves it empty), which another attempt from the saved progress repairs.
-      throw new TransientError(`GitHub's answer for ${fullName} was cut short or is not JSON (${(response.data as string).length} characters)`);
+      throw new TransientError(
+        `GitHub's answer for ${fullName} was cut short or is not JSON (${(response.data as string).length} characters)`,
+      );
     }
     const page = GitHubIssuePageSchema.safeParse(response.data);
     if (!page.success) {
-      throw new InvalidDataError(`malformed issues page from GitHub for ${fullName}: ${page.error.issues[0]?.message ?? 'unexpected shape'}`);
+      throw new InvalidDataError(
+        `malformed issues page from GitHub for ${fullName}: ${page.error.issues[0]?.message ?? 'unexpected shape'}`,
+      );
     }
     const items = page.data.map((issue) => toWorkItem(projectId, issue, deps.rules, project.revenueDefaults));
     const written = await deps.items.upsert(items);
@@ -185,7 +189,8 @@ function classify(error: RequestError, fullName: string): Error {
   // Octokit reports a failed fetch (refused connection, DNS, reset) as a 500 without a response.
   if (!error.response) return new TransientError(`GitHub could not be reached for ${fullName}: ${error.message}`, { cause: error });
   if (error.status === 401) return new AuthError(`GitHub refused the token (401) for ${fullName}`, { cause: error });
-  if (error.status === 404) return new RepositoryNotFoundError(`repository ${fullName} does not exist or the token cannot see it (404)`, { cause: error });
+  if (error.status === 404)
+    return new RepositoryNotFoundError(`repository ${fullName} does not exist or the token cannot see it (404)`, { cause: error });
   if (error.status >= 500 || error.status === 403) {
     return new TransientError(`GitHub answered ${error.status} for ${fullName}: ${error.message}`, { cause: error });
   }

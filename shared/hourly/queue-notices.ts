@@ -8,7 +8,12 @@ import type { AlertsStore } from '../store/alerts-store.ts';
  * unless an earlier attempt of the step already queued this notification; then a state whose notice
  * that notification does not carry is left unsaved, so the next run notifies it instead of no run.
  */
-export async function queueNotices(alerts: AlertsStore, digest: AlertDigest, notices: readonly AlertNotice[], writes: readonly AlertState[]): Promise<readonly AlertState[]> {
+export async function queueNotices(
+  alerts: AlertsStore,
+  digest: AlertDigest,
+  notices: readonly AlertNotice[],
+  writes: readonly AlertState[],
+): Promise<readonly AlertState[]> {
   if (notices.length === 0) return writes;
   const queued = await alerts.enqueue(digest, notices.map(noticeKeyOf));
   if (queued.queued) return writes;

@@ -25,20 +25,35 @@ export interface WatchDependencies {
   readonly cooldownHours: number;
 }
 
-export async function watchJobRuns(deps: WatchDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Omit<StepResult, 'attempt'>> {
+export async function watchJobRuns(
+  deps: WatchDependencies,
+  run: { readonly runId: string; readonly now: Date },
+): Promise<Omit<StepResult, 'attempt'>> {
   const { now } = run;
   const [{ runs, missed, dashboard }, failing] = await Promise.all([deps.monitor.view(now, run.runId), deps.projects.listFailing()]);
   const { thresholds } = deps.monitor;
   const projectAlerts = projectSyncAlerts(failing, { now, thresholds });
-  const firing = [...jobAlerts(runs, missed, { now, thresholds, budgetMinutes: deps.monitor.budgetMinutes, watchedForLateness: WATCHED_FOR_MISSED_RUNS }), ...projectAlerts];
+  const firing = [
+    ...jobAlerts(runs, missed, { now, thresholds, budgetMinutes: deps.monitor.budgetMinutes, watchedForLateness: WATCHED_FOR_MISSED_RUNS }),
+    ...projectAlerts,
+  ];
   const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('jobs'), now, deps.cooldownHours);
-  await deps.alerts.saveStates(await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes));
+  await deps.alerts.saveStates(
+    await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes),
+  );
   publishMissedRuns(deps.metrics, missed);
   const status = dashboard.summary.healthStatus;
   const summary =
     `jobs ${status}${dashboard.reasons.length > 0 ? ` (${dashboard.reasons.join('; ')})` : ''}; ` +
     `${failing.length} project(s) failing to sync, ${projectAlerts.length} for ${thresholds.consecutiveProjectFailures}+ runs; ` +
     `${firing.length} job alerts firing, ${notices.length} to notify`;
-  await deps.events.append({ runId: run.runId, timestamp: now.toISOString(), eventType: 'health_check', level: status === 'healthy' ? 'info' : 'warn', message: summary, recordsProcessed: runs.length });
+  await deps.events.append({
+    runId: run.runId,
+    timestamp: now.toISOString(),
+    eventType: 'health_check',
+    level: status === 'healthy' ? 'info' : 'warn',
+    message: summary,
+    recordsProcessed: runs.length,
+  });
   return { recordsProcessed: runs.length, recordsFailed: 0, summary };
 }

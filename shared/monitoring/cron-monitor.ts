@@ -85,14 +85,22 @@ export class CronMonitor {
   /** The health metrics of a {@link view} already read (the status page shows both without reading twice). */
   healthOf(view: MonitorView, now: Date): HealthMetrics {
     const { runs, missed, dashboard } = view;
-    const byType = <T>(value: (jobType: JobType) => T) => Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, value(jobType)])) as Record<JobType, T>;
+    const byType = <T>(value: (jobType: JobType) => T) =>
+      Object.fromEntries(JOB_TYPES.map((jobType) => [jobType, value(jobType)])) as Record<JobType, T>;
     return {
       healthStatus: dashboard.summary.healthStatus,
       reasons: dashboard.reasons,
       consecutiveFailures: byType((jobType) => dashboard.statistics.find((job) => job.jobType === jobType)!.consecutiveFailures),
       missedRuns: byType((jobType) => missed[jobType] ?? []),
       stuckRuns: stuckRuns(runs, now, this.options.budgetMinutes).map(({ runId, status, startedAt }) => ({ runId, status, startedAt })),
-      lastSuccess: byType((jobType) => runs.filter((run) => run.jobType === jobType && run.status === 'completed').map((run) => run.scheduledTime).sort().at(-1) ?? null),
+      lastSuccess: byType(
+        (jobType) =>
+          runs
+            .filter((run) => run.jobType === jobType && run.status === 'completed')
+            .map((run) => run.scheduledTime)
+            .sort()
+            .at(-1) ?? null,
+      ),
     };
   }
 
@@ -106,17 +114,31 @@ export class CronMonitor {
       this.stores.runs.listScheduledBetween(after, now),
       ...OPEN_STATUSES.map((status) => this.stores.runs.listByStatus(status, '\uffff')),
     ]);
-    const runs = [...new Map([...recent, ...open.flat()].map((run) => [run.runId, run])).values()].filter((run) => run.runId !== watcherRunId);
+    const runs = [...new Map([...recent, ...open.flat()].map((run) => [run.runId, run])).values()].filter(
+      (run) => run.runId !== watcherRunId,
+    );
     // Slots before the first recorded run of any job predate the deployment (or its history): not missed.
     const firstRun = Math.min(...runs.map((run) => Date.parse(run.createdAt)));
     const since = new Date(Math.max(after.getTime(), Number.isFinite(firstRun) ? firstRun : now.getTime()));
     const missed = Object.fromEntries(
       WATCHED_FOR_MISSED_RUNS.map((jobType) => [
         jobType,
-        missedSlots(this.options.schedules[jobType], runs.filter((run) => run.jobType === jobType), since, now, this.options.thresholds.missedRunGraceMinutes),
+        missedSlots(
+          this.options.schedules[jobType],
+          runs.filter((run) => run.jobType === jobType),
+          since,
+          now,
+          this.options.thresholds.missedRunGraceMinutes,
+        ),
       ]),
     );
-    const dashboard = dashboardData(runs, { now, schedules: this.options.schedules, thresholds: this.options.thresholds, budgetMinutes: this.options.budgetMinutes, missed });
+    const dashboard = dashboardData(runs, {
+      now,
+      schedules: this.options.schedules,
+      thresholds: this.options.thresholds,
+      budgetMinutes: this.options.budgetMinutes,
+      missed,
+    });
     return { runs, missed, dashboard };
   }
 }

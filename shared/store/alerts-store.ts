@@ -85,12 +85,21 @@ export class AlertsStore {
    * @returns `queued` when this call created it; otherwise the notice keys of the one an earlier attempt
    * queued (a retry may see other data, and must not mark as notified what that one does not carry).
    */
-  async enqueue(digest: AlertDigest, noticeKeys: readonly string[]): Promise<{ readonly queued: true } | { readonly queued: false; readonly noticeKeys: ReadonlySet<string> }> {
+  async enqueue(
+    digest: AlertDigest,
+    noticeKeys: readonly string[],
+  ): Promise<{ readonly queued: true } | { readonly queued: false; readonly noticeKeys: ReadonlySet<string> }> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { alertKey: notificationKey(digest.runId, digest.source), digest, noticeKeys, deliveries: {}, expiresAt: expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS) },
+          Item: {
+            alertKey: notificationKey(digest.runId, digest.source),
+            digest,
+            noticeKeys,
+            deliveries: {},
+            expiresAt: expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS),
+          },
           ConditionExpression: 'attribute_not_exists(alertKey)',
         }),
       );
@@ -98,15 +107,24 @@ export class AlertsStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const output = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(digest.runId, digest.source) }, ProjectionExpression: 'noticeKeys', ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { alertKey: notificationKey(digest.runId, digest.source) },
+          ProjectionExpression: 'noticeKeys',
+          ConsistentRead: true,
+        }),
       );
       return { queued: false, noticeKeys: new Set((output.Item?.noticeKeys ?? []) as string[]) };
     }
   }
 
   async getNotification(runId: string, source: AlertSource): Promise<Notification | undefined> {
-    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(runId, source) }, ConsistentRead: true }));
-    return output.Item ? { digest: output.Item.digest as AlertDigest, deliveries: (output.Item.deliveries ?? {}) as Record<string, Delivery> } : undefined;
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(runId, source) }, ConsistentRead: true }),
+    );
+    return output.Item
+      ? { digest: output.Item.digest as AlertDigest, deliveries: (output.Item.deliveries ?? {}) as Record<string, Delivery> }
+      : undefined;
   }
 
   /**

@@ -9,7 +9,11 @@ import { batchWrite } from './batch-write.ts';
 export async function deleteQueried(
   client: DynamoDBDocumentClient,
   query: QueryCommandInput,
-  options: { readonly skip?: number; readonly keyOf: (item: Record<string, unknown>) => Record<string, unknown>; readonly spare?: (item: Record<string, unknown>) => boolean },
+  options: {
+    readonly skip?: number;
+    readonly keyOf: (item: Record<string, unknown>) => Record<string, unknown>;
+    readonly spare?: (item: Record<string, unknown>) => boolean;
+  },
 ): Promise<number> {
   const skip = options.skip ?? 0;
   let deleted = 0;

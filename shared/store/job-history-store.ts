@@ -1,11 +1,5 @@
 /** JobHistory: one item per run (key `runId`), plus one lock item per job type. */
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { OPEN_STATUSES, type JobRun, type JobType, type RunStatus } from '../domain/job-run.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { TransientError } from '../errors.ts';
@@ -22,9 +16,7 @@ export interface RunLock {
   readonly expiresAtMs: number;
 }
 
-export type LockOutcome =
-  | { readonly acquired: true; readonly replaced?: RunLock }
-  | { readonly acquired: false; readonly holder: RunLock };
+export type LockOutcome = { readonly acquired: true; readonly replaced?: RunLock } | { readonly acquired: false; readonly holder: RunLock };
 
 /** Fields written when a run ends. */
 export interface RunEnding {
@@ -54,7 +46,9 @@ export class JobHistoryStore {
    * retry of the same execution finds its own row, which is never overwritten; any other execution of
    * the slot is a duplicate delivery.
    */
-  async recordRun(run: JobRun): Promise<{ readonly outcome: 'recorded' } | { readonly outcome: 'own' | 'duplicate'; readonly existing: JobRun }> {
+  async recordRun(
+    run: JobRun,
+  ): Promise<{ readonly outcome: 'recorded' } | { readonly outcome: 'own' | 'duplicate'; readonly existing: JobRun }> {
     try {
       await this.client.send(
         new PutCommand({
@@ -185,7 +179,11 @@ export class JobHistoryStore {
         TableName: this.tableName,
         IndexName: JOB_HISTORY_INDEXES.byTime.name,
         KeyConditionExpression: 'entity = :entity AND scheduledTime BETWEEN :after AND :until',
-        ExpressionAttributeValues: { ':entity': RUN_ENTITY, ':after': after.toISOString().slice(0, 19), ':until': `${until.toISOString().slice(0, 19)}\uffff` },
+        ExpressionAttributeValues: {
+          ':entity': RUN_ENTITY,
+          ':after': after.toISOString().slice(0, 19),
+          ':until': `${until.toISOString().slice(0, 19)}\uffff`,
+        },
       },
       toRun,
     );
@@ -209,7 +207,11 @@ export class JobHistoryStore {
         ProjectionExpression: 'runId, #status',
         ScanIndexForward: false,
       },
-      { skip: keep, keyOf: (item) => ({ runId: item.runId }), spare: (item) => (OPEN_STATUSES as readonly string[]).includes(item.status as string) },
+      {
+        skip: keep,
+        keyOf: (item) => ({ runId: item.runId }),
+        spare: (item) => (OPEN_STATUSES as readonly string[]).includes(item.status as string),
+      },
     );
   }
 
@@ -255,10 +257,7 @@ export class JobHistoryStore {
           Key: { runId },
           UpdateExpression: `SET ${fields.map(([name]) => `#${name} = :${name}`).join(', ')}`,
           ConditionExpression: `attribute_exists(runId) AND ${condition}`,
-          ExpressionAttributeNames: Object.fromEntries([
-            ['#status', 'status'],
-            ...fields.map(([name]) => [`#${name}`, name]),
-          ]),
+          ExpressionAttributeNames: Object.fromEntries([['#status', 'status'], ...fields.map(([name]) => [`#${name}`, name])]),
           ExpressionAttributeValues: { ...values, ...Object.fromEntries(fields.map(([name, value]) => [`:${name}`, value])) },
         }),
       );

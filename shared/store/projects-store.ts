@@ -71,7 +71,9 @@ export class ProjectsStore {
   /** @returns false when there was no such project. */
   async remove(projectId: string): Promise<boolean> {
     return unlessConditionFails(() =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { projectId }, ConditionExpression: 'attribute_exists(projectId)' })),
+      this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { projectId }, ConditionExpression: 'attribute_exists(projectId)' }),
+      ),
     );
   }
 

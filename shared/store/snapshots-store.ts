@@ -18,7 +18,6 @@ export const ORGANIZATION_SNAPSHOT_ID = '#organization';
 /** Hourly snapshots live five weeks: long enough for week-over-week comparisons. */
 const HOURLY_RETENTION_DAYS = 35;
 
-
 export class SnapshotsStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -27,15 +26,11 @@ export class SnapshotsStore {
 
   /** Writes (or rewrites, on a rerun of the same day) a project's daily snapshot. */
   async putDaily(snapshot: DailySnapshot): Promise<void> {
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...snapshot, snapshotKey: `daily#${snapshot.date}` } }),
-    );
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...snapshot, snapshotKey: `daily#${snapshot.date}` } }));
   }
 
   async getDaily(projectId: string, date: string): Promise<DailySnapshot | undefined> {
-    const output = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { projectId, snapshotKey: `daily#${date}` } }),
-    );
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { projectId, snapshotKey: `daily#${date}` } }));
     if (!output.Item) return undefined;
     const { snapshotKey: _key, ...snapshot } = output.Item;
     return snapshot as DailySnapshot;
@@ -49,7 +44,13 @@ export class SnapshotsStore {
   async putHourly(figures: HourlyFigures): Promise<number> {
     const item = (projectId: string, values: Figures & { projects?: number }) => ({
       PutRequest: {
-        Item: { ...values, projectId, at: figures.at, snapshotKey: `hourly#${figures.at}`, expiresAt: expiryOf(figures.at, HOURLY_RETENTION_DAYS) },
+        Item: {
+          ...values,
+          projectId,
+          at: figures.at,
+          snapshotKey: `hourly#${figures.at}`,
+          expiresAt: expiryOf(figures.at, HOURLY_RETENTION_DAYS),
+        },
       },
     });
     return batchWrite(this.client, this.tableName, [
@@ -132,12 +133,20 @@ export class SnapshotsStore {
 
   /** Clears a claim whose send failed, so a retry may send. */
   async releaseReport(week: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` } }));
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` } }),
+    );
   }
 
-  async getReportMarker(week: string): Promise<{ status: 'sending' | 'sent' | 'unknown'; claimedAt: string; messageId?: string } | undefined> {
+  async getReportMarker(
+    week: string,
+  ): Promise<{ status: 'sending' | 'sent' | 'unknown'; claimedAt: string; messageId?: string } | undefined> {
     const output = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { projectId: ORGANIZATION_SNAPSHOT_ID, snapshotKey: `report#${week}` },
+        ConsistentRead: true,
+      }),
     );
     return output.Item as { status: 'sending' | 'sent' | 'unknown'; claimedAt: string; messageId?: string } | undefined;
   }

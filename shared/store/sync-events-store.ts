@@ -61,7 +61,10 @@ export class SyncEventsStore {
    * the type or time index; events of the protected runs (still running) are kept.
    * @returns how many were deleted.
    */
-  async deleteOlderThan(cutoff: string, options: { readonly eventType?: EventType; readonly protectedRunIds?: ReadonlySet<string> } = {}): Promise<number> {
+  async deleteOlderThan(
+    cutoff: string,
+    options: { readonly eventType?: EventType; readonly protectedRunIds?: ReadonlySet<string> } = {},
+  ): Promise<number> {
     const index = options.eventType ? SYNC_EVENTS_INDEXES.byType : SYNC_EVENTS_INDEXES.byTime;
     return this.deletePages(
       {
@@ -92,12 +95,20 @@ export class SyncEventsStore {
     );
   }
 
-  private async deletePages(query: Omit<QueryCommandInput, 'TableName' | 'ProjectionExpression'>, skip: number, protectedRunIds?: ReadonlySet<string>): Promise<number> {
-    return deleteQueried(this.client, { ...query, TableName: this.tableName, ProjectionExpression: 'runId, eventKey' }, {
-      skip,
-      keyOf: (item) => ({ runId: item.runId, eventKey: item.eventKey }),
-      spare: (item) => protectedRunIds?.has(item.runId as string) ?? false,
-    });
+  private async deletePages(
+    query: Omit<QueryCommandInput, 'TableName' | 'ProjectionExpression'>,
+    skip: number,
+    protectedRunIds?: ReadonlySet<string>,
+  ): Promise<number> {
+    return deleteQueried(
+      this.client,
+      { ...query, TableName: this.tableName, ProjectionExpression: 'runId, eventKey' },
+      {
+        skip,
+        keyOf: (item) => ({ runId: item.runId, eventKey: item.eventKey }),
+        spare: (item) => protectedRunIds?.has(item.runId as string) ?? false,
+      },
+    );
   }
 }
 

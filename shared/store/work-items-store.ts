@@ -34,7 +34,11 @@ export class WorkItemsStore {
     const stored = await this.storedVersions(items);
     const fresh = items.filter((item) => !stored.has(item.number));
     const changed = items.filter((item) => (stored.get(item.number) ?? item.updatedAt) < item.updatedAt);
-    let written = await batchWrite(this.client, this.tableName, fresh.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })));
+    let written = await batchWrite(
+      this.client,
+      this.tableName,
+      fresh.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })),
+    );
     for (let start = 0; start < changed.length; start += WRITE_CONCURRENCY) {
       const results = await Promise.all(changed.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIfNewer(item)));
       written += results.filter(Boolean).length;
@@ -46,7 +50,11 @@ export class WorkItemsStore {
   async listForProject(projectId: string): Promise<WorkItem[]> {
     return queryAll(
       this.client,
-      { TableName: this.tableName, KeyConditionExpression: 'projectId = :projectId', ExpressionAttributeValues: { ':projectId': projectId } },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'projectId = :projectId',
+        ExpressionAttributeValues: { ':projectId': projectId },
+      },
       toWorkItem,
     );
   }
@@ -89,13 +97,21 @@ export class WorkItemsStore {
   private async storedVersions(items: readonly WorkItem[]): Promise<Map<number, string>> {
     const versions = new Map<number, string>();
     for (let start = 0; start < items.length; start += BATCH_GET_SIZE) {
-      let keys: Record<string, unknown>[] = items.slice(start, start + BATCH_GET_SIZE).map(({ projectId, number }) => ({ projectId, number }));
+      let keys: Record<string, unknown>[] = items
+        .slice(start, start + BATCH_GET_SIZE)
+        .map(({ projectId, number }) => ({ projectId, number }));
       for (let round = 0; keys.length > 0; round++) {
         if (round === MAX_ROUNDS) throw new TransientError(`${keys.length} reads in ${this.tableName} stayed unprocessed`);
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** round * 25));
         const output = await this.client.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: '#number, updatedAt', ExpressionAttributeNames: { '#number': 'number' } } },
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ProjectionExpression: '#number, updatedAt',
+                ExpressionAttributeNames: { '#number': 'number' },
+              },
+            },
           }),
         );
         for (const item of output.Responses?.[this.tableName] ?? []) versions.set(item.number as number, item.updatedAt as string);

@@ -64,7 +64,9 @@ async function naiveSync(runtime: Runtime, github: GitHubServer): Promise<void> 
   for (const project of await runtime.stores.projects.listActive()) {
     const [owner, repo] = project.fullName.split('/') as [string, string];
     const issues = await client.paginate('GET /repos/{owner}/{repo}/issues', { owner, repo, state: 'all', per_page: 100 });
-    const items = GitHubIssuePageSchema.parse(issues).map((issue) => toWorkItem(project.projectId, issue, DEFAULT_BUG_RULES, project.revenueDefaults));
+    const items = GitHubIssuePageSchema.parse(issues).map((issue) =>
+      toWorkItem(project.projectId, issue, DEFAULT_BUG_RULES, project.revenueDefaults),
+    );
     for (const item of items) await documentClient.send(new PutCommand({ TableName: runtime.stores.items.tableName, Item: item }));
   }
 }
@@ -84,7 +86,12 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 const smallSet = repositories('small', 25, 400);
 const largeSet = repositories('large', 1000, 30);
 // One runtime per process (handlers create their clients once), so one GitHub holds both sets.
-const github = await GitHubServer.start({ token: TOKEN, repositories: [...smallSet, ...largeSet], latencyMs: LATENCY_MS, rateLimit: 1_000_000_000 });
+const github = await GitHubServer.start({
+  token: TOKEN,
+  repositories: [...smallSet, ...largeSet],
+  latencyMs: LATENCY_MS,
+  rateLimit: 1_000_000_000,
+});
 const runtime = await LocalRuntime.start({ context: readCdkContext(PROJECT_ROOT), github: { apiUrl: github.url, token: TOKEN } });
 
 await useProjects(runtime, smallSet);
@@ -112,7 +119,9 @@ console.log('| run (25 projects x 400 issues/PRs) | wall | requests | primary ra
 console.log('|---|---|---|---|');
 for (const m of [small.oursFull, small.naiveFull, small.oursIncremental, small.naiveAgain]) console.log(row(m));
 console.log(`\nFirst full sync: ${(small.naiveFull.wallMs / small.oursFull.wallMs).toFixed(1)}x faster than the baseline (target >= 3x).`);
-console.log(`Next run, nothing changed: ${(small.naiveAgain.wallMs / small.oursIncremental.wallMs).toFixed(1)}x faster (target >= 10x), ${small.oursIncremental.points} primary points (target 0).`);
+console.log(
+  `Next run, nothing changed: ${(small.naiveAgain.wallMs / small.oursIncremental.wallMs).toFixed(1)}x faster (target >= 10x), ${small.oursIncremental.points} primary points (target 0).`,
+);
 console.log(`\n| run | wall | requests | primary rate-limit points | 9-minute budget used |\n|---|---|---|---|---|`);
 console.log(`${row(large)} ${((large.wallMs / BUDGET_MS) * 100).toFixed(0)}% |`);
 console.log(`\nPeak RSS of the whole benchmark process: ${(peakRss / 1024 / 1024).toFixed(0)} MiB.`);

@@ -29,17 +29,48 @@ function projectItems(projectId: string): WorkItem[] {
   let number = 0;
   for (let i = 0; i < OPEN_BUGS; i++) {
     const severity = i % 50 === 0 ? 'critical' : i % 10 === 0 ? 'high' : SEVERITIES[2 + (i % 2)]!;
-    items.push(storedBug(projectId, ++number, { severity, createdAt: iso(at.getTime() - (i % 60) * DAY - 3_600_000), revenueImpact: (i % 7) * 50, assignees: i % 5 === 0 ? [] : ['dev'] }));
+    items.push(
+      storedBug(projectId, ++number, {
+        severity,
+        createdAt: iso(at.getTime() - (i % 60) * DAY - 3_600_000),
+        revenueImpact: (i % 7) * 50,
+        assignees: i % 5 === 0 ? [] : ['dev'],
+      }),
+    );
   }
   for (let i = 0; i < RECENT_CLOSURES; i++) {
-    items.push(storedBug(projectId, ++number, { severity: 'medium', createdAt: iso(at.getTime() - 30 * DAY), closedAt: iso(at.getTime() - (i % 13) * DAY - 60_000) }));
+    items.push(
+      storedBug(projectId, ++number, {
+        severity: 'medium',
+        createdAt: iso(at.getTime() - 30 * DAY),
+        closedAt: iso(at.getTime() - (i % 13) * DAY - 60_000),
+      }),
+    );
   }
   for (let i = 0; i < OLD_CLOSURES; i++) {
-    items.push(storedBug(projectId, ++number, { severity: 'low', createdAt: iso(at.getTime() - 90 * DAY), closedAt: iso(at.getTime() - (15 + i) * DAY) }));
+    items.push(
+      storedBug(projectId, ++number, {
+        severity: 'low',
+        createdAt: iso(at.getTime() - 90 * DAY),
+        closedAt: iso(at.getTime() - (15 + i) * DAY),
+      }),
+    );
   }
   for (let i = 0; i < OTHER_ITEMS; i++) {
     const time = iso(at.getTime() - i * DAY);
-    items.push({ projectId, number: ++number, kind: i % 2 ? 'issue' : 'pull_request', title: `Item ${number}`, state: 'open', htmlUrl: `https://github.com/${projectId}/issues/${number}`, author: 'octocat', assignees: [], labels: [], createdAt: time, updatedAt: time });
+    items.push({
+      projectId,
+      number: ++number,
+      kind: i % 2 ? 'issue' : 'pull_request',
+      title: `Item ${number}`,
+      state: 'open',
+      htmlUrl: `https://github.com/${projectId}/issues/${number}`,
+      author: 'octocat',
+      assignees: [],
+      labels: [],
+      createdAt: time,
+      updatedAt: time,
+    });
   }
   return items;
 }
@@ -107,8 +138,12 @@ try {
     );
     console.error(`${label}: ${result.run.summary}; reads by table/index: ${JSON.stringify(Object.fromEntries(scanned))}`);
   }
-  console.log(`\nHourly job benchmark: ${PROJECTS.toLocaleString('en-US')} projects, ${(PROJECTS * OPEN_BUGS).toLocaleString('en-US')} open bugs, ${seeded.toLocaleString('en-US')} items in all, dynalite, Node ${process.version}\n`);
-  console.log('| run | wall | WorkItems read | items needed (open bugs + 14 days of closures) | read / needed | all items read (with projects and alert states) | peak RSS (process) | peak heap growth (main thread) |');
+  console.log(
+    `\nHourly job benchmark: ${PROJECTS.toLocaleString('en-US')} projects, ${(PROJECTS * OPEN_BUGS).toLocaleString('en-US')} open bugs, ${seeded.toLocaleString('en-US')} items in all, dynalite, Node ${process.version}\n`,
+  );
+  console.log(
+    '| run | wall | WorkItems read | items needed (open bugs + 14 days of closures) | read / needed | all items read (with projects and alert states) | peak RSS (process) | peak heap growth (main thread) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
   console.log('\nTarget: read / needed <= 1.05x (only open bugs and recent closures are read).');

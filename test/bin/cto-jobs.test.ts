@@ -32,20 +32,32 @@ describe('npm start (cto-jobs run all)', () => {
 
     // The hourly run computed the demo's figures, and its alerts went to the local on-call file.
     expect(started.stdout).toMatch(/Hourly figures at \S+ \(5 projects\)\n  revenue at risk +\$[\d,]+\/day/);
-    const published = fs.readFileSync(path.join(home, 'alerts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { subject: string; message: string });
+    const published = fs
+      .readFileSync(path.join(home, 'alerts.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { subject: string; message: string });
     expect(published).toHaveLength(1);
     expect(published[0]!.subject).toMatch(/^CTO dashboard alerts: \d+ new \(\$[\d,]+\/day at risk\)$/);
 
     // No recipients are configured: the weekly report is rendered and saved, and the output says no email was sent.
     expect(started.stdout).toMatch(/Weekly report: rendered the \d{4}-W\d{2} report; no recipients configured: no email sent/);
     const outbox = fs.readdirSync(path.join(home, 'outbox')).sort();
-    expect(outbox).toEqual([expect.stringMatching(/^weekly-report-\d{4}-W\d{2}\.html$/), expect.stringMatching(/\.json$/), expect.stringMatching(/\.txt$/)]);
+    expect(outbox).toEqual([
+      expect.stringMatching(/^weekly-report-\d{4}-W\d{2}\.html$/),
+      expect.stringMatching(/\.json$/),
+      expect.stringMatching(/\.txt$/),
+    ]);
     const envelope = JSON.parse(fs.readFileSync(path.join(home, 'outbox', outbox[1]!), 'utf8')) as { subject: string; to: string[] };
     expect(envelope).toMatchObject({ subject: expect.stringMatching(/^CTO weekly report, week to /), to: [] });
   }, 180_000);
 
   it('reads back what the run left: the report preview, the status page and the metrics', async () => {
-    const published = fs.readFileSync(path.join(home, 'alerts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { subject: string });
+    const published = fs
+      .readFileSync(path.join(home, 'alerts.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { subject: string });
     const preview = path.join(home, 'preview.html');
     const report = await cli('report', '--out', preview, '--at', new Date().toISOString());
     expect(report.code).toBe(0);
@@ -56,24 +68,41 @@ describe('npm start (cto-jobs run all)', () => {
     const page = path.join(home, 'status.html');
     const status = await cli('status', '--json', '--html', page);
     expect(status.code).toBe(0);
-    const dashboard = JSON.parse(status.stdout) as { dashboard: { summary: { healthStatus: string }; statistics: { jobType: string; total: number }[] } };
+    const dashboard = JSON.parse(status.stdout) as {
+      dashboard: { summary: { healthStatus: string }; statistics: { jobType: string; total: number }[] };
+    };
     expect(dashboard.dashboard.summary.healthStatus).toBe('healthy');
-    expect(dashboard.dashboard.statistics.map((job) => [job.jobType, job.total])).toEqual([['daily_sync', 1], ['hourly_metrics', 1], ['weekly_report', 1]]);
+    expect(dashboard.dashboard.statistics.map((job) => [job.jobType, job.total])).toEqual([
+      ['daily_sync', 1],
+      ['hourly_metrics', 1],
+      ['weekly_report', 1],
+    ]);
     expect(fs.readFileSync(page, 'utf8')).toContain('<h2>Jobs over 14 days</h2>');
 
     const metrics = await cli('metrics', '--json');
     expect(metrics.code).toBe(0);
-    const latest = JSON.parse(metrics.stdout) as { organization: { projects: number; openBugs: number }; projects: unknown[]; openAlerts: { alertId: string }[] };
+    const latest = JSON.parse(metrics.stdout) as {
+      organization: { projects: number; openBugs: number };
+      projects: unknown[];
+      openAlerts: { alertId: string }[];
+    };
     expect(latest.organization.projects).toBe(5);
     expect(latest.projects).toHaveLength(5);
     expect(latest.openAlerts.length).toBe(Number(/(\d+) new/.exec(published[0]!.subject)![1]));
   }, 180_000);
 
-  it('sends the weekly report to REPORT_EMAILS from EMAIL_FROM, the original system\'s variables, and saves it with its envelope', async () => {
-    const result = await runScript('cto-jobs.ts', ['run', 'weekly', '--at', '2026-12-07T09:00:00Z'], { CTO_JOBS_HOME: home, REPORT_EMAILS: 'cto@example.com, vp@example.com', EMAIL_FROM: 'jobs@example.com' });
+  it("sends the weekly report to REPORT_EMAILS from EMAIL_FROM, the original system's variables, and saves it with its envelope", async () => {
+    const result = await runScript('cto-jobs.ts', ['run', 'weekly', '--at', '2026-12-07T09:00:00Z'], {
+      CTO_JOBS_HOME: home,
+      REPORT_EMAILS: 'cto@example.com, vp@example.com',
+      EMAIL_FROM: 'jobs@example.com',
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Weekly report: sent the 2026-W50 report to 2 recipient\(s\)/);
-    const envelope = JSON.parse(fs.readFileSync(path.join(home, 'outbox', 'weekly-report-2026-W50.json'), 'utf8')) as { from: string; to: string[] };
+    const envelope = JSON.parse(fs.readFileSync(path.join(home, 'outbox', 'weekly-report-2026-W50.json'), 'utf8')) as {
+      from: string;
+      to: string[];
+    };
     expect(envelope).toMatchObject({ from: 'jobs@example.com', to: ['cto@example.com', 'vp@example.com'] });
   });
 
@@ -113,7 +142,11 @@ describe('cto-jobs projects', () => {
     const badSeverity = await cli('projects', 'add', 'acme/x', '--revenue', 'urgent=5');
     expect(badSeverity.stderr).toContain('--revenue "urgent=5" is not <severity>=<number>');
 
-    const listed = JSON.parse((await cli('projects', 'list', '--json')).stdout) as { projectId: string; revenueDefaults: Record<string, number>; slaHours?: Record<string, number> }[];
+    const listed = JSON.parse((await cli('projects', 'list', '--json')).stdout) as {
+      projectId: string;
+      revenueDefaults: Record<string, number>;
+      slaHours?: Record<string, number>;
+    }[];
     const api = listed.find((project) => project.projectId === 'acme/api');
     expect(api).toMatchObject({ revenueDefaults: { critical: 9000, high: 250 }, slaHours: { high: 48 } });
     expect(listed.map((project) => project.projectId)).toEqual(expect.arrayContaining(['acme/api', 'acme/web']));

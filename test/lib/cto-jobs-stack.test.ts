@@ -20,7 +20,13 @@ function synthesized(config: Record<string, unknown>) {
   return { template: other, local: readLocalStack(other.toJSON() as CfnTemplate) };
 }
 
-type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[]; Catch?: { ErrorEquals: string[]; Next: string }[]; TimeoutSeconds?: number; Next?: string };
+type State = {
+  Type: string;
+  Retry?: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  TimeoutSeconds?: number;
+  Next?: string;
+};
 const definitionOf = (jobType: 'daily_sync' | 'hourly_metrics' | 'weekly_report') =>
   local.stateMachines.get(jobType)!.definition as { States: Record<string, State>; TimeoutSeconds: number; StartAt: string };
 
@@ -141,12 +147,19 @@ describe('the daily sync', () => {
     expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 5, ItemsPath: '$.sync.projectIds' });
     const inner = (map.ItemProcessor as { States: Record<string, State & Record<string, unknown>> }).States;
     const isolated = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Project Failure' };
-    expect(inner['Sync Project']!.Catch).toEqual([{ ErrorEquals: ['AuthError', 'ConfigError'], ResultPath: '$.error', Next: 'Token Unusable' }, isolated]);
+    expect(inner['Sync Project']!.Catch).toEqual([
+      { ErrorEquals: ['AuthError', 'ConfigError'], ResultPath: '$.error', Next: 'Token Unusable' },
+      isolated,
+    ]);
     expect(inner['Compute Project Metrics']!.Catch).toEqual([isolated]);
     // A refused or unreadable token fails the iteration, so the Map, so the run.
     expect(inner['Token Unusable']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     expect(map.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
-    expect(inner['Wait for Rate Limit Reset']).toMatchObject({ Type: 'Wait', TimestampPath: '$.sync.chunk.resumeAt', Next: 'Sync Project' });
+    expect(inner['Wait for Rate Limit Reset']).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.sync.chunk.resumeAt',
+      Next: 'Sync Project',
+    });
     expect(states['List Projects']!.Catch?.[0]?.Next).toBe('Record Failure');
     expect(states['List Projects']!.Next).toBe('Sync Each Project');
   });
@@ -155,7 +168,10 @@ describe('the daily sync', () => {
     const readers = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
       .map(([id]) => id);
-    expect(readers.sort()).toEqual([expect.stringMatching(/^DailySyncListProjectsRole/), expect.stringMatching(/^DailySyncSyncProjectRole/)]);
+    expect(readers.sort()).toEqual([
+      expect.stringMatching(/^DailySyncListProjectsRole/),
+      expect.stringMatching(/^DailySyncSyncProjectRole/),
+    ]);
   });
 });
 
@@ -166,7 +182,8 @@ describe('the hourly job', () => {
     expect(states['Watch Job Runs']!.Next).toBe('Compute Hourly Metrics');
     expect(states['Compute Hourly Metrics']!.Next).toBe('Send Alerts');
     expect(states['Send Alerts']!.Next).toBe('Record Success');
-    for (const name of ['Watch Job Runs', 'Compute Hourly Metrics', 'Send Alerts']) expect(states[name]!.Catch?.[0]?.Next).toBe('Record Failure');
+    for (const name of ['Watch Job Runs', 'Compute Hourly Metrics', 'Send Alerts'])
+      expect(states[name]!.Catch?.[0]?.Next).toBe('Record Failure');
   });
 
   it('pages through an on-call topic that is KMS-encrypted, TLS-only, usable by CloudWatch alarms, and emailed when configured', () => {
@@ -174,7 +191,9 @@ describe('the hourly job', () => {
     withEmail.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     withEmail.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     withEmail.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     withEmail.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
@@ -206,7 +225,10 @@ describe('the hourly job', () => {
     const sesPolicies = Object.keys(configured.findResources('AWS::IAM::Policy')).filter((id) =>
       JSON.stringify(configured.findResources('AWS::IAM::Policy')[id]).includes('ses:SendEmail'),
     );
-    expect(sesPolicies.sort()).toEqual([expect.stringMatching(/^HourlyMetricsSendAlertsRole/), expect.stringMatching(/^WeeklyReportSendWeeklyReportRole/)]);
+    expect(sesPolicies.sort()).toEqual([
+      expect.stringMatching(/^HourlyMetricsSendAlertsRole/),
+      expect.stringMatching(/^WeeklyReportSendWeeklyReportRole/),
+    ]);
     expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
     const secretReaders = Object.entries(configured.findResources('AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
@@ -222,25 +244,45 @@ describe('the weekly job', () => {
     expect(parallel).toMatchObject({
       Type: 'Parallel',
       ResultPath: '$.run.results',
-      ResultSelector: { 'archive.$': '$[0].run.results.archive', 'health.$': '$[1].run.results.health', 'report.$': '$[1].run.results.report' },
+      ResultSelector: {
+        'archive.$': '$[0].run.results.archive',
+        'health.$': '$[1].run.results.health',
+        'report.$': '$[1].run.results.report',
+      },
       Next: 'Record Success',
     });
     expect(parallel.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
-    const branches = (parallel.Branches as { StartAt: string; States: Record<string, State> }[]).map((branch) => [branch.StartAt, ...Object.keys(branch.States).filter((name) => name !== branch.StartAt)]);
-    expect(branches).toEqual([['Archive Records', 'Archive Records Failed'], ['Check Project Health', 'Send Weekly Report']]);
+    const branches = (parallel.Branches as { StartAt: string; States: Record<string, State> }[]).map((branch) => [
+      branch.StartAt,
+      ...Object.keys(branch.States).filter((name) => name !== branch.StartAt),
+    ]);
+    expect(branches).toEqual([
+      ['Archive Records', 'Archive Records Failed'],
+      ['Check Project Health', 'Send Weekly Report'],
+    ]);
     const archive = (parallel.Branches as { States: Record<string, State> }[])[0]!.States;
-    expect(archive['Archive Records']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.stepError', Next: 'Archive Records Failed' }]);
+    expect(archive['Archive Records']!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.stepError', Next: 'Archive Records Failed' },
+    ]);
     expect(states['Run or Skip?']).toBeDefined();
   });
 
   it('lets Send Weekly Report email only from the report sender, and only when one is configured', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
-    const { template: configured, local: configuredLocal } = synthesized({ ...baseConfig(), report: { recipients: ['cto@example.com'], sender: 'reports@example.com' } });
-    const sesPolicies = Object.entries(configured.findResources('AWS::IAM::Policy')).filter(([, policy]) => JSON.stringify(policy).includes('ses:SendEmail'));
+    const { template: configured, local: configuredLocal } = synthesized({
+      ...baseConfig(),
+      report: { recipients: ['cto@example.com'], sender: 'reports@example.com' },
+    });
+    const sesPolicies = Object.entries(configured.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      JSON.stringify(policy).includes('ses:SendEmail'),
+    );
     expect(sesPolicies.map(([id]) => id)).toEqual([expect.stringMatching(/^WeeklyReportSendWeeklyReportRole/)]);
     expect(JSON.stringify(sesPolicies[0]![1])).toContain('"ses:FromAddress":"reports@example.com"');
     const sendId = [...configuredLocal.functions.keys()].find((id) => id.startsWith('WeeklyReportSendWeeklyReport'))!;
-    expect(configuredLocal.functions.get(sendId)!.environment).toMatchObject({ REPORT_EMAILS: 'cto@example.com', EMAIL_FROM: 'reports@example.com' });
+    expect(configuredLocal.functions.get(sendId)!.environment).toMatchObject({
+      REPORT_EMAILS: 'cto@example.com',
+      EMAIL_FROM: 'reports@example.com',
+    });
   });
 });
 
@@ -257,7 +299,13 @@ describe('tables', () => {
       ((table.Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]).map((index) => index.IndexName).sort(),
     );
     expect(indexNames).toEqual(
-      expect.arrayContaining([['byJobType', 'byStatus', 'byTime'], ['byTime', 'byType'], ['active', 'failing'], ['bugClosures', 'openBugs'], ['trackedAlerts']]),
+      expect.arrayContaining([
+        ['byJobType', 'byStatus', 'byTime'],
+        ['byTime', 'byType'],
+        ['active', 'failing'],
+        ['bugClosures', 'openBugs'],
+        ['trackedAlerts'],
+      ]),
     );
     for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
       expect(table.DeletionPolicy).toBe('Retain');
@@ -282,9 +330,18 @@ describe('functions', () => {
     ['DailySyncCleanUpLogs', { SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
     [
       'HourlyMetricsComputeHourlyMetrics',
-      { Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['BatchWriteItem'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
+      {
+        Projects: ['Query'],
+        WorkItems: ['Query'],
+        Snapshots: ['BatchWriteItem'],
+        Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'],
+        SyncEvents: ['PutItem'],
+      },
     ],
-    ['HourlyMetricsWatchJobRuns', { JobHistory: ['Query'], Projects: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
+    [
+      'HourlyMetricsWatchJobRuns',
+      { JobHistory: ['Query'], Projects: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
+    ],
     ['DailySyncListProjects', { Projects: ['Query'] }],
     ['DailySyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['DailySyncComputeProjectMetrics', { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'] }],
@@ -293,14 +350,22 @@ describe('functions', () => {
     ['WeeklyReportArchiveRecords', { JobHistory: ['BatchWriteItem', 'Query'], SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
     [
       'WeeklyReportSendWeeklyReport',
-      { JobHistory: ['Query'], SyncEvents: ['PutItem'], Projects: ['Query'], WorkItems: ['Query'], Snapshots: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'] },
+      {
+        JobHistory: ['Query'],
+        SyncEvents: ['PutItem'],
+        Projects: ['Query'],
+        WorkItems: ['Query'],
+        Snapshots: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      },
     ],
   ])('grants %s only the DynamoDB actions it calls, on only its tables', (name, expected) => {
     expect(dynamoGrantsOf(name)).toEqual(expected);
   });
 
   it('grants List Projects, with org discovery, what adding and renaming projects takes', () => {
-    expect(dynamoGrantsOf('DailySyncListProjects', synthesized({ ...baseConfig(), github: { apiUrl: 'https://api.github.com', org: 'acme' } }))).toEqual({
+    expect(
+      dynamoGrantsOf('DailySyncListProjects', synthesized({ ...baseConfig(), github: { apiUrl: 'https://api.github.com', org: 'acme' } })),
+    ).toEqual({
       Projects: ['PutItem', 'Query', 'UpdateItem'],
     });
   });
@@ -325,7 +390,12 @@ describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged findings, and every acknowledgement gives a reason', () => {
     const assembly = app.synth();
     const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; conclusion: string; violations: unknown[]; suppressedViolations: { reason: string; acknowledgedAt: string }[] }[];
+      pluginReports: {
+        pluginName: string;
+        conclusion: string;
+        violations: unknown[];
+        suppressedViolations: { reason: string; acknowledgedAt: string }[];
+      }[];
     };
     const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions')!;
     expect(nag.violations).toEqual([]);

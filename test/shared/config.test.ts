@@ -25,12 +25,22 @@ describe('parseConfig', () => {
       report: { recipients: [] },
       github: { apiUrl: 'https://api.github.com' },
       retention: { logDays: 30, importLogDays: 90, keepSyncEvents: 10_000, keepJobRecords: 1_000 },
-      alerts: { revenueAtRiskThreshold: 10_000, slaBreachSeverities: ['critical', 'high'], unassignedSeverities: ['critical'], cooldownHours: 24, emailRecipients: [] },
+      alerts: {
+        revenueAtRiskThreshold: 10_000,
+        slaBreachSeverities: ['critical', 'high'],
+        unassignedSeverities: ['critical'],
+        cooldownHours: 24,
+        emailRecipients: [],
+      },
     });
   });
 
   it('names bad alert settings and their values', () => {
-    expect(problemsOf({ alerts: { revenueAtRiskThreshold: -5, slaBreachSeverities: ['urgent'], cooldownHours: 1.5, slackWebhookSecretName: '' } })).toEqual([
+    expect(
+      problemsOf({
+        alerts: { revenueAtRiskThreshold: -5, slaBreachSeverities: ['urgent'], cooldownHours: 1.5, slackWebhookSecretName: '' },
+      }),
+    ).toEqual([
       'ctoJobs.alerts.revenueAtRiskThreshold: -5 is below 1',
       'ctoJobs.alerts.slaBreachSeverities.0: "urgent" is not a severity (critical, high, medium, low)',
       'ctoJobs.alerts.cooldownHours: 1.5 is not a whole number',
@@ -41,18 +51,24 @@ describe('parseConfig', () => {
   it('alerts on a project failing 3 daily runs in a row unless told otherwise, and names a bad value', () => {
     expect(parseConfig({}, NOW).monitoring.consecutiveProjectFailures).toBe(3);
     expect(parseConfig({ monitoring: { consecutiveProjectFailures: 5 } }, NOW).monitoring.consecutiveProjectFailures).toBe(5);
-    expect(problemsOf({ monitoring: { consecutiveProjectFailures: 0 } })).toEqual(['ctoJobs.monitoring.consecutiveProjectFailures: 0 is below 1']);
+    expect(problemsOf({ monitoring: { consecutiveProjectFailures: 0 } })).toEqual([
+      'ctoJobs.monitoring.consecutiveProjectFailures: 0 is below 1',
+    ]);
   });
 
   it('takes health thresholds in order, naming them when they are not', () => {
     expect(parseConfig({}, NOW).healthThresholds).toEqual({ healthy: 80, warning: 50 });
-    expect(problemsOf({ healthThresholds: { healthy: 60, warning: 70 } })).toEqual(['ctoJobs.healthThresholds.warning: 70 must be below healthThresholds.healthy (60)']);
+    expect(problemsOf({ healthThresholds: { healthy: 60, warning: 70 } })).toEqual([
+      'ctoJobs.healthThresholds.warning: 70 must be below healthThresholds.healthy (60)',
+    ]);
     expect(problemsOf({ healthThresholds: { healthy: 101 } })).toEqual(['ctoJobs.healthThresholds.healthy: 101 is above 100']);
   });
 
   it('caps recipients at the 50 addresses SES takes', () => {
     const many = Array.from({ length: 51 }, (_, i) => `cto${i}@example.com`);
-    expect(problemsOf({ report: { recipients: many, sender: 'jobs@example.com' } })).toEqual(['ctoJobs.report.recipients: has 51 addresses; SES sends to at most 50']);
+    expect(problemsOf({ report: { recipients: many, sender: 'jobs@example.com' } })).toEqual([
+      'ctoJobs.report.recipients: has 51 addresses; SES sends to at most 50',
+    ]);
   });
 
   it('requires a sender for alert emails, its own or the report one', () => {

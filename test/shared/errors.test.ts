@@ -9,11 +9,14 @@ describe('named errors', () => {
   });
 
   // Step Functions matches on the instance's name; the class name (intact here, not minified) is the one to spell.
-  it.each(JOB_ERROR_CLASSES.map((ErrorClass) => [ErrorClass.name, ErrorClass] as const))('names a %s instance after its class', (name, ErrorClass) => {
-    const error = new ErrorClass('message');
-    expect(error.name).toBe(name);
-    expect(String(error)).toBe(`${name}: message`);
-  });
+  it.each(JOB_ERROR_CLASSES.map((ErrorClass) => [ErrorClass.name, ErrorClass] as const))(
+    'names a %s instance after its class',
+    (name, ErrorClass) => {
+      const error = new ErrorClass('message');
+      expect(error.name).toBe(name);
+      expect(String(error)).toBe(`${name}: message`);
+    },
+  );
 
   it('retries on the recoverable classes and on the DynamoDB throttling errors that outlast the SDK, and on nothing else', () => {
     expect(RECOVERABLE_ERROR_NAMES).toEqual([

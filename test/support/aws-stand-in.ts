@@ -63,7 +63,9 @@ export class AwsStandIn {
     if (action !== 'Publish') {
       return void response
         .writeHead(400, { 'content-type': 'text/xml' })
-        .end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>the stand-in answers only Publish, not ${action}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+        .end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>the stand-in answers only Publish, not ${action}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+        );
     }
     response
       .writeHead(200, { 'content-type': 'text/xml' })
@@ -77,10 +79,13 @@ export class AwsStandIn {
     const action = target.replace(/^secretsmanager\./, '');
     const params = JSON.parse(body || '{}') as { SecretId?: string };
     this.calls.push({ service: 'secretsmanager', action, params });
-    const json = (status: number, payload: unknown) => response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
-    if (action !== 'GetSecretValue') return void json(400, { __type: 'UnknownOperationException', message: `the stand-in answers only GetSecretValue, not ${action}` });
+    const json = (status: number, payload: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
+    if (action !== 'GetSecretValue')
+      return void json(400, { __type: 'UnknownOperationException', message: `the stand-in answers only GetSecretValue, not ${action}` });
     const value = this.secrets.get(params.SecretId ?? '');
-    if (value === undefined) return void json(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+    if (value === undefined)
+      return void json(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
     json(200, {
       ARN: `arn:aws:secretsmanager:local-1:000000000000:secret:${params.SecretId}-AbCdEf`,
       Name: params.SecretId,

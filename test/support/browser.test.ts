@@ -31,12 +31,14 @@ describe('finding Chromium for the browser tests', () => {
     await expect(findOrInstallChromium()).resolves.toBe(path.join(directory, 'google-chrome'));
   });
 
-  it('says in one line what to install where it may not install Debian\'s package', async () => {
+  it("says in one line what to install where it may not install Debian's package", async () => {
     vi.stubEnv('CHROMIUM_PATH', '');
     vi.stubEnv('PATH', pathWith());
     vi.spyOn(process, 'getuid').mockReturnValue(1000);
     const failure = await findOrInstallChromium().catch((error: Error) => error.message);
-    expect(failure).toMatch(/^Chromium not found on PATH \(chromium, .*\): install Chromium \(Debian: apt-get install chromium\) or set CHROMIUM_PATH/);
+    expect(failure).toMatch(
+      /^Chromium not found on PATH \(chromium, .*\): install Chromium \(Debian: apt-get install chromium\) or set CHROMIUM_PATH/,
+    );
     expect(failure).not.toContain('\n');
   });
 });

@@ -30,7 +30,16 @@ export async function launchChromium(): Promise<Browser> {
   found ??= findOrInstallChromium();
   return chromium.launch({
     executablePath: await found,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -97,7 +106,8 @@ async function withInstallLock<T>(work: () => Promise<T>): Promise<T> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // A lock older than the whole allowance was left by a killed process.
       const held = fs.statSync(lock, { throwIfNoEntry: false });
-      if (Date.now() > deadline || (held && Date.now() - held.mtimeMs > BROWSER_SETUP_TIMEOUT_MS)) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline || (held && Date.now() - held.mtimeMs > BROWSER_SETUP_TIMEOUT_MS))
+        fs.rmSync(lock, { recursive: true, force: true });
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

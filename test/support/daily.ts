@@ -7,7 +7,11 @@ import { newProject } from '../../shared/domain/project.ts';
 export const GITHUB_TOKEN = 'test-token';
 
 /** A local runtime whose GitHub is a loopback server holding `repositories`. */
-export async function startDailyRuntime(repositories: FakeRepository[], environment: Record<string, string> = {}, configOverrides: Record<string, unknown> = {}) {
+export async function startDailyRuntime(
+  repositories: FakeRepository[],
+  environment: Record<string, string> = {},
+  configOverrides: Record<string, unknown> = {},
+) {
   const github = await GitHubServer.start({ token: GITHUB_TOKEN, repositories });
   const context = readCdkContext(PROJECT_ROOT);
   const runtime = await LocalRuntime.start({
@@ -42,7 +46,10 @@ export async function useDailyRuntime(...args: Parameters<typeof startDailyRunti
     /** The numbers GitHub holds for a repository, and those stored, each sorted. */
     setsOf: async (fullName: string) => {
       const stored = (await runtime.stores.items.listForProject(fullName)).map((item) => item.number).sort((a, b) => a - b);
-      const held = github.repository(fullName).issues.map((issue) => issue.number).sort((a, b) => a - b);
+      const held = github
+        .repository(fullName)
+        .issues.map((issue) => issue.number)
+        .sort((a, b) => a - b);
       return { stored, held };
     },
   };
@@ -61,7 +68,11 @@ export async function addProjects(runtime: LocalRuntime, ...repositories: string
 }
 
 /** `count` items of a repository, numbered from 1, each updated a minute after the previous one. */
-export function generateIssues(count: number, start = Date.parse('2026-10-01T00:00:00Z'), kinds: (n: number) => Partial<FakeIssue> = () => ({})): FakeIssue[] {
+export function generateIssues(
+  count: number,
+  start = Date.parse('2026-10-01T00:00:00Z'),
+  kinds: (n: number) => Partial<FakeIssue> = () => ({}),
+): FakeIssue[] {
   return Array.from({ length: count }, (_, i) => {
     const time = new Date(start + i * 60_000).toISOString().replace('.000', '');
     return {

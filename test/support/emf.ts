@@ -55,13 +55,14 @@ export function captureEmf(): EmfCapture {
     },
     published: (metricName) =>
       lines.flatMap((line) =>
-        line._aws.CloudWatchMetrics.filter((directive) => directive.Metrics.some((metric) => metric.Name === metricName)).flatMap((directive) =>
-          directive.Dimensions.map((names) => ({
-            namespace: directive.Namespace,
-            metricName,
-            dimensions: Object.fromEntries(names.map((name) => [name, line[name]])),
-            value: line[metricName],
-          })),
+        line._aws.CloudWatchMetrics.filter((directive) => directive.Metrics.some((metric) => metric.Name === metricName)).flatMap(
+          (directive) =>
+            directive.Dimensions.map((names) => ({
+              namespace: directive.Namespace,
+              metricName,
+              dimensions: Object.fromEntries(names.map((name) => [name, line[name]])),
+              value: line[metricName],
+            })),
         ),
       ),
   };
@@ -72,7 +73,9 @@ export function captureEmf(): EmfCapture {
  * construct or the stack-wide Monitoring (`dailysyncFailing` for `DailySync/daily_syncFailing`).
  */
 export function alarmedMetric(template: Template, alarmId: string): MetricIdentity {
-  const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([logicalId]) => new RegExp(`^(DailySync|HourlyMetrics|WeeklyReport|Monitoring)${alarmId}[0-9A-F]{8}$`).test(logicalId));
+  const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([logicalId]) =>
+    new RegExp(`^(DailySync|HourlyMetrics|WeeklyReport|Monitoring)${alarmId}[0-9A-F]{8}$`).test(logicalId),
+  );
   expect(found, alarmId).toHaveLength(1);
   const properties = found[0]![1].Properties as { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] };
   return {

@@ -5,7 +5,15 @@ import type { WorkItem } from '../../shared/domain/work-item.ts';
 export function storedBug(
   projectId: string,
   number: number,
-  fields: { severity: Severity; createdAt: string; revenueImpact?: number; assignees?: string[]; title?: string; closedAt?: string; updatedAt?: string },
+  fields: {
+    severity: Severity;
+    createdAt: string;
+    revenueImpact?: number;
+    assignees?: string[];
+    title?: string;
+    closedAt?: string;
+    updatedAt?: string;
+  },
 ): WorkItem {
   return {
     projectId,

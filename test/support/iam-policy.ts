@@ -108,7 +108,10 @@ function arnLike(pattern: string, arn: string, wildcards: boolean): boolean {
 }
 
 function wildcard(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
 }
 
@@ -145,7 +148,12 @@ export function resolveCfn(value: unknown, environment: CfnEnvironment): unknown
 }
 
 function resolveRef(id: string, environment: CfnEnvironment): string {
-  const pseudo: Record<string, string> = { 'AWS::AccountId': environment.account, 'AWS::Region': environment.region, 'AWS::Partition': environment.partition, 'AWS::URLSuffix': 'amazonaws.com' };
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': environment.account,
+    'AWS::Region': environment.region,
+    'AWS::Partition': environment.partition,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
   return known(pseudo[id] ?? environment.refs[id], `Ref ${id}`);
 }
 

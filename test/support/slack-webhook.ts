@@ -44,7 +44,9 @@ export class SlackWebhook {
     this.requests++;
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
-      response.writeHead(this.failureStatus, { 'content-type': 'text/plain' }).end(this.failureStatus === 404 ? 'no_service' : 'internal_error');
+      response
+        .writeHead(this.failureStatus, { 'content-type': 'text/plain' })
+        .end(this.failureStatus === 404 ? 'no_service' : 'internal_error');
       return;
     }
     this.received.push(JSON.parse(body) as { text: string; blocks: unknown[] });

@@ -34,14 +34,43 @@ const pull = (projectId: string, number: number, createdAt: string, mergedAt: st
  * #8 high Nov 14 → closed Nov 25 ($300), PR #9 merged in 6 h (Nov 28).
  */
 export const TWO_WEEKS: readonly WorkItem[] = [
-  storedBug('acme/api', 1, { severity: 'critical', createdAt: '2026-11-20T09:00:00Z', revenueImpact: 5000, title: 'Checkout fails for EU cards' }),
+  storedBug('acme/api', 1, {
+    severity: 'critical',
+    createdAt: '2026-11-20T09:00:00Z',
+    revenueImpact: 5000,
+    title: 'Checkout fails for EU cards',
+  }),
   storedBug('acme/api', 2, { severity: 'high', createdAt: '2026-11-27T09:00:00Z', revenueImpact: 700, assignees: ['ann'] }),
-  storedBug('acme/api', 3, { severity: 'medium', createdAt: '2026-11-18T09:00:00Z', closedAt: '2026-11-28T09:00:00Z', revenueImpact: 100, assignees: ['ann'] }),
-  storedBug('acme/api', 4, { severity: 'low', createdAt: '2026-11-19T09:00:00Z', closedAt: '2026-11-21T09:00:00Z', revenueImpact: 10, assignees: ['ann'] }),
+  storedBug('acme/api', 3, {
+    severity: 'medium',
+    createdAt: '2026-11-18T09:00:00Z',
+    closedAt: '2026-11-28T09:00:00Z',
+    revenueImpact: 100,
+    assignees: ['ann'],
+  }),
+  storedBug('acme/api', 4, {
+    severity: 'low',
+    createdAt: '2026-11-19T09:00:00Z',
+    closedAt: '2026-11-21T09:00:00Z',
+    revenueImpact: 10,
+    assignees: ['ann'],
+  }),
   pull('acme/api', 5, '2026-11-26T09:00:00Z', '2026-11-27T09:00:00Z'),
   pull('acme/api', 6, '2026-11-17T09:00:00Z', '2026-11-20T09:00:00Z'),
-  storedBug('acme/web', 7, { severity: 'critical', createdAt: '2026-11-29T09:00:00Z', revenueImpact: 2000, assignees: ['bob'], title: 'Search returns nothing' }),
-  storedBug('acme/web', 8, { severity: 'high', createdAt: '2026-11-14T09:00:00Z', closedAt: '2026-11-25T09:00:00Z', revenueImpact: 300, assignees: ['bob'] }),
+  storedBug('acme/web', 7, {
+    severity: 'critical',
+    createdAt: '2026-11-29T09:00:00Z',
+    revenueImpact: 2000,
+    assignees: ['bob'],
+    title: 'Search returns nothing',
+  }),
+  storedBug('acme/web', 8, {
+    severity: 'high',
+    createdAt: '2026-11-14T09:00:00Z',
+    closedAt: '2026-11-25T09:00:00Z',
+    revenueImpact: 300,
+    assignees: ['bob'],
+  }),
   pull('acme/web', 9, '2026-11-28T10:00:00Z', '2026-11-28T16:00:00Z'),
 ];
 
@@ -57,7 +86,15 @@ export function asOf(items: readonly WorkItem[], at: Date): WorkItem[] {
 }
 
 export function dailyOf(projectId: string, at: Date, items = TWO_WEEKS): DailySnapshot {
-  return dailySnapshot(newProject({ repository: projectId }, new Date('2026-10-01T00:00:00Z')), asOf(items.filter((item) => item.projectId === projectId), at), DEFAULT_BUG_RULES, at);
+  return dailySnapshot(
+    newProject({ repository: projectId }, new Date('2026-10-01T00:00:00Z')),
+    asOf(
+      items.filter((item) => item.projectId === projectId),
+      at,
+    ),
+    DEFAULT_BUG_RULES,
+    at,
+  );
 }
 
 export function openBugsOf(items: readonly WorkItem[]): OpenBug[] {

@@ -6,7 +6,10 @@ import { captureEmf } from '../support/emf.ts';
 import { namedError } from '../support/local-runtime.ts';
 
 /** GitHub's answer to a revoked or expired token. */
-const BAD_CREDENTIALS = { status: 401, body: JSON.stringify({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }) };
+const BAD_CREDENTIALS = {
+  status: 401,
+  body: JSON.stringify({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }),
+};
 const NOT_FOUND = { status: 404, body: JSON.stringify({ message: 'Not Found' }) };
 
 /** Secrets Manager, where the functions read the token as deployed (no GITHUB_TOKEN variable). */
@@ -60,7 +63,9 @@ function runChangingMidRun(change: () => void, states: string[] = []) {
 
 /** The ProjectsFailed values of the EMF lines, and the dimensions they were published with. */
 const projectsFailedMetrics = () =>
-  emf.lines.filter((line) => 'ProjectsFailed' in line).map((line) => ({ value: line.ProjectsFailed, dimensions: line._aws.CloudWatchMetrics[0]!.Dimensions }));
+  emf.lines
+    .filter((line) => 'ProjectsFailed' in line)
+    .map((line) => ({ value: line.ProjectsFailed, dimensions: line._aws.CloudWatchMetrics[0]!.Dimensions }));
 
 describe('the daily sync when GitHub stops accepting the token mid-run', () => {
   it('fails the run with AuthError through Record Failure, keeps the pages synced before, and the next run completes exactly', async () => {
@@ -72,7 +77,11 @@ describe('the daily sync when GitHub stops accepting the token mid-run', () => {
     const failed = await runtime.runJob('daily', { ...fast, at: nextSlot(), onStateEvent: (line) => states.push(line) });
 
     expect(failed.execution).toMatchObject({ status: 'FAILED', error: 'AuthError' });
-    expect(failed.run).toMatchObject({ status: 'failed', errorName: 'AuthError', errorMessage: 'GitHub refused the token (401) for acme/big' });
+    expect(failed.run).toMatchObject({
+      status: 'failed',
+      errorName: 'AuthError',
+      errorMessage: 'GitHub refused the token (401) for acme/big',
+    });
     expect(states).toEqual(expect.arrayContaining(['→ Token Unusable', '→ Record Failure', '→ Run Failed']));
     expect(states).not.toContain('→ Record Project Failure');
     expect(states).not.toContain('→ Summarize Sync');
@@ -138,7 +147,8 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
     });
 
     expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 1500 + 30 + 40 + 20, recordsFailed: 0 });
-    for (const { stored, held } of await Promise.all(['acme/huge', 'acme/web', 'acme/api', 'acme/ops'].map(setsOf))) expect(stored).toEqual(held);
+    for (const { stored, held } of await Promise.all(['acme/huge', 'acme/web', 'acme/api', 'acme/ops'].map(setsOf)))
+      expect(stored).toEqual(held);
     expect(github.requests.some((request) => request.status === 401)).toBe(true);
     expect(secretReads()).toBeGreaterThanOrEqual(1);
   }, 60_000);
@@ -155,7 +165,11 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
 
     const failed = await runtime.runJob('daily', { ...fast, at: nextSlot(), onStateEvent: (line) => states.push(line) });
 
-    expect(failed.run).toMatchObject({ status: 'failed', errorName: 'AuthError', errorMessage: expect.stringContaining('GitHub refused the token') });
+    expect(failed.run).toMatchObject({
+      status: 'failed',
+      errorName: 'AuthError',
+      errorMessage: expect.stringContaining('GitHub refused the token'),
+    });
     expect(states).not.toContain('→ Sync Project');
     // Refused, the secret was read again: it holds the same token, so nothing is sent again.
     expect(github.requests.map((request) => `${request.path} ${request.status}`)).toEqual(['/rate_limit 401']);
@@ -180,7 +194,11 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
       aws.deleteSecret(tokenSecret);
     }, states);
 
-    expect(failed.run).toMatchObject({ status: 'failed', errorName: 'ConfigError', errorMessage: expect.stringContaining(`secret ${tokenSecret} (the token) could not be read`) });
+    expect(failed.run).toMatchObject({
+      status: 'failed',
+      errorName: 'ConfigError',
+      errorMessage: expect.stringContaining(`secret ${tokenSecret} (the token) could not be read`),
+    });
     expect(failed.run?.errorMessage).not.toContain(GITHUB_TOKEN);
     expect(states).toEqual(expect.arrayContaining(['→ Token Unusable', '→ Record Failure']));
     expect(states).not.toContain('→ Record Project Failure');
@@ -190,7 +208,7 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
 });
 
 describe('a daily run whose projects fail', () => {
-  it('fails when every project failed, naming them, and starts each one\'s failure streak', async () => {
+  it("fails when every project failed, naming them, and starts each one's failure streak", async () => {
     await addProjects(runtime, 'acme/gone', 'acme/missing');
     const states: string[] = [];
 
@@ -230,7 +248,10 @@ describe('a daily run whose projects fail', () => {
       { value: 0, dimensions: [['service']] },
       { value: 1, dimensions: [['service']] },
     ]);
-    expect((await runtime.stores.projects.get('acme/big'))?.failure).toMatchObject({ since: first.request.scheduledTime, consecutiveRuns: 1 });
+    expect((await runtime.stores.projects.get('acme/big'))?.failure).toMatchObject({
+      since: first.request.scheduledTime,
+      consecutiveRuns: 1,
+    });
 
     // The next day it fails again, and Record Project Failure's Lambda dies after its write once: the retry counts the run once.
     github.injectFaults('/repos/acme/big/issues', NOT_FOUND);
@@ -251,7 +272,9 @@ describe('a daily run whose projects fail', () => {
     const failing = await runtime.stores.projects.get('acme/big');
     expect(failing?.failure).toMatchObject({ since: first.request.scheduledTime, consecutiveRuns: 2, lastRunId: second.run!.runId });
     expect(failing?.sync).toEqual(progress);
-    const errors = (await runtime.stores.events.listForRun(second.run!.runId)).filter((event) => event.level === 'error' && event.project === 'acme/big');
+    const errors = (await runtime.stores.events.listForRun(second.run!.runId)).filter(
+      (event) => event.level === 'error' && event.project === 'acme/big',
+    );
     expect(errors[0]?.message).toContain(`(failed 2 runs in a row, since ${first.request.scheduledTime})`);
     github.clearRequests();
 
@@ -261,14 +284,21 @@ describe('a daily run whose projects fail', () => {
     expect(third.run?.summary).toContain('sync: 2 of 2 project(s) synced;');
     expect((await runtime.stores.projects.get('acme/big'))?.failure).toBeUndefined();
     // It resumed from the progress kept beside the streak: unchanged, its ETag answered 304.
-    expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/big/issues')).map((request) => request.status)).toEqual([304]);
+    expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/big/issues')).map((request) => request.status)).toEqual(
+      [304],
+    );
     const { stored, held } = await setsOf('acme/big');
     expect(stored).toEqual(held);
   });
 
-  it('keeps a failing project\'s streak when a rate limit defers its sync to the next run, and ends it once the sync is done', async () => {
+  it("keeps a failing project's streak when a rate limit defers its sync to the next run, and ends it once the sync is done", async () => {
     await addProjects(runtime, 'acme/web');
-    const streak = { since: '2026-11-20T02:00:00Z', consecutiveRuns: 2, lastError: 'TransientError: GitHub answered 502', lastRunId: 'daily_sync#2026-11-21T02:00:00Z' };
+    const streak = {
+      since: '2026-11-20T02:00:00Z',
+      consecutiveRuns: 2,
+      lastError: 'TransientError: GitHub answered 502',
+      lastRunId: 'daily_sync#2026-11-21T02:00:00Z',
+    };
     expect(await runtime.stores.projects.saveFailure('acme/web', streak, undefined)).toBe(true);
     // Spent until long after this run's deadline: the sync is deferred, nothing of the project synced.
     github.setRateLimit(0, Math.floor(Date.now() / 1000) + 3600);

@@ -20,7 +20,8 @@ const { github, runtime } = await useDailyRuntime(
 const projects = async () =>
   (await runtime.stores.projects.listActive()).map(({ projectId, fullName, repositoryId }) => ({ projectId, fullName, repositoryId }));
 /** The requests that asked GitHub about a repository itself (`GET /repos/{owner}/{repo}`), by path. */
-const repositoryLookups = () => github.requests.filter((request) => /^\/repos\/[^/]+\/[^/?]+$/.test(request.path)).map((request) => request.path);
+const repositoryLookups = () =>
+  github.requests.filter((request) => /^\/repos\/[^/]+\/[^/?]+$/.test(request.path)).map((request) => request.path);
 
 describe('org discovery (github.org)', () => {
   it("adds the org's repositories that are not archived and were pushed recently, each with its GitHub id, and syncs them", async () => {
@@ -70,11 +71,15 @@ describe('org discovery (github.org)', () => {
 
     await runtime.runJob('daily', { ...fast, at: nextSlot() });
 
-    expect(await runtime.stores.projects.get('acme/tools')).toMatchObject({ fullName: 'acme/tools', repositoryId: 5, createdAt: '2026-11-01T00:00:00.000Z' });
+    expect(await runtime.stores.projects.get('acme/tools')).toMatchObject({
+      fullName: 'acme/tools',
+      repositoryId: 5,
+      createdAt: '2026-11-01T00:00:00.000Z',
+    });
     expect(repositoryLookups()).toEqual([]);
   });
 
-  it('records the id a rename\'s redirect names when the sync follows it, with no listing and no lookup', async () => {
+  it("records the id a rename's redirect names when the sync follows it, with no listing and no lookup", async () => {
     await runtime.runJob('daily', { ...fast, at: nextSlot() });
     // Outside the org: no listing names it, and with no new repository in the org nothing is looked up.
     await addProjects(runtime, 'other/elsewhere');

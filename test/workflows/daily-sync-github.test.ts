@@ -9,7 +9,8 @@ const { github, runtime } = await useDailyRuntime([
 ]);
 
 /** Status and path of each request under `prefix`, in order. */
-const requestsTo = (prefix: string) => github.requests.filter((request) => request.path.startsWith(prefix)).map((request) => `${request.status} ${request.path.split('?')[0]}`);
+const requestsTo = (prefix: string) =>
+  github.requests.filter((request) => request.path.startsWith(prefix)).map((request) => `${request.status} ${request.path.split('?')[0]}`);
 
 describe('the daily sync against GitHub as it really is, through the synthesized state machine', () => {
   it('waits in Step Functions for a primary limit answered 429, sending nothing while it holds, then completes', async () => {
@@ -23,7 +24,12 @@ describe('the daily sync against GitHub as it really is, through the synthesized
     };
     const states: string[] = [];
 
-    const result = await runtime.runJob('daily', { retryIntervalMs: 0, at: nextSlot(), beforeTask: spendLimit, onStateEvent: (line) => states.push(line) });
+    const result = await runtime.runJob('daily', {
+      retryIntervalMs: 0,
+      at: nextSlot(),
+      beforeTask: spendLimit,
+      onStateEvent: (line) => states.push(line),
+    });
 
     expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 30, recordsFailed: 0 });
     expect(states).toContain('→ Wait for Rate Limit Reset');
@@ -84,7 +90,12 @@ describe('the daily sync against GitHub as it really is, through the synthesized
       const renamed = await runtime.runJob('daily', { ...fast, at: nextSlot() });
 
       expect(renamed.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
-      expect(requestsTo('/')).toEqual(['200 /rate_limit', '301 /repos/acme/web/issues', '200 /repositories/2/issues', '200 /repositories/2']);
+      expect(requestsTo('/')).toEqual([
+        '200 /rate_limit',
+        '301 /repos/acme/web/issues',
+        '200 /repositories/2/issues',
+        '200 /repositories/2',
+      ]);
       expect(await runtime.stores.projects.get('acme/web')).toMatchObject({ projectId: 'acme/web', fullName: 'acme/storefront' });
       expect((await runtime.stores.projects.listActive()).map((project) => project.projectId)).toEqual(['acme/web']);
       const items = await runtime.stores.items.listForProject('acme/web');

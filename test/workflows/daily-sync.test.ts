@@ -7,7 +7,12 @@ const { github, runtime } = await useDailyRuntime([
     id: 1,
     issues: generateIssues(250, undefined, (n) =>
       n % 5 === 0
-        ? { labels: [], pull_request: { merged_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }, state: n % 10 === 0 ? 'closed' : 'open', closed_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null }
+        ? {
+            labels: [],
+            pull_request: { merged_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null },
+            state: n % 10 === 0 ? 'closed' : 'open',
+            closed_at: n % 10 === 0 ? '2026-11-27T00:00:00Z' : null,
+          }
         : n % 7 === 0
           ? { labels: ['bug', 'P0', 'revenue:2500'], assignees: [] }
           : {},
@@ -55,8 +60,19 @@ describe('the daily GitHub sync, through the synthesized state machine', () => {
     await addProjects(runtime, 'acme/changing');
     await runtime.runJob('daily', { ...fast, at: nextSlot() });
     const repository = github.repository('acme/changing');
-    repository.issues[3] = { ...repository.issues[3]!, state: 'closed', closed_at: '2026-11-27T10:00:00Z', updated_at: '2026-11-27T10:00:00Z' };
-    repository.issues.push({ ...repository.issues[0]!, number: 31, title: 'New', created_at: '2026-11-27T11:00:00Z', updated_at: '2026-11-27T11:00:00Z' });
+    repository.issues[3] = {
+      ...repository.issues[3]!,
+      state: 'closed',
+      closed_at: '2026-11-27T10:00:00Z',
+      updated_at: '2026-11-27T10:00:00Z',
+    };
+    repository.issues.push({
+      ...repository.issues[0]!,
+      number: 31,
+      title: 'New',
+      created_at: '2026-11-27T11:00:00Z',
+      updated_at: '2026-11-27T11:00:00Z',
+    });
     github.clearRequests();
 
     const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
@@ -73,10 +89,11 @@ describe('the daily GitHub sync, through the synthesized state machine', () => {
   it('retries transient GitHub errors (5xx) and a secondary rate limit (retry-after), then completes', async () => {
     await addProjects(runtime, 'acme/web');
     github.injectFaults('/repos/acme/web/issues', { status: 502 }, { status: 503 });
-    github.injectFaults(
-      '/repos/acme/web/issues',
-      { status: 403, headers: { 'retry-after': '1' }, body: JSON.stringify({ message: 'You have exceeded a secondary rate limit.' }) },
-    );
+    github.injectFaults('/repos/acme/web/issues', {
+      status: 403,
+      headers: { 'retry-after': '1' },
+      body: JSON.stringify({ message: 'You have exceeded a secondary rate limit.' }),
+    });
 
     const result = await runtime.runJob('daily', { ...fast, at: nextSlot() });
 

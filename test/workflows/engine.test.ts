@@ -67,7 +67,9 @@ describe('a scheduled run of the synthesized daily state machine', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ executionArn: first.execution.executionArn, status: 'completed', duplicateDeliveries: 1 });
     const messages = (await runtime.stores.events.listForRun(first.run!.runId)).map((event) => event.message);
-    expect(messages.some((message) => message.includes(`duplicate delivery ignored (execution ${second.execution.executionArn})`))).toBe(true);
+    expect(messages.some((message) => message.includes(`duplicate delivery ignored (execution ${second.execution.executionArn})`))).toBe(
+      true,
+    );
   });
 
   it('runs the work once when two deliveries of the same slot arrive at the same time', async () => {

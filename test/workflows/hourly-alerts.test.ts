@@ -50,17 +50,28 @@ beforeEach(async () => {
   await runtime.stores.projects.save(newProject({ repository: 'acme/api' }, new Date('2026-10-01T00:00:00Z')));
 });
 
-const run = (n: number, options: Parameters<LocalRuntime['runJob']>[1] = {}) => runtime.runJob('hourly', { at: hour(n), retryIntervalMs: 0, ...options });
+const run = (n: number, options: Parameters<LocalRuntime['runJob']>[1] = {}) =>
+  runtime.runJob('hourly', { at: hour(n), retryIntervalMs: 0, ...options });
 /** The bug alerts' messages (the watchdog's job alerts, about the slots these tests skip over, are left out). */
 const BUG_ALERTS = 'CTO dashboard alerts:';
-const publishes = () => sns.commandCalls(PublishCommand).map((call) => call.args[0].input).filter((input) => input.Subject?.startsWith(BUG_ALERTS));
+const publishes = () =>
+  sns
+    .commandCalls(PublishCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => input.Subject?.startsWith(BUG_ALERTS));
 const slackMessages = () => slack.received.filter((payload) => payload.text.startsWith(BUG_ALERTS));
-const sent = async () => ({ sns: publishes().length, slack: slackMessages().length, email: (await runtime.ses.emails()).filter((email) => email.subject.startsWith(BUG_ALERTS)).length });
+const sent = async () => ({
+  sns: publishes().length,
+  slack: slackMessages().length,
+  email: (await runtime.ses.emails()).filter((email) => email.subject.startsWith(BUG_ALERTS)).length,
+});
 
 describe('hourly alerts, through the synthesized state machine', () => {
   it('page once when an alert fires, stay quiet an hour later and for a duplicate delivery, remind after the 24 h cooldown', async () => {
     // Opened at T0: 24 h later it is exactly at its 24 h SLA, not past it, so only the reminder is due.
-    await runtime.stores.items.upsert([storedBug('acme/api', 1, { severity: 'critical', createdAt: iso(0), revenueImpact: 2500, title: 'Checkout fails' })]);
+    await runtime.stores.items.upsert([
+      storedBug('acme/api', 1, { severity: 'critical', createdAt: iso(0), revenueImpact: 2500, title: 'Checkout fails' }),
+    ]);
 
     const first = await run(0);
     expect(first.run).toMatchObject({ status: 'completed' });
@@ -77,7 +88,13 @@ describe('hourly alerts, through the synthesized state machine', () => {
     expect(await sent()).toEqual({ sns: 2, slack: 2, email: 2 });
     expect(publishes()[1]).toMatchObject({ Subject: 'CTO dashboard alerts: 1 still firing ($2,500/day at risk)' });
     const open = await runtime.stores.alerts.listOpen();
-    expect(open).toEqual([expect.objectContaining({ alertId: 'unassigned_critical#acme/api#1', firstSeenAt: hour(0).toISOString(), lastNotifiedAt: hour(24).toISOString() })]);
+    expect(open).toEqual([
+      expect.objectContaining({
+        alertId: 'unassigned_critical#acme/api#1',
+        firstSeenAt: hour(0).toISOString(),
+        lastNotifiedAt: hour(24).toISOString(),
+      }),
+    ]);
   });
 
   it('page again at once when revenue at risk crosses a higher band, and once more when it resolves', async () => {
@@ -147,7 +164,10 @@ describe('hourly alerts, through the synthesized state machine', () => {
     });
     expect(publishes().map((input) => input.Subject)).toEqual(['CTO dashboard alerts: 1 new ($0/day at risk)']);
     await run(1);
-    expect(publishes().map((input) => input.Subject)).toEqual(['CTO dashboard alerts: 1 new ($0/day at risk)', 'CTO dashboard alerts: 1 new ($0/day at risk)']);
+    expect(publishes().map((input) => input.Subject)).toEqual([
+      'CTO dashboard alerts: 1 new ($0/day at risk)',
+      'CTO dashboard alerts: 1 new ($0/day at risk)',
+    ]);
     expect(publishes()[1]!.Message).toContain('acme/api#2');
   });
 
@@ -155,11 +175,16 @@ describe('hourly alerts, through the synthesized state machine', () => {
     await runtime.stores.items.upsert([storedBug('acme/api', 1, { severity: 'critical', createdAt: iso(-2) })]);
     const result = await run(0, {
       beforeTask: async (stateName, attempt) => {
-        if (stateName === 'Send Alerts' && attempt === 1) await runtime.stores.alerts.claimDelivery(`hourly_metrics#${iso(0)}`, 'bugs', 'on-call', hour(0).toISOString());
+        if (stateName === 'Send Alerts' && attempt === 1)
+          await runtime.stores.alerts.claimDelivery(`hourly_metrics#${iso(0)}`, 'bugs', 'on-call', hour(0).toISOString());
       },
     });
     expect(publishes()).toEqual([]);
-    expect(result.run).toMatchObject({ status: 'failed', errorName: 'OnCallDeliveryError', errorMessage: expect.stringContaining('an earlier attempt died while publishing') });
+    expect(result.run).toMatchObject({
+      status: 'failed',
+      errorName: 'OnCallDeliveryError',
+      errorMessage: expect.stringContaining('an earlier attempt died while publishing'),
+    });
   });
 
   it('retry Slack when it answers 500, then deliver', async () => {
@@ -180,7 +205,12 @@ describe('hourly alerts, through the synthesized state machine', () => {
     expect(await sent()).toEqual({ sns: 1, slack: 0, email: 1 });
     expect(result.run).toMatchObject({ status: 'completed', recordsFailed: 1 });
     const events = await runtime.stores.events.listForRun(result.run!.runId);
-    expect(events.filter((event) => event.eventType === 'alert').map((event) => [event.level, event.message]).sort()).toEqual([
+    expect(
+      events
+        .filter((event) => event.eventType === 'alert')
+        .map((event) => [event.level, event.message])
+        .sort(),
+    ).toEqual([
       ['error', 'slack: bugs alert notices not delivered after 3 attempts: Error: Slack answered HTTP 500 (internal_error)'],
       ['info', 'email: sent 1 bugs alert notices (attempt 1)'],
       ['info', 'on-call: sent 1 bugs alert notices (attempt 1)'],
@@ -198,7 +228,11 @@ describe('hourly alerts, through the synthesized state machine', () => {
     await runtime.stores.items.upsert([storedBug('acme/api', 1, { severity: 'critical', createdAt: iso(-2) })]);
     sns.on(PublishCommand).rejects(namedError('AuthorizationErrorException', 'not authorized to publish'));
     const result = await run(0);
-    expect(result.run).toMatchObject({ status: 'failed', errorName: 'OnCallDeliveryError', errorMessage: expect.stringContaining('AuthorizationErrorException') });
+    expect(result.run).toMatchObject({
+      status: 'failed',
+      errorName: 'OnCallDeliveryError',
+      errorMessage: expect.stringContaining('AuthorizationErrorException'),
+    });
     // A refused publish is not retried (it cannot succeed); the other channels still deliver.
     expect(await sent()).toEqual({ sns: 1, slack: 1, email: 1 });
     expect(result.run?.errorMessage).toContain('PermanentDeliveryError: SNS refused the message: AuthorizationErrorException');
@@ -227,7 +261,9 @@ describe('hourly alerts, through the synthesized state machine', () => {
       storedBug('acme/api', 2, { severity: 'low', assignees: ['ann'], createdAt: iso(-3), revenueImpact: 150 }),
       storedBug('acme/api', 3, { severity: 'high', createdAt: iso(-100), closedAt: iso(-24) }),
     ]);
-    await runtime.stores.items.upsert([storedBug('acme/web', 1, { severity: 'high', assignees: ['bob'], createdAt: iso(-80), revenueImpact: 850 })]);
+    await runtime.stores.items.upsert([
+      storedBug('acme/web', 1, { severity: 'high', assignees: ['bob'], createdAt: iso(-80), revenueImpact: 850 }),
+    ]);
     await run(0);
 
     const organization = await runtime.stores.snapshots.latestHourly();
@@ -242,7 +278,11 @@ describe('hourly alerts, through the synthesized state machine', () => {
       unassignedCritical: 1,
       velocity: { last7Days: 1, previous7Days: 0 },
     });
-    expect(await runtime.stores.snapshots.latestHourly('acme/web')).toMatchObject({ openBugs: 1, revenueAtRisk: 850, alertingSlaBreaches: 1 });
+    expect(await runtime.stores.snapshots.latestHourly('acme/web')).toMatchObject({
+      openBugs: 1,
+      revenueAtRisk: 850,
+      alertingSlaBreaches: 1,
+    });
 
     // One line of organisation figures; the watchdog and the run's end publish per-job lines of their own.
     const organizationLines = emf.lines.filter((line) => 'RevenueAtRisk' in line);
@@ -251,8 +291,21 @@ describe('hourly alerts, through the synthesized state machine', () => {
     const [directive] = line!._aws.CloudWatchMetrics;
     expect(directive!.Namespace).toBe('CtoDashboard');
     expect(directive!.Dimensions).toEqual([['service']]);
-    expect(directive!.Metrics.map((metric) => metric.Name).sort()).toEqual(['OpenBugs', 'RevenueAtRisk', 'SlaBreaches', 'UnassignedCritical', 'Velocity']);
-    expect(line).toMatchObject({ RevenueAtRisk: 5000, SlaBreaches: 2, UnassignedCritical: 1, Velocity: 1, OpenBugs: 3, service: 'cto-dashboard-jobs' });
+    expect(directive!.Metrics.map((metric) => metric.Name).sort()).toEqual([
+      'OpenBugs',
+      'RevenueAtRisk',
+      'SlaBreaches',
+      'UnassignedCritical',
+      'Velocity',
+    ]);
+    expect(line).toMatchObject({
+      RevenueAtRisk: 5000,
+      SlaBreaches: 2,
+      UnassignedCritical: 1,
+      Velocity: 1,
+      OpenBugs: 3,
+      service: 'cto-dashboard-jobs',
+    });
 
     // The engine's line at the end of the run: the job's failure streak, for the ConsecutiveFailures alarm.
     const runLine = emf.lines.find((candidate) => 'ConsecutiveFailures' in candidate);

@@ -17,8 +17,13 @@ beforeEach(async () => {
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
 });
 
-const run = (jobType: JobType, scheduledTime: string, status: RunStatus, durationMs = 60_000) => scheduledRun(jobType, scheduledTime, status, { durationMs });
-const jobMessages = () => sns.commandCalls(PublishCommand).map((call) => call.args[0].input).filter((input) => input.Subject?.startsWith('CTO dashboard jobs:'));
+const run = (jobType: JobType, scheduledTime: string, status: RunStatus, durationMs = 60_000) =>
+  scheduledRun(jobType, scheduledTime, status, { durationMs });
+const jobMessages = () =>
+  sns
+    .commandCalls(PublishCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => input.Subject?.startsWith('CTO dashboard jobs:'));
 const hourly = (at: string) => runtime.runJob('hourly', { at: new Date(at), retryIntervalMs: 0 });
 const NOT_FOUND = 'RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)';
 /** Records that the daily run of `day` failed on the project, as Record Project Failure does. */
@@ -31,14 +36,17 @@ async function dailyFailed(projectId: string, day: string): Promise<SyncFailure>
 
 describe('the watchdog in the hourly job', () => {
   it('alerts once for a daily slot that never ran, again only when another is missed, and resolves once a run made them up', async () => {
-    for (const day of ['2026-11-24', '2026-11-25', '2026-11-26']) await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'completed'));
+    for (const day of ['2026-11-24', '2026-11-25', '2026-11-26'])
+      await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'completed'));
     await runtime.stores.runs.recordRun(run('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
 
     const first = await hourly('2026-11-27T10:00:00Z');
     expect(first.run?.summary).toContain('jobs unhealthy (daily_sync missed 1 slot(s): 2026-11-27T02:00:00Z)');
     expect(jobMessages()).toHaveLength(1);
     expect(jobMessages()[0]).toMatchObject({ Subject: 'CTO dashboard jobs: 1 new' });
-    expect(jobMessages()[0]!.Message).toContain('NEW: Scheduled run missed\n  daily_sync missed 1 scheduled run(s)\n  no run for 2026-11-27T02:00:00Z (30 minutes\' grace)');
+    expect(jobMessages()[0]!.Message).toContain(
+      "NEW: Scheduled run missed\n  daily_sync missed 1 scheduled run(s)\n  no run for 2026-11-27T02:00:00Z (30 minutes' grace)",
+    );
 
     await hourly('2026-11-27T11:00:00Z');
     await hourly('2026-11-28T01:00:00Z');
@@ -46,21 +54,31 @@ describe('the watchdog in the hourly job', () => {
     // 2026-11-28 02:00 never runs either: one more missed slot makes it worse.
     await hourly('2026-11-28T03:00:00Z');
     expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 worse']);
-    expect((await runtime.stores.alerts.listOpen()).find((alert) => alert.rule === 'missed_run')).toMatchObject({ alertId: 'missed_run#daily_sync', value: 2 });
+    expect((await runtime.stores.alerts.listOpen()).find((alert) => alert.rule === 'missed_run')).toMatchObject({
+      alertId: 'missed_run#daily_sync',
+      value: 2,
+    });
 
     // The operator's manual run completes: the missed slots are made up for.
     await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T09:00:00.000Z', 'completed', 60_000));
     await hourly('2026-11-28T10:00:00Z');
-    expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 worse', 'CTO dashboard jobs: 1 resolved']);
+    expect(jobMessages().map((input) => input.Subject)).toEqual([
+      'CTO dashboard jobs: 1 new',
+      'CTO dashboard jobs: 1 worse',
+      'CTO dashboard jobs: 1 resolved',
+    ]);
   });
 
   it('alerts on three failed runs in a row, stays quiet while the streak holds, and resolves on a success', async () => {
     await runtime.stores.runs.recordRun(run('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
-    for (const day of ['2026-11-25', '2026-11-26', '2026-11-27']) await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'failed'));
+    for (const day of ['2026-11-25', '2026-11-26', '2026-11-27'])
+      await runtime.stores.runs.recordRun(run('daily_sync', `${day}T02:00:00Z`, 'failed'));
     await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-24T02:00:00Z', 'completed'));
     await hourly('2026-11-27T10:00:00Z');
     expect(jobMessages()).toHaveLength(1);
-    expect(jobMessages()[0]!.Message).toContain('NEW: Job failing run after run\n  daily_sync failed 3 runs in a row\n  last: daily_sync#2026-11-27T02:00:00Z failed: TransientError: GitHub answered 502');
+    expect(jobMessages()[0]!.Message).toContain(
+      'NEW: Job failing run after run\n  daily_sync failed 3 runs in a row\n  last: daily_sync#2026-11-27T02:00:00Z failed: TransientError: GitHub answered 502',
+    );
 
     await hourly('2026-11-27T11:00:00Z');
     expect(jobMessages()).toHaveLength(1);
@@ -70,9 +88,14 @@ describe('the watchdog in the hourly job', () => {
   });
 
   it('alerts on a scheduled run that started more than 30 minutes after its slot', async () => {
-    await runtime.stores.runs.recordRun({ ...run('daily_sync', '2026-11-28T02:00:00Z', 'completed'), createdAt: '2026-11-28T02:45:00.000Z' });
+    await runtime.stores.runs.recordRun({
+      ...run('daily_sync', '2026-11-28T02:00:00Z', 'completed'),
+      createdAt: '2026-11-28T02:45:00.000Z',
+    });
     await hourly('2026-11-28T10:00:00Z');
-    expect(jobMessages()[0]!.Message).toContain('NEW: Scheduled run started late\n  daily_sync#2026-11-28T02:00:00Z started 45 minutes after its slot');
+    expect(jobMessages()[0]!.Message).toContain(
+      'NEW: Scheduled run started late\n  daily_sync#2026-11-28T02:00:00Z started 45 minutes after its slot',
+    );
   });
 
   it('alerts on a run over 8 minutes', async () => {
@@ -103,7 +126,10 @@ describe('the watchdog in the hourly job', () => {
     await dailyFailed('acme/gone', '2026-11-29');
     await hourly('2026-11-29T02:30:00Z');
     expect(jobMessages()).toHaveLength(1);
-    expect((await runtime.stores.alerts.listOpen()).find((alert) => alert.rule === 'project_sync_failing')).toMatchObject({ alertId: 'project_sync_failing#acme/gone', value: 4 });
+    expect((await runtime.stores.alerts.listOpen()).find((alert) => alert.rule === 'project_sync_failing')).toMatchObject({
+      alertId: 'project_sync_failing#acme/gone',
+      value: 4,
+    });
 
     await runtime.stores.projects.clearFailure('acme/gone');
     await hourly('2026-11-29T03:00:00Z');

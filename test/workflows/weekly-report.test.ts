@@ -13,7 +13,10 @@ let runtime: LocalRuntime;
 beforeAll(async () => {
   const context = readCdkContext(PROJECT_ROOT);
   runtime = await LocalRuntime.start({
-    context: { ...context, ctoJobs: { ...(context.ctoJobs as object), report: { recipients: ['cto@example.com'], sender: 'reports@example.com' } } },
+    context: {
+      ...context,
+      ctoJobs: { ...(context.ctoJobs as object), report: { recipients: ['cto@example.com'], sender: 'reports@example.com' } },
+    },
   });
 });
 afterAll(() => runtime?.close());
@@ -23,7 +26,10 @@ beforeEach(async () => {
   await runtime.ses.clear();
   runtime.ses.clearFaults();
   for (const projectId of PROJECTS) {
-    await runtime.stores.projects.save({ ...newProject({ repository: projectId }, new Date('2026-10-01T00:00:00Z')), displayName: projectId === 'acme/api' ? 'API' : 'Web' });
+    await runtime.stores.projects.save({
+      ...newProject({ repository: projectId }, new Date('2026-10-01T00:00:00Z')),
+      displayName: projectId === 'acme/api' ? 'API' : 'Web',
+    });
     for (const at of [WEEK_AGO, NOW]) await runtime.stores.snapshots.putDaily(dailyOf(projectId, new Date(at.getTime() - 7 * 3_600_000)));
   }
   await runtime.stores.items.upsert(TWO_WEEKS.filter((item) => item.projectId === 'acme/api'));
@@ -31,7 +37,9 @@ beforeEach(async () => {
   for (const at of [WEEK_AGO, NOW]) {
     const items = asOf(TWO_WEEKS, at);
     const closures = items.filter((item) => item.kind === 'bug' && item.closedAt) as unknown as ClosedBug[];
-    await runtime.stores.snapshots.putHourly(hourlyFigures(PROJECTS, openBugsOf(items), closures, at, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES));
+    await runtime.stores.snapshots.putHourly(
+      hourlyFigures(PROJECTS, openBugsOf(items), closures, at, DEFAULT_BUG_RULES, DEFAULT_ALERT_RULES),
+    );
   }
 });
 
@@ -64,7 +72,13 @@ describe('the weekly job, through the synthesized state machine', () => {
     await runtime.stores.snapshots.putStatus({ projectId: 'acme/web', date: '2026-11-23', status: 'healthy', score: 90 });
     const result = await runWeekly();
     const api = dailyOf('acme/api', new Date(NOW.getTime() - 7 * 3_600_000)).health.score;
-    expect(await runtime.stores.snapshots.getStatus('acme/api', '2026-11-30')).toEqual({ projectId: 'acme/api', date: '2026-11-30', status: 'warning', score: api, previousStatus: 'healthy' });
+    expect(await runtime.stores.snapshots.getStatus('acme/api', '2026-11-30')).toEqual({
+      projectId: 'acme/api',
+      date: '2026-11-30',
+      status: 'warning',
+      score: api,
+      previousStatus: 'healthy',
+    });
     expect(await runtime.stores.snapshots.getStatus('acme/web', '2026-11-30')).toMatchObject({ status: 'healthy' });
     const changes = (await runtime.stores.events.listForRun(result.run!.runId)).filter((event) => event.eventType === 'health_check');
     expect(changes.map((event) => [event.level, event.message])).toEqual([['warn', `acme/api: healthy → warning (health ${api}, was 85)`]]);
@@ -80,12 +94,19 @@ describe('the weekly job, through the synthesized state machine', () => {
   });
 
   it('fails the run with a clear error when SES rejects the report, and sends it once SES accepts', async () => {
-    runtime.ses.failNext(1, 'MessageRejected', 400, 'Email address is not verified. The following identities failed the check: reports@example.com');
+    runtime.ses.failNext(
+      1,
+      'MessageRejected',
+      400,
+      'Email address is not verified. The following identities failed the check: reports@example.com',
+    );
     const rejected = await runWeekly();
     expect(rejected.run).toMatchObject({
       status: 'failed',
       errorName: 'ReportRejectedError',
-      errorMessage: expect.stringContaining('SES rejected the 2026-W49 report from reports@example.com: MessageRejected: Email address is not verified'),
+      errorMessage: expect.stringContaining(
+        'SES rejected the 2026-W49 report from reports@example.com: MessageRejected: Email address is not verified',
+      ),
     });
     expect(await runtime.stores.snapshots.getReportMarker('2026-W49')).toBeUndefined();
     expect(await runtime.ses.emails()).toHaveLength(0);
@@ -105,10 +126,19 @@ describe('the weekly job, through the synthesized state machine', () => {
   it('never retries a send that got no answer (it may have gone out), and says so on the next run too', async () => {
     runtime.ses.dropNext(1);
     const lost = await runWeekly();
-    expect(lost.run).toMatchObject({ status: 'failed', attempts: 1, errorName: 'ReportDeliveryUnknownError', errorMessage: expect.stringContaining('it may have been sent, so it is not retried') });
+    expect(lost.run).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      errorName: 'ReportDeliveryUnknownError',
+      errorMessage: expect.stringContaining('it may have been sent, so it is not retried'),
+    });
     expect(await runtime.stores.snapshots.getReportMarker('2026-W49')).toMatchObject({ status: 'unknown' });
     const next = await runWeekly(new Date(NOW.getTime() + 3_600_000));
-    expect(next.run).toMatchObject({ status: 'failed', errorName: 'ReportDeliveryUnknownError', errorMessage: expect.stringContaining('check SES') });
+    expect(next.run).toMatchObject({
+      status: 'failed',
+      errorName: 'ReportDeliveryUnknownError',
+      errorMessage: expect.stringContaining('check SES'),
+    });
     expect(await runtime.ses.emails()).toHaveLength(0);
   });
 
@@ -120,7 +150,11 @@ describe('the weekly job, through the synthesized state machine', () => {
         if (stateName === 'Archive Records') throw Object.assign(new Error('the archive hit a wall'), { name: 'InvalidDataError' });
       },
     });
-    expect(result.run).toMatchObject({ status: 'completed', recordsFailed: 1, summary: expect.stringContaining('archive: failed: InvalidDataError: the archive hit a wall') });
+    expect(result.run).toMatchObject({
+      status: 'completed',
+      recordsFailed: 1,
+      summary: expect.stringContaining('archive: failed: InvalidDataError: the archive hit a wall'),
+    });
     expect(await runtime.ses.emails()).toHaveLength(1);
   });
 });

@@ -8,7 +8,12 @@ beforeEach(async () => {
   await runtime.stores.projects.saveFailure('acme/api', streak, undefined);
 });
 
-const streak: SyncFailure = { since: '2026-11-26T02:00:00Z', consecutiveRuns: 2, lastError: 'TransientError: GitHub could not be reached', lastRunId: 'daily_sync#2026-11-27T02:00:00Z' };
+const streak: SyncFailure = {
+  since: '2026-11-26T02:00:00Z',
+  consecutiveRuns: 2,
+  lastError: 'TransientError: GitHub could not be reached',
+  lastRunId: 'daily_sync#2026-11-27T02:00:00Z',
+};
 const step = { runId: 'daily_sync#2026-11-28T02:00:00Z', projectId: 'acme/api', scheduledTime: '2026-11-28T02:00:00Z' };
 
 describe('the compute-project-metrics handler', () => {

@@ -42,7 +42,11 @@ describe('the finish-run handler', () => {
     const { run, execution } = await timedOutRun();
     const functionError = {
       Error: 'InvalidDataError',
-      Cause: JSON.stringify({ errorType: 'InvalidDataError', errorMessage: 'the archive hit a wall', trace: ['InvalidDataError: the archive hit a wall', '    at archive (file:///var/task/index.mjs:1:1)'] }),
+      Cause: JSON.stringify({
+        errorType: 'InvalidDataError',
+        errorMessage: 'the archive hit a wall',
+        trace: ['InvalidDataError: the archive hit a wall', '    at archive (file:///var/task/index.mjs:1:1)'],
+      }),
     };
 
     await handler({

@@ -28,29 +28,71 @@ beforeAll(async () => {
   runtime = await startTestRuntime();
   const config = parseConfig({}, NOW);
   // Daily runs at 02:00 for 10 days (one failed), hourly runs for the last 48 hours (two timed out).
-  for (let day = 0; day < 10; day++) await runtime.stores.runs.recordRun(run('daily_sync', 10.5 + 24 * day, day === 3 ? 'failed' : 'completed', 60_000 + day * 1000, day === 3 ? HOSTILE_TITLES[0] : undefined));
-  for (let hour = 0; hour < 48; hour++) await runtime.stores.runs.recordRun(run('hourly_metrics', hour + 0.5, hour === 5 || hour === 30 ? 'timeout' : 'completed', 10_000));
+  for (let day = 0; day < 10; day++)
+    await runtime.stores.runs.recordRun(
+      run(
+        'daily_sync',
+        10.5 + 24 * day,
+        day === 3 ? 'failed' : 'completed',
+        60_000 + day * 1000,
+        day === 3 ? HOSTILE_TITLES[0] : undefined,
+      ),
+    );
+  for (let hour = 0; hour < 48; hour++)
+    await runtime.stores.runs.recordRun(run('hourly_metrics', hour + 0.5, hour === 5 || hour === 30 ? 'timeout' : 'completed', 10_000));
   await runtime.stores.runs.recordRun(run('weekly_report', 5 * 24 + 3.5, 'completed', 30_000));
   await runtime.stores.projects.save(newProject({ repository: 'acme/api' }, NOW));
   await runtime.stores.snapshots.putStatus({ projectId: 'acme/api', date: '2026-11-23', status: 'warning', score: 64 });
   // acme/gone has failed to sync in the last 3 daily runs.
   await runtime.stores.projects.save(newProject({ repository: 'acme/gone' }, NOW));
-  await runtime.stores.projects.saveFailure('acme/gone', { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`, lastRunId: 'daily_sync#2026-11-28T02:00:00Z' }, undefined);
-  report = await gatherStatus(runtime.stores, { schedules: schedulesOf(config), thresholds: config.monitoring, budgetMinutes: config.jobTimeoutMinutes, now: NOW });
+  await runtime.stores.projects.saveFailure(
+    'acme/gone',
+    {
+      since: '2026-11-26T02:00:00Z',
+      consecutiveRuns: 3,
+      lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`,
+      lastRunId: 'daily_sync#2026-11-28T02:00:00Z',
+    },
+    undefined,
+  );
+  report = await gatherStatus(runtime.stores, {
+    schedules: schedulesOf(config),
+    thresholds: config.monitoring,
+    budgetMinutes: config.jobTimeoutMinutes,
+    now: NOW,
+  });
 });
 afterAll(() => runtime?.close());
 
 describe('cto-jobs status', () => {
   it('gives the dashboard figures from the seeded history, through the indexes', () => {
     const [daily, hourly, weekly] = report.dashboard.statistics;
-    expect(daily).toMatchObject({ jobType: 'daily_sync', total: 8, completed: 7, failed: 1, successRate: 7 / 8, nextRun: '2026-11-29T02:00:00Z' });
-    expect(hourly).toMatchObject({ jobType: 'hourly_metrics', total: 48, completed: 46, timeouts: 2, avgExecutionTimeMs: 10_000, p95ExecutionTimeMs: 10_000, consecutiveFailures: 0 });
+    expect(daily).toMatchObject({
+      jobType: 'daily_sync',
+      total: 8,
+      completed: 7,
+      failed: 1,
+      successRate: 7 / 8,
+      nextRun: '2026-11-29T02:00:00Z',
+    });
+    expect(hourly).toMatchObject({
+      jobType: 'hourly_metrics',
+      total: 48,
+      completed: 46,
+      timeouts: 2,
+      avgExecutionTimeMs: 10_000,
+      p95ExecutionTimeMs: 10_000,
+      consecutiveFailures: 0,
+    });
     expect(weekly).toMatchObject({ total: 1, successRate: 1, nextRun: '2026-11-30T09:00:00Z' });
     expect(report.dashboard.summary).toEqual({ runningJobs: 0, recentFailures: 1, slowJobs: 0, healthStatus: 'degraded' });
     expect(report.health.missedRuns).toEqual({ daily_sync: [], hourly_metrics: [], weekly_report: [] });
     expect(report.projects).toEqual([
       { projectId: 'acme/api', status: 'warning', score: 64, date: '2026-11-23' },
-      { projectId: 'acme/gone', syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}` } },
+      {
+        projectId: 'acme/gone',
+        syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}` },
+      },
     ]);
     expect(report.daily.hourly_metrics.at(-1)).toMatchObject({ date: '2026-11-28', runs: 13, successRate: 12 / 13 });
     expect(statusText(report)).toContain('Status: DEGRADED at 2026-11-28T12:30:00.000Z');
@@ -78,34 +120,38 @@ describe('cto-jobs status', () => {
     expect((await monitor.getRecentEvents(5, 'alert')).map((event) => event.message)).toEqual(['sent']);
   });
 
-  it('renders a self-contained status page in headless Chromium: charts drawn, no overflow at 375 px, errors escaped', async () => {
-    const html = statusPageHtml(report);
-    expect(html).not.toMatch(/<script|src=|href=/);
-    const browser = await launchChromium();
-    try {
-      fs.mkdirSync(ARTIFACTS_DIRECTORY, { recursive: true });
-      for (const width of [375, 960]) {
-        const page = await browser.newPage({ viewport: { width, height: 900 } });
-        await page.setContent(html);
-        const layout = await page.evaluate(() => ({
-          scrollWidth: document.documentElement.scrollWidth,
-          clientWidth: document.documentElement.clientWidth,
-          charts: document.querySelectorAll('figure.chart svg').length,
-          bars: document.querySelectorAll('rect.bar').length,
-          lines: [...document.querySelectorAll('polyline.duration')].map((line) => line.getBoundingClientRect().width),
-          text: document.body.innerText,
-        }));
-        await page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `status-page-${width}px.png`), fullPage: true });
-        await page.close();
-        expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
-        expect(layout.charts).toBe(3);
-        expect(layout.bars).toBeGreaterThanOrEqual(3 + 10 + 1 - 3);
-        expect(layout.lines).toHaveLength(3);
-        expect(layout.lines.filter((lineWidth) => lineWidth > 0).length).toBeGreaterThanOrEqual(2);
-        expect(layout.text).toContain('TransientError: <!channel> <script>alert(1)</script>');
+  it(
+    'renders a self-contained status page in headless Chromium: charts drawn, no overflow at 375 px, errors escaped',
+    async () => {
+      const html = statusPageHtml(report);
+      expect(html).not.toMatch(/<script|src=|href=/);
+      const browser = await launchChromium();
+      try {
+        fs.mkdirSync(ARTIFACTS_DIRECTORY, { recursive: true });
+        for (const width of [375, 960]) {
+          const page = await browser.newPage({ viewport: { width, height: 900 } });
+          await page.setContent(html);
+          const layout = await page.evaluate(() => ({
+            scrollWidth: document.documentElement.scrollWidth,
+            clientWidth: document.documentElement.clientWidth,
+            charts: document.querySelectorAll('figure.chart svg').length,
+            bars: document.querySelectorAll('rect.bar').length,
+            lines: [...document.querySelectorAll('polyline.duration')].map((line) => line.getBoundingClientRect().width),
+            text: document.body.innerText,
+          }));
+          await page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `status-page-${width}px.png`), fullPage: true });
+          await page.close();
+          expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
+          expect(layout.charts).toBe(3);
+          expect(layout.bars).toBeGreaterThanOrEqual(3 + 10 + 1 - 3);
+          expect(layout.lines).toHaveLength(3);
+          expect(layout.lines.filter((lineWidth) => lineWidth > 0).length).toBeGreaterThanOrEqual(2);
+          expect(layout.text).toContain('TransientError: <!channel> <script>alert(1)</script>');
+        }
+      } finally {
+        await browser.close();
       }
-    } finally {
-      await browser.close();
-    }
-  }, BROWSER_SETUP_TIMEOUT_MS);
+    },
+    BROWSER_SETUP_TIMEOUT_MS,
+  );
 });

@@ -8,7 +8,10 @@ const DAY = 86_400_000;
 const repositories = demoRepositories(now);
 const ageOf = (time: string) => now.getTime() - Date.parse(time);
 const isOpenCritical = (issue: FakeIssue) =>
-  !issue.pull_request && issue.state === 'open' && isBug(issue.labels, DEFAULT_BUG_RULES) && severityOf(issue.labels, DEFAULT_BUG_RULES) === 'critical';
+  !issue.pull_request &&
+  issue.state === 'open' &&
+  isBug(issue.labels, DEFAULT_BUG_RULES) &&
+  severityOf(issue.labels, DEFAULT_BUG_RULES) === 'critical';
 const revenuePattern = new RegExp(DEFAULT_BUG_RULES.revenueLabelPattern, 'i');
 
 describe('the demo dataset', () => {
@@ -25,17 +28,22 @@ describe('the demo dataset', () => {
     expect(total).toBeLessThanOrEqual(1000);
   });
 
-  it.each(repositories.map((repository) => [repository.fullName, repository] as const))('gives %s something on every panel', (_, repository) => {
-    const { issues } = repository;
-    expect(issues.length).toBeGreaterThanOrEqual(80);
-    expect(issues.length).toBeLessThanOrEqual(200);
-    expect(issues.some((issue) => isOpenCritical(issue) && isSlaBreached(issue.created_at, 'critical', now, DEFAULT_BUG_RULES))).toBe(true);
-    expect(issues.some((issue) => isOpenCritical(issue) && issue.assignees.length === 0)).toBe(true);
-    expect(issues.some((issue) => issue.pull_request && issue.state === 'open' && ageOf(issue.created_at) > 14 * DAY)).toBe(true);
-    expect(issues.some((issue) => issue.pull_request?.merged_at && ageOf(issue.pull_request.merged_at) < 7 * DAY)).toBe(true);
-    expect(issues.some((issue) => issue.labels.some((label) => revenuePattern.test(label)))).toBe(true);
-    expect(new Set(issues.map((issue) => issue.number)).size).toBe(issues.length);
-  });
+  it.each(repositories.map((repository) => [repository.fullName, repository] as const))(
+    'gives %s something on every panel',
+    (_, repository) => {
+      const { issues } = repository;
+      expect(issues.length).toBeGreaterThanOrEqual(80);
+      expect(issues.length).toBeLessThanOrEqual(200);
+      expect(issues.some((issue) => isOpenCritical(issue) && isSlaBreached(issue.created_at, 'critical', now, DEFAULT_BUG_RULES))).toBe(
+        true,
+      );
+      expect(issues.some((issue) => isOpenCritical(issue) && issue.assignees.length === 0)).toBe(true);
+      expect(issues.some((issue) => issue.pull_request && issue.state === 'open' && ageOf(issue.created_at) > 14 * DAY)).toBe(true);
+      expect(issues.some((issue) => issue.pull_request?.merged_at && ageOf(issue.pull_request.merged_at) < 7 * DAY)).toBe(true);
+      expect(issues.some((issue) => issue.labels.some((label) => revenuePattern.test(label)))).toBe(true);
+      expect(new Set(issues.map((issue) => issue.number)).size).toBe(issues.length);
+    },
+  );
 
   it('has consistent times, none after now', () => {
     const timestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;

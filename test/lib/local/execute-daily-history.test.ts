@@ -39,7 +39,11 @@ function padHistory(events: number) {
       StartAt: 'Pad Items',
       States: {
         ...states,
-        'Pad Items': { Type: 'Pass', Parameters: { 'input.$': '$', items: Array.from({ length: items }, (_, i) => i) }, Next: 'Pad History' },
+        'Pad Items': {
+          Type: 'Pass',
+          Parameters: { 'input.$': '$', items: Array.from({ length: items }, (_, i) => i) },
+          Next: 'Pad History',
+        },
         'Pad History': {
           Type: 'Map',
           ItemsPath: '$.items',

@@ -19,12 +19,31 @@ const echoEntry = path.join(directory, 'echo.mjs');
 fs.writeFileSync(echoEntry, 'export const handler = async (event) => event;\n');
 // One that returns its event too, and keeps a weak reference to it, which a test reads by importing it.
 const rememberEntry = path.join(directory, 'remember.mjs');
-fs.writeFileSync(rememberEntry, 'export const returned = [];\nexport const handler = async (event) => (returned.push(new WeakRef(event)), event);\n');
+fs.writeFileSync(
+  rememberEntry,
+  'export const returned = [];\nexport const handler = async (event) => (returned.push(new WeakRef(event)), event);\n',
+);
 const stack: LocalStack = {
   stateMachines: new Map(),
   functions: new Map([
-    ['Echo', { logicalId: 'Echo', arn: 'arn:aws:lambda:local-1:000000000000:function:Echo', entry: path.relative(PROJECT_ROOT, echoEntry), environment: {} }],
-    ['Remember', { logicalId: 'Remember', arn: 'arn:aws:lambda:local-1:000000000000:function:Remember', entry: path.relative(PROJECT_ROOT, rememberEntry), environment: {} }],
+    [
+      'Echo',
+      {
+        logicalId: 'Echo',
+        arn: 'arn:aws:lambda:local-1:000000000000:function:Echo',
+        entry: path.relative(PROJECT_ROOT, echoEntry),
+        environment: {},
+      },
+    ],
+    [
+      'Remember',
+      {
+        logicalId: 'Remember',
+        arn: 'arn:aws:lambda:local-1:000000000000:function:Remember',
+        entry: path.relative(PROJECT_ROOT, rememberEntry),
+        environment: {},
+      },
+    ],
   ]),
   tables: [],
   statusRules: [],
@@ -40,7 +59,11 @@ const echo = (next: string | undefined, extra: Record<string, unknown> = {}) => 
   ...(next ? { Next: next } : { End: true }),
   ...extra,
 });
-const pass = (next?: string, extra: Record<string, unknown> = {}) => ({ Type: 'Pass', ...(next ? { Next: next } : { End: true }), ...extra });
+const pass = (next?: string, extra: Record<string, unknown> = {}) => ({
+  Type: 'Pass',
+  ...(next ? { Next: next } : { End: true }),
+  ...extra,
+});
 /** A Map over `$.items` whose iterations run one Pass state. */
 const mapOfPasses = (next?: string) => ({
   Type: 'Map',
@@ -182,7 +205,12 @@ describe('the execution history limit', () => {
         Flaky: echo('Which?', { Retry: [{ ErrorEquals: ['TransientError'], MaxAttempts: 2 }] }),
         'Which?': { Type: 'Choice', Choices: [{ Variable: '$.items', IsPresent: true, Next: 'Pause' }], Default: 'Pause' },
         Pause: { Type: 'Wait', Seconds: 0, Next: 'Both' },
-        Both: { Type: 'Parallel', Branches: ['A', 'B'].map((name) => ({ StartAt: name, States: { [name]: pass() } })), ResultPath: null, Next: 'Each' },
+        Both: {
+          Type: 'Parallel',
+          Branches: ['A', 'B'].map((name) => ({ StartAt: name, States: { [name]: pass() } })),
+          ResultPath: null,
+          Next: 'Each',
+        },
         Each: mapOfPasses('Broken'),
         Broken: echo('Recover', catchAll('Recover')),
         Recover: pass('Done'),
@@ -215,13 +243,25 @@ describe('the execution history limit', () => {
     const inner = {
       Type: 'Map',
       ItemsPath: '$.inner',
-      ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Call', States: { Call: echo('Done', catchAll('Done')), Done: pass() } },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'INLINE' },
+        StartAt: 'Call',
+        States: { Call: echo('Done', catchAll('Done')), Done: pass() },
+      },
       ResultPath: null,
       End: true,
     };
     const result = await execute(
       'Outer',
-      { Outer: { Type: 'Map', ItemsPath: '$.outer', ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Inner', States: { Inner: inner } }, ResultPath: null, End: true } },
+      {
+        Outer: {
+          Type: 'Map',
+          ItemsPath: '$.outer',
+          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Inner', States: { Inner: inner } },
+          ResultPath: null,
+          End: true,
+        },
+      },
       { outer: [{ inner: [{}, {}, {}] }] },
       { beforeTask: () => new Promise((_, reject) => setImmediate(() => reject(namedError('InvalidDataError')))) },
     );
@@ -274,7 +314,10 @@ describe('the 256 KiB payload limit', () => {
     const result = await execute(
       'Send',
       {
-        Send: echo('Done', { Parameters: { FunctionName: 'Echo', Payload: { 'text.$': '$.text', 'again.$': '$.text' } }, ...catchAll('Done') }),
+        Send: echo('Done', {
+          Parameters: { FunctionName: 'Echo', Payload: { 'text.$': '$.text', 'again.$': '$.text' } },
+          ...catchAll('Done'),
+        }),
         Done: { Type: 'Succeed' },
       },
       { text: 'x'.repeat(150_000) },
@@ -292,7 +335,12 @@ describe('the 256 KiB payload limit', () => {
       'Fetch',
       {
         // The selector would keep the state's output small: the limit applies to the result itself.
-        Fetch: echo('Done', { Parameters: { FunctionName: 'Echo', 'Payload.$': '$.payload' }, ResultSelector: { received: true }, OutputPath: '$', ...catchAll('Done') }),
+        Fetch: echo('Done', {
+          Parameters: { FunctionName: 'Echo', 'Payload.$': '$.payload' },
+          ResultSelector: { received: true },
+          OutputPath: '$',
+          ...catchAll('Done'),
+        }),
         Done: { Type: 'Succeed' },
       },
       { payload },
@@ -306,7 +354,9 @@ describe('the 256 KiB payload limit', () => {
   });
 
   it('refuses to start an execution whose input is over 256 KiB, as StartExecution does', async () => {
-    await expect(execute('Done', { Done: { Type: 'Succeed' } }, { pad: 'x'.repeat(MAX_PAYLOAD_BYTES) })).rejects.toThrow(/StartExecution refused/);
+    await expect(execute('Done', { Done: { Type: 'Succeed' } }, { pad: 'x'.repeat(MAX_PAYLOAD_BYTES) })).rejects.toThrow(
+      /StartExecution refused/,
+    );
   });
 });
 
@@ -316,7 +366,11 @@ describe('Lambda task errors', () => {
       'Call',
       { Call: echo('Handled', catchAll('Handled')), Handled: pass() },
       {},
-      { beforeTask: () => { throw namedError('ConfigError', 'retention.logDays "abc" is not a number'); } },
+      {
+        beforeTask: () => {
+          throw namedError('ConfigError', 'retention.logDays "abc" is not a number');
+        },
+      },
     );
 
     const { error } = result.output as { error: { Error: string; Cause: string } };
@@ -332,7 +386,11 @@ describe('Lambda task errors', () => {
       'Call',
       { Call: echo('Handled', catchAll('Handled')), Handled: pass() },
       {},
-      { beforeTask: () => { throw namedError('Lambda.ServiceException', 'Lambda was unavailable'); } },
+      {
+        beforeTask: () => {
+          throw namedError('Lambda.ServiceException', 'Lambda was unavailable');
+        },
+      },
     );
 
     expect((result.output as { error: unknown }).error).toEqual({ Error: 'Lambda.ServiceException', Cause: 'Lambda was unavailable' });
@@ -362,7 +420,7 @@ describe('an execution that times out', () => {
 });
 
 describe('the runtime around aws-local-stepfunctions', () => {
-  it('keeps no state\'s payload once the execution has moved past it (a 1,000-project run would hold every one)', async () => {
+  it("keeps no state's payload once the execution has moved past it (a 1,000-project run would hold every one)", async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     let returned: WeakRef<object> | undefined;
@@ -425,7 +483,10 @@ describe('the runtime around aws-local-stepfunctions', () => {
       },
     });
 
-    await expect(run).rejects.toMatchObject({ message: 'the local runtime lost track of execution test: the listener broke', cause: broken });
+    await expect(run).rejects.toMatchObject({
+      message: 'the local runtime lost track of execution test: the listener broke',
+      cause: broken,
+    });
     expect(entered).toEqual(['→ Each']);
   });
 });

@@ -85,28 +85,35 @@ describe('the loopback GitHub server', () => {
     expect((await octokit.rest.repos.get({ owner: 'acme', repo: 'api' })).status).toBe(200);
   });
 
-  it.each([403, 429] as const)('answers %i with x-ratelimit-remaining 0, the reset and GitHub\'s message when the primary limit is spent', async (status) => {
-    github.setRateLimit(0, 2_000_000_000, status);
-    try {
-      await expect(octokit.rest.repos.get({ owner: 'acme', repo: 'api' })).rejects.toMatchObject({
-        status,
-        message: expect.stringMatching(/^API rate limit exceeded for /),
-        response: {
-          headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2000000000', 'x-ratelimit-used': '5000' },
-          data: { documentation_url: expect.stringContaining('rate-limits-for-the-rest-api') },
-        },
-      });
-    } finally {
-      github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
-    }
-  });
+  it.each([403, 429] as const)(
+    "answers %i with x-ratelimit-remaining 0, the reset and GitHub's message when the primary limit is spent",
+    async (status) => {
+      github.setRateLimit(0, 2_000_000_000, status);
+      try {
+        await expect(octokit.rest.repos.get({ owner: 'acme', repo: 'api' })).rejects.toMatchObject({
+          status,
+          message: expect.stringMatching(/^API rate limit exceeded for /),
+          response: {
+            headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2000000000', 'x-ratelimit-used': '5000' },
+            data: { documentation_url: expect.stringContaining('rate-limits-for-the-rest-api') },
+          },
+        });
+      } finally {
+        github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600);
+      }
+    },
+  );
 
   it('refuses with a secondary rate limit, with or without retry-after', async () => {
     github.injectSecondaryRateLimit('/repos/acme/api');
     github.injectSecondaryRateLimit('/repos/acme/api', { status: 429, retryAfter: 30 });
 
-    const without = await octokit.rest.repos.get({ owner: 'acme', repo: 'api' }).catch((error: { status: number; message: string; response: { headers: Record<string, string> } }) => error);
-    const withRetryAfter = await octokit.rest.repos.get({ owner: 'acme', repo: 'api' }).catch((error: { status: number; response: { headers: Record<string, string> } }) => error);
+    const without = await octokit.rest.repos
+      .get({ owner: 'acme', repo: 'api' })
+      .catch((error: { status: number; message: string; response: { headers: Record<string, string> } }) => error);
+    const withRetryAfter = await octokit.rest.repos
+      .get({ owner: 'acme', repo: 'api' })
+      .catch((error: { status: number; response: { headers: Record<string, string> } }) => error);
 
     expect(without).toMatchObject({ status: 403, message: expect.stringContaining('You have exceeded a secondary rate limit') });
     expect((without as { response: { headers: Record<string, string> } }).response.headers['retry-after']).toBeUndefined();
@@ -126,7 +133,11 @@ describe('the loopback GitHub server', () => {
   });
 
   it('refuses requests beyond its concurrency limit with a secondary rate limit', async () => {
-    const small = await GitHubServer.start({ repositories: [{ fullName: 'acme/api', id: 7, issues: [] }], latencyMs: 100, maxConcurrentRequests: 2 });
+    const small = await GitHubServer.start({
+      repositories: [{ fullName: 'acme/api', id: 7, issues: [] }],
+      latencyMs: 100,
+      maxConcurrentRequests: 2,
+    });
     try {
       const client = new Octokit({ baseUrl: small.url, log: quiet });
       const statuses = await Promise.all(

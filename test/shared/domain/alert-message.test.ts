@@ -4,7 +4,12 @@ import type { AlertNotice, AlertState } from '../../../shared/domain/alerts.ts';
 import { HOSTILE_TITLES } from '../../support/hostile-text.ts';
 
 const at = '2026-11-28T12:00:00.000Z';
-function notice(number: number, title: string, kind: AlertNotice['kind'] = 'fired', url = `https://github.com/acme/api/issues/${number}`): AlertNotice {
+function notice(
+  number: number,
+  title: string,
+  kind: AlertNotice['kind'] = 'fired',
+  url = `https://github.com/acme/api/issues/${number}`,
+): AlertNotice {
   const alert: AlertState = {
     alertId: `unassigned_critical#acme/api#${number}`,
     rule: 'unassigned_critical',
@@ -25,9 +30,24 @@ function notice(number: number, title: string, kind: AlertNotice['kind'] = 'fire
 }
 const revenue: AlertNotice = {
   kind: 'worse',
-  alert: { alertId: 'revenue_at_risk#all', rule: 'revenue_at_risk', title: 'Revenue at risk above $20,000/day', value: 23_450.5, level: 1, status: 'open', firstSeenAt: at, lastNotifiedAt: at, notifiedLevel: 1 },
+  alert: {
+    alertId: 'revenue_at_risk#all',
+    rule: 'revenue_at_risk',
+    title: 'Revenue at risk above $20,000/day',
+    value: 23_450.5,
+    level: 1,
+    status: 'open',
+    firstSeenAt: at,
+    lastNotifiedAt: at,
+    notifiedLevel: 1,
+  },
 };
-const hostile = digestOf('run-1', at, [...HOSTILE_TITLES.map((title, index) => notice(index + 1, title)), notice(99, 'evil link', 'fired', 'javascript:alert(1)')], 23_450.5);
+const hostile = digestOf(
+  'run-1',
+  at,
+  [...HOSTILE_TITLES.map((title, index) => notice(index + 1, title)), notice(99, 'evil link', 'fired', 'javascript:alert(1)')],
+  23_450.5,
+);
 
 describe('alert messages', () => {
   it('carry the counts and the revenue at risk in an ASCII subject under 100 characters', () => {
@@ -37,14 +57,19 @@ describe('alert messages', () => {
   });
 
   it('keep the subject under 100 characters however large the counts', () => {
-    const huge = { ...digestOf('run-1', at, [], 123_456_789.99), counts: { fired: 120_000, worse: 40_000, reminder: 300_000, resolved: 150_000 } };
+    const huge = {
+      ...digestOf('run-1', at, [], 123_456_789.99),
+      counts: { fired: 120_000, worse: 40_000, reminder: 300_000, resolved: 150_000 },
+    };
     expect(alertSubject(huge)).toBe('CTO dashboard alerts: 610000 changes ($123,456,789.99/day at risk)');
     expect(alertSubject(huge).length).toBeLessThan(100);
   });
 
   it('describe each notice: what, which bug, severity, impact, age and link', () => {
     const { message } = snsMessage(digestOf('run-1', at, [notice(12, 'Checkout fails'), revenue], 23_450.5), 'github.com');
-    expect(message).toContain('NEW: Unassigned critical bug\n  acme/api#12 Checkout fails\n  critical, $2,500/day, open 3d 4h\n  https://github.com/acme/api/issues/12');
+    expect(message).toContain(
+      'NEW: Unassigned critical bug\n  acme/api#12 Checkout fails\n  critical, $2,500/day, open 3d 4h\n  https://github.com/acme/api/issues/12',
+    );
     expect(message).toContain('WORSE: Revenue at risk\n  Revenue at risk above $20,000/day\n  $23,450.5/day across all projects');
   });
 
@@ -58,7 +83,12 @@ describe('alert messages', () => {
   });
 
   it('list at most 20 notices in Slack and count the rest', () => {
-    const many = digestOf('run-1', at, Array.from({ length: 130 }, (_, index) => notice(index + 1, `bug ${index + 1}`)), 0);
+    const many = digestOf(
+      'run-1',
+      at,
+      Array.from({ length: 130 }, (_, index) => notice(index + 1, `bug ${index + 1}`)),
+      0,
+    );
     const payload = slackMessage(many, 'github.com');
     expect(payload.blocks).toHaveLength(2 + 20 + 1);
     expect(JSON.stringify(payload.blocks.at(-1))).toContain('…and 110 more');
@@ -71,9 +101,21 @@ describe('alert messages', () => {
     // Every "<" opens one of the message's own tags, with only its own attributes.
     const tags = [...html.matchAll(/<\/?([a-zA-Z!]+)((?:\s+[a-zA-Z-]+(?:="[^"<>]*")?)*)\s*>/g)];
     expect(tags.length).toBe(html.split('<').length - 1);
-    expect(new Set(tags.map((tag) => tag[1]!.toLowerCase()))).toEqual(new Set(['!doctype', 'a', 'body', 'br', 'head', 'html', 'meta', 'span', 'table', 'td', 'tr']));
+    expect(new Set(tags.map((tag) => tag[1]!.toLowerCase()))).toEqual(
+      new Set(['!doctype', 'a', 'body', 'br', 'head', 'html', 'meta', 'span', 'table', 'td', 'tr']),
+    );
     const attributes = new Set(tags.flatMap((tag) => [...tag[2]!.matchAll(/\s([a-zA-Z-]+)=/g)].map((match) => match[1])));
-    expect([...attributes].sort()).toEqual(['cellpadding', 'cellspacing', 'charset', 'colspan', 'content', 'href', 'name', 'role', 'style']);
+    expect([...attributes].sort()).toEqual([
+      'cellpadding',
+      'cellspacing',
+      'charset',
+      'colspan',
+      'content',
+      'href',
+      'name',
+      'role',
+      'style',
+    ]);
     for (const [, href] of html.matchAll(/href="([^"]*)"/g)) expect(href).toMatch(/^https:\/\/github\.com\/acme\/api\/issues\/\d+$/);
     expect(html).not.toMatch(/[\u202A-\u202E]/);
     expect(text).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u202E]/);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALERT_RULES, firingAlerts, planAlerts, revenueBandFloor, revenueBandOf, type AlertState, type FiringAlert } from '../../../shared/domain/alerts.ts';
+import {
+  DEFAULT_ALERT_RULES,
+  firingAlerts,
+  planAlerts,
+  revenueBandFloor,
+  revenueBandOf,
+  type AlertState,
+  type FiringAlert,
+} from '../../../shared/domain/alerts.ts';
 import { DEFAULT_BUG_RULES, type Severity } from '../../../shared/domain/bugs.ts';
 import { hourlyFigures, type OpenBug } from '../../../shared/domain/hourly-metrics.ts';
 
@@ -8,7 +16,16 @@ const t0 = new Date('2026-11-28T12:00:00Z');
 const at = (hours: number) => new Date(t0.getTime() + hours * HOUR);
 
 function bug(number: number, severity: Severity, openedHoursAgo: number, assignees: string[] = [], revenueImpact = 1000): OpenBug {
-  return { projectId: 'acme/api', number, title: `bug ${number}`, htmlUrl: `https://github.com/acme/api/issues/${number}`, severity, revenueImpact, assignees, createdAt: at(-openedHoursAgo).toISOString() };
+  return {
+    projectId: 'acme/api',
+    number,
+    title: `bug ${number}`,
+    htmlUrl: `https://github.com/acme/api/issues/${number}`,
+    severity,
+    revenueImpact,
+    assignees,
+    createdAt: at(-openedHoursAgo).toISOString(),
+  };
 }
 function fire(bugs: OpenBug[], now = t0, rules = DEFAULT_ALERT_RULES) {
   const figures = hourlyFigures(['acme/api'], bugs, [], now, DEFAULT_BUG_RULES, rules);
@@ -17,7 +34,13 @@ function fire(bugs: OpenBug[], now = t0, rules = DEFAULT_ALERT_RULES) {
 
 describe('firingAlerts', () => {
   it('fires for an unassigned critical bug and for critical and high bugs past their SLA, each with a stable identity', () => {
-    const alerts = fire([bug(1, 'critical', 1), bug(2, 'critical', 25, ['ann']), bug(3, 'high', 73, ['ann']), bug(4, 'medium', 500, ['ann']), bug(5, 'critical', 30)]);
+    const alerts = fire([
+      bug(1, 'critical', 1),
+      bug(2, 'critical', 25, ['ann']),
+      bug(3, 'high', 73, ['ann']),
+      bug(4, 'medium', 500, ['ann']),
+      bug(5, 'critical', 30),
+    ]);
     expect(alerts.map((alert) => alert.alertId)).toEqual([
       'unassigned_critical#acme/api#1',
       'sla_breach#acme/api#2',
@@ -36,21 +59,40 @@ describe('firingAlerts', () => {
   });
 
   it('follows the configured threshold and severity filters', () => {
-    const rules = { ...DEFAULT_ALERT_RULES, revenueAtRiskThreshold: 500, slaBreachSeverities: ['critical'] as Severity[], unassignedSeverities: ['high'] as Severity[] };
+    const rules = {
+      ...DEFAULT_ALERT_RULES,
+      revenueAtRiskThreshold: 500,
+      slaBreachSeverities: ['critical'] as Severity[],
+      unassignedSeverities: ['high'] as Severity[],
+    };
     const alerts = fire([bug(1, 'high', 100), bug(2, 'critical', 1, ['ann'])], t0, rules);
     expect(alerts.map((alert) => alert.alertId)).toEqual(['unassigned_critical#acme/api#1', 'revenue_at_risk#all']);
   });
 });
 
 describe('planAlerts', () => {
-  const alert: FiringAlert = { alertId: 'sla_breach#acme/api#7', rule: 'sla_breach', projectId: 'acme/api', number: 7, title: 'Checkout fails', severity: 'high', value: 500, level: 2 };
+  const alert: FiringAlert = {
+    alertId: 'sla_breach#acme/api#7',
+    rule: 'sla_breach',
+    projectId: 'acme/api',
+    number: 7,
+    title: 'Checkout fails',
+    severity: 'high',
+    value: 500,
+    level: 2,
+  };
   const plan = (firing: FiringAlert[], open: AlertState[], hours: number) => planAlerts(firing, open, at(hours), 24);
   const stateAfter = (result: ReturnType<typeof plan>) => result.writes.filter((state) => state.status !== 'closed');
 
   it('notifies when an alert first fires, stays quiet within the cooldown, and reminds once it has passed', () => {
     const first = plan([alert], [], 0);
     expect(first.notices.map((notice) => notice.kind)).toEqual(['fired']);
-    expect(first.writes[0]).toMatchObject({ status: 'open', firstSeenAt: t0.toISOString(), lastNotifiedAt: t0.toISOString(), notifiedLevel: 2 });
+    expect(first.writes[0]).toMatchObject({
+      status: 'open',
+      firstSeenAt: t0.toISOString(),
+      lastNotifiedAt: t0.toISOString(),
+      notifiedLevel: 2,
+    });
     const open = stateAfter(first);
 
     const anHourLater = plan([alert], open, 1);

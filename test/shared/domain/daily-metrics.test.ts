@@ -8,7 +8,14 @@ const NOW = new Date('2026-11-28T02:00:00Z');
 const hoursAgo = (hours: number) => new Date(NOW.getTime() - hours * 3_600_000).toISOString();
 const project = newProject({ repository: 'acme/api', slaHours: { high: 48 } }, NOW);
 
-const base = { projectId: 'acme/api', title: 't', htmlUrl: 'https://github.com/acme/api/issues/1', author: 'a', labels: [], updatedAt: hoursAgo(0) };
+const base = {
+  projectId: 'acme/api',
+  title: 't',
+  htmlUrl: 'https://github.com/acme/api/issues/1',
+  author: 'a',
+  labels: [],
+  updatedAt: hoursAgo(0),
+};
 const bug = (number: number, fields: Partial<WorkItem>): WorkItem => ({
   ...base,
   number,

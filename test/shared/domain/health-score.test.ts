@@ -18,7 +18,16 @@ describe('healthScore (health-v1)', () => {
   });
 
   it('explains a score with its inputs and each penalty', () => {
-    const inputs = { ...calm, openCritical: 1, openHigh: 2, slaBreaches: 1, revenueAtRisk: 4_999, bugsOpened7d: 6, bugsClosed7d: 5, stalePullRequests: 1 };
+    const inputs = {
+      ...calm,
+      openCritical: 1,
+      openHigh: 2,
+      slaBreaches: 1,
+      revenueAtRisk: 4_999,
+      bugsOpened7d: 6,
+      bugsClosed7d: 5,
+      stalePullRequests: 1,
+    };
     const result = healthScore(inputs);
     expect(result.penalties).toEqual({
       openCritical: 15,
@@ -35,7 +44,17 @@ describe('healthScore (health-v1)', () => {
   });
 
   it('caps each penalty and never goes below 0', () => {
-    const result = healthScore({ ...calm, openCritical: 10, openHigh: 10, slaBreaches: 50, unassignedCritical: 10, revenueAtRisk: 1e6, bugsOpened7d: 40, bugsClosed7d: 0, stalePullRequests: 99 });
+    const result = healthScore({
+      ...calm,
+      openCritical: 10,
+      openHigh: 10,
+      slaBreaches: 50,
+      unassignedCritical: 10,
+      revenueAtRisk: 1e6,
+      bugsOpened7d: 40,
+      bugsClosed7d: 0,
+      stalePullRequests: 99,
+    });
     expect(result.penalties).toEqual({
       openCritical: 45,
       openHigh: 20,

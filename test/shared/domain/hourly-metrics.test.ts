@@ -10,7 +10,16 @@ const filters = { slaBreachSeverities: ['critical', 'high'] as Severity[], unass
 let number = 0;
 function bug(projectId: string, severity: Severity, revenueImpact: number, openedAgo: number, assignees: string[] = []): OpenBug {
   number++;
-  return { projectId, number, title: `bug ${number}`, htmlUrl: `https://github.com/${projectId}/issues/${number}`, severity, revenueImpact, assignees, createdAt: ago(openedAgo) };
+  return {
+    projectId,
+    number,
+    title: `bug ${number}`,
+    htmlUrl: `https://github.com/${projectId}/issues/${number}`,
+    severity,
+    revenueImpact,
+    assignees,
+    createdAt: ago(openedAgo),
+  };
 }
 const closed = (projectId: string, closedAgo: number): ClosedBug => ({ projectId, number: ++number, closedAt: ago(closedAgo) });
 
@@ -18,7 +27,12 @@ describe('hourlyFigures', () => {
   it('sums revenue at risk per project and in total, to the cent', () => {
     const figures = hourlyFigures(
       ['acme/api', 'acme/web', 'acme/idle'],
-      [bug('acme/api', 'critical', 5000, HOUR), bug('acme/api', 'low', 0.1, HOUR), bug('acme/web', 'high', 2500, HOUR), bug('acme/web', 'medium', 0.2, HOUR)],
+      [
+        bug('acme/api', 'critical', 5000, HOUR),
+        bug('acme/api', 'low', 0.1, HOUR),
+        bug('acme/web', 'high', 2500, HOUR),
+        bug('acme/web', 'medium', 0.2, HOUR),
+      ],
       [],
       now,
       DEFAULT_BUG_RULES,
@@ -29,7 +43,12 @@ describe('hourlyFigures', () => {
       ['acme/idle', 0, 0],
       ['acme/web', 2500.2, 2],
     ]);
-    expect(figures.totals).toMatchObject({ projects: 3, openBugs: 4, revenueAtRisk: 7500.3, openBySeverity: { critical: 1, high: 1, medium: 1, low: 1 } });
+    expect(figures.totals).toMatchObject({
+      projects: 3,
+      openBugs: 4,
+      revenueAtRisk: 7500.3,
+      openBySeverity: { critical: 1, high: 1, medium: 1, low: 1 },
+    });
     expect(figures.at).toBe('2026-11-28T12:00:00.000Z');
   });
 
@@ -72,18 +91,31 @@ describe('hourlyFigures', () => {
     );
     expect(figures.totals.slaBreaches).toEqual({ critical: 1, high: 1, medium: 1, low: 0 });
     expect(figures.totals.alertingSlaBreaches).toBe(2);
-    const criticalOnly = hourlyFigures(['acme/api'], [bug('acme/api', 'high', 0, 100 * HOUR)], [], now, DEFAULT_BUG_RULES, { ...filters, slaBreachSeverities: ['critical'] });
+    const criticalOnly = hourlyFigures(['acme/api'], [bug('acme/api', 'high', 0, 100 * HOUR)], [], now, DEFAULT_BUG_RULES, {
+      ...filters,
+      slaBreachSeverities: ['critical'],
+    });
     expect(criticalOnly.totals).toMatchObject({ slaBreaches: { high: 1 }, alertingSlaBreaches: 0 });
   });
 
   it('counts open bugs of the paging severities with nobody assigned', () => {
     const bugs = [bug('acme/api', 'critical', 0, HOUR), bug('acme/api', 'critical', 0, HOUR, ['bob']), bug('acme/api', 'high', 0, HOUR)];
     expect(hourlyFigures(['acme/api'], bugs, [], now, DEFAULT_BUG_RULES, filters).totals.unassignedCritical).toBe(1);
-    expect(hourlyFigures(['acme/api'], bugs, [], now, DEFAULT_BUG_RULES, { ...filters, unassignedSeverities: ['critical', 'high'] }).totals.unassignedCritical).toBe(2);
+    expect(
+      hourlyFigures(['acme/api'], bugs, [], now, DEFAULT_BUG_RULES, { ...filters, unassignedSeverities: ['critical', 'high'] }).totals
+        .unassignedCritical,
+    ).toBe(2);
   });
 
   it('ignores bugs opened after "now", so a replay of an earlier hour sees that hour', () => {
-    const figures = hourlyFigures(['acme/api'], [bug('acme/api', 'critical', 900, -1000), bug('acme/api', 'critical', 100, 0)], [], now, DEFAULT_BUG_RULES, filters);
+    const figures = hourlyFigures(
+      ['acme/api'],
+      [bug('acme/api', 'critical', 900, -1000), bug('acme/api', 'critical', 100, 0)],
+      [],
+      now,
+      DEFAULT_BUG_RULES,
+      filters,
+    );
     expect(figures.totals).toMatchObject({ openBugs: 1, revenueAtRisk: 100 });
   });
 });

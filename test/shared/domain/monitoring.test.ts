@@ -35,8 +35,24 @@ function run(jobType: JobType, status: RunStatus, hoursAgo: number, durationMs?:
 
 describe('consecutiveFailuresOf', () => {
   it('counts failed and timed-out runs back to the last completed one, ignoring skipped and open runs', () => {
-    expect(consecutiveFailuresOf([run('daily_sync', 'failed', 1), run('daily_sync', 'skipped', 2), run('daily_sync', 'timeout', 3), run('daily_sync', 'failed', 4), run('daily_sync', 'completed', 5), run('daily_sync', 'failed', 6)])).toBe(3);
-    expect(consecutiveFailuresOf([run('daily_sync', 'completed', 1), run('daily_sync', 'failed', 2), run('daily_sync', 'failed', 3), run('daily_sync', 'failed', 4)])).toBe(0);
+    expect(
+      consecutiveFailuresOf([
+        run('daily_sync', 'failed', 1),
+        run('daily_sync', 'skipped', 2),
+        run('daily_sync', 'timeout', 3),
+        run('daily_sync', 'failed', 4),
+        run('daily_sync', 'completed', 5),
+        run('daily_sync', 'failed', 6),
+      ]),
+    ).toBe(3);
+    expect(
+      consecutiveFailuresOf([
+        run('daily_sync', 'completed', 1),
+        run('daily_sync', 'failed', 2),
+        run('daily_sync', 'failed', 3),
+        run('daily_sync', 'failed', 4),
+      ]),
+    ).toBe(0);
     expect(consecutiveFailuresOf([run('daily_sync', 'running', 0), run('daily_sync', 'failed', 1)])).toBe(1);
   });
 });
@@ -44,23 +60,33 @@ describe('consecutiveFailuresOf', () => {
 describe('stuckRuns', () => {
   it('finds runs still open past the budget, not those within it', () => {
     const stuck = run('hourly_metrics', 'running', 10 / 60);
-    expect(stuckRuns([stuck, run('hourly_metrics', 'running', 8 / 60), run('hourly_metrics', 'completed', 20 / 60)], NOW, 9)).toEqual([stuck]);
+    expect(stuckRuns([stuck, run('hourly_metrics', 'running', 8 / 60), run('hourly_metrics', 'completed', 20 / 60)], NOW, 9)).toEqual([
+      stuck,
+    ]);
   });
 });
 
 describe('missed and expected slots', () => {
   it('knows the daily slots across the spring-forward change in Berlin (03:30 local is 02:30 UTC, then 01:30 UTC)', () => {
     const schedule = { cron: '30 3 * * *', timeZone: 'Europe/Berlin' };
-    expect(expectedSlots(schedule, new Date('2027-03-26T12:00:00Z'), new Date('2027-03-29T12:00:00Z'))).toEqual(['2027-03-27T02:30:00Z', '2027-03-28T01:30:00Z', '2027-03-29T01:30:00Z']);
+    expect(expectedSlots(schedule, new Date('2027-03-26T12:00:00Z'), new Date('2027-03-29T12:00:00Z'))).toEqual([
+      '2027-03-27T02:30:00Z',
+      '2027-03-28T01:30:00Z',
+      '2027-03-29T01:30:00Z',
+    ]);
   });
 
   it('finds a missed daily slot after the grace period, in New York across the fall-back change', () => {
     const schedule = { cron: '0 2 * * *', timeZone: 'America/New_York' };
     // 02:00 EDT on Oct 31 is 06:00Z; 02:00 EST on Nov 1 and 2 is 07:00Z.
     const ran = [{ scheduledTime: '2026-10-31T06:00:00Z' }, { scheduledTime: '2026-11-02T07:00:00Z' }] as JobRun[];
-    expect(missedSlots(schedule, ran, new Date('2026-10-30T12:00:00Z'), new Date('2026-11-02T07:29:59Z'), 30)).toEqual(['2026-11-01T07:00:00Z']);
+    expect(missedSlots(schedule, ran, new Date('2026-10-30T12:00:00Z'), new Date('2026-11-02T07:29:59Z'), 30)).toEqual([
+      '2026-11-01T07:00:00Z',
+    ]);
     expect(missedSlots(schedule, [], new Date('2026-11-01T12:00:00Z'), new Date('2026-11-02T07:29:59Z'), 30)).toEqual([]);
-    expect(missedSlots(schedule, [], new Date('2026-11-01T12:00:00Z'), new Date('2026-11-02T07:30:00Z'), 30)).toEqual(['2026-11-02T07:00:00Z']);
+    expect(missedSlots(schedule, [], new Date('2026-11-01T12:00:00Z'), new Date('2026-11-02T07:30:00Z'), 30)).toEqual([
+      '2026-11-02T07:00:00Z',
+    ]);
   });
 
   it('stops counting a missed slot once a later run completed (a manual run made it up), not while that run failed', () => {
@@ -70,19 +96,33 @@ describe('missed and expected slots', () => {
     const now = new Date('2026-11-27T12:00:00Z');
     expect(missedSlots(schedule, [slotRun, manual('failed')], new Date('2026-11-25T12:00:00Z'), now, 30)).toEqual(['2026-11-27T02:00:00Z']);
     expect(missedSlots(schedule, [slotRun, manual('completed')], new Date('2026-11-25T12:00:00Z'), now, 30)).toEqual([]);
-    expect(missedSlots(schedule, [slotRun, manual('completed')], new Date('2026-11-25T12:00:00Z'), new Date('2026-11-28T02:30:00Z'), 30)).toEqual(['2026-11-28T02:00:00Z']);
+    expect(
+      missedSlots(schedule, [slotRun, manual('completed')], new Date('2026-11-25T12:00:00Z'), new Date('2026-11-28T02:30:00Z'), 30),
+    ).toEqual(['2026-11-28T02:00:00Z']);
   });
 
   it('finds a missed weekly slot and names the next one', () => {
     const schedule = { cron: '0 9 * * 1', timeZone: 'Europe/London' };
-    expect(missedSlots(schedule, [{ scheduledTime: '2026-11-16T09:00:00Z' } as JobRun], new Date('2026-11-10T00:00:00Z'), new Date('2026-11-28T00:00:00Z'), 30)).toEqual(['2026-11-23T09:00:00Z']);
+    expect(
+      missedSlots(
+        schedule,
+        [{ scheduledTime: '2026-11-16T09:00:00Z' } as JobRun],
+        new Date('2026-11-10T00:00:00Z'),
+        new Date('2026-11-28T00:00:00Z'),
+        30,
+      ),
+    ).toEqual(['2026-11-23T09:00:00Z']);
     expect(nextSlot(schedule, NOW)).toBe('2026-11-30T09:00:00Z');
     expect(nextSlot({ cron: '0 9 * * 1', timeZone: 'Europe/London' }, new Date('2027-03-27T00:00:00Z'))).toBe('2027-03-29T08:00:00Z');
   });
 });
 
 describe('dashboardData', () => {
-  const schedules = { daily_sync: { cron: '0 2 * * *', timeZone: 'UTC' }, hourly_metrics: { cron: '0 * * * *', timeZone: 'UTC' }, weekly_report: { cron: '0 9 * * 1', timeZone: 'UTC' } };
+  const schedules = {
+    daily_sync: { cron: '0 2 * * *', timeZone: 'UTC' },
+    hourly_metrics: { cron: '0 * * * *', timeZone: 'UTC' },
+    weekly_report: { cron: '0 9 * * 1', timeZone: 'UTC' },
+  };
   const options = { now: NOW, schedules, thresholds: DEFAULT_MONITORING_THRESHOLDS, budgetMinutes: 9 };
 
   it('gives exact figures per job type from seeded history', () => {
@@ -107,8 +147,22 @@ describe('dashboardData', () => {
       lastRun: { runId: `daily_sync#${iso(10.5)}`, status: 'completed', scheduledTime: iso(10.5), durationMs: 120_000 },
       nextRun: '2026-11-29T02:00:00Z',
     });
-    expect(data.statistics[1]).toMatchObject({ total: 20, completed: 19, successRate: 1, avgExecutionTimeMs: 10_000, p95ExecutionTimeMs: 19_000, nextRun: '2026-11-28T13:00:00Z' });
-    expect(data.statistics[2]).toMatchObject({ total: 0, successRate: null, avgExecutionTimeMs: null, p95ExecutionTimeMs: null, lastRun: null, nextRun: '2026-11-30T09:00:00Z' });
+    expect(data.statistics[1]).toMatchObject({
+      total: 20,
+      completed: 19,
+      successRate: 1,
+      avgExecutionTimeMs: 10_000,
+      p95ExecutionTimeMs: 19_000,
+      nextRun: '2026-11-28T13:00:00Z',
+    });
+    expect(data.statistics[2]).toMatchObject({
+      total: 0,
+      successRate: null,
+      avgExecutionTimeMs: null,
+      p95ExecutionTimeMs: null,
+      lastRun: null,
+      nextRun: '2026-11-30T09:00:00Z',
+    });
     // The daily failure is 58 h old: outside the last 24 hours, but the success rate is 67%.
     expect(data.summary).toEqual({ runningJobs: 0, recentFailures: 0, slowJobs: 0, healthStatus: 'degraded' });
     expect(data.reasons).toEqual(['daily_sync succeeded in 66.7% of runs']);
@@ -117,24 +171,42 @@ describe('dashboardData', () => {
   it('is healthy when nothing is wrong, degraded on a slow run, unhealthy on 3 failures in a row, a missed slot or a stuck run', () => {
     const good = [run('daily_sync', 'completed', 10.5, 60_000)];
     expect(dashboardData(good, options).summary.healthStatus).toBe('healthy');
-    expect(dashboardData([...good, run('hourly_metrics', 'completed', 1, 6 * 60_000)], options)).toMatchObject({ summary: { slowJobs: 1, healthStatus: 'degraded' } });
-    const failing = [run('hourly_metrics', 'failed', 1), run('hourly_metrics', 'timeout', 2), run('hourly_metrics', 'failed', 3), run('hourly_metrics', 'completed', 4)];
+    expect(dashboardData([...good, run('hourly_metrics', 'completed', 1, 6 * 60_000)], options)).toMatchObject({
+      summary: { slowJobs: 1, healthStatus: 'degraded' },
+    });
+    const failing = [
+      run('hourly_metrics', 'failed', 1),
+      run('hourly_metrics', 'timeout', 2),
+      run('hourly_metrics', 'failed', 3),
+      run('hourly_metrics', 'completed', 4),
+    ];
     expect(dashboardData(failing, options)).toMatchObject({ summary: { recentFailures: 3, healthStatus: 'unhealthy' } });
     expect(dashboardData(failing, options).reasons[0]).toBe('hourly_metrics failed 3 runs in a row');
-    expect(dashboardData(good, { ...options, missed: { weekly_report: ['2026-11-23T09:00:00Z'] } }).reasons).toEqual(['weekly_report missed 1 slot(s): 2026-11-23T09:00:00Z']);
-    expect(dashboardData([run('daily_sync', 'running', 1)], options)).toMatchObject({ summary: { runningJobs: 1, healthStatus: 'unhealthy' } });
+    expect(dashboardData(good, { ...options, missed: { weekly_report: ['2026-11-23T09:00:00Z'] } }).reasons).toEqual([
+      'weekly_report missed 1 slot(s): 2026-11-23T09:00:00Z',
+    ]);
+    expect(dashboardData([run('daily_sync', 'running', 1)], options)).toMatchObject({
+      summary: { runningJobs: 1, healthStatus: 'unhealthy' },
+    });
   });
 });
 
 describe('projectSyncAlerts', () => {
   const thresholds = { consecutiveProjectFailures: 3 };
-  const failing = (projectId: string, consecutiveRuns: number, lastError = 'RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)') => ({
+  const failing = (
+    projectId: string,
+    consecutiveRuns: number,
+    lastError = 'RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)',
+  ) => ({
     projectId,
     failure: { since: '2026-11-25T02:00:00Z', consecutiveRuns, lastError, lastRunId: `daily_sync#run-${consecutiveRuns}` },
   });
 
   it('fires for a project that failed in 3 runs in a row, not for one that failed in 2 or syncs', () => {
-    const alerts = projectSyncAlerts([failing('acme/gone', 3), failing('acme/flaky', 2), { projectId: 'acme/web' }], { now: NOW, thresholds });
+    const alerts = projectSyncAlerts([failing('acme/gone', 3), failing('acme/flaky', 2), { projectId: 'acme/web' }], {
+      now: NOW,
+      thresholds,
+    });
 
     expect(alerts).toEqual([
       {
@@ -143,7 +215,8 @@ describe('projectSyncAlerts', () => {
         title: 'acme/gone failed to sync in 3 runs in a row',
         value: 3,
         level: 0,
-        detail: 'failing since 2026-11-25T02:00:00Z (3 day(s)); last: RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)',
+        detail:
+          'failing since 2026-11-25T02:00:00Z (3 day(s)); last: RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)',
       },
     ]);
   });
@@ -156,7 +229,10 @@ describe('projectSyncAlerts', () => {
   });
 
   it('keeps an error on one line and within 300 characters', () => {
-    const [alert] = projectSyncAlerts([failing('acme/gone', 3, `InvalidDataError: line one\nline two ${'x'.repeat(400)}`)], { now: NOW, thresholds });
+    const [alert] = projectSyncAlerts([failing('acme/gone', 3, `InvalidDataError: line one\nline two ${'x'.repeat(400)}`)], {
+      now: NOW,
+      thresholds,
+    });
 
     expect(alert!.detail).not.toContain('\n');
     expect(alert!.detail!.length).toBeLessThanOrEqual(300);

@@ -6,9 +6,18 @@ const NOT_FOUND = 'RepositoryNotFoundError: repository acme/gone does not exist 
 describe('failureAfter', () => {
   it('starts a streak at the first failed run and grows it run after run, keeping when it began', () => {
     const first = failureAfter(undefined, { runId: 'daily_sync#2026-11-26T02:00:00Z', at: '2026-11-26T02:00:00Z', error: NOT_FOUND });
-    const second = failureAfter(first, { runId: 'daily_sync#2026-11-27T02:00:00Z', at: '2026-11-27T02:00:00Z', error: 'InvalidDataError: malformed issues page' });
+    const second = failureAfter(first, {
+      runId: 'daily_sync#2026-11-27T02:00:00Z',
+      at: '2026-11-27T02:00:00Z',
+      error: 'InvalidDataError: malformed issues page',
+    });
 
-    expect(first).toEqual({ since: '2026-11-26T02:00:00Z', consecutiveRuns: 1, lastError: NOT_FOUND, lastRunId: 'daily_sync#2026-11-26T02:00:00Z' });
+    expect(first).toEqual({
+      since: '2026-11-26T02:00:00Z',
+      consecutiveRuns: 1,
+      lastError: NOT_FOUND,
+      lastRunId: 'daily_sync#2026-11-26T02:00:00Z',
+    });
     expect(second).toEqual({
       since: '2026-11-26T02:00:00Z',
       consecutiveRuns: 2,

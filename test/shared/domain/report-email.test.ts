@@ -14,8 +14,20 @@ const fixture = weeklyReport({
   now: NOW,
   organization: { current: organizationOf(NOW, ['acme/api', 'acme/web']), weekAgo: organizationOf(WEEK_AGO, ['acme/api', 'acme/web']) },
   projects: [
-    { projectId: 'acme/api', displayName: 'API', current: dailyOf('acme/api', NOW), weekAgo: dailyOf('acme/api', WEEK_AGO), status: 'critical' },
-    { projectId: 'acme/web', displayName: 'Web', current: dailyOf('acme/web', NOW), weekAgo: dailyOf('acme/web', WEEK_AGO), status: 'warning' },
+    {
+      projectId: 'acme/api',
+      displayName: 'API',
+      current: dailyOf('acme/api', NOW),
+      weekAgo: dailyOf('acme/api', WEEK_AGO),
+      status: 'critical',
+    },
+    {
+      projectId: 'acme/web',
+      displayName: 'Web',
+      current: dailyOf('acme/web', NOW),
+      weekAgo: dailyOf('acme/web', WEEK_AGO),
+      status: 'warning',
+    },
   ],
   openCriticalBugs: openBugsOf(asOf(TWO_WEEKS, NOW)).filter((bug) => bug.severity === 'critical'),
   runs: [],
@@ -29,7 +41,12 @@ const hostile: WeeklyReport = {
     projectId: index % 2 ? title : 'acme/api',
     number: index + 1,
     title,
-    url: index % 3 === 0 ? 'javascript:alert(1)' : index % 3 === 1 ? 'https://evil.example/phish' : `https://github.com/acme/api/issues/${index + 1}`,
+    url:
+      index % 3 === 0
+        ? 'javascript:alert(1)'
+        : index % 3 === 1
+          ? 'https://evil.example/phish'
+          : `https://github.com/acme/api/issues/${index + 1}`,
     ageDays: index,
     revenueImpact: 1000,
   })),
@@ -40,13 +57,17 @@ const ALLOWED_ATTRIBUTES = ['align', 'cellpadding', 'cellspacing', 'charset', 'c
 
 describe('the weekly report email', () => {
   it('carries the key numbers in the subject', () => {
-    expect(renderReportEmail(fixture, 'github.com').subject).toBe('CTO weekly report, week to 2026-11-30: $7,700/day at risk (+43%), 2 critical bugs, 1 projects critical');
+    expect(renderReportEmail(fixture, 'github.com').subject).toBe(
+      'CTO weekly report, week to 2026-11-30: $7,700/day at risk (+43%), 2 critical bugs, 1 projects critical',
+    );
   });
 
   it('has every section in the HTML and the text alternative', () => {
     const { html, text } = renderReportEmail(fixture, 'github.com');
-    for (const section of ['Headline figures', 'Projects, worst first', 'Top critical bugs (2 open)', 'Pull requests', 'Job reliability']) expect(html).toContain(section);
-    for (const section of ['HEADLINE FIGURES', 'PROJECTS, WORST FIRST', 'TOP CRITICAL BUGS (2 open)', 'PULL REQUESTS', 'JOB RELIABILITY']) expect(text).toContain(section);
+    for (const section of ['Headline figures', 'Projects, worst first', 'Top critical bugs (2 open)', 'Pull requests', 'Job reliability'])
+      expect(html).toContain(section);
+    for (const section of ['HEADLINE FIGURES', 'PROJECTS, WORST FIRST', 'TOP CRITICAL BUGS (2 open)', 'PULL REQUESTS', 'JOB RELIABILITY'])
+      expect(text).toContain(section);
     expect(text).toContain('  Revenue at risk: $7,700/day (last week $5,400/day, +$2,300, +43%)');
     expect(text).toContain('  2 merged, median time to merge 15 h');
     expect(html).toContain('max-width:600px');
@@ -57,7 +78,9 @@ describe('the weekly report email', () => {
     const tags = [...html.matchAll(/<\/?([a-zA-Z!]+)((?:\s+[a-zA-Z-]+(?:="[^"<>]*")?)*)\s*>/g)];
     expect(tags.length).toBe(html.split('<').length - 1);
     expect([...new Set(tags.map((tag) => tag[1]!.toLowerCase()))].sort()).toEqual(ALLOWED_TAGS);
-    expect([...new Set(tags.flatMap((tag) => [...tag[2]!.matchAll(/\s([a-zA-Z-]+)=/g)].map((match) => match[1])))].sort()).toEqual(ALLOWED_ATTRIBUTES);
+    expect([...new Set(tags.flatMap((tag) => [...tag[2]!.matchAll(/\s([a-zA-Z-]+)=/g)].map((match) => match[1])))].sort()).toEqual(
+      ALLOWED_ATTRIBUTES,
+    );
     for (const [, href] of html.matchAll(/href="([^"]*)"/g)) expect(href).toMatch(/^https:\/\/github\.com\/acme\/api\/issues\/\d+$/);
     expect(html).not.toMatch(/[\u202A-\u202E]/);
     expect(text).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u202E]/);
@@ -89,14 +112,23 @@ describe('the weekly report in headless Chromium', () => {
     const layout = await page.evaluate(() => ({
       scrollWidth: document.documentElement.scrollWidth,
       clientWidth: document.documentElement.clientWidth,
-      sections: [...document.querySelectorAll('td')].filter((cell) => cell.children.length === 0).map((cell) => cell.textContent ?? '').filter((text) => /^(Headline figures|Projects, worst first|Top critical bugs|Pull requests|Job reliability)/.test(text)),
+      sections: [...document.querySelectorAll('td')]
+        .filter((cell) => cell.children.length === 0)
+        .map((cell) => cell.textContent ?? '')
+        .filter((text) => /^(Headline figures|Projects, worst first|Top critical bugs|Pull requests|Job reliability)/.test(text)),
       scripts: document.querySelectorAll('script, img, iframe, object').length,
       reportWidth: Math.max(...[...document.querySelectorAll('table')].map((table) => table.getBoundingClientRect().width)),
     }));
     await page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `weekly-report-${which}-${width}px.png`), fullPage: true });
     await page.close();
     expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
-    expect(layout.sections.map((text) => text.split(' (')[0])).toEqual(['Headline figures', 'Projects, worst first', 'Top critical bugs', 'Pull requests', 'Job reliability']);
+    expect(layout.sections.map((text) => text.split(' (')[0])).toEqual([
+      'Headline figures',
+      'Projects, worst first',
+      'Top critical bugs',
+      'Pull requests',
+      'Job reliability',
+    ]);
     expect(layout.scripts).toBe(0);
     expect(dialogs).toEqual([]);
     expect(layout.reportWidth).toBeLessThanOrEqual(width);

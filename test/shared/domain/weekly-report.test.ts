@@ -5,7 +5,20 @@ import { asOf, dailyOf, NOW, openBugsOf, organizationOf, TWO_WEEKS, WEEK_AGO } f
 
 let run = 0;
 const runOf = (jobType: JobType, status: RunStatus, durationMs?: number): JobRun =>
-  ({ runId: `run-${++run}`, jobType, status, trigger: 'schedule', scheduledTime: '2026-11-25T00:00:00Z', executionArn: 'arn', createdAt: '', attempts: 1, redriveCount: 0, recordsProcessed: 0, recordsFailed: 0, ...(durationMs === undefined ? {} : { durationMs }) }) as JobRun;
+  ({
+    runId: `run-${++run}`,
+    jobType,
+    status,
+    trigger: 'schedule',
+    scheduledTime: '2026-11-25T00:00:00Z',
+    executionArn: 'arn',
+    createdAt: '',
+    attempts: 1,
+    redriveCount: 0,
+    recordsProcessed: 0,
+    recordsFailed: 0,
+    ...(durationMs === undefined ? {} : { durationMs }),
+  }) as JobRun;
 const repeat = <T>(count: number, make: () => T) => Array.from({ length: count }, make);
 
 const report = weeklyReport({
@@ -13,8 +26,20 @@ const report = weeklyReport({
   organization: { current: organizationOf(NOW, ['acme/api', 'acme/web']), weekAgo: organizationOf(WEEK_AGO, ['acme/api', 'acme/web']) },
   projects: [
     { projectId: 'acme/new', displayName: 'New' },
-    { projectId: 'acme/web', displayName: 'Web', current: dailyOf('acme/web', NOW), weekAgo: dailyOf('acme/web', WEEK_AGO), status: 'warning' },
-    { projectId: 'acme/api', displayName: 'API', current: dailyOf('acme/api', NOW), weekAgo: dailyOf('acme/api', WEEK_AGO), status: 'critical' },
+    {
+      projectId: 'acme/web',
+      displayName: 'Web',
+      current: dailyOf('acme/web', NOW),
+      weekAgo: dailyOf('acme/web', WEEK_AGO),
+      status: 'warning',
+    },
+    {
+      projectId: 'acme/api',
+      displayName: 'API',
+      current: dailyOf('acme/api', NOW),
+      weekAgo: dailyOf('acme/api', WEEK_AGO),
+      status: 'critical',
+    },
   ],
   openCriticalBugs: openBugsOf(asOf(TWO_WEEKS, NOW)).filter((bug) => bug.severity === 'critical'),
   runs: [
@@ -47,9 +72,33 @@ describe('weeklyReport, over a fixture spanning two weeks', () => {
     const api = dailyOf('acme/api', NOW);
     const web = dailyOf('acme/web', NOW);
     expect(report.projects).toEqual([
-      { projectId: 'acme/api', displayName: 'API', score: api.health.score, scoreChange: api.health.score - dailyOf('acme/api', WEEK_AGO).health.score, status: 'critical', openCritical: 1, revenueAtRisk: 5700 },
-      { projectId: 'acme/web', displayName: 'Web', score: web.health.score, scoreChange: web.health.score - dailyOf('acme/web', WEEK_AGO).health.score, status: 'warning', openCritical: 1, revenueAtRisk: 2000 },
-      { projectId: 'acme/new', displayName: 'New', score: undefined, scoreChange: undefined, status: 'unknown', openCritical: 0, revenueAtRisk: 0 },
+      {
+        projectId: 'acme/api',
+        displayName: 'API',
+        score: api.health.score,
+        scoreChange: api.health.score - dailyOf('acme/api', WEEK_AGO).health.score,
+        status: 'critical',
+        openCritical: 1,
+        revenueAtRisk: 5700,
+      },
+      {
+        projectId: 'acme/web',
+        displayName: 'Web',
+        score: web.health.score,
+        scoreChange: web.health.score - dailyOf('acme/web', WEEK_AGO).health.score,
+        status: 'warning',
+        openCritical: 1,
+        revenueAtRisk: 2000,
+      },
+      {
+        projectId: 'acme/new',
+        displayName: 'New',
+        score: undefined,
+        scoreChange: undefined,
+        status: 'unknown',
+        openCritical: 0,
+        revenueAtRisk: 0,
+      },
     ]);
     expect(report.statusCounts).toEqual({ healthy: 0, warning: 1, critical: 1, unknown: 1 });
   });
@@ -75,7 +124,13 @@ describe('weeklyReport, over a fixture spanning two weeks', () => {
   });
 
   it('falls back to the daily snapshots before the first hourly run', () => {
-    const early = weeklyReport({ now: NOW, organization: {}, projects: [{ projectId: 'acme/api', displayName: 'API', current: dailyOf('acme/api', NOW) }], openCriticalBugs: [], runs: [] });
+    const early = weeklyReport({
+      now: NOW,
+      organization: {},
+      projects: [{ projectId: 'acme/api', displayName: 'API', current: dailyOf('acme/api', NOW) }],
+      openCriticalBugs: [],
+      runs: [],
+    });
     expect(early.kpis[0]).toMatchObject({ label: 'Revenue at risk', value: 5700, previous: undefined });
   });
 

@@ -20,7 +20,11 @@ const metrics = jobMetrics();
 const NOW = new Date('2026-11-28T03:00:00Z');
 
 /** The daily failure streaks published in the current test. */
-const streaks = () => emf.published(METRIC_NAMES.consecutiveFailures).filter((datum) => datum.dimensions.JobType === 'daily_sync').map((datum) => datum.value);
+const streaks = () =>
+  emf
+    .published(METRIC_NAMES.consecutiveFailures)
+    .filter((datum) => datum.dimensions.JobType === 'daily_sync')
+    .map((datum) => datum.value);
 
 function dailyRun(day: string, status: RunStatus): JobRun {
   const scheduledTime = `2026-11-${day}T02:00:00Z`;
@@ -48,7 +52,13 @@ async function withIndexBehind<T>(act: () => Promise<T>): Promise<T> {
   const before = new Map<string, Record<string, unknown>>();
   const index = JOB_HISTORY_INDEXES.byJobType;
   const answer = await documentClient.send(
-    new QueryCommand({ TableName: runs.tableName, IndexName: index.name, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': index.partitionKey }, ExpressionAttributeValues: { ':pk': 'daily_sync' } }),
+    new QueryCommand({
+      TableName: runs.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': 'daily_sync' },
+    }),
   );
   for (const item of answer.Items ?? []) before.set(item.runId as string, item);
   documentClient.middlewareStack.add(
@@ -77,7 +87,9 @@ describe('publishRunOutcome', () => {
     const justFailed = dailyRun('28', 'running');
     for (const run of [failedBefore, justFailed]) await runs.recordRun(run);
 
-    expect(await publishRunOutcome(runs, metrics, 'daily_sync', { recordsProcessed: 0, closed: [{ ...justFailed, status: 'failed' }] })).toBe(2);
+    expect(
+      await publishRunOutcome(runs, metrics, 'daily_sync', { recordsProcessed: 0, closed: [{ ...justFailed, status: 'failed' }] }),
+    ).toBe(2);
     expect(streaks()).toEqual([2]);
   });
 
@@ -99,7 +111,15 @@ describe('the failure streak each closer publishes while the index lags', () => 
     await withIndexBehind(() =>
       finishRun(
         runtime.stores,
-        { runId: running.runId, jobType: 'daily_sync', executionArn: running.executionArn, redriveCount: 0, outcome: 'failed', results: {}, error: { Error: 'SyncFailedError', Cause: 'every project failed' } },
+        {
+          runId: running.runId,
+          jobType: 'daily_sync',
+          executionArn: running.executionArn,
+          redriveCount: 0,
+          outcome: 'failed',
+          results: {},
+          error: { Error: 'SyncFailedError', Cause: 'every project failed' },
+        },
         { now: NOW, metrics },
       ),
     );

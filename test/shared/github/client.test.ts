@@ -58,7 +58,12 @@ describe('the GitHub client under rate limits', () => {
     github.injectSecondaryRateLimit('/repos/acme/api', { retryAfter: MAX_IN_PROCESS_WAIT_SECONDS + 1 });
     await expect(getRepository()).rejects.toMatchObject({ status: 403, response: { headers: { 'retry-after': '11' } } });
     github.injectSecondaryRateLimit('/repos/acme/api', { retryAfter: 1, count: 2 });
-    await expect(createGitHubClient({ baseUrl: github.url, token: 'secret', retryAfterBaseValue: 10 }).request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      createGitHubClient({ baseUrl: github.url, token: 'secret', retryAfterBaseValue: 10 }).request('GET /repos/{owner}/{repo}', {
+        owner: 'acme',
+        repo: 'api',
+      }),
+    ).rejects.toMatchObject({ status: 403 });
 
     expect(github.requests.map((request) => request.status)).toEqual([403, 403, 403]);
   });
@@ -70,7 +75,8 @@ describe('the GitHub client when GitHub refuses the token', () => {
     vi.stubEnv('TEST_GITHUB_TOKEN', 'secret');
     return createGitHubClient({ baseUrl: github.url, token: cachedSecret('token', 'TEST_GITHUB_TOKEN', 'TEST_GITHUB_TOKEN_SECRET') });
   };
-  const get = (octokit: ReturnType<typeof createGitHubClient>) => octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' });
+  const get = (octokit: ReturnType<typeof createGitHubClient>) =>
+    octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' });
 
   it('sends the refused request once more with the token the secret holds now, and keeps using it', async () => {
     const octokit = clientOfSecret();
@@ -131,7 +137,10 @@ describe('the GitHub client when GitHub refuses many requests at once', () => {
 
   /** A client whose token secret was read once (its first request succeeded), and GitHub's record cleared. */
   const warmClient = async () => {
-    const octokit = createGitHubClient({ baseUrl: github.url, token: cachedSecret('token', 'TEST_GITHUB_TOKEN', 'TEST_GITHUB_TOKEN_SECRET') });
+    const octokit = createGitHubClient({
+      baseUrl: github.url,
+      token: cachedSecret('token', 'TEST_GITHUB_TOKEN', 'TEST_GITHUB_TOKEN_SECRET'),
+    });
     await octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'api' });
     aws.calls.length = 0;
     github.clearRequests();
@@ -160,11 +169,16 @@ describe('the GitHub client when GitHub refuses many requests at once', () => {
 
     const outcomes = await tenAtOnce(octokit);
 
-    expect(outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as { status: number }).status)).toEqual(Array(10).fill(401));
+    expect(outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as { status: number }).status)).toEqual(
+      Array(10).fill(401),
+    );
     expect(aws.calls).toHaveLength(1);
     expect(statuses()).toEqual(Array(10).fill(401));
     // The errors (with the request and response they carry) and the lines logged hold no token.
-    const written = [...outcomes.map((outcome) => inspect(outcome, { depth: Infinity })), ...logged.mock.calls.map((call) => inspect(call, { depth: Infinity }))].join('\n');
+    const written = [
+      ...outcomes.map((outcome) => inspect(outcome, { depth: Infinity })),
+      ...logged.mock.calls.map((call) => inspect(call, { depth: Infinity })),
+    ].join('\n');
     expect(written).toContain('[REDACTED]');
     for (const token of [ORIGINAL, ROTATED]) expect(written).not.toContain(token);
   });

@@ -65,7 +65,9 @@ describe('syncProjectChunk', () => {
     vi.spyOn(runtime.stores.projects, 'recordRepository').mockRejectedValueOnce(namedError('ProvisionedThroughputExceededException'));
 
     try {
-      await expect(syncProjectChunk(depsWith(), 'acme/web', options)).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+      await expect(syncProjectChunk(depsWith(), 'acme/web', options)).rejects.toMatchObject({
+        name: 'ProvisionedThroughputExceededException',
+      });
     } finally {
       github.rename('acme/storefront', 'acme/web');
     }

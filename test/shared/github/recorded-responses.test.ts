@@ -36,7 +36,9 @@ describe("GitHub's real recorded issues pages (@octokit/fixtures paginate-issues
     expect(pages).toHaveLength(5);
     const issues = pages.flatMap((page) => GitHubIssuePageSchema.parse(page));
     expect(issues).toHaveLength(13);
-    const items = issues.map((issue) => toWorkItem('octokit-fixture-org/paginate-issues', issue, DEFAULT_BUG_RULES, DEFAULT_REVENUE_IMPACT));
+    const items = issues.map((issue) =>
+      toWorkItem('octokit-fixture-org/paginate-issues', issue, DEFAULT_BUG_RULES, DEFAULT_REVENUE_IMPACT),
+    );
     expect(new Set(items.map((item) => item.number)).size).toBe(13);
     expect(items.every((item) => item.kind === 'issue' && item.htmlUrl.startsWith('https://github.com/'))).toBe(true);
   });

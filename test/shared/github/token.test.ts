@@ -96,7 +96,10 @@ describe('githubToken', () => {
   ])('names the secret when Secrets Manager answers %s, as a %s', async (answer, name) => {
     secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('refused'), { name: answer }));
 
-    await expect((await load())()).rejects.toMatchObject({ name, message: `secret cto-dashboard-jobs/github-token (the token) could not be read: ${answer}: refused` });
+    await expect((await load())()).rejects.toMatchObject({
+      name,
+      message: `secret cto-dashboard-jobs/github-token (the token) could not be read: ${answer}: refused`,
+    });
   });
 
   it("keeps Secrets Manager's own error as the cause of the one it raises, for the logs to show", async () => {

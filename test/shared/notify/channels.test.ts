@@ -13,18 +13,42 @@ beforeEach(() => slack.reset());
 describe('deliver', () => {
   it('retries a failing channel with backoff and reports the attempts', async () => {
     slack.failNext(2);
-    expect(await deliver(slackChannel(async () => slack.url, 'github.com'), digest, retry)).toEqual({ channel: 'slack', ok: true, attempts: 3 });
+    expect(
+      await deliver(
+        slackChannel(async () => slack.url, 'github.com'),
+        digest,
+        retry,
+      ),
+    ).toEqual({ channel: 'slack', ok: true, attempts: 3 });
     expect(slack.received).toHaveLength(1);
   });
 
   it('does not retry what cannot succeed, and never puts the secret webhook URL in the error', async () => {
     const secretUrl = 'hooks.slack.com/services/T0/B0/SECRET';
-    const outcome = await deliver(slackChannel(async () => secretUrl, 'github.com'), digest, retry);
-    expect(outcome).toEqual({ channel: 'slack', ok: false, attempts: 1, error: 'PermanentDeliveryError: the Slack webhook is not an http(s) URL' });
+    const outcome = await deliver(
+      slackChannel(async () => secretUrl, 'github.com'),
+      digest,
+      retry,
+    );
+    expect(outcome).toEqual({
+      channel: 'slack',
+      ok: false,
+      attempts: 1,
+      error: 'PermanentDeliveryError: the Slack webhook is not an http(s) URL',
+    });
 
     slack.failNext(Infinity, 404);
-    const revoked = await deliver(slackChannel(async () => slack.url, 'github.com'), digest, retry);
-    expect(revoked).toEqual({ channel: 'slack', ok: false, attempts: 1, error: 'PermanentDeliveryError: Slack answered HTTP 404 (no_service)' });
+    const revoked = await deliver(
+      slackChannel(async () => slack.url, 'github.com'),
+      digest,
+      retry,
+    );
+    expect(revoked).toEqual({
+      channel: 'slack',
+      ok: false,
+      attempts: 1,
+      error: 'PermanentDeliveryError: Slack answered HTTP 404 (no_service)',
+    });
     expect(slack.requests).toBe(1);
   });
 

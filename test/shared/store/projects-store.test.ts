@@ -9,7 +9,12 @@ afterAll(() => runtime.close());
 beforeEach(() => runtime.reset());
 const projects = runtime.stores.projects;
 
-const streak = (runs: number): SyncFailure => ({ since: '2026-11-26T02:00:00Z', consecutiveRuns: runs, lastError: 'RepositoryNotFoundError: gone', lastRunId: `daily_sync#run-${runs}` });
+const streak = (runs: number): SyncFailure => ({
+  since: '2026-11-26T02:00:00Z',
+  consecutiveRuns: runs,
+  lastError: 'RepositoryNotFoundError: gone',
+  lastRunId: `daily_sync#run-${runs}`,
+});
 
 /** What `act` returned, and how many items DynamoDB read for its Queries (their ScannedCount). */
 async function withItemsRead<T>(act: () => Promise<T>): Promise<{ result: T; read: number }> {
@@ -63,7 +68,12 @@ describe('ProjectsStore.save', () => {
     expect(await projects.save(project)).toBe('added');
     expect(await saved(project)).toEqual(project);
 
-    expect(await projects.save({ ...newProject({ repository: 'acme/api', displayName: 'API' }, new Date('2026-11-20T00:00:00Z')), active: false })).toBe('updated');
+    expect(
+      await projects.save({
+        ...newProject({ repository: 'acme/api', displayName: 'API' }, new Date('2026-11-20T00:00:00Z')),
+        active: false,
+      }),
+    ).toBe('updated');
 
     // The settings replaced; when it was added and its repository id kept.
     expect(await saved(project)).toEqual({ ...project, displayName: 'API', active: false, slaHours: undefined });
@@ -78,7 +88,10 @@ describe('ProjectsStore.save', () => {
     const read = await saved(newProject({ repository: 'acme/api' }, created));
     const synced = { cursor: '2026-11-28T01:59:00Z', page: 1, etag: 'W/"abc"', lastSyncedAt: '2026-11-28T02:01:00Z' };
 
-    await withWriteMeanwhile(() => projects.saveSyncState('acme/api', synced), () => projects.save({ ...read, displayName: 'API' }));
+    await withWriteMeanwhile(
+      () => projects.saveSyncState('acme/api', synced),
+      () => projects.save({ ...read, displayName: 'API' }),
+    );
 
     expect(await saved(read)).toMatchObject({ displayName: 'API', sync: synced });
   });
@@ -89,7 +102,10 @@ describe('ProjectsStore.save', () => {
     const read = await saved(newProject({ repository: 'acme/api' }, created));
     expect(read.failure).toEqual(streak(3));
 
-    await withWriteMeanwhile(() => projects.clearFailure('acme/api'), () => projects.save({ ...read, displayName: 'API' }));
+    await withWriteMeanwhile(
+      () => projects.clearFailure('acme/api'),
+      () => projects.save({ ...read, displayName: 'API' }),
+    );
 
     expect(await saved(read)).not.toHaveProperty('failure');
     expect(await projects.listFailing()).toEqual([]);
@@ -117,7 +133,9 @@ describe('ProjectsStore.save', () => {
     await projects.save(newProject({ repository: 'acme/web', displayName: 'Web' }, created));
 
     expect(await saved(newProject({ repository: 'acme/api' }, created))).not.toHaveProperty('failure');
-    expect(await projects.listFailing()).toEqual([expect.objectContaining({ projectId: 'acme/web', displayName: 'Web', failure: streak(2) })]);
+    expect(await projects.listFailing()).toEqual([
+      expect.objectContaining({ projectId: 'acme/web', displayName: 'Web', failure: streak(2) }),
+    ]);
   });
 });
 
@@ -125,7 +143,8 @@ describe('ProjectsStore.listFailing', () => {
   it('reads only the projects with a failure streak, not every project, and lists the active ones', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `acme/repo-${String(i).padStart(2, '0')}`);
     for (const id of ids) await projects.save(newProject({ repository: id }, new Date('2026-11-01T00:00:00Z')));
-    for (const id of ['acme/repo-07', 'acme/repo-21', 'acme/repo-30', 'acme/repo-33']) expect(await projects.saveFailure(id, streak(1), undefined)).toBe(true);
+    for (const id of ['acme/repo-07', 'acme/repo-21', 'acme/repo-30', 'acme/repo-33'])
+      expect(await projects.saveFailure(id, streak(1), undefined)).toBe(true);
     // One streak ends, one project is deactivated during its streak (which it keeps), one is saved again by an operator.
     await projects.clearFailure('acme/repo-30');
     await projects.save({ ...(await projects.get('acme/repo-33'))!, active: false });

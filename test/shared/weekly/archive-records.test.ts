@@ -35,7 +35,13 @@ describe('archiveRecords, against dynalite', () => {
     // The oldest of everything belongs to a run still running: it must survive.
     const running = run(0, 'running', 200 * 24 * 60);
     await runtime.stores.runs.recordRun(running);
-    const runningEvents: SyncEvent[] = Array.from({ length: 5 }, (_, i) => ({ runId: running.runId, timestamp: timeOf(200 * 24 * 60 - i), eventType: 'github_sync', level: 'info', message: `running chunk ${i}` }));
+    const runningEvents: SyncEvent[] = Array.from({ length: 5 }, (_, i) => ({
+      runId: running.runId,
+      timestamp: timeOf(200 * 24 * 60 - i),
+      eventType: 'github_sync',
+      level: 'info',
+      message: `running chunk ${i}`,
+    }));
     // 10,050 events, one a minute; the 7 oldest are import logs older than 90 days.
     const seeded: SyncEvent[] = Array.from({ length: 10_050 }, (_, i) => ({
       runId: `daily_sync#run-${String(1 + (i % 1020)).padStart(5, '0')}`,
@@ -45,11 +51,18 @@ describe('archiveRecords, against dynalite', () => {
       message: `event ${i}`,
     }));
     await inBatches([...runningEvents, ...seeded], (event) => runtime.stores.events.append(event));
-    await inBatches(Array.from({ length: 1020 }, (_, i) => run(i + 1, 'completed', 2000 - i)), (record) => runtime.stores.runs.recordRun(record));
+    await inBatches(
+      Array.from({ length: 1020 }, (_, i) => run(i + 1, 'completed', 2000 - i)),
+      (record) => runtime.stores.runs.recordRun(record),
+    );
 
     const archiveRun = { runId: 'weekly_report#2026-11-30T09:00:00Z', now: NOW };
     const outcome = await archiveRecords(
-      { runs: runtime.stores.runs, events: runtime.stores.events, limits: { keepSyncEvents: 10_000, keepJobRecords: 1_000, importLogDays: 90 } },
+      {
+        runs: runtime.stores.runs,
+        events: runtime.stores.events,
+        limits: { keepSyncEvents: 10_000, keepJobRecords: 1_000, importLogDays: 90 },
+      },
       archiveRun,
     );
 
@@ -61,7 +74,9 @@ describe('archiveRecords, against dynalite', () => {
     const remaining = await runtime.stores.events.listRecent({ limit: 20_000 });
     const archiveEvent = remaining.filter((event) => event.runId === archiveRun.runId);
     expect(archiveEvent.map((event) => event.eventType)).toEqual(['archive']);
-    const kept = remaining.filter((event) => event.runId !== archiveRun.runId && event.runId !== running.runId).map((event) => event.message);
+    const kept = remaining
+      .filter((event) => event.runId !== archiveRun.runId && event.runId !== running.runId)
+      .map((event) => event.message);
     expect(kept).toHaveLength(10_000);
     expect(new Set(kept)).toEqual(new Set(seeded.slice(50).map((event) => event.message)));
     expect(remaining.filter((event) => event.runId === running.runId)).toHaveLength(5);
@@ -69,6 +84,11 @@ describe('archiveRecords, against dynalite', () => {
     const runs = await runtime.stores.runs.listRecent({ limit: 5_000 });
     expect(runs).toHaveLength(1_001);
     expect(runs.map((record) => record.runId)).toContain(running.runId);
-    expect(runs.filter((record) => record.status === 'completed').map((record) => record.runId).sort()[0]).toBe('daily_sync#run-00021');
+    expect(
+      runs
+        .filter((record) => record.status === 'completed')
+        .map((record) => record.runId)
+        .sort()[0],
+    ).toBe('daily_sync#run-00021');
   });
 });

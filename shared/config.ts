@@ -2,9 +2,9 @@
  * The one configuration schema: read from `cdk.json` context (key `ctoJobs`) by the CDK app and by the
  * local runtime, validated here so a bad value fails synth (or `cto-jobs`) with a message naming it.
  */
-import { z } from 'zod';
-import { DEFAULT_ALERT_RULES, type AlertRules } from './domain/alerts.ts';
-import { DEFAULT_BUG_RULES, SEVERITIES, type BugRules } from './domain/bugs.ts';
+import * as z from 'zod';
+import { type AlertRules, DEFAULT_ALERT_RULES } from './domain/alerts.ts';
+import { type BugRules, DEFAULT_BUG_RULES, SEVERITIES } from './domain/bugs.ts';
 import { JOB_NAMES, JOB_TYPES, type JobName, type JobType } from './domain/job-run.ts';
 import { DEFAULT_MONITORING_THRESHOLDS, type JobSchedule } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';

@@ -2,7 +2,7 @@
  * The settings a Lambda reads from its environment, each validated once at module load so a missing or
  * bad value fails the first invocation with a message that names it.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from './errors.ts';
 
 /** Environment variable names, shared with the constructs that set them. */

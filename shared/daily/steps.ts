@@ -2,19 +2,20 @@
  * The daily job's per-project steps, as the state machine runs them: list the projects (after checking
  * the token), sync each in chunks, compute its snapshot, record a project's failure, sum up the run.
  */
-import { RequestError } from '@octokit/request-error';
+
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import { RequestError } from '@octokit/request-error';
+import * as z from 'zod';
 import { forEachConcurrently } from '../concurrency.ts';
 import type { BugRules } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { failureAfter, newProject, type SyncFailure } from '../domain/project.ts';
-import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientError } from '../errors.ts';
+import { type SyncTotals, ZERO_TOTALS } from '../domain/sync-totals.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
+import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientError } from '../errors.ts';
 import type { GitHubClient } from '../github/client.ts';
-import { ZERO_TOTALS, type SyncTotals } from '../domain/sync-totals.ts';
-import { syncProjectChunk, type SyncChunkResult } from '../github/issue-sync.ts';
+import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';

@@ -1,5 +1,5 @@
 /** What a run of a job is: its identity, its request, its statuses. Pure; no SDK imports. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Job types keep the original system's names. */
 export const JOB_TYPES = ['daily_sync', 'hourly_metrics', 'weekly_report'] as const;

@@ -2,11 +2,14 @@
  * What an operator needs to know about the jobs themselves: per-job statistics, consecutive failures,
  * slow, long and stuck runs, schedule slots that never ran, and one health status. Pure; `now` is passed in.
  */
-import { CronExpressionParser } from 'cron-parser';
 import type { FiringAlert } from './alerts.ts';
-import { JOB_TYPES, OPEN_STATUSES, type JobRun, type JobType } from './job-run.ts';
+import { JOB_TYPES, type JobRun, type JobType, OPEN_STATUSES } from './job-run.ts';
 import type { Project } from './project.ts';
+import { expectedSlots, type JobSchedule, nextSlot } from './schedule-slots.ts';
 import { plainText } from './untrusted-text.ts';
+
+// Re-exported: callers ask the monitoring module for a schedule's slots; cron-parser stays out of bundles that use none.
+export { expectedSlots, type JobSchedule, nextSlot, schedulerTimeOf } from './schedule-slots.ts';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -33,30 +36,6 @@ export const DEFAULT_MONITORING_THRESHOLDS: MonitoringThresholds = {
 };
 
 export type SystemHealth = 'healthy' | 'degraded' | 'unhealthy';
-
-/** A schedule as configured: cron and IANA time zone. */
-export interface JobSchedule {
-  readonly cron: string;
-  readonly timeZone: string;
-}
-
-/** Scheduler's `<aws.scheduler.scheduled-time>` form: ISO 8601 UTC to the second, as run ids carry it. */
-export function schedulerTimeOf(instant: Date): string {
-  return `${instant.toISOString().slice(0, 19)}Z`;
-}
-
-/** The schedule's slots in (`after`, `until`], in its time zone (daylight saving included). */
-export function expectedSlots(schedule: JobSchedule, after: Date, until: Date): string[] {
-  const slots: string[] = [];
-  const iterator = CronExpressionParser.parse(schedule.cron, { currentDate: after, endDate: until, tz: schedule.timeZone });
-  while (iterator.hasNext()) slots.push(schedulerTimeOf(iterator.next().toDate()));
-  return slots;
-}
-
-/** The schedule's next slot after `now`. */
-export function nextSlot(schedule: JobSchedule, now: Date): string {
-  return schedulerTimeOf(CronExpressionParser.parse(schedule.cron, { currentDate: now, tz: schedule.timeZone }).next().toDate());
-}
 
 /**
  * The slots in (`after`, `now` − grace] that have no run: a schedule delivery that never came (a disabled

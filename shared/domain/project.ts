@@ -1,5 +1,5 @@
 /** A project: one GitHub repository the jobs follow. Pure; no SDK imports. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidDataError } from '../errors.ts';
 import { SEVERITIES, type Severity } from './bugs.ts';
 

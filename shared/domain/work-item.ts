@@ -2,8 +2,8 @@
  * Issues and pull requests as the sync stores them, parsed from GitHub's issues endpoint (which returns
  * pull requests too). Pure; no SDK imports.
  */
-import { z } from 'zod';
-import { isBug, revenueImpactOf, severityOf, type BugRules, type Severity } from './bugs.ts';
+import * as z from 'zod';
+import { type BugRules, isBug, revenueImpactOf, type Severity, severityOf } from './bugs.ts';
 
 const GitHubIssueSchema = z.object({
   number: z.number().int().positive(),

@@ -1,6 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
-import { durationMs, JOB_TYPES, totalsOf, type StepResult } from '../domain/job-run.ts';
+import * as z from 'zod';
+import { durationMs, JOB_TYPES, type StepResult, totalsOf } from '../domain/job-run.ts';
 import { publishRunOutcome } from './run-metrics.ts';
 import { describeStepFunctionsError, formatStepFunctionsError } from './step-functions-error.ts';
 import type { EngineStores } from './stores.ts';

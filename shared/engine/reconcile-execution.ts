@@ -1,6 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
-import { runIdOf, RunRequestSchema, type JobRun } from '../domain/job-run.ts';
+import * as z from 'zod';
+import { type JobRun, RunRequestSchema, runIdOf } from '../domain/job-run.ts';
 import { publishRunOutcome } from './run-metrics.ts';
 import { describeStepFunctionsError } from './step-functions-error.ts';
 import type { EngineStores } from './stores.ts';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { runIdOf, RunRequestSchema, type JobRun } from '../domain/job-run.ts';
+import * as z from 'zod';
+import { type JobRun, RunRequestSchema, runIdOf } from '../domain/job-run.ts';
 import type { EngineStores } from './stores.ts';
 
 export const StartRunInputSchema = RunRequestSchema.extend({

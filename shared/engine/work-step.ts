@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_TYPES, type StepResult } from '../domain/job-run.ts';
 import { lambdaHandler } from '../handler.ts';
 import { parseInput } from './parse-input.ts';

@@ -12,10 +12,10 @@
  * the same repository's items (a stale ETag only costs a 200).
  */
 import { RequestError } from '@octokit/request-error';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
 import type { SyncState } from '../domain/project.ts';
-import { ZERO_TOTALS, type SyncTotals } from '../domain/sync-totals.ts';
+import { type SyncTotals, ZERO_TOTALS } from '../domain/sync-totals.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../domain/work-item.ts';
 import { AuthError, InvalidDataError, RepositoryNotFoundError, TransientError } from '../errors.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { acknowledgeNag, nagArnOf } from '../acknowledge.ts';
 
 /** The project root: every `entry` is relative to it. */
@@ -59,17 +59,23 @@ export const ESM_REQUIRE_BANNER =
 
 /**
  * A Lambda function with this project's defaults: the newest Node.js runtime, arm64, X-Ray, an
- * explicit log group with retention, bundled and minified with source maps.
+ * explicit log group with retention, bundled and minified with names kept and source maps beside.
  *
  * The bundle is an ES module (`index.mjs`), so esbuild tree-shakes the ESM builds of the SDK, Powertools and
- * zod down to what the handler imports (`mainFields` prefers `module`). The AWS SDK is bundled, by choice:
- * - the nodejs24.x runtime ships SDK v3, but at the version AWS deploys, not the 3.x the tests ran against;
- * - loading it from a `node_modules` folder, as from the runtime's, is slower than loading it bundled: an ES module
- *   importing the SDK's CommonJS packages makes Node read and lex some 35 files (measured 2026-12-01 with the
- *   bench's method: 110-165% of the old CommonJS bundle's load time that way, 50-80% bundled);
- * - only the credential providers Lambda never reaches are left to the runtime ({@link LAZY_CREDENTIAL_PROVIDERS}).
- * Source maps keep stack traces readable in the logs (`--enable-source-maps`); without the sources' text,
- * which Node does not need, Node parses a map a third of the size at each cold start.
+ * zod down to what the handler imports (`mainFields` prefers `module`; the project's own modules are free of side
+ * effects, package.json says, so one a handler does not use is dropped whole). Measured with `npm run bench`
+ * (2026-12-01, Node 20, Start Run):
+ * - The AWS SDK is bundled, by choice. Taken from the nodejs24.x runtime instead, Start Run's bundle would be
+ *   226 KB instead of 447 KB (the tree-shaken DynamoDB client is about 220 KB), but it would load in 171-198% of
+ *   the old CommonJS bundle's time instead of 44-54%: an ES module importing the SDK's CommonJS packages from a
+ *   `node_modules` folder, as from the runtime's, makes Node read and lex each package's whole `dist-cjs` (the
+ *   DynamoDB client and its document client alone: 117-187 ms), where the bundle holds the 220 KB it uses. And
+ *   the runtime's SDK is the version AWS deploys, not the 3.x pinned here and tested.
+ * - Only the credential providers Lambda never reaches are left to the runtime ({@link LAZY_CREDENTIAL_PROVIDERS}).
+ * - No `--enable-source-maps`: Node would read and parse the map at every cold start (a fifth of the load time).
+ *   Names are kept instead (`keepNames`), so a stack trace in the logs names each function, and its
+ *   `index.mjs:line:column` maps to the source with the `index.mjs.map` shipped beside the bundle (without the
+ *   sources' text), e.g. in the asset folder of `cdk.out`.
  */
 export class JobFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: JobFunctionProps) {
@@ -93,7 +99,6 @@ export class JobFunction extends NodejsFunction {
       logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'cto-dashboard-jobs',
-        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
       bundling: {
@@ -101,6 +106,7 @@ export class JobFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: true,

@@ -1,8 +1,10 @@
 /**
- * `npm run bench`: each function's bundle as deployed before the ES module change (CommonJS, the whole SDK
- * bundled: the esbuild options `NodejsFunction` ran for `{ minify, sourceMap, bundleAwsSDK, target: 'node24' }`,
- * reproduced here) beside the bundle `cdk synth` makes today, built in the same run: size, and the median of five
- * loads, each in a fresh `node` process with the function's own environment (its `--enable-source-maps` too),
+ * `npm run bench`: each function's bundle as deployed before the ES module change beside the bundle `cdk synth`
+ * makes today, both built in the same run from today's sources. Before: CommonJS with the whole SDK, the esbuild
+ * options `NodejsFunction` ran for `{ minify, sourceMap, bundleAwsSDK, target: 'node24' }` (reproduced here), the
+ * project's modules taken as having side effects (package.json had no `sideEffects` field then), and
+ * `NODE_OPTIONS=--enable-source-maps` as the functions had it. Now: the asset and environment the template gives.
+ * Printed: size, and the median of five loads, each in a fresh `node` process with the function's environment,
  * alternating old and new so that the machine's noise falls on both. A load is the bundle's `import()` (or
  * `require()`) as timed inside the process: Node's own start, the same for both, is not counted. Both live in a
  * temporary folder with no `node_modules` above it (the SDK is bundled in both). Prints a Markdown table with
@@ -11,10 +13,10 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { readCdkContext } from '../../lib/local/runtime.ts';
-import { bundleFolder, lambdaEnvironment, synthesizeBundled, type BundledFunction } from '../support/bundles.ts';
+import { type BundledFunction, bundleFolder, lambdaEnvironment, synthesizeBundled } from '../support/bundles.ts';
 
 const LOADS = 5;
 const MAX_KB = 300;
@@ -43,6 +45,25 @@ function loadMs(file: string, environment: Record<string, string>): Promise<numb
   });
 }
 
+/** Marks the resolutions this plugin asks esbuild for itself, so that it does not intercept them again. */
+const RESOLVING = Symbol('resolving');
+
+/**
+ * The project's own modules as having side effects, whatever package.json says: before `"sideEffects": false`,
+ * esbuild kept every project module a handler imported, used or not.
+ */
+const projectModulesWithSideEffects: Plugin = {
+  name: 'project-modules-with-side-effects',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^\./ }, async ({ path: specifier, pluginData, ...args }) => {
+      if (pluginData === RESOLVING) return undefined;
+      const resolved = await esbuild.resolve(specifier, { ...args, pluginData: RESOLVING });
+      if (resolved.errors.length > 0 || resolved.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      return { path: resolved.path, sideEffects: true };
+    });
+  },
+};
+
 /** The bundle as `NodejsFunction` built it before: `esbuild --bundle --target=node24 --platform=node --minify --sourcemap`. */
 async function buildAsBefore(fn: BundledFunction, outdir: string): Promise<string> {
   const outfile = path.join(outdir, 'before', fn.logicalId, 'index.js');
@@ -54,6 +75,7 @@ async function buildAsBefore(fn: BundledFunction, outdir: string): Promise<strin
     outfile,
     minify: true,
     sourcemap: true,
+    plugins: [projectModulesWithSideEffects],
     logLevel: 'warning',
   });
   return outfile;
@@ -77,10 +99,11 @@ try {
   let met = 0;
   for (const [index, fn] of functions.entries()) {
     const environment = lambdaEnvironment(fn, endpoints);
+    const environmentBefore = { ...environment, NODE_OPTIONS: '--enable-source-maps' };
     const oldTimes: number[] = [];
     const newTimes: number[] = [];
     for (let load = 0; load < LOADS; load++) {
-      oldTimes.push(await loadMs(before[index]!, environment));
+      oldTimes.push(await loadMs(before[index]!, environmentBefore));
       newTimes.push(await loadMs(fn.file, environment));
     }
     const [oldKb, newKb, oldMs, newMs] = [kb(before[index]!), kb(fn.file), median(oldTimes), median(newTimes)];

@@ -5,6 +5,7 @@
 
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { RequestError } from '@octokit/request-error';
+import type { RestEndpointMethodTypes } from '@octokit/rest';
 import * as z from 'zod';
 import { forEachConcurrently } from '../concurrency.ts';
 import type { BugRules } from '../domain/bugs.ts';
@@ -79,7 +80,7 @@ const ID_LOOKUP_CONCURRENCY = 10;
  */
 async function discoverOrgRepositories(github: GitHubClient, projects: ProjectsStore, discovery: OrgDiscovery, now: Date): Promise<number> {
   const pushedSince = now.getTime() - discovery.activeWithinDays * 86_400_000;
-  let repositories;
+  let repositories: RestEndpointMethodTypes['repos']['listForOrg']['response']['data'];
   try {
     repositories = await github.paginate('GET /orgs/{org}/repos', { org: discovery.org, type: 'all', per_page: 100 });
   } catch (error) {

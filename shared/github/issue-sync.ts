@@ -11,6 +11,7 @@
  * directly (and org discovery knows the repository by its id). The cursor and ETag stay: they describe
  * the same repository's items (a stale ETag only costs a 200).
  */
+
 import { RequestError } from '@octokit/request-error';
 import * as z from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
@@ -98,7 +99,7 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
     if (pages >= options.maxPages || clock() >= options.stopAtMs) return result('more');
     const [owner, repo] = fullName.split('/') as [string, string];
     const conditional = state.page === 1 && state.etag ? { 'if-none-match': state.etag } : {};
-    let response;
+    let response: Awaited<ReturnType<typeof deps.github.request<'GET /repos/{owner}/{repo}/issues'>>> | undefined;
     let finalUrl: string | undefined;
     try {
       totals = { ...totals, requests: totals.requests + 1 };

@@ -7,28 +7,28 @@
  * A bundling mistake, an import or `require` of something not bundled, a CommonJS package that cannot
  * `require` in the ES module output or a setting the function is not given fails here. This machine runs Node 20; Lambda runs nodejs24.x.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STACK_ID } from '../../lib/app.ts';
 import { LAZY_CREDENTIAL_PROVIDERS, PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { createTables, dropTables, startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
-import { GitHubServer, type FakeRepository } from '../../lib/local/github-server.ts';
+import { type FakeRepository, GitHubServer } from '../../lib/local/github-server.ts';
 import { LocalSes } from '../../lib/local/local-ses.ts';
 import { readCdkContext } from '../../lib/local/runtime.ts';
-import { STACK_ID } from '../../lib/app.ts';
-import { LOCAL_REGION, readLocalStack, type CfnTemplate } from '../../lib/local/template.ts';
+import { type CfnTemplate, LOCAL_REGION, readLocalStack } from '../../lib/local/template.ts';
 import { digestOf } from '../../shared/domain/alert-message.ts';
 import { DEFAULT_ALERT_RULES, firingAlerts, planAlerts } from '../../shared/domain/alerts.ts';
 import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
-import { closuresSince, hourlyFigures, type ClosedBug } from '../../shared/domain/hourly-metrics.ts';
-import { manualRunRequest, runIdOf, type RunRequest } from '../../shared/domain/job-run.ts';
+import { type ClosedBug, closuresSince, hourlyFigures } from '../../shared/domain/hourly-metrics.ts';
+import { manualRunRequest, type RunRequest, runIdOf } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
-import { ENV } from '../../shared/environment.ts';
 import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
+import { ENV } from '../../shared/environment.ts';
 import { queueNotices } from '../../shared/hourly/queue-notices.ts';
 import { AlertsStore } from '../../shared/store/alerts-store.ts';
 import { JobHistoryStore } from '../../shared/store/job-history-store.ts';
@@ -38,14 +38,15 @@ import { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
 import { WorkItemsStore } from '../../shared/store/work-items-store.ts';
 import { AwsStandIn } from '../support/aws-stand-in.ts';
 import {
+  type BundledFunction,
+  type BundleImports,
   bundleFolder,
+  type Invocation,
   importsOf,
   invokeBundle,
   lambdaEnvironment,
   limiter,
   synthesizeBundled,
-  type BundleImports,
-  type Invocation,
 } from '../support/bundles.ts';
 import { generateIssues } from '../support/daily.ts';
 import { scheduledRun } from '../support/job-runs.ts';
@@ -186,6 +187,32 @@ describe('each function bundle', () => {
     expect(computedRequires).toBe(0);
     // Only the SDK's credential providers for an environment without credentials, which Lambda's never is.
     expect(lazyModules.filter((name) => !isBuiltin(name) && !LAZY_CREDENTIAL_PROVIDERS.includes(name))).toEqual([]);
+  });
+
+  it('carries a heavy package only where its handler calls it', () => {
+    // Read from each source map's list of sources: what esbuild kept after tree-shaking.
+    const packagesOf = (fn: BundledFunction) =>
+      (JSON.parse(readFileSync(`${fn.file}.map`, 'utf8')) as { sources: string[] }).sources.flatMap(
+        (source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? [],
+      );
+    const carried = new Map(bundled.functions.map((fn) => [fn.entry, new Set(packagesOf(fn))]));
+    const carriers = (name: string) => bundled.functions.filter((fn) => carried.get(fn.entry)!.has(name)).map((fn) => fn.entry);
+    const gitHubSteps = ['lambdas/daily/list-projects.ts', 'lambdas/daily/sync-project.ts'];
+    const scheduleReaders = ['lambdas/hourly/watch-job-runs.ts', 'lambdas/weekly/send-weekly-report.ts'];
+    expect(
+      Object.fromEntries(
+        ['@octokit/core', 'cron-parser', 'luxon', '@aws-sdk/client-ses', '@aws-sdk/client-sns', '@aws-sdk/client-secrets-manager'].map(
+          (name) => [name, carriers(name).sort()],
+        ),
+      ),
+    ).toEqual({
+      '@octokit/core': gitHubSteps,
+      'cron-parser': scheduleReaders,
+      luxon: scheduleReaders,
+      '@aws-sdk/client-ses': ['lambdas/hourly/send-alerts.ts', 'lambdas/weekly/send-weekly-report.ts'],
+      '@aws-sdk/client-sns': ['lambdas/hourly/send-alerts.ts'],
+      '@aws-sdk/client-secrets-manager': [...gitHubSteps, 'lambdas/hourly/send-alerts.ts'],
+    });
   });
 });
 

@@ -2,9 +2,10 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONFIG_CONTEXT_KEY, parseConfig, type Config } from '../shared/config.ts';
 import { CtoJobsStack } from './cto-jobs-stack.ts';
+import { STACK_ID } from './project.ts';
 
-/** The stack's id (and CloudFormation stack name). */
-export const STACK_ID = 'CtoDashboardJobs';
+// TEMPORARY: importers move to lib/project.ts
+export { STACK_ID };
 
 /**
  * Builds the CDK app: validates the `ctoJobs` context, creates the stack and attaches cdk-nag's

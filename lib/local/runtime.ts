@@ -93,7 +93,7 @@ export class LocalRuntime {
    * environment at them. One runtime per process: handlers create their SDK clients once, at load.
    */
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-    const stack = readLocalStack(synthesizeTemplate(options.context, options.now ?? new Date()));
+    const stack = readLocalStack(await synthesizeTemplate(options.context, options.now ?? new Date()));
     if (options.dataDirectory) fs.mkdirSync(options.dataDirectory, { recursive: true });
     const dynamo = await startEmbeddedDynamoDb(options.dataDirectory);
     // The demo data is anchored to the start of the UTC day, so reruns within a day find it unchanged (304).

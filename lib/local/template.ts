@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildApp, STACK_ID } from '../app.ts';
-import { HANDLER_METADATA_KEY } from '../constructs/job-function.ts';
+import { HANDLER_METADATA_KEY, STACK_ID } from '../project.ts';
+import { cachedTemplate } from './template-cache.ts';
 import type { JobType } from '../../shared/domain/job-run.ts';
 
 export const LOCAL_REGION = 'local-1';
@@ -58,18 +58,22 @@ export interface LocalStack {
 }
 
 /**
- * Synthesizes the stack in-process (asset bundling skipped: the local runtime runs the sources) with
- * the same validation, cdk-nag included, as `cdk synth`.
+ * The stack's template, synthesized in-process (asset bundling skipped: the local runtime runs the sources)
+ * with the same validation, cdk-nag included, as `cdk synth`, or kept from an earlier synthesis of the same
+ * sources and context (see template-cache.ts). The CDK is loaded only to synthesize.
  * @param context CDK context, as in cdk.json.
  */
-export function synthesizeTemplate(context: Record<string, unknown>, now: Date): CfnTemplate {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-synth-'));
-  try {
-    const { app } = buildApp({ outdir, now, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    return app.synth().getStackByName(STACK_ID).template as CfnTemplate;
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+export async function synthesizeTemplate(context: Record<string, unknown>, now: Date): Promise<CfnTemplate> {
+  return cachedTemplate(context, now, async () => {
+    const { buildApp } = await import('../app.ts');
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-synth-'));
+    try {
+      const { app } = buildApp({ outdir, now, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+      return app.synth().getStackByName(STACK_ID).template as CfnTemplate;
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
 }
 
 /** Extracts the state machines, functions, tables and rules from a synthesized template. */

@@ -72,9 +72,19 @@ const REDIRECT_DOCUMENTATION = 'https://docs.github.com/rest/guides/best-practic
 const RATE_LIMIT_DOCUMENTATION = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
 const SECONDARY_LIMIT_BODY = JSON.stringify({
   message:
-    'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.',
+    'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ' +
+    'If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.',
   documentation_url: `${RATE_LIMIT_DOCUMENTATION}#about-secondary-rate-limits`,
 });
+
+/** An answer to one request: its status, its body (a string is sent as it is, anything else as JSON) and headers of its own. */
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const NOT_FOUND: Reply = { status: 404, body: { message: 'Not Found' } };
 
 export class GitHubServer {
   readonly requests: RequestRecord[] = [];
@@ -205,42 +215,42 @@ export class GitHubServer {
 
   private handle(request: IncomingMessage, response: ServerResponse, overloaded: boolean): void {
     const url = new URL(request.url ?? '/', this.url);
-    let cut = false;
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
-      this.requests.push({ method: request.method ?? 'GET', path: url.pathname + url.search, status });
-      const text = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-      // When cut, the length announced is the whole body's; half of it arrives, then the connection drops.
-      const length = cut ? { 'content-length': String(text.length) } : {};
-      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...this.rateHeaders(), ...headers, ...length });
-      if (status === 304 || !cut) {
-        response.end(status === 304 ? undefined : text);
-        return;
-      }
-      response.write(text.subarray(0, Math.floor(text.length / 2)), () => response.destroy());
-    };
-
     if (Date.now() / 1000 >= this.resetAt) {
       // The primary limit's window has passed: GitHub restores the full allowance.
       this.remaining = this.options.rateLimit ?? 5000;
       this.resetAt = Math.floor(Date.now() / 1000) + 3600;
     }
-    if (overloaded) return send(403, SECONDARY_LIMIT_BODY);
-    const faultIndex = this.faults.findIndex(({ prefix }) => url.pathname.startsWith(prefix));
-    const pending = this.faults[faultIndex];
-    if (pending && pending.skip > 0) pending.skip--;
-    else if (faultIndex >= 0) {
-      const { answer } = this.faults.splice(faultIndex, 1)[0]!;
-      if (answer === 'cut') cut = true;
-      else return send(answer.status, answer.body ?? { message: `injected ${answer.status}` }, { ...answer.headers });
+    const fault = overloaded ? undefined : this.takeFault(url.pathname);
+    let reply: Reply;
+    if (overloaded) reply = { status: 403, body: SECONDARY_LIMIT_BODY };
+    else if (fault && fault !== 'cut') reply = injectedReply(fault);
+    else reply = this.answer(request, url);
+    this.send(request, url, response, reply, fault === 'cut');
+  }
+
+  /** Removes and returns the fault due for this path, if any; a fault still skipping requests counts one down instead. */
+  private takeFault(path: string): Fault | 'cut' | undefined {
+    const index = this.faults.findIndex(({ prefix }) => path.startsWith(prefix));
+    const pending = this.faults[index];
+    if (!pending) return undefined;
+    if (pending.skip > 0) {
+      pending.skip--;
+      return undefined;
     }
+    this.faults.splice(index, 1);
+    return pending.answer;
+  }
+
+  /** The answer GitHub would give, counted against the primary rate limit where GitHub counts it. */
+  private answer(request: IncomingMessage, url: URL): Reply {
     if (this.token && request.headers.authorization?.replace(/^(token|bearer) /i, '') !== this.token) {
-      return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+      return { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
     }
 
     if (url.pathname === '/rate_limit') {
       // Free, like GitHub's: checking the limit costs none of it.
       const core = { limit: this.options.rateLimit ?? 5000, remaining: Math.max(0, this.remaining), reset: this.resetAt };
-      return send(200, { resources: { core }, rate: core });
+      return { status: 200, body: { resources: { core }, rate: core } };
     }
     const html = this.options.htmlBaseUrl ?? 'https://github.com';
     const org = /^\/orgs\/([^/]+)\/repos$/.exec(url.pathname);
@@ -248,13 +258,10 @@ export class GitHubServer {
       const owned = [...this.repositories.values()].filter((repository) =>
         repository.fullName.toLowerCase().startsWith(`${org[1]!.toLowerCase()}/`),
       );
-      if (owned.length === 0) return send(404, { message: 'Not Found' });
-      if (this.spent()) return this.refuse(send);
+      if (owned.length === 0) return NOT_FOUND;
+      if (this.spent()) return this.refusal();
       this.remaining--;
-      return send(
-        200,
-        owned.map((repository) => repositoryJson(repository, html)),
-      );
+      return { status: 200, body: owned.map((repository) => repositoryJson(repository, html)) };
     }
 
     let repository: FakeRepository | undefined;
@@ -266,26 +273,48 @@ export class GitHubServer {
       const movedId = this.renames.get(fullName);
       if (movedId !== undefined) {
         // github.com points at the repository's id, keeping the rest of the path and the query.
-        if (this.spent()) return this.refuse(send);
+        if (this.spent()) return this.refusal();
         this.remaining--;
         const location = `${this.url}/repositories/${movedId}${byName[3] ?? ''}${url.search}`;
-        return send(301, { message: 'Moved Permanently', url: location, documentation_url: REDIRECT_DOCUMENTATION }, { location });
+        return {
+          status: 301,
+          body: { message: 'Moved Permanently', url: location, documentation_url: REDIRECT_DOCUMENTATION },
+          headers: { location },
+        };
       }
       repository = this.repositories.get(fullName);
       issues = byName[3] !== undefined;
     } else if (byId) {
       repository = [...this.repositories.values()].find((candidate) => candidate.id === Number(byId[1]));
       issues = byId[2] !== undefined;
-    } else return send(404, { message: 'Not Found' });
-    if (!repository) return send(404, { message: 'Not Found' });
+    } else return NOT_FOUND;
+    if (!repository) return NOT_FOUND;
 
     const body = issues ? this.issuesPage(repository, url, html) : { body: repositoryJson(repository, html), headers: {} };
     const etag = `W/"${createHash('sha1').update(JSON.stringify(body.body)).digest('hex')}"`;
     // A conditional request answered 304 does not count against the primary rate limit.
-    if (request.headers['if-none-match'] === etag) return send(304, '', { etag, ...body.headers });
-    if (this.spent()) return this.refuse(send);
+    if (request.headers['if-none-match'] === etag) return { status: 304, body: '', headers: { etag, ...body.headers } };
+    if (this.spent()) return this.refusal();
     this.remaining--;
-    send(200, body.body, { etag, ...body.headers });
+    return { status: 200, body: body.body, headers: { etag, ...body.headers } };
+  }
+
+  /** Logs and sends a reply with the rate-limit headers; a cut reply announces its whole length, sends half, then drops. */
+  private send(request: IncomingMessage, url: URL, response: ServerResponse, reply: Reply, cut: boolean): void {
+    this.requests.push({ method: request.method ?? 'GET', path: url.pathname + url.search, status: reply.status });
+    const text = Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    const length = cut ? { 'content-length': String(text.length) } : {};
+    response.writeHead(reply.status, {
+      'content-type': 'application/json; charset=utf-8',
+      ...this.rateHeaders(),
+      ...reply.headers,
+      ...length,
+    });
+    if (reply.status === 304 || !cut) {
+      response.end(reply.status === 304 ? undefined : text);
+      return;
+    }
+    response.write(text.subarray(0, Math.floor(text.length / 2)), () => response.destroy());
   }
 
   private spent(): boolean {
@@ -293,8 +322,11 @@ export class GitHubServer {
   }
 
   /** GitHub's answer once the primary limit is spent: 403 or 429, `x-ratelimit-remaining: 0` and the reset. */
-  private refuse(send: (status: number, body: unknown) => void): void {
-    send(this.refusalStatus, { message: 'API rate limit exceeded for user ID 1.', documentation_url: RATE_LIMIT_DOCUMENTATION });
+  private refusal(): Reply {
+    return {
+      status: this.refusalStatus,
+      body: { message: 'API rate limit exceeded for user ID 1.', documentation_url: RATE_LIMIT_DOCUMENTATION },
+    };
   }
 
   private issuesPage(repository: FakeRepository, url: URL, html: string): { body: unknown; headers: Record<string, string> } {
@@ -331,6 +363,10 @@ export class GitHubServer {
       'x-ratelimit-resource': 'core',
     };
   }
+}
+
+function injectedReply(fault: Fault): Reply {
+  return { status: fault.status, body: fault.body ?? { message: `injected ${fault.status}` }, headers: fault.headers };
 }
 
 function repositoryJson(repository: FakeRepository, base: string) {

@@ -56,7 +56,11 @@ export class AwsStandIn {
 
   private handle(request: IncomingMessage, body: string, response: ServerResponse): void {
     const target = request.headers['x-amz-target'];
-    if (typeof target === 'string') return this.secretsManager(target, body, response);
+    if (typeof target === 'string') this.secretsManager(target, body, response);
+    else this.sns(body, response);
+  }
+
+  private sns(body: string, response: ServerResponse): void {
     const form = Object.fromEntries(new URLSearchParams(body));
     const action = form.Action ?? '';
     this.calls.push({ service: 'sns', action, params: form });
@@ -64,13 +68,16 @@ export class AwsStandIn {
       return void response
         .writeHead(400, { 'content-type': 'text/xml' })
         .end(
-          `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>the stand-in answers only Publish, not ${action}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+          '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>' +
+            `<Message>the stand-in answers only Publish, not ${action}</Message></Error>` +
+            `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
         );
     }
     response
       .writeHead(200, { 'content-type': 'text/xml' })
       .end(
-        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
+        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">' +
+          `<PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
           `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
       );
   }

@@ -79,7 +79,11 @@ async function useProjects(runtime: Runtime, repos: readonly FakeRepository[]): 
 
 const row = (m: Measure) => `| ${m.label} | ${(m.wallMs / 1000).toFixed(1)} s | ${m.requests} | ${m.points} |`;
 let slot = Date.parse('2026-11-28T02:00:00Z');
-const daily = (runtime: Runtime) => runtime.runJob('daily', { at: new Date((slot += 86_400_000)), retryIntervalMs: 0 });
+/** Runs the daily job at the next day's slot. */
+const daily = (runtime: Runtime) => {
+  slot += 86_400_000;
+  return runtime.runJob('daily', { at: new Date(slot), retryIntervalMs: 0 });
+};
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
@@ -119,8 +123,9 @@ console.log('| run (25 projects x 400 issues/PRs) | wall | requests | primary ra
 console.log('|---|---|---|---|');
 for (const m of [small.oursFull, small.naiveFull, small.oursIncremental, small.naiveAgain]) console.log(row(m));
 console.log(`\nFirst full sync: ${(small.naiveFull.wallMs / small.oursFull.wallMs).toFixed(1)}x faster than the baseline (target >= 3x).`);
+const incrementalSpeedUp = (small.naiveAgain.wallMs / small.oursIncremental.wallMs).toFixed(1);
 console.log(
-  `Next run, nothing changed: ${(small.naiveAgain.wallMs / small.oursIncremental.wallMs).toFixed(1)}x faster (target >= 10x), ${small.oursIncremental.points} primary points (target 0).`,
+  `Next run, nothing changed: ${incrementalSpeedUp}x faster (target >= 10x), ${small.oursIncremental.points} primary points (target 0).`,
 );
 console.log(`\n| run | wall | requests | primary rate-limit points | 9-minute budget used |\n|---|---|---|---|---|`);
 console.log(`${row(large)} ${((large.wallMs / BUDGET_MS) * 100).toFixed(0)}% |`);

@@ -31,7 +31,7 @@ describe('npm start (cto-jobs run all)', () => {
     expect(fs.existsSync(path.join(home, 'dynamodb'))).toBe(true);
 
     // The hourly run computed the demo's figures, and its alerts went to the local on-call file.
-    expect(started.stdout).toMatch(/Hourly figures at \S+ \(5 projects\)\n  revenue at risk +\$[\d,]+\/day/);
+    expect(started.stdout).toMatch(/Hourly figures at \S+ \(5 projects\)\n {2}revenue at risk +\$[\d,]+\/day/);
     const published = fs
       .readFileSync(path.join(home, 'alerts.jsonl'), 'utf8')
       .trim()
@@ -91,7 +91,7 @@ describe('npm start (cto-jobs run all)', () => {
     expect(latest.openAlerts.length).toBe(Number(/(\d+) new/.exec(published[0]!.subject)![1]));
   }, 180_000);
 
-  it("sends the weekly report to REPORT_EMAILS from EMAIL_FROM, the original system's variables, and saves it with its envelope", async () => {
+  it("sends the weekly report to REPORT_EMAILS from EMAIL_FROM, the old system's variables, and saves it with its envelope", async () => {
     const result = await runScript('cto-jobs.ts', ['run', 'weekly', '--at', '2026-12-07T09:00:00Z'], {
       CTO_JOBS_HOME: home,
       REPORT_EMAILS: 'cto@example.com, vp@example.com',

@@ -14,3 +14,9 @@ export const HOSTILE_TITLES = [
   '🔥 Checkout 💳 fails for 👩‍👩‍👧‍👦 families 🇩🇪'.repeat(20),
   'A'.repeat(10_000),
 ] as const;
+
+/**
+ * What a text alternative built from hostile titles must not contain: a control character other than the line feeds
+ * that separate its own lines (a stray carriage return or NUL, or one from U+007F-U+009F), or a right-to-left override.
+ */
+export const FORBIDDEN_IN_TEXT_ALTERNATIVE = /(?!\n)\p{Cc}|\u202E/u;

@@ -100,7 +100,8 @@ describe('cto-jobs status', () => {
 
   it('lists the projects failing to sync, since when, and their last error, in the text and the page', () => {
     expect(statusText(report)).toContain(
-      `Projects failing to sync: 1\n  - acme/gone: failing 3 run(s) in a row since 2026-11-26T02:00:00Z: RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`,
+      'Projects failing to sync: 1\n' +
+        `  - acme/gone: failing 3 run(s) in a row since 2026-11-26T02:00:00Z: RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`,
     );
     const html = statusPageHtml(report);
     expect(html).toContain('<span class="sync-failing" style="color:#cf222e">failing 3 run(s) in a row since 2026-11-26T02:00:00Z</span>');
@@ -137,6 +138,7 @@ describe('cto-jobs status', () => {
             charts: document.querySelectorAll('figure.chart svg').length,
             bars: document.querySelectorAll('rect.bar').length,
             lines: [...document.querySelectorAll('polyline.duration')].map((line) => line.getBoundingClientRect().width),
+            // biome-ignore lint/performance/useDomNodeTextContent: the text as the browser renders it; textContent also holds hidden nodes
             text: document.body.innerText,
           }));
           await page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `status-page-${width}px.png`), fullPage: true });

@@ -308,7 +308,7 @@ describe('the 256 KiB payload limit', () => {
     expect(states).not.toContain('→ Handled');
   });
 
-  it("fails the execution on a task's parameters over 256 KiB without invoking the function, though the task catches States.ALL", async () => {
+  it('fails the execution on task parameters over 256 KiB without invoking the function, though the task catches States.ALL', async () => {
     let invoked = false;
     // The input fits; the parameters hold it twice.
     const result = await execute(
@@ -321,14 +321,18 @@ describe('the 256 KiB payload limit', () => {
         Done: { Type: 'Succeed' },
       },
       { text: 'x'.repeat(150_000) },
-      { beforeTask: () => void (invoked = true) },
+      {
+        beforeTask: () => {
+          invoked = true;
+        },
+      },
     );
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
     expect(invoked).toBe(false);
   });
 
-  it("fails the execution on a function's result over 256 KiB (with Lambda's response metadata), though the task catches States.ALL", async () => {
+  it("fails the execution on a result over 256 KiB with Lambda's response metadata, though the task catches States.ALL", async () => {
     // The payload alone fits; Lambda's response metadata around it does not.
     const payload = 'x'.repeat(MAX_PAYLOAD_BYTES - 100);
     const result = await execute(
@@ -451,7 +455,7 @@ describe('the runtime around aws-local-stepfunctions', () => {
     expect(collected).toBe(true);
   });
 
-  it('counts each event once when this module is evaluated again in the process, all evaluations sharing one patch of the library', async () => {
+  it('counts each event once when the process evaluates this module again, all evaluations sharing one patch of the library', async () => {
     // The library's internal method the runtime wraps.
     const patchedExecute = () => (StateMachine.prototype as unknown as { execute: unknown }).execute;
     const patched = patchedExecute();

@@ -225,7 +225,8 @@ async function runLocally(
       ?.run?.summary?.match(/report: ([^;]*(?:;[^;]*no email sent[^;]*)?)/)?.[1];
     if (report)
       console.log(
-        `\nWeekly report: ${report}.\nEvery report email is saved in ${outboxDirectory} (.html, .txt, .json); emails went to the local SES endpoint.`,
+        `\nWeekly report: ${report}.\n` +
+          `Every report email is saved in ${outboxDirectory} (.html, .txt, .json); emails went to the local SES endpoint.`,
       );
     console.log(
       `\nJobHistory and SyncEvents are kept in ${path.join(options.home, 'dynamodb')}; see \`npm run cto-jobs -- history\` and \`events\`.`,

@@ -127,7 +127,8 @@ export function statusText(report: StatusReport): string {
   const { summary } = report.dashboard;
   const failing = report.projects.filter((project) => project.syncFailure);
   return [
-    `Status: ${summary.healthStatus.toUpperCase()} at ${report.generatedAt} (running ${summary.runningJobs}, failures in 24 h ${summary.recentFailures}, slow runs in 24 h ${summary.slowJobs})`,
+    `Status: ${summary.healthStatus.toUpperCase()} at ${report.generatedAt} ` +
+      `(running ${summary.runningJobs}, failures in 24 h ${summary.recentFailures}, slow runs in 24 h ${summary.slowJobs})`,
     ...report.dashboard.reasons.map((reason) => `  - ${reason}`),
     '',
     table(
@@ -175,11 +176,15 @@ export function statusPageHtml(report: StatusReport): string {
     const maxDuration = Math.max(1, ...days.map((day) => day.averageDurationMs ?? 0));
     const step = 280 / days.length;
     const bars = days
-      .map((day, index) =>
-        day.successRate === null
-          ? ''
-          : `<rect class="bar" x="${(index * step + 2).toFixed(1)}" y="${(60 - day.successRate * 56).toFixed(1)}" width="${(step - 4).toFixed(1)}" height="${(day.successRate * 56).toFixed(1)}" fill="${day.successRate === 1 ? '#2da44e' : '#cf222e'}"><title>${day.date}: ${percent(day.successRate)} of ${day.runs}</title></rect>`,
-      )
+      .map((day, index) => {
+        if (day.successRate === null) return '';
+        const height = day.successRate * 56;
+        return (
+          `<rect class="bar" x="${(index * step + 2).toFixed(1)}" y="${(60 - height).toFixed(1)}" width="${(step - 4).toFixed(1)}" ` +
+          `height="${height.toFixed(1)}" fill="${day.successRate === 1 ? '#2da44e' : '#cf222e'}">` +
+          `<title>${day.date}: ${percent(day.successRate)} of ${day.runs}</title></rect>`
+        );
+      })
       .join('');
     const points = days.flatMap((day, index) =>
       day.averageDurationMs === null
@@ -189,11 +194,16 @@ export function statusPageHtml(report: StatusReport): string {
     const line =
       points.length > 0 ? `<polyline class="duration" points="${points.join(' ')}" fill="none" stroke="#0969da" stroke-width="2"/>` : '';
     return (
-      `<figure class="chart"><figcaption>${jobType}: success rate per day (bars) and average duration (line, max ${seconds(maxDuration)})</figcaption>` +
-      `<svg viewBox="0 0 280 62" width="100%" role="img" aria-label="${jobType} over ${CHART_DAYS} days"><line x1="0" y1="60" x2="280" y2="60" stroke="#d0d7de"/>${bars}${line}</svg></figure>`
+      `<figure class="chart"><figcaption>${jobType}: success rate per day (bars) ` +
+      `and average duration (line, max ${seconds(maxDuration)})</figcaption>` +
+      `<svg viewBox="0 0 280 62" width="100%" role="img" aria-label="${jobType} over ${CHART_DAYS} days">` +
+      `<line x1="0" y1="60" x2="280" y2="60" stroke="#d0d7de"/>${bars}${line}</svg></figure>`
     );
   }).join('');
   const rows = (cells: readonly string[][]) => cells.map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`).join('');
+  const htmlTable = (headings: readonly string[], body: string) =>
+    `<table><tr>${headings.map((heading) => `<th>${heading}</th>`).join('')}</tr>${body}</table>`;
+  const section = (heading: string, content: string) => `<section><h2>${heading}</h2>${content}</section>`;
   const statistics = rows(
     report.dashboard.statistics.map((job) => [
       job.jobType,
@@ -227,28 +237,34 @@ export function statusPageHtml(report: StatusReport): string {
       `<span style="color:${HEALTH_COLORS[project.status ?? ''] ?? '#57606a'}">${project.status ?? 'unknown'}</span>`,
       project.score === undefined ? '-' : String(project.score),
       project.syncFailure
-        ? `<span class="sync-failing" style="color:${HEALTH_COLORS.critical}">${escapeHtml(syncFailureOf(project)!)}</span><br>${escapeHtml(plainText(project.syncFailure.lastError, 160))}`
+        ? `<span class="sync-failing" style="color:${HEALTH_COLORS.critical}">${escapeHtml(syncFailureOf(project)!)}</span>` +
+          `<br>${escapeHtml(plainText(project.syncFailure.lastError, 160))}`
         : 'ok',
     ]),
   );
   return (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
     `<title>CTO dashboard jobs: ${summary.healthStatus}</title><style>` +
-    'body{margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;color:#1f2328;background:#f6f8fa}main{max-width:960px;margin:0 auto}' +
+    'body{margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;color:#1f2328;background:#f6f8fa}' +
+    'main{max-width:960px;margin:0 auto}' +
     'section{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px;margin:12px 0;overflow-x:auto}' +
-    'table{width:100%;border-collapse:collapse;font-size:13px;table-layout:fixed}td,th{padding:4px;border-bottom:1px solid #d0d7de;text-align:left;overflow-wrap:anywhere}' +
-    '.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px}figure{margin:0}figcaption{font-size:12px;color:#57606a}' +
+    'table{width:100%;border-collapse:collapse;font-size:13px;table-layout:fixed}' +
+    'td,th{padding:4px;border-bottom:1px solid #d0d7de;text-align:left;overflow-wrap:anywhere}' +
+    '.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px}' +
+    'figure{margin:0}figcaption{font-size:12px;color:#57606a}' +
     '.status{font-size:22px;font-weight:bold}</style></head><body><main>' +
-    `<h1>CTO dashboard jobs</h1><p class="status" style="color:${HEALTH_COLORS[summary.healthStatus]}">${summary.healthStatus.toUpperCase()}</p>` +
-    `<p>${escapeHtml(report.generatedAt)} · running ${summary.runningJobs} · failures in 24 h ${summary.recentFailures} · slow runs in 24 h ${summary.slowJobs}</p>` +
+    '<h1>CTO dashboard jobs</h1>' +
+    `<p class="status" style="color:${HEALTH_COLORS[summary.healthStatus]}">${summary.healthStatus.toUpperCase()}</p>` +
+    `<p>${escapeHtml(report.generatedAt)} · running ${summary.runningJobs} · failures in 24 h ${summary.recentFailures}` +
+    ` · slow runs in 24 h ${summary.slowJobs}</p>` +
     (report.dashboard.reasons.length > 0
       ? `<ul>${report.dashboard.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join('')}</ul>`
       : '') +
-    `<section><h2>Jobs over ${CHART_DAYS} days</h2><div class="charts">${charts}</div></section>` +
-    `<section><h2>Statistics (8 days)</h2><table><tr><th>job</th><th>runs</th><th>success</th><th>avg</th><th>p95</th><th>streak</th><th>next run</th></tr>${statistics}</table></section>` +
-    `<section><h2>Recent failures</h2>${failures ? `<table><tr><th>scheduled</th><th>job</th><th>status</th><th>error</th></tr>${failures}</table>` : '<p>None in two weeks.</p>'}</section>` +
-    `<section><h2>Recent events</h2><table><tr><th>time</th><th>type</th><th>level</th><th>message</th></tr>${events}</table></section>` +
-    `<section><h2>Project health</h2>${projects ? `<table><tr><th>project</th><th>status</th><th>score</th><th>sync</th></tr>${projects}</table>` : '<p>No projects.</p>'}</section>` +
+    section(`Jobs over ${CHART_DAYS} days`, `<div class="charts">${charts}</div>`) +
+    section('Statistics (8 days)', htmlTable(['job', 'runs', 'success', 'avg', 'p95', 'streak', 'next run'], statistics)) +
+    section('Recent failures', failures ? htmlTable(['scheduled', 'job', 'status', 'error'], failures) : '<p>None in two weeks.</p>') +
+    section('Recent events', htmlTable(['time', 'type', 'level', 'message'], events)) +
+    section('Project health', projects ? htmlTable(['project', 'status', 'score', 'sync'], projects) : '<p>No projects.</p>') +
     '</main></body></html>'
   );
 }

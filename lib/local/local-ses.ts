@@ -52,7 +52,9 @@ export class LocalSes {
         outgoing
           .writeHead(fault.status, { 'content-type': 'text/xml' })
           .end(
-            `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>${type}</Type><Code>${fault.code}</Code><Message>${fault.message}</Message></Error><RequestId>local</RequestId></ErrorResponse>`,
+            '<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/">' +
+              `<Error><Type>${type}</Type><Code>${fault.code}</Code><Message>${fault.message}</Message></Error>` +
+              '<RequestId>local</RequestId></ErrorResponse>',
           );
         return;
       }

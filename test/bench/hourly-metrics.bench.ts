@@ -23,6 +23,8 @@ const OTHER_ITEMS = 20;
 const DAY = 86_400_000;
 const at = new Date('2026-11-23T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000', '');
+const count = (value: number) => value.toLocaleString('en-US');
+const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 function projectItems(projectId: string): WorkItem[] {
   const items: WorkItem[] = [];
@@ -82,7 +84,8 @@ documentClient.middlewareStack.add(
     const result = await next(args);
     if (context.commandName === 'QueryCommand') {
       const input = args.input as { TableName: string; IndexName?: string };
-      const key = `${input.TableName.replace(/^.*?Tables/, '').replace(/[A-F0-9]{8}.*$/, '')}${input.IndexName ? `/${input.IndexName}` : ''}`;
+      const table = input.TableName.replace(/^.*?Tables/, '').replace(/[A-F0-9]{8}.*$/, '');
+      const key = input.IndexName ? `${table}/${input.IndexName}` : table;
       scanned.set(key, (scanned.get(key) ?? 0) + ((result.output as { ScannedCount?: number }).ScannedCount ?? 0));
     }
     return result;
@@ -133,18 +136,35 @@ try {
     if (result.run?.status !== 'completed') throw new Error(`the hourly run ended ${result.run?.status}: ${result.run?.errorMessage}`);
     const workItemsRead = [...scanned].filter(([key]) => key.startsWith('WorkItems')).reduce((sum, [, count]) => sum + count, 0);
     const allRead = [...scanned.values()].reduce((sum, count) => sum + count, 0);
-    rows.push(
-      `| ${label} | ${(wallMs / 1000).toFixed(1)} s | ${workItemsRead.toLocaleString('en-US')} | ${needed.toLocaleString('en-US')} | ${(workItemsRead / needed).toFixed(3)}x | ${allRead.toLocaleString('en-US')} (${(allRead / needed).toFixed(3)}x) | ${(peakRss / 1024 / 1024).toFixed(0)} MiB | ${((peakHeap - heapBefore) / 1024 / 1024).toFixed(0)} MiB |`,
-    );
+    const cells = [
+      label,
+      `${(wallMs / 1000).toFixed(1)} s`,
+      count(workItemsRead),
+      count(needed),
+      `${(workItemsRead / needed).toFixed(3)}x`,
+      `${count(allRead)} (${(allRead / needed).toFixed(3)}x)`,
+      mebibytes(peakRss),
+      mebibytes(peakHeap - heapBefore),
+    ];
+    rows.push(`| ${cells.join(' | ')} |`);
     console.error(`${label}: ${result.run.summary}; reads by table/index: ${JSON.stringify(Object.fromEntries(scanned))}`);
   }
   console.log(
-    `\nHourly job benchmark: ${PROJECTS.toLocaleString('en-US')} projects, ${(PROJECTS * OPEN_BUGS).toLocaleString('en-US')} open bugs, ${seeded.toLocaleString('en-US')} items in all, dynalite, Node ${process.version}\n`,
+    `\nHourly job benchmark: ${count(PROJECTS)} projects, ${count(PROJECTS * OPEN_BUGS)} open bugs, ${count(seeded)} items in all, ` +
+      `dynalite, Node ${process.version}\n`,
   );
-  console.log(
-    '| run | wall | WorkItems read | items needed (open bugs + 14 days of closures) | read / needed | all items read (with projects and alert states) | peak RSS (process) | peak heap growth (main thread) |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|');
+  const headings = [
+    'run',
+    'wall',
+    'WorkItems read',
+    'items needed (open bugs + 14 days of closures)',
+    'read / needed',
+    'all items read (with projects and alert states)',
+    'peak RSS (process)',
+    'peak heap growth (main thread)',
+  ];
+  console.log(`| ${headings.join(' | ')} |`);
+  console.log(`|${'---|'.repeat(headings.length)}`);
   for (const row of rows) console.log(row);
   console.log('\nTarget: read / needed <= 1.05x (only open bugs and recent closures are read).');
 } finally {

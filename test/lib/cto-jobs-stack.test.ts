@@ -176,7 +176,7 @@ describe('the daily sync', () => {
 });
 
 describe('the hourly job', () => {
-  it('sweeps stuck runs, watches the job runs, computes the metrics, then sends the alerts; a failure in any goes to Record Failure', () => {
+  it('sweeps stuck runs, watches the job runs, computes the metrics, then sends the alerts; any failure goes to Record Failure', () => {
     const states = definitionOf('hourly_metrics').States;
     expect(states['Sweep Stuck Runs']!.Next).toBe('Watch Job Runs');
     expect(states['Watch Job Runs']!.Next).toBe('Compute Hourly Metrics');

@@ -30,7 +30,7 @@ afterEach(() => {
 const RUN_ID = 'daily_sync#2026-12-01T02:00:00Z';
 
 describe('a wrapped handler', () => {
-  it('logs a failed invocation as a Powertools JSON line carrying the run id and the Lambda request id, and rethrows the error unchanged', async () => {
+  it('logs a failed invocation as a Powertools JSON line with the run id and Lambda request id, and rethrows it unchanged', async () => {
     const { handler } = await import('../../lambdas/daily/summarize-sync.ts');
     const lines = captureLogLines();
     const context = lambdaContext('SummarizeSync');

@@ -104,7 +104,7 @@ describe('the daily sync when GitHub stops accepting the token mid-run', () => {
     expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/big/issues'))).toHaveLength(3);
   });
 
-  it('stops every project when the token is revoked while several sync, and the next run with a good token completes each exactly', async () => {
+  it('stops all projects when the token is revoked while several sync; the next run with a good token completes each exactly', async () => {
     await addProjects(runtime, 'acme/huge', 'acme/web', 'acme/api', 'acme/ops');
     const states: string[] = [];
 
@@ -153,7 +153,7 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
     expect(secretReads()).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
-  it('fails with AuthError while the secret holds the refused token, and the next run in the same warm process uses the one an operator puts in', async () => {
+  it('fails with AuthError while the secret holds the refused token; the next warm run uses the one an operator puts in', async () => {
     await addProjects(runtime, 'acme/web');
     // A warm container: yesterday's run read the token from the secret.
     expect((await runtime.runJob('daily', { ...fast, at: nextSlot() })).run).toMatchObject({ status: 'completed' });
@@ -185,7 +185,7 @@ describe('the daily sync when the token in Secrets Manager changes', () => {
     expect(secretReads()).toBe(2);
   });
 
-  it('fails the run with ConfigError, blaming no project, when the token is refused mid-run and its secret can no longer be read', async () => {
+  it('fails with ConfigError, blaming no project, when the token is refused mid-run and its secret can no longer be read', async () => {
     await addProjects(runtime, 'acme/huge', 'acme/web');
     const states: string[] = [];
 
@@ -232,7 +232,7 @@ describe('a daily run whose projects fail', () => {
     expect(projectsFailedMetrics()).toEqual([{ value: 2, dimensions: [['service']] }]);
   });
 
-  it("completes when some projects failed, naming and counting them; a failing project's streak grows, beside its untouched sync progress, until it syncs again", async () => {
+  it("completes, naming and counting failed projects; a failing project's streak grows, sync progress intact, until it syncs", async () => {
     await addProjects(runtime, 'acme/web', 'acme/big');
     expect((await runtime.runJob('daily', { ...fast, at: nextSlot() })).run).toMatchObject({ status: 'completed', recordsFailed: 0 });
     // Synced once: its cursor moved past the first pages, and the last answer's ETag is kept.

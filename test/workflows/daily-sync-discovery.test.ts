@@ -99,7 +99,7 @@ describe('org discovery (github.org)', () => {
     }
   });
 
-  it('looks up once the id of a project added by hand that no listing names (renamed since, or outside the org), and never adds it twice', async () => {
+  it('looks up once the id of a hand-added project no listing names (renamed, or outside the org), never adding it twice', async () => {
     await addProjects(runtime, 'acme/tools', 'other/elsewhere');
     github.rename('acme/tools', 'acme/devtools');
     try {

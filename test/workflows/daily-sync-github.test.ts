@@ -78,7 +78,7 @@ describe('the daily sync against GitHub as it really is, through the synthesized
     expect(requestsTo('/repos/acme/web')).toEqual(Array(3).fill('200 /repos/acme/web/issues'));
   });
 
-  it('follows a renamed repository through a github.com-shaped redirect, records its new name, and asks for it directly next time', async () => {
+  it('follows a github.com-shaped redirect for a renamed repository, records its new name, asks for it directly next time', async () => {
     await addProjects(runtime, 'acme/web');
     await runtime.runJob('daily', { ...fast, at: nextSlot() });
     github.rename('acme/web', 'acme/storefront');

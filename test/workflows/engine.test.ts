@@ -268,7 +268,7 @@ describe('the failure streak that pages on-call (the daily_sync Failing alarm)',
     expect(streaks()).toEqual([{ ...failing, value: 1 }]);
   });
 
-  it('is published by the hourly sweep when it times out runs whose end was never recorded, once per job with the whole streak', async () => {
+  it('is published by the hourly sweep when it times out runs whose end went unrecorded, once per job with the whole streak', async () => {
     // Two daily runs whose executions ended without a status-change event reaching the reconciler.
     for (const runId of ['daily_sync#2026-11-26T02:00:00Z', 'daily_sync#2026-11-27T02:00:00Z']) {
       await runtime.stores.runs.recordRun(stuckRun(runId, new Date(Date.now() - 20 * 60_000)));

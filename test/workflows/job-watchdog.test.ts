@@ -77,7 +77,8 @@ describe('the watchdog in the hourly job', () => {
     await hourly('2026-11-27T10:00:00Z');
     expect(jobMessages()).toHaveLength(1);
     expect(jobMessages()[0]!.Message).toContain(
-      'NEW: Job failing run after run\n  daily_sync failed 3 runs in a row\n  last: daily_sync#2026-11-27T02:00:00Z failed: TransientError: GitHub answered 502',
+      'NEW: Job failing run after run\n  daily_sync failed 3 runs in a row\n' +
+        '  last: daily_sync#2026-11-27T02:00:00Z failed: TransientError: GitHub answered 502',
     );
 
     await hourly('2026-11-27T11:00:00Z');
@@ -104,7 +105,7 @@ describe('the watchdog in the hourly job', () => {
     expect(jobMessages()[0]!.Message).toContain('NEW: Job run over its time limit\n  daily_sync#2026-11-28T02:00:00Z ran 8.5 minutes');
   });
 
-  it('alerts once on a project that failed to sync 3 daily runs in a row, stays quiet while it keeps failing, and resolves when it syncs', async () => {
+  it('alerts once on a project failing to sync 3 daily runs in a row, stays quiet while it fails, resolves when it syncs', async () => {
     await runtime.stores.projects.save(newProject({ repository: 'acme/gone' }, new Date('2026-11-01T00:00:00Z')));
     await runtime.stores.projects.save(newProject({ repository: 'acme/web' }, new Date('2026-11-01T00:00:00Z')));
     await dailyFailed('acme/gone', '2026-11-26');
@@ -118,7 +119,8 @@ describe('the watchdog in the hourly job', () => {
     expect(jobMessages()).toHaveLength(1);
     expect(jobMessages()[0]).toMatchObject({ Subject: 'CTO dashboard jobs: 1 new' });
     expect(jobMessages()[0]!.Message).toContain(
-      `NEW: Project failing to sync\n  acme/gone failed to sync in 3 runs in a row\n  failing since 2026-11-26T02:00:00Z (2 day(s)); last: ${NOT_FOUND}`,
+      'NEW: Project failing to sync\n  acme/gone failed to sync in 3 runs in a row\n' +
+        `  failing since 2026-11-26T02:00:00Z (2 day(s)); last: ${NOT_FOUND}`,
     );
 
     // Every hour of that day, and the next day's failure inside the 24 h cooldown, stay quiet.

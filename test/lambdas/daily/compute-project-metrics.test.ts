@@ -17,7 +17,7 @@ const streak: SyncFailure = {
 const step = { runId: 'daily_sync#2026-11-28T02:00:00Z', projectId: 'acme/api', scheduledTime: '2026-11-28T02:00:00Z' };
 
 describe('the compute-project-metrics handler', () => {
-  it('takes an input without the sync status (an execution started before the deploy) as a finished sync: snapshot stored, streak ended', async () => {
+  it('takes an input without the sync status (started before the deploy) as a finished sync: snapshot stored, streak ended', async () => {
     expect(await handler(step)).toEqual({ projectId: 'acme/api', healthScore: expect.any(Number) });
 
     expect(await runtime.stores.snapshots.getDaily('acme/api', '2026-11-28')).toBeDefined();

@@ -99,8 +99,9 @@ describe('alarms', () => {
     },
   );
 
-  it('hold their state between datapoints when the metric is written only when something ends (a run, the hourly watchdog): no OK until a new datapoint says so', () => {
-    // A missing datapoint is no news for these: an OK would page on-call while nothing was fixed.
+  it('hold their state between datapoints when the metric is written only when something ends: no OK until a new datapoint says so', () => {
+    // Their metric is written when a run or the hourly watchdog ends, so a missing datapoint is no news:
+    // an OK would page on-call while nothing was fixed.
     const byTreatment = (treatment: string) =>
       alarms
         .filter(({ properties }) => properties.TreatMissingData === treatment)
@@ -159,10 +160,11 @@ describe('alarms', () => {
     expect(queues.sort()).toEqual(Object.keys(template.findResources('AWS::SQS::Queue')).sort());
   });
 
-  it("never page on a Lambda function's own errors (an isolated project failure is one), and on throttling account-wide only when it lasts 15 minutes", () => {
+  it("never page on a function's own errors (one project failing is one), and on account-wide throttling only after 15 minutes", () => {
     const lambdaAlarms = alarms.filter(({ properties }) => properties.Namespace === 'AWS/Lambda');
     expect(lambdaAlarms.map(({ properties }) => [properties.MetricName, properties.Dimensions])).toEqual([['Throttles', undefined]]);
-    // A burst is retried by the tasks (Lambda.TooManyRequestsException), and one the retrier cannot absorb fails the run (Failing, NotSucceeding).
+    // A burst is retried by the tasks (Lambda.TooManyRequestsException), and one the retrier cannot absorb fails the run
+    // (Failing, NotSucceeding).
     const throttles = alarmNamed('Throttles');
     expect((throttles.Period as number) * (throttles.DatapointsToAlarm as number)).toBe(15 * 60);
     expect(throttles.DatapointsToAlarm).toBe(throttles.EvaluationPeriods);

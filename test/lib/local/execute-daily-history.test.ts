@@ -22,6 +22,7 @@ const EVENTS_AROUND_PROJECTS = 2 + 5 * 5 + 2 * 2 + 4;
 
 /** The most projects one daily execution syncs within the history limit, when `padding` other events share it. */
 const projectsThatFit = (padding = 0) => Math.floor((MAX_HISTORY_EVENTS - EVENTS_AROUND_PROJECTS - padding) / EVENTS_PER_PROJECT);
+const FITTING_PROJECTS = projectsThatFit().toLocaleString('en-US');
 
 /**
  * Patches a definition to write `events` (even, at least 6) more history events before its first state: a
@@ -71,7 +72,7 @@ describe("the daily job's history on the local runtime", () => {
     expect(three.execution.historyEventCount).toBe(EVENTS_AROUND_PROJECTS + 3 * EVENTS_PER_PROJECT);
   });
 
-  it(`fails with States.Runtime exactly where the count predicts, so the deployed job fits ${projectsThatFit().toLocaleString('en-US')} projects`, async () => {
+  it(`fails with States.Runtime exactly where the count predicts, so the deployed job fits ${FITTING_PROJECTS} projects`, async () => {
     // Prepare: 3 projects, and padding that leaves their run 24,999 events (a daily history has an odd number
     // of events, the padding an even one), then 2 more: 25,001, one past the limit.
     await addProjects(runtime, ...REPOSITORIES);

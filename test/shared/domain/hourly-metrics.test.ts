@@ -52,7 +52,7 @@ describe('hourlyFigures', () => {
     expect(figures.at).toBe('2026-11-28T12:00:00.000Z');
   });
 
-  it('counts velocity in (now − 7 d, now] and the week before in (now − 14 d, now − 7 d]: a bug closed exactly 7 days ago is last week', () => {
+  it('counts velocity in (now - 7 d, now], the week before in (now - 14 d, now - 7 d]: one closed exactly 7 days ago is last week', () => {
     const DAY = 24 * HOUR;
     const figures = hourlyFigures(
       ['acme/api'],

@@ -216,7 +216,8 @@ describe('projectSyncAlerts', () => {
         value: 3,
         level: 0,
         detail:
-          'failing since 2026-11-25T02:00:00Z (3 day(s)); last: RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)',
+          'failing since 2026-11-25T02:00:00Z (3 day(s)); ' +
+          'last: RepositoryNotFoundError: repository acme/gone does not exist or the token cannot see it (404)',
       },
     ]);
   });

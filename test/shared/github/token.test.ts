@@ -50,7 +50,7 @@ describe('githubToken', () => {
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
-  it('reads the secret once for any number of refusals of one value, and not again for a refusal that arrives after that read', async () => {
+  it('reads the secret once for any number of refusals of one value, and not again for one that arrives after that read', async () => {
     secrets
       .on(GetSecretValueCommand)
       .resolvesOnce({ SecretString: 'ghp_revoked' })

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError } from '../shared/errors.ts';
 import { buildApp } from '../lib/app.ts';
+import { ConfigError } from '../shared/errors.ts';
 
 try {
   buildApp({ now: new Date() });

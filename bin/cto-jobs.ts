@@ -6,25 +6,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { STACK_ID } from '../lib/app.ts';
-import { defaultClients, deployedStores, redriveExecution, triggerJob, type CliStores } from '../lib/cli/deployed.ts';
+import { type CliStores, defaultClients, deployedStores, redriveExecution, triggerJob } from '../lib/cli/deployed.ts';
 import { eventsTable, healthTable, runsTable } from '../lib/cli/format.ts';
 import { latestMetrics, metricsReport } from '../lib/cli/metrics.ts';
-import { gatherStatus, statusPageHtml, statusText } from '../lib/cli/status.ts';
 import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
-import { PROJECT_ROOT } from '../lib/constructs/job-function.ts';
-import { LocalRuntime, readCdkContext, type LocalRunResult } from '../lib/local/runtime.ts';
+import { gatherStatus, statusPageHtml, statusText } from '../lib/cli/status.ts';
+import { type LocalRunResult, LocalRuntime, readCdkContext } from '../lib/local/runtime.ts';
+import { PROJECT_ROOT, STACK_ID } from '../lib/project.ts';
 import { CONFIG_CONTEXT_KEY, parseConfig, schedulesOf } from '../shared/config.ts';
-import { EVENT_TYPES, type EventType } from '../shared/domain/sync-event.ts';
-import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
 import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
+import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import { projectIdOf } from '../shared/domain/project.ts';
 import { renderReportEmail } from '../shared/domain/report-email.ts';
+import { EVENT_TYPES, type EventType } from '../shared/domain/sync-event.ts';
 import { githubWebHostOf } from '../shared/domain/untrusted-text.ts';
 import { ENV } from '../shared/environment.ts';
-import { buildWeeklyReport } from '../shared/weekly/weekly-report.ts';
 import { ConfigError, InvalidDataError } from '../shared/errors.ts';
+import { buildWeeklyReport } from '../shared/weekly/weekly-report.ts';
 
 const USAGE = `usage: cto-jobs <command> [options]
 

@@ -1,11 +1,8 @@
-import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONFIG_CONTEXT_KEY, parseConfig, type Config } from '../shared/config.ts';
+import { CONFIG_CONTEXT_KEY, type Config, parseConfig } from '../shared/config.ts';
 import { CtoJobsStack } from './cto-jobs-stack.ts';
 import { STACK_ID } from './project.ts';
-
-// TEMPORARY: importers move to lib/project.ts
-export { STACK_ID };
 
 /**
  * Builds the CDK app: validates the `ctoJobs` context, creates the stack and attaches cdk-nag's

@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { alertRulesOf, alertSenderOf, bugRulesOf, schedulesOf, type Config } from '../shared/config.ts';
+import { alertRulesOf, alertSenderOf, bugRulesOf, type Config, schedulesOf } from '../shared/config.ts';
 import type { JobName } from '../shared/domain/job-run.ts';
 import { DailySync } from './constructs/daily-sync.ts';
 import { HourlyMetrics } from './constructs/hourly-metrics.ts';

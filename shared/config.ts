@@ -6,9 +6,10 @@ import * as z from 'zod';
 import { type AlertRules, DEFAULT_ALERT_RULES } from './domain/alerts.ts';
 import { type BugRules, DEFAULT_BUG_RULES, SEVERITIES } from './domain/bugs.ts';
 import { JOB_NAMES, JOB_TYPES, type JobName, type JobType } from './domain/job-run.ts';
-import { DEFAULT_MONITORING_THRESHOLDS, type JobSchedule } from './domain/monitoring.ts';
+import { DEFAULT_MONITORING_THRESHOLDS } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
+import type { JobSchedule } from './domain/schedule-slots.ts';
 import { ConfigError } from './errors.ts';
 
 /** The context key in `cdk.json` that holds the configuration. */

@@ -16,7 +16,7 @@ import { ENV, requireEnv, requirePositiveInt, requireSetting } from './environme
 import { createGitHubClient, type GitHubClient } from './github/client.ts';
 import { githubToken } from './github/token.ts';
 import { CronMonitor } from './monitoring/cron-monitor.ts';
-import { emailChannel, filePublisher, onCallChannel, slackChannel, snsPublisher, type AlertChannel } from './notify/channels.ts';
+import { type AlertChannel, emailChannel, filePublisher, onCallChannel, slackChannel, snsPublisher } from './notify/channels.ts';
 import { cachedSecret } from './secret.ts';
 import { AlertsStore } from './store/alerts-store.ts';
 import { documentClient } from './store/dynamo-client.ts';
@@ -104,7 +104,8 @@ export function gitHub(): () => Promise<GitHubClient> {
   return async () => {
     // Read (or found cached) up front, so an unreadable secret fails the step with its own error, not as a GitHub request's.
     await githubToken();
-    return (client ??= createGitHubClient({ baseUrl, token: githubToken, retryAfterBaseValue }));
+    client ??= createGitHubClient({ baseUrl, token: githubToken, retryAfterBaseValue });
+    return client;
   };
 }
 

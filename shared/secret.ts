@@ -40,11 +40,10 @@ export function cachedSecret(what: string, localVariable: string, secretVariable
     if (local) return local;
     const secretId = process.env[secretVariable];
     if (!secretId) throw new ConfigError(`neither ${localVariable} nor ${secretVariable} is set`);
-    const output = await (secretsManager ??= tracer.captureAWSv3Client(new SecretsManagerClient({})))
-      .send(new GetSecretValueCommand({ SecretId: secretId }))
-      .catch((error: unknown) => {
-        throw unreadable(secretId, what, error);
-      });
+    secretsManager ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
+    const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId })).catch((error: unknown) => {
+      throw unreadable(secretId, what, error);
+    });
     const value = output.SecretString?.trim();
     if (!value) throw new ConfigError(`secret ${secretId} holds no ${what} (SecretString is empty)`);
     return value;

@@ -1,4 +1,4 @@
-import { listProjectsToSync, ListProjectsInputSchema } from '../../shared/daily/steps.ts';
+import { ListProjectsInputSchema, listProjectsToSync } from '../../shared/daily/steps.ts';
 import { gitHub, jobTimeoutMs, orgDiscovery, projectsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { lambdaHandler } from '../../shared/handler.ts';

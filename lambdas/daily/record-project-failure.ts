@@ -1,4 +1,4 @@
-import { recordProjectFailure, ProjectFailureInputSchema } from '../../shared/daily/steps.ts';
+import { ProjectFailureInputSchema, recordProjectFailure } from '../../shared/daily/steps.ts';
 import { projectsStore, syncEventsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { lambdaHandler } from '../../shared/handler.ts';

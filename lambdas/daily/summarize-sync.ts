@@ -1,6 +1,6 @@
-import { summarizeSync, SyncSummaryInputSchema } from '../../shared/daily/steps.ts';
-import { workStepHandler } from '../../shared/engine/work-step.ts';
+import { SyncSummaryInputSchema, summarizeSync } from '../../shared/daily/steps.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
+import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
 
 const metrics = jobMetrics();

@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
-import { syncProjectStep, SyncProjectInputSchema } from '../../shared/daily/steps.ts';
+import { SyncProjectInputSchema, syncProjectStep } from '../../shared/daily/steps.ts';
 import { bugRules, gitHub, projectsStore, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
-import { jobMetrics } from '../../shared/metrics.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 
 const deps = {
   github: gitHub(),

@@ -1,8 +1,8 @@
 import { engineStores } from '../../shared/dependencies.ts';
-import { finishRun, FinishRunInputSchema, type FinishRunOutput } from '../../shared/engine/finish-run.ts';
+import { FinishRunInputSchema, type FinishRunOutput, finishRun } from '../../shared/engine/finish-run.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
-import { jobMetrics } from '../../shared/metrics.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
+import { jobMetrics } from '../../shared/metrics.ts';
 
 const stores = engineStores();
 const metrics = jobMetrics();

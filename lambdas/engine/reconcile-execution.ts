@@ -2,10 +2,10 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { engineStores } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import {
-  executionInputOf,
   ExecutionStatusChangeSchema,
-  reconcileExecution,
+  executionInputOf,
   type ReconcileOutput,
+  reconcileExecution,
 } from '../../shared/engine/reconcile-execution.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
 import { logger } from '../../shared/logger.ts';

@@ -1,6 +1,6 @@
 import { engineStores, jobTimeoutMs } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
-import { startRun, StartRunInputSchema, type StartRunOutput } from '../../shared/engine/start-run.ts';
+import { StartRunInputSchema, type StartRunOutput, startRun } from '../../shared/engine/start-run.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
 
 const stores = engineStores();

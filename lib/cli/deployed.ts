@@ -1,16 +1,16 @@
 /** The deployed stack, found through its CloudFormation outputs: trigger, redrive, and its tables. */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DescribeExecutionCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   executionNameOf,
   JOB_NAMES,
-  manualRunRequest,
-  runIdOf,
   type JobName,
   type JobRun,
+  manualRunRequest,
   type RunRequest,
+  runIdOf,
 } from '../../shared/domain/job-run.ts';
 import type { EngineStores } from '../../shared/engine/stores.ts';
 import { AlertsStore } from '../../shared/store/alerts-store.ts';

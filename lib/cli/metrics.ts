@@ -1,11 +1,11 @@
 /** `cto-jobs metrics`: the latest hourly figures, the projects with the most revenue at risk, and the open alerts. */
 import { formatDollars } from '../../shared/domain/alert-message.ts';
-import { SEVERITIES } from '../../shared/domain/bugs.ts';
 import type { AlertState } from '../../shared/domain/alerts.ts';
+import { SEVERITIES } from '../../shared/domain/bugs.ts';
+import type { HourlySnapshot } from '../../shared/domain/hourly-metrics.ts';
 import { plainText } from '../../shared/domain/untrusted-text.ts';
 import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
-import type { HourlySnapshot } from '../../shared/domain/hourly-metrics.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import { table } from './format.ts';
 

@@ -1,6 +1,7 @@
 /** `cto-jobs projects …`: add, list, remove and import the repositories the daily job syncs. */
-import { newProject, parseProjectImport, ProjectInputSchema, type Project, type ProjectInput } from '../../shared/domain/project.ts';
+
 import { SEVERITIES, type Severity } from '../../shared/domain/bugs.ts';
+import { newProject, type Project, type ProjectInput, ProjectInputSchema, parseProjectImport } from '../../shared/domain/project.ts';
 import { InvalidDataError } from '../../shared/errors.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import { table } from './format.ts';

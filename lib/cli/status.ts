@@ -4,9 +4,10 @@
  * errors, recent events, project health and the projects failing to sync).
  */
 import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-run.ts';
-import type { DashboardData, JobSchedule, MonitoringThresholds } from '../../shared/domain/monitoring.ts';
-import type { HealthStatus } from '../../shared/domain/project-health.ts';
+import type { DashboardData, MonitoringThresholds } from '../../shared/domain/monitoring.ts';
 import type { SyncFailure } from '../../shared/domain/project.ts';
+import type { HealthStatus } from '../../shared/domain/project-health.ts';
+import type { JobSchedule } from '../../shared/domain/schedule-slots.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
 import { escapeHtml, plainText } from '../../shared/domain/untrusted-text.ts';
 import { CronMonitor, type HealthMetrics } from '../../shared/monitoring/cron-monitor.ts';

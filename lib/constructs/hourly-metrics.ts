@@ -5,14 +5,15 @@ import { Construct } from 'constructs';
 import type { AlertRules } from '../../shared/domain/alerts.ts';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { JOB_NAMES, type JobType } from '../../shared/domain/job-run.ts';
-import type { JobSchedule, MonitoringThresholds } from '../../shared/domain/monitoring.ts';
+import type { MonitoringThresholds } from '../../shared/domain/monitoring.ts';
+import type { JobSchedule } from '../../shared/domain/schedule-slots.ts';
 import { githubWebHostOf } from '../../shared/domain/untrusted-text.ts';
 import { ENV } from '../../shared/environment.ts';
 import { acknowledgeNag } from '../acknowledge.ts';
 import { ANY_ERROR } from './invoke-task.ts';
 import { HOUR, longRunAlarm, pagingAlarm } from './job-alarms.ts';
 import { JobFunction } from './job-function.ts';
-import { ScheduledJob, type JobProps } from './scheduled-job.ts';
+import { type JobProps, ScheduledJob } from './scheduled-job.ts';
 
 export interface HourlyMetricsProps extends JobProps {
   readonly bugRules: BugRules;

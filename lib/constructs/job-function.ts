@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,15 +7,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledgeNag, nagArnOf } from '../acknowledge.ts';
-
-/** The project root: every `entry` is relative to it. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/**
- * Template metadata key naming a function's handler source file. The local runtime reads it to run
- * the same code the deployed function runs.
- */
-export const HANDLER_METADATA_KEY = 'cto-jobs:entry';
+import { HANDLER_METADATA_KEY, PROJECT_ROOT } from '../project.ts';
 
 /** The item-level DynamoDB actions a handler may be granted; Scan is deliberately not one of them. */
 export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';

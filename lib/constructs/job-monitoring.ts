@@ -5,7 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/metrics.ts';
-import { FIVE_MINUTES, HOUR, jobMetric, pagingAlarm, type PagingAlarmOptions } from './job-alarms.ts';
+import { FIVE_MINUTES, HOUR, jobMetric, type PagingAlarmOptions, pagingAlarm } from './job-alarms.ts';
 import type { ScheduledJob } from './scheduled-job.ts';
 
 /** A job as the monitoring sees it: its state machine and schedule queue, and the alarms it pages with. */

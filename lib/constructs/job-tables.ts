@@ -4,8 +4,11 @@ import { Construct } from 'constructs';
 import {
   ALERTS_INDEXES,
   ALERTS_KEY,
+  type IndexSchema,
   JOB_HISTORY_INDEXES,
   JOB_HISTORY_KEY,
+  type KeyAttribute,
+  type KeySchema,
   PROJECTS_INDEXES,
   PROJECTS_KEY,
   SNAPSHOTS_KEY,
@@ -13,9 +16,6 @@ import {
   SYNC_EVENTS_KEY,
   WORK_ITEMS_INDEXES,
   WORK_ITEMS_KEY,
-  type IndexSchema,
-  type KeyAttribute,
-  type KeySchema,
 } from '../../shared/store/table-schemas.ts';
 
 /**

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { JobType } from '../../shared/domain/job-run.ts';
 import { parseCron, toSchedulerCron } from '../../shared/domain/schedule.ts';
 import { acknowledgeNag, nagArnOf } from '../acknowledge.ts';
-import { invokeTask, type InvokeTaskProps } from './invoke-task.ts';
+import { type InvokeTaskProps, invokeTask } from './invoke-task.ts';
 import type { JobAlarmProps } from './job-alarms.ts';
 import type { JobEngine } from './job-engine.ts';
 import type { JobTables } from './job-tables.ts';

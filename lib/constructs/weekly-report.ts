@@ -9,7 +9,7 @@ import { ENV } from '../../shared/environment.ts';
 import { ANY_ERROR } from './invoke-task.ts';
 import { watchedJobAlarms } from './job-alarms.ts';
 import { JobFunction } from './job-function.ts';
-import { ScheduledJob, type JobProps } from './scheduled-job.ts';
+import { type JobProps, ScheduledJob } from './scheduled-job.ts';
 
 export interface WeeklyReportProps extends JobProps {
   readonly healthThresholds: HealthThresholds;

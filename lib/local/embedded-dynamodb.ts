@@ -2,7 +2,10 @@
  * The embedded DynamoDB: dynalite on loopback, in memory or persisted (LevelDB) under a folder, with the
  * stack's tables created from their CloudFormation definitions.
  */
+
+import { Worker } from 'node:worker_threads';
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
@@ -10,9 +13,7 @@ import {
   type DynamoDBClient,
   ListTablesCommand,
   ScanCommand,
-  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { Worker } from 'node:worker_threads';
 import type { LocalTable } from './template.ts';
 
 export interface EmbeddedDynamoDb {

@@ -5,8 +5,8 @@
  * payload limits.
  */
 import { randomBytes } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -14,14 +14,14 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { PROJECT_ROOT } from '../constructs/job-function.ts';
+import { PROJECT_ROOT } from '../project.ts';
 import {
   ExecutionHistory,
   ExecutionLimitError,
   MAX_PAYLOAD_BYTES,
-  payloadBytes,
   type MachineEvents,
   type MachineScope,
+  payloadBytes,
 } from './execution-history.ts';
 import { functionOf, type LocalStack } from './template.ts';
 

@@ -6,29 +6,29 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { alertsStore, engineStores, projectsStore, snapshotsStore, workItemsStore } from '../../shared/dependencies.ts';
 import {
   executionNameOf,
   JOB_NAMES,
-  manualRunRequest,
-  runIdOf,
   type JobName,
   type JobRun,
+  manualRunRequest,
   type RunRequest,
+  runIdOf,
 } from '../../shared/domain/job-run.ts';
-import { alertsStore, engineStores, projectsStore, snapshotsStore, workItemsStore } from '../../shared/dependencies.ts';
+import { schedulerTimeOf } from '../../shared/domain/schedule-slots.ts';
 import type { EngineStores } from '../../shared/engine/stores.ts';
+import { ENV } from '../../shared/environment.ts';
 import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
-import { schedulerTimeOf } from '../../shared/domain/monitoring.ts';
-import { ENV } from '../../shared/environment.ts';
 import { demoRepositories } from './demo-dataset.ts';
-import { LocalSes } from './local-ses.ts';
+import { createTables, dropTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
+import { type ExecuteOptions, type ExecutionOutcome, executeDefinition, invokeFunction } from './execute.ts';
 import { GitHubServer } from './github-server.ts';
-import { createTables, dropTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
-import { executeDefinition, invokeFunction, type ExecuteOptions, type ExecutionOutcome } from './execute.ts';
-import { LOCAL_REGION, readLocalStack, synthesizeTemplate, type LocalStack } from './template.ts';
+import { LocalSes } from './local-ses.ts';
+import { LOCAL_REGION, type LocalStack, readLocalStack, synthesizeTemplate } from './template.ts';
 
 export interface LocalRuntimeOptions {
   /** CDK context (cdk.json's, with any overrides). */

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { JobType } from '../../shared/domain/job-run.ts';
 import { HANDLER_METADATA_KEY, STACK_ID } from '../project.ts';
 import { cachedTemplate } from './template-cache.ts';
-import type { JobType } from '../../shared/domain/job-run.ts';
 
 export const LOCAL_REGION = 'local-1';
 export const LOCAL_ACCOUNT = '000000000000';

@@ -1,5 +1,5 @@
-import { retentionCutoff } from '../domain/sync-event.ts';
 import type { StepResult } from '../domain/job-run.ts';
+import { retentionCutoff } from '../domain/sync-event.ts';
 import type { EngineStores } from '../engine/stores.ts';
 
 /**

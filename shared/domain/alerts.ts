@@ -4,8 +4,8 @@
  * alert is notified when it fires, again only after a cooldown or when it gets worse, and once when it
  * resolves. Pure; `now` is the run's scheduled time.
  */
-import { isSlaBreached, SEVERITIES, type BugRules, type Severity } from './bugs.ts';
-import { isOpenAt, isUnassignedIn, type HourlyFigures, type OpenBug } from './hourly-metrics.ts';
+import { type BugRules, isSlaBreached, SEVERITIES, type Severity } from './bugs.ts';
+import { type HourlyFigures, isOpenAt, isUnassignedIn, type OpenBug } from './hourly-metrics.ts';
 
 /** The rules on bugs and revenue (the hourly metrics step). */
 export const BUG_ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at_risk'] as const;

@@ -1,6 +1,6 @@
 /** A project's daily snapshot: bug, SLA, revenue and pull-request figures, and its health score. Pure. */
-import { isSlaBreached, SEVERITIES, type BugRules, type Severity } from './bugs.ts';
-import { healthScore, type HealthScore } from './health-score.ts';
+import { type BugRules, isSlaBreached, SEVERITIES, type Severity } from './bugs.ts';
+import { type HealthScore, healthScore } from './health-score.ts';
 import type { Project } from './project.ts';
 import type { WorkItem } from './work-item.ts';
 

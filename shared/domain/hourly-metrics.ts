@@ -2,7 +2,7 @@
  * The hourly figures a CTO watches: revenue at risk, velocity, SLA breaches and unassigned bugs, per
  * project and in total. Pure; `now` is the run's scheduled time, so a replay with `--at` is exact.
  */
-import { isSlaBreached, SEVERITIES, type BugRules, type Severity } from './bugs.ts';
+import { type BugRules, isSlaBreached, SEVERITIES, type Severity } from './bugs.ts';
 import type { WorkItem } from './work-item.ts';
 
 const DAY_MS = 86_400_000;

@@ -8,9 +8,6 @@ import type { Project } from './project.ts';
 import { expectedSlots, type JobSchedule, nextSlot } from './schedule-slots.ts';
 import { plainText } from './untrusted-text.ts';
 
-// Re-exported: callers ask the monitoring module for a schedule's slots; cron-parser stays out of bundles that use none.
-export { expectedSlots, type JobSchedule, nextSlot, schedulerTimeOf } from './schedule-slots.ts';
-
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 

@@ -4,8 +4,8 @@
  * links go only to the configured GitHub host. Pure.
  */
 import { formatDollars } from './alert-message.ts';
-import type { Kpi, WeeklyReport } from './weekly-report.ts';
 import { escapeHtml, plainText, safeLink, withoutAutoLinks } from './untrusted-text.ts';
+import type { Kpi, WeeklyReport } from './weekly-report.ts';
 
 export interface ReportEmail {
   readonly subject: string;

@@ -6,7 +6,7 @@
 /** Bidirectional overrides and isolates (an RTL override can make `exe.txt` read as `txt.exe`), and the BOM. */
 const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 /** C0 and C1 control characters, including line breaks, which would let a title fake extra lines. */
-const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F]+/g;
+const CONTROL_CHARACTERS = /\p{Cc}+/gu;
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 

@@ -4,7 +4,7 @@
  * `now` is the run's scheduled time.
  */
 import { SEVERITIES, type Severity } from './bugs.ts';
-import { median, type DailySnapshot } from './daily-metrics.ts';
+import { type DailySnapshot, median } from './daily-metrics.ts';
 import type { HourlySnapshot, OpenBug } from './hourly-metrics.ts';
 import { JOB_TYPES, type JobRun, type JobType } from './job-run.ts';
 import { jobStatistics } from './monitoring.ts';

@@ -1,5 +1,5 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { durationMs, OPEN_STATUSES, type JobRun, type JobType, type StepResult } from '../domain/job-run.ts';
+import { durationMs, type JobRun, type JobType, OPEN_STATUSES, type StepResult } from '../domain/job-run.ts';
 import { publishRunOutcome } from './run-metrics.ts';
 import type { EngineStores } from './stores.ts';
 

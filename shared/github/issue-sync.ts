@@ -205,6 +205,6 @@ const MovedRepositorySchema = z.object({ full_name: z.string().regex(/^[^/]+\/[^
  * with 301 to `/repositories/<id>/<rest of the path>` (not to the new name), and fetch follows it.
  */
 function movedRepositoryId(finalUrl: string | undefined): number | undefined {
-  const match = /(?<!\/repos)\/repositories\/(\d+)\//.exec(finalUrl ? new URL(finalUrl).pathname + '/' : '');
+  const match = /(?<!\/repos)\/repositories\/(\d+)\//.exec(finalUrl ? `${new URL(finalUrl).pathname}/` : '');
   return match ? Number(match[1]) : undefined;
 }

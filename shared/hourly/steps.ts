@@ -3,21 +3,21 @@
  * Metrics"), then deliver the run's notification on every channel ("Send Alerts").
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
 import { digestOf, noticeCount } from '../domain/alert-message.ts';
-import { ALERT_SOURCES, firingAlerts, planAlerts, type AlertRules, type AlertSource } from '../domain/alerts.ts';
+import { ALERT_SOURCES, type AlertRules, type AlertSource, firingAlerts, planAlerts } from '../domain/alerts.ts';
 import type { BugRules } from '../domain/bugs.ts';
-import { closuresSince, hourlyFigures, type ClosedBug, type OpenBug } from '../domain/hourly-metrics.ts';
+import { type ClosedBug, closuresSince, hourlyFigures, type OpenBug } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { OnCallDeliveryError } from '../errors.ts';
-import { deliver, type AlertChannel } from '../notify/channels.ts';
+import { publishOrganizationMetrics } from '../metrics.ts';
+import { type AlertChannel, deliver } from '../notify/channels.ts';
 import type { AlertsStore, Notification } from '../store/alerts-store.ts';
-import { queueNotices } from './queue-notices.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
-import { publishOrganizationMetrics } from '../metrics.ts';
-import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
+import { queueNotices } from './queue-notices.ts';
 
 type Outcome = Omit<StepResult, 'attempt'>;
 

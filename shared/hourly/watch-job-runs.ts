@@ -10,7 +10,7 @@ import { planAlerts } from '../domain/alerts.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { jobAlerts, projectSyncAlerts } from '../domain/monitoring.ts';
 import { publishMissedRuns } from '../metrics.ts';
-import { WATCHED_FOR_MISSED_RUNS, type CronMonitor } from '../monitoring/cron-monitor.ts';
+import { type CronMonitor, WATCHED_FOR_MISSED_RUNS } from '../monitoring/cron-monitor.ts';
 import type { AlertsStore } from '../store/alerts-store.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';

@@ -2,18 +2,18 @@
  * The original cron monitor's queries, over JobHistory and SyncEvents through their indexes (never a
  * Scan): the dashboard, per-job statistics since a time, recent events, and the health metrics.
  */
-import { JOB_TYPES, OPEN_STATUSES, type JobRun, type JobType } from '../domain/job-run.ts';
+import { JOB_TYPES, type JobRun, type JobType, OPEN_STATUSES } from '../domain/job-run.ts';
 import {
-  dashboardData,
-  missedSlots,
-  stuckRuns,
-  jobStatistics,
   type DashboardData,
-  type JobSchedule,
+  dashboardData,
   type JobStatistics,
+  jobStatistics,
   type MonitoringThresholds,
+  missedSlots,
   type SystemHealth,
+  stuckRuns,
 } from '../domain/monitoring.ts';
+import type { JobSchedule } from '../domain/schedule-slots.ts';
 import type { EventType, SyncEvent } from '../domain/sync-event.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';

@@ -6,7 +6,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { SESClient } from '@aws-sdk/client-ses';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { emailMessage, slackMessage, snsMessage, type AlertDigest } from '../domain/alert-message.ts';
+import { type AlertDigest, emailMessage, slackMessage, snsMessage } from '../domain/alert-message.ts';
 import { PermanentDeliveryError } from '../errors.ts';
 import { PERMANENT_SES_ERRORS, sendEmail } from './email.ts';
 

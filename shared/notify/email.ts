@@ -1,5 +1,5 @@
 /** Email through SES: the alert channel's and the weekly report's one way to send a message. */
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { type SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 
 export interface EmailMessage {
   readonly sender: string;

@@ -3,9 +3,9 @@
  * `notification#<runId>#<source>`), whose per-channel delivery claims make every notification go out at most
  * once per channel, however often a task is retried.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertDigest } from '../domain/alert-message.ts';
-import { ALERT_SOURCES, sourceOfRule, type AlertSource, type AlertState } from '../domain/alerts.ts';
+import { ALERT_SOURCES, type AlertSource, type AlertState, sourceOfRule } from '../domain/alerts.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';

@@ -1,6 +1,6 @@
 /** JobHistory: one item per run (key `runId`), plus one lock item per job type. */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OPEN_STATUSES, type JobRun, type JobType, type RunStatus } from '../domain/job-run.ts';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type JobRun, type JobType, OPEN_STATUSES, type RunStatus } from '../domain/job-run.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { TransientError } from '../errors.ts';
 import { deleteQueried } from './delete-pages.ts';

@@ -4,13 +4,13 @@
  * (the weekly health check's status); and, under the organisation, `report#<week>` (the weekly report's
  * sent marker).
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DailySnapshot } from '../domain/daily-metrics.ts';
 import type { Figures, HourlyFigures, HourlySnapshot } from '../domain/hourly-metrics.ts';
 import type { ProjectStatus } from '../domain/project-health.ts';
 import { expiryOf } from '../domain/sync-event.ts';
-import { isConditionFailure } from './dynamo-client.ts';
 import { batchWrite } from './batch-write.ts';
+import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 
 /** The partition holding the organisation-wide hourly figures. */

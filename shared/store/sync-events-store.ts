@@ -1,7 +1,7 @@
 /** SyncEvents: one item per event, keyed by run (`runId`) and `eventKey` (timestamp + a random suffix). */
 import { randomBytes } from 'node:crypto';
-import { PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { expiryOf, type EventType, type SyncEvent } from '../domain/sync-event.ts';
+import { type DynamoDBDocumentClient, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type EventType, expiryOf, type SyncEvent } from '../domain/sync-event.ts';
 import { deleteQueried } from './delete-pages.ts';
 import { queryAll } from './query-all.ts';
 import { SYNC_EVENTS_INDEXES } from './table-schemas.ts';

@@ -1,8 +1,8 @@
 /** WorkItems: issues and pull requests, one item per (project, number). */
-import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TransientError } from '../errors.ts';
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClosedBug, OpenBug } from '../domain/hourly-metrics.ts';
 import type { WorkItem } from '../domain/work-item.ts';
+import { TransientError } from '../errors.ts';
 import { batchWrite } from './batch-write.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';

@@ -7,7 +7,7 @@ import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts
 import type { DailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { renderReportEmail } from '../domain/report-email.ts';
-import { isoWeekOf, weeklyReport, type ProjectInput, type WeeklyReport } from '../domain/weekly-report.ts';
+import { isoWeekOf, type ProjectInput, type WeeklyReport, weeklyReport } from '../domain/weekly-report.ts';
 import { ReportDeliveryUnknownError, ReportRejectedError, TransientError } from '../errors.ts';
 import { PERMANENT_SES_ERRORS, sendEmail } from '../notify/email.ts';
 import { saveToOutbox } from '../notify/outbox.ts';
@@ -16,7 +16,7 @@ import type { ProjectsStore } from '../store/projects-store.ts';
 import { ORGANIZATION_SNAPSHOT_ID, type SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
-import { dateOf, DAY_MS, dayBefore } from './dates.ts';
+import { DAY_MS, dateOf, dayBefore } from './dates.ts';
 
 export interface ReportSources {
   readonly projects: ProjectsStore;

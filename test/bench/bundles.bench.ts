@@ -14,8 +14,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 import { type BundledFunction, bundleFolder, lambdaEnvironment, synthesizeBundled } from '../support/bundles.ts';
 
 const LOADS = 5;

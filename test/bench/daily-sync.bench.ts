@@ -3,17 +3,19 @@
  * adds 50 ms to every request, beside a naive baseline measured in the same run (projects one after
  * another, every issue re-fetched on every run, as the original Vercel job did). Prints a Markdown table.
  */
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
-import { GitHubServer, type FakeIssue, type FakeRepository } from '../../lib/local/github-server.ts';
+
+import { type FakeIssue, type FakeRepository, GitHubServer } from '../../lib/local/github-server.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 
 type Runtime = LocalRuntime;
+
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../../shared/domain/work-item.ts';
 import { createGitHubClient } from '../../shared/github/client.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 
 const LATENCY_MS = 50;
 const TOKEN = 'bench-token';

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 import { SEVERITIES } from '../../shared/domain/bugs.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import type { WorkItem } from '../../shared/domain/work-item.ts';

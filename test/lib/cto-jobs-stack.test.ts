@@ -1,11 +1,11 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import aslValidator from 'asl-validator';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import aslValidator from 'asl-validator';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { readCdkContext } from '../../lib/local/runtime.ts';
-import { readLocalStack, type CfnTemplate } from '../../lib/local/template.ts';
+import { type CfnTemplate, readLocalStack } from '../../lib/local/template.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 import { RECOVERABLE_ERROR_NAMES } from '../../shared/errors.ts';
 import { buildTestApp } from '../support/synth.ts';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { alertRulesOf, bugRulesOf, parseConfig, schedulesOf } from '../../shared/config.ts';
 import { alertRules, bugRules, cronMonitor, healthThresholds } from '../../shared/dependencies.ts';
-import { bugRulesOf, alertRulesOf, parseConfig, schedulesOf } from '../../shared/config.ts';
-import { ENV } from '../../shared/environment.ts';
 import type { EngineStores } from '../../shared/engine/stores.ts';
+import { ENV } from '../../shared/environment.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
 const NOW = new Date('2026-11-28T00:00:00Z');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 
 beforeEach(() => {
   // Fresh modules: the DynamoDB client is created as shared/store/dynamo-client.ts loads, after the spy is set.

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
+import { type Browser, chromium } from 'playwright-core';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 
 /** Where tests leave screenshots for people to look at. */
 export const ARTIFACTS_DIRECTORY = path.join(PROJECT_ROOT, 'test-artifacts');

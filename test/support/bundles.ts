@@ -3,16 +3,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build, transform } from 'esbuild';
-import { buildApp, STACK_ID } from '../../lib/app.ts';
+import { buildApp } from '../../lib/app.ts';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/job-function.ts';
 import {
+  type CfnTemplate,
   LOCAL_ACCOUNT,
   LOCAL_REGION,
-  readLocalStack,
-  type CfnTemplate,
   type LocalFunction,
   type LocalStack,
+  readLocalStack,
 } from '../../lib/local/template.ts';
+import { STACK_ID } from '../../lib/project.ts';
 
 /** A function of the synthesized stack with the asset `cdk deploy` uploads as its code. */
 export interface BundledFunction extends LocalFunction {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 
 export interface CliResult {
   readonly code: number | null;

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
-import { GitHubServer, type FakeIssue, type FakeRepository } from '../../lib/local/github-server.ts';
+import { type FakeIssue, type FakeRepository, GitHubServer } from '../../lib/local/github-server.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 import { newProject } from '../../shared/domain/project.ts';
 
 export const GITHUB_TOKEN = 'test-token';

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeEach } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
-import { LocalRuntime, readCdkContext, type LocalRuntimeOptions } from '../../lib/local/runtime.ts';
+import { LocalRuntime, type LocalRuntimeOptions, readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 /**

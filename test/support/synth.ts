@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 
 /**
  * Builds the app in-process from cdk.json's context (plus overrides), with asset bundling skipped;

@@ -1,7 +1,7 @@
-import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
-import { dailySnapshot, type DailySnapshot } from '../../shared/domain/daily-metrics.ts';
 import { DEFAULT_ALERT_RULES } from '../../shared/domain/alerts.ts';
-import { hourlyFigures, type ClosedBug, type HourlySnapshot, type OpenBug } from '../../shared/domain/hourly-metrics.ts';
+import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
+import { type DailySnapshot, dailySnapshot } from '../../shared/domain/daily-metrics.ts';
+import { type ClosedBug, type HourlySnapshot, hourlyFigures, type OpenBug } from '../../shared/domain/hourly-metrics.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import type { WorkItem } from '../../shared/domain/work-item.ts';
 import { storedBug } from './hourly.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ENV } from '../../shared/environment.ts';
 import { AwsStandIn } from '../support/aws-stand-in.ts';
-import { addProjects, fast, generateIssues, GITHUB_TOKEN, nextSlot, useDailyRuntime } from '../support/daily.ts';
+import { addProjects, fast, GITHUB_TOKEN, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 import { captureEmf } from '../support/emf.ts';
 import { namedError } from '../support/local-runtime.ts';
 

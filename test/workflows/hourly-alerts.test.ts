@@ -1,13 +1,13 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { ORGANIZATION_SNAPSHOT_ID } from '../../shared/store/snapshots-store.ts';
 import { captureEmf } from '../support/emf.ts';
-import { storedBug } from '../support/hourly.ts';
 import { HOSTILE_TITLES } from '../support/hostile-text.ts';
+import { storedBug } from '../support/hourly.ts';
 import { namedError } from '../support/local-runtime.ts';
 import { SlackWebhook } from '../support/slack-webhook.ts';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/constructs/job-function.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../lib/project.ts';
 import { DEFAULT_ALERT_RULES } from '../../shared/domain/alerts.ts';
 import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
-import { hourlyFigures, type ClosedBug } from '../../shared/domain/hourly-metrics.ts';
+import { type ClosedBug, hourlyFigures } from '../../shared/domain/hourly-metrics.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { asOf, dailyOf, NOW, openBugsOf, TWO_WEEKS, WEEK_AGO } from '../support/weekly.ts';
 

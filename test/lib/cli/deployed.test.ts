@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { redriveExecution, triggerJob, type DeployedClients } from '../../../lib/cli/deployed.ts';
+import { type DeployedClients, redriveExecution, triggerJob } from '../../../lib/cli/deployed.ts';
 
 // Step Functions and CloudFormation have no local stand-in: their clients are mocked at the SDK boundary.
 const cloudFormation = mockClient(CloudFormationClient);

@@ -3,15 +3,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatherStatus, statusPageHtml, statusText, type StatusReport } from '../../../lib/cli/status.ts';
+import { gatherStatus, type StatusReport, statusPageHtml, statusText } from '../../../lib/cli/status.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { parseConfig, schedulesOf } from '../../../shared/config.ts';
-import { CronMonitor } from '../../../shared/monitoring/cron-monitor.ts';
 import type { JobType, RunStatus } from '../../../shared/domain/job-run.ts';
-import { scheduledRun } from '../../support/job-runs.ts';
 import { newProject } from '../../../shared/domain/project.ts';
+import { CronMonitor } from '../../../shared/monitoring/cron-monitor.ts';
 import { ARTIFACTS_DIRECTORY, BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../../support/browser.ts';
 import { HOSTILE_TITLES } from '../../support/hostile-text.ts';
+import { scheduledRun } from '../../support/job-runs.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
 const NOW = new Date('2026-11-28T12:30:00Z');

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../lib/constructs/job-function.ts';
+import { PROJECT_ROOT } from '../../../lib/project.ts';
 
 /** Every module the stack loads at synth (type-only imports erased), and the packages they import. */
 function loadedBySynth(entry: string): { modules: string[]; packages: Map<string, string> } {

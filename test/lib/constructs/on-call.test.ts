@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy, resolveCfn, type CfnEnvironment, type IamDecision, type IamRequest } from '../../support/iam-policy.ts';
+import { type CfnEnvironment, evaluatePolicy, type IamDecision, type IamRequest, resolveCfn } from '../../support/iam-policy.ts';
 import { buildTestApp } from '../../support/synth.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BUG_RULES, isBug, isSlaBreached, severityOf } from '../../../shared/domain/bugs.ts';
 import { DEMO_ORG, demoRepositories } from '../../../lib/local/demo-dataset.ts';
 import type { FakeIssue } from '../../../lib/local/github-server.ts';
+import { DEFAULT_BUG_RULES, isBug, isSlaBreached, severityOf } from '../../../shared/domain/bugs.ts';
 
 const now = new Date('2026-11-20T08:15:30.500Z');
 const DAY = 86_400_000;

@@ -6,10 +6,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../lib/constructs/job-function.ts';
-import { executeDefinition, type ExecuteOptions } from '../../../lib/local/execute.ts';
+import { type ExecuteOptions, executeDefinition } from '../../../lib/local/execute.ts';
 import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../../../lib/local/execution-history.ts';
 import type { LocalStack } from '../../../lib/local/template.ts';
+import { PROJECT_ROOT } from '../../../lib/project.ts';
 import { namedError } from '../../support/local-runtime.ts';
 
 // One Lambda function whose handler returns its event: small definitions built here invoke it.

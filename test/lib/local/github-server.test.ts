@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Octokit } from '@octokit/rest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GitHubServer, type FakeIssue } from '../../../lib/local/github-server.ts';
+import { type FakeIssue, GitHubServer } from '../../../lib/local/github-server.ts';
 import type { Recording } from '../../support/replay-server.ts';
 
 const require = createRequire(import.meta.url);

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cachedTemplate, templateKey } from '../../../lib/local/template-cache.ts';
 import type { CfnTemplate } from '../../../lib/local/template.ts';
+import { cachedTemplate, templateKey } from '../../../lib/local/template-cache.ts';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const template = (id: string): CfnTemplate => ({ Resources: { [id]: { Type: 'AWS::SNS::Topic' } } });

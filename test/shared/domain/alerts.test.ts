@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AlertState,
   DEFAULT_ALERT_RULES,
+  type FiringAlert,
   firingAlerts,
   planAlerts,
   revenueBandFloor,
   revenueBandOf,
-  type AlertState,
-  type FiringAlert,
 } from '../../../shared/domain/alerts.ts';
 import { DEFAULT_BUG_RULES, type Severity } from '../../../shared/domain/bugs.ts';
 import { hourlyFigures, type OpenBug } from '../../../shared/domain/hourly-metrics.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BUG_RULES as rules, isBug, isSlaBreached, revenueImpactOf, severityOf } from '../../../shared/domain/bugs.ts';
+import { isBug, isSlaBreached, revenueImpactOf, DEFAULT_BUG_RULES as rules, severityOf } from '../../../shared/domain/bugs.ts';
 
 const projectDefaults = { critical: 5000, high: 1000, medium: 200, low: 50 };
 

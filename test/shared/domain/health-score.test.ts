@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healthScore, type HealthInputs } from '../../../shared/domain/health-score.ts';
+import { type HealthInputs, healthScore } from '../../../shared/domain/health-score.ts';
 
 const calm: HealthInputs = {
   openCritical: 0,

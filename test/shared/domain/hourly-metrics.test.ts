@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUG_RULES, type Severity } from '../../../shared/domain/bugs.ts';
-import { closuresSince, hourlyFigures, type ClosedBug, type OpenBug } from '../../../shared/domain/hourly-metrics.ts';
+import { type ClosedBug, closuresSince, hourlyFigures, type OpenBug } from '../../../shared/domain/hourly-metrics.ts';
 
 const now = new Date('2026-11-28T12:00:00Z');
 const HOUR = 3_600_000;

@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { JobRun, JobType, RunStatus } from '../../../shared/domain/job-run.ts';
 import {
   consecutiveFailuresOf,
-  dashboardData,
   DEFAULT_MONITORING_THRESHOLDS,
-  expectedSlots,
+  dashboardData,
   missedSlots,
-  nextSlot,
   projectSyncAlerts,
   stuckRuns,
 } from '../../../shared/domain/monitoring.ts';
+import { expectedSlots, nextSlot } from '../../../shared/domain/schedule-slots.ts';
 
 const NOW = new Date('2026-11-28T12:30:00Z');
 const HOUR = 3_600_000;

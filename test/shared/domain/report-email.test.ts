@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReportEmail } from '../../../shared/domain/report-email.ts';
-import { weeklyReport, type WeeklyReport } from '../../../shared/domain/weekly-report.ts';
+import { type WeeklyReport, weeklyReport } from '../../../shared/domain/weekly-report.ts';
 import { ARTIFACTS_DIRECTORY, BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../../support/browser.ts';
 import { FORBIDDEN_IN_TEXT_ALTERNATIVE, HOSTILE_TITLES } from '../../support/hostile-text.ts';
 import { asOf, dailyOf, NOW, openBugsOf, organizationOf, TWO_WEEKS, WEEK_AGO } from '../../support/weekly.ts';

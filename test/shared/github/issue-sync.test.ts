@@ -5,7 +5,7 @@ import { createGitHubClient, type GitHubClient } from '../../../shared/github/cl
 import { syncProjectChunk } from '../../../shared/github/issue-sync.ts';
 import { cachedSecret, SECRET_TTL_MS } from '../../../shared/secret.ts';
 import { AwsStandIn } from '../../support/aws-stand-in.ts';
-import { addProjects, generateIssues, GITHUB_TOKEN, useDailyRuntime } from '../../support/daily.ts';
+import { addProjects, GITHUB_TOKEN, generateIssues, useDailyRuntime } from '../../support/daily.ts';
 import { namedError } from '../../support/local-runtime.ts';
 
 const { github, runtime } = await useDailyRuntime([{ fullName: 'acme/web', id: 2, issues: generateIssues(30) }]);

@@ -4,7 +4,7 @@ import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
 import { DEFAULT_REVENUE_IMPACT } from '../../../shared/domain/project.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../../../shared/domain/work-item.ts';
 import { createGitHubClient } from '../../../shared/github/client.ts';
-import { startReplayServer, type Recording } from '../../support/replay-server.ts';
+import { type Recording, startReplayServer } from '../../support/replay-server.ts';
 
 const require = createRequire(import.meta.url);
 const recordings = require('@octokit/fixtures/scenarios/api.github.com/paginate-issues/normalized-fixture.json') as Recording[];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '../../../shared/domain/alert-message.ts';
-import { deliver, slackChannel, type AlertChannel } from '../../../shared/notify/channels.ts';
+import { type AlertChannel, deliver, slackChannel } from '../../../shared/notify/channels.ts';
 import { SlackWebhook } from '../../support/slack-webhook.ts';
 
 const digest = digestOf('run-1', '2026-11-28T12:00:00.000Z', [], 0);

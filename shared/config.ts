@@ -98,7 +98,10 @@ const alertRuleFields = {
 /** The alert rules the hourly job applies (`ALERT_RULES`). */
 export const AlertRulesSchema = z.object(alertRuleFields).strict();
 
-/** Health score thresholds of the weekly health check: healthy at or above `healthy`, warning at or above `warning` (`HEALTH_THRESHOLDS`). */
+/**
+ * Health score thresholds of the weekly health check: healthy at or above `healthy`, warning at or
+ * above `warning` (`HEALTH_THRESHOLDS`).
+ */
 export const HealthThresholdsSchema = z
   .object({
     healthy: boundedInt(DEFAULT_HEALTH_THRESHOLDS.healthy, 1, 100),

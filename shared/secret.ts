@@ -64,7 +64,10 @@ export function cachedSecret(what: string, localVariable: string, secretVariable
   return Object.assign(current, { reread });
 }
 
-/** Secrets Manager's answers that no retry changes (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html). */
+/**
+ * Secrets Manager's answers that no retry changes
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html).
+ */
 const PERMANENT_SECRET_ERRORS: ReadonlySet<string> = new Set([
   'ResourceNotFoundException',
   'AccessDeniedException',

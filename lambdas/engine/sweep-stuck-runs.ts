@@ -7,5 +7,8 @@ const stores = engineStores();
 const metrics = jobMetrics();
 const timeoutMs = jobTimeoutMs();
 
-/** "Sweep Stuck Runs" (hourly): times out runs still open past their budget, by the wall clock, and publishes their jobs' failure streaks. */
+/**
+ * "Sweep Stuck Runs" (hourly): times out runs still open past their budget, by the wall clock, and
+ * publishes their jobs' failure streaks.
+ */
 export const handler = workStepHandler(() => sweepStuckRuns(stores, { now: new Date(), timeoutMs, metrics }));

@@ -192,7 +192,8 @@ export async function syncProjectStep(
       level: result.status === 'done' ? 'info' : 'warn',
       project: result.fullName,
       message:
-        `fetched ${totals.fetched} item(s) in ${totals.requests} request(s), ${totals.notModified} answered 304, ${totals.written} written` +
+        `fetched ${totals.fetched} item(s) in ${totals.requests} request(s), ` +
+        `${totals.notModified} answered 304, ${totals.written} written` +
         (result.status === 'deferred' ? `; rate limit spent until ${result.resumeAt}, the next run resumes` : ''),
       recordsProcessed: totals.fetched,
       durationMs: totals.durationMs,
@@ -207,7 +208,8 @@ export const ProjectInputSchema = z.object({
   projectId: z.string().min(1),
   scheduledTime: z.iso.datetime(),
   /** How the project's sync ended: done, or deferred to the next run by a rate limit. */
-  // An execution started before a deploy runs the old definition, which sends none: read as done, as the old function did (deferred included).
+  // An execution started before a deploy runs the old definition, which sends none: read as done, as the
+  // old function did (deferred included).
   syncStatus: z.enum(['done', 'deferred']).default('done'),
 });
 
@@ -293,7 +295,8 @@ export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>, met
   if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length });
   const named =
     failed.slice(0, NAMED_FAILURES).join(', ') + (failed.length > NAMED_FAILURES ? ` and ${failed.length - NAMED_FAILURES} more` : '');
-  const summary = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced${failed.length ? `, ${failed.length} failed (${named})` : ''}`;
+  const synced = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced`;
+  const summary = synced + (failed.length ? `, ${failed.length} failed (${named})` : '');
   if (failed.length > 0 && failed.length === input.projects.length) {
     throw new SyncFailedError(`${summary}; each project's error is in SyncEvents`);
   }

@@ -25,6 +25,8 @@ export const DIGEST_NOTICE_LIMIT = 100;
 const SHORT_LIST = 20;
 const TITLE_LENGTH = 100;
 
+const CELL = 'padding:6px 8px;border-bottom:1px solid #d0d7de';
+
 const KIND_LABELS: Record<NoticeKind, string> = { fired: 'NEW', worse: 'WORSE', reminder: 'STILL FIRING', resolved: 'RESOLVED' };
 
 export function digestOf(
@@ -73,13 +75,12 @@ export function emailMessage(digest: AlertDigest, linkHost: string): { subject: 
   const rows = digest.notices.map((notice) => {
     const link = safeLink(notice.alert.url, linkHost);
     const title = escapeHtml(titleOf(notice));
-    const about = notice.alert.projectId
-      ? `${escapeHtml(notice.alert.projectId)}#${notice.alert.number}: ${link ? `<a href="${escapeHtml(link)}" style="color:#0969da">${title}</a>` : title}`
-      : title;
+    const linked = link ? `<a href="${escapeHtml(link)}" style="color:#0969da">${title}</a>` : title;
+    const about = notice.alert.projectId ? `${escapeHtml(notice.alert.projectId)}#${notice.alert.number}: ${linked}` : title;
     return (
       '<tr>' +
-      `<td style="padding:6px 8px;border-bottom:1px solid #d0d7de;font-weight:bold;white-space:nowrap;vertical-align:top">${KIND_LABELS[notice.kind]}</td>` +
-      `<td style="padding:6px 8px;border-bottom:1px solid #d0d7de;vertical-align:top">${escapeHtml(ruleLabel(notice))}<br>${about}<br>` +
+      `<td style="${CELL};font-weight:bold;white-space:nowrap;vertical-align:top">${KIND_LABELS[notice.kind]}</td>` +
+      `<td style="${CELL};vertical-align:top">${escapeHtml(ruleLabel(notice))}<br>${about}<br>` +
       `<span style="color:#57606a">${escapeHtml(detailsOf(notice, digest.at))}</span></td>` +
       '</tr>'
     );
@@ -102,9 +103,8 @@ export function slackMessage(digest: AlertDigest, linkHost: string): { text: str
   const lines = listed.map((notice) => {
     const link = safeLink(notice.alert.url, linkHost);
     const title = slackText(titleOf(notice));
-    const about = notice.alert.projectId
-      ? `${slackText(notice.alert.projectId)}#${notice.alert.number} ${link ? `<${link.replace(/[<>|]/g, encodeURIComponent)}|${title}>` : title}`
-      : title;
+    const linked = link ? `<${link.replace(/[<>|]/g, encodeURIComponent)}|${title}>` : title;
+    const about = notice.alert.projectId ? `${slackText(notice.alert.projectId)}#${notice.alert.number} ${linked}` : title;
     return `*${KIND_LABELS[notice.kind]}* ${slackText(ruleLabel(notice))}: ${about}\n${slackText(detailsOf(notice, digest.at))}`;
   });
   const more = omitted(digest, listed.length);

@@ -35,9 +35,9 @@ export function renderReportEmail(report: WeeklyReport, linkHost: string): Repor
 }
 
 function reportHtml(report: WeeklyReport, subject: string, linkHost: string): string {
-  const title = (text: string) => escapeHtml(withoutAutoLinks(plainText(text, TITLE_LENGTH)));
+  const title = (text: string) => escapeHtml(inertText(text, TITLE_LENGTH));
   const table = (headers: readonly string[], rows: readonly string[], widths: readonly string[]) =>
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;table-layout:fixed;font-size:13px">' +
+    tableTag('width:100%;border-collapse:collapse;table-layout:fixed;font-size:13px') +
     `<tr>${headers.map((header, index) => `<th style="${HEADER_CELL};width:${widths[index]}">${header}</th>`).join('')}</tr>` +
     rows.join('') +
     '</table>';
@@ -65,7 +65,7 @@ function reportHtml(report: WeeklyReport, subject: string, linkHost: string): st
     return (
       '<tr>' +
       cell(link ? `<a href="${escapeHtml(link)}" style="color:#0969da">${name}</a>` : name) +
-      cell(`${escapeHtml(withoutAutoLinks(plainText(bug.projectId, 60)))}#${bug.number}`) +
+      cell(`${escapeHtml(inertText(bug.projectId, 60))}#${bug.number}`) +
       cell(`${bug.ageDays} d`, 'right') +
       cell(formatDollars(bug.revenueImpact), 'right') +
       '</tr>'
@@ -81,20 +81,26 @@ function reportHtml(report: WeeklyReport, subject: string, linkHost: string): st
       cell(`${job.failed} / ${job.timeouts}`, 'right') +
       '</tr>',
   );
-  const { pullRequests } = report;
+  const { merged, previousMerged, medianHoursToMerge } = report.pullRequests;
+  const weekBefore = previousMerged === undefined ? '' : ` (${previousMerged} the week before)`;
+  const medianToMerge = medianHoursToMerge === undefined ? '–' : `${medianHoursToMerge} h`;
   const section = (heading: string, body: string) => `<tr><td style="${SECTION}">${heading}</td></tr><tr><td>${body}</td></tr>`;
   const note = (text: string) => `<p style="margin:6px 0;color:#57606a;font-size:12px">${text}</p>`;
 
   return (
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width,initial-scale=1">' +
     `<title>${escapeHtml(subject)}</title></head>` +
     '<body style="margin:0;padding:0;background:#f6f8fa">' +
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse"><tr><td align="center" style="padding:12px 8px">' +
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="width:100%;max-width:600px;border-collapse:collapse;background:#ffffff;font-family:Arial,Helvetica,sans-serif;color:#1f2328">' +
+    tableTag('width:100%;border-collapse:collapse') +
+    '<tr><td align="center" style="padding:12px 8px">' +
+    tableTag(
+      'width:100%;max-width:600px;border-collapse:collapse;background:#ffffff;font-family:Arial,Helvetica,sans-serif;color:#1f2328',
+    ) +
     `<tr><td style="padding:16px 12px 4px 12px;font-size:20px;font-weight:bold">CTO weekly report</td></tr>` +
-    `<tr><td style="padding:0 12px;color:#57606a;font-size:13px">Week ${report.weekStart.slice(0, 10)} to ${report.weekEnd.slice(0, 10)} · ` +
-    `${report.statusCounts.healthy} healthy, ${report.statusCounts.warning} warning, ${report.statusCounts.critical} critical projects</td></tr>` +
-    '<tr><td style="padding:0 12px 16px 12px"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse">' +
+    `<tr><td style="padding:0 12px;color:#57606a;font-size:13px">${weekOf(report)} · ${statusSummary(report)} projects</td></tr>` +
+    '<tr><td style="padding:0 12px 16px 12px">' +
+    tableTag('width:100%;border-collapse:collapse') +
     section('Headline figures', table(['figure', 'this week', 'vs last week'], kpis, ['52%', '24%', '24%'])) +
     section(
       'Projects, worst first',
@@ -110,8 +116,7 @@ function reportHtml(report: WeeklyReport, subject: string, linkHost: string): st
     ) +
     section(
       'Pull requests',
-      `<p style="margin:6px 0;font-size:13px">${pullRequests.merged} merged this week${pullRequests.previousMerged === undefined ? '' : ` (${pullRequests.previousMerged} the week before)`}; ` +
-        `median time to merge ${pullRequests.medianHoursToMerge === undefined ? '–' : `${pullRequests.medianHoursToMerge} h`}.</p>`,
+      `<p style="margin:6px 0;font-size:13px">${merged} merged this week${weekBefore}; median time to merge ${medianToMerge}.</p>`,
     ) +
     section(
       'Job reliability',
@@ -122,38 +127,32 @@ function reportHtml(report: WeeklyReport, subject: string, linkHost: string): st
 }
 
 function reportText(report: WeeklyReport, subject: string, linkHost: string): string {
-  const lines = [subject, '', `Week ${report.weekStart.slice(0, 10)} to ${report.weekEnd.slice(0, 10)}`, '', 'HEADLINE FIGURES'];
-  for (const kpi of report.kpis)
-    lines.push(
-      `  ${kpi.label}: ${formatKpi(kpi.value, kpi)}${kpi.previous === undefined ? '' : ` (last week ${formatKpi(kpi.previous, kpi)}, ${signedChange(kpi)})`}`,
-    );
-  lines.push(
-    '',
-    `PROJECTS, WORST FIRST (${report.statusCounts.healthy} healthy, ${report.statusCounts.warning} warning, ${report.statusCounts.critical} critical)`,
-  );
+  const lines = [subject, '', weekOf(report), '', 'HEADLINE FIGURES'];
+  for (const kpi of report.kpis) {
+    const lastWeek = kpi.previous === undefined ? '' : ` (last week ${formatKpi(kpi.previous, kpi)}, ${signedChange(kpi)})`;
+    lines.push(`  ${kpi.label}: ${formatKpi(kpi.value, kpi)}${lastWeek}`);
+  }
+  lines.push('', `PROJECTS, WORST FIRST (${statusSummary(report)})`);
   for (const project of report.projects) {
     const score =
       project.score === undefined
         ? 'no score'
         : `health ${project.score}${project.scoreChange === undefined ? '' : ` (${signed(project.scoreChange)})`}`;
-    lines.push(
-      `  ${withoutAutoLinks(plainText(project.displayName, 60))}: ${project.status}, ${score}, ${project.openCritical} critical, ${formatDollars(project.revenueAtRisk)}/day at risk`,
-    );
+    const atRisk = `${formatDollars(project.revenueAtRisk)}/day at risk`;
+    lines.push(`  ${inertText(project.displayName, 60)}: ${project.status}, ${score}, ${project.openCritical} critical, ${atRisk}`);
   }
   if (report.projectsOmitted > 0) lines.push(`  …and ${report.projectsOmitted} healthier projects`);
   lines.push('', `TOP CRITICAL BUGS (${report.criticalBugsTotal} open)`);
   for (const bug of report.criticalBugs) {
     const link = safeLink(bug.url, linkHost);
+    const impact = `(${bug.ageDays} d, ${formatDollars(bug.revenueImpact)}/day)`;
     lines.push(
-      `  ${withoutAutoLinks(plainText(bug.projectId, 60))}#${bug.number} ${withoutAutoLinks(plainText(bug.title, TITLE_LENGTH))} (${bug.ageDays} d, ${formatDollars(bug.revenueImpact)}/day)${link ? `\n    ${link}` : ''}`,
+      `  ${inertText(bug.projectId, 60)}#${bug.number} ${inertText(bug.title, TITLE_LENGTH)} ${impact}${link ? `\n    ${link}` : ''}`,
     );
   }
-  const { pullRequests } = report;
-  lines.push(
-    '',
-    'PULL REQUESTS',
-    `  ${pullRequests.merged} merged, median time to merge ${pullRequests.medianHoursToMerge === undefined ? '-' : `${pullRequests.medianHoursToMerge} h`}`,
-  );
+  const { merged, medianHoursToMerge } = report.pullRequests;
+  const medianToMerge = medianHoursToMerge === undefined ? '-' : `${medianHoursToMerge} h`;
+  lines.push('', 'PULL REQUESTS', `  ${merged} merged, median time to merge ${medianToMerge}`);
   lines.push('', 'JOB RELIABILITY');
   for (const job of report.reliability) {
     const rate = job.successRate === undefined ? '-' : `${(job.successRate * 100).toFixed(1)}%`;
@@ -163,6 +162,24 @@ function reportText(report: WeeklyReport, subject: string, linkHost: string): st
     );
   }
   return lines.join('\n');
+}
+
+/** The opening tag of a table: its width and spacing also as attributes, for email clients that ignore CSS. */
+function tableTag(style: string): string {
+  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="${style}">`;
+}
+
+/** Text from GitHub as one line of at most `maxLength` characters that no client turns into a link. */
+function inertText(text: string, maxLength: number): string {
+  return withoutAutoLinks(plainText(text, maxLength));
+}
+
+function weekOf(report: WeeklyReport): string {
+  return `Week ${report.weekStart.slice(0, 10)} to ${report.weekEnd.slice(0, 10)}`;
+}
+
+function statusSummary({ statusCounts }: WeeklyReport): string {
+  return `${statusCounts.healthy} healthy, ${statusCounts.warning} warning, ${statusCounts.critical} critical`;
 }
 
 function formatKpi(value: number, kpi: Kpi): string {

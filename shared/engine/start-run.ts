@@ -62,7 +62,8 @@ export async function startRun(
   if (lock.replaced) {
     const stale = await runs.get(lock.replaced.holderRunId);
     if (stale) {
-      const message = `still ${stale.status} when its lock expired at ${new Date(lock.replaced.expiresAtMs).toISOString()}; ${runId} took over`;
+      const expiredAt = new Date(lock.replaced.expiresAtMs).toISOString();
+      const message = `still ${stale.status} when its lock expired at ${expiredAt}; ${runId} took over`;
       await runs.endOpenRun(stale, { status: 'timeout', finishedAt: now, errorName: 'RunTimedOut', errorMessage: message });
       await events.append({ runId: stale.runId, timestamp: now, eventType: 'job', level: 'error', message });
     }

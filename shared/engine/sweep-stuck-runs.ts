@@ -23,7 +23,8 @@ export async function sweepStuckRuns(
       const started = run.startedAt ?? run.createdAt;
       if (started >= deadline) continue;
       const elapsed = durationMs(started, now);
-      const message = `still ${status} ${Math.round(elapsed / 60_000)} min after it started (budget ${Math.round(options.timeoutMs / 60_000)} min)`;
+      const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+      const message = `still ${status} ${minutes(elapsed)} after it started (budget ${minutes(options.timeoutMs)})`;
       const ending = { status: 'timeout', finishedAt: now, durationMs: elapsed, errorName: 'RunTimedOut', errorMessage: message } as const;
       if (!(await runs.endOpenRun(run, ending))) continue;
       swept++;

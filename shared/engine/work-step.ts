@@ -16,7 +16,8 @@ export type WorkStepInput = z.infer<typeof WorkStepInputSchema>;
 
 /**
  * Builds the Lambda handler of a work task: parses the input, runs `work` with the run's scheduled time
- * as "now" (and the raw event, for a step's own fields), and reports which attempt succeeded. Errors propagate to Step Functions' Retry/Catch.
+ * as "now" (and the raw event, for a step's own fields), and reports which attempt succeeded. Errors
+ * propagate to Step Functions' Retry/Catch.
  */
 export function workStepHandler(
   work: (input: WorkStepInput & { readonly now: Date; readonly event: unknown }) => Promise<Omit<StepResult, 'attempt'>>,

@@ -115,9 +115,9 @@ export async function sendAlerts(deps: SendDependencies, run: { readonly runId: 
   const onCall = results.filter((result) => result.channel === ON_CALL && (result.state === 'failed' || result.state === 'unconfirmed'));
   if (onCall.length > 0) {
     const [first] = onCall;
-    throw new OnCallDeliveryError(
-      `the on-call topic was ${first!.state === 'failed' ? `not reached (${first!.error})` : 'possibly not reached (an earlier attempt died while publishing)'}; ${summary}`,
-    );
+    const reached =
+      first!.state === 'failed' ? `not reached (${first!.error})` : 'possibly not reached (an earlier attempt died while publishing)';
+    throw new OnCallDeliveryError(`the on-call topic was ${reached}; ${summary}`);
   }
   return {
     recordsProcessed: results.filter((result) => result.state === 'sent').length,

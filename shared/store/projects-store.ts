@@ -33,12 +33,16 @@ export class ProjectsStore {
     const set = Object.entries(settings).filter(([, value]) => value !== undefined);
     const removed = Object.entries(settings).filter(([, value]) => value === undefined);
     const ifAbsent = Object.entries(learned).filter(([, value]) => value !== undefined);
+    const assignments = [
+      ...set.map(([name]) => `#${name} = :${name}`),
+      ...ifAbsent.map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`),
+    ];
     const output = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { projectId: project.projectId },
         UpdateExpression: [
-          `SET ${[...set.map(([name]) => `#${name} = :${name}`), ...ifAbsent.map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`)].join(', ')}`,
+          `SET ${assignments.join(', ')}`,
           ...(removed.length ? [`REMOVE ${removed.map(([name]) => `#${name}`).join(', ')}`] : []),
         ].join(' '),
         ExpressionAttributeNames: Object.fromEntries([...set, ...removed, ...ifAbsent].map(([name]) => [`#${name}`, name])),

@@ -28,8 +28,9 @@ export async function archiveRecords(
   const events = await deps.events.deleteBeyondNewest(deps.limits.keepSyncEvents, protectedRunIds);
   const runs = await deps.runs.deleteBeyondNewest(deps.limits.keepJobRecords);
   const summary =
-    `removed ${importLogs} import logs older than ${deps.limits.importLogDays} days, ${events} sync events beyond the newest ` +
-    `${deps.limits.keepSyncEvents.toLocaleString('en-US')}, ${runs} job records beyond the newest ${deps.limits.keepJobRecords.toLocaleString('en-US')}`;
+    `removed ${importLogs} import logs older than ${deps.limits.importLogDays} days, ` +
+    `${events} sync events beyond the newest ${deps.limits.keepSyncEvents.toLocaleString('en-US')}, ` +
+    `${runs} job records beyond the newest ${deps.limits.keepJobRecords.toLocaleString('en-US')}`;
   await deps.events.append({
     runId: run.runId,
     timestamp: run.now.toISOString(),

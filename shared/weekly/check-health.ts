@@ -62,9 +62,11 @@ export async function checkProjectHealth(
     });
   });
   const classified = counts.healthy + counts.warning + counts.critical;
+  const statuses = `${counts.healthy} healthy, ${counts.warning} warning, ${counts.critical} critical`;
+  const notYetScored = unscored ? `; ${unscored} without a daily snapshot yet` : '';
   return {
     recordsProcessed: classified,
     recordsFailed: 0,
-    summary: `${classified} projects: ${counts.healthy} healthy, ${counts.warning} warning, ${counts.critical} critical; ${changed} changed status${unscored ? `; ${unscored} without a daily snapshot yet` : ''}`,
+    summary: `${classified} projects: ${statuses}; ${changed} changed status${notYetScored}`,
   };
 }

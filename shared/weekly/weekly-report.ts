@@ -85,10 +85,11 @@ export async function sendWeeklyReport(
   const week = isoWeekOf(run.now);
   const note = (message: string, level: 'info' | 'warn' | 'error' = 'info') =>
     deps.events.append({ runId: run.runId, timestamp: new Date().toISOString(), eventType: 'report', level, message });
-  const keep = async (to: readonly string[]) =>
-    deps.outboxDirectory
-      ? ` (saved to ${await saveToOutbox(deps.outboxDirectory, `weekly-report-${week}`, { subject: email.subject, from: deps.sender, to, date: new Date().toISOString(), html: email.html, text: email.text })})`
-      : '';
+  const keep = async (to: readonly string[]) => {
+    if (!deps.outboxDirectory) return '';
+    const message = { subject: email.subject, from: deps.sender, to, date: new Date().toISOString(), html: email.html, text: email.text };
+    return ` (saved to ${await saveToOutbox(deps.outboxDirectory, `weekly-report-${week}`, message)})`;
+  };
 
   if (deps.recipients.length === 0 || !deps.sender) {
     const why =
@@ -101,7 +102,8 @@ export async function sendWeeklyReport(
     const marker = await deps.snapshots.getReportMarker(week);
     if (marker?.status === 'unknown' || (marker?.status === 'sending' && Date.now() - Date.parse(marker.claimedAt) > ABANDONED_SEND_MS)) {
       throw new ReportDeliveryUnknownError(
-        `the ${week} report's send started at ${marker.claimedAt} and never got an answer: check SES's sending activity before sending it by hand`,
+        `the ${week} report's send started at ${marker.claimedAt} and never got an answer: ` +
+          "check SES's sending activity before sending it by hand",
       );
     }
     const summary = `the ${week} report was already ${marker?.status === 'sent' ? 'sent' : 'being sent'}: not sending it again`;

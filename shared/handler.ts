@@ -2,9 +2,10 @@
  * Every Lambda handler is wrapped once, here, the Powertools way (middy): the Tracer opens the handler's
  * subsegment, the Logger adds the Lambda context (`function_request_id`, `cold_start`, ...) to each line,
  * and the run's correlation ids (`runId`, and `projectId` and `jobType` when the input has them) are added
- * to every line of the invocation and to the trace as annotations, then dropped when it ends. A failed
- * invocation logs its error with those keys before the error reaches Step Functions, unchanged: Retry and
- * Catch match on its name.
+ * to every line of the invocation and to the trace as annotations, then dropped when it ends. Each
+ * invocation ends with one line: `invocation completed` with the step's summary, so a run that went well
+ * can be followed too, or `invocation failed` with the error, which reaches Step Functions unchanged
+ * (Retry and Catch match on its name).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -41,13 +42,23 @@ export function correlationIdsOf(source: unknown): CorrelationIds {
   return { ...(runId ? { runId } : {}), ...text('projectId'), ...text('jobType') };
 }
 
-/** Adds the correlation ids to the logger's keys and the trace; logs a failed invocation with them. */
+/** What a step's result says of its work (a StepResult's figures and summary), for the completion line. */
+function outcomeOf(response: unknown): Record<string, unknown> {
+  if (typeof response !== 'object' || response === null) return {};
+  const { recordsProcessed, recordsFailed, summary } = response as Record<string, unknown>;
+  return Object.fromEntries(Object.entries({ recordsProcessed, recordsFailed, summary }).filter(([, value]) => value !== undefined));
+}
+
+/** Adds the correlation ids to the logger's keys and the trace; logs how the invocation ended with them. */
 function correlation<Event>(sourceOf: (event: Event) => unknown): MiddlewareObj<Event> {
   return {
     before: ({ event }) => {
       const ids = correlationIdsOf(sourceOf(event));
       logger.appendKeys({ ...ids });
       for (const [key, value] of Object.entries(ids)) tracer.putAnnotation(key, value);
+    },
+    after: ({ response }) => {
+      logger.info('invocation completed', outcomeOf(response));
     },
     onError: ({ error }) => {
       logger.error('invocation failed', error as Error);

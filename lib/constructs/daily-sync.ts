@@ -101,7 +101,8 @@ export class DailySync extends Construct {
       work: (run) => {
         const list = run
           .invoke('List Projects', listProjects, {
-            payload: { executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime') },
+            // The run id only labels its log lines and trace; the projects to list come from the start time.
+            payload: { runId: sfn.JsonPath.stringAt('$.run.runId'), executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime') },
             resultSelector: { 'projectIds.$': '$.Payload.projectIds', 'runDeadline.$': '$.Payload.runDeadline' },
             resultPath: '$.sync',
           })

@@ -79,9 +79,39 @@ describe('a wrapped handler', () => {
     expect(lines.map((line) => [line.message, line.runId, line.projectId, line.function_request_id])).toEqual([
       ['sync started', RUN_ID, 'acme/api', first.awsRequestId],
       ['sync done', RUN_ID, 'acme/api', first.awsRequestId],
+      ['invocation completed', RUN_ID, 'acme/api', first.awsRequestId],
       ['summary started', 'weekly_report#2026-11-30T09:00:00Z', undefined, second.awsRequestId],
       ['summary done', 'weekly_report#2026-11-30T09:00:00Z', undefined, second.awsRequestId],
+      ['invocation completed', 'weekly_report#2026-11-30T09:00:00Z', undefined, second.awsRequestId],
     ]);
+  });
+
+  it("ends a step's invocation with one line carrying its figures and summary, so a good run can be followed", async () => {
+    const { handler } = await import('../../lambdas/daily/summarize-sync.ts');
+    const lines = captureLogLines();
+    const context = lambdaContext('SummarizeSync');
+
+    await handler(
+      {
+        runId: RUN_ID,
+        jobType: 'daily_sync',
+        scheduledTime: '2026-12-01T02:00:00.000Z',
+        retryCount: 0,
+        projects: [{ projectId: 'acme/api', recordsProcessed: 12, recordsFailed: 0 }],
+      },
+      context,
+    );
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'INFO',
+      message: 'invocation completed',
+      runId: RUN_ID,
+      function_request_id: context.awsRequestId,
+      recordsProcessed: 12,
+      recordsFailed: 0,
+    });
+    expect(lines[0]!.summary).toEqual(expect.stringContaining('1 of 1 project'));
   });
 
   it('reads the run id of a run request (Start Run, an execution status change)', async () => {

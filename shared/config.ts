@@ -72,6 +72,8 @@ const bugRuleFields = {
     .string()
     .default(DEFAULT_BUG_RULES.revenueLabelPattern)
     .refine(isRegExp, { error: (issue) => `${JSON.stringify(issue.input)} is not a regular expression` }),
+  /** Most dollars a day one bug's revenue label counts for (1 to 1,000,000,000). */
+  maxRevenuePerBug: positiveInt(DEFAULT_BUG_RULES.maxRevenuePerBug, 1_000_000_000),
   slaHours: z
     .object(
       Object.fromEntries(SEVERITIES.map((severity) => [severity, positiveInt(DEFAULT_BUG_RULES.slaHours[severity], 100_000)])) as Record<
@@ -243,6 +245,7 @@ export function bugRulesOf(config: Config): BugRules {
     severityLabels: config.bugs.severityLabels,
     defaultSeverity: config.bugs.defaultSeverity,
     revenueLabelPattern: config.bugs.revenueLabelPattern,
+    maxRevenuePerBug: config.bugs.maxRevenuePerBug,
     slaHours: config.bugs.slaHours,
   };
 }

@@ -15,6 +15,11 @@ export interface BugRules {
   readonly defaultSeverity: Severity;
   /** A regular expression whose first group is the daily revenue impact in dollars (e.g. `revenue:2500`). */
   readonly revenueLabelPattern: string;
+  /**
+   * Most dollars a day one bug's revenue label counts for: anyone who can label an issue sets it, and
+   * on-call is paged on the sum.
+   */
+  readonly maxRevenuePerBug: number;
   readonly slaHours: Readonly<Record<Severity, number>>;
 }
 
@@ -28,6 +33,7 @@ export const DEFAULT_BUG_RULES: BugRules = {
   },
   defaultSeverity: 'medium',
   revenueLabelPattern: '^revenue:\\s*\\$?([0-9][0-9,]*(?:\\.[0-9]+)?)(k?)$',
+  maxRevenuePerBug: 1_000_000,
   slaHours: { critical: 24, high: 72, medium: 168, low: 720 },
 };
 
@@ -49,7 +55,7 @@ export function severityOf(labels: readonly string[], rules: BugRules): Severity
 
 /**
  * Daily revenue impact in dollars: from the first label matching the revenue pattern (`k` multiplies by
- * 1,000), else the project's default for the severity.
+ * 1,000) up to `rules.maxRevenuePerBug`, else the project's default for the severity.
  */
 export function revenueImpactOf(
   labels: readonly string[],
@@ -57,14 +63,37 @@ export function revenueImpactOf(
   rules: BugRules,
   projectDefaults: Readonly<Record<Severity, number>>,
 ): number {
+  const asked = revenueLabelOf(labels, rules);
+  return asked ? Math.min(asked.amount, rules.maxRevenuePerBug) : projectDefaults[severity];
+}
+
+/** A revenue label asking for more than the cap, which counts for the cap instead. */
+export interface CappedRevenueLabel {
+  readonly label: string;
+  /** Dollars a day the label asks for (`Infinity` when too long a number to represent). */
+  readonly askedPerDay: number;
+  readonly countedPerDay: number;
+}
+
+/** The revenue label that was capped, if any: for a warning naming it (the sum on-call is paged on is not what it says). */
+export function cappedRevenueLabelOf(labels: readonly string[], rules: BugRules): CappedRevenueLabel | undefined {
+  const asked = revenueLabelOf(labels, rules);
+  if (!asked || asked.amount <= rules.maxRevenuePerBug) return undefined;
+  return { label: asked.label, askedPerDay: asked.amount, countedPerDay: rules.maxRevenuePerBug };
+}
+
+/** The first label matching the revenue pattern, with the dollars a day it asks for. */
+function revenueLabelOf(labels: readonly string[], rules: BugRules): { readonly label: string; readonly amount: number } | undefined {
   const pattern = new RegExp(rules.revenueLabelPattern, 'i');
   for (const label of labels) {
     const match = pattern.exec(label.trim());
     if (!match?.[1]) continue;
     const amount = Number(match[1].replaceAll(',', ''));
-    if (Number.isFinite(amount)) return match[2]?.toLowerCase() === 'k' ? amount * 1000 : amount;
+    // A custom pattern may capture something that is not a number; 400 nines are read as Infinity, and capped.
+    if (Number.isNaN(amount)) continue;
+    return { label, amount: match[2]?.toLowerCase() === 'k' ? amount * 1000 : amount };
   }
-  return projectDefaults[severity];
+  return undefined;
 }
 
 /** Whether a bug open since `openedAt` is past its severity's SLA at `now` (strictly: at the limit it is not). */

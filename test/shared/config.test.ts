@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../shared/config.ts';
+import { bugRulesOf, parseConfig } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
 const NOW = new Date('2026-11-28T00:00:00Z');
@@ -54,6 +54,13 @@ describe('parseConfig', () => {
     expect(problemsOf({ monitoring: { consecutiveProjectFailures: 0 } })).toEqual([
       'ctoJobs.monitoring.consecutiveProjectFailures: 0 is below 1',
     ]);
+  });
+
+  it('caps revenue per bug at $1,000,000 a day unless told otherwise, within 1 to 1,000,000,000', () => {
+    expect(bugRulesOf(parseConfig({}, NOW)).maxRevenuePerBug).toBe(1_000_000);
+    expect(bugRulesOf(parseConfig({ bugs: { maxRevenuePerBug: 50_000 } }, NOW)).maxRevenuePerBug).toBe(50_000);
+    expect(problemsOf({ bugs: { maxRevenuePerBug: 0 } })).toEqual(['ctoJobs.bugs.maxRevenuePerBug: 0 is below 1']);
+    expect(problemsOf({ bugs: { maxRevenuePerBug: 2e9 } })).toEqual(['ctoJobs.bugs.maxRevenuePerBug: 2000000000 is above 1000000000']);
   });
 
   it('takes health thresholds in order, naming them when they are not', () => {

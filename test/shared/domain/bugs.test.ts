@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isBug, isSlaBreached, revenueImpactOf, DEFAULT_BUG_RULES as rules, severityOf } from '../../../shared/domain/bugs.ts';
+import {
+  cappedRevenueLabelOf,
+  isBug,
+  isSlaBreached,
+  revenueImpactOf,
+  DEFAULT_BUG_RULES as rules,
+  severityOf,
+} from '../../../shared/domain/bugs.ts';
 
 const projectDefaults = { critical: 5000, high: 1000, medium: 200, low: 50 };
 
@@ -37,6 +44,30 @@ describe('revenueImpactOf', () => {
   it("falls back to the project's default for the severity", () => {
     expect(revenueImpactOf(['bug', 'revenue:lots'], 'critical', rules, projectDefaults)).toBe(5000);
     expect(revenueImpactOf([], 'low', rules, projectDefaults)).toBe(50);
+  });
+});
+
+describe('revenue cap', () => {
+  const huge = `revenue:${'9'.repeat(42)}k`;
+
+  it('counts a revenue label for at most the cap, however large (or too long to represent) its number', () => {
+    expect(revenueImpactOf([huge], 'low', rules, projectDefaults)).toBe(1_000_000);
+    expect(revenueImpactOf([`revenue:${'9'.repeat(400)}`], 'low', rules, projectDefaults)).toBe(1_000_000);
+    expect(revenueImpactOf(['revenue:1000k'], 'low', rules, projectDefaults)).toBe(1_000_000);
+    expect(revenueImpactOf(['revenue:2500'], 'low', { ...rules, maxRevenuePerBug: 2000 }, projectDefaults)).toBe(2000);
+  });
+
+  it('names the label it capped, with what it asked for and what it counts for', () => {
+    const capped = cappedRevenueLabelOf(['bug', huge], rules);
+
+    expect(capped).toMatchObject({ label: huge, countedPerDay: 1_000_000 });
+    expect(capped!.askedPerDay / 1e45).toBeCloseTo(1);
+    expect(cappedRevenueLabelOf(['revenue:1,000,001'], rules)).toMatchObject({ askedPerDay: 1_000_001 });
+  });
+
+  it('names no label at or under the cap, nor for a bug without one', () => {
+    expect(cappedRevenueLabelOf(['revenue:1000k'], rules)).toBeUndefined();
+    expect(cappedRevenueLabelOf(['bug', 'revenue:lots'], rules)).toBeUndefined();
   });
 });
 

@@ -17,6 +17,7 @@ import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
+import { evaluationMarksOf, replayNote } from './evaluation-marks.ts';
 import { queueNotices } from './queue-notices.ts';
 
 type Outcome = Omit<StepResult, 'attempt'>;
@@ -36,7 +37,8 @@ export interface MetricsDependencies {
  * Reads every active project's open bugs and recent closures (through the indexes, never a Scan),
  * stores the hour's snapshots, decides which alerts to notify and queues them in the outbox before
  * saving the alert states, so a crash in between loses no notification and a retry queues none twice.
- * The organisation's figures are published as metrics last, once everything else has succeeded.
+ * The organisation's figures are published as metrics last, once everything else has succeeded. A replay
+ * (an hour before the latest evaluated one) stores and reports its own figures only: no alert, no metric.
  */
 export async function computeHourlyMetrics(
   deps: MetricsDependencies,
@@ -55,18 +57,24 @@ export async function computeHourlyMetrics(
 
   const figures = hourlyFigures(projectIds, openBugs, closures, now, deps.bugRules, deps.alertRules);
   await deps.snapshots.putHourly(figures);
-  const firing = firingAlerts(openBugs, figures, now, deps.bugRules, deps.alertRules);
-  const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('bugs'), now, deps.alertRules.cooldownHours);
-  await deps.alerts.saveStates(
-    await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, figures.totals.revenueAtRisk, 'bugs'), notices, writes),
-  );
-
+  const evaluation = await evaluationMarksOf(deps.alerts).claim('bugs', now);
   const { totals } = figures;
-  const summary =
+  const figuresSummary =
     `${totals.projects} projects, ${totals.openBugs} open bugs, $${totals.revenueAtRisk.toLocaleString('en-US')}/day at risk, ` +
     `${totals.alertingSlaBreaches} SLA breaches, ${totals.unassignedCritical} unassigned critical, ` +
-    `velocity ${totals.velocity.last7Days} (previous week ${totals.velocity.previous7Days}); ` +
-    `${firing.length} alerts firing, ${notices.length} to notify`;
+    `velocity ${totals.velocity.last7Days} (previous week ${totals.velocity.previous7Days})`;
+  let summary: string;
+  if (evaluation.replay) {
+    // The hour's figures are kept (its own snapshot), but alerts and metrics belong to the latest hour only.
+    summary = `${replayNote(now, evaluation)}; ${figuresSummary}`;
+  } else {
+    const firing = firingAlerts(openBugs, figures, now, deps.bugRules, deps.alertRules);
+    const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('bugs'), now, deps.alertRules.cooldownHours);
+    await deps.alerts.saveStates(
+      await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, totals.revenueAtRisk, 'bugs'), notices, writes),
+    );
+    summary = `${figuresSummary}; ${firing.length} alerts firing, ${notices.length} to notify`;
+  }
   await deps.events.append({
     runId: run.runId,
     timestamp: now.toISOString(),
@@ -75,7 +83,7 @@ export async function computeHourlyMetrics(
     message: summary,
     recordsProcessed: openBugs.length + closures.length,
   });
-  publishOrganizationMetrics(deps.metrics, totals);
+  if (!evaluation.replay) publishOrganizationMetrics(deps.metrics, totals);
   return { recordsProcessed: openBugs.length + closures.length, recordsFailed: 0, summary };
 }
 

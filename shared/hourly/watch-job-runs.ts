@@ -2,7 +2,7 @@
  * "Watch Job Runs" (hourly): the jobs' own health. Failure streaks, runs over the time limit, stuck runs,
  * scheduled slots that never ran and projects the daily sync fails on run after run become alerts through
  * the same policy, outbox and channels as the bug alerts; missed slots are also published as a metric
- * for their CloudWatch alarm.
+ * for their CloudWatch alarm. A replay of an hour before the latest evaluated one reports what it sees and changes nothing.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { digestOf } from '../domain/alert-message.ts';
@@ -14,6 +14,7 @@ import { type CronMonitor, WATCHED_FOR_MISSED_RUNS } from '../monitoring/cron-mo
 import type { AlertsStore } from '../store/alerts-store.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
+import { evaluationMarksOf, replayNote } from './evaluation-marks.ts';
 import { queueNotices } from './queue-notices.ts';
 
 export interface WatchDependencies {
@@ -37,16 +38,24 @@ export async function watchJobRuns(
     ...jobAlerts(runs, missed, { now, thresholds, budgetMinutes: deps.monitor.budgetMinutes, watchedForLateness: WATCHED_FOR_MISSED_RUNS }),
     ...projectAlerts,
   ];
-  const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('jobs'), now, deps.cooldownHours);
-  await deps.alerts.saveStates(
-    await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes),
-  );
-  publishMissedRuns(deps.metrics, missed);
+  const evaluation = await evaluationMarksOf(deps.alerts).claim('jobs', now);
+  let alerting: string;
+  if (evaluation.replay) {
+    alerting = `${firing.length} job alerts firing; ${replayNote(now, evaluation)}`;
+  } else {
+    const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('jobs'), now, deps.cooldownHours);
+    await deps.alerts.saveStates(
+      await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes),
+    );
+    // Missed slots feed a paging alarm: only the latest hour's count may.
+    publishMissedRuns(deps.metrics, missed);
+    alerting = `${firing.length} job alerts firing, ${notices.length} to notify`;
+  }
   const status = dashboard.summary.healthStatus;
   const summary =
     `jobs ${status}${dashboard.reasons.length > 0 ? ` (${dashboard.reasons.join('; ')})` : ''}; ` +
     `${failing.length} project(s) failing to sync, ${projectAlerts.length} for ${thresholds.consecutiveProjectFailures}+ runs; ` +
-    `${firing.length} job alerts firing, ${notices.length} to notify`;
+    alerting;
   await deps.events.append({
     runId: run.runId,
     timestamp: now.toISOString(),

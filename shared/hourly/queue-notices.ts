@@ -24,7 +24,7 @@ export async function queueNotices(
   });
 }
 
-/** A short, stable key of a notice (12 hex characters keep 10,000 of them well inside one item). */
+/** A short, stable key of a notice: 12 hex characters, so the outbox holds 15,000 a DynamoDB item. */
 function noticeKeyOf(notice: AlertNotice): string {
   return createHash('sha1').update(`${notice.kind}#${notice.alert.alertId}`).digest('hex').slice(0, 12);
 }

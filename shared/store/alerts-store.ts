@@ -3,6 +3,7 @@
  * `notification#<runId>#<source>`), whose per-channel delivery claims make every notification go out at most
  * once per channel, however often a task is retried.
  */
+import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertDigest } from '../domain/alert-message.ts';
 import { ALERT_SOURCES, type AlertSource, type AlertState, sourceOfRule } from '../domain/alerts.ts';
@@ -32,6 +33,21 @@ export interface Notification {
 }
 
 const notificationKey = (runId: string, source: AlertSource) => `notification#${runId}#${source}`;
+
+/**
+ * Notice keys in one item: 15,000 of 12 characters take about 200 KB by DynamoDB's item-size rules,
+ * leaving the notification's digest (100 notices at most) room under the 400 KB limit.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items
+ */
+const NOTICE_KEYS_PER_ITEM = 15_000;
+
+/** Where the notice keys past a notification's own are: its attempt's parts 1 to `parts`. */
+interface MoreNoticeKeys {
+  readonly attempt: string;
+  readonly parts: number;
+}
+
+const noticeKeysPartKey = (notificationKey: string, attempt: string, part: number) => `${notificationKey}#keys#${attempt}#${part}`;
 
 export class AlertsStore {
   constructor(
@@ -82,6 +98,11 @@ export class AlertsStore {
 
   /**
    * Puts a run's notification in the outbox, once, with the keys of every notice it carries.
+   *
+   * A first run over a large backlog notifies tens of thousands of alerts, more keys than one item holds
+   * (400 KB): the first {@link NOTICE_KEYS_PER_ITEM} go in the notification's item, the rest in items of
+   * their own, written first under this attempt's id, so an earlier attempt's keys are never overwritten and
+   * the parts of an attempt that died before its notification was written merely expire.
    * @returns `queued` when this call created it; otherwise the notice keys of the one an earlier attempt
    * queued (a retry may see other data, and must not mark as notified what that one does not carry).
    */
@@ -89,16 +110,32 @@ export class AlertsStore {
     digest: AlertDigest,
     noticeKeys: readonly string[],
   ): Promise<{ readonly queued: true } | { readonly queued: false; readonly noticeKeys: ReadonlySet<string> }> {
+    const key = notificationKey(digest.runId, digest.source);
+    const expiresAt = expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS);
+    const parts: string[][] = [];
+    for (let start = 0; start < noticeKeys.length; start += NOTICE_KEYS_PER_ITEM) {
+      parts.push(noticeKeys.slice(start, start + NOTICE_KEYS_PER_ITEM));
+    }
+    const [first = [], ...rest] = parts;
+    const moreNoticeKeys: MoreNoticeKeys = { attempt: randomUUID(), parts: rest.length };
+    await batchWrite(
+      this.client,
+      this.tableName,
+      rest.map((keys, index) => ({
+        PutRequest: { Item: { alertKey: noticeKeysPartKey(key, moreNoticeKeys.attempt, index + 1), noticeKeys: keys, expiresAt } },
+      })),
+    );
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            alertKey: notificationKey(digest.runId, digest.source),
+            alertKey: key,
             digest,
-            noticeKeys,
+            noticeKeys: first,
+            ...(rest.length > 0 ? { moreNoticeKeys } : {}),
             deliveries: {},
-            expiresAt: expiryOf(digest.at, NOTIFICATION_RETENTION_DAYS),
+            expiresAt,
           },
           ConditionExpression: 'attribute_not_exists(alertKey)',
         }),
@@ -106,16 +143,24 @@ export class AlertsStore {
       return { queued: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const output = await this.client.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { alertKey: notificationKey(digest.runId, digest.source) },
-          ProjectionExpression: 'noticeKeys',
-          ConsistentRead: true,
-        }),
-      );
-      return { queued: false, noticeKeys: new Set((output.Item?.noticeKeys ?? []) as string[]) };
+      return { queued: false, noticeKeys: await this.queuedNoticeKeys(key) };
     }
+  }
+
+  /** Every notice key of the notification queued under `key`, its own and its parts'. */
+  private async queuedNoticeKeys(key: string): Promise<ReadonlySet<string>> {
+    const read = async (alertKey: string, projection: string) =>
+      (
+        await this.client.send(
+          new GetCommand({ TableName: this.tableName, Key: { alertKey }, ProjectionExpression: projection, ConsistentRead: true }),
+        )
+      ).Item;
+    const notification = await read(key, 'noticeKeys, moreNoticeKeys');
+    const more = notification?.moreNoticeKeys as MoreNoticeKeys | undefined;
+    const parts = await Promise.all(
+      Array.from({ length: more?.parts ?? 0 }, (_, index) => read(noticeKeysPartKey(key, more!.attempt, index + 1), 'noticeKeys')),
+    );
+    return new Set([notification, ...parts].flatMap((item) => (item?.noticeKeys ?? []) as string[]));
   }
 
   async getNotification(runId: string, source: AlertSource): Promise<Notification | undefined> {

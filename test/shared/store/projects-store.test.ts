@@ -2,6 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { newProject, type Project, type SyncFailure } from '../../../shared/domain/project.ts';
 import { documentClient } from '../../../shared/store/dynamo-client.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
+import { withWriteMeanwhile } from './write-meanwhile.ts';
 
 // The stack's tables, created in dynalite from the synthesized template.
 const runtime = await startTestRuntime();
@@ -31,31 +32,6 @@ async function withItemsRead<T>(act: () => Promise<T>): Promise<{ result: T; rea
     return { result: await act(), read };
   } finally {
     documentClient.middlewareStack.remove('countItemsRead');
-  }
-}
-
-/**
- * Runs `act`, with `meanwhile` landing just before the first write `act` sends reaches DynamoDB: another
- * writer (a daily run) between whatever `act` read and its write.
- */
-async function withWriteMeanwhile<T>(meanwhile: () => Promise<unknown>, act: () => Promise<T>): Promise<T> {
-  let armed = true;
-  documentClient.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (armed && /^(Put|Update|Delete)(Item)?Command$/.test(context.commandName ?? '')) {
-        armed = false;
-        await meanwhile();
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'writeMeanwhile' },
-  );
-  try {
-    const result = await act();
-    expect(armed, 'the write meanwhile was made').toBe(false);
-    return result;
-  } finally {
-    documentClient.middlewareStack.remove('writeMeanwhile');
   }
 }
 

@@ -115,6 +115,49 @@ describe('ProjectsStore.save', () => {
   });
 });
 
+describe('ProjectsStore writes of a running sync', () => {
+  const created = new Date('2026-11-01T00:00:00Z');
+
+  it('records a rename only on a project that exists: one removed while its sync ran is not recreated as a fragment', async () => {
+    await projects.save(newProject({ repository: 'acme/api' }, created));
+    const running = (await projects.get('acme/api'))!;
+
+    const recorded = await withWriteMeanwhile(
+      () => projects.remove(running.projectId),
+      () => projects.recordRepository(running.projectId, { id: 42, fullName: 'acme/api-v2' }),
+    );
+
+    expect(recorded).toBe(false);
+    expect(await projects.get('acme/api')).toBeUndefined();
+    // Nor does the rest of the run's bookkeeping bring it back.
+    await projects.clearFailure('acme/api');
+    expect(await projects.saveFailure('acme/api', streak(1), undefined)).toBe(false);
+    await expect(projects.saveSyncState('acme/api', { page: 1 })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(await projects.get('acme/api')).toBeUndefined();
+  });
+
+  it("keeps the operator's new settings when a sync records its cursor and a rename meanwhile, and the sync's writes too", async () => {
+    await projects.save(newProject({ repository: 'acme/api' }, created));
+    const synced = { cursor: '2026-11-28T01:59:00Z', page: 1, lastSyncedAt: '2026-11-28T02:01:00Z' };
+
+    await withWriteMeanwhile(
+      () => projects.save(newProject({ repository: 'acme/api', displayName: 'API' }, new Date('2026-11-28T02:00:00Z'))),
+      async () => {
+        await projects.saveSyncState('acme/api', synced);
+        await projects.recordRepository('acme/api', { id: 42, fullName: 'acme/api-v2' });
+      },
+    );
+
+    expect(await projects.get('acme/api')).toMatchObject({
+      displayName: 'API',
+      createdAt: created.toISOString(),
+      sync: synced,
+      fullName: 'acme/api-v2',
+      repositoryId: 42,
+    });
+  });
+});
+
 describe('ProjectsStore.listFailing', () => {
   it('reads only the projects with a failure streak, not every project, and lists the active ones', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `acme/repo-${String(i).padStart(2, '0')}`);

@@ -19,6 +19,8 @@ export interface DailySnapshot {
   readonly bugsOpened7d: number;
   readonly bugsClosed1d: number;
   readonly bugsClosed7d: number;
+  /** Bugs closed in the last 30 days: with the open ones, the project's activity health-v2 scales by. */
+  readonly bugsClosed30d: number;
   readonly slaBreaches: number;
   readonly unassignedCritical: number;
   /** Dollars per day: the sum of open bugs' daily impact. */
@@ -54,6 +56,7 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
     bugsOpened7d: bugs.filter((bug) => within(bug.createdAt, 7)).length,
     bugsClosed1d: bugs.filter((bug) => within(bug.closedAt, 1)).length,
     bugsClosed7d: bugs.filter((bug) => within(bug.closedAt, 7)).length,
+    bugsClosed30d: bugs.filter((bug) => within(bug.closedAt, 30)).length,
     slaBreaches: openBugs.filter((bug) => isSlaBreached(bug.createdAt, bug.severity ?? rules.defaultSeverity, now, slaRules)).length,
     unassignedCritical: criticalOpen.filter((bug) => bug.assignees.length === 0).length,
     revenueAtRisk: openBugs.reduce((sum, bug) => sum + (bug.revenueImpact ?? 0), 0),
@@ -78,6 +81,8 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
       bugsOpened7d: figures.bugsOpened7d,
       bugsClosed7d: figures.bugsClosed7d,
       stalePullRequests: figures.stalePullRequests,
+      openBugs: openBugs.length,
+      bugsClosed30d: figures.bugsClosed30d,
     }),
   };
 }

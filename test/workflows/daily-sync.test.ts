@@ -39,7 +39,7 @@ describe('the daily GitHub sync, through the synthesized state machine', () => {
     expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/api/issues'))).toHaveLength(3);
     const snapshot = await runtime.stores.snapshots.getDaily('acme/api', result.request.scheduledTime.slice(0, 10));
     expect(snapshot?.openBugs.critical).toBe(items.filter((item) => item.severity === 'critical').length);
-    expect(snapshot?.health.formulaVersion).toBe('health-v1');
+    expect(snapshot?.health.formulaVersion).toBe('health-v2');
   });
 
   it('spends no rate-limit points on unchanged repositories the next day (304), large or single-page', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
 import { dailySnapshot } from '../../../shared/domain/daily-metrics.ts';
+import { healthScoreV1 } from '../../../shared/domain/health-score.ts';
 import { newProject } from '../../../shared/domain/project.ts';
 import type { WorkItem } from '../../../shared/domain/work-item.ts';
 
@@ -62,6 +63,7 @@ describe('dailySnapshot', () => {
       bugsOpened7d: 3,
       bugsClosed1d: 1,
       bugsClosed7d: 1,
+      bugsClosed30d: 2,
       slaBreaches: 2,
       unassignedCritical: 1,
       revenueAtRisk: 8700,
@@ -75,8 +77,13 @@ describe('dailySnapshot', () => {
   it('stores the health score with its inputs, so the score can be explained', () => {
     const { health } = dailySnapshot(project, items, DEFAULT_BUG_RULES, NOW);
     expect(health.inputs).toMatchObject({ openCritical: 2, openHigh: 1, slaBreaches: 2, unassignedCritical: 1, revenueAtRisk: 8700 });
-    // 100 - 30 (critical) - 5 (high) - 8 (SLA) - 5 (unassigned) - 8 (revenue) - 4 (backlog 3-1) - 1 (stale)
-    expect(health.score).toBe(39);
+    expect(health.inputs).toMatchObject({ openBugs: 3, bugsClosed30d: 2 });
+    // health-v2 at scale 1 (5 active bugs): 100 - 20 (critical) - 2.4 (high) - 6.2 (SLA) - 4 (unassigned) - 8.6 (revenue)
+    // - 3.1 (backlog 3-1) - 1 (stale), rounded
+    expect(health).toMatchObject({ formulaVersion: 'health-v2', score: 55, scale: 1 });
+    // health-v1 from the same inputs: 100 - 30 (critical) - 5 (high) - 8 (SLA) - 5 (unassigned) - 8 (revenue)
+    // - 4 (backlog 3-1) - 1 (stale)
+    expect(healthScoreV1(health.inputs).score).toBe(39);
   });
 
   it('reports no median time to merge when nothing merged this week', () => {

@@ -5,9 +5,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import {
+  type Command,
+  eventTypeOf,
+  homeDirectoryOf,
+  isoInstantOf,
+  jobNameOf,
+  parseCommandLine,
+  positiveIntegerOf,
+  readJsonFileOf,
+  UsageError,
+  usageOf,
+} from '../lib/cli/arguments.ts';
 import { type CliStores, defaultClients, deployedStores, redriveExecution, triggerJob } from '../lib/cli/deployed.ts';
-import { eventsTable, healthTable, runsTable } from '../lib/cli/format.ts';
+import { eventsTable, healthTable, runsTable, terminalText } from '../lib/cli/format.ts';
 import { latestMetrics, metricsReport } from '../lib/cli/metrics.ts';
 import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
 import { gatherStatus, statusPageHtml, statusText } from '../lib/cli/status.ts';
@@ -19,124 +30,97 @@ import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import { projectIdOf } from '../shared/domain/project.ts';
 import { renderReportEmail } from '../shared/domain/report-email.ts';
-import { EVENT_TYPES, type EventType } from '../shared/domain/sync-event.ts';
 import { githubWebHostOf } from '../shared/domain/untrusted-text.ts';
 import { ENV } from '../shared/environment.ts';
 import { ConfigError, InvalidDataError } from '../shared/errors.ts';
 import { buildWeeklyReport } from '../shared/weekly/weekly-report.ts';
 
-const USAGE = `usage: cto-jobs <command> [options]
-
-  run <daily|hourly|weekly|all> [--at <ISO time>] [--json]   run jobs locally (embedded DynamoDB)
-  history [--job <daily|hourly|weekly>] [--limit N] [--json] [--aws]
-  events [--type <event type>] [--limit N] [--json] [--aws]
-  metrics [--json] [--aws]                                    the latest hourly figures and the open alerts
-  report --out <file.html> [--at <ISO time>] [--aws]           render the weekly CTO report without sending it
-  status [--json] [--html <file>] [--aws]                     the jobs' health: dashboard, statistics, missed runs
-  projects add <owner/repo> [--name N] [--revenue <severity>=<$/day>]... [--sla <severity>=<hours>]... [--aws]
-  projects list [--json] [--aws] | projects remove <owner/repo> [--aws] | projects import <file.json> [--aws]
-  trigger <daily|hourly|weekly> [--wait]                      start a manual run of the deployed stack
-  redrive <execution-arn>                                      redrive a failed execution of the deployed stack
-
-environment: CTO_JOBS_HOME (local data, default ./.cto-jobs), CTO_JOBS_STACK (default ${STACK_ID}),
+/** The environment variables, shown after the commands in `cto-jobs --help`. */
+const ENVIRONMENT_HELP = `environment: CTO_JOBS_HOME (local data, default ./.cto-jobs), CTO_JOBS_STACK (default ${STACK_ID}),
   GITHUB_TOKEN (sync real GitHub; without it, \`run\` uses the built-in demo GitHub), GITHUB_API_URL (GitHub Enterprise Server),
   SLACK_WEBHOOK_URL (local runs post alerts to this Slack incoming webhook; they always go to $CTO_JOBS_HOME/alerts.jsonl)`;
 
-class UsageError extends Error {}
-
-const JOB_LIST = Object.keys(JOB_NAMES).join('|');
+/** The commands that use neither the local runtime nor the deployed stack's tables, so CTO_JOBS_HOME does not matter to them. */
+const STORELESS_COMMANDS: readonly Command[] = ['trigger', 'redrive'];
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      at: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      job: { type: 'string' },
-      type: { type: 'string' },
-      limit: { type: 'string', default: '20' },
-      out: { type: 'string' },
-      html: { type: 'string' },
-      aws: { type: 'boolean', default: false },
-      wait: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      revenue: { type: 'string', multiple: true },
-      sla: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const [command, argument, projectArgument] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    return command ? 0 : 2;
+  const commandLine = parseCommandLine(argv);
+  if (commandLine.help) {
+    console.log(commandLine.command ? usageOf(commandLine.command) : `${usageOf()}\n\n${ENVIRONMENT_HELP}`);
+    return 0;
   }
-  const home = path.resolve(process.env.CTO_JOBS_HOME ?? '.cto-jobs');
+  const { command, positionals, values } = commandLine;
+  const [argument, projectArgument] = positionals;
+  // Everything is checked before anything starts: a bad value never costs a synthesis.
+  // CTO_JOBS_HOME is checked only where it is used: --aws, trigger and redrive never open it.
+  const local = command === 'run' || (!values.aws && !STORELESS_COMMANDS.includes(command));
+  const home = local ? homeDirectoryOf(process.env.CTO_JOBS_HOME ?? '.cto-jobs') : path.resolve('.cto-jobs');
+  const limit = values.limit === undefined ? DEFAULT_LIMIT : positiveIntegerOf(values.limit, '--limit');
+  const at = values.at === undefined ? undefined : isoInstantOf(values.at);
   const stackName = process.env.CTO_JOBS_STACK ?? STACK_ID;
-  const context = readCdkContext(PROJECT_ROOT);
-  const limit = positiveInt(values.limit!, '--limit');
+  const storeOptions = () => ({ aws: values.aws, home, context: readCdkContext(PROJECT_ROOT), stackName });
 
   switch (command) {
     case 'run':
-      return runLocally(argument, { at: values.at, json: values.json!, home, context });
-    case 'projects':
-      return withStores({ aws: values.aws!, home, context, stackName }, async ({ projects }) => {
+      return runLocally(jobNameOf(argument, true), { at, json: values.json, home, context: readCdkContext(PROJECT_ROOT) });
+    case 'projects': {
+      const action = projectsActionOf(argument, projectArgument);
+      return withStores(storeOptions(), async ({ projects }) => {
         const now = new Date();
-        if (argument === 'list') {
+        if (action.kind === 'list') {
           const active = await projects.listActive();
           console.log(values.json ? JSON.stringify(active, null, 2) : projectsTable(active));
-        } else if (argument === 'add') {
+        } else if (action.kind === 'add') {
           const input = projectInputFromOptions(projectArgument, { name: values.name, revenue: values.revenue, sla: values.sla });
           console.log((await saveProjects(projects, [input], now)).join('\n'));
-        } else if (argument === 'remove') {
-          if (!projectArgument) throw new UsageError('projects remove needs <owner/repo>');
-          const removed = await projects.remove(projectIdOf(projectArgument));
-          console.log(removed ? `removed ${projectArgument}` : `no project ${projectArgument}`);
+        } else if (action.kind === 'remove') {
+          const removed = await projects.remove(projectIdOf(action.repository));
+          console.log(removed ? `removed ${action.repository}` : `no project ${action.repository}`);
           return removed ? 0 : 1;
-        } else if (argument === 'import') {
-          if (!projectArgument) throw new UsageError('projects import needs <file.json>');
-          const content = readJsonFile(projectArgument);
-          console.log((await importProjects(projects, content, now)).join('\n'));
         } else {
-          throw new UsageError(`unknown projects command ${JSON.stringify(argument ?? '')} (add, list, remove, import)`);
+          console.log((await importProjects(projects, action.content, now)).join('\n'));
         }
         return 0;
       });
-    case 'history':
-      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
-        const jobType = values.job === undefined ? undefined : JOB_NAMES[jobName(values.job)];
+    }
+    case 'history': {
+      const jobType = values.job === undefined ? undefined : JOB_NAMES[jobNameOf(values.job, false)];
+      return withStores(storeOptions(), async (stores) => {
         const runs = await stores.runs.listRecent({ jobType, limit });
         console.log(values.json ? JSON.stringify(runs, null, 2) : runsTable(runs));
         return 0;
       });
-    case 'events':
-      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
-        const eventType = values.type === undefined ? undefined : eventTypeOf(values.type);
+    }
+    case 'events': {
+      const eventType = values.type === undefined ? undefined : eventTypeOf(values.type);
+      return withStores(storeOptions(), async (stores) => {
         const events = await stores.events.listRecent({ eventType, limit });
         console.log(values.json ? JSON.stringify(events, null, 2) : eventsTable(events));
         return 0;
       });
+    }
     case 'metrics':
-      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
+      return withStores(storeOptions(), async (stores) => {
         const metrics = await latestMetrics(stores);
         console.log(values.json ? JSON.stringify(metrics, null, 2) : metricsReport(metrics));
         return 0;
       });
     case 'report': {
-      if (!values.out) throw new UsageError('report needs --out <file.html>');
-      const at = values.at === undefined ? new Date() : isoTime(values.at);
-      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
-        const config = parseConfig(context[CONFIG_CONTEXT_KEY], new Date());
-        const email = renderReportEmail(await buildWeeklyReport(stores, at), githubWebHostOf(config.github.apiUrl));
-        fs.writeFileSync(values.out!, email.html);
-        fs.writeFileSync(values.out!.replace(/(\.html?)?$/i, '.txt'), email.text);
-        console.log(`${email.subject}\nwrote ${values.out} and its text alternative; nothing was sent`);
+      const out = values.out;
+      if (!out) throw new UsageError('report needs --out <file.html>');
+      const textOut = out.replace(/(\.html?)?$/i, '.txt');
+      return withStores(storeOptions(), async (stores) => {
+        const config = parseConfig(readCdkContext(PROJECT_ROOT)[CONFIG_CONTEXT_KEY], new Date());
+        const email = renderReportEmail(await buildWeeklyReport(stores, at ?? new Date()), githubWebHostOf(config.github.apiUrl));
+        fs.writeFileSync(out, email.html);
+        fs.writeFileSync(textOut, email.text);
+        console.log(`${email.subject}\nwrote ${out} and its text alternative ${textOut}; nothing was sent`);
         return 0;
       });
     }
     case 'status':
-      return withStores({ aws: values.aws!, home, context, stackName }, async (stores) => {
-        const config = parseConfig(context[CONFIG_CONTEXT_KEY], new Date());
+      return withStores(storeOptions(), async (stores) => {
+        const config = parseConfig(readCdkContext(PROJECT_ROOT)[CONFIG_CONTEXT_KEY], new Date());
         const status = await gatherStatus(stores, {
           schedules: schedulesOf(config),
           thresholds: config.monitoring,
@@ -151,10 +135,11 @@ async function main(argv: string[]): Promise<number> {
         return status.dashboard.summary.healthStatus === 'unhealthy' ? 1 : 0;
       });
     case 'trigger': {
-      const job = jobName(argument);
+      const job = jobNameOf(argument, false);
+      const context = readCdkContext(PROJECT_ROOT);
       const clients = defaultClients();
       const stores = values.wait ? await deployedStores(clients, stackName, retentionOf(context)) : undefined;
-      const result = await triggerJob(clients, stackName, job, { now: new Date(), wait: values.wait!, stores });
+      const result = await triggerJob(clients, stackName, job, { now: new Date(), wait: values.wait, stores });
       console.log(values.json ? JSON.stringify(result, null, 2) : `started ${result.executionArn}`);
       if (!values.wait) return 0;
       if (!values.json) console.log(`${result.status}${result.run ? `\n${runsTable([result.run])}` : ''}`);
@@ -166,17 +151,38 @@ async function main(argv: string[]): Promise<number> {
       console.log(`redriven ${argument} at ${redriveDate?.toISOString() ?? 'now'}`);
       return 0;
     }
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
 
+/** Rows `history` and `events` show without --limit. */
+const DEFAULT_LIMIT = 20;
+
+type ProjectsAction =
+  | { readonly kind: 'list' }
+  | { readonly kind: 'add' }
+  | { readonly kind: 'remove'; readonly repository: string }
+  | { readonly kind: 'import'; readonly content: unknown };
+
+/** The `projects` subcommand, its argument checked (and an import file read) before any store opens. */
+function projectsActionOf(action: string | undefined, argument: string | undefined): ProjectsAction {
+  if (action === 'list' || action === 'add') return { kind: action };
+  if (action === 'remove') {
+    if (!argument) throw new UsageError('projects remove needs <owner/repo>');
+    return { kind: 'remove', repository: argument };
+  }
+  if (action === 'import') {
+    if (!argument) throw new UsageError('projects import needs <file.json>');
+    return { kind: 'import', content: readJsonFileOf(argument) };
+  }
+  throw new UsageError(`unknown projects command ${JSON.stringify(action ?? '')} (add, list, remove, import)`);
+}
+
 async function runLocally(
-  which: string | undefined,
-  options: { at?: string; json: boolean; home: string; context: Record<string, unknown> },
+  which: JobName | 'all',
+  options: { at?: Date; json: boolean; home: string; context: Record<string, unknown> },
 ): Promise<number> {
-  const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [jobName(which)];
-  const at = options.at === undefined ? undefined : isoTime(options.at);
+  const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [which];
+  const { at } = options;
   const alertsFile = path.join(options.home, 'alerts.jsonl');
   const outboxDirectory = path.join(options.home, 'outbox');
   const runtime = await LocalRuntime.start({
@@ -222,14 +228,13 @@ async function runLocally(
     const report = results
       .find((result) => result.job === 'weekly')
       ?.run?.summary?.match(/report: ([^;]*(?:;[^;]*no email sent[^;]*)?)/)?.[1];
-    if (report)
-      console.log(
-        `\nWeekly report: ${report}.\n` +
-          `Every report email is saved in ${outboxDirectory} (.html, .txt, .json); emails went to the local SES endpoint.`,
-      );
-    console.log(
-      `\nJobHistory and SyncEvents are kept in ${path.join(options.home, 'dynamodb')}; see \`npm run cto-jobs -- history\` and \`events\`.`,
-    );
+    if (report) {
+      // Only a sent report went to the local SES endpoint; one with no recipients is only saved.
+      const delivery = report.includes('no email sent') ? '' : '; emails went to the local SES endpoint';
+      console.log(`\nWeekly report: ${report}.\nEvery report email is saved in ${outboxDirectory} (.html, .txt, .json)${delivery}.`);
+    }
+    const dataDirectory = path.join(options.home, 'dynamodb');
+    console.log(`\nJobHistory and SyncEvents are kept in ${dataDirectory}; see \`npm run cto-jobs -- history\` and \`events\`.`);
   }
   const ok = results.every((result) => result.decision === 'duplicate' || result.run?.status === 'completed');
   return ok ? 0 : 1;
@@ -273,38 +278,6 @@ function localGitHub(context: Record<string, unknown>): { apiUrl: string; token:
   return { token, apiUrl: process.env.GITHUB_API_URL ?? parseConfig(context[CONFIG_CONTEXT_KEY], new Date()).github.apiUrl };
 }
 
-function readJsonFile(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`cannot read ${file} as JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function jobName(value: string | undefined): JobName {
-  if (value && value in JOB_NAMES) return value as JobName;
-  throw new UsageError(`expected a job (${JOB_LIST}), got ${JSON.stringify(value ?? '')}`);
-}
-
-function eventTypeOf(value: string): EventType {
-  if ((EVENT_TYPES as readonly string[]).includes(value)) return value as EventType;
-  throw new UsageError(`--type ${JSON.stringify(value)} is not one of ${EVENT_TYPES.join(', ')}`);
-}
-
-function isoTime(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--at ${JSON.stringify(value)} is not an ISO 8601 time (e.g. 2026-11-30T02:00:00Z)`);
-  }
-  return date;
-}
-
-function positiveInt(value: string, flag: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a positive integer`);
-  return number;
-}
-
 function retentionOf(context: Record<string, unknown>) {
   return parseConfig(context[CONFIG_CONTEXT_KEY], new Date()).retention;
 }
@@ -312,7 +285,8 @@ function retentionOf(context: Record<string, unknown>) {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError) console.error(`cto-jobs: ${error.message}\n\n${USAGE}`);
+    // A usage error is one line, inert in a terminal (it may quote a file's content): no stack, no escape sequences.
+    if (error instanceof UsageError) console.error(`cto-jobs: ${terminalText(error.message)}`);
     else if (error instanceof ConfigError || error instanceof InvalidDataError) console.error(`cto-jobs: ${error.message}`);
     else console.error(`cto-jobs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(error instanceof UsageError ? 2 : 1);

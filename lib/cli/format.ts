@@ -1,9 +1,31 @@
 import type { DailySnapshot } from '../../shared/domain/daily-metrics.ts';
 import type { JobRun } from '../../shared/domain/job-run.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
+import { plainText } from '../../shared/domain/untrusted-text.ts';
 
-/** A plain-text table: a header row, then one row per item, columns padded to their widest cell. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * ANSI escape sequences: CSI (colours, cursor moves, screen clears; 7-bit ESC [ or 8-bit U+009B), OSC (window
+ * titles, hyperlinks; ended by BEL or ST) and the short ones (ESC c, ESC ( B). Removed whole, so no `[31m` debris is left.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal control sequences is the point.
+const ANSI_ESCAPES = /(?:\u001B\[|\u009B)[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|\u001B[ -/]*[0-~]/g;
+
+/**
+ * Untrusted text (a display name, a title, an error message) as one inert terminal line: escape sequences removed,
+ * then controls and bidirectional overrides dropped and whitespace collapsed (plainText).
+ * @param maxLength characters kept, as people count them
+ * @default maxLength no limit
+ */
+export function terminalText(text: string, maxLength = Number.POSITIVE_INFINITY): string {
+  return plainText(text.replace(ANSI_ESCAPES, ''), maxLength);
+}
+
+/**
+ * A plain-text table: a header row, then one row per item, columns padded to their widest cell. Every cell goes
+ * through {@link terminalText}, so data from GitHub or an import file can neither colour nor move the terminal.
+ */
+export function table(headers: readonly string[], untrustedRows: readonly (readonly string[])[]): string {
+  const rows = untrustedRows.map((row) => row.map((cell) => terminalText(cell)));
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

@@ -1,5 +1,6 @@
 /** `cto-jobs projects …`: add, list, remove and import the repositories the daily job syncs. */
 
+import { formatDollars } from '../../shared/domain/alert-message.ts';
 import { SEVERITIES, type Severity } from '../../shared/domain/bugs.ts';
 import { newProject, type Project, type ProjectInput, ProjectInputSchema, parseProjectImport } from '../../shared/domain/project.ts';
 import { InvalidDataError } from '../../shared/errors.ts';
@@ -53,7 +54,7 @@ export function projectsTable(projects: readonly Project[]): string {
       project.fullName,
       project.displayName,
       project.sync.lastSyncedAt ?? 'never',
-      SEVERITIES.map((severity) => `$${project.revenueDefaults[severity]}`).join(' / '),
+      SEVERITIES.map((severity) => formatDollars(project.revenueDefaults[severity])).join(' / '),
     ]),
   );
 }

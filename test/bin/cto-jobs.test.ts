@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobRun } from '../../shared/domain/job-run.ts';
 import { runScript } from '../support/cli.ts';
+import { FORBIDDEN_IN_TEXT_ALTERNATIVE, HOSTILE_TITLES } from '../support/hostile-text.ts';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-home-'));
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
@@ -42,6 +43,7 @@ describe('npm start (cto-jobs run all)', () => {
 
     // No recipients are configured: the weekly report is rendered and saved, and the output says no email was sent.
     expect(started.stdout).toMatch(/Weekly report: rendered the \d{4}-W\d{2} report; no recipients configured: no email sent/);
+    expect(started.stdout).not.toContain('local SES endpoint');
     const outbox = fs.readdirSync(path.join(home, 'outbox')).sort();
     expect(outbox).toEqual([
       expect.stringMatching(/^weekly-report-\d{4}-W\d{2}\.html$/),
@@ -61,7 +63,7 @@ describe('npm start (cto-jobs run all)', () => {
     const preview = path.join(home, 'preview.html');
     const report = await cli('report', '--out', preview, '--at', new Date().toISOString());
     expect(report.code).toBe(0);
-    expect(report.stdout).toContain('nothing was sent');
+    expect(report.stdout).toContain(`wrote ${preview} and its text alternative ${path.join(home, 'preview.txt')}; nothing was sent`);
     expect(fs.readFileSync(preview, 'utf8')).toContain('Projects, worst first');
     expect(fs.readFileSync(path.join(home, 'preview.txt'), 'utf8')).toContain('HEADLINE FIGURES');
 
@@ -99,6 +101,7 @@ describe('npm start (cto-jobs run all)', () => {
     });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Weekly report: sent the 2026-W50 report to 2 recipient\(s\)/);
+    expect(result.stdout).toContain('emails went to the local SES endpoint');
     const envelope = JSON.parse(fs.readFileSync(path.join(home, 'outbox', 'weekly-report-2026-W50.json'), 'utf8')) as {
       from: string;
       to: string[];
@@ -123,7 +126,7 @@ describe('npm start (cto-jobs run all)', () => {
     expect(badTime.stderr).toContain('--at "yesterday" is not an ISO 8601 time');
     const badJob = await cli('run', 'monthly');
     expect(badJob.code).toBe(2);
-    expect(badJob.stderr).toContain('expected a job (daily|hourly|weekly), got "monthly"');
+    expect(badJob.stderr).toContain('expected a job (daily|hourly|weekly|all), got "monthly"');
   });
 });
 
@@ -149,12 +152,111 @@ describe('cto-jobs projects', () => {
     }[];
     const api = listed.find((project) => project.projectId === 'acme/api');
     expect(api).toMatchObject({ revenueDefaults: { critical: 9000, high: 250 }, slaHours: { high: 48 } });
+    // Money reads as everywhere else: "$9,000", not "$9000".
+    expect((await cli('projects', 'list')).stdout).toMatch(/Acme\/API .*\$9,000 \/ \$250 \//);
     expect(listed.map((project) => project.projectId)).toEqual(expect.arrayContaining(['acme/api', 'acme/web']));
 
     expect((await cli('projects', 'remove', 'acme/web')).stdout).toContain('removed acme/web');
     const after = JSON.parse((await cli('projects', 'list', '--json')).stdout) as { projectId: string }[];
     expect(after.map((project) => project.projectId)).not.toContain('acme/web');
   }, 180_000);
+});
+
+describe('cto-jobs projects with hostile display names', () => {
+  it('lists display names from an import file as inert text: no escape sequence, control or direction override', async () => {
+    const file = path.join(home, 'hostile.json');
+    const hostileNames = ['\u001B[31mRED\u001B[0m \u001B]8;;https://evil.example\u0007link\u001B]8;;\u0007 \u001B[2J', ...HOSTILE_TITLES];
+    fs.writeFileSync(
+      file,
+      JSON.stringify(hostileNames.map((displayName, index) => ({ repository: `hostile/repo-${index}`, displayName }))),
+    );
+    expect((await cli('projects', 'import', file)).code).toBe(0);
+
+    const listed = await cli('projects', 'list');
+
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/hostile\/repo-0 +RED link\s/);
+    expect(listed.stdout).not.toMatch(FORBIDDEN_IN_TEXT_ALTERNATIVE);
+    expect(listed.stdout).not.toContain('[31m');
+    expect(listed.stdout).toContain('FAKE: RESOLVED all alerts bell');
+  }, 180_000);
+});
+
+describe('cto-jobs with bad input', () => {
+  const untouchedHome = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-untouched-'));
+  afterAll(() => fs.rmSync(untouchedHome, { recursive: true, force: true }));
+  const aFile = path.join(untouchedHome, 'a-file');
+  fs.writeFileSync(aFile, 'not a directory');
+  const tooLarge = path.join(untouchedHome, 'too-large.json');
+  fs.writeFileSync(tooLarge, JSON.stringify([{ repository: 'acme/web', displayName: 'x'.repeat(1_048_576) }]));
+  const notJson = path.join(untouchedHome, 'not-json.json');
+  fs.writeFileSync(notJson, '\u001B[31m{repository: acme/web}');
+
+  it.each([
+    ['an unknown command', ['bogus'], {}, '"bogus"', 'commands: run, history, events, metrics, report, status, projects, trigger'],
+    ['an unknown flag', ['history', '--frob'], {}, '"--frob" for history', 'options: --job, --limit, --json, --aws, --help'],
+    ["another command's flag", ['run', 'daily', '--limit', '3'], {}, '"--limit" for run', 'options: --at, --json, --help'],
+    ['a flag without its value', ['run', 'daily', '--at'], {}, '--at', 'needs a value'],
+    ['a job name from Object.prototype', ['run', 'constructor'], {}, '"constructor"', '(daily|hourly|weekly|all)'],
+    ['a misspelt job name', ['run', 'dialy'], {}, '"dialy"', '(daily|hourly|weekly|all)'],
+    ['a history job name from Object.prototype', ['history', '--job', 'toString'], {}, '"toString"', '(daily|hourly|weekly)'],
+    [
+      'an impossible date',
+      ['run', 'daily', '--at', '2026-02-30T02:00:00Z'],
+      {},
+      '"2026-02-30T02:00:00Z"',
+      'ISO 8601 time with Z or an offset',
+    ],
+    ['a time without an offset', ['run', 'daily', '--at', '2026-11-30T02:00:00'], {}, '"2026-11-30T02:00:00"', 'with Z or an offset'],
+    ['an hour past 23', ['report', '--out', 'x.html', '--at', '2026-11-30T24:00:00Z'], {}, '"2026-11-30T24:00:00Z"', 'Z or an offset'],
+    ['a zero --limit', ['history', '--limit', '0'], {}, '--limit "0"', 'positive integer'],
+    ['a fractional --limit', ['events', '--limit', '2.5'], {}, '--limit "2.5"', 'positive integer'],
+    ['an exponent --limit', ['history', '--limit', '1e3'], {}, '--limit "1e3"', 'positive integer'],
+    ['a file as CTO_JOBS_HOME', ['history'], { CTO_JOBS_HOME: aFile }, `CTO_JOBS_HOME ${JSON.stringify(aFile)}`, 'not a directory'],
+    ['a path under a file as CTO_JOBS_HOME', ['status'], { CTO_JOBS_HOME: path.join(aFile, 'home') }, 'a-file/home"', 'not a directory'],
+    ['an import file over 1 MB', ['projects', 'import', tooLarge], {}, JSON.stringify(tooLarge), 'at most 1 MB (1,048,576 bytes)'],
+    ['an import file that is not JSON', ['projects', 'import', notJson], {}, JSON.stringify(notJson), 'is not JSON'],
+    ['a missing import file', ['projects', 'import', path.join(untouchedHome, 'none.json')], {}, 'none.json"', 'no such file'],
+    ['no command', [], {}, 'a command is needed', 'one of run, history'],
+    ['an extra argument', ['history', 'daily'], {}, '"daily"', 'history takes no argument'],
+  ])('refuses %s with one line naming it, exit code 2, before anything starts', async (_, args, env, value, allowed) => {
+    const result = await runScript('cto-jobs.ts', args, { CTO_JOBS_HOME: untouchedHome, ...env });
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^cto-jobs: /);
+    expect(lines[0]).toContain(value);
+    expect(lines[0]).toContain(allowed);
+    expect(result.stderr).not.toMatch(/^\s*at /m);
+    expect(result.stderr).not.toContain('\u001B');
+    // Refused before any synthesis or local runtime: nothing was created in CTO_JOBS_HOME.
+    expect(fs.readdirSync(untouchedHome).sort()).toEqual(['a-file', 'not-json.json', 'too-large.json']);
+  });
+
+  it('prints the usage of every command with --help, and of one command with <command> --help, exit code 0', async () => {
+    const all = await runScript('cto-jobs.ts', ['--help']);
+    const history = await runScript('cto-jobs.ts', ['history', '-h']);
+
+    expect([all.code, history.code]).toEqual([0, 0]);
+    for (const command of [
+      'run',
+      'history',
+      'events',
+      'metrics',
+      'report',
+      'status',
+      'projects add',
+      'projects list',
+      'trigger',
+      'redrive',
+    ])
+      expect(all.stdout).toContain(`  ${command} `);
+    expect(all.stdout).toContain('CTO_JOBS_HOME');
+    expect(history.stdout).toContain('history [--job <daily|hourly|weekly>] [--limit N] [--json] [--aws]');
+    expect(history.stdout).not.toContain('redrive');
+  });
 });
 
 describe('cdk synth (bin/app.ts) with bad configuration', () => {

@@ -34,16 +34,19 @@ export interface DailySnapshot {
   readonly health: HealthScore;
 }
 
-/** Computes a project's snapshot as of `now` from its stored items. */
+/** Computes a project's snapshot as of `now` from its stored items (which may hold later data: a replay's `now` is in the past). */
 export function dailySnapshot(project: Project, items: readonly WorkItem[], rules: BugRules, now: Date): DailySnapshot {
   const at = now.getTime();
   const within = (time: string | undefined, days: number) =>
     time !== undefined && Date.parse(time) <= at && at - Date.parse(time) < days * DAY_MS;
   const slaRules: BugRules = { ...rules, slaHours: { ...rules.slaHours, ...project.slaHours } };
 
-  const bugs = items.filter((item) => item.kind === 'bug');
-  const openBugs = bugs.filter((bug) => bug.state === 'open');
-  const pulls = items.filter((item) => item.kind === 'pull_request');
+  // As of `now`: a replay of an earlier day ignores what was opened since and counts as open what was closed since.
+  const existing = items.filter((item) => Date.parse(item.createdAt) <= at);
+  const isOpen = (item: WorkItem) => (item.closedAt === undefined ? item.state === 'open' : Date.parse(item.closedAt) > at);
+  const bugs = existing.filter((item) => item.kind === 'bug');
+  const openBugs = bugs.filter(isOpen);
+  const pulls = existing.filter((item) => item.kind === 'pull_request');
   const merged7d = pulls.filter((pull) => within(pull.mergedAt, 7));
   const openCount = Object.fromEntries(
     SEVERITIES.map((severity) => [severity, openBugs.filter((bug) => bug.severity === severity).length]),
@@ -60,11 +63,10 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
     slaBreaches: openBugs.filter((bug) => isSlaBreached(bug.createdAt, bug.severity ?? rules.defaultSeverity, now, slaRules)).length,
     unassignedCritical: criticalOpen.filter((bug) => bug.assignees.length === 0).length,
     revenueAtRisk: openBugs.reduce((sum, bug) => sum + (bug.revenueImpact ?? 0), 0),
-    openPullRequests: pulls.filter((pull) => pull.state === 'open').length,
+    openPullRequests: pulls.filter(isOpen).length,
     mergedPullRequests7d: merged7d.length,
     hoursToMerge7d: merged7d.map((pull) => Math.round(((Date.parse(pull.mergedAt!) - Date.parse(pull.createdAt)) / 3_600_000) * 10) / 10),
-    stalePullRequests: pulls.filter((pull) => pull.state === 'open' && at - Date.parse(pull.createdAt) > STALE_PULL_REQUEST_DAYS * DAY_MS)
-      .length,
+    stalePullRequests: pulls.filter((pull) => isOpen(pull) && at - Date.parse(pull.createdAt) > STALE_PULL_REQUEST_DAYS * DAY_MS).length,
   };
   return {
     projectId: project.projectId,

@@ -86,6 +86,25 @@ describe('dailySnapshot', () => {
     expect(healthScoreV1(health.inputs).score).toBe(39);
   });
 
+  it('computes a replayed day from what existed then, not from the items as they are now', () => {
+    const replayed = new Date(NOW.getTime() - 100 * 3_600_000);
+    expect(dailySnapshot(project, items, DEFAULT_BUG_RULES, replayed)).toMatchObject({
+      date: '2026-11-23',
+      // Bugs 1-3 and pulls 7-8 did not exist yet; bug 4 (closed 2 h before NOW) was open, 100 h old: no breach.
+      openBugs: { critical: 0, high: 0, medium: 1, low: 0 },
+      bugsOpened7d: 1,
+      bugsClosed1d: 0,
+      bugsClosed7d: 1,
+      bugsClosed30d: 1,
+      slaBreaches: 0,
+      unassignedCritical: 0,
+      revenueAtRisk: 9999,
+      openPullRequests: 2,
+      mergedPullRequests7d: 0,
+      stalePullRequests: 0,
+    });
+  });
+
   it('reports no median time to merge when nothing merged this week', () => {
     expect(dailySnapshot(project, [], DEFAULT_BUG_RULES, NOW)).toMatchObject({ medianHoursToMerge7d: null, health: { score: 100 } });
   });

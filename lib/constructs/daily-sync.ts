@@ -68,11 +68,12 @@ export class DailySync extends Construct {
       entry: 'lambdas/daily/compute-project-metrics.ts',
       description: "Computes a project's daily snapshot and health score",
       timeout: Duration.minutes(2),
-      environment: rules,
+      environment: { ...rules, ...eventSettings },
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
       .bindTable(tables.workItems, ['Query'], ENV.workItemsTable)
-      .bindTable(tables.snapshots, ['PutItem'], ENV.snapshotsTable);
+      .bindTable(tables.snapshots, ['PutItem'], ENV.snapshotsTable)
+      .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
     const recordFailure = new JobFunction(this, 'RecordProjectFailure', {
       entry: 'lambdas/daily/record-project-failure.ts',
       description: "Records one project's sync failure and its failure streak",

@@ -8,11 +8,13 @@ import { RequestError } from '@octokit/request-error';
 import type { RestEndpointMethodTypes } from '@octokit/rest';
 import * as z from 'zod';
 import { forEachConcurrently } from '../concurrency.ts';
-import type { BugRules } from '../domain/bugs.ts';
+import { type BugRules, cappedRevenueLabelOf } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { failureAfter, newProject, type SyncFailure } from '../domain/project.ts';
 import { type SyncTotals, ZERO_TOTALS } from '../domain/sync-totals.ts';
+import { plainText } from '../domain/untrusted-text.ts';
+import type { WorkItem } from '../domain/work-item.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientError } from '../errors.ts';
 import type { GitHubClient } from '../github/client.ts';
@@ -219,15 +221,43 @@ export const ProjectInputSchema = z.object({
  * the streak stays.
  */
 export async function computeProjectMetrics(
-  deps: Pick<DailyDependencies, 'projects' | 'items' | 'snapshots' | 'rules'>,
+  deps: Pick<DailyDependencies, 'projects' | 'items' | 'snapshots' | 'events' | 'rules'>,
   input: z.infer<typeof ProjectInputSchema>,
 ): Promise<{ projectId: string; healthScore: number }> {
   const project = await deps.projects.get(input.projectId);
   if (!project) throw new InvalidDataError(`project ${input.projectId} is not registered`);
-  const snapshot = dailySnapshot(project, await deps.items.listForProject(input.projectId), deps.rules, new Date(input.scheduledTime));
+  const items = await deps.items.listForProject(input.projectId);
+  const snapshot = dailySnapshot(project, items, deps.rules, new Date(input.scheduledTime));
   await deps.snapshots.putDaily(snapshot);
+  await warnOfCappedRevenue(deps, input, items);
   if (project.failure && input.syncStatus === 'done') await deps.projects.clearFailure(input.projectId);
   return { projectId: input.projectId, healthScore: snapshot.health.score };
+}
+
+/**
+ * Anyone who can label an issue sets its revenue; a label over the cap counts for the cap, and this warning names
+ * each one, so the revenue at risk on-call is paged with can be traced to its labels.
+ */
+async function warnOfCappedRevenue(
+  deps: Pick<DailyDependencies, 'events' | 'rules'>,
+  input: z.infer<typeof ProjectInputSchema>,
+  items: readonly WorkItem[],
+): Promise<void> {
+  const capped = items.flatMap((item) => {
+    const label = item.kind === 'bug' && item.state === 'open' ? cappedRevenueLabelOf(item.labels, deps.rules) : undefined;
+    return label ? [`#${item.number} "${plainText(label.label, 60)}"`] : [];
+  });
+  if (capped.length === 0) return;
+  const cap = `$${deps.rules.maxRevenuePerBug.toLocaleString('en-US')}/day`;
+  await deps.events.append({
+    runId: input.runId,
+    timestamp: new Date().toISOString(),
+    eventType: 'metrics',
+    level: 'warn',
+    project: input.projectId,
+    message: `${capped.length} revenue label(s) above the cap of ${cap} counted as ${cap}: ${capped.slice(0, 10).join(', ')}`,
+    recordsProcessed: capped.length,
+  });
 }
 
 export const ProjectFailureInputSchema = z.object({

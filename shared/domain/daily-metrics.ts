@@ -62,7 +62,8 @@ export function dailySnapshot(project: Project, items: readonly WorkItem[], rule
     bugsClosed30d: bugs.filter((bug) => within(bug.closedAt, 30)).length,
     slaBreaches: openBugs.filter((bug) => isSlaBreached(bug.createdAt, bug.severity ?? rules.defaultSeverity, now, slaRules)).length,
     unassignedCritical: criticalOpen.filter((bug) => bug.assignees.length === 0).length,
-    revenueAtRisk: openBugs.reduce((sum, bug) => sum + (bug.revenueImpact ?? 0), 0),
+    // Capped again here: a bug stored before the cap existed keeps its label's sum until GitHub changes it.
+    revenueAtRisk: openBugs.reduce((sum, bug) => sum + Math.min(bug.revenueImpact ?? 0, rules.maxRevenuePerBug), 0),
     openPullRequests: pulls.filter(isOpen).length,
     mergedPullRequests7d: merged7d.length,
     hoursToMerge7d: merged7d.map((pull) => Math.round(((Date.parse(pull.mergedAt!) - Date.parse(pull.createdAt)) / 3_600_000) * 10) / 10),

@@ -83,7 +83,7 @@ export function hourlyFigures(
   openBugs: readonly OpenBug[],
   closures: readonly ClosedBug[],
   now: Date,
-  rules: Pick<BugRules, 'slaHours'>,
+  rules: Pick<BugRules, 'slaHours' | 'maxRevenuePerBug'>,
   filters: SeverityFilters,
 ): HourlyFigures {
   const nowMs = now.getTime();
@@ -99,7 +99,8 @@ export function hourlyFigures(
     const figures = figuresOf(bug.projectId);
     figures.openBugs++;
     figures.openBySeverity[bug.severity]++;
-    figures.revenueAtRisk += bug.revenueImpact;
+    // Capped again here: a bug stored before the cap existed keeps its label's sum until GitHub changes it.
+    figures.revenueAtRisk += Math.min(bug.revenueImpact, rules.maxRevenuePerBug);
     if (isSlaBreached(bug.createdAt, bug.severity, now, rules)) {
       figures.slaBreaches[bug.severity]++;
       if (slaSeverities.has(bug.severity)) figures.alertingSlaBreaches++;

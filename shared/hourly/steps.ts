@@ -29,7 +29,7 @@ export interface MetricsDependencies {
   readonly alerts: AlertsStore;
   readonly events: SyncEventsStore;
   readonly metrics: Metrics;
-  readonly bugRules: Pick<BugRules, 'slaHours'>;
+  readonly bugRules: Pick<BugRules, 'slaHours' | 'maxRevenuePerBug'>;
   readonly alertRules: AlertRules;
 }
 

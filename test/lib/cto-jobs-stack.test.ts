@@ -344,7 +344,10 @@ describe('functions', () => {
     ],
     ['DailySyncListProjects', { Projects: ['Query'] }],
     ['DailySyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
-    ['DailySyncComputeProjectMetrics', { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'] }],
+    [
+      'DailySyncComputeProjectMetrics',
+      { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'], SyncEvents: ['PutItem'] },
+    ],
     ['HourlyMetricsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportCheckProjectHealth', { Projects: ['Query'], Snapshots: ['PutItem', 'Query'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportArchiveRecords', { JobHistory: ['BatchWriteItem', 'Query'], SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],

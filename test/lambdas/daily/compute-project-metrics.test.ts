@@ -25,6 +25,36 @@ describe('the compute-project-metrics handler', () => {
     expect(await runtime.stores.projects.listFailing()).toEqual([]);
   });
 
+  it('counts a revenue label over the cap as the cap, and names it in a warning event', async () => {
+    const bug = (number: number, labels: string[]) => ({
+      projectId: 'acme/api',
+      number,
+      kind: 'bug' as const,
+      title: `bug ${number}`,
+      state: 'open' as const,
+      htmlUrl: `https://github.com/acme/api/issues/${number}`,
+      author: 'someone',
+      assignees: ['owner'],
+      labels,
+      createdAt: '2026-11-27T00:00:00Z',
+      updatedAt: '2026-11-27T00:00:00Z',
+      severity: 'low' as const,
+      // As stored before the cap existed: the label's own sum.
+      revenueImpact: number === 1 ? 5_000_000_000_000 : 500,
+    });
+    await runtime.stores.items.upsert([bug(1, ['bug', `revenue:${'9'.repeat(45)}k`]), bug(2, ['bug', 'revenue:500'])]);
+
+    await handler(step);
+
+    const snapshot = await runtime.stores.snapshots.getDaily('acme/api', '2026-11-28');
+    expect(snapshot?.revenueAtRisk).toBe(1_000_500);
+    const warnings = (await runtime.stores.events.listForRun(step.runId)).filter((event) => event.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(
+      /^1 revenue label\(s\) above the cap of \$1,000,000\/day counted as \$1,000,000\/day: #1 "revenue:9{45}k"$/,
+    );
+  });
+
   it('keeps the streak of a sync a rate limit deferred', async () => {
     await handler({ ...step, syncStatus: 'deferred' });
 

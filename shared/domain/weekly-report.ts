@@ -169,7 +169,11 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
         projectId: project.projectId,
         displayName: project.displayName,
         score: project.current?.health.score,
-        scoreChange: project.current && project.weekAgo ? project.current.health.score - project.weekAgo.health.score : undefined,
+        // Scores of two formula versions are not comparable: the week after health-v2 shipped shows no change.
+        scoreChange:
+          project.current && project.weekAgo && project.current.health.formulaVersion === project.weekAgo.health.formulaVersion
+            ? project.current.health.score - project.weekAgo.health.score
+            : undefined,
         status: project.status ?? 'unknown',
         openCritical: project.current?.openBugs.critical ?? 0,
         revenueAtRisk: project.current?.revenueAtRisk ?? 0,

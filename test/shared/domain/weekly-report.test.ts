@@ -134,6 +134,25 @@ describe('weeklyReport, over a fixture spanning two weeks', () => {
     expect(early.kpis[0]).toMatchObject({ label: 'Revenue at risk', value: 5700, previous: undefined });
   });
 
+  it('shows no score change across a change of health formula (health-v1 a week ago, health-v2 now)', () => {
+    const weekAgo = dailyOf('acme/api', WEEK_AGO);
+    const acrossVersions = weeklyReport({
+      now: NOW,
+      organization: {},
+      projects: [
+        {
+          projectId: 'acme/api',
+          displayName: 'API',
+          current: dailyOf('acme/api', NOW),
+          weekAgo: { ...weekAgo, health: { ...weekAgo.health, score: 12, formulaVersion: 'health-v1' } } as typeof weekAgo,
+        },
+      ],
+      openCriticalBugs: [],
+      runs: [],
+    });
+    expect(acrossVersions.projects[0]).toMatchObject({ projectId: 'acme/api', scoreChange: undefined });
+  });
+
   it('names the ISO week a report belongs to', () => {
     expect(isoWeekOf(NOW)).toBe('2026-W49');
     expect(isoWeekOf(new Date('2026-11-29T23:59:59Z'))).toBe('2026-W48');

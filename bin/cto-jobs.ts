@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * cto-jobs: run the jobs locally (embedded DynamoDB, the synthesized state machines), read their
- * history, and trigger or redrive runs of the deployed stack.
+ * history, and trigger or redrive runs of the deployed stack. The heavy modules (the local runtime, the AWS SDK
+ * clients, the weekly report) are imported by the commands that use them: --help and a refused command line
+ * answer at once, and a read-only command loads no more than it reads with.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,23 +19,20 @@ import {
   UsageError,
   usageOf,
 } from '../lib/cli/arguments.ts';
-import { type CliStores, defaultClients, deployedStores, redriveExecution, triggerJob } from '../lib/cli/deployed.ts';
+import type { CliStores } from '../lib/cli/deployed.ts';
 import { eventsTable, healthTable, runsTable, terminalText } from '../lib/cli/format.ts';
 import { latestMetrics, metricsReport } from '../lib/cli/metrics.ts';
 import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
-import { gatherStatus, statusPageHtml, statusText } from '../lib/cli/status.ts';
-import { type LocalRunResult, LocalRuntime, readCdkContext } from '../lib/local/runtime.ts';
+import type { LocalRunResult, LocalRuntime } from '../lib/local/runtime.ts';
 import { PROJECT_ROOT, STACK_ID } from '../lib/project.ts';
-import { CONFIG_CONTEXT_KEY, parseConfig, schedulesOf } from '../shared/config.ts';
+import type { Config } from '../shared/config.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
 import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
 import { projectIdOf } from '../shared/domain/project.ts';
-import { renderReportEmail } from '../shared/domain/report-email.ts';
 import { githubWebHostOf } from '../shared/domain/untrusted-text.ts';
 import { ENV } from '../shared/environment.ts';
 import { ConfigError, InvalidDataError } from '../shared/errors.ts';
-import { buildWeeklyReport } from '../shared/weekly/weekly-report.ts';
 
 /** The environment variables, shown after the commands in `cto-jobs --help`. */
 const ENVIRONMENT_HELP = `environment: CTO_JOBS_HOME (local data, default ./.cto-jobs), CTO_JOBS_STACK (default ${STACK_ID}),
@@ -58,14 +57,14 @@ async function main(argv: string[]): Promise<number> {
   const limit = values.limit === undefined ? DEFAULT_LIMIT : positiveIntegerOf(values.limit, '--limit');
   const at = values.at === undefined ? undefined : isoInstantOf(values.at);
   const stackName = process.env.CTO_JOBS_STACK ?? STACK_ID;
-  const storeOptions = () => ({ aws: values.aws, home, context: readCdkContext(PROJECT_ROOT), stackName });
+  const storeOptions = { aws: values.aws, home, stackName };
 
   switch (command) {
     case 'run':
-      return runLocally(jobNameOf(argument, true), { at, json: values.json, home, context: readCdkContext(PROJECT_ROOT) });
+      return runLocally(jobNameOf(argument, true), { at, json: values.json, home });
     case 'projects': {
       const action = projectsActionOf(argument, projectArgument);
-      return withStores(storeOptions(), async ({ projects }) => {
+      return withStores(storeOptions, async ({ projects }) => {
         const now = new Date();
         if (action.kind === 'list') {
           const active = await projects.listActive();
@@ -85,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'history': {
       const jobType = values.job === undefined ? undefined : JOB_NAMES[jobNameOf(values.job, false)];
-      return withStores(storeOptions(), async (stores) => {
+      return withStores(storeOptions, async (stores) => {
         const runs = await stores.runs.listRecent({ jobType, limit });
         console.log(values.json ? JSON.stringify(runs, null, 2) : runsTable(runs));
         return 0;
@@ -93,14 +92,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'events': {
       const eventType = values.type === undefined ? undefined : eventTypeOf(values.type);
-      return withStores(storeOptions(), async (stores) => {
+      return withStores(storeOptions, async (stores) => {
         const events = await stores.events.listRecent({ eventType, limit });
         console.log(values.json ? JSON.stringify(events, null, 2) : eventsTable(events));
         return 0;
       });
     }
     case 'metrics':
-      return withStores(storeOptions(), async (stores) => {
+      return withStores(storeOptions, async (stores) => {
         const metrics = await latestMetrics(stores);
         console.log(values.json ? JSON.stringify(metrics, null, 2) : metricsReport(metrics));
         return 0;
@@ -109,8 +108,11 @@ async function main(argv: string[]): Promise<number> {
       const out = values.out;
       if (!out) throw new UsageError('report needs --out <file.html>');
       const textOut = out.replace(/(\.html?)?$/i, '.txt');
-      return withStores(storeOptions(), async (stores) => {
-        const config = parseConfig(readCdkContext(PROJECT_ROOT)[CONFIG_CONTEXT_KEY], new Date());
+      const [{ renderReportEmail }, { buildWeeklyReport }] = await Promise.all([
+        import('../shared/domain/report-email.ts'),
+        import('../shared/weekly/weekly-report.ts'),
+      ]);
+      return withStores(storeOptions, async (stores, config) => {
         const email = renderReportEmail(await buildWeeklyReport(stores, at ?? new Date()), githubWebHostOf(config.github.apiUrl));
         fs.writeFileSync(out, email.html);
         fs.writeFileSync(textOut, email.text);
@@ -118,9 +120,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       });
     }
-    case 'status':
-      return withStores(storeOptions(), async (stores) => {
-        const config = parseConfig(readCdkContext(PROJECT_ROOT)[CONFIG_CONTEXT_KEY], new Date());
+    case 'status': {
+      const [{ gatherStatus, statusPageHtml, statusText }, { schedulesOf }] = await Promise.all([
+        import('../lib/cli/status.ts'),
+        import('../shared/config.ts'),
+      ]);
+      return withStores(storeOptions, async (stores, config) => {
         const status = await gatherStatus(stores, {
           schedules: schedulesOf(config),
           thresholds: config.monitoring,
@@ -134,11 +139,13 @@ async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(status, null, 2) : statusText(status));
         return status.dashboard.summary.healthStatus === 'unhealthy' ? 1 : 0;
       });
+    }
     case 'trigger': {
       const job = jobNameOf(argument, false);
-      const context = readCdkContext(PROJECT_ROOT);
+      const { defaultClients, deployedStores, triggerJob } = await import('../lib/cli/deployed.ts');
       const clients = defaultClients();
-      const stores = values.wait ? await deployedStores(clients, stackName, retentionOf(context)) : undefined;
+      const retention = (await localConfig()).config.retention;
+      const stores = values.wait ? await deployedStores(clients, stackName, retention) : undefined;
       const result = await triggerJob(clients, stackName, job, { now: new Date(), wait: values.wait, stores });
       console.log(values.json ? JSON.stringify(result, null, 2) : `started ${result.executionArn}`);
       if (!values.wait) return 0;
@@ -147,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'redrive': {
       if (!argument?.startsWith('arn:')) throw new UsageError(`redrive needs an execution ARN, got ${JSON.stringify(argument ?? '')}`);
+      const { defaultClients, redriveExecution } = await import('../lib/cli/deployed.ts');
       const { redriveDate } = await redriveExecution(defaultClients(), argument);
       console.log(`redriven ${argument} at ${redriveDate?.toISOString() ?? 'now'}`);
       return 0;
@@ -177,18 +185,17 @@ function projectsActionOf(action: string | undefined, argument: string | undefin
   throw new UsageError(`unknown projects command ${JSON.stringify(action ?? '')} (add, list, remove, import)`);
 }
 
-async function runLocally(
-  which: JobName | 'all',
-  options: { at?: Date; json: boolean; home: string; context: Record<string, unknown> },
-): Promise<number> {
+async function runLocally(which: JobName | 'all', options: { at?: Date; json: boolean; home: string }): Promise<number> {
+  const { LocalRuntime } = await import('../lib/local/runtime.ts');
+  const { context, config } = await localConfig();
   const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [which];
   const { at } = options;
   const alertsFile = path.join(options.home, 'alerts.jsonl');
   const outboxDirectory = path.join(options.home, 'outbox');
   const runtime = await LocalRuntime.start({
-    context: options.context,
+    context,
     dataDirectory: path.join(options.home, 'dynamodb'),
-    github: localGitHub(options.context),
+    github: localGitHub(config.github.apiUrl),
     alertsFile,
     outboxDirectory,
     environment: reportOverrides(),
@@ -240,18 +247,34 @@ async function runLocally(
   return ok ? 0 : 1;
 }
 
+/** The CDK context and the configuration parsed from it, loaded only by the commands that need them. */
+async function localConfig() {
+  const [{ readCdkContext }, { CONFIG_CONTEXT_KEY, parseConfig }] = await Promise.all([
+    import('../lib/local/runtime.ts'),
+    import('../shared/config.ts'),
+  ]);
+  const context = readCdkContext(PROJECT_ROOT);
+  return { context, config: parseConfig(context[CONFIG_CONTEXT_KEY], new Date()) };
+}
+
+/** Runs `use` with the local tables (in CTO_JOBS_HOME) or, with --aws, the deployed stack's. */
 async function withStores(
-  options: { aws: boolean; home: string; context: Record<string, unknown>; stackName: string },
-  use: (stores: CliStores) => Promise<number>,
+  options: { aws: boolean; home: string; stackName: string },
+  use: (stores: CliStores, config: Config) => Promise<number>,
 ): Promise<number> {
-  if (options.aws) return use(await deployedStores(defaultClients(), options.stackName, retentionOf(options.context)));
+  const { context, config } = await localConfig();
+  if (options.aws) {
+    const { defaultClients, deployedStores } = await import('../lib/cli/deployed.ts');
+    return use(await deployedStores(defaultClients(), options.stackName, config.retention), config);
+  }
+  const { LocalRuntime } = await import('../lib/local/runtime.ts');
   const runtime = await LocalRuntime.start({
-    context: options.context,
+    context,
     dataDirectory: path.join(options.home, 'dynamodb'),
-    github: localGitHub(options.context),
+    github: localGitHub(config.github.apiUrl),
   });
   try {
-    return await use(runtime.stores);
+    return await use(runtime.stores, config);
   } finally {
     await runtime.close();
   }
@@ -272,14 +295,10 @@ function reportOverrides(): Record<string, string> {
 }
 
 /** The GitHub a local run syncs: the real one when GITHUB_TOKEN is set, else the runtime's demo. */
-function localGitHub(context: Record<string, unknown>): { apiUrl: string; token: string } | undefined {
+function localGitHub(configuredApiUrl: string): { apiUrl: string; token: string } | undefined {
   const token = process.env.GITHUB_TOKEN;
   if (!token) return undefined;
-  return { token, apiUrl: process.env.GITHUB_API_URL ?? parseConfig(context[CONFIG_CONTEXT_KEY], new Date()).github.apiUrl };
-}
-
-function retentionOf(context: Record<string, unknown>) {
-  return parseConfig(context[CONFIG_CONTEXT_KEY], new Date()).retention;
+  return { token, apiUrl: process.env.GITHUB_API_URL ?? configuredApiUrl };
 }
 
 main(process.argv.slice(2)).then(

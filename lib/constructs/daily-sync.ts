@@ -62,7 +62,7 @@ export class DailySync extends Construct {
       environment: { ...github, ...rules, ...eventSettings },
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
-      .bindTable(tables.workItems, ['BatchGetItem', 'PutItem'], ENV.workItemsTable)
+      .bindTable(tables.workItems, ['BatchGetItem', 'PutItem', 'BatchWriteItem'], ENV.workItemsTable)
       .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
     const computeMetrics = new JobFunction(this, 'ComputeProjectMetrics', {
       entry: 'lambdas/daily/compute-project-metrics.ts',

@@ -29,7 +29,7 @@ export class WorkItemsStore {
    * a newer version keeps it; unchanged ones are not written at all. Items not stored yet are written in
    * batches of 25 WITHOUT a condition (BatchWriteItem takes none): a project's items have one writer, its
    * sync, one at a time (the run lock, one Map iteration per project). Conditional puts for them too cost a
-   * first full sync 2x (25 projects x 400 items: 14.6 s against 5.6 s in `npm run bench:daily`); a second
+   * first full sync 2.2x (25 projects x 400 items: 14.6 s against 6.6 s in `npm run bench:daily`); a second
    * writer (webhooks) would need them.
    * @returns how many items were written.
    */

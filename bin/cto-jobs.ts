@@ -267,16 +267,13 @@ async function withStores(
     const { defaultClients, deployedStores } = await import('../lib/cli/deployed.ts');
     return use(await deployedStores(defaultClients(), options.stackName, config.retention), config);
   }
-  const { LocalRuntime } = await import('../lib/local/runtime.ts');
-  const runtime = await LocalRuntime.start({
-    context,
-    dataDirectory: path.join(options.home, 'dynamodb'),
-    github: localGitHub(config.github.apiUrl),
-  });
+  // The tables alone: no command here runs a job, so none loads the state machine interpreter or the local SES.
+  const { LocalTables } = await import('../lib/local/runtime.ts');
+  const tables = await LocalTables.open({ context, dataDirectory: path.join(options.home, 'dynamodb') });
   try {
-    return await use(runtime.stores, config);
+    return await use(tables.stores, config);
   } finally {
-    await runtime.close();
+    await tables.close();
   }
 }
 

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { alertsStore, engineStores, projectsStore, snapshotsStore, workItemsStore } from '../../shared/dependencies.ts';
 import {
   executionNameOf,
   JOB_NAMES,
@@ -23,11 +22,10 @@ import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
-import { demoRepositories } from './demo-dataset.ts';
 import { createTables, dropTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
-import { type ExecuteOptions, type ExecutionOutcome, executeDefinition, invokeFunction } from './execute.ts';
-import { GitHubServer } from './github-server.ts';
-import { LocalSes } from './local-ses.ts';
+import type { ExecuteOptions, ExecutionOutcome } from './execute.ts';
+import type { GitHubServer } from './github-server.ts';
+import type { LocalSes } from './local-ses.ts';
 import { LOCAL_REGION, type LocalStack, readLocalStack, synthesizeTemplate } from './template.ts';
 
 export interface LocalRuntimeOptions {
@@ -48,6 +46,9 @@ export interface LocalRuntimeOptions {
   /** Every report email is also saved here as .html, .txt and .json. */
   readonly outboxDirectory?: string;
 }
+
+/** What opening the tables alone takes: no functions run, so no GitHub, SES or alerts file. */
+export type LocalTablesOptions = Pick<LocalRuntimeOptions, 'context' | 'dataDirectory' | 'now' | 'environment'>;
 
 /** The token the demo GitHub accepts. */
 const DEMO_TOKEN = 'demo-token';
@@ -76,50 +77,41 @@ export interface LocalRunResult {
   readonly decision?: 'started' | 'duplicate' | 'skipped';
 }
 
-export class LocalRuntime {
+/**
+ * The stack's tables in the embedded DynamoDB, through the handlers' stores: all a read-only command needs. It
+ * loads neither the state machine interpreter nor the local SES, which cost a read most of its start-up.
+ */
+export class LocalTables {
   private constructor(
     readonly stack: LocalStack,
     readonly stores: LocalStores,
     private readonly dynamo: EmbeddedDynamoDb,
     private readonly client: DynamoDBClient,
-    /** The built-in demo GitHub, when no GitHub was given. */
-    readonly demoGitHub: GitHubServer | undefined,
-    /** The local SES endpoint every email goes to. */
-    readonly ses: LocalSes,
   ) {}
 
   /**
-   * Synthesizes the stack, starts the embedded DynamoDB, creates missing tables and points the handlers'
-   * environment at them. One runtime per process: handlers create their SDK clients once, at load.
+   * Reads the stack's template (synthesized, or kept), starts the embedded DynamoDB, creates missing tables and
+   * points the handlers' environment at them.
    */
-  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  static async open(options: LocalTablesOptions): Promise<LocalTables> {
     const stack = readLocalStack(await synthesizeTemplate(options.context, options.now ?? new Date()));
     if (options.dataDirectory) fs.mkdirSync(options.dataDirectory, { recursive: true });
     const dynamo = await startEmbeddedDynamoDb(options.dataDirectory);
-    // The demo data is anchored to the start of the UTC day, so reruns within a day find it unchanged (304).
-    const demoDay = new Date(new Date().toISOString().slice(0, 10));
-    const demo = options.github ? undefined : await GitHubServer.start({ token: DEMO_TOKEN, repositories: demoRepositories(demoDay) });
-    const github = options.github ?? { apiUrl: demo!.url, token: DEMO_TOKEN };
-    const ses = await LocalSes.start();
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SES: ses.endpoint,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       // EMF lines would only clutter a local terminal; tests that read them turn metrics back on.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       ...mergedEnvironment(stack),
-      [ENV.githubApiUrl]: github.apiUrl,
-      GITHUB_TOKEN: github.token,
-      ...(options.alertsFile ? { [ENV.localAlertsFile]: options.alertsFile } : {}),
-      ...(options.outboxDirectory ? { [ENV.localOutboxDirectory]: options.outboxDirectory } : {}),
       ...options.environment,
     });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION });
     await createTables(client, stack.tables);
     // The same stores the handlers build, from the environment just set.
+    const { alertsStore, engineStores, projectsStore, snapshotsStore, workItemsStore } = await import('../../shared/dependencies.ts');
     const stores: LocalStores = {
       ...engineStores(),
       projects: projectsStore(),
@@ -127,7 +119,64 @@ export class LocalRuntime {
       snapshots: snapshotsStore(),
       alerts: alertsStore(),
     };
-    return new LocalRuntime(stack, stores, dynamo, client, demo, ses);
+    return new LocalTables(stack, stores, dynamo, client);
+  }
+
+  /** Empties every table (tests start each case from a clean slate). */
+  async reset(): Promise<void> {
+    await dropTables(this.client, this.stack.tables);
+    await createTables(this.client, this.stack.tables);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+    await this.dynamo.close();
+  }
+}
+
+export class LocalRuntime {
+  private constructor(
+    private readonly tables: LocalTables,
+    /** The built-in demo GitHub, when no GitHub was given. */
+    readonly demoGitHub: GitHubServer | undefined,
+    /** The local SES endpoint every email goes to. */
+    readonly ses: LocalSes,
+  ) {}
+
+  get stack(): LocalStack {
+    return this.tables.stack;
+  }
+
+  get stores(): LocalStores {
+    return this.tables.stores;
+  }
+
+  /**
+   * Opens the tables, starts the local SES (and the demo GitHub, when no GitHub was given) and points the
+   * handlers' environment at them. One runtime per process: handlers create their SDK clients once, at load.
+   */
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const tables = await LocalTables.open(options);
+    const [{ GitHubServer }, { demoRepositories }, { LocalSes }] = await Promise.all([
+      import('./github-server.ts'),
+      import('./demo-dataset.ts'),
+      import('./local-ses.ts'),
+    ]);
+    // The demo data is anchored to the start of the UTC day, so reruns within a day find it unchanged (304).
+    const demoDay = new Date(new Date().toISOString().slice(0, 10));
+    const demo = options.github ? undefined : await GitHubServer.start({ token: DEMO_TOKEN, repositories: demoRepositories(demoDay) });
+    const github = options.github ?? { apiUrl: demo!.url, token: DEMO_TOKEN };
+    const ses = await LocalSes.start();
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SES: ses.endpoint,
+      [ENV.githubApiUrl]: github.apiUrl,
+      GITHUB_TOKEN: github.token,
+      ...(options.alertsFile ? { [ENV.localAlertsFile]: options.alertsFile } : {}),
+      ...(options.outboxDirectory ? { [ENV.localOutboxDirectory]: options.outboxDirectory } : {}),
+      // Last, as before: the caller's settings win over the template's and the runtime's.
+      ...options.environment,
+    });
+    return new LocalRuntime(tables, demo, ses);
   }
 
   /** Runs one job's state machine from the synthesized definition; resolves when it has ended. */
@@ -141,6 +190,7 @@ export class LocalRuntime {
     // Scheduler names each delivery's execution uniquely; so do we, or duplicates could not be replayed.
     const name = `${executionNameOf(request)}-${randomBytes(3).toString('hex')}`;
     const definition = options.patchDefinition ? options.patchDefinition(structuredClone(machine.definition)) : machine.definition;
+    const { executeDefinition } = await import('./execute.ts');
     const execution = await executeDefinition(this.stack, definition, { ...request }, { ...options, stateMachineArn: machine.arn, name });
     if (execution.status !== 'SUCCEEDED') await this.emitStatusChange(machine.arn, request, execution);
     const output = execution.output as { run?: { decision?: LocalRunResult['decision'] } } | undefined;
@@ -149,6 +199,7 @@ export class LocalRuntime {
 
   /** Emulates the EventBridge rule: an execution that did not succeed reaches the reconciler. */
   private async emitStatusChange(stateMachineArn: string, request: RunRequest, execution: ExecutionOutcome) {
+    const { invokeFunction } = await import('./execute.ts');
     for (const rule of this.stack.statusRules) {
       if (!rule.statuses.includes(execution.status) || !rule.stateMachineArns.includes(stateMachineArn)) continue;
       await invokeFunction(rule.target.entry, rule.target.logicalId, {
@@ -171,13 +222,11 @@ export class LocalRuntime {
 
   /** Empties every table (tests start each case from a clean slate). */
   async reset(): Promise<void> {
-    await dropTables(this.client, this.stack.tables);
-    await createTables(this.client, this.stack.tables);
+    await this.tables.reset();
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
-    await this.dynamo.close();
+    await this.tables.close();
     await this.demoGitHub?.close();
     await this.ses.close();
   }

@@ -80,5 +80,7 @@ const PERMANENT_SECRET_ERRORS: ReadonlySet<string> = new Set([
 function unreadable(secretId: string, what: string, error: unknown): Error {
   const { name, message } = error as Error;
   const described = `secret ${secretId} (the ${what}) could not be read: ${name}: ${message}`;
-  return PERMANENT_SECRET_ERRORS.has(name) ? new ConfigError(described, { cause: error }) : new TransientError(described, { cause: error });
+  return PERMANENT_SECRET_ERRORS.has(name)
+    ? new ConfigError(described, { cause: error })
+    : new TransientError(described, { cause: error });
 }

@@ -25,7 +25,9 @@ export async function latestMetrics(stores: {
   const [organization, openAlerts] = await Promise.all([stores.snapshots.latestHourly(), stores.alerts.listOpen()]);
   if (!organization) return { projects: [], openAlerts };
   const active = await stores.projects.listActive();
-  const snapshots = await Promise.all(active.map((project) => stores.snapshots.latestHourly(project.projectId, new Date(organization.at))));
+  const snapshots = await Promise.all(
+    active.map((project) => stores.snapshots.latestHourly(project.projectId, new Date(organization.at))),
+  );
   const projects = snapshots
     .filter((snapshot) => snapshot?.at === organization.at)
     .map((snapshot) => snapshot!)

@@ -18,7 +18,9 @@ export interface JobAlarmProps {
 }
 
 /** Alarm options that must say what missing data means. */
-export type PagingAlarmOptions = Omit<cloudwatch.CreateAlarmOptions, 'metric'> & { readonly treatMissingData: cloudwatch.TreatMissingData };
+export type PagingAlarmOptions = Omit<cloudwatch.CreateAlarmOptions, 'metric'> & {
+  readonly treatMissingData: cloudwatch.TreatMissingData;
+};
 
 /**
  * An alarm that pages on-call on ALARM and again on OK. Each alarm says what missing data means for it: a

@@ -80,14 +80,21 @@ const ID_LOOKUP_CONCURRENCY = 10;
  * saw it is not added twice either.
  * @returns how many were added.
  */
-async function discoverOrgRepositories(github: GitHubClient, projects: ProjectsStore, discovery: OrgDiscovery, now: Date): Promise<number> {
+async function discoverOrgRepositories(
+  github: GitHubClient,
+  projects: ProjectsStore,
+  discovery: OrgDiscovery,
+  now: Date,
+): Promise<number> {
   const pushedSince = now.getTime() - discovery.activeWithinDays * 86_400_000;
   let repositories: RestEndpointMethodTypes['repos']['listForOrg']['response']['data'];
   try {
     repositories = await github.paginate('GET /orgs/{org}/repos', { org: discovery.org, type: 'all', per_page: 100 });
   } catch (error) {
     if (error instanceof RequestError && error.status === 404) {
-      throw new ConfigError(`github.org ${JSON.stringify(discovery.org)} is not an organization the token can see (404)`, { cause: error });
+      throw new ConfigError(`github.org ${JSON.stringify(discovery.org)} is not an organization the token can see (404)`, {
+        cause: error,
+      });
     }
     throw listingError(error, `list the repositories of ${discovery.org}`);
   }
@@ -278,7 +285,11 @@ export async function recordProjectFailure(
   const error = describeStepFunctionsError(input.error);
   const message = `${error.name}: ${error.message}`;
   // The streak first: it is idempotent per run, so a retry after a failed event write counts the run once.
-  const streak = await extendFailureStreak(deps.projects, input.projectId, { runId: input.runId, at: input.scheduledTime, error: message });
+  const streak = await extendFailureStreak(deps.projects, input.projectId, {
+    runId: input.runId,
+    at: input.scheduledTime,
+    error: message,
+  });
   await deps.events.append({
     runId: input.runId,
     timestamp: new Date().toISOString(),
@@ -286,7 +297,9 @@ export async function recordProjectFailure(
     level: 'error',
     project: input.projectId,
     message:
-      streak && streak.consecutiveRuns > 1 ? `${message} (failed ${streak.consecutiveRuns} runs in a row, since ${streak.since})` : message,
+      streak && streak.consecutiveRuns > 1
+        ? `${message} (failed ${streak.consecutiveRuns} runs in a row, since ${streak.since})`
+        : message,
     recordsFailed: 1,
   });
   return { projectId: input.projectId, recordsProcessed: 0, recordsFailed: 1 };

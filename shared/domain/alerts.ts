@@ -10,7 +10,14 @@ import { type HourlyFigures, isOpenAt, isUnassignedIn, type OpenBug } from './ho
 /** The rules on bugs and revenue (the hourly metrics step). */
 export const BUG_ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at_risk'] as const;
 /** The rules on the jobs themselves, and on a project the daily sync fails on run after run (the watchdog step). */
-export const JOB_ALERT_RULES = ['consecutive_failures', 'long_run', 'stuck_run', 'missed_run', 'late_run', 'project_sync_failing'] as const;
+export const JOB_ALERT_RULES = [
+  'consecutive_failures',
+  'long_run',
+  'stuck_run',
+  'missed_run',
+  'late_run',
+  'project_sync_failing',
+] as const;
 export type AlertRule = (typeof BUG_ALERT_RULES)[number] | (typeof JOB_ALERT_RULES)[number];
 
 /** Which step raises an alert: the bug rules (hourly metrics), or the watchdog of the jobs themselves. */

@@ -1,6 +1,16 @@
 /** SyncEvents: what each step of a run did. Pure; no SDK imports. */
 
-export const EVENT_TYPES = ['job', 'github_sync', 'metrics', 'sla_check', 'alert', 'report', 'archive', 'cleanup', 'health_check'] as const;
+export const EVENT_TYPES = [
+  'job',
+  'github_sync',
+  'metrics',
+  'sla_check',
+  'alert',
+  'report',
+  'archive',
+  'cleanup',
+  'health_check',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export type EventLevel = 'info' | 'warn' | 'error';

@@ -203,7 +203,8 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
       }),
     )
     .sort(
-      (a, b) => b.revenueImpact - a.revenueImpact || b.ageDays - a.ageDays || a.projectId.localeCompare(b.projectId) || a.number - b.number,
+      (a, b) =>
+        b.revenueImpact - a.revenueImpact || b.ageDays - a.ageDays || a.projectId.localeCompare(b.projectId) || a.number - b.number,
     );
 
   return {

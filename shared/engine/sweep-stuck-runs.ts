@@ -34,6 +34,7 @@ export async function sweepStuckRuns(
     }
   }
   // Once per job type, after every close: the streak counts all the runs this sweep timed out.
-  for (const [jobType, closed] of closedByJobType) await publishRunOutcome(runs, options.metrics, jobType, { recordsProcessed: 0, closed });
+  for (const [jobType, closed] of closedByJobType)
+    await publishRunOutcome(runs, options.metrics, jobType, { recordsProcessed: 0, closed });
   return { recordsProcessed: swept, recordsFailed: 0, summary: `${swept} stuck run(s) marked timed out` };
 }

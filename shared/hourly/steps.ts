@@ -105,7 +105,9 @@ const ON_CALL = 'on-call';
  */
 export async function sendAlerts(deps: SendDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Outcome> {
   const notifications = (
-    await Promise.all(ALERT_SOURCES.map(async (source) => ({ source, notification: await deps.alerts.getNotification(run.runId, source) })))
+    await Promise.all(
+      ALERT_SOURCES.map(async (source) => ({ source, notification: await deps.alerts.getNotification(run.runId, source) })),
+    )
   ).filter((queued): queued is { source: AlertSource; notification: Notification } => queued.notification !== undefined);
   if (notifications.length === 0) return { recordsProcessed: 0, recordsFailed: 0, summary: 'no alert changed: nothing to notify' };
   const results = (

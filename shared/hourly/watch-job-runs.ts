@@ -35,7 +35,12 @@ export async function watchJobRuns(
   const { thresholds } = deps.monitor;
   const projectAlerts = projectSyncAlerts(failing, { now, thresholds });
   const firing = [
-    ...jobAlerts(runs, missed, { now, thresholds, budgetMinutes: deps.monitor.budgetMinutes, watchedForLateness: WATCHED_FOR_MISSED_RUNS }),
+    ...jobAlerts(runs, missed, {
+      now,
+      thresholds,
+      budgetMinutes: deps.monitor.budgetMinutes,
+      watchedForLateness: WATCHED_FOR_MISSED_RUNS,
+    }),
     ...projectAlerts,
   ];
   const evaluation = await evaluationMarksOf(deps.alerts).claim('jobs', now);

@@ -16,7 +16,9 @@ export interface RunLock {
   readonly expiresAtMs: number;
 }
 
-export type LockOutcome = { readonly acquired: true; readonly replaced?: RunLock } | { readonly acquired: false; readonly holder: RunLock };
+export type LockOutcome =
+  | { readonly acquired: true; readonly replaced?: RunLock }
+  | { readonly acquired: false; readonly holder: RunLock };
 
 /** Fields written when a run ends. */
 export interface RunEnding {

@@ -139,7 +139,11 @@ export class ProjectsStore {
           ConditionExpression: previousRunId
             ? 'attribute_exists(projectId) AND failure.lastRunId = :previous'
             : 'attribute_exists(projectId) AND attribute_not_exists(failure)',
-          ExpressionAttributeValues: { ':failure': failure, ':failing': FAILING, ...(previousRunId ? { ':previous': previousRunId } : {}) },
+          ExpressionAttributeValues: {
+            ':failure': failure,
+            ':failing': FAILING,
+            ...(previousRunId ? { ':previous': previousRunId } : {}),
+          },
         }),
       ),
     );

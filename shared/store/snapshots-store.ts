@@ -80,7 +80,9 @@ export class SnapshotsStore {
   }
 
   async getStatus(projectId: string, date: string): Promise<ProjectStatus | undefined> {
-    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { projectId, snapshotKey: `status#${date}` } }));
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { projectId, snapshotKey: `status#${date}` } }),
+    );
     if (!output.Item) return undefined;
     const { snapshotKey: _key, ...status } = output.Item;
     return status as ProjectStatus;

@@ -1,7 +1,13 @@
 /** "Check Project Health" (weekly): every active project classified healthy, warning or critical. */
 import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { HEALTH_STATUSES, type HealthStatus, type HealthThresholds, healthStatusOf, type ProjectStatus } from '../domain/project-health.ts';
+import {
+  HEALTH_STATUSES,
+  type HealthStatus,
+  type HealthThresholds,
+  healthStatusOf,
+  type ProjectStatus,
+} from '../domain/project-health.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';

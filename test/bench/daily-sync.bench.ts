@@ -57,7 +57,12 @@ async function measure(label: string, github: GitHubServer, work: () => Promise<
   const pointsBefore = github.rateLimitRemaining;
   const started = performance.now();
   await work();
-  return { label, wallMs: performance.now() - started, requests: github.requests.length, points: pointsBefore - github.rateLimitRemaining };
+  return {
+    label,
+    wallMs: performance.now() - started,
+    requests: github.requests.length,
+    points: pointsBefore - github.rateLimitRemaining,
+  };
 }
 
 /** The baseline: each project in turn, all its issues fetched again, every item written with its own put. */

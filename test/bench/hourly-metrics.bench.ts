@@ -104,7 +104,10 @@ const sampler = setInterval(() => {
 }, 20);
 
 const alertsDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-bench-alerts-'));
-const runtime = await LocalRuntime.start({ context: readCdkContext(PROJECT_ROOT), alertsFile: path.join(alertsDirectory, 'alerts.jsonl') });
+const runtime = await LocalRuntime.start({
+  context: readCdkContext(PROJECT_ROOT),
+  alertsFile: path.join(alertsDirectory, 'alerts.jsonl'),
+});
 try {
   const seeding = performance.now();
   const projectIds = Array.from({ length: PROJECTS }, (_, p) => `bench/repo-${String(p).padStart(4, '0')}`);

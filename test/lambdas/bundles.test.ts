@@ -337,7 +337,7 @@ describe("the daily job's bundles", () => {
     aws.calls.length = 0;
   });
 
-  it.concurrent('"List Projects" reads the token from Secrets Manager, checks it with GitHub, and discovers the org\'s new repository', async () => {
+  it.concurrent('"List Projects" reads the token from Secrets Manager, checks it with GitHub, finds a new org repository', async () => {
     const started = new Date();
     const answer = answerOf(await invoke('lambdas/daily/list-projects.ts', { executionStartTime: started.toISOString() }));
     expect(answer).toMatchObject({ discovered: 1 });
@@ -424,7 +424,7 @@ describe("the hourly job's bundles", () => {
     slack.reset();
   });
 
-  it.concurrent('"Compute Hourly Metrics" reads the open bugs and recent closures, stores the hour\'s figures and queues the alerts', async () => {
+  it.concurrent('"Compute Hourly Metrics" reads open bugs and recent closures, stores the hour\'s figures, queues alerts', async () => {
     const invocation = await invoke('lambdas/hourly/compute-hourly-metrics.ts', workStep(runId, 'hourly_metrics', isoSeconds(NOW)));
     const read = openBugsOf(asOf(TWO_WEEKS, NOW)).length + closuresAt(NOW).length;
     expect(answerOf(invocation)).toMatchObject({ recordsProcessed: read, recordsFailed: 0, attempt: 1 });
@@ -433,7 +433,7 @@ describe("the hourly job's bundles", () => {
     expect(invocation.stdout).toContain('"RevenueAtRisk"');
   });
 
-  it.concurrent('"Send Alerts" publishes to the SNS topic, emails through SES and posts to Slack with the webhook from Secrets Manager', async () => {
+  it.concurrent('"Send Alerts" publishes to SNS, emails through SES, posts to Slack with the webhook from Secrets Manager', async () => {
     const fn = functionOf('lambdas/hourly/send-alerts.ts');
     const answer = answerOf(await invoke(fn.entry, workStep(previousRunId, 'hourly_metrics', isoSeconds(previousHour))));
     expect(answer).toMatchObject({ recordsProcessed: 3, recordsFailed: 0, attempt: 1 });
@@ -496,7 +496,10 @@ describe("the weekly job's bundles", () => {
     expect(answer).toMatchObject({ recordsFailed: 0, attempt: 1 });
     const [email, ...others] = (await ses.emails()).filter((sent) => sent.destination.to.includes('cto@example.com'));
     expect(others).toEqual([]);
-    expect(email).toMatchObject({ from: 'reports@example.com', subject: expect.stringContaining('CTO weekly report, week to 2026-11-30') });
+    expect(email).toMatchObject({
+      from: 'reports@example.com',
+      subject: expect.stringContaining('CTO weekly report, week to 2026-11-30'),
+    });
   });
 });
 

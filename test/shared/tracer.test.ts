@@ -38,7 +38,7 @@ function sdkClientConstructions(): { file: string; line: string }[] {
 }
 
 describe('the X-Ray tracer', () => {
-  it("captures the DynamoDB and Secrets Manager clients, the alert channels' SNS and SES clients and the report's SES client", async () => {
+  it("captures the DynamoDB and Secrets Manager clients, the alert channels' SNS and SES clients, the report's SES client", async () => {
     const secrets = mockClient(SecretsManagerClient);
     secrets.on(GetSecretValueCommand).resolves({ SecretString: 'https://hooks.slack.example/T0/B0' });
     vi.stubEnv('GITHUB_WEB_HOST', 'github.com');

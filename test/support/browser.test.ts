@@ -21,7 +21,9 @@ afterEach(() => {
 describe('finding Chromium for the browser tests', () => {
   it('names CHROMIUM_PATH when it points at nothing runnable', async () => {
     vi.stubEnv('CHROMIUM_PATH', '/nowhere/chromium');
-    await expect(findOrInstallChromium()).rejects.toThrow(/^CHROMIUM_PATH=\/nowhere\/chromium is not an executable file; install Chromium/);
+    await expect(findOrInstallChromium()).rejects.toThrow(
+      /^CHROMIUM_PATH=\/nowhere\/chromium is not an executable file; install Chromium/,
+    );
   });
 
   it("takes the system's Chrome from PATH when there is no Chromium", async () => {

@@ -222,7 +222,9 @@ const report = (outcome) => { writeSync(3, JSON.stringify(outcome)); process.exi
 const describe = (error) => ({ name: error?.name ?? typeof error, message: error?.message ?? String(error), stack: error?.stack });
 const isPlain = (value) =>
   value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) ||
-  (Array.isArray(value) ? value.every(isPlain) : typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(isPlain));
+  (Array.isArray(value)
+    ? value.every(isPlain)
+    : typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(isPlain));
 const load = () => (file.endsWith('.mjs') ? import(require('node:url').pathToFileURL(file).href) : require(file));
 Promise.resolve().then(load).then((module) => invoke(module[exportName]), (error) => report({ phase: 'load', error: describe(error) }));
 function invoke(handler) {

@@ -26,7 +26,9 @@ export async function useHandler(entry: string): Promise<{ runtime: LocalRuntime
   const runtime = await startTestRuntime();
   afterAll(() => runtime.close());
   beforeEach(() => runtime.reset());
-  const { handler } = (await import(path.join(PROJECT_ROOT, entry))) as { handler: (event: unknown, context: Context) => Promise<unknown> };
+  const { handler } = (await import(path.join(PROJECT_ROOT, entry))) as {
+    handler: (event: unknown, context: Context) => Promise<unknown>;
+  };
   return { runtime, handler: (event) => handler(event, lambdaContext()) };
 }
 

@@ -68,7 +68,7 @@ const projectsFailedMetrics = () =>
     .map((line) => ({ value: line.ProjectsFailed, dimensions: line._aws.CloudWatchMetrics[0]!.Dimensions }));
 
 describe('the daily sync when GitHub stops accepting the token mid-run', () => {
-  it('fails the run with AuthError through Record Failure, keeps the pages synced before, and the next run completes exactly', async () => {
+  it('fails the run with AuthError through Record Failure, keeps the pages synced before; the next run completes exactly', async () => {
     await addProjects(runtime, 'acme/big');
     // The token dies after two pages: every later request is refused, as GitHub refuses a revoked token.
     github.injectFaults('/repos/', { ...BAD_CREDENTIALS, afterRequests: 2 }, ...Array.from({ length: 10 }, () => BAD_CREDENTIALS));
@@ -104,7 +104,7 @@ describe('the daily sync when GitHub stops accepting the token mid-run', () => {
     expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/big/issues'))).toHaveLength(3);
   });
 
-  it('stops all projects when the token is revoked while several sync; the next run with a good token completes each exactly', async () => {
+  it('stops all projects when the token is revoked while several sync; the next run with a good token completes each', async () => {
     await addProjects(runtime, 'acme/huge', 'acme/web', 'acme/api', 'acme/ops');
     const states: string[] = [];
 
@@ -232,7 +232,7 @@ describe('a daily run whose projects fail', () => {
     expect(projectsFailedMetrics()).toEqual([{ value: 2, dimensions: [['service']] }]);
   });
 
-  it("completes, naming and counting failed projects; a failing project's streak grows, sync progress intact, until it syncs", async () => {
+  it("completes, naming and counting failed projects; a failing project's streak grows, progress intact, until it syncs", async () => {
     await addProjects(runtime, 'acme/web', 'acme/big');
     expect((await runtime.runJob('daily', { ...fast, at: nextSlot() })).run).toMatchObject({ status: 'completed', recordsFailed: 0 });
     // Synced once: its cursor moved past the first pages, and the last answer's ETag is kept.
@@ -284,9 +284,9 @@ describe('a daily run whose projects fail', () => {
     expect(third.run?.summary).toContain('sync: 2 of 2 project(s) synced;');
     expect((await runtime.stores.projects.get('acme/big'))?.failure).toBeUndefined();
     // It resumed from the progress kept beside the streak: unchanged, its ETag answered 304.
-    expect(github.requests.filter((request) => request.path.startsWith('/repos/acme/big/issues')).map((request) => request.status)).toEqual(
-      [304],
-    );
+    expect(
+      github.requests.filter((request) => request.path.startsWith('/repos/acme/big/issues')).map((request) => request.status),
+    ).toEqual([304]);
     const { stored, held } = await setsOf('acme/big');
     expect(stored).toEqual(held);
   });

@@ -77,7 +77,9 @@ describe('hourly alerts, through the synthesized state machine', () => {
     expect(first.run).toMatchObject({ status: 'completed' });
     expect(await sent()).toEqual({ sns: 1, slack: 1, email: 1 });
     expect(publishes()[0]).toMatchObject({ Subject: 'CTO dashboard alerts: 1 new ($2,500/day at risk)' });
-    expect(publishes()[0]!.Message).toContain('NEW: Unassigned critical bug\n  acme/api#1 Checkout fails\n  critical, $2,500/day, open 0h');
+    expect(publishes()[0]!.Message).toContain(
+      'NEW: Unassigned critical bug\n  acme/api#1 Checkout fails\n  critical, $2,500/day, open 0h',
+    );
 
     expect((await run(0)).decision).toBe('duplicate');
     expect((await run(1)).run).toMatchObject({ status: 'completed' });

@@ -81,7 +81,9 @@ describe('the weekly job, through the synthesized state machine', () => {
     });
     expect(await runtime.stores.snapshots.getStatus('acme/web', '2026-11-30')).toMatchObject({ status: 'healthy' });
     const changes = (await runtime.stores.events.listForRun(result.run!.runId)).filter((event) => event.eventType === 'health_check');
-    expect(changes.map((event) => [event.level, event.message])).toEqual([['warn', `acme/api: healthy → warning (health ${api}, was 85)`]]);
+    expect(changes.map((event) => [event.level, event.message])).toEqual([
+      ['warn', `acme/api: healthy → warning (health ${api}, was 85)`],
+    ]);
     expect(result.run?.summary).toContain('health: 2 projects: 1 healthy, 1 warning, 0 critical; 1 changed status');
   });
 

@@ -21,7 +21,11 @@ let report: StatusReport;
 
 function run(jobType: JobType, hoursAgo: number, status: RunStatus, durationMs: number, errorMessage?: string) {
   const scheduledTime = `${new Date(NOW.getTime() - hoursAgo * HOUR).toISOString().slice(0, 19)}Z`;
-  return scheduledRun(jobType, scheduledTime, status, { durationMs, errorName: errorMessage ? 'TransientError' : undefined, errorMessage });
+  return scheduledRun(jobType, scheduledTime, status, {
+    durationMs,
+    errorName: errorMessage ? 'TransientError' : undefined,
+    errorMessage,
+  });
 }
 
 beforeAll(async () => {

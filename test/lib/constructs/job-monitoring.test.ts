@@ -99,7 +99,7 @@ describe('alarms', () => {
     },
   );
 
-  it('hold their state between datapoints when the metric is written only when something ends: no OK until a new datapoint says so', () => {
+  it('hold their state between datapoints when the metric is written only when something ends: no OK until one says so', () => {
     // Their metric is written when a run or the hourly watchdog ends, so a missing datapoint is no news:
     // an OK would page on-call while nothing was fixed.
     const byTreatment = (treatment: string) =>

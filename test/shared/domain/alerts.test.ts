@@ -53,7 +53,12 @@ describe('firingAlerts', () => {
   it('fires for revenue at risk strictly above the threshold, in bands of 1, 2, 5, 10 × the threshold', () => {
     expect(fire([bug(1, 'low', 1, ['a'], 10_000)])).toEqual([]);
     const [alert] = fire([bug(1, 'low', 1, ['a'], 10_000.01)]);
-    expect(alert).toMatchObject({ alertId: 'revenue_at_risk#all', value: 10_000.01, level: 0, title: 'Revenue at risk above $10,000/day' });
+    expect(alert).toMatchObject({
+      alertId: 'revenue_at_risk#all',
+      value: 10_000.01,
+      level: 0,
+      title: 'Revenue at risk above $10,000/day',
+    });
     expect([0, 1, 2, 3, 4].map((level) => revenueBandFloor(10_000, level))).toEqual([10_000, 20_000, 50_000, 100_000, 200_000]);
     expect([10_000, 20_000, 20_001, 60_000, 150_000].map((value) => revenueBandOf(value, 10_000))).toEqual([-1, 0, 1, 2, 3]);
   });

@@ -93,7 +93,9 @@ describe('missed and expected slots', () => {
     const slotRun = { scheduledTime: '2026-11-26T02:00:00Z', status: 'completed' } as JobRun;
     const manual = (status: JobRun['status']) => ({ scheduledTime: '2026-11-27T09:15:00.000Z', status }) as JobRun;
     const now = new Date('2026-11-27T12:00:00Z');
-    expect(missedSlots(schedule, [slotRun, manual('failed')], new Date('2026-11-25T12:00:00Z'), now, 30)).toEqual(['2026-11-27T02:00:00Z']);
+    expect(missedSlots(schedule, [slotRun, manual('failed')], new Date('2026-11-25T12:00:00Z'), now, 30)).toEqual([
+      '2026-11-27T02:00:00Z',
+    ]);
     expect(missedSlots(schedule, [slotRun, manual('completed')], new Date('2026-11-25T12:00:00Z'), now, 30)).toEqual([]);
     expect(
       missedSlots(schedule, [slotRun, manual('completed')], new Date('2026-11-25T12:00:00Z'), new Date('2026-11-28T02:30:00Z'), 30),

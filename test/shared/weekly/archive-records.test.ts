@@ -31,7 +31,7 @@ async function inBatches<T>(items: readonly T[], write: (item: T) => Promise<unk
 }
 
 describe('archiveRecords, against dynalite', () => {
-  it('keeps exactly the newest 10,000 sync events and 1,000 job records, drops import logs past 90 days, spares running jobs', async () => {
+  it('keeps exactly the newest 10,000 sync events and 1,000 job records, drops import logs past 90 days, spares running', async () => {
     // The oldest of everything belongs to a run still running: it must survive.
     const running = run(0, 'running', 200 * 24 * 60);
     await runtime.stores.runs.recordRun(running);

@@ -17,8 +17,8 @@ import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
-import { evaluationMarksOf, replayNote } from './evaluation-marks.ts';
 import { queueNotices } from './queue-notices.ts';
+import { replayNote } from './replay-note.ts';
 
 type Outcome = Omit<StepResult, 'attempt'>;
 
@@ -57,7 +57,7 @@ export async function computeHourlyMetrics(
 
   const figures = hourlyFigures(projectIds, openBugs, closures, now, deps.bugRules, deps.alertRules);
   await deps.snapshots.putHourly(figures);
-  const evaluation = await evaluationMarksOf(deps.alerts).claim('bugs', now);
+  const evaluation = await deps.alerts.claimEvaluation('bugs', now);
   const { totals } = figures;
   const figuresSummary =
     `${totals.projects} projects, ${totals.openBugs} open bugs, $${totals.revenueAtRisk.toLocaleString('en-US')}/day at risk, ` +

@@ -14,8 +14,8 @@ import { type CronMonitor, WATCHED_FOR_MISSED_RUNS } from '../monitoring/cron-mo
 import type { AlertsStore } from '../store/alerts-store.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
-import { evaluationMarksOf, replayNote } from './evaluation-marks.ts';
 import { queueNotices } from './queue-notices.ts';
+import { replayNote } from './replay-note.ts';
 
 export interface WatchDependencies {
   readonly monitor: CronMonitor;
@@ -43,7 +43,7 @@ export async function watchJobRuns(
     }),
     ...projectAlerts,
   ];
-  const evaluation = await evaluationMarksOf(deps.alerts).claim('jobs', now);
+  const evaluation = await deps.alerts.claimEvaluation('jobs', now);
   let alerting: string;
   if (evaluation.replay) {
     alerting = `${firing.length} job alerts firing; ${replayNote(now, evaluation)}`;

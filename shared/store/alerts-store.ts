@@ -49,11 +49,40 @@ interface MoreNoticeKeys {
 
 const noticeKeysPartKey = (notificationKey: string, attempt: string, part: number) => `${notificationKey}#keys#${attempt}#${part}`;
 
+/** Whether a run evaluates the alerts (its time is the latest, or a retry of it) or replays an hour before `latest`. */
+export type Evaluation = { readonly replay: false } | { readonly replay: true; readonly latest: string };
+
 export class AlertsStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
   ) {}
+
+  /**
+   * Records `at` as the source's latest evaluation (item `evaluated#<source>`) unless a later instant already is, in one
+   * conditional write: a retry of the same run (same `at`) is no replay, and two runs can never both think they are the latest.
+   * A run of an earlier hour (a replay with `--at`) is known as one however long ago the later run was.
+   */
+  async claimEvaluation(source: AlertSource, at: Date): Promise<Evaluation> {
+    const evaluatedAt = at.toISOString();
+    const key = { alertKey: `evaluated#${source}` };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, evaluatedAt },
+          // ISO-8601 instants of one format (toISOString) order as strings.
+          ConditionExpression: 'attribute_not_exists(alertKey) OR evaluatedAt <= :at',
+          ExpressionAttributeValues: { ':at': evaluatedAt },
+        }),
+      );
+      return { replay: false };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      return { replay: true, latest: String(output.Item?.evaluatedAt) };
+    }
+  }
 
   /** Every alert of a source that is open or was resolved less than a cooldown ago, as of its last evaluation. */
   async listTracked(source: AlertSource): Promise<AlertState[]> {

@@ -1,10 +1,19 @@
 /** `cto-jobs projects …`: add, list, remove and import the repositories the daily job syncs. */
 
-import { formatDollars } from '../../shared/domain/alert-message.ts';
+import { digestOf, formatDollars } from '../../shared/domain/alert-message.ts';
+import { planAlerts } from '../../shared/domain/alerts.ts';
 import { SEVERITIES, type Severity } from '../../shared/domain/bugs.ts';
-import { newProject, type Project, type ProjectInput, ProjectInputSchema, parseProjectImport } from '../../shared/domain/project.ts';
+import {
+  newProject,
+  type Project,
+  type ProjectInput,
+  ProjectInputSchema,
+  parseProjectImport,
+  projectIdOf,
+} from '../../shared/domain/project.ts';
 import { InvalidDataError } from '../../shared/errors.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
+import type { CliStores } from './deployed.ts';
 import { table } from './format.ts';
 
 /** Builds a project input from CLI options (`--name`, `--revenue critical=5000`, `--sla high=48`). */
@@ -57,4 +66,65 @@ export function projectsTable(projects: readonly Project[]): string {
       SEVERITIES.map((severity) => formatDollars(project.revenueDefaults[severity])).join(' / '),
     ]),
   );
+}
+
+/**
+ * `projects remove <owner/repo> [--purge]`: stops syncing a project and says what is kept, or with `purge`
+ * deletes its work items, snapshots and alert states, resolving its open alerts with one notice.
+ *
+ * The project's item is deactivated, not deleted: org discovery re-adds every repository of the org it finds
+ * no item for (`ProjectsStore.add` is conditional on the id), so a deleted item of a discovered repository
+ * would come back the next night, while an inactive one keeps it removed; `projects add` makes it active
+ * again. After a purge its sync starts from scratch, since the items its cursor had fetched are gone.
+ * A purge also deletes the data of a project whose item an earlier version deleted outright.
+ * @returns the lines to print, and whether the project existed.
+ */
+export async function removeProject(
+  stores: Pick<CliStores, 'projects' | 'items' | 'snapshots' | 'alerts'>,
+  repository: string,
+  options: { readonly purge: boolean; readonly now: Date },
+): Promise<{ readonly lines: string[]; readonly existed: boolean }> {
+  const projectId = projectIdOf(repository);
+  const existed = await stores.projects.deactivate(projectId);
+  const lines = [
+    existed
+      ? `removed ${repository}: no longer synced (\`projects add ${repository}\` follows it again${options.purge ? ', from scratch' : ''})`
+      : `no project ${repository}`,
+  ];
+  if (!options.purge) {
+    if (!existed) return { lines, existed };
+    const [items, snapshots, alertStates] = await Promise.all([
+      stores.items.countForProject(projectId),
+      stores.snapshots.countForProject(projectId),
+      stores.alerts.countForProject(projectId),
+    ]);
+    lines.push(
+      `kept: ${items} work items, ${snapshots.daily} daily snapshots, ${snapshots.status} weekly statuses, ${alertStates} alert states` +
+        ` (\`projects remove ${repository} --purge\` deletes them)`,
+    );
+    return { lines, existed };
+  }
+
+  if (existed) await stores.projects.saveSyncState(projectId, { page: 1 });
+  // Queued before the states are deleted: a purge that dies in between notifies again when rerun, never not at all.
+  const open = (await stores.alerts.listOpen()).filter((state) => state.projectId === projectId);
+  const { notices } = planAlerts([], open, options.now, 0);
+  if (notices.length > 0) {
+    const runId = `projects_purge#${options.now.toISOString()}#${projectId}`;
+    await stores.alerts.enqueue(
+      digestOf(runId, options.now.toISOString(), notices),
+      notices.map((notice) => notice.alert.alertId),
+    );
+  }
+  const [items, snapshots, alertStates] = await Promise.all([
+    stores.items.deleteForProject(projectId),
+    stores.snapshots.deleteForProject(projectId),
+    stores.alerts.deleteForProject(projectId),
+  ]);
+  lines.push(
+    `deleted: ${items} work items, ${snapshots.daily} daily snapshots, ${snapshots.hourly} hourly snapshots, ` +
+      `${snapshots.status} weekly statuses, ${alertStates} alert states`,
+  );
+  if (notices.length > 0) lines.push(`resolved ${notices.length} open alerts: one notice queued in the alert outbox`);
+  return { lines, existed };
 }

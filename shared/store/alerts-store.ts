@@ -9,6 +9,8 @@ import type { AlertDigest } from '../domain/alert-message.ts';
 import { ALERT_SOURCES, type AlertSource, type AlertState, sourceOfRule } from '../domain/alerts.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
+import { countScanned } from './count-items.ts';
+import { deleteScanned } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 import { ALERTS_INDEXES } from './table-schemas.ts';
@@ -123,6 +125,34 @@ export class AlertsStore {
         },
       })),
     );
+  }
+
+  /** How many alert states (open, resolved or closed) are about a project. */
+  async countForProject(projectId: string): Promise<number> {
+    return countScanned(this.client, this.statesOf(projectId));
+  }
+
+  /**
+   * Deletes every alert state about a project (a purge). A Scan: closed states leave the tracked index, and
+   * no index holds states by project; an operator's purge is rare, the table small beside the others.
+   * @returns how many were deleted.
+   */
+  async deleteForProject(projectId: string): Promise<number> {
+    return deleteScanned(
+      this.client,
+      { ...this.statesOf(projectId), ProjectionExpression: 'alertKey' },
+      { keyOf: ({ alertKey }) => ({ alertKey }) },
+    );
+  }
+
+  /** The Scan of a project's alert states: items with a rule (the outbox and evaluation marks have none). */
+  private statesOf(projectId: string) {
+    return {
+      TableName: this.tableName,
+      FilterExpression: 'projectId = :projectId AND attribute_exists(#rule)',
+      ExpressionAttributeNames: { '#rule': 'rule' },
+      ExpressionAttributeValues: { ':projectId': projectId },
+    };
   }
 
   /**

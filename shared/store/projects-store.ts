@@ -81,6 +81,24 @@ export class ProjectsStore {
     );
   }
 
+  /**
+   * Stops syncing a project, keeping its item (settings, sync progress): `save` of it makes it active again.
+   * @returns false when there was no such project (none is created).
+   */
+  async deactivate(projectId: string): Promise<boolean> {
+    return unlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { projectId },
+          UpdateExpression: 'SET active = :inactive REMOVE activeFlag',
+          ConditionExpression: 'attribute_exists(projectId)',
+          ExpressionAttributeValues: { ':inactive': false },
+        }),
+      ),
+    );
+  }
+
   /** Active projects, in id order. */
   async listActive(): Promise<Project[]> {
     return queryAll(

@@ -10,11 +10,17 @@ import type { Figures, HourlyFigures, HourlySnapshot } from '../domain/hourly-me
 import type { ProjectStatus } from '../domain/project-health.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { batchWrite } from './batch-write.ts';
+import { countQueried } from './count-items.ts';
+import { deleteQueried } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 
 /** The partition holding the organisation-wide hourly figures. */
 export const ORGANIZATION_SNAPSHOT_ID = '#organization';
+/** The kinds of snapshot a project has: the daily job's health, the hourly job's figures, the weekly health check's status. */
+export const PROJECT_SNAPSHOT_KINDS = ['daily', 'hourly', 'status'] as const;
+export type ProjectSnapshotKind = (typeof PROJECT_SNAPSHOT_KINDS)[number];
+
 /** Hourly snapshots live five weeks: long enough for week-over-week comparisons. */
 const HOURLY_RETENTION_DAYS = 35;
 
@@ -151,6 +157,36 @@ export class SnapshotsStore {
       }),
     );
     return output.Item as { status: 'sending' | 'sent' | 'unknown'; claimedAt: string; messageId?: string } | undefined;
+  }
+
+  /** How many snapshots of each kind a project has. */
+  async countForProject(projectId: string): Promise<Record<ProjectSnapshotKind, number>> {
+    return this.byKind((kind) => countQueried(this.client, this.ofKind(projectId, kind)));
+  }
+
+  /** Deletes every snapshot of a project (a purge). @returns how many of each kind were deleted. */
+  async deleteForProject(projectId: string): Promise<Record<ProjectSnapshotKind, number>> {
+    return this.byKind((kind) =>
+      deleteQueried(
+        this.client,
+        { ...this.ofKind(projectId, kind), ProjectionExpression: 'projectId, snapshotKey' },
+        { keyOf: ({ projectId, snapshotKey }) => ({ projectId, snapshotKey }) },
+      ),
+    );
+  }
+
+  private async byKind(count: (kind: ProjectSnapshotKind) => Promise<number>): Promise<Record<ProjectSnapshotKind, number>> {
+    const counts = await Promise.all(PROJECT_SNAPSHOT_KINDS.map(count));
+    return Object.fromEntries(PROJECT_SNAPSHOT_KINDS.map((kind, index) => [kind, counts[index]!])) as Record<ProjectSnapshotKind, number>;
+  }
+
+  /** The query of a project's snapshots of one kind. */
+  private ofKind(projectId: string, kind: ProjectSnapshotKind) {
+    return {
+      TableName: this.tableName,
+      KeyConditionExpression: 'projectId = :projectId AND begins_with(snapshotKey, :kind)',
+      ExpressionAttributeValues: { ':projectId': projectId, ':kind': `${kind}#` },
+    };
   }
 
   /** The newest item of a kind (`daily#`, `hourly#`) with a key up to `until`. */

@@ -4,6 +4,8 @@ import type { ClosedBug, OpenBug } from '../domain/hourly-metrics.ts';
 import type { WorkItem } from '../domain/work-item.ts';
 import { TransientError } from '../errors.ts';
 import { batchWrite } from './batch-write.ts';
+import { countQueried } from './count-items.ts';
+import { deleteQueried } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 import { WORK_ITEMS_INDEXES } from './table-schemas.ts';
@@ -51,14 +53,24 @@ export class WorkItemsStore {
 
   /** Every item of a project, in number order. */
   async listForProject(projectId: string): Promise<WorkItem[]> {
-    return queryAll(
+    return queryAll(this.client, { TableName: this.tableName, ...this.projectKeyCondition(projectId) }, toWorkItem);
+  }
+
+  async countForProject(projectId: string): Promise<number> {
+    return countQueried(this.client, { TableName: this.tableName, ...this.projectKeyCondition(projectId) });
+  }
+
+  /** Deletes every item of a project (a purge). @returns how many were deleted. */
+  async deleteForProject(projectId: string): Promise<number> {
+    return deleteQueried(
       this.client,
       {
         TableName: this.tableName,
-        KeyConditionExpression: 'projectId = :projectId',
-        ExpressionAttributeValues: { ':projectId': projectId },
+        ...this.projectKeyCondition(projectId),
+        ProjectionExpression: 'projectId, #number',
+        ExpressionAttributeNames: { '#number': 'number' },
       },
-      toWorkItem,
+      { keyOf: ({ projectId, number }) => ({ projectId, number }) },
     );
   }
 
@@ -94,6 +106,10 @@ export class WorkItemsStore {
       },
       (item) => item as unknown as ClosedBug,
     );
+  }
+
+  private projectKeyCondition(projectId: string) {
+    return { KeyConditionExpression: 'projectId = :projectId', ExpressionAttributeValues: { ':projectId': projectId } };
   }
 
   /** The stored `updatedAt` of each item that exists, by number (items of one page share a project). */

@@ -54,7 +54,10 @@ export class DailySync extends Construct {
           ? { [ENV.githubOrg]: props.discovery.org, [ENV.githubActiveWithinDays]: String(props.discovery.activeWithinDays) }
           : {}),
       },
-    }).bindTable(tables.projects, props.discovery ? ['Query', 'PutItem', 'UpdateItem'] : ['Query'], ENV.projectsTable);
+    })
+      .bindTable(tables.projects, props.discovery ? ['Query', 'PutItem', 'UpdateItem'] : ['Query'], ENV.projectsTable)
+      // The daily job's latest scheduled time (`evaluated#daily`), claimed with one conditional put.
+      .bindTable(tables.alerts, ['PutItem', 'GetItem'], ENV.alertsTable);
     const syncProject = new JobFunction(this, 'SyncProject', {
       entry: 'lambdas/daily/sync-project.ts',
       description: "Syncs the next chunk of a project's issues and pull requests",
@@ -103,8 +106,16 @@ export class DailySync extends Construct {
         const list = run
           .invoke('List Projects', listProjects, {
             // The run id only labels its log lines and trace; the projects to list come from the start time.
-            payload: { runId: sfn.JsonPath.stringAt('$.run.runId'), executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime') },
-            resultSelector: { 'projectIds.$': '$.Payload.projectIds', 'runDeadline.$': '$.Payload.runDeadline' },
+            payload: {
+              runId: sfn.JsonPath.stringAt('$.run.runId'),
+              executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+              scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
+            },
+            resultSelector: {
+              'projectIds.$': '$.Payload.projectIds',
+              'runDeadline.$': '$.Payload.runDeadline',
+              'replayOf.$': '$.Payload.replayOf',
+            },
             resultPath: '$.sync',
           })
           .addCatch(run.recordFailure, ANY_ERROR);
@@ -116,6 +127,7 @@ export class DailySync extends Construct {
             projectId: sfn.JsonPath.stringAt('$.projectId'),
             scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
             error: sfn.JsonPath.objectAt('$.error'),
+            replayOf: sfn.JsonPath.stringAt('$.replayOf'),
           },
           outputPath: '$.Payload',
         });
@@ -149,7 +161,8 @@ export class DailySync extends Construct {
               scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
               syncStatus: sfn.JsonPath.stringAt('$.sync.chunk.status'),
             },
-            resultPath: sfn.JsonPath.DISCARD,
+            resultSelector: { 'healthScore.$': '$.Payload.healthScore' },
+            resultPath: '$.metrics',
           })
           .addCatch(projectFailed, ANY_ERROR)
           .next(
@@ -158,10 +171,17 @@ export class DailySync extends Construct {
                 projectId: sfn.JsonPath.stringAt('$.projectId'),
                 recordsProcessed: sfn.JsonPath.numberAt('$.sync.chunk.totals.written'),
                 recordsFailed: 0,
+                healthScore: sfn.JsonPath.numberAt('$.metrics.healthScore'),
               },
             }),
           );
-        const iteration = sync.next(
+        // A replay syncs nothing: the stored items, sync cursors and ETags belong to the later run.
+        const keepStoredItems = new sfn.Pass(this, 'Keep Stored Items', {
+          comment: 'A replay of an earlier day: its snapshot is computed from what is stored, as of its own time',
+          result: sfn.Result.fromObject({ status: 'skipped', totals: ZERO_TOTALS }),
+          resultPath: '$.sync.chunk',
+        }).next(metrics);
+        const syncLoop = sync.next(
           new sfn.Choice(this, 'More to Sync?')
             .when(sfn.Condition.stringEquals('$.sync.chunk.status', 'more'), sync)
             .when(
@@ -170,6 +190,8 @@ export class DailySync extends Construct {
             )
             .otherwise(metrics),
         );
+        // IsNull rather than IsNotNull: aws-local-stepfunctions reads `IsNull: false` as never matching.
+        const iteration = new sfn.Choice(this, 'Replay?').when(sfn.Condition.isNull('$.replayOf'), syncLoop).otherwise(keepStoredItems);
         const syncEach = new sfn.Map(this, 'Sync Each Project', {
           itemsPath: '$.sync.projectIds',
           maxConcurrency: MAX_CONCURRENT_PROJECTS,
@@ -178,6 +200,7 @@ export class DailySync extends Construct {
             runId: sfn.JsonPath.stringAt('$.run.runId'),
             runDeadline: sfn.JsonPath.stringAt('$.sync.runDeadline'),
             scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
+            replayOf: sfn.JsonPath.stringAt('$.sync.replayOf'),
             sync: { chunk: { status: 'start', totals: ZERO_TOTALS } },
           },
           resultPath: '$.sync.projects',
@@ -186,7 +209,10 @@ export class DailySync extends Construct {
           .addCatch(run.recordFailure, ANY_ERROR);
 
         const summarizeSync = run
-          .step('Summarize Sync', summarize, { resultKey: 'sync', payload: { projects: sfn.JsonPath.listAt('$.sync.projects') } })
+          .step('Summarize Sync', summarize, {
+            resultKey: 'sync',
+            payload: { projects: sfn.JsonPath.listAt('$.sync.projects'), replayOf: sfn.JsonPath.stringAt('$.sync.replayOf') },
+          })
           .addCatch(run.recordFailure, ANY_ERROR);
         const cleanUp = run
           .step('Clean Up Old Logs', cleanUpLogs, { resultKey: 'cleanup', timeout: Duration.minutes(6) })

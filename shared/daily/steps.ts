@@ -8,6 +8,7 @@ import { RequestError } from '@octokit/request-error';
 import type { RestEndpointMethodTypes } from '@octokit/rest';
 import * as z from 'zod';
 import { forEachConcurrently } from '../concurrency.ts';
+import type { AlertSource } from '../domain/alerts.ts';
 import { type BugRules, cappedRevenueLabelOf } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
@@ -20,6 +21,7 @@ import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientErr
 import type { GitHubClient } from '../github/client.ts';
 import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
+import type { AlertsStore } from '../store/alerts-store.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
@@ -37,7 +39,19 @@ export interface DailyDependencies {
 /** Margin kept at the end of the run's budget for metrics and bookkeeping. */
 const RUN_DEADLINE_MARGIN_MS = 90_000;
 
-export const ListProjectsInputSchema = z.object({ executionStartTime: z.iso.datetime() });
+export const ListProjectsInputSchema = z.object({ executionStartTime: z.iso.datetime(), scheduledTime: z.iso.datetime() });
+
+/**
+ * The daily job's mark in the Alerts table (`evaluated#daily`): the latest scheduled time a daily run has claimed. The daily
+ * job raises no alert; it shares the hourly job's conditional claim so a replay is told apart the same way.
+ */
+// claimEvaluation takes the alert sources' names; widening its parameter to `AlertSource | 'daily'` is the stores' owner's call.
+const DAILY_EVALUATION = 'daily' as AlertSource;
+
+/** What a replay's summary starts with: its figures are of its own time, and it changed nothing a later run owns. */
+export function dailyReplayNote(at: Date, latest: string): string {
+  return `replay of ${at.toISOString()} (the daily job last ran for ${latest}): nothing synced, project state unchanged`;
+}
 
 /** Org discovery: every repository of `org` that is not archived and was pushed within `activeWithinDays`. */
 export interface OrgDiscovery {
@@ -46,26 +60,37 @@ export interface OrgDiscovery {
 }
 
 /**
- * Checks that GitHub accepts the token (a bad token fails the whole run at once, without retries),
- * discovers the org's active repositories when configured, then lists the active projects and the
- * instant by which the run's syncing must be done.
+ * Claims the run's scheduled time as the daily job's latest, then checks that GitHub accepts the token (a bad token fails
+ * the whole run at once, without retries), discovers the org's active repositories when configured, and lists the active
+ * projects and the instant by which the run's syncing must be done. A run scheduled before the latest claimed one is a
+ * replay (`replayOf` names the latest): it asks GitHub nothing and changes no project, so its projects' snapshots are
+ * computed as of its own time from what is stored.
  */
 export async function listProjectsToSync(
-  deps: Pick<DailyDependencies, 'github' | 'projects'>,
+  deps: Pick<DailyDependencies, 'github' | 'projects'> & { readonly alerts: Pick<AlertsStore, 'claimEvaluation'> },
   input: z.infer<typeof ListProjectsInputSchema>,
   options: { readonly runTimeoutMs: number; readonly discovery?: OrgDiscovery },
-): Promise<{ projectIds: string[]; runDeadline: string; discovered: number }> {
-  const github = await deps.github();
-  try {
-    await github.request('GET /rate_limit');
-  } catch (error) {
-    throw listingError(error, 'check the token');
-  }
+): Promise<{ projectIds: string[]; runDeadline: string; discovered: number; replayOf: string | null }> {
+  const evaluation = await deps.alerts.claimEvaluation(DAILY_EVALUATION, new Date(input.scheduledTime));
   const now = new Date(input.executionStartTime);
-  const discovered = options.discovery ? await discoverOrgRepositories(github, deps.projects, options.discovery, now) : 0;
+  let discovered = 0;
+  if (!evaluation.replay) {
+    const github = await deps.github();
+    try {
+      await github.request('GET /rate_limit');
+    } catch (error) {
+      throw listingError(error, 'check the token');
+    }
+    if (options.discovery) discovered = await discoverOrgRepositories(github, deps.projects, options.discovery, now);
+  }
   const projects = await deps.projects.listActive();
   const deadline = now.getTime() + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
-  return { projectIds: projects.map((project) => project.projectId), runDeadline: new Date(deadline).toISOString(), discovered };
+  return {
+    projectIds: projects.map((project) => project.projectId),
+    runDeadline: new Date(deadline).toISOString(),
+    discovered,
+    replayOf: evaluation.replay ? evaluation.latest : null,
+  };
 }
 
 /** Projects whose repository id is looked up at once (one `GET /repos/{owner}/{repo}` each). */
@@ -216,16 +241,16 @@ export const ProjectInputSchema = z.object({
   runId: z.string().min(1),
   projectId: z.string().min(1),
   scheduledTime: z.iso.datetime(),
-  /** How the project's sync ended: done, or deferred to the next run by a rate limit. */
+  /** How the project's sync ended: done, deferred to the next run by a rate limit, or skipped (the run is a replay). */
   // An execution started before a deploy runs the old definition, which sends none: read as done, as the
   // old function did (deferred included).
-  syncStatus: z.enum(['done', 'deferred']).default('done'),
+  syncStatus: z.enum(['done', 'deferred', 'skipped']).default('done'),
 });
 
 /**
  * Computes and stores a project's daily snapshot as of the run's scheduled time, from what is stored. A
- * sync that finished (`done`) ends the project's failure streak; a deferred one has not synced it yet, so
- * the streak stays.
+ * sync that finished (`done`) ends the project's failure streak; a deferred one has not synced it yet, and
+ * a replay's skipped one is not this run's to end, so the streak stays.
  */
 export async function computeProjectMetrics(
   deps: Pick<DailyDependencies, 'projects' | 'items' | 'snapshots' | 'events' | 'rules'>,
@@ -267,16 +292,21 @@ async function warnOfCappedRevenue(
   });
 }
 
+/** The latest daily run's scheduled time when this run replays an earlier one (see listProjectsToSync); an older definition sends none. */
+const ReplayOfSchema = z.string().nullable().default(null);
+
 export const ProjectFailureInputSchema = z.object({
   runId: z.string().min(1),
   projectId: z.string().min(1),
   scheduledTime: z.iso.datetime(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+  replayOf: ReplayOfSchema,
 });
 
 /**
  * Records one project's failure: its failure streak on the project (the watchdog alerts on a long one)
- * and the error in SyncEvents. The other projects go on.
+ * and the error in SyncEvents. The other projects go on. A replay's failure is only logged: the streak
+ * belongs to the latest runs.
  */
 export async function recordProjectFailure(
   deps: Pick<DailyDependencies, 'events' | 'projects'>,
@@ -285,11 +315,10 @@ export async function recordProjectFailure(
   const error = describeStepFunctionsError(input.error);
   const message = `${error.name}: ${error.message}`;
   // The streak first: it is idempotent per run, so a retry after a failed event write counts the run once.
-  const streak = await extendFailureStreak(deps.projects, input.projectId, {
-    runId: input.runId,
-    at: input.scheduledTime,
-    error: message,
-  });
+  const streak =
+    input.replayOf === null
+      ? await extendFailureStreak(deps.projects, input.projectId, { runId: input.runId, at: input.scheduledTime, error: message })
+      : undefined;
   await deps.events.append({
     runId: input.runId,
     timestamp: new Date().toISOString(),
@@ -321,25 +350,46 @@ async function extendFailureStreak(
 }
 
 export const SyncSummaryInputSchema = z.object({
-  projects: z.array(z.object({ projectId: z.string(), recordsProcessed: z.number(), recordsFailed: z.number() })),
+  scheduledTime: z.iso.datetime(),
+  projects: z.array(
+    z.object({
+      projectId: z.string(),
+      recordsProcessed: z.number(),
+      recordsFailed: z.number(),
+      /** Absent for a project that failed. */
+      healthScore: z.number().optional(),
+    }),
+  ),
+  replayOf: ReplayOfSchema,
 });
 
-/** Failed projects named in a summary at most; the rest are counted. */
-const NAMED_FAILURES = 5;
+/** Failed projects (and a replay's health scores) named in a summary at most; the rest are counted. */
+const NAMED_IN_SUMMARY = 5;
+
+/** The first names of a list, then how many more. */
+function namedList(names: readonly string[]): string {
+  const more = names.length - NAMED_IN_SUMMARY;
+  return names.slice(0, NAMED_IN_SUMMARY).join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
 
 /**
  * Adds up the projects' outcomes into the run's step result, and publishes how many failed. Some failed
  * projects leave the run completed, each failure recorded; a run in which every project failed synced
- * nothing, so it fails.
+ * nothing, so it fails. A replay's summary says so and gives its projects' health scores as of its own time.
  * @throws SyncFailedError when there were projects and every one failed.
  */
 export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>, metrics?: Metrics): Omit<StepResult, 'attempt'> {
   const failed = input.projects.filter((project) => project.recordsFailed > 0).map((project) => project.projectId);
   if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length });
-  const named =
-    failed.slice(0, NAMED_FAILURES).join(', ') + (failed.length > NAMED_FAILURES ? ` and ${failed.length - NAMED_FAILURES} more` : '');
-  const synced = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced`;
-  const summary = synced + (failed.length ? `, ${failed.length} failed (${named})` : '');
+  const failures = failed.length ? `, ${failed.length} failed (${namedList(failed)})` : '';
+  let summary = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced${failures}`;
+  if (input.replayOf !== null) {
+    const scores = input.projects.flatMap(({ projectId, healthScore }) =>
+      healthScore === undefined ? [] : [`${projectId} ${healthScore}`],
+    );
+    const note = dailyReplayNote(new Date(input.scheduledTime), input.replayOf);
+    summary = `${note}; health of ${input.projects.length} project(s) as of then: ${namedList(scores) || 'none'}${failures}`;
+  }
   if (failed.length > 0 && failed.length === input.projects.length) {
     throw new SyncFailedError(`${summary}; each project's error is in SyncEvents`);
   }

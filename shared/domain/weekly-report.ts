@@ -17,8 +17,15 @@ export const REPORT_CRITICAL_BUG_LIMIT = 10;
 
 export interface WeeklyReportInputs {
   readonly now: Date;
-  /** The organisation's hourly snapshots: the newest by `now`, and the newest a week before. */
-  readonly organization: { readonly current?: HourlySnapshot; readonly weekAgo?: HourlySnapshot };
+  /**
+   * The organisation's hourly snapshots: the newest by `now`, the newest a week before, and for the trends the
+   * newest by the end of each earlier week (any order; a snapshot counts for the week it was taken in).
+   */
+  readonly organization: {
+    readonly current?: HourlySnapshot;
+    readonly weekAgo?: HourlySnapshot;
+    readonly earlierWeeks?: readonly HourlySnapshot[];
+  };
   readonly projects: readonly ProjectInput[];
   readonly openCriticalBugs: readonly OpenBug[];
   /** Runs scheduled in the report's week, of every job type. */
@@ -28,6 +35,8 @@ export interface WeeklyReportInputs {
 export interface ProjectInput {
   readonly projectId: string;
   readonly displayName: string;
+  /** The repository's `owner/name` on GitHub, for the link. */
+  readonly fullName?: string;
   /** The newest daily snapshot by `now`, and the newest a week before. */
   readonly current?: DailySnapshot;
   readonly weekAgo?: DailySnapshot;
@@ -49,6 +58,7 @@ export interface Kpi {
 export interface ProjectRow {
   readonly projectId: string;
   readonly displayName: string;
+  readonly fullName?: string;
   readonly score?: number;
   readonly scoreChange?: number;
   readonly status: HealthStatus | 'unknown';
@@ -76,8 +86,26 @@ export interface JobReliability {
   readonly averageDurationMs?: number;
 }
 
+/** The ISO week a report belongs to (the week it is sent in), with its Monday and Sunday. */
+export interface ReportWeek {
+  /** `2026-W49`: the once-per-week key and the outbox file's name. */
+  readonly id: string;
+  /** `2026-W49 · 30 Nov – 6 Dec 2026`: the one label of the subject, the header and the text. */
+  readonly label: string;
+}
+
+/** A figure at the end of each of the last {@link TREND_WEEKS} weeks, oldest first; undefined where no data is that old. */
+export interface Trend {
+  readonly label: string;
+  readonly unit: KpiUnit;
+  readonly points: readonly { readonly week: string; readonly value?: number }[];
+}
+
+export const TREND_WEEKS = 8;
+
 export interface WeeklyReport {
-  /** The week the report covers: (`weekStart`, `weekEnd`], ISO instants. */
+  readonly week: ReportWeek;
+  /** The figures' period: the 7 days (`weekStart`, `weekEnd`] before the run, ISO instants. */
   readonly weekStart: string;
   readonly weekEnd: string;
   readonly kpis: readonly Kpi[];
@@ -89,6 +117,8 @@ export interface WeeklyReport {
   readonly criticalBugsTotal: number;
   readonly pullRequests: { readonly merged: number; readonly previousMerged?: number; readonly medianHoursToMerge?: number };
   readonly reliability: readonly JobReliability[];
+  /** Revenue at risk and open critical bugs over the last {@link TREND_WEEKS} weeks. */
+  readonly trends: readonly Trend[];
 }
 
 const STATUS_ORDER: Record<ProjectRow['status'], number> = { critical: 0, warning: 1, unknown: 2, healthy: 3 };
@@ -101,6 +131,24 @@ export function isoWeekOf(instant: Date): string {
   const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
   const week = Math.ceil(((day.getTime() - yearStart) / DAY_MS + 1) / 7);
   return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The ISO week of an instant with its dates: `2026-W49 · 30 Nov – 6 Dec 2026`, `2026-W53 · 28 Dec 2026 – 3 Jan 2027`. */
+export function reportWeekOf(instant: Date): ReportWeek {
+  const id = isoWeekOf(instant);
+  const midnight = Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate());
+  const monday = new Date(midnight - ((instant.getUTCDay() + 6) % 7) * DAY_MS);
+  const sunday = new Date(monday.getTime() + 6 * DAY_MS);
+  const dayMonth = (day: Date) => `${day.getUTCDate()} ${MONTHS[day.getUTCMonth()]}`;
+  const first =
+    monday.getUTCFullYear() !== sunday.getUTCFullYear()
+      ? `${dayMonth(monday)} ${monday.getUTCFullYear()}`
+      : monday.getUTCMonth() !== sunday.getUTCMonth()
+        ? dayMonth(monday)
+        : String(monday.getUTCDate());
+  return { id, label: `${id} · ${first} – ${dayMonth(sunday)} ${sunday.getUTCFullYear()}` };
 }
 
 export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
@@ -168,6 +216,7 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
       (project): ProjectRow => ({
         projectId: project.projectId,
         displayName: project.displayName,
+        ...(project.fullName ? { fullName: project.fullName } : {}),
         score: project.current?.health.score,
         // Scores of two formula versions are not comparable: the week after health-v2 shipped shows no change.
         scoreChange:
@@ -207,7 +256,22 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
         b.revenueImpact - a.revenueImpact || b.ageDays - a.ageDays || a.projectId.localeCompare(b.projectId) || a.number - b.number,
     );
 
+  const trendOf = (kpi: Kpi, figure: (snapshot: HourlySnapshot) => number): Trend => ({
+    label: kpi.label,
+    unit: kpi.unit,
+    points: Array.from({ length: TREND_WEEKS }, (_, index) => {
+      const weeksAgo = TREND_WEEKS - 1 - index;
+      const end = now.getTime() - weeksAgo * 7 * DAY_MS;
+      const week = isoWeekOf(new Date(end));
+      if (weeksAgo === 0) return { week, value: kpi.value };
+      if (weeksAgo === 1) return { week, value: kpi.previous };
+      const snapshot = newestInWeek(inputs.organization.earlierWeeks ?? [], end);
+      return { week, value: snapshot ? figure(snapshot) : undefined };
+    }),
+  });
+
   return {
+    week: reportWeekOf(now),
     weekStart: new Date(now.getTime() - 7 * DAY_MS).toISOString(),
     weekEnd: now.toISOString(),
     kpis,
@@ -222,7 +286,17 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
       medianHoursToMerge: median(current.flatMap((snapshot) => snapshot.hoursToMerge7d ?? [])) ?? undefined,
     },
     reliability: JOB_TYPES.map((jobType) => reliabilityOf(jobType, inputs.runs, now)),
+    trends: [trendOf(kpis[0]!, (snapshot) => snapshot.revenueAtRisk), trendOf(kpis[1]!, (snapshot) => snapshot.openBySeverity.critical)],
   };
+}
+
+/** The newest snapshot taken in the 7 days up to `end`: an older one belongs to an earlier week (a gap shows as a gap). */
+function newestInWeek(snapshots: readonly HourlySnapshot[], end: number): HourlySnapshot | undefined {
+  const inWeek = snapshots.filter((snapshot) => Date.parse(snapshot.at) <= end && Date.parse(snapshot.at) > end - 7 * DAY_MS);
+  return inWeek.reduce<HourlySnapshot | undefined>(
+    (newest, snapshot) => (!newest || snapshot.at > newest.at ? snapshot : newest),
+    undefined,
+  );
 }
 
 interface OrganizationFigures {

@@ -6,8 +6,8 @@ import type { SESClient } from '@aws-sdk/client-ses';
 import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
 import type { DailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { renderReportEmail } from '../domain/report-email.ts';
-import { isoWeekOf, type ProjectInput, type WeeklyReport, weeklyReport } from '../domain/weekly-report.ts';
+import { type ReportSettings, renderReportEmail } from '../domain/report-email.ts';
+import { type ProjectInput, TREND_WEEKS, type WeeklyReport, weeklyReport } from '../domain/weekly-report.ts';
 import { ReportDeliveryUnknownError, ReportRejectedError, TransientError } from '../errors.ts';
 import { PERMANENT_SES_ERRORS, sendEmail } from '../notify/email.ts';
 import { saveToOutbox } from '../notify/outbox.ts';
@@ -25,7 +25,10 @@ export interface ReportSources {
   readonly runs: JobHistoryStore;
 }
 
-/** Gathers the report's data as of `now`: snapshots now and a week before, open critical bugs, the week's runs. */
+/**
+ * Gathers the report's data as of `now`: snapshots now and a week before, the organisation's at the end of each
+ * earlier trend week, open critical bugs, the week's runs.
+ */
 export async function buildWeeklyReport(deps: ReportSources, now: Date): Promise<WeeklyReport> {
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
   const projects: ProjectInput[] = [];
@@ -37,15 +40,23 @@ export async function buildWeeklyReport(deps: ReportSources, now: Date): Promise
       deps.snapshots.latestStatus(project.projectId, dateOf(now)),
       deps.items.listOpenBugs(project.projectId, now),
     ]);
-    projects.push({ projectId: project.projectId, displayName: project.displayName, current, weekAgo: before, status: status?.status });
+    const { projectId, displayName, fullName } = project;
+    projects.push({ projectId, displayName, fullName, current, weekAgo: before, status: status?.status });
     openCriticalBugs.push(...open.filter((bug) => bug.severity === 'critical'));
   });
-  const [organizationNow, organizationWeekAgo, runs] = await Promise.all([
+  const earlierWeekEnds = Array.from({ length: TREND_WEEKS - 2 }, (_, index) => new Date(now.getTime() - (index + 2) * 7 * DAY_MS));
+  const [organizationNow, organizationWeekAgo, runs, ...earlierWeeks] = await Promise.all([
     deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, now),
     deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, weekAgo),
     deps.runs.listScheduledBetween(weekAgo, now),
+    ...earlierWeekEnds.map((end) => deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, end)),
   ]);
-  return weeklyReport({ now, organization: { current: organizationNow, weekAgo: organizationWeekAgo }, projects, openCriticalBugs, runs });
+  const organization = {
+    current: organizationNow,
+    weekAgo: organizationWeekAgo,
+    earlierWeeks: earlierWeeks.filter((snapshot) => snapshot !== undefined),
+  };
+  return weeklyReport({ now, organization, projects, openCriticalBugs, runs });
 }
 
 /** The newest daily snapshot computed by `at` (a snapshot dated that day but computed later is skipped). */
@@ -59,6 +70,8 @@ export interface SendReportDependencies extends ReportSources {
   readonly events: SyncEventsStore;
   readonly ses: SESClient;
   readonly linkHost: string;
+  /** The organisation's name and the dashboard and console links of the email; each optional. */
+  readonly settings?: ReportSettings;
   readonly recipients: readonly string[];
   readonly sender?: string;
   /** Local runs: where every report email is saved. */
@@ -81,8 +94,8 @@ export async function sendWeeklyReport(
   run: { readonly runId: string; readonly now: Date },
 ): Promise<Omit<StepResult, 'attempt'>> {
   const report = await buildWeeklyReport(deps, run.now);
-  const email = renderReportEmail(report, deps.linkHost);
-  const week = isoWeekOf(run.now);
+  const email = renderReportEmail(report, deps.linkHost, deps.settings);
+  const week = report.week.id;
   const note = (message: string, level: 'info' | 'warn' | 'error' = 'info') =>
     deps.events.append({ runId: run.runId, timestamp: new Date().toISOString(), eventType: 'report', level, message });
   const keep = async (to: readonly string[]) => {

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -141,4 +143,112 @@ function isExecutable(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A rendered page as a reader sees it, measured by {@link measureLayout}. */
+export interface Layout {
+  readonly scrollWidth: number;
+  readonly clientWidth: number;
+  readonly links: string[];
+  /** Line breaks inside a word, with the part of the word (between `/`, `-`, `#` and spaces) they split. */
+  readonly wordBreaks: { readonly before: string; readonly after: string; readonly part: string }[];
+  /** Columns whose header is right-aligned, or whose cells are all numbers; with where their text sits. */
+  readonly misalignedNumbers: string[];
+  readonly numericColumns: number;
+}
+
+/**
+ * Measures a rendered page (pass it to `page.evaluate`; it runs in the page and uses nothing from outside): its
+ * overflow, its links, the line breaks inside words (found from where each character sits on the screen; a break
+ * after `/` or `-`, before `#`, at a space or zero-width space, between two emoji, or inside a part of 16 characters
+ * or more is fine), and the alignment of numeric table columns (a right-aligned header, or cells that all start with
+ * a digit, `$` or `–`) from where their text ends.
+ */
+export function measureLayout(): Layout {
+  const SENSIBLE_AFTER = new Set(['/', '-']);
+  const EMOJI = /^[\p{Extended_Pictographic}\p{Regional_Indicator}]/u;
+  const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+  type Glyph = { readonly text: string; readonly top?: number; readonly bottom?: number; readonly gap: boolean };
+  const glyphsOf = (block: Element): Glyph[] => {
+    const glyphs: Glyph[] = [];
+    const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node instanceof Element) {
+        // A <br> ends a line on purpose.
+        if (node.tagName === 'BR') glyphs.push({ text: '\n', gap: true });
+        continue;
+      }
+      let offset = 0;
+      for (const { segment } of segmenter.segment(node.textContent ?? '')) {
+        const range = document.createRange();
+        range.setStart(node, offset);
+        range.setEnd(node, offset + segment.length);
+        offset += segment.length;
+        // A zero-width space is a break opportunity put there on purpose (it keeps clients from linking a URL).
+        if (/^[\s\u200B]$/u.test(segment) && segment !== '\u00A0') {
+          glyphs.push({ text: segment, gap: true });
+          continue;
+        }
+        const rect = range.getBoundingClientRect();
+        glyphs.push({ text: segment, top: rect.top, bottom: rect.bottom, gap: false });
+      }
+    }
+    return glyphs;
+  };
+  const wordBreaks: Layout['wordBreaks'] = [];
+  const blocks = [...document.querySelectorAll('td, th, p')].filter((block) => !block.querySelector('table, p'));
+  for (const block of blocks) {
+    const glyphs = glyphsOf(block);
+    for (let index = 1; index < glyphs.length; index++) {
+      const previous = glyphs[index - 1]!;
+      const glyph = glyphs[index]!;
+      if (previous.gap || glyph.gap || glyph.top! < previous.bottom! - 1) continue;
+      if (SENSIBLE_AFTER.has(previous.text) || glyph.text === '#') continue;
+      // Emoji are ideographs to the line breaker (Unicode UAX #14): a line may end between two of them.
+      if (EMOJI.test(previous.text) && EMOJI.test(glyph.text)) continue;
+      // The part of the word around the break, between spaces and the sensible break points.
+      let start = index;
+      while (start > 0 && !glyphs[start - 1]!.gap && !SENSIBLE_AFTER.has(glyphs[start - 1]!.text) && glyphs[start]!.text !== '#') start--;
+      let end = index;
+      while (end < glyphs.length && !glyphs[end]!.gap && !SENSIBLE_AFTER.has(glyphs[end - 1]!.text) && glyphs[end]!.text !== '#') end++;
+      const part = glyphs.slice(start, end).map((each) => each.text);
+      if (part.length < 16) {
+        wordBreaks.push({ before: part.slice(0, index - start).join(''), after: part.slice(index - start).join(''), part: part.join('') });
+      }
+    }
+  }
+
+  const misalignedNumbers: string[] = [];
+  let numericColumns = 0;
+  const contentRight = (cell: Element) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    return range.getBoundingClientRect().right;
+  };
+  const innerRight = (cell: Element) => cell.getBoundingClientRect().right - Number.parseFloat(getComputedStyle(cell).paddingRight);
+  for (const table of document.querySelectorAll('table')) {
+    const headers = [...table.querySelectorAll(':scope > tbody > tr > th')];
+    if (headers.length === 0) continue;
+    const rows = [...table.querySelectorAll(':scope > tbody > tr')].filter((row) => row.querySelector(':scope > td'));
+    headers.forEach((header, column) => {
+      const cells = rows.map((row) => row.children[column]!);
+      const allNumbers = cells.length > 0 && cells.every((cell) => /^[–$\d]/.test((cell.textContent ?? '').trim()));
+      const rightHeader = getComputedStyle(header).textAlign === 'right';
+      if (!rightHeader && !allNumbers) return;
+      numericColumns++;
+      for (const cell of [header, ...cells]) {
+        const aligned = getComputedStyle(cell).textAlign === 'right' && Math.abs(contentRight(cell) - innerRight(cell)) <= 1.5;
+        if (!aligned) misalignedNumbers.push(`${header.textContent}: ${cell.textContent}`);
+      }
+    });
+  }
+
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+    links: [...document.querySelectorAll('a')].map((link) => link.href),
+    wordBreaks,
+    misalignedNumbers,
+    numericColumns,
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRun, JobType, RunStatus } from '../../../shared/domain/job-run.ts';
-import { isoWeekOf, weeklyReport } from '../../../shared/domain/weekly-report.ts';
+import { isoWeekOf, reportWeekOf, weeklyReport } from '../../../shared/domain/weekly-report.ts';
 import { asOf, dailyOf, NOW, openBugsOf, organizationOf, TWO_WEEKS, WEEK_AGO } from '../../support/weekly.ts';
 
 let run = 0;
@@ -158,5 +158,57 @@ describe('weeklyReport, over a fixture spanning two weeks', () => {
     expect(isoWeekOf(new Date('2026-11-29T23:59:59Z'))).toBe('2026-W48');
     expect(isoWeekOf(new Date('2027-01-01T09:00:00Z'))).toBe('2026-W53');
     expect(isoWeekOf(new Date('2027-01-04T09:00:00Z'))).toBe('2027-W01');
+  });
+
+  it('labels a week with its ISO week and its Monday-to-Sunday dates', () => {
+    expect(reportWeekOf(NOW)).toEqual({ id: '2026-W49', label: '2026-W49 · 30 Nov – 6 Dec 2026' });
+    expect(reportWeekOf(new Date('2026-12-13T23:59:59Z'))).toEqual({ id: '2026-W50', label: '2026-W50 · 7 – 13 Dec 2026' });
+    expect(reportWeekOf(new Date('2027-01-01T09:00:00Z'))).toEqual({ id: '2026-W53', label: '2026-W53 · 28 Dec 2026 – 3 Jan 2027' });
+    expect(report.week).toEqual(reportWeekOf(NOW));
+  });
+
+  it('draws the trends from the week-end snapshots, oldest first, with a gap where a week has none', () => {
+    const at = (weeksAgo: number, hoursBefore = 0) => new Date(NOW.getTime() - weeksAgo * 7 * 86_400_000 - hoursBefore * 3_600_000);
+    const snapshot = (weeksAgo: number, revenueAtRisk: number, hoursBefore = 0) => ({
+      ...organizationOf(at(weeksAgo, hoursBefore), ['acme/api']),
+      revenueAtRisk,
+    });
+    const withHistory = weeklyReport({
+      now: NOW,
+      organization: {
+        current: organizationOf(NOW, ['acme/api', 'acme/web']),
+        weekAgo: organizationOf(WEEK_AGO, ['acme/api', 'acme/web']),
+        // Week 3 has two snapshots (the newest counts); week 5 has none (the one from week 6 must not fill it).
+        earlierWeeks: [snapshot(2, 4000), snapshot(3, 3000, 30), snapshot(3, 3500), snapshot(4, 2500), snapshot(6, 900)],
+      },
+      projects: [],
+      openCriticalBugs: [],
+      runs: [],
+    });
+    const [revenue, critical] = withHistory.trends;
+    expect(revenue!.points).toEqual([
+      { week: '2026-W42', value: undefined },
+      { week: '2026-W43', value: 900 },
+      { week: '2026-W44', value: undefined },
+      { week: '2026-W45', value: 2500 },
+      { week: '2026-W46', value: 3500 },
+      { week: '2026-W47', value: 4000 },
+      { week: '2026-W48', value: 5400 },
+      { week: '2026-W49', value: 7700 },
+    ]);
+    expect(critical).toMatchObject({ label: 'Open critical bugs', unit: 'count' });
+    expect(critical!.points.at(-1)).toEqual({ week: '2026-W49', value: 2 });
+    expect(report.trends[0]!.points.filter((point) => point.value !== undefined)).toHaveLength(2);
+  });
+
+  it("carries each project's repository name for its link", () => {
+    const named = weeklyReport({
+      now: NOW,
+      organization: {},
+      projects: [{ projectId: 'acme/api', displayName: 'API', fullName: 'Acme/API' }],
+      openCriticalBugs: [],
+      runs: [],
+    });
+    expect(named.projects[0]).toMatchObject({ projectId: 'acme/api', fullName: 'Acme/API' });
   });
 });

@@ -342,7 +342,8 @@ describe('functions', () => {
       'HourlyMetricsWatchJobRuns',
       { JobHistory: ['Query'], Projects: ['Query'], Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] },
     ],
-    ['DailySyncListProjects', { Projects: ['Query'] }],
+    // Alerts: the daily job's latest scheduled time (evaluated#daily), claimed to tell a replay.
+    ['DailySyncListProjects', { Projects: ['Query'], Alerts: ['GetItem', 'PutItem'] }],
     ['DailySyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     [
       'DailySyncComputeProjectMetrics',
@@ -370,6 +371,7 @@ describe('functions', () => {
       dynamoGrantsOf('DailySyncListProjects', synthesized({ ...baseConfig(), github: { apiUrl: 'https://api.github.com', org: 'acme' } })),
     ).toEqual({
       Projects: ['PutItem', 'Query', 'UpdateItem'],
+      Alerts: ['GetItem', 'PutItem'],
     });
   });
 

@@ -8,6 +8,7 @@ import { type BugRules, DEFAULT_BUG_RULES, SEVERITIES } from './domain/bugs.ts';
 import { JOB_NAMES, JOB_TYPES, type JobName, type JobType } from './domain/job-run.ts';
 import { DEFAULT_MONITORING_THRESHOLDS } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
+import type { ReportSettings } from './domain/report-email.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
 import type { JobSchedule } from './domain/schedule-slots.ts';
 import { ConfigError } from './errors.ts';
@@ -132,6 +133,20 @@ export const MonitoringThresholdsSchema = z
   })
   .strict();
 
+const httpsUrl = z.url({ protocol: /^https$/, error: (issue) => `${JSON.stringify(issue.input)} is not an https URL` });
+
+/**
+ * What the weekly email says about the deployment (`REPORT_SETTINGS`): the organisation's name in its header, the
+ * dashboard it links to, and who to ask to change its recipients (in its footer).
+ */
+export const ReportSettingsSchema = z
+  .object({
+    organizationName: nonEmpty.max(60, { error: 'must be at most 60 characters' }).optional(),
+    dashboardUrl: httpsUrl.optional(),
+    contact: nonEmpty.max(120, { error: 'must be at most 120 characters' }).optional(),
+  })
+  .strict();
+
 /** Each job type's cron and time zone, as the monitoring sees them (`JOB_SCHEDULES`). */
 export const JobSchedulesSchema = z.record(z.enum(JOB_TYPES), z.object({ cron, timeZone }).strict());
 
@@ -162,6 +177,7 @@ const ConfigSchema = z
       .object({
         recipients: recipients,
         sender: email.optional(),
+        ...ReportSettingsSchema.shape,
       })
       .strict()
       .prefault({}),
@@ -261,6 +277,12 @@ export function schedulesOf(config: Config): Record<JobType, JobSchedule> {
   return Object.fromEntries(
     (Object.keys(JOB_NAMES) as JobName[]).map((name) => [JOB_NAMES[name], { cron: config.schedules[name], timeZone: config.timeZone }]),
   ) as Record<JobType, JobSchedule>;
+}
+
+/** What the weekly email says about the deployment, from the configuration. */
+export function reportSettingsOf(config: Config): ReportSettings {
+  const { organizationName, dashboardUrl, contact } = config.report;
+  return { organizationName, dashboardUrl, contact };
 }
 
 /** Who sends alert emails: the alerts' own sender, else the report's. */

@@ -102,9 +102,14 @@ export class WeeklyReport extends Construct {
         });
         archiveRecords.addCatch(archiveFailed, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
 
-        const report = run
-          .step('Check Project Health', checkHealth, { resultKey: 'health', timeout: Duration.minutes(3) })
-          .next(run.step('Send Weekly Report', sendReport, { resultKey: 'report', timeout: Duration.minutes(4) }));
+        const report = run.step('Check Project Health', checkHealth, { resultKey: 'health', timeout: Duration.minutes(3) }).next(
+          run.step('Send Weekly Report', sendReport, {
+            resultKey: 'report',
+            timeout: Duration.minutes(4),
+            // The email links to this run in the Step Functions console.
+            payload: { executionArn: sfn.JsonPath.stringAt('$$.Execution.Id') },
+          }),
+        );
 
         // Each branch returns the whole state: gather the results each one added.
         return new sfn.Parallel(this, 'Weekly Work', {

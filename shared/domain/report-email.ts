@@ -373,6 +373,17 @@ function projectLink(project: ProjectRow, linkHost: string): string | undefined 
   return safeLink(`https://${linkHost}/${project.fullName}`, linkHost);
 }
 
+/**
+ * The Step Functions console's page of an execution (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`), in
+ * the commercial partition. None for the local runtime's stand-in account, whose executions are in no console.
+ */
+export function executionConsoleUrl(executionArn: string): string | undefined {
+  const match = /^arn:aws:states:([a-z0-9-]+):(\d{12}):execution:[^:]+:[^:]+$/.exec(executionArn);
+  if (!match || /^0+$/.test(match[2]!)) return undefined;
+  const region = match[1]!;
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
 /** A configured link, only as an https URL. */
 function httpsUrl(url: string | undefined): string | undefined {
   if (!url) return undefined;

@@ -3,10 +3,11 @@
  * once per ISO week through SES.
  */
 import type { SESClient } from '@aws-sdk/client-ses';
+import * as z from 'zod';
 import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
 import type { DailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { type ReportSettings, renderReportEmail } from '../domain/report-email.ts';
+import { executionConsoleUrl, type ReportSettings, renderReportEmail } from '../domain/report-email.ts';
 import { type ProjectInput, TREND_WEEKS, type WeeklyReport, weeklyReport } from '../domain/weekly-report.ts';
 import { ReportDeliveryUnknownError, ReportRejectedError, TransientError } from '../errors.ts';
 import { PERMANENT_SES_ERRORS, sendEmail } from '../notify/email.ts';
@@ -78,6 +79,9 @@ export interface SendReportDependencies extends ReportSources {
   readonly outboxDirectory?: string;
 }
 
+/** The step's own field: the execution it runs in (`$$.Execution.Id`), which the email links to in the console. */
+const StepEventSchema = z.object({ executionArn: z.string().optional() });
+
 /** A `sending` marker older than this belongs to an attempt that died mid-send (the step's Lambda times out sooner). */
 const ABANDONED_SEND_MS = 15 * 60_000;
 
@@ -91,10 +95,12 @@ const ABANDONED_SEND_MS = 15 * 60_000;
  */
 export async function sendWeeklyReport(
   deps: SendReportDependencies,
-  run: { readonly runId: string; readonly now: Date },
+  run: { readonly runId: string; readonly now: Date; readonly event?: unknown },
 ): Promise<Omit<StepResult, 'attempt'>> {
   const report = await buildWeeklyReport(deps, run.now);
-  const email = renderReportEmail(report, deps.linkHost, deps.settings);
+  const executionArn = StepEventSchema.safeParse(run.event).data?.executionArn;
+  const consoleUrl = executionArn ? executionConsoleUrl(executionArn) : undefined;
+  const email = renderReportEmail(report, deps.linkHost, { ...deps.settings, ...(consoleUrl ? { consoleUrl } : {}) });
   const week = report.week.id;
   const note = (message: string, level: 'info' | 'warn' | 'error' = 'info') =>
     deps.events.append({ runId: run.runId, timestamp: new Date().toISOString(), eventType: 'report', level, message });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderReportEmail, reportVerdict } from '../../../shared/domain/report-email.ts';
+import { executionConsoleUrl, renderReportEmail, reportVerdict } from '../../../shared/domain/report-email.ts';
 import { type WeeklyReport, weeklyReport } from '../../../shared/domain/weekly-report.ts';
 import { FORBIDDEN_IN_TEXT_ALTERNATIVE, HOSTILE_TITLES } from '../../support/hostile-text.ts';
 import { DEMO_REPORT, FIRST_WEEK_REPORT, HOSTILE_REPORT, REPORT_SETTINGS } from '../../support/report-fixtures.ts';
@@ -156,6 +156,15 @@ describe('the weekly report email', () => {
     const { html } = renderReportEmail(DEMO_REPORT, 'github.acme.example', { dashboardUrl: 'javascript:alert(1)' });
     const hrefs = [...html.matchAll(/href="([^"]*)"/g)].map((match) => match[1]);
     expect(hrefs).toEqual(DEMO_REPORT.projects.map((project) => `https://github.acme.example/${project.fullName}`));
+  });
+
+  it("links a run to its execution's page in the Step Functions console, but not a local run's", () => {
+    const arn = 'arn:aws:states:eu-west-1:123456789012:execution:WeeklyReportJob1A2B:weekly_report-2026-11-30T09-00';
+    expect(executionConsoleUrl(arn)).toBe(
+      `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${arn}`,
+    );
+    expect(executionConsoleUrl(arn.replace('123456789012', '000000000000'))).toBeUndefined();
+    expect(executionConsoleUrl('arn:aws:states:eu-west-1:123456789012:stateMachine:WeeklyReportJob1A2B')).toBeUndefined();
   });
 
   it('lets names break only after "/" and "-" and before "#"', () => {

@@ -51,13 +51,19 @@ export class DailySync extends Construct {
         ...github,
         [ENV.jobTimeoutSeconds]: String(props.schedule.timeout.toSeconds()),
         ...(props.discovery
-          ? { [ENV.githubOrg]: props.discovery.org, [ENV.githubActiveWithinDays]: String(props.discovery.activeWithinDays) }
+          ? {
+              [ENV.githubOrg]: props.discovery.org,
+              [ENV.githubActiveWithinDays]: String(props.discovery.activeWithinDays),
+              ...eventSettings,
+            }
           : {}),
       },
     })
       .bindTable(tables.projects, props.discovery ? ['Query', 'PutItem', 'UpdateItem'] : ['Query'], ENV.projectsTable)
       // The daily job's latest scheduled time (`evaluated#daily`), claimed with one conditional put.
       .bindTable(tables.alerts, ['PutItem', 'GetItem'], ENV.alertsTable);
+    // Org discovery says which projects it deactivated (archived or deleted repositories), and why.
+    if (props.discovery) listProjects.bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
     const syncProject = new JobFunction(this, 'SyncProject', {
       entry: 'lambdas/daily/sync-project.ts',
       description: "Syncs the next chunk of a project's issues and pull requests",

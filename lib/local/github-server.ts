@@ -4,8 +4,10 @@
  * and accounting, token auth, and faults injected on demand. Where GitHub is unkind, so is this server:
  * a renamed repository answers 301 to `/repositories/<id>/...` (not to its new name), a spent primary
  * limit answers 403 or 429 with `x-ratelimit-remaining: 0`, more than 100 concurrent requests meet a
- * secondary limit, and a body can be cut mid-way. The local runtime's demo GitHub and the tests both use
- * it, reached through Octokit's `baseUrl` as a GitHub Enterprise Server would be.
+ * secondary limit, and a body can be cut mid-way. An archived repository stays in its org's listing with
+ * `archived: true`; a deleted one answers 404 by name, by id and by its former names; an org whose repositories
+ * are all gone lists none (200, []). The local runtime's demo GitHub and the tests both use it, reached through
+ * Octokit's `baseUrl` as a GitHub Enterprise Server would be.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -91,6 +93,8 @@ export class GitHubServer {
   private readonly repositories = new Map<string, FakeRepository>();
   /** Old full name (lower case) to the repository's id, as GitHub keeps redirecting a renamed repository. */
   private readonly renames = new Map<string, number>();
+  /** Every owner (lower case) a repository has had here: its org listing answers 200 even once it holds no repository. */
+  private readonly owners = new Set<string>();
   /** Each fault answers one request; `cut` serves the real answer but drops the connection mid-body. */
   private readonly faults: { prefix: string; answer: Fault | 'cut'; skip: number }[] = [];
   private remaining: number;
@@ -106,7 +110,7 @@ export class GitHubServer {
   ) {
     this.remaining = options.rateLimit ?? 5000;
     this.token = options.token;
-    for (const repository of options.repositories) this.repositories.set(repository.fullName.toLowerCase(), repository);
+    for (const repository of options.repositories) this.hold(repository);
   }
 
   static async start(options: GitHubServerOptions): Promise<GitHubServer> {
@@ -145,9 +149,21 @@ export class GitHubServer {
   rename(from: string, to: string): void {
     const repository = this.repository(from);
     this.repositories.delete(from.toLowerCase());
-    this.repositories.set(to.toLowerCase(), { ...repository, fullName: to });
+    this.hold({ ...repository, fullName: to });
     this.renames.set(from.toLowerCase(), repository.id);
     this.renames.delete(to.toLowerCase());
+  }
+
+  /** Archives a repository: still readable and in its org's listing, with `archived: true`. */
+  archive(fullName: string): void {
+    this.hold({ ...this.repository(fullName), archived: true });
+  }
+
+  /** Deletes a repository: its name, its id and the names it had before a rename answer 404 from now on. */
+  delete(fullName: string): void {
+    const { id } = this.repository(fullName);
+    this.repositories.delete(fullName.toLowerCase());
+    for (const [former, formerId] of this.renames) if (formerId === id) this.renames.delete(former);
   }
 
   /** Answers the next `faults.length` requests under `pathPrefix` with these faults, in order. */
@@ -213,6 +229,12 @@ export class GitHubServer {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Holds a repository under its current name, and its owner as one whose listing exists. */
+  private hold(repository: FakeRepository): void {
+    this.repositories.set(repository.fullName.toLowerCase(), repository);
+    this.owners.add(repository.fullName.split('/')[0]!.toLowerCase());
+  }
+
   private handle(request: IncomingMessage, response: ServerResponse, overloaded: boolean): void {
     const url = new URL(request.url ?? '/', this.url);
     if (Date.now() / 1000 >= this.resetAt) {
@@ -255,10 +277,9 @@ export class GitHubServer {
     const html = this.options.htmlBaseUrl ?? 'https://github.com';
     const org = /^\/orgs\/([^/]+)\/repos$/.exec(url.pathname);
     if (org) {
-      const owned = [...this.repositories.values()].filter((repository) =>
-        repository.fullName.toLowerCase().startsWith(`${org[1]!.toLowerCase()}/`),
-      );
-      if (owned.length === 0) return NOT_FOUND;
+      const owner = org[1]!.toLowerCase();
+      if (!this.owners.has(owner)) return NOT_FOUND;
+      const owned = [...this.repositories.values()].filter((repository) => repository.fullName.toLowerCase().startsWith(`${owner}/`));
       if (this.spent()) return this.refusal();
       this.remaining--;
       return { status: 200, body: owned.map((repository) => repositoryJson(repository, html)) };

@@ -5,14 +5,13 @@
 
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { RequestError } from '@octokit/request-error';
-import type { RestEndpointMethodTypes } from '@octokit/rest';
 import * as z from 'zod';
 import { forEachConcurrently } from '../concurrency.ts';
 import type { AlertSource } from '../domain/alerts.ts';
 import { type BugRules, cappedRevenueLabelOf } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
-import { failureAfter, newProject, type SyncFailure } from '../domain/project.ts';
+import { failureAfter, newProject, type Project, type SyncFailure } from '../domain/project.ts';
 import { type SyncTotals, ZERO_TOTALS } from '../domain/sync-totals.ts';
 import { plainText } from '../domain/untrusted-text.ts';
 import type { WorkItem } from '../domain/work-item.ts';
@@ -39,7 +38,11 @@ export interface DailyDependencies {
 /** Margin kept at the end of the run's budget for metrics and bookkeeping. */
 const RUN_DEADLINE_MARGIN_MS = 90_000;
 
-export const ListProjectsInputSchema = z.object({ executionStartTime: z.iso.datetime(), scheduledTime: z.iso.datetime() });
+export const ListProjectsInputSchema = z.object({
+  runId: z.string().min(1),
+  executionStartTime: z.iso.datetime(),
+  scheduledTime: z.iso.datetime(),
+});
 
 /**
  * The daily job's mark in the Alerts table (`evaluated#daily`): the latest scheduled time a daily run has claimed. The daily
@@ -59,6 +62,11 @@ export interface OrgDiscovery {
   readonly activeWithinDays: number;
 }
 
+/** Org discovery as List Projects runs it: its settings, and the SyncEvents that say which projects it deactivated and why. */
+export interface OrgDiscoveryStep extends OrgDiscovery {
+  readonly events: Pick<SyncEventsStore, 'append'>;
+}
+
 /**
  * Claims the run's scheduled time as the daily job's latest, then checks that GitHub accepts the token (a bad token fails
  * the whole run at once, without retries), discovers the org's active repositories when configured, and lists the active
@@ -69,7 +77,7 @@ export interface OrgDiscovery {
 export async function listProjectsToSync(
   deps: Pick<DailyDependencies, 'github' | 'projects'> & { readonly alerts: Pick<AlertsStore, 'claimEvaluation'> },
   input: z.infer<typeof ListProjectsInputSchema>,
-  options: { readonly runTimeoutMs: number; readonly discovery?: OrgDiscovery },
+  options: { readonly runTimeoutMs: number; readonly discovery?: OrgDiscoveryStep },
 ): Promise<{ projectIds: string[]; runDeadline: string; discovered: number; replayOf: string | null }> {
   const evaluation = await deps.alerts.claimEvaluation(DAILY_EVALUATION, new Date(input.scheduledTime));
   const now = new Date(input.executionStartTime);
@@ -81,7 +89,9 @@ export async function listProjectsToSync(
     } catch (error) {
       throw listingError(error, 'check the token');
     }
-    if (options.discovery) discovered = await discoverOrgRepositories(github, deps.projects, options.discovery, now);
+    if (options.discovery) {
+      discovered = await discoverOrgRepositories(github, deps.projects, options.discovery, { runId: input.runId, now });
+    }
   }
   const projects = await deps.projects.listActive();
   const deadline = now.getTime() + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
@@ -97,24 +107,26 @@ export async function listProjectsToSync(
 const ID_LOOKUP_CONCURRENCY = 10;
 
 /**
- * Registers the org's active repositories that are not projects yet. A repository is known by its GitHub
- * id, which a rename keeps, or by its name: each listed project gets its id and current name from the
- * listing, so a repository renamed in the org renames its project instead of becoming a second one. Only
- * when the listing holds a repository no project knows are the projects without an id (added by hand)
- * asked for theirs, once each (GitHub follows a rename's redirect), so one renamed before any listing
- * saw it is not added twice either.
+ * Registers the org's active repositories that are not projects yet, and deactivates the org's projects whose repository
+ * was archived or deleted (a SyncEvent says which and why). A repository is known by its GitHub id, which a rename or a
+ * transfer keeps, or by its name: each listed project gets its id and current name from the listing, so a repository
+ * renamed in the org renames its project instead of becoming a second one. A project of the org the listing leaves out
+ * is asked for once (by id when known; GitHub follows a rename's redirect): only a 404 means it was deleted, and one
+ * transferred to another owner keeps being followed under its new name. Projects of other owners are never deactivated;
+ * those without an id (added by hand) are asked for theirs only when the listing holds a repository no project knows,
+ * so one renamed into the org before any listing saw it is not added twice either. A failed listing changes nothing.
  * @returns how many were added.
  */
 async function discoverOrgRepositories(
   github: GitHubClient,
   projects: ProjectsStore,
-  discovery: OrgDiscovery,
-  now: Date,
+  discovery: OrgDiscoveryStep,
+  run: { readonly runId: string; readonly now: Date },
 ): Promise<number> {
-  const pushedSince = now.getTime() - discovery.activeWithinDays * 86_400_000;
-  let repositories: RestEndpointMethodTypes['repos']['listForOrg']['response']['data'];
+  const pushedSince = run.now.getTime() - discovery.activeWithinDays * 86_400_000;
+  let repositories: OrgRepository[];
   try {
-    repositories = await github.paginate('GET /orgs/{org}/repos', { org: discovery.org, type: 'all', per_page: 100 });
+    repositories = await orgRepositories(github, discovery.org);
   } catch (error) {
     if (error instanceof RequestError && error.status === 404) {
       throw new ConfigError(`github.org ${JSON.stringify(discovery.org)} is not an organization the token can see (404)`, {
@@ -123,53 +135,111 @@ async function discoverOrgRepositories(
     }
     throw listingError(error, `list the repositories of ${discovery.org}`);
   }
+  const deactivate = async (project: Project, fullName: string, why: string) => {
+    if (!(await projects.deactivate(project.projectId))) return;
+    await discovery.events.append({
+      runId: run.runId,
+      timestamp: new Date().toISOString(),
+      eventType: 'discovery',
+      level: 'warn',
+      project: fullName,
+      message: `${project.projectId} deactivated: ${why}; its stored items are kept`,
+    });
+  };
+  const ofTheOrg = (project: Project) => project.fullName.split('/')[0]!.toLowerCase() === discovery.org.toLowerCase();
+
   const known = await projects.listActive();
   const byId = new Map(known.flatMap((project) => (project.repositoryId === undefined ? [] : [[project.repositoryId, project] as const])));
   const byName = new Map(
     known.flatMap((project) => [[project.projectId, project] as const, [project.fullName.toLowerCase(), project] as const]),
   );
   const listed = new Set<string>();
-  const unknown = [];
+  const unknown: OrgRepository[] = [];
   for (const repository of repositories) {
-    const project = byId.get(repository.id) ?? byName.get(repository.full_name.toLowerCase());
+    const project = byId.get(repository.id) ?? byName.get(repository.fullName.toLowerCase());
     if (!project) {
-      const active = !repository.archived && repository.pushed_at !== null && Date.parse(repository.pushed_at ?? '') >= pushedSince;
+      const active = !repository.archived && repository.pushedAt !== null && Date.parse(repository.pushedAt) >= pushedSince;
       if (active) unknown.push(repository);
       continue;
     }
-    listed.add(project.projectId);
     // Another repository now has the name this project was known by: not this project's (nor addable: the id is taken).
     if (project.repositoryId !== undefined && project.repositoryId !== repository.id) continue;
-    if (project.repositoryId !== repository.id || project.fullName !== repository.full_name) {
-      await projects.recordRepository(project.projectId, { id: repository.id, fullName: repository.full_name });
+    listed.add(project.projectId);
+    if (project.repositoryId !== repository.id || project.fullName !== repository.fullName) {
+      await projects.recordRepository(project.projectId, repository);
     }
+    if (repository.archived) await deactivate(project, repository.fullName, `GitHub lists ${repository.fullName} as archived`);
   }
-  if (unknown.length === 0) return 0;
 
-  const withoutId = known.filter((project) => project.repositoryId === undefined && !listed.has(project.projectId));
-  await forEachConcurrently(withoutId, ID_LOOKUP_CONCURRENCY, async (project) => {
-    const repository = await repositoryOf(github, project.fullName);
-    if (!repository || !(await projects.recordRepository(project.projectId, repository))) return;
+  const unlisted = known.filter(
+    (project) => !listed.has(project.projectId) && (ofTheOrg(project) || (unknown.length > 0 && project.repositoryId === undefined)),
+  );
+  await forEachConcurrently(unlisted, ID_LOOKUP_CONCURRENCY, async (project) => {
+    const repository = await repositoryOf(github, project);
+    if (!repository) {
+      const asked = project.repositoryId === undefined ? project.fullName : `repository id ${project.repositoryId}`;
+      if (ofTheOrg(project)) await deactivate(project, project.fullName, `GitHub answers 404 for ${asked}: deleted`);
+      return;
+    }
+    const changed = repository.id !== project.repositoryId || repository.fullName !== project.fullName;
+    if (changed && !(await projects.recordRepository(project.projectId, repository))) return;
     byId.set(repository.id, project);
   });
   let added = 0;
   for (const repository of unknown) {
     // A project followed it under its former name, and was just renamed.
     if (byId.has(repository.id)) continue;
-    if (await projects.add({ ...newProject({ repository: repository.full_name }, now), repositoryId: repository.id })) added++;
+    if (await projects.add({ ...newProject({ repository: repository.fullName }, run.now), repositoryId: repository.id })) added++;
   }
   return added;
 }
 
-/** The repository's id and current name (a renamed one's, through GitHub's redirect); undefined when it is gone (404). */
-async function repositoryOf(github: GitHubClient, fullName: string): Promise<{ id: number; fullName: string } | undefined> {
-  const [owner, repo] = fullName.split('/') as [string, string];
+/** What discovery reads of a listed repository. */
+interface OrgRepository {
+  readonly id: number;
+  readonly fullName: string;
+  readonly archived: boolean;
+  readonly pushedAt: string | null;
+}
+
+/**
+ * Every repository of the org, archived ones included, page by page.
+ * @throws TransientError when a page was cut short in transit or is not JSON: Octokit then hands back its raw text (empty
+ * when the connection dropped), which `github.paginate` would take for the last, empty page, and a listing missing
+ * repositories would have their projects looked up as if gone.
+ */
+async function orgRepositories(github: GitHubClient, org: string): Promise<OrgRepository[]> {
+  const repositories: OrgRepository[] = [];
+  for (let page = 1; ; page++) {
+    const { data, headers } = await github.request('GET /orgs/{org}/repos', { org, type: 'all', per_page: 100, page });
+    if (!Array.isArray(data)) throw new TransientError(`GitHub's page ${page} of the repositories of ${org} was cut short or is not JSON`);
+    repositories.push(
+      ...data.map((repository) => ({
+        id: Number(repository.id),
+        fullName: repository.full_name,
+        archived: repository.archived ?? false,
+        pushedAt: repository.pushed_at ?? null,
+      })),
+    );
+    if (!/rel="next"/.test(headers.link ?? '')) return repositories;
+  }
+}
+
+/**
+ * The repository's id and current name, asked for by its id when known (a rename or transfer keeps it), else by name
+ * (GitHub follows a rename's redirect); undefined when it is gone (404).
+ */
+async function repositoryOf(github: GitHubClient, project: Project): Promise<{ id: number; fullName: string } | undefined> {
+  const [owner, repo] = project.fullName.split('/') as [string, string];
   try {
-    const { data } = await github.request('GET /repos/{owner}/{repo}', { owner, repo });
+    const { data } =
+      project.repositoryId === undefined
+        ? await github.request('GET /repos/{owner}/{repo}', { owner, repo })
+        : await github.request('GET /repositories/{repository_id}', { repository_id: project.repositoryId });
     return { id: Number(data.id), fullName: data.full_name };
   } catch (error) {
     if (error instanceof RequestError && error.status === 404) return undefined;
-    throw listingError(error, `look up ${fullName}`);
+    throw listingError(error, `look up ${project.fullName}`);
   }
 }
 

@@ -3,6 +3,8 @@
 export const EVENT_TYPES = [
   'job',
   'github_sync',
+  /** Org discovery deactivated a project: its repository was archived or deleted. */
+  'discovery',
   'metrics',
   'sla_check',
   'alert',

@@ -340,7 +340,7 @@ describe("the daily job's bundles", () => {
   it.concurrent('"List Projects" reads the token from Secrets Manager, checks it with GitHub, finds a new org repository', async () => {
     const started = new Date();
     const answer = answerOf(
-      await invoke('lambdas/daily/list-projects.ts', { executionStartTime: started.toISOString(), scheduledTime: slot }),
+      await invoke('lambdas/daily/list-projects.ts', { runId, executionStartTime: started.toISOString(), scheduledTime: slot }),
     );
     // The first daily run for its time claims it: not a replay, so it asks GitHub.
     expect(answer).toMatchObject({ discovered: 1, replayOf: null });

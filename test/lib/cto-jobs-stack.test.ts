@@ -366,12 +366,13 @@ describe('functions', () => {
     expect(dynamoGrantsOf(name)).toEqual(expected);
   });
 
-  it('grants List Projects, with org discovery, what adding and renaming projects takes', () => {
+  it('grants List Projects, with org discovery, what adding, renaming and deactivating projects takes, and saying so', () => {
     expect(
       dynamoGrantsOf('DailySyncListProjects', synthesized({ ...baseConfig(), github: { apiUrl: 'https://api.github.com', org: 'acme' } })),
     ).toEqual({
       Projects: ['PutItem', 'Query', 'UpdateItem'],
       Alerts: ['GetItem', 'PutItem'],
+      SyncEvents: ['PutItem'],
     });
   });
 

@@ -177,6 +177,41 @@ describe('the loopback GitHub server', () => {
     expect((await octokit.rest.repos.get({ owner: 'acme', repo: 'api' })).url).toBe(`${github.url}/repos/acme/api`);
   });
 
+  it('lists an archived repository as archived, and answers a deleted one 404 by name, id and former name', async () => {
+    const org = await GitHubServer.start({
+      repositories: [
+        { fullName: 'acme/old', id: 1, issues: [] },
+        { fullName: 'acme/gone', id: 2, issues: [] },
+      ],
+    });
+    const client = new Octokit({ baseUrl: org.url, log: quiet });
+    const statusOf = (route: string) =>
+      client.request(route).then(
+        ({ status }) => status,
+        (error: { status: number }) => error.status,
+      );
+    try {
+      org.archive('acme/old');
+      org.rename('acme/gone', 'acme/going');
+      org.delete('acme/going');
+
+      const listed = await client.rest.repos.listForOrg({ org: 'acme' });
+      expect(listed.data.map(({ full_name, archived }) => ({ full_name, archived }))).toEqual([{ full_name: 'acme/old', archived: true }]);
+      expect((await client.rest.repos.get({ owner: 'acme', repo: 'old' })).data).toMatchObject({ id: 1, archived: true });
+      expect([
+        await statusOf('GET /repos/acme/going'),
+        await statusOf('GET /repositories/2'),
+        await statusOf('GET /repos/acme/gone'),
+      ]).toEqual([404, 404, 404]);
+
+      org.delete('acme/old');
+      expect((await client.rest.repos.listForOrg({ org: 'acme' })).data).toEqual([]);
+      expect(await statusOf('GET /orgs/nobody/repos')).toBe(404);
+    } finally {
+      await org.close();
+    }
+  });
+
   it("matches github.com's recorded 301 for a renamed repository (@octokit/fixtures rename-repository)", async () => {
     const recorded = renameRecordings.find((entry) => entry.method === 'get' && entry.status === 301)!;
     github.rename('acme/api', 'acme/platform-api');

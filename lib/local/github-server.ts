@@ -282,7 +282,8 @@ export class GitHubServer {
       const owned = [...this.repositories.values()].filter((repository) => repository.fullName.toLowerCase().startsWith(`${owner}/`));
       if (this.spent()) return this.refusal();
       this.remaining--;
-      return { status: 200, body: owned.map((repository) => repositoryJson(repository, html)) };
+      const { items, headers } = pageOf(owned, url);
+      return { status: 200, body: items.map((repository) => repositoryJson(repository, html)), headers };
     }
 
     let repository: FakeRepository | undefined;
@@ -354,24 +355,12 @@ export class GitHubServer {
     const since = url.searchParams.get('since');
     const direction = url.searchParams.get('direction') === 'asc' ? 1 : -1;
     const state = url.searchParams.get('state') ?? 'open';
-    const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
-    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
     const matching = repository.issues
       .filter((issue) => state === 'all' || issue.state === state)
       .filter((issue) => !since || issue.updated_at >= since)
       .sort((a, b) => direction * (a.updated_at.localeCompare(b.updated_at) || a.number - b.number));
-    const lastPage = Math.max(1, Math.ceil(matching.length / perPage));
-    const items = matching.slice((page - 1) * perPage, page * perPage).map((issue) => issueJson(issue, repository, html));
-    const link = (target: number, rel: string) => {
-      const next = new URL(url.toString());
-      next.searchParams.set('page', String(target));
-      return `<${next.toString()}>; rel="${rel}"`;
-    };
-    const links = [
-      ...(page < lastPage ? [link(page + 1, 'next'), link(lastPage, 'last')] : []),
-      ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : []),
-    ];
-    return { body: items, headers: links.length ? { link: links.join(', ') } : {} };
+    const { items, headers } = pageOf(matching, url);
+    return { body: items.map((issue) => issueJson(issue, repository, html)), headers };
   }
 
   private rateHeaders(): Record<string, string> {
@@ -384,6 +373,23 @@ export class GitHubServer {
       'x-ratelimit-resource': 'core',
     };
   }
+}
+
+/** The page of a list that `per_page` (default 30, at most 100) and `page` ask for, and GitHub's Link header to the others. */
+function pageOf<T>(list: readonly T[], url: URL): { items: T[]; headers: Record<string, string> } {
+  const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
+  const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+  const lastPage = Math.max(1, Math.ceil(list.length / perPage));
+  const link = (target: number, rel: string) => {
+    const next = new URL(url.toString());
+    next.searchParams.set('page', String(target));
+    return `<${next.toString()}>; rel="${rel}"`;
+  };
+  const links = [
+    ...(page < lastPage ? [link(page + 1, 'next'), link(lastPage, 'last')] : []),
+    ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : []),
+  ];
+  return { items: list.slice((page - 1) * perPage, page * perPage), headers: links.length ? { link: links.join(', ') } : {} };
 }
 
 function injectedReply(fault: Fault): Reply {

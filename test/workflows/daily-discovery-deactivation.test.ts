@@ -4,9 +4,17 @@ import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '..
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 const recent = (fullName: string, id: number) => ({ fullName, id, issues: generateIssues(3), pushedAt: daysAgo(1) });
 
+// A page of dormant repositories first: the projects' repositories are on the listing's second page.
+const dormant = Array.from({ length: 100 }, (_, i) => ({
+  fullName: `acme/dormant-${i}`,
+  id: 1000 + i,
+  issues: [],
+  pushedAt: daysAgo(400),
+}));
 // Each test archives, deletes or moves repositories of its own: the loopback GitHub is shared by the file's tests.
 const { github, runtime } = await useDailyRuntime(
   [
+    ...dormant,
     recent('acme/live', 1),
     recent('acme/shelved', 10),
     recent('acme/doomed', 11),
@@ -126,7 +134,14 @@ describe('org discovery deactivation (github.org)', () => {
 
   it.each([
     ['answers 502 every time', 1, () => github.injectFaults('/orgs/acme/repos', ...Array.from({ length: 20 }, () => ({ status: 502 })))],
-    ['cuts its answer short every time', 2, () => Array.from({ length: 20 }, () => github.cutBody('/orgs/acme/repos'))],
+    [
+      'cuts its second page short, then every page',
+      2,
+      () => {
+        github.cutBody('/orgs/acme/repos', 1);
+        for (let retry = 0; retry < 20; retry++) github.cutBody('/orgs/acme/repos');
+      },
+    ],
   ])('deactivates nothing when the org listing %s', async (_, pair, breakListing) => {
     const [archivedId, deletedId] = [`acme/brittle-${pair}`, `acme/frail-${pair}`];
     await runtime.runJob('daily', { ...fast, at: nextSlot() });

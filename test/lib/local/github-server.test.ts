@@ -177,6 +177,23 @@ describe('the loopback GitHub server', () => {
     expect((await octokit.rest.repos.get({ owner: 'acme', repo: 'api' })).url).toBe(`${github.url}/repos/acme/api`);
   });
 
+  it("pages an org's listing as GitHub does (per_page, Link), which Octokit follows", async () => {
+    const org = await GitHubServer.start({
+      repositories: Array.from({ length: 5 }, (_, i) => ({ fullName: `acme/repo-${i}`, id: 100 + i, issues: [] })),
+    });
+    try {
+      const client = new Octokit({ baseUrl: org.url, log: quiet });
+      const first = await client.rest.repos.listForOrg({ org: 'acme', per_page: 2 });
+      const all = await client.paginate(client.rest.repos.listForOrg, { org: 'acme', per_page: 2 });
+
+      expect(first.data.map(({ id }) => id)).toEqual([100, 101]);
+      expect(first.headers.link).toContain('rel="next"');
+      expect(all.map(({ id }) => id)).toEqual([100, 101, 102, 103, 104]);
+    } finally {
+      await org.close();
+    }
+  });
+
   it('lists an archived repository as archived, and answers a deleted one 404 by name, id and former name', async () => {
     const org = await GitHubServer.start({
       repositories: [
@@ -197,6 +214,9 @@ describe('the loopback GitHub server', () => {
 
       const listed = await client.rest.repos.listForOrg({ org: 'acme' });
       expect(listed.data.map(({ full_name, archived }) => ({ full_name, archived }))).toEqual([{ full_name: 'acme/old', archived: true }]);
+      org.rename('acme/old', 'acme/older');
+      expect((await client.rest.repos.listForOrg({ org: 'acme' })).data.map(({ full_name }) => full_name)).toEqual(['acme/older']);
+      org.rename('acme/older', 'acme/old');
       expect((await client.rest.repos.get({ owner: 'acme', repo: 'old' })).data).toMatchObject({ id: 1, archived: true });
       expect([
         await statusOf('GET /repos/acme/going'),

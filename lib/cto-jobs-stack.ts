@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { alertRulesOf, alertSenderOf, bugRulesOf, type Config, schedulesOf } from '../shared/config.ts';
+import { alertRulesOf, alertSenderOf, bugRulesOf, type Config, reportSettingsOf, schedulesOf } from '../shared/config.ts';
 import type { JobName } from '../shared/domain/job-run.ts';
 import { DailySync } from './constructs/daily-sync.ts';
 import { HourlyMetrics } from './constructs/hourly-metrics.ts';
@@ -76,6 +76,8 @@ export class CtoJobsStack extends Stack {
       healthThresholds: config.healthThresholds,
       githubApiUrl: config.github.apiUrl,
       email: config.report,
+      reportSettings: reportSettingsOf(config),
+      timeZone: config.timeZone,
       retention: config.retention,
     });
     this.jobs = { daily: dailySync.job, hourly: hourlyMetrics.job, weekly: weeklyReport.job };

@@ -25,7 +25,8 @@ const cron = z.string().superRefine((value, ctx) => {
 });
 const cronField = (fallback: string) => cron.default(fallback);
 
-const timeZone = z
+/** An IANA time zone (`TIME_ZONE` for the weekly report). */
+export const TimeZoneSchema = z
   .string()
   .refine(isTimeZone, { error: (issue) => `${JSON.stringify(issue.input)} is not an IANA time zone (e.g. "UTC", "Europe/Berlin")` });
 
@@ -148,12 +149,12 @@ export const ReportSettingsSchema = z
   .strict();
 
 /** Each job type's cron and time zone, as the monitoring sees them (`JOB_SCHEDULES`). */
-export const JobSchedulesSchema = z.record(z.enum(JOB_TYPES), z.object({ cron, timeZone }).strict());
+export const JobSchedulesSchema = z.record(z.enum(JOB_TYPES), z.object({ cron, timeZone: TimeZoneSchema }).strict());
 
 const ConfigSchema = z
   .object({
     /** IANA time zone the schedules run in. */
-    timeZone: timeZone.default('UTC'),
+    timeZone: TimeZoneSchema.default('UTC'),
     schedules: z
       .object({
         daily: cronField('0 2 * * *'),

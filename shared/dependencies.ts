@@ -6,13 +6,21 @@
  */
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { AlertRulesSchema, BugRulesSchema, HealthThresholdsSchema, JobSchedulesSchema, MonitoringThresholdsSchema } from './config.ts';
+import {
+  AlertRulesSchema,
+  BugRulesSchema,
+  HealthThresholdsSchema,
+  JobSchedulesSchema,
+  MonitoringThresholdsSchema,
+  ReportSettingsSchema,
+  TimeZoneSchema,
+} from './config.ts';
 import type { OrgDiscovery } from './daily/steps.ts';
 import type { AlertRules } from './domain/alerts.ts';
 import type { BugRules } from './domain/bugs.ts';
 import type { HealthThresholds } from './domain/project-health.ts';
 import type { EngineStores } from './engine/stores.ts';
-import { ENV, requireEnv, requirePositiveInt, requireSetting } from './environment.ts';
+import { ENV, requireEnv, requirePositiveInt, requireSetting, requireTextSetting } from './environment.ts';
 import { createGitHubClient, type GitHubClient } from './github/client.ts';
 import { githubToken } from './github/token.ts';
 import { CronMonitor } from './monitoring/cron-monitor.ts';
@@ -148,14 +156,17 @@ export function archiveLimits(): { keepSyncEvents: number; keepJobRecords: numbe
 }
 
 /**
- * Who gets the weekly report, from whom, and how SES is reached; no recipients means render without
- * sending. `REPORT_EMAILS` and `EMAIL_FROM` keep the original system's names.
+ * Who gets the weekly report, from whom, what it says about the deployment, the time zone of its weeks, and how
+ * SES is reached; no recipients means render without sending. `REPORT_EMAILS` and `EMAIL_FROM` keep the original
+ * system's names.
  */
 export function reportDelivery() {
   return {
     // One attempt: a retry after a lost answer could send the report twice; Step Functions retries answered errors.
     ses: tracer.captureAWSv3Client(new SESClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } })),
     linkHost: requireEnv(ENV.githubWebHost),
+    settings: requireSetting(ENV.reportSettings, ReportSettingsSchema),
+    timeZone: requireTextSetting(ENV.timeZone, TimeZoneSchema),
     recipients: addressList(ENV.reportRecipients),
     sender: process.env[ENV.reportSender] || undefined,
     outboxDirectory: process.env[ENV.localOutboxDirectory] || undefined,

@@ -45,6 +45,10 @@ export const ENV = {
   /** The weekly report's recipients (comma-separated) and sender: the original system's names. */
   reportRecipients: 'REPORT_EMAILS',
   reportSender: 'EMAIL_FROM',
+  /** What the weekly email says about the deployment (organisation, dashboard, contact), as JSON. */
+  reportSettings: 'REPORT_SETTINGS',
+  /** The schedules' time zone: the weekly report covers the last whole ISO week in it. */
+  timeZone: 'TIME_ZONE',
   /** Local runs only: every report email is also saved here as .html, .txt and .json. */
   localOutboxDirectory: 'LOCAL_OUTBOX_DIRECTORY',
   keepSyncEvents: 'KEEP_SYNC_EVENTS',
@@ -77,6 +81,18 @@ export function requireSetting<Schema extends z.ZodType>(name: string, schema: S
   } catch (error) {
     throw new ConfigError(`environment variable ${name} is not valid JSON: ${text.slice(0, 80)}`, { cause: error });
   }
+  return checked(name, value, schema);
+}
+
+/**
+ * A plain-text setting (not JSON), checked by its schema.
+ * @throws ConfigError naming the variable when it is unset or the schema refuses it.
+ */
+export function requireTextSetting<Schema extends z.ZodType>(name: string, schema: Schema): z.infer<Schema> {
+  return checked(name, requireEnv(name), schema);
+}
+
+function checked<Schema extends z.ZodType>(name: string, value: unknown, schema: Schema): z.infer<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`);

@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import type { HealthThresholds } from '../../shared/domain/project-health.ts';
+import type { ReportSettings } from '../../shared/domain/report-email.ts';
 import { githubWebHostOf } from '../../shared/domain/untrusted-text.ts';
 import { ENV } from '../../shared/environment.ts';
 import { ANY_ERROR } from './invoke-task.ts';
@@ -16,6 +17,10 @@ export interface WeeklyReportProps extends JobProps {
   readonly githubApiUrl: string;
   /** The report's email; without recipients it is rendered but not sent. */
   readonly email: { readonly recipients: readonly string[]; readonly sender?: string };
+  /** What the email says about the deployment: the organisation's name, the dashboard, who to ask about recipients. */
+  readonly reportSettings: ReportSettings;
+  /** The schedules' time zone: the report covers the last whole ISO week in it. */
+  readonly timeZone: string;
   readonly retention: {
     readonly logDays: number;
     readonly jobHistoryDays: number;
@@ -76,6 +81,8 @@ export class WeeklyReport extends Construct {
       environment: {
         ...retention,
         [ENV.githubWebHost]: githubWebHostOf(props.githubApiUrl),
+        [ENV.reportSettings]: JSON.stringify(props.reportSettings),
+        [ENV.timeZone]: props.timeZone,
         ...(recipients.length > 0 ? { [ENV.reportRecipients]: recipients.join(',') } : {}),
         ...(sender ? { [ENV.reportSender]: sender } : {}),
       },

@@ -400,8 +400,10 @@ function headerName(settings: ReportSettings): string {
 }
 
 function periodOf(report: WeeklyReport): string {
-  const end = `${report.weekEnd.slice(0, 10)} ${report.weekEnd.slice(11, 16)} UTC`;
-  return `Figures for the 7 days to ${end}, against the 7 days before.`;
+  return (
+    `Figures for ${report.week.id}, Monday 00:00 to Sunday 24:00 in the schedules' time zone, against the week before; ` +
+    'project statuses and the critical bug list as of sending.'
+  );
 }
 
 function footerOf(settings: ReportSettings): string {

@@ -9,6 +9,7 @@ import type { HourlySnapshot, OpenBug } from './hourly-metrics.ts';
 import { JOB_TYPES, type JobRun, type JobType } from './job-run.ts';
 import { jobStatistics } from './monitoring.ts';
 import { HEALTH_STATUSES, type HealthStatus } from './project-health.ts';
+import type { WorkItem } from './work-item.ts';
 
 const DAY_MS = 86_400_000;
 /** Project rows in the report; the rest (the healthiest) are counted. */
@@ -16,10 +17,14 @@ export const REPORT_PROJECT_LIMIT = 50;
 export const REPORT_CRITICAL_BUG_LIMIT = 10;
 
 export interface WeeklyReportInputs {
+  /** The run's scheduled time: the critical bugs' ages and the projects' statuses are as of it. */
   readonly now: Date;
+  /** The week covered ({@link coveredWeeks}), then the ones before it, newest first: {@link TREND_WEEKS} of them. */
+  readonly weeks: readonly CoveredWeek[];
   /**
-   * The organisation's hourly snapshots: the newest by `now`, the newest a week before, and for the trends the
-   * newest by the end of each earlier week (any order; a snapshot counts for the week it was taken in).
+   * The organisation's hourly snapshots: the newest by the covered week's end, the newest by the end of the week
+   * before, and for the trends the newest by the end of each earlier week (any order; a snapshot counts for the
+   * week it was taken in).
    */
   readonly organization: {
     readonly current?: HourlySnapshot;
@@ -27,8 +32,10 @@ export interface WeeklyReportInputs {
     readonly earlierWeeks?: readonly HourlySnapshot[];
   };
   readonly projects: readonly ProjectInput[];
+  /** Bugs opened and closed and pull requests merged in the covered week and in the week before, over every project. */
+  readonly activity: { readonly covered: WeekActivity; readonly weekBefore: WeekActivity };
   readonly openCriticalBugs: readonly OpenBug[];
-  /** Runs scheduled in the report's week, of every job type. */
+  /** Runs scheduled in the covered week, of every job type. */
   readonly runs: readonly JobRun[];
 }
 
@@ -37,7 +44,7 @@ export interface ProjectInput {
   readonly displayName: string;
   /** The repository's `owner/name` on GitHub, for the link. */
   readonly fullName?: string;
-  /** The newest daily snapshot by `now`, and the newest a week before. */
+  /** The newest daily snapshot by the covered week's end, and the newest by the end of the week before. */
   readonly current?: DailySnapshot;
   readonly weekAgo?: DailySnapshot;
   readonly status?: HealthStatus;
@@ -86,12 +93,18 @@ export interface JobReliability {
   readonly averageDurationMs?: number;
 }
 
-/** The ISO week a report belongs to (the week it is sent in), with its Monday and Sunday. */
+/** The ISO week a report covers, with its Monday and Sunday. */
 export interface ReportWeek {
-  /** `2026-W49`: the once-per-week key and the outbox file's name. */
+  /** `2026-W48`: the outbox file's name. */
   readonly id: string;
-  /** `2026-W49 · 30 Nov – 6 Dec 2026`: the one label of the subject, the header and the text. */
+  /** `2026-W48 · 23 – 29 Nov 2026`: the one label of the subject, the header and the text. */
   readonly label: string;
+}
+
+/** A whole ISO week in the configured time zone: [`start`, `end`), local Monday 00:00 to the next. */
+export interface CoveredWeek extends ReportWeek {
+  readonly start: Date;
+  readonly end: Date;
 }
 
 /** A figure at the end of each of the last {@link TREND_WEEKS} weeks, oldest first; undefined where no data is that old. */
@@ -103,9 +116,18 @@ export interface Trend {
 
 export const TREND_WEEKS = 8;
 
+/** What happened in one week, counted from the work items. */
+export interface WeekActivity {
+  readonly bugsOpened: number;
+  readonly bugsClosed: number;
+  readonly merged: number;
+  /** Hours from opening to merging of each pull request merged that week. */
+  readonly hoursToMerge: readonly number[];
+}
+
 export interface WeeklyReport {
   readonly week: ReportWeek;
-  /** The figures' period: the 7 days (`weekStart`, `weekEnd`] before the run, ISO instants. */
+  /** The figures' period: the covered week [`weekStart`, `weekEnd`), ISO instants. */
   readonly weekStart: string;
   readonly weekEnd: string;
   readonly kpis: readonly Kpi[];
@@ -151,14 +173,95 @@ export function reportWeekOf(instant: Date): ReportWeek {
   return { id, label: `${id} · ${first} – ${dayMonth(sunday)} ${sunday.getUTCFullYear()}` };
 }
 
+/**
+ * The last `count` whole ISO weeks before `now` in `timeZone`, newest first: a run on Monday 30 Nov 2026 09:00
+ * covers 23 – 29 Nov (Monday 00:00 to Monday 00:00 local), never the week it is sent in, whose days are yet to come.
+ */
+export function coveredWeeks(now: Date, timeZone: string, count: number): CoveredWeek[] {
+  const today = localDate(now, timeZone);
+  const thisMonday = today - ((new Date(today).getUTCDay() + 6) % 7) * DAY_MS;
+  return Array.from({ length: count }, (_, index) => {
+    const monday = thisMonday - (index + 1) * 7 * DAY_MS;
+    return {
+      ...reportWeekOf(new Date(monday)),
+      start: new Date(localMidnight(monday, timeZone)),
+      end: new Date(localMidnight(monday + 7 * DAY_MS, timeZone)),
+    };
+  });
+}
+
+/** The local calendar date of an instant in `timeZone`, as the UTC midnight of that date. */
+function localDate(instant: Date, timeZone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' })
+      .formatToParts(instant)
+      .map((part) => [part.type, Number(part.value)]),
+  );
+  return Date.UTC(parts.year!, parts.month! - 1, parts.day!);
+}
+
+/**
+ * The first instant of a local date (given as its UTC midnight) in `timeZone`: midnight less the offset in force
+ * then. Where midnight falls in a daylight-saving gap, the first instant of the day is the gap's end.
+ */
+function localMidnight(date: number, timeZone: string): number {
+  let instant = date;
+  // Twice: the first guess uses the offset at UTC midnight, which differs on the day the offset changes.
+  for (let pass = 0; pass < 2; pass++) instant = date - (localWallClock(instant, timeZone) - instant);
+  while (localDate(new Date(instant), timeZone) < date) instant += 3_600_000;
+  return instant;
+}
+
+/** The local wall-clock time of an instant, as if it were UTC. */
+function localWallClock(instant: number, timeZone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    })
+      .formatToParts(instant)
+      .map((part) => [part.type, Number(part.value)]),
+  );
+  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!);
+}
+
+/** Bugs opened and closed and pull requests merged in [`start`, `end`). */
+export function weekActivity(items: readonly WorkItem[], start: Date, end: Date): WeekActivity {
+  const inWeek = (time: string | undefined) =>
+    time !== undefined && Date.parse(time) >= start.getTime() && Date.parse(time) < end.getTime();
+  const bugs = items.filter((item) => item.kind === 'bug');
+  const merged = items.filter((item) => item.kind === 'pull_request' && inWeek(item.mergedAt));
+  return {
+    bugsOpened: bugs.filter((bug) => inWeek(bug.createdAt)).length,
+    bugsClosed: bugs.filter((bug) => inWeek(bug.closedAt)).length,
+    merged: merged.length,
+    hoursToMerge: merged.map((pull) => Math.round(((Date.parse(pull.mergedAt!) - Date.parse(pull.createdAt)) / 3_600_000) * 10) / 10),
+  };
+}
+
+/** Two weeks' activity added up. */
+export function addActivity(a: WeekActivity, b: WeekActivity): WeekActivity {
+  return {
+    bugsOpened: a.bugsOpened + b.bugsOpened,
+    bugsClosed: a.bugsClosed + b.bugsClosed,
+    merged: a.merged + b.merged,
+    hoursToMerge: [...a.hoursToMerge, ...b.hoursToMerge],
+  };
+}
+
+export const NO_ACTIVITY: WeekActivity = { bugsOpened: 0, bugsClosed: 0, merged: 0, hoursToMerge: [] };
+
 export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
-  const { now } = inputs;
+  const { now, activity } = inputs;
+  const [week] = inputs.weeks;
+  if (!week) throw new RangeError('a weekly report needs the week it covers');
   const current = inputs.projects.flatMap((project) => (project.current ? [project.current] : []));
   const weekAgo = inputs.projects.flatMap((project) => (project.weekAgo ? [project.weekAgo] : []));
-  const sum = (snapshots: readonly DailySnapshot[], figure: (snapshot: DailySnapshot) => number) =>
-    snapshots.reduce((total, snapshot) => total + figure(snapshot), 0);
-  const previousOf = (snapshots: readonly DailySnapshot[], figure: (snapshot: DailySnapshot) => number) =>
-    snapshots.length > 0 ? sum(snapshots, figure) : undefined;
   const organization = organizationFigures(inputs.organization.current, current);
   const previous =
     inputs.organization.weekAgo || weekAgo.length > 0 ? organizationFigures(inputs.organization.weekAgo, weekAgo) : undefined;
@@ -182,15 +285,16 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
     ),
     {
       label: 'Bugs opened',
-      value: sum(current, (snapshot) => snapshot.bugsOpened7d),
-      previous: previousOf(weekAgo, (snapshot) => snapshot.bugsOpened7d),
+      value: activity.covered.bugsOpened,
+      // Counted from the items, which any week has; shown against the week before once there was data then.
+      previous: previous && activity.weekBefore.bugsOpened,
       unit: 'count',
       higherIsBetter: false,
     },
     {
       label: 'Bugs closed',
-      value: sum(current, (snapshot) => snapshot.bugsClosed7d),
-      previous: previousOf(weekAgo, (snapshot) => snapshot.bugsClosed7d),
+      value: activity.covered.bugsClosed,
+      previous: previous && activity.weekBefore.bugsClosed,
       unit: 'count',
       higherIsBetter: true,
     },
@@ -259,21 +363,21 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
   const trendOf = (kpi: Kpi, figure: (snapshot: HourlySnapshot) => number): Trend => ({
     label: kpi.label,
     unit: kpi.unit,
-    points: Array.from({ length: TREND_WEEKS }, (_, index) => {
-      const weeksAgo = TREND_WEEKS - 1 - index;
-      const end = now.getTime() - weeksAgo * 7 * DAY_MS;
-      const week = isoWeekOf(new Date(end));
-      if (weeksAgo === 0) return { week, value: kpi.value };
-      if (weeksAgo === 1) return { week, value: kpi.previous };
-      const snapshot = newestInWeek(inputs.organization.earlierWeeks ?? [], end);
-      return { week, value: snapshot ? figure(snapshot) : undefined };
-    }),
+    points: inputs.weeks
+      .slice(0, TREND_WEEKS)
+      .map((trendWeek, weeksAgo) => {
+        if (weeksAgo === 0) return { week: trendWeek.id, value: kpi.value };
+        if (weeksAgo === 1) return { week: trendWeek.id, value: kpi.previous };
+        const snapshot = newestInWeek(inputs.organization.earlierWeeks ?? [], trendWeek);
+        return { week: trendWeek.id, value: snapshot ? figure(snapshot) : undefined };
+      })
+      .reverse(),
   });
 
   return {
-    week: reportWeekOf(now),
-    weekStart: new Date(now.getTime() - 7 * DAY_MS).toISOString(),
-    weekEnd: now.toISOString(),
+    week: { id: week.id, label: week.label },
+    weekStart: week.start.toISOString(),
+    weekEnd: week.end.toISOString(),
     kpis,
     statusCounts,
     projects: rows.slice(0, REPORT_PROJECT_LIMIT),
@@ -281,18 +385,23 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
     criticalBugs: criticalBugs.slice(0, REPORT_CRITICAL_BUG_LIMIT),
     criticalBugsTotal: criticalBugs.length,
     pullRequests: {
-      merged: sum(current, (snapshot) => snapshot.mergedPullRequests7d),
-      previousMerged: previousOf(weekAgo, (snapshot) => snapshot.mergedPullRequests7d),
-      medianHoursToMerge: median(current.flatMap((snapshot) => snapshot.hoursToMerge7d ?? [])) ?? undefined,
+      merged: activity.covered.merged,
+      previousMerged: previous && activity.weekBefore.merged,
+      medianHoursToMerge: median(activity.covered.hoursToMerge) ?? undefined,
     },
     reliability: JOB_TYPES.map((jobType) => reliabilityOf(jobType, inputs.runs, now)),
     trends: [trendOf(kpis[0]!, (snapshot) => snapshot.revenueAtRisk), trendOf(kpis[1]!, (snapshot) => snapshot.openBySeverity.critical)],
   };
 }
 
-/** The newest snapshot taken in the 7 days up to `end`: an older one belongs to an earlier week (a gap shows as a gap). */
-function newestInWeek(snapshots: readonly HourlySnapshot[], end: number): HourlySnapshot | undefined {
-  const inWeek = snapshots.filter((snapshot) => Date.parse(snapshot.at) <= end && Date.parse(snapshot.at) > end - 7 * DAY_MS);
+/**
+ * The newest snapshot taken in a week, its end included (a snapshot at Monday 00:00 holds the figures at Sunday's
+ * end): an older one belongs to an earlier week (a gap shows as a gap).
+ */
+function newestInWeek(snapshots: readonly HourlySnapshot[], week: CoveredWeek): HourlySnapshot | undefined {
+  const inWeek = snapshots.filter(
+    (snapshot) => Date.parse(snapshot.at) <= week.end.getTime() && Date.parse(snapshot.at) > week.start.getTime(),
+  );
   return inWeek.reduce<HourlySnapshot | undefined>(
     (newest, snapshot) => (!newest || snapshot.at > newest.at ? snapshot : newest),
     undefined,

@@ -8,7 +8,18 @@ import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts
 import type { DailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { executionConsoleUrl, type ReportSettings, renderReportEmail } from '../domain/report-email.ts';
-import { type ProjectInput, TREND_WEEKS, type WeeklyReport, weeklyReport } from '../domain/weekly-report.ts';
+import {
+  addActivity,
+  type CoveredWeek,
+  coveredWeeks,
+  isoWeekOf,
+  NO_ACTIVITY,
+  type ProjectInput,
+  TREND_WEEKS,
+  type WeeklyReport,
+  weekActivity,
+  weeklyReport,
+} from '../domain/weekly-report.ts';
 import { ReportDeliveryUnknownError, ReportRejectedError, TransientError } from '../errors.ts';
 import { PERMANENT_SES_ERRORS, sendEmail } from '../notify/email.ts';
 import { saveToOutbox } from '../notify/outbox.ts';
@@ -17,7 +28,7 @@ import type { ProjectsStore } from '../store/projects-store.ts';
 import { ORGANIZATION_SNAPSHOT_ID, type SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
-import { DAY_MS, dateOf, dayBefore } from './dates.ts';
+import { dateOf, dayBefore } from './dates.ts';
 
 export interface ReportSources {
   readonly projects: ProjectsStore;
@@ -27,37 +38,46 @@ export interface ReportSources {
 }
 
 /**
- * Gathers the report's data as of `now`: snapshots now and a week before, the organisation's at the end of each
- * earlier trend week, open critical bugs, the week's runs.
+ * Gathers the report's data for the last whole ISO week before `now` in `timeZone`: snapshots at its end and at
+ * the end of the week before, the organisation's at the end of each earlier trend week, the bugs opened and closed
+ * and pull requests merged in it and in the week before, the runs scheduled in it; statuses and open critical
+ * bugs as of `now`.
  */
-export async function buildWeeklyReport(deps: ReportSources, now: Date): Promise<WeeklyReport> {
-  const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
+export async function buildWeeklyReport(deps: ReportSources, now: Date, timeZone: string): Promise<WeeklyReport> {
+  const weeks = coveredWeeks(now, timeZone, TREND_WEEKS);
+  const [week, weekBefore] = weeks as [CoveredWeek, CoveredWeek];
   const projects: ProjectInput[] = [];
   const openCriticalBugs: Awaited<ReturnType<WorkItemsStore['listOpenBugs']>> = [];
+  let activity = { covered: NO_ACTIVITY, weekBefore: NO_ACTIVITY };
   await forEachConcurrently(await deps.projects.listActive(), PROJECT_READ_CONCURRENCY, async (project) => {
-    const [current, before, status, open] = await Promise.all([
-      dailyAsOf(deps.snapshots, project.projectId, now),
-      dailyAsOf(deps.snapshots, project.projectId, weekAgo),
+    const [current, before, status, open, items] = await Promise.all([
+      dailyAsOf(deps.snapshots, project.projectId, week.end),
+      dailyAsOf(deps.snapshots, project.projectId, weekBefore.end),
       deps.snapshots.latestStatus(project.projectId, dateOf(now)),
       deps.items.listOpenBugs(project.projectId, now),
+      deps.items.listForProject(project.projectId),
     ]);
     const { projectId, displayName, fullName } = project;
     projects.push({ projectId, displayName, fullName, current, weekAgo: before, status: status?.status });
     openCriticalBugs.push(...open.filter((bug) => bug.severity === 'critical'));
+    activity = {
+      covered: addActivity(activity.covered, weekActivity(items, week.start, week.end)),
+      weekBefore: addActivity(activity.weekBefore, weekActivity(items, weekBefore.start, weekBefore.end)),
+    };
   });
-  const earlierWeekEnds = Array.from({ length: TREND_WEEKS - 2 }, (_, index) => new Date(now.getTime() - (index + 2) * 7 * DAY_MS));
   const [organizationNow, organizationWeekAgo, runs, ...earlierWeeks] = await Promise.all([
-    deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, now),
-    deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, weekAgo),
-    deps.runs.listScheduledBetween(weekAgo, now),
-    ...earlierWeekEnds.map((end) => deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, end)),
+    deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, week.end),
+    deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, weekBefore.end),
+    // Both ends are included: a run at the next Monday's 00:00 belongs to the next week.
+    deps.runs.listScheduledBetween(week.start, new Date(week.end.getTime() - 1)),
+    ...weeks.slice(2).map((earlier) => deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, earlier.end)),
   ]);
   const organization = {
     current: organizationNow,
     weekAgo: organizationWeekAgo,
     earlierWeeks: earlierWeeks.filter((snapshot) => snapshot !== undefined),
   };
-  return weeklyReport({ now, organization, projects, openCriticalBugs, runs });
+  return weeklyReport({ now, weeks, organization, projects, activity, openCriticalBugs, runs });
 }
 
 /** The newest daily snapshot computed by `at` (a snapshot dated that day but computed later is skipped). */
@@ -73,6 +93,8 @@ export interface SendReportDependencies extends ReportSources {
   readonly linkHost: string;
   /** The organisation's name and the dashboard and console links of the email; each optional. */
   readonly settings?: ReportSettings;
+  /** The schedules' time zone, in which the report covers the last whole ISO week. */
+  readonly timeZone: string;
   readonly recipients: readonly string[];
   readonly sender?: string;
   /** Local runs: where every report email is saved. */
@@ -97,11 +119,15 @@ export async function sendWeeklyReport(
   deps: SendReportDependencies,
   run: { readonly runId: string; readonly now: Date; readonly event?: unknown },
 ): Promise<Omit<StepResult, 'attempt'>> {
-  const report = await buildWeeklyReport(deps, run.now);
+  const report = await buildWeeklyReport(deps, run.now, deps.timeZone);
   const executionArn = StepEventSchema.safeParse(run.event).data?.executionArn;
   const consoleUrl = executionArn ? executionConsoleUrl(executionArn) : undefined;
   const email = renderReportEmail(report, deps.linkHost, { ...deps.settings, ...(consoleUrl ? { consoleUrl } : {}) });
   const week = report.week.id;
+  // The once-per-week marker stays keyed on the week the report is sent in, as it was before reports named the
+  // week they cover (the one before): keyed on the covered week, the first run after a deploy would find the
+  // marker its predecessor wrote a week earlier under that same key, and send nothing.
+  const sendWeek = isoWeekOf(run.now);
   const note = (message: string, level: 'info' | 'warn' | 'error' = 'info') =>
     deps.events.append({ runId: run.runId, timestamp: new Date().toISOString(), eventType: 'report', level, message });
   const keep = async (to: readonly string[]) => {
@@ -117,8 +143,8 @@ export async function sendWeeklyReport(
     await note(summary, 'warn');
     return { recordsProcessed: 0, recordsFailed: 0, summary };
   }
-  if (!(await deps.snapshots.claimReport(week, new Date().toISOString()))) {
-    const marker = await deps.snapshots.getReportMarker(week);
+  if (!(await deps.snapshots.claimReport(sendWeek, new Date().toISOString()))) {
+    const marker = await deps.snapshots.getReportMarker(sendWeek);
     if (marker?.status === 'unknown' || (marker?.status === 'sending' && Date.now() - Date.parse(marker.claimedAt) > ABANDONED_SEND_MS)) {
       throw new ReportDeliveryUnknownError(
         `the ${week} report's send started at ${marker.claimedAt} and never got an answer: ` +
@@ -136,7 +162,7 @@ export async function sendWeeklyReport(
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const answered = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;
     if (!answered) {
-      await deps.snapshots.markReportUnknown(week, reason).catch(() => undefined);
+      await deps.snapshots.markReportUnknown(sendWeek, reason).catch(() => undefined);
       await note(`the ${week} report may or may not have been sent: ${reason}`, 'error');
       throw new ReportDeliveryUnknownError(
         `SES did not answer for the ${week} report (${reason}); it may have been sent, so it is not retried`,
@@ -146,7 +172,7 @@ export async function sendWeeklyReport(
       );
     }
     // SES answered with an error: nothing was sent, so a later attempt may send.
-    await deps.snapshots.releaseReport(week).catch(() => undefined);
+    await deps.snapshots.releaseReport(sendWeek).catch(() => undefined);
     await note(`the ${week} report was not sent: ${reason}`, 'error');
     if (error instanceof Error && PERMANENT_SES_ERRORS.has(error.name)) {
       throw new ReportRejectedError(`SES rejected the ${week} report from ${deps.sender}: ${reason}`, { cause: error });
@@ -154,7 +180,7 @@ export async function sendWeeklyReport(
     throw new TransientError(`SES did not take the ${week} report: ${reason}`, { cause: error });
   }
   // Sent: a failure to record it leaves the claim in place, which still stops a second email.
-  await deps.snapshots.markReportSent(week, messageId ?? 'unknown', new Date().toISOString()).catch(() => undefined);
+  await deps.snapshots.markReportSent(sendWeek, messageId ?? 'unknown', new Date().toISOString()).catch(() => undefined);
   const summary = `sent the ${week} report to ${deps.recipients.length} recipient(s): ${email.subject}${await keep(deps.recipients)}`;
   await note(summary);
   return { recordsProcessed: 1, recordsFailed: 0, summary };

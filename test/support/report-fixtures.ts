@@ -1,7 +1,24 @@
 import type { ReportSettings } from '../../shared/domain/report-email.ts';
-import { reportWeekOf, TREND_WEEKS, type WeeklyReport } from '../../shared/domain/weekly-report.ts';
+import { coveredWeeks, TREND_WEEKS, type WeeklyReport, weekActivity } from '../../shared/domain/weekly-report.ts';
 import { HOSTILE_TITLES } from './hostile-text.ts';
-import { NOW } from './weekly.ts';
+import { NOW, TWO_WEEKS } from './weekly.ts';
+
+/** The weeks a Monday 09:00 run ({@link NOW}) reports on, in UTC, newest first: 23 – 29 Nov 2026 (2026-W48), then earlier. */
+export const REPORT_WEEKS = coveredWeeks(NOW, 'UTC', TREND_WEEKS);
+const [COVERED, BEFORE] = REPORT_WEEKS as [(typeof REPORT_WEEKS)[0], (typeof REPORT_WEEKS)[0]];
+/** Monday 30 Nov 00:00 UTC, and the Monday before: the ends of the week covered and of the week before. */
+export const WEEK_END = COVERED.end;
+export const WEEK_BEFORE_END = BEFORE.end;
+
+/** What the builder gives a report of {@link TWO_WEEKS} besides the snapshots: the run's time, the weeks, their activity. */
+export const WEEK_INPUTS = {
+  now: NOW,
+  weeks: REPORT_WEEKS,
+  activity: {
+    covered: weekActivity(TWO_WEEKS, COVERED.start, COVERED.end),
+    weekBefore: weekActivity(TWO_WEEKS, BEFORE.start, BEFORE.end),
+  },
+};
 
 /** The settings a deployment gives the email: its name, the dashboard and the console. */
 export const REPORT_SETTINGS: ReportSettings = {
@@ -11,7 +28,7 @@ export const REPORT_SETTINGS: ReportSettings = {
   contact: 'platform-team@acme.example',
 };
 
-const weeks = Array.from({ length: TREND_WEEKS }, (_, index) => `2026-W${42 + index}`);
+const weeks = REPORT_WEEKS.map((week) => week.id).reverse();
 const trendOf = (label: string, unit: 'dollars_per_day' | 'count', values: readonly (number | undefined)[]) => ({
   label,
   unit,
@@ -20,9 +37,9 @@ const trendOf = (label: string, unit: 'dollars_per_day' | 'count', values: reado
 
 /** A week of the built-in demo (`npm start`): its five acme-demo repositories, a month and a half of history. */
 export const DEMO_REPORT: WeeklyReport = {
-  week: reportWeekOf(NOW),
-  weekStart: '2026-11-23T09:00:00.000Z',
-  weekEnd: '2026-11-30T09:00:00.000Z',
+  week: { id: COVERED.id, label: COVERED.label },
+  weekStart: COVERED.start.toISOString(),
+  weekEnd: COVERED.end.toISOString(),
   kpis: [
     { label: 'Revenue at risk', value: 48_350, previous: 33_800, unit: 'dollars_per_day', higherIsBetter: false },
     { label: 'Open critical bugs', value: 7, previous: 5, unit: 'count', higherIsBetter: false },

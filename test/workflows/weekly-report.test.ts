@@ -5,9 +5,13 @@ import { DEFAULT_ALERT_RULES } from '../../shared/domain/alerts.ts';
 import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
 import { type ClosedBug, hourlyFigures } from '../../shared/domain/hourly-metrics.ts';
 import { newProject } from '../../shared/domain/project.ts';
-import { asOf, dailyOf, NOW, openBugsOf, TWO_WEEKS, WEEK_AGO } from '../support/weekly.ts';
+import { asOf, dailyOf, NOW, openBugsOf, TWO_WEEKS } from '../support/weekly.ts';
 
 const PROJECTS = ['acme/api', 'acme/web'];
+/** What the deployment's configuration says about itself, which the email carries. */
+const REPORT_CONTEXT = { organizationName: 'Acme Demo', dashboardUrl: 'https://dashboard.acme.example/cto' };
+/** A Monday 09:00 run ({@link NOW}) reports 23 – 29 Nov: the figures at the ends of that week and of the week before. */
+const WEEK_ENDS = [new Date('2026-11-23T00:00:00Z'), new Date('2026-11-30T00:00:00Z')];
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
@@ -15,7 +19,10 @@ beforeAll(async () => {
   runtime = await LocalRuntime.start({
     context: {
       ...context,
-      ctoJobs: { ...(context.ctoJobs as object), report: { recipients: ['cto@example.com'], sender: 'reports@example.com' } },
+      ctoJobs: {
+        ...(context.ctoJobs as object),
+        report: { recipients: ['cto@example.com'], sender: 'reports@example.com', ...REPORT_CONTEXT },
+      },
     },
   });
 });
@@ -30,11 +37,11 @@ beforeEach(async () => {
       ...newProject({ repository: projectId }, new Date('2026-10-01T00:00:00Z')),
       displayName: projectId === 'acme/api' ? 'API' : 'Web',
     });
-    for (const at of [WEEK_AGO, NOW]) await runtime.stores.snapshots.putDaily(dailyOf(projectId, new Date(at.getTime() - 7 * 3_600_000)));
+    for (const at of WEEK_ENDS) await runtime.stores.snapshots.putDaily(dailyOf(projectId, new Date(at.getTime() - 22 * 3_600_000)));
   }
   await runtime.stores.items.upsert(TWO_WEEKS.filter((item) => item.projectId === 'acme/api'));
   await runtime.stores.items.upsert(TWO_WEEKS.filter((item) => item.projectId === 'acme/web'));
-  for (const at of [WEEK_AGO, NOW]) {
+  for (const at of WEEK_ENDS) {
     const items = asOf(TWO_WEEKS, at);
     const closures = items.filter((item) => item.kind === 'bug' && item.closedAt) as unknown as ClosedBug[];
     await runtime.stores.snapshots.putHourly(
@@ -55,23 +62,35 @@ describe('the weekly job, through the synthesized state machine', () => {
     expect(email).toMatchObject({
       from: 'reports@example.com',
       destination: { to: ['cto@example.com'] },
-      subject: 'CTO weekly report, week to 2026-11-30: $7,700/day at risk (+43%), 2 critical bugs, 0 projects critical',
+      subject:
+        'CTO weekly report 2026-W48 · 23 – 29 Nov 2026: 1 project needs attention; revenue at risk up 43% to $7,700/day; ' +
+        '2 critical bugs open',
     });
     expect(email!.body.html).toContain('Top critical bugs (2 open)');
     expect(email!.body.html).toContain('href="https://github.com/acme/api/issues/1"');
     expect(email!.body.text).toContain('  Revenue at risk: $7,700/day (last week $5,400/day, +$2,300, +43%)');
+    expect(email!.body.text).toContain('  Bugs opened: 2 (last week 3, −1, −33%)');
 
     expect((await runWeekly()).decision).toBe('duplicate');
     const sameWeek = await runWeekly(new Date(NOW.getTime() + 3_600_000));
-    expect(sameWeek.run).toMatchObject({ status: 'completed', summary: expect.stringContaining('the 2026-W49 report was already sent') });
+    expect(sameWeek.run).toMatchObject({ status: 'completed', summary: expect.stringContaining('the 2026-W48 report was already sent') });
     expect(await runtime.ses.emails()).toHaveLength(1);
+  });
+
+  it("carries the configured organisation's name and dashboard link in a deployed run's email", async () => {
+    await runWeekly();
+    const [email] = await runtime.ses.emails();
+    expect(email!.body.html).toContain('Acme Demo');
+    expect(email!.body.html).toContain('href="https://dashboard.acme.example/cto"');
+    expect(email!.body.text).toContain('Acme Demo · CTO weekly report · 2026-W48 · 23 – 29 Nov 2026');
+    expect(email!.body.text).toContain('https://dashboard.acme.example/cto');
   });
 
   it('classifies every project, stores the status with the date, and records each change', async () => {
     await runtime.stores.snapshots.putStatus({ projectId: 'acme/api', date: '2026-11-23', status: 'healthy', score: 85 });
     await runtime.stores.snapshots.putStatus({ projectId: 'acme/web', date: '2026-11-23', status: 'healthy', score: 90 });
     const result = await runWeekly();
-    const api = dailyOf('acme/api', new Date(NOW.getTime() - 7 * 3_600_000)).health.score;
+    const api = dailyOf('acme/api', new Date(WEEK_ENDS[1]!.getTime() - 22 * 3_600_000)).health.score;
     expect(await runtime.stores.snapshots.getStatus('acme/api', '2026-11-30')).toEqual({
       projectId: 'acme/api',
       date: '2026-11-30',
@@ -107,7 +126,7 @@ describe('the weekly job, through the synthesized state machine', () => {
       status: 'failed',
       errorName: 'ReportRejectedError',
       errorMessage: expect.stringContaining(
-        'SES rejected the 2026-W49 report from reports@example.com: MessageRejected: Email address is not verified',
+        'SES rejected the 2026-W48 report from reports@example.com: MessageRejected: Email address is not verified',
       ),
     });
     expect(await runtime.stores.snapshots.getReportMarker('2026-W49')).toBeUndefined();

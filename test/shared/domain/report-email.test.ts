@@ -2,27 +2,38 @@ import { describe, expect, it } from 'vitest';
 import { executionConsoleUrl, renderReportEmail, reportVerdict } from '../../../shared/domain/report-email.ts';
 import { type WeeklyReport, weeklyReport } from '../../../shared/domain/weekly-report.ts';
 import { FORBIDDEN_IN_TEXT_ALTERNATIVE, HOSTILE_TITLES } from '../../support/hostile-text.ts';
-import { DEMO_REPORT, FIRST_WEEK_REPORT, HOSTILE_REPORT, REPORT_SETTINGS } from '../../support/report-fixtures.ts';
-import { asOf, dailyOf, NOW, openBugsOf, organizationOf, TWO_WEEKS, WEEK_AGO } from '../../support/weekly.ts';
+import {
+  DEMO_REPORT,
+  FIRST_WEEK_REPORT,
+  HOSTILE_REPORT,
+  REPORT_SETTINGS,
+  WEEK_BEFORE_END,
+  WEEK_END,
+  WEEK_INPUTS,
+} from '../../support/report-fixtures.ts';
+import { asOf, dailyOf, NOW, openBugsOf, organizationOf, TWO_WEEKS } from '../../support/weekly.ts';
 
 const fixture = weeklyReport({
-  now: NOW,
-  organization: { current: organizationOf(NOW, ['acme/api', 'acme/web']), weekAgo: organizationOf(WEEK_AGO, ['acme/api', 'acme/web']) },
+  ...WEEK_INPUTS,
+  organization: {
+    current: organizationOf(WEEK_END, ['acme/api', 'acme/web']),
+    weekAgo: organizationOf(WEEK_BEFORE_END, ['acme/api', 'acme/web']),
+  },
   projects: [
     {
       projectId: 'acme/api',
       displayName: 'API',
       fullName: 'acme/api',
-      current: dailyOf('acme/api', NOW),
-      weekAgo: dailyOf('acme/api', WEEK_AGO),
+      current: dailyOf('acme/api', WEEK_END),
+      weekAgo: dailyOf('acme/api', WEEK_BEFORE_END),
       status: 'critical',
     },
     {
       projectId: 'acme/web',
       displayName: 'Web',
       fullName: 'acme/web',
-      current: dailyOf('acme/web', NOW),
-      weekAgo: dailyOf('acme/web', WEEK_AGO),
+      current: dailyOf('acme/web', WEEK_END),
+      weekAgo: dailyOf('acme/web', WEEK_BEFORE_END),
       status: 'warning',
     },
   ],
@@ -58,7 +69,7 @@ const ALLOWED_ATTRIBUTES = [
   'style',
   'width',
 ];
-const WEEK_LABEL = '2026-W49 · 30 Nov – 6 Dec 2026';
+const WEEK_LABEL = '2026-W48 · 23 – 29 Nov 2026';
 const DEMO_GITHUB_LINK = /^https:\/\/github\.com\/acme-demo\/[a-z-]+(\/issues\/\d+)?$/;
 
 describe('the weekly report email', () => {
@@ -127,11 +138,11 @@ describe('the weekly report email', () => {
     expect(html.match(/<td height="\d+" bgcolor="#[0-9a-f]{6}"/g)).toHaveLength(16);
     expect(html).not.toMatch(/<(img|svg|script)/i);
     expect(text).toContain(
-      '  Revenue at risk: 2026-W42 -, 2026-W43 $21,400, 2026-W44 $25,900, 2026-W45 $24,300, 2026-W46 $30,750, ' +
-        '2026-W47 $29,100, 2026-W48 $33,800, 2026-W49 $48,350',
+      '  Revenue at risk: 2026-W41 -, 2026-W42 $21,400, 2026-W43 $25,900, 2026-W44 $24,300, 2026-W45 $30,750, ' +
+        '2026-W46 $29,100, 2026-W47 $33,800, 2026-W48 $48,350',
     );
     expect(text).toContain(
-      '  Open critical bugs: 2026-W42 -, 2026-W43 3, 2026-W44 4, 2026-W45 4, 2026-W46 6, 2026-W47 5, 2026-W48 5, 2026-W49 7',
+      '  Open critical bugs: 2026-W41 -, 2026-W42 3, 2026-W43 4, 2026-W44 4, 2026-W45 6, 2026-W46 5, 2026-W47 5, 2026-W48 7',
     );
 
     const first = renderReportEmail(FIRST_WEEK_REPORT, 'github.com');

@@ -111,9 +111,11 @@ export async function removeProject(
   const { notices } = planAlerts([], open, options.now, 0);
   if (notices.length > 0) {
     const runId = `projects_purge#${options.now.toISOString()}#${projectId}`;
+    // Outside any run: listed as pending, so the next hourly run's Send Alerts delivers it.
     await stores.alerts.enqueue(
       digestOf(runId, options.now.toISOString(), notices),
       notices.map((notice) => notice.alert.alertId),
+      { outsideRun: true },
     );
   }
   const [items, snapshots, alertStates] = await Promise.all([
@@ -125,6 +127,8 @@ export async function removeProject(
     `deleted: ${items} work items, ${snapshots.daily} daily snapshots, ${snapshots.hourly} hourly snapshots, ` +
       `${snapshots.status} weekly statuses, ${alertStates} alert states`,
   );
-  if (notices.length > 0) lines.push(`resolved ${notices.length} open alerts: one notice queued in the alert outbox`);
+  if (notices.length > 0) {
+    lines.push(`resolved ${notices.length} open alerts: one notice queued in the alert outbox, sent by the next hourly run`);
+  }
   return { lines, existed };
 }

@@ -97,31 +97,47 @@ export interface SendDependencies {
 /** The channel that pages on-call: if it fails, the run fails, so JobHistory and the state machine's failure metric show it. */
 const ON_CALL = 'on-call';
 
+/** A notification to deliver: the run's own, or one queued outside a run (a purge's) under its own run id. */
+interface Queued {
+  readonly runId: string;
+  readonly source: AlertSource;
+  readonly notification: Notification;
+}
+
+const isQueued = (queued: { readonly notification: Notification | undefined }): queued is Queued => queued.notification !== undefined;
+
 /**
- * Delivers the run's notification, if it has one, on every channel at once. Each channel is claimed in
- * the outbox before sending, so a retried task never sends twice; a channel that stays down is recorded
- * in SyncEvents and does not stop the others.
+ * Delivers the run's notifications, if it has any, and those queued outside a run since (a purge's), on every
+ * channel at once. Each channel is claimed in the outbox before sending, so a retried task never sends twice;
+ * a channel that stays down is recorded in SyncEvents and does not stop the others.
  * @throws OnCallDeliveryError after every channel was tried, when the on-call topic could not be reached.
  */
 export async function sendAlerts(deps: SendDependencies, run: { readonly runId: string; readonly now: Date }): Promise<Outcome> {
-  const notifications = (
-    await Promise.all(
-      ALERT_SOURCES.map(async (source) => ({ source, notification: await deps.alerts.getNotification(run.runId, source) })),
-    )
-  ).filter((queued): queued is { source: AlertSource; notification: Notification } => queued.notification !== undefined);
+  const own = await Promise.all(
+    ALERT_SOURCES.map(async (source) => ({
+      runId: run.runId,
+      source,
+      notification: await deps.alerts.getNotification(run.runId, source),
+    })),
+  );
+  const notifications = [...own.filter(isQueued), ...(await pendingNotifications(deps.alerts, run.now))];
   if (notifications.length === 0) return { recordsProcessed: 0, recordsFailed: 0, summary: 'no alert changed: nothing to notify' };
-  const results = (
-    await Promise.all(notifications.map(({ source, notification }) => deliverEverywhere(deps, run.runId, source, notification)))
-  ).flat();
-  const summary = notifications
+  const delivered = await Promise.all(
+    notifications.map(async (queued) => {
+      const results = await deliverEverywhere(deps, run.runId, queued);
+      // Every channel of it is claimed now, by this attempt or an earlier one: the next run must not try it again.
+      if (queued.runId !== run.runId) await deps.alerts.settlePending(queued.runId, queued.source);
+      return { queued, results };
+    }),
+  );
+  const summary = delivered
     .map(
-      ({ source, notification }) =>
-        `${source}: ${noticeCount(notification.digest)} notices; ${results
-          .filter((result) => result.source === source)
-          .map((result) => `${result.channel}: ${result.state}`)
-          .join(', ')}`,
+      ({ queued, results }) =>
+        `${queued.runId === run.runId ? queued.source : `${queued.source} of ${queued.runId}`}: ` +
+        `${noticeCount(queued.notification.digest)} notices; ${results.map((result) => `${result.channel}: ${result.state}`).join(', ')}`,
     )
     .join('; ');
+  const results = delivered.flatMap(({ results }) => results);
   const onCall = results.filter((result) => result.channel === ON_CALL && (result.state === 'failed' || result.state === 'unconfirmed'));
   if (onCall.length > 0) {
     const [first] = onCall;
@@ -136,22 +152,34 @@ export async function sendAlerts(deps: SendDependencies, run: { readonly runId: 
   };
 }
 
-/** One queued notification on every channel at once, each claimed before it is sent. */
-async function deliverEverywhere(deps: SendDependencies, runId: string, source: AlertSource, notification: Notification) {
+/**
+ * The notifications queued outside a run, for a run of the latest evaluated hour only: a replay notifies nobody,
+ * and leaves them to the next run. One that expired unsent (no hourly run for its retention) is only forgotten.
+ */
+async function pendingNotifications(alerts: AlertsStore, now: Date): Promise<Queued[]> {
+  const latest = await alerts.latestEvaluation('bugs');
+  if (latest !== undefined && latest > now.toISOString()) return [];
+  const pending = await alerts.listPending();
+  await Promise.all(pending.filter((queued) => !isQueued(queued)).map((expired) => alerts.settlePending(expired.runId, expired.source)));
+  return pending.filter(isQueued);
+}
+
+/** One queued notification on every channel at once, each claimed before it is sent; the SyncEvents go to the run `runId`. */
+async function deliverEverywhere(deps: SendDependencies, runId: string, { runId: queuedBy, source, notification }: Queued) {
   const { digest } = notification;
+  const notices = `${source} alert notices${queuedBy === runId ? '' : ` queued by ${queuedBy}`}`;
   return Promise.all(
     deps.channels.map(async (channel) => {
-      if (!(await deps.alerts.claimDelivery(runId, source, channel.name, new Date().toISOString()))) {
+      if (!(await deps.alerts.claimDelivery(queuedBy, source, channel.name, new Date().toISOString()))) {
         const earlier = notification.deliveries[channel.name];
         // Claimed by an earlier attempt: sent, failed, or its attempt died mid-send. Never send it again.
         return {
-          source,
           channel: channel.name,
           state: earlier?.status === 'sending' ? 'unconfirmed' : `already ${earlier?.status ?? 'claimed'}`,
         };
       }
       const outcome = await deliver(channel, digest, deps.retry);
-      await deps.alerts.recordDelivery(runId, source, channel.name, {
+      await deps.alerts.recordDelivery(queuedBy, source, channel.name, {
         status: outcome.ok ? 'sent' : 'failed',
         at: new Date().toISOString(),
         attempts: outcome.attempts,
@@ -163,12 +191,12 @@ async function deliverEverywhere(deps: SendDependencies, runId: string, source: 
         eventType: 'alert',
         level: outcome.ok ? 'info' : 'error',
         message: outcome.ok
-          ? `${channel.name}: sent ${noticeCount(digest)} ${source} alert notices (attempt ${outcome.attempts})`
-          : `${channel.name}: ${source} alert notices not delivered after ${outcome.attempts} attempts: ${outcome.error}`,
+          ? `${channel.name}: sent ${noticeCount(digest)} ${notices} (attempt ${outcome.attempts})`
+          : `${channel.name}: ${notices} not delivered after ${outcome.attempts} attempts: ${outcome.error}`,
         recordsProcessed: outcome.ok ? 1 : 0,
         recordsFailed: outcome.ok ? 0 : 1,
       });
-      return { source, channel: channel.name, state: outcome.ok ? 'sent' : 'failed', error: outcome.error };
+      return { channel: channel.name, state: outcome.ok ? 'sent' : 'failed', error: outcome.error };
     }),
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Alerts: each alert's state (keyed by its identity) and the outbox of notifications (keyed
  * `notification#<runId>#<source>`), whose per-channel delivery claims make every notification go out at most
- * once per channel, however often a task is retried.
+ * once per channel, however often a task is retried. A notification queued outside a run (a purge's) is also
+ * listed in the item `outbox#pending` until a run's Send Alerts has claimed every channel of it.
  */
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -36,6 +37,19 @@ export interface Notification {
 
 const notificationKey = (runId: string, source: AlertSource) => `notification#${runId}#${source}`;
 
+/** A run id holds `#` (`projects_purge#<at>#<owner/repo>`); a source never does. */
+const NOTIFICATION_KEY = /^notification#(?<runId>.+)#(?<source>[^#]+)$/;
+
+/** The item whose string set `notificationKeys` lists the notifications queued outside a run, not yet delivered. */
+const PENDING_NOTIFICATIONS = { alertKey: 'outbox#pending' };
+
+/** A notification queued outside a run, and what it was queued under; `notification` is undefined once it expired. */
+export interface PendingNotification {
+  readonly runId: string;
+  readonly source: AlertSource;
+  readonly notification: Notification | undefined;
+}
+
 /**
  * Notice keys in one item: 15,000 of 12 characters take about 200 KB by DynamoDB's item-size rules,
  * leaving the notification's digest (100 notices at most) room under the 400 KB limit.
@@ -51,6 +65,11 @@ interface MoreNoticeKeys {
 
 const noticeKeysPartKey = (notificationKey: string, attempt: string, part: number) => `${notificationKey}#keys#${attempt}#${part}`;
 
+/** What claims evaluations: the alerts' sources, and the daily job (a replay of an earlier day syncs nothing). */
+export type EvaluationSource = AlertSource | 'daily';
+
+const evaluationKey = (source: EvaluationSource) => ({ alertKey: `evaluated#${source}` });
+
 /** Whether a run evaluates the alerts (its time is the latest, or a retry of it) or replays an hour before `latest`. */
 export type Evaluation = { readonly replay: false } | { readonly replay: true; readonly latest: string };
 
@@ -65,9 +84,9 @@ export class AlertsStore {
    * conditional write: a retry of the same run (same `at`) is no replay, and two runs can never both think they are the latest.
    * A run of an earlier hour (a replay with `--at`) is known as one however long ago the later run was.
    */
-  async claimEvaluation(source: AlertSource, at: Date): Promise<Evaluation> {
+  async claimEvaluation(source: EvaluationSource, at: Date): Promise<Evaluation> {
     const evaluatedAt = at.toISOString();
-    const key = { alertKey: `evaluated#${source}` };
+    const key = evaluationKey(source);
     try {
       await this.client.send(
         new PutCommand({
@@ -81,9 +100,14 @@ export class AlertsStore {
       return { replay: false };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-      return { replay: true, latest: String(output.Item?.evaluatedAt) };
+      return { replay: true, latest: String(await this.latestEvaluation(source)) };
     }
+  }
+
+  /** The latest instant a source claimed ({@link claimEvaluation}), as an ISO-8601 string; undefined before the first. */
+  async latestEvaluation(source: EvaluationSource): Promise<string | undefined> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: evaluationKey(source), ConsistentRead: true }));
+    return output.Item?.evaluatedAt as string | undefined;
   }
 
   /** Every alert of a source that is open or was resolved less than a cooldown ago, as of its last evaluation. */
@@ -162,10 +186,25 @@ export class AlertsStore {
    * (400 KB): the first {@link NOTICE_KEYS_PER_ITEM} go in the notification's item, the rest in items of
    * their own, written first under this attempt's id, so an earlier attempt's keys are never overwritten and
    * the parts of an attempt that died before its notification was written merely expire.
+   *
+   * A notification queued outside a run (`outsideRun`: a purge's, which no run's Send Alerts looks up by its run
+   * id) is then listed as pending, for the next hourly run to deliver ({@link listPending}). Listed only once it
+   * exists, so no run can find it listed but absent and drop it; a purge that dies in between leaves its
+   * alerts' states in place, and its rerun notifies them.
    * @returns `queued` when this call created it; otherwise the notice keys of the one an earlier attempt
    * queued (a retry may see other data, and must not mark as notified what that one does not carry).
    */
   async enqueue(
+    digest: AlertDigest,
+    noticeKeys: readonly string[],
+    options: { readonly outsideRun?: boolean } = {},
+  ): Promise<{ readonly queued: true } | { readonly queued: false; readonly noticeKeys: ReadonlySet<string> }> {
+    const queued = await this.putNotification(digest, noticeKeys);
+    if (options.outsideRun) await this.updatePending('ADD', notificationKey(digest.runId, digest.source));
+    return queued;
+  }
+
+  private async putNotification(
     digest: AlertDigest,
     noticeKeys: readonly string[],
   ): Promise<{ readonly queued: true } | { readonly queued: false; readonly noticeKeys: ReadonlySet<string> }> {
@@ -223,12 +262,43 @@ export class AlertsStore {
   }
 
   async getNotification(runId: string, source: AlertSource): Promise<Notification | undefined> {
-    const output = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { alertKey: notificationKey(runId, source) }, ConsistentRead: true }),
-    );
+    return this.notificationAt(notificationKey(runId, source));
+  }
+
+  private async notificationAt(alertKey: string): Promise<Notification | undefined> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { alertKey }, ConsistentRead: true }));
     return output.Item
       ? { digest: output.Item.digest as AlertDigest, deliveries: (output.Item.deliveries ?? {}) as Record<string, Delivery> }
       : undefined;
+  }
+
+  /** The notifications queued outside a run ({@link enqueue} with `outsideRun`) that no run has settled yet. */
+  async listPending(): Promise<PendingNotification[]> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: PENDING_NOTIFICATIONS, ConsistentRead: true }));
+    const keys = [...((output.Item?.notificationKeys ?? []) as Iterable<string>)].sort();
+    return Promise.all(
+      keys.map(async (key) => {
+        const { runId, source } = NOTIFICATION_KEY.exec(key)!.groups!;
+        return { runId: runId!, source: source as AlertSource, notification: await this.notificationAt(key) };
+      }),
+    );
+  }
+
+  /** Takes a notification off the pending list: every channel of it is claimed, so no later run may try it again. */
+  async settlePending(runId: string, source: AlertSource): Promise<void> {
+    await this.updatePending('DELETE', notificationKey(runId, source));
+  }
+
+  /** Adds a key to the pending list's string set or deletes one from it, atomically beside concurrent writers. */
+  private async updatePending(operation: 'ADD' | 'DELETE', key: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: PENDING_NOTIFICATIONS,
+        UpdateExpression: `${operation} notificationKeys :key`,
+        ExpressionAttributeValues: { ':key': new Set([key]) },
+      }),
+    );
   }
 
   /**

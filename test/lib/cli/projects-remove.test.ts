@@ -128,8 +128,10 @@ describe('removeProject', () => {
     const after = await everything();
     expect(after.items).toEqual(before.items.filter(isWeb));
     expect(after.snapshots).toEqual(before.snapshots.filter(isWeb));
-    // The other project's alert states, and the purge's notification in the outbox.
-    expect(after.alerts.filter((key) => !key.startsWith('notification#'))).toEqual(before.alerts.filter(isWeb));
+    // The other project's alert states, and the purge's notification in the outbox, pending.
+    expect(after.alerts).toEqual(
+      [...before.alerts.filter(isWeb), `notification#projects_purge#${now.toISOString()}#acme/api#bugs`, 'outbox#pending'].sort(),
+    );
     // Still known (so discovery does not re-add it), inactive, its sync to start over.
     expect(await stores.projects.get('acme/api')).toMatchObject({ active: false, sync: { page: 1 } });
     expect((await stores.projects.get('acme/api'))?.sync).not.toHaveProperty('cursor');
@@ -141,9 +143,13 @@ describe('removeProject', () => {
 
     const result = await removeProject(stores, 'acme/api', { purge: true, now });
 
-    expect(result.lines[2]).toBe('resolved 2 open alerts: one notice queued in the alert outbox');
+    expect(result.lines[2]).toBe('resolved 2 open alerts: one notice queued in the alert outbox, sent by the next hourly run');
     const outbox = await keysOf(stores.alerts.tableName, (stored) => String(stored.alertKey));
-    expect(outbox).toEqual([`notification#projects_purge#${now.toISOString()}#acme/api#bugs`]);
+    expect(outbox).toEqual([`notification#projects_purge#${now.toISOString()}#acme/api#bugs`, 'outbox#pending']);
+    // No run looks it up by the purge's run id: it is listed for the next hourly run's Send Alerts.
+    expect((await stores.alerts.listPending()).map(({ runId, source }) => [runId, source])).toEqual([
+      [`projects_purge#${now.toISOString()}#acme/api`, 'bugs'],
+    ]);
     const notification = await stores.alerts.getNotification(`projects_purge#${now.toISOString()}#acme/api`, 'bugs');
     expect(notification?.deliveries).toEqual({});
     expect(notification?.digest.counts).toEqual({ fired: 0, worse: 0, reminder: 0, resolved: 2 });

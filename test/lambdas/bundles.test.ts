@@ -501,7 +501,7 @@ describe("the weekly job's bundles", () => {
     expect(others).toEqual([]);
     expect(email).toMatchObject({
       from: 'reports@example.com',
-      subject: expect.stringContaining('CTO weekly report, week to 2026-11-30'),
+      subject: expect.stringContaining('CTO weekly report 2026-W48 · 23 – 29 Nov 2026'),
     });
   });
 });

@@ -7,7 +7,6 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { RequestError } from '@octokit/request-error';
 import * as z from 'zod';
 import { forEachConcurrently } from '../concurrency.ts';
-import type { AlertSource } from '../domain/alerts.ts';
 import { type BugRules, cappedRevenueLabelOf } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
@@ -20,7 +19,7 @@ import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientErr
 import type { GitHubClient } from '../github/client.ts';
 import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
-import type { AlertsStore } from '../store/alerts-store.ts';
+import type { AlertsStore, EvaluationSource } from '../store/alerts-store.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
@@ -48,8 +47,7 @@ export const ListProjectsInputSchema = z.object({
  * The daily job's mark in the Alerts table (`evaluated#daily`): the latest scheduled time a daily run has claimed. The daily
  * job raises no alert; it shares the hourly job's conditional claim so a replay is told apart the same way.
  */
-// claimEvaluation takes the alert sources' names; widening its parameter to `AlertSource | 'daily'` is the stores' owner's call.
-const DAILY_EVALUATION = 'daily' as AlertSource;
+const DAILY_EVALUATION: EvaluationSource = 'daily';
 
 /** What a replay's summary starts with: its figures are of its own time, and it changed nothing a later run owns. */
 export function dailyReplayNote(at: Date, latest: string): string {

@@ -149,7 +149,8 @@ function offsetMs(timeZone: string, instant: number): number {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function wallClockMs(timeZone: string, instant: number): number {
+/** The local wall-clock time of an instant in `timeZone`, as milliseconds since the epoch as if it were UTC. */
+export function wallClockMs(timeZone: string, instant: number): number {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-US', {

@@ -9,6 +9,7 @@ import type { HourlySnapshot, OpenBug } from './hourly-metrics.ts';
 import { JOB_TYPES, type JobRun, type JobType } from './job-run.ts';
 import { jobStatistics } from './monitoring.ts';
 import { HEALTH_STATUSES, type HealthStatus } from './project-health.ts';
+import { wallClockMs } from './schedule.ts';
 import type { WorkItem } from './work-item.ts';
 
 const DAY_MS = 86_400_000;
@@ -192,12 +193,8 @@ export function coveredWeeks(now: Date, timeZone: string, count: number): Covere
 
 /** The local calendar date of an instant in `timeZone`, as the UTC midnight of that date. */
 function localDate(instant: Date, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' })
-      .formatToParts(instant)
-      .map((part) => [part.type, Number(part.value)]),
-  );
-  return Date.UTC(parts.year!, parts.month! - 1, parts.day!);
+  const wallClock = wallClockMs(timeZone, instant.getTime());
+  return wallClock - (wallClock % DAY_MS);
 }
 
 /**
@@ -207,27 +204,9 @@ function localDate(instant: Date, timeZone: string): number {
 function localMidnight(date: number, timeZone: string): number {
   let instant = date;
   // Twice: the first guess uses the offset at UTC midnight, which differs on the day the offset changes.
-  for (let pass = 0; pass < 2; pass++) instant = date - (localWallClock(instant, timeZone) - instant);
+  for (let pass = 0; pass < 2; pass++) instant = date - (wallClockMs(timeZone, instant) - instant);
   while (localDate(new Date(instant), timeZone) < date) instant += 3_600_000;
   return instant;
-}
-
-/** The local wall-clock time of an instant, as if it were UTC. */
-function localWallClock(instant: number, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    })
-      .formatToParts(instant)
-      .map((part) => [part.type, Number(part.value)]),
-  );
-  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!);
 }
 
 /** Bugs opened and closed and pull requests merged in [`start`, `end`). */

@@ -104,6 +104,14 @@ async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(metrics, null, 2) : metricsReport(metrics));
         return 0;
       });
+    case 'health': {
+      const { gatherHealth, healthReport } = await import('../lib/cli/health.ts');
+      return withStores(storeOptions, async (stores, config) => {
+        const health = await gatherHealth(stores, { thresholds: config.healthThresholds, now: new Date() });
+        console.log(values.json ? JSON.stringify(health, null, 2) : healthReport(health));
+        return 0;
+      });
+    }
     case 'report': {
       const out = values.out;
       if (!out) throw new UsageError('report needs --out <file.html>');
@@ -113,7 +121,11 @@ async function main(argv: string[]): Promise<number> {
         import('../shared/weekly/weekly-report.ts'),
       ]);
       return withStores(storeOptions, async (stores, config) => {
-        const email = renderReportEmail(await buildWeeklyReport(stores, at ?? new Date()), githubWebHostOf(config.github.apiUrl));
+        const email = renderReportEmail(
+          // The week a run at `at` would report, in the schedules' time zone (as the weekly job does).
+          await buildWeeklyReport(stores, at ?? new Date(), config.timeZone),
+          githubWebHostOf(config.github.apiUrl),
+        );
         fs.writeFileSync(out, email.html);
         fs.writeFileSync(textOut, email.text);
         console.log(`${email.subject}\nwrote ${out} and its text alternative ${textOut}; nothing was sent`);
@@ -130,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
           schedules: schedulesOf(config),
           thresholds: config.monitoring,
           budgetMinutes: config.jobTimeoutMinutes,
+          healthThresholds: config.healthThresholds,
           now: new Date(),
         });
         if (values.html) {
@@ -161,6 +174,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 }
+
+/** The replay note an hourly run's summary starts with (shared/hourly/replay-note.ts), up to the next part of the summary. */
+const REPLAY_NOTE = /replay of [^;]*/;
 
 /** Rows `history` and `events` show without --limit. */
 const DEFAULT_LIMIT = 20;
@@ -221,7 +237,14 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
       const result = await runtime.runJob(job, { at, onStateEvent: (line) => console.error(`  ${line}`) });
       results.push(result);
       if (job === 'daily') health.push(...(await snapshotsOf(runtime, result.request.scheduledTime)));
-      if (job === 'hourly') metrics = metricsReport(await latestMetrics(runtime.stores), 5);
+      if (job === 'hourly') {
+        // The run's own hour: after a replay of an earlier one (`--at`), not the latest hour's figures.
+        const figures = metricsReport(await latestMetrics(runtime.stores, new Date(result.request.scheduledTime)), 5);
+        const replay = result.run?.summary?.match(REPLAY_NOTE)?.[0];
+        metrics = replay
+          ? `${figures}\nR${replay.slice(1)}: nothing was appended to ${alertsFile}.`
+          : `${figures}\nAlert notifications the on-call topic would publish are appended to ${alertsFile}.`;
+      }
     }
   } finally {
     await runtime.close();
@@ -231,7 +254,7 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
   else {
     console.log(`\n${runsTable(runs)}`);
     if (health.length > 0) console.log(`\nProject health (${HEALTH_FORMULA_VERSION}):\n${healthTable(health)}`);
-    if (metrics) console.log(`\n${metrics}\nAlert notifications the on-call topic would publish are appended to ${alertsFile}.`);
+    if (metrics) console.log(`\n${metrics}`);
     const report = results
       .find((result) => result.job === 'weekly')
       ?.run?.summary?.match(/report: ([^;]*(?:;[^;]*no email sent[^;]*)?)/)?.[1];

@@ -22,6 +22,7 @@ const OPTIONS = {
   out: { type: 'string' },
   html: { type: 'string' },
   aws: { type: 'boolean' },
+  purge: { type: 'boolean' },
   wait: { type: 'boolean' },
   name: { type: 'string' },
   revenue: { type: 'string', multiple: true },
@@ -71,12 +72,18 @@ export const COMMANDS = {
     arguments: 0,
     usage: ["status [--json] [--html <file>] [--aws]                     the jobs' health: dashboard, statistics, missed runs"],
   },
+  health: {
+    options: ['json', 'aws'],
+    arguments: 0,
+    usage: ["health [--json] [--aws]                                     each project's latest daily health, penalties and bugs"],
+  },
   projects: {
-    options: ['name', 'revenue', 'sla', 'json', 'aws'],
+    options: ['name', 'revenue', 'sla', 'purge', 'json', 'aws'],
     arguments: 2,
     usage: [
       'projects add <owner/repo> [--name N] [--revenue <severity>=<$/day>]... [--sla <severity>=<hours>]... [--aws]',
-      'projects list [--json] [--aws] | projects remove <owner/repo> [--aws] | projects import <file.json> [--aws]',
+      'projects list [--json] [--aws] | projects import <file.json> [--aws]',
+      'projects remove <owner/repo> [--purge] [--aws]               stop syncing it; --purge also deletes its items, snapshots, alerts',
     ],
   },
   trigger: {
@@ -119,6 +126,7 @@ export interface ParsedValues {
   readonly out?: string;
   readonly html?: string;
   readonly aws: boolean;
+  readonly purge: boolean;
   readonly wait: boolean;
   readonly name?: string;
   readonly revenue?: string[];
@@ -150,7 +158,13 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     help: false,
     command,
     positionals: rest,
-    values: { ...values, json: values.json === true, aws: values.aws === true, wait: values.wait === true } as ParsedValues,
+    values: {
+      ...values,
+      json: values.json === true,
+      aws: values.aws === true,
+      purge: values.purge === true,
+      wait: values.wait === true,
+    } as ParsedValues,
   };
 }
 

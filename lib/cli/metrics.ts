@@ -17,12 +17,23 @@ export interface LatestMetrics {
   readonly openAlerts: readonly AlertState[];
 }
 
-export async function latestMetrics(stores: {
-  readonly projects: ProjectsStore;
-  readonly snapshots: SnapshotsStore;
-  readonly alerts: AlertsStore;
-}): Promise<LatestMetrics> {
-  const [organization, openAlerts] = await Promise.all([stores.snapshots.latestHourly(), stores.alerts.listOpen()]);
+/**
+ * The organisation's hourly figures at or before `until` (a replayed hour's, after `run hourly --at`), its projects' and the open alerts.
+ * @default until the latest hour
+ */
+export async function latestMetrics(
+  stores: {
+    readonly projects: ProjectsStore;
+    readonly snapshots: SnapshotsStore;
+    readonly alerts: AlertsStore;
+  },
+  until?: Date,
+): Promise<LatestMetrics> {
+  const [organization, openAlerts] = await Promise.all([
+    // The organisation's figures (the default partition); a type-only import keeps the SDK out of `cto-jobs --help`.
+    stores.snapshots.latestHourly(undefined, until),
+    stores.alerts.listOpen(),
+  ]);
   if (!organization) return { projects: [], openAlerts };
   const active = await stores.projects.listActive();
   const snapshots = await Promise.all(

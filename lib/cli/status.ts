@@ -6,13 +6,14 @@
 import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-run.ts';
 import type { DashboardData, MonitoringThresholds } from '../../shared/domain/monitoring.ts';
 import type { SyncFailure } from '../../shared/domain/project.ts';
-import type { HealthStatus } from '../../shared/domain/project-health.ts';
+import type { HealthThresholds, ProjectStatus as WeeklyProjectStatus } from '../../shared/domain/project-health.ts';
 import type { JobSchedule } from '../../shared/domain/schedule-slots.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
 import { escapeHtml, plainText } from '../../shared/domain/untrusted-text.ts';
 import { CronMonitor, type HealthMetrics } from '../../shared/monitoring/cron-monitor.ts';
 import type { CliStores } from './deployed.ts';
 import { table } from './format.ts';
+import { healthOfProjects, type ProjectHealth, type SyncedHealth } from './health.ts';
 
 const DAY_MS = 86_400_000;
 const CHART_DAYS = 14;
@@ -36,9 +37,10 @@ export interface StatusReport {
 
 export interface ProjectStatus {
   readonly projectId: string;
-  readonly status?: HealthStatus;
-  readonly score?: number;
-  readonly date?: string;
+  /** Its latest daily health (as `cto-jobs health` shows it, in short); null before its first daily snapshot. */
+  readonly health: Pick<SyncedHealth, 'score' | 'formulaVersion' | 'classification' | 'date' | 'syncedAt'> | null;
+  /** The weekly health check's latest classification; null before the first weekly run that saw the project. */
+  readonly weeklyStatus: Pick<WeeklyProjectStatus, 'status' | 'score' | 'date'> | null;
   /** Set while the daily sync fails on the project run after run. */
   readonly syncFailure?: Omit<SyncFailure, 'lastRunId'>;
 }
@@ -49,6 +51,8 @@ export async function gatherStatus(
     readonly schedules: Readonly<Record<JobType, JobSchedule>>;
     readonly thresholds: MonitoringThresholds;
     readonly budgetMinutes: number;
+    /** The configured `healthThresholds`, which classify each project's latest score. */
+    readonly healthThresholds: HealthThresholds;
     readonly now: Date;
   },
 ): Promise<StatusReport> {
@@ -62,9 +66,10 @@ export async function gatherStatus(
   ]);
   const { dashboard } = view;
   const health = monitor.healthOf(view, now);
-  const statuses = await Promise.all(
-    projects.map((project) => stores.snapshots.latestStatus(project.projectId, now.toISOString().slice(0, 10))),
-  );
+  const [statuses, latestHealth] = await Promise.all([
+    Promise.all(projects.map((project) => stores.snapshots.latestStatus(project.projectId, now.toISOString().slice(0, 10)))),
+    healthOfProjects(stores.snapshots, projects, { thresholds: options.healthThresholds, now }),
+  ]);
   return {
     generatedAt: now.toISOString(),
     dashboard,
@@ -85,9 +90,8 @@ export async function gatherStatus(
     recentEvents,
     projects: projects.map((project, index) => ({
       projectId: project.projectId,
-      status: statuses[index]?.status,
-      score: statuses[index]?.score,
-      date: statuses[index]?.date,
+      health: healthSummaryOf(latestHealth[index]!),
+      weeklyStatus: weeklyStatusOf(statuses[index]),
       ...(project.failure
         ? {
             syncFailure: {
@@ -99,6 +103,16 @@ export async function gatherStatus(
         : {}),
     })),
   };
+}
+
+function healthSummaryOf(health: ProjectHealth): ProjectStatus['health'] {
+  if (!health.synced) return null;
+  const { score, formulaVersion, classification, date, syncedAt } = health;
+  return { score, formulaVersion, classification, date, syncedAt };
+}
+
+function weeklyStatusOf(status: WeeklyProjectStatus | undefined): ProjectStatus['weeklyStatus'] {
+  return status ? { status: status.status, score: status.score, date: status.date } : null;
 }
 
 function dailyFigures(runs: readonly JobRun[], now: Date): DayFigures[] {
@@ -122,6 +136,16 @@ const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).
 function syncFailureOf(project: ProjectStatus): string | undefined {
   const failure = project.syncFailure;
   return failure ? `failing ${failure.consecutiveRuns} run(s) in a row since ${failure.since}` : undefined;
+}
+
+/** A project's latest health, its formula, when it was synced and its weekly status, as text cells. */
+function projectHealthCells({ health, weeklyStatus }: ProjectStatus): [string, string, string, string] {
+  return [
+    health ? `${health.score} ${health.classification}` : 'never synced',
+    health?.formulaVersion ?? '-',
+    health ? (health.syncedAt ?? health.date) : 'never',
+    weeklyStatus ? `${weeklyStatus.status} (${weeklyStatus.score}, ${weeklyStatus.date})` : '-',
+  ];
 }
 
 export function statusText(report: StatusReport): string {
@@ -148,6 +172,15 @@ export function statusText(report: StatusReport): string {
         job.nextRun ?? '-',
       ]),
     ),
+    ...(report.projects.length > 0
+      ? [
+          '',
+          table(
+            ['project', 'health (latest daily)', 'formula', 'synced', 'weekly status'],
+            report.projects.map((project) => [project.projectId, ...projectHealthCells(project)]),
+          ),
+        ]
+      : []),
     ...(failing.length > 0
       ? [
           '',
@@ -235,8 +268,10 @@ export function statusPageHtml(report: StatusReport): string {
   const projects = rows(
     report.projects.map((project) => [
       escapeHtml(plainText(project.projectId, 80)),
-      `<span style="color:${HEALTH_COLORS[project.status ?? ''] ?? '#57606a'}">${project.status ?? 'unknown'}</span>`,
-      project.score === undefined ? '-' : String(project.score),
+      ...projectHealthCells(project).map((cell, column) => {
+        const classification = column === 0 ? project.health?.classification : column === 3 ? project.weeklyStatus?.status : undefined;
+        return classification ? `<span style="color:${HEALTH_COLORS[classification]}">${escapeHtml(cell)}</span>` : escapeHtml(cell);
+      }),
       project.syncFailure
         ? `<span class="sync-failing" style="color:${HEALTH_COLORS.critical}">${escapeHtml(syncFailureOf(project)!)}</span>` +
           `<br>${escapeHtml(plainText(project.syncFailure.lastError, 160))}`
@@ -265,7 +300,10 @@ export function statusPageHtml(report: StatusReport): string {
     section('Statistics (8 days)', htmlTable(['job', 'runs', 'success', 'avg', 'p95', 'streak', 'next run'], statistics)) +
     section('Recent failures', failures ? htmlTable(['scheduled', 'job', 'status', 'error'], failures) : '<p>None in two weeks.</p>') +
     section('Recent events', htmlTable(['time', 'type', 'level', 'message'], events)) +
-    section('Project health', projects ? htmlTable(['project', 'status', 'score', 'sync'], projects) : '<p>No projects.</p>') +
+    section(
+      'Project health',
+      projects ? htmlTable(['project', 'health', 'formula', 'synced', 'weekly status', 'sync'], projects) : '<p>No projects.</p>',
+    ) +
     '</main></body></html>'
   );
 }

@@ -6,11 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherStatus, type StatusReport, statusPageHtml, statusText } from '../../../lib/cli/status.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { parseConfig, schedulesOf } from '../../../shared/config.ts';
+import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
+import { type DailySnapshot, dailySnapshot } from '../../../shared/domain/daily-metrics.ts';
 import type { JobType, RunStatus } from '../../../shared/domain/job-run.ts';
 import { newProject } from '../../../shared/domain/project.ts';
 import { CronMonitor } from '../../../shared/monitoring/cron-monitor.ts';
 import { ARTIFACTS_DIRECTORY, BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../../support/browser.ts';
 import { HOSTILE_TITLES } from '../../support/hostile-text.ts';
+import { storedBug } from '../../support/hourly.ts';
 import { scheduledRun } from '../../support/job-runs.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
@@ -18,6 +21,7 @@ const NOW = new Date('2026-11-28T12:30:00Z');
 const HOUR = 3_600_000;
 let runtime: LocalRuntime;
 let report: StatusReport;
+let apiHealth: DailySnapshot;
 
 function run(jobType: JobType, hoursAgo: number, status: RunStatus, durationMs: number, errorMessage?: string) {
   const scheduledTime = `${new Date(NOW.getTime() - hoursAgo * HOUR).toISOString().slice(0, 19)}Z`;
@@ -47,6 +51,15 @@ beforeAll(async () => {
   await runtime.stores.runs.recordRun(run('weekly_report', 5 * 24 + 3.5, 'completed', 30_000));
   await runtime.stores.projects.save(newProject({ repository: 'acme/api' }, NOW));
   await runtime.stores.snapshots.putStatus({ projectId: 'acme/api', date: '2026-11-23', status: 'warning', score: 64 });
+  // acme/api's latest daily snapshot (one unassigned critical bug) is the day before's; acme/gone has none.
+  const criticalBug = storedBug('acme/api', 1, { severity: 'critical', createdAt: '2026-11-20T09:00:00Z' });
+  apiHealth = dailySnapshot(
+    newProject({ repository: 'acme/api' }, NOW),
+    [criticalBug],
+    DEFAULT_BUG_RULES,
+    new Date('2026-11-27T02:00:00Z'),
+  );
+  await runtime.stores.snapshots.putDaily(apiHealth);
   // acme/gone has failed to sync in the last 3 daily runs.
   await runtime.stores.projects.save(newProject({ repository: 'acme/gone' }, NOW));
   await runtime.stores.projects.saveFailure(
@@ -63,6 +76,8 @@ beforeAll(async () => {
     schedules: schedulesOf(config),
     thresholds: config.monitoring,
     budgetMinutes: config.jobTimeoutMinutes,
+    // Stricter than the default (healthy from 80): the classification follows the configured thresholds.
+    healthThresholds: { healthy: 90, warning: 50 },
     now: NOW,
   });
 });
@@ -91,10 +106,24 @@ describe('cto-jobs status', () => {
     expect(weekly).toMatchObject({ total: 1, successRate: 1, nextRun: '2026-11-30T09:00:00Z' });
     expect(report.dashboard.summary).toEqual({ runningJobs: 0, recentFailures: 1, slowJobs: 0, healthStatus: 'degraded' });
     expect(report.health.missedRuns).toEqual({ daily_sync: [], hourly_metrics: [], weekly_report: [] });
+    expect(apiHealth.health.score).toBeGreaterThanOrEqual(80);
+    expect(apiHealth.health.score).toBeLessThan(90);
     expect(report.projects).toEqual([
-      { projectId: 'acme/api', status: 'warning', score: 64, date: '2026-11-23' },
+      {
+        projectId: 'acme/api',
+        health: {
+          score: apiHealth.health.score,
+          formulaVersion: 'health-v2',
+          classification: 'warning',
+          date: '2026-11-27',
+          syncedAt: null,
+        },
+        weeklyStatus: { status: 'warning', score: 64, date: '2026-11-23' },
+      },
       {
         projectId: 'acme/gone',
+        health: null,
+        weeklyStatus: null,
         syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}` },
       },
     ]);
@@ -110,6 +139,15 @@ describe('cto-jobs status', () => {
     const html = statusPageHtml(report);
     expect(html).toContain('<span class="sync-failing" style="color:#cf222e">failing 3 run(s) in a row since 2026-11-26T02:00:00Z</span>');
     expect(html).toContain('RepositoryNotFoundError: &lt;!channel&gt; &lt;script&gt;');
+  });
+
+  it("shows each project's latest health, its formula, and its weekly status in the text and the page", () => {
+    const text = statusText(report);
+    expect(text).toMatch(new RegExp(`acme/api +${apiHealth.health.score} warning +health-v2 +2026-11-27 +warning \\(64, 2026-11-23\\)`));
+    expect(text).toMatch(/acme\/gone +never synced +- +never +-/);
+    const html = statusPageHtml(report);
+    expect(html).toContain(`<td><span style="color:#9a6700">${apiHealth.health.score} warning</span></td><td>health-v2</td>`);
+    expect(html).toContain('<td>acme/gone</td><td>never synced</td>');
   });
 
   it('answers getJobStats(since) and getRecentEvents(limit, type) through the indexes', async () => {

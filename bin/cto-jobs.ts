@@ -22,14 +22,13 @@ import {
 import type { CliStores } from '../lib/cli/deployed.ts';
 import { eventsTable, healthTable, runsTable, terminalText } from '../lib/cli/format.ts';
 import { latestMetrics, metricsReport } from '../lib/cli/metrics.ts';
-import { importProjects, projectInputFromOptions, projectsTable, saveProjects } from '../lib/cli/projects.ts';
+import { importProjects, projectInputFromOptions, projectsTable, removeProject, saveProjects } from '../lib/cli/projects.ts';
 import type { LocalRunResult, LocalRuntime } from '../lib/local/runtime.ts';
 import { PROJECT_ROOT, STACK_ID } from '../lib/project.ts';
 import type { Config } from '../shared/config.ts';
 import type { DailySnapshot } from '../shared/domain/daily-metrics.ts';
 import { HEALTH_FORMULA_VERSION } from '../shared/domain/health-score.ts';
 import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
-import { projectIdOf } from '../shared/domain/project.ts';
 import { githubWebHostOf } from '../shared/domain/untrusted-text.ts';
 import { ENV } from '../shared/environment.ts';
 import { ConfigError, InvalidDataError } from '../shared/errors.ts';
@@ -64,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return runLocally(jobNameOf(argument, true), { at, json: values.json, home });
     case 'projects': {
       const action = projectsActionOf(argument, projectArgument);
-      return withStores(storeOptions, async ({ projects }) => {
+      return withStores(storeOptions, async (stores) => {
+        const { projects } = stores;
         const now = new Date();
         if (action.kind === 'list') {
           const active = await projects.listActive();
@@ -73,9 +73,9 @@ async function main(argv: string[]): Promise<number> {
           const input = projectInputFromOptions(projectArgument, { name: values.name, revenue: values.revenue, sla: values.sla });
           console.log((await saveProjects(projects, [input], now)).join('\n'));
         } else if (action.kind === 'remove') {
-          const removed = await projects.remove(projectIdOf(action.repository));
-          console.log(removed ? `removed ${action.repository}` : `no project ${action.repository}`);
-          return removed ? 0 : 1;
+          const { lines, existed } = await removeProject(stores, action.repository, { purge: values.purge, now });
+          console.log(lines.join('\n'));
+          return existed ? 0 : 1;
         } else {
           console.log((await importProjects(projects, action.content, now)).join('\n'));
         }
@@ -116,15 +116,17 @@ async function main(argv: string[]): Promise<number> {
       const out = values.out;
       if (!out) throw new UsageError('report needs --out <file.html>');
       const textOut = out.replace(/(\.html?)?$/i, '.txt');
-      const [{ renderReportEmail }, { buildWeeklyReport }] = await Promise.all([
+      const [{ renderReportEmail }, { buildWeeklyReport }, { reportSettingsOf }] = await Promise.all([
         import('../shared/domain/report-email.ts'),
         import('../shared/weekly/weekly-report.ts'),
+        import('../shared/config.ts'),
       ]);
       return withStores(storeOptions, async (stores, config) => {
         const email = renderReportEmail(
           // The week a run at `at` would report, in the schedules' time zone (as the weekly job does).
           await buildWeeklyReport(stores, at ?? new Date(), config.timeZone),
           githubWebHostOf(config.github.apiUrl),
+          reportSettingsOf(config),
         );
         fs.writeFileSync(out, email.html);
         fs.writeFileSync(textOut, email.text);

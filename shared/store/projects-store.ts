@@ -1,5 +1,5 @@
 /** Projects: one item per followed repository, with its sync progress. */
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
@@ -70,15 +70,6 @@ export class ProjectsStore {
   async get(projectId: string): Promise<Project | undefined> {
     const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { projectId }, ConsistentRead: true }));
     return output.Item ? toProject(output.Item) : undefined;
-  }
-
-  /** @returns false when there was no such project. */
-  async remove(projectId: string): Promise<boolean> {
-    return unlessConditionFails(() =>
-      this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { projectId }, ConditionExpression: 'attribute_exists(projectId)' }),
-      ),
-    );
   }
 
   /**

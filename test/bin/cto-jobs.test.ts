@@ -178,9 +178,15 @@ describe('cto-jobs projects', () => {
     expect((await cli('projects', 'list')).stdout).toMatch(/Acme\/API .*\$9,000 \/ \$250 \//);
     expect(listed.map((project) => project.projectId)).toEqual(expect.arrayContaining(['acme/api', 'acme/web']));
 
-    expect((await cli('projects', 'remove', 'acme/web')).stdout).toContain('removed acme/web');
+    const removed = await cli('projects', 'remove', 'acme/web');
+    expect(removed.stdout).toContain('removed acme/web: no longer synced');
+    expect(removed.stdout).toContain('kept: 0 work items, 0 daily snapshots, 0 weekly statuses, 0 alert states');
     const after = JSON.parse((await cli('projects', 'list', '--json')).stdout) as { projectId: string }[];
     expect(after.map((project) => project.projectId)).not.toContain('acme/web');
+    const purged = await cli('projects', 'remove', 'acme/web', '--purge');
+    expect(purged.stdout).toContain('deleted: 0 work items, 0 daily snapshots, 0 hourly snapshots, 0 weekly statuses, 0 alert states');
+    const unknown = await cli('projects', 'remove', 'acme/nowhere');
+    expect([unknown.code, unknown.stdout.trim()]).toEqual([1, 'no project acme/nowhere']);
   }, 180_000);
 });
 

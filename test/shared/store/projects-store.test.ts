@@ -1,3 +1,4 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { newProject, type Project, type SyncFailure } from '../../../shared/domain/project.ts';
 import { documentClient } from '../../../shared/store/dynamo-client.ts';
@@ -118,12 +119,13 @@ describe('ProjectsStore.save', () => {
 describe('ProjectsStore writes of a running sync', () => {
   const created = new Date('2026-11-01T00:00:00Z');
 
-  it('records a rename only on a project that exists: one removed while its sync ran is not recreated as a fragment', async () => {
+  it('records a rename only on a project that exists: one deleted while its sync ran is not recreated as a fragment', async () => {
     await projects.save(newProject({ repository: 'acme/api' }, created));
     const running = (await projects.get('acme/api'))!;
 
     const recorded = await withWriteMeanwhile(
-      () => projects.remove(running.projectId),
+      // As `projects remove` deleted items before it deactivated them, or as an operator deletes one in the console.
+      () => documentClient.send(new DeleteCommand({ TableName: projects.tableName, Key: { projectId: running.projectId } })),
       () => projects.recordRepository(running.projectId, { id: 42, fullName: 'acme/api-v2' }),
     );
 

@@ -20,6 +20,7 @@ import {
   ExecutionLimitError,
   MAX_PAYLOAD_BYTES,
   type MachineEvents,
+  type MachineOutcome,
   type MachineScope,
   payloadBytes,
 } from './execution-history.ts';
@@ -59,7 +60,34 @@ export interface ExecuteOptions {
   readonly waitMs?: number;
   /** Called as states are entered, retried, caught or failed. */
   readonly onStateEvent?: (line: string) => void;
+  /** Called with the same changes as {@link onStateEvent}, and each machine's start and end, as data (the CLI's progress). */
+  readonly onStateChange?: (change: StateChange) => void;
 }
+
+/**
+ * A change in a run, as the CLI's progress follows it. `machine` numbers the run's machines in the order they
+ * started (0 is the execution; a Map iteration or a Parallel branch is one machine), so events of concurrent
+ * iterations can be told apart.
+ */
+export type StateChange =
+  | { readonly kind: 'started'; readonly machine: number; readonly scope: MachineScope; readonly input: unknown }
+  | { readonly kind: 'ended'; readonly machine: number; readonly scope: MachineScope; readonly outcome: MachineOutcome }
+  | {
+      readonly kind: 'entered';
+      readonly machine: number;
+      readonly scope: MachineScope;
+      readonly state: string;
+      readonly type: string;
+      /** For a Map state: how many items it iterates over (its ItemsPath's array), when known. */
+      readonly items?: number;
+    }
+  | {
+      readonly kind: 'retried' | 'caught' | 'failed';
+      readonly machine: number;
+      readonly scope: MachineScope;
+      readonly state: string;
+      readonly error?: string;
+    };
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -118,7 +146,7 @@ export async function executeDefinition(
       // aws-local-stepfunctions 3 has no State context; the task binding below supplies RetryCount.
       State: { RetryCount: 0 },
     } as never,
-    [OBSERVER]: observeMachines(definition, run.history, run.tracking, options.onStateEvent),
+    [OBSERVER]: observeMachines(definition, run.history, run.tracking, options),
   };
   execution = machine.run(input as never, runOptions);
   // The first task is bound before run() returns: a limit its parameters broke could not abort the run yet.
@@ -381,30 +409,61 @@ if (!machinePrototype[PATCHED]) {
 
 /**
  * The observer that feeds `history` from every machine of a run of `definition`, and relays state changes to
- * `emit`. What it throws goes to `tracking`, never to the machine: thrown where the machine logs, it would
+ * the listeners. What it throws goes to `tracking`, never to the machine: thrown where the machine logs, it would
  * be the state's error, which a Catch of States.ALL would take (or, in a Map iteration, its Map's).
  */
 function observeMachines(
   definition: Record<string, unknown>,
   history: ExecutionHistory,
   tracking: Tracking,
-  emit?: (line: string) => void,
+  listeners: Pick<ExecuteOptions, 'onStateEvent' | 'onStateChange'>,
 ): MachineObserver {
   const scopes = new Map<object, MachineScope>();
   forEachMachine(definition, (machine, scope) => scopes.set(machine, scope));
+  let machines = 0;
   return (machineDefinition, log) => {
     try {
       const scope = scopes.get(machineDefinition);
       if (!scope) throw new Error("aws-local-stepfunctions started a machine whose definition is not part of the execution's");
-      report(log, history.machine(scope), tracking, emit);
+      const machine = machines++;
+      const { onStateEvent = () => undefined, onStateChange = () => undefined } = listeners;
+      const states = (machineDefinition as MachineDefinition).States;
+      report(log, history.machine(scope), tracking, {
+        line: onStateEvent,
+        change: (change) => onStateChange({ ...change, machine, scope } as StateChange),
+        itemsOf: (state, input) => itemsAt(input, states[state]?.ItemsPath),
+      });
     } catch (error) {
       tracking.lose(error);
     }
   };
 }
 
-/** Makes `log` report each event to `events`, and state changes to `emit`, as the machine logs it, and keep none. */
-function report(log: EventLog, events: MachineEvents, tracking: Tracking, emit: (line: string) => void = () => undefined) {
+/** Where one machine's changes go: the line listener, the data listener (which adds the machine and scope), and a Map's item count. */
+interface Relay {
+  line(line: string): void;
+  change(change: DistributiveOmit<StateChange, 'machine' | 'scope'>): void;
+  itemsOf(state: string, input: unknown): number | undefined;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** How many items a Map state iterates over: the array at its ItemsPath (a plain `$.a.b` path), else undefined. */
+function itemsAt(input: unknown, itemsPath: unknown): number | undefined {
+  const pathText = typeof itemsPath === 'string' ? itemsPath : '$';
+  if (!/^\$(\.[\w-]+)*$/.test(pathText)) return undefined;
+  const items = pathText
+    .split('.')
+    .slice(1)
+    .reduce<unknown>(
+      (value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined),
+      input,
+    );
+  return Array.isArray(items) ? items.length : undefined;
+}
+
+/** Makes `log` report each event to `events`, and state changes to `relay`, as the machine logs it, and keep none. */
+function report(log: EventLog, events: MachineEvents, tracking: Tracking, relay: Relay) {
   // Nothing reads the run's `eventLogs`: a queued event would hold its state's input and output until the execution ends.
   log.dispatch = () => undefined;
   const before = <K extends Exclude<keyof EventLog, 'dispatch'>>(method: K, observe: (...args: Parameters<EventLog[K]>) => void) => {
@@ -418,23 +477,36 @@ function report(log: EventLog, events: MachineEvents, tracking: Tracking, emit: 
       dispatch(...args);
     }) as EventLog[K];
   };
-  before('dispatchExecutionStartedEvent', (input) => events.started(input));
-  before('dispatchExecutionSucceededEvent', () => events.ended('Succeeded'));
-  before('dispatchExecutionFailedEvent', () => events.ended('Failed'));
-  before('dispatchExecutionAbortedEvent', () => events.ended('Aborted'));
-  before('dispatchExecutionTimeoutEvent', () => events.ended('TimedOut'));
-  before('dispatchStateEnteredEvent', (name, type) => {
-    events.stateEntered(name, type);
-    emit(`→ ${name}`);
+  const ended = (outcome: MachineOutcome) => {
+    events.ended(outcome);
+    relay.change({ kind: 'ended', outcome });
+  };
+  before('dispatchExecutionStartedEvent', (input) => {
+    events.started(input);
+    relay.change({ kind: 'started', input });
   });
-  before('dispatchStateRetriedEvent', (name) => emit(`↻ ${name} retried`));
+  before('dispatchExecutionSucceededEvent', () => ended('Succeeded'));
+  before('dispatchExecutionFailedEvent', () => ended('Failed'));
+  before('dispatchExecutionAbortedEvent', () => ended('Aborted'));
+  before('dispatchExecutionTimeoutEvent', () => ended('TimedOut'));
+  before('dispatchStateEnteredEvent', (name, type, input) => {
+    events.stateEntered(name, type);
+    relay.line(`→ ${name}`);
+    relay.change({ kind: 'entered', state: name, type, ...(type === 'Map' ? { items: relay.itemsOf(name, input) } : {}) });
+  });
+  before('dispatchStateRetriedEvent', (name) => {
+    relay.line(`↻ ${name} retried`);
+    relay.change({ kind: 'retried', state: name });
+  });
   before('dispatchStateCaughtEvent', (name) => {
     events.stateCaught(name);
-    emit(`⚠ ${name} failed, caught`);
+    relay.line(`⚠ ${name} failed, caught`);
+    relay.change({ kind: 'caught', state: name });
   });
   before('dispatchStateFailedEvent', (name, type, _input, error) => {
     events.stateFailed(name, type);
-    emit(`✗ ${name}: ${error.name}`);
+    relay.line(`✗ ${name}: ${error.name}`);
+    relay.change({ kind: 'failed', state: name, error: error.name });
   });
   before('dispatchStateExitedEvent', (name, type, _input, output) => events.stateExited(name, type, output));
 }

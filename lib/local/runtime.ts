@@ -27,6 +27,7 @@ import type { ExecuteOptions, ExecutionOutcome } from './execute.ts';
 import type { GitHubServer } from './github-server.ts';
 import type { LocalSes } from './local-ses.ts';
 import { LOCAL_REGION, type LocalStack, readLocalStack, synthesizeTemplate } from './template.ts';
+import { isTemplateKept } from './template-cache.ts';
 
 export interface LocalRuntimeOptions {
   /** CDK context (cdk.json's, with any overrides). */
@@ -45,15 +46,26 @@ export interface LocalRuntimeOptions {
   readonly alertsFile?: string;
   /** Every report email is also saved here as .html, .txt and .json. */
   readonly outboxDirectory?: string;
+  /** Told each step of the start-up as it begins or ends (synthesis takes seconds: the CLI says so at once). */
+  readonly onStartup?: (step: StartupStep) => void;
 }
 
+/** A step of the start-up, for the CLI to say what it is waiting for. */
+export type StartupStep =
+  | { readonly step: 'synthesizing' }
+  | { readonly step: 'synthesized'; readonly durationMs: number }
+  | { readonly step: 'template kept' }
+  | { readonly step: 'tables' }
+  | { readonly step: 'local services'; readonly demoGitHub: boolean };
+
 /** What opening the tables alone takes: no functions run, so no GitHub, SES or alerts file. */
-export type LocalTablesOptions = Pick<LocalRuntimeOptions, 'context' | 'dataDirectory' | 'now' | 'environment'>;
+export type LocalTablesOptions = Pick<LocalRuntimeOptions, 'context' | 'dataDirectory' | 'now' | 'environment' | 'onStartup'>;
 
 /** The token the demo GitHub accepts. */
 const DEMO_TOKEN = 'demo-token';
 
-export interface RunJobOptions extends Pick<ExecuteOptions, 'beforeTask' | 'afterTask' | 'retryIntervalMs' | 'waitMs' | 'onStateEvent'> {
+export interface RunJobOptions
+  extends Pick<ExecuteOptions, 'beforeTask' | 'afterTask' | 'retryIntervalMs' | 'waitMs' | 'onStateEvent' | 'onStateChange'> {
   /** Run as if the schedule fired at this time (its idempotency key and its "now"). */
   readonly at?: Date;
   /** Patches the definition before it runs (tests shorten TimeoutSeconds with it). */
@@ -94,7 +106,14 @@ export class LocalTables {
    * points the handlers' environment at them.
    */
   static async open(options: LocalTablesOptions): Promise<LocalTables> {
-    const stack = readLocalStack(await synthesizeTemplate(options.context, options.now ?? new Date()));
+    const { onStartup = () => undefined } = options;
+    const now = options.now ?? new Date();
+    const kept = isTemplateKept(options.context, now);
+    onStartup({ step: kept ? 'template kept' : 'synthesizing' });
+    const synthesisStarted = performance.now();
+    const stack = readLocalStack(await synthesizeTemplate(options.context, now));
+    if (!kept) onStartup({ step: 'synthesized', durationMs: performance.now() - synthesisStarted });
+    onStartup({ step: 'tables' });
     if (options.dataDirectory) fs.mkdirSync(options.dataDirectory, { recursive: true });
     const dynamo = await startEmbeddedDynamoDb(options.dataDirectory);
     Object.assign(process.env, {
@@ -157,6 +176,7 @@ export class LocalRuntime {
    */
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const tables = await LocalTables.open(options);
+    options.onStartup?.({ step: 'local services', demoGitHub: !options.github });
     const [{ GitHubServer }, { demoRepositories }, { LocalSes }] = await Promise.all([
       import('./github-server.ts'),
       import('./demo-dataset.ts'),

@@ -48,6 +48,11 @@ export async function cachedTemplate(
   return template;
 }
 
+/** Whether {@link cachedTemplate} would answer at once for `context` on `now`'s day (the CLI says so before a synthesis). */
+export function isTemplateKept(context: Record<string, unknown>, now: Date, directory = TEMPLATE_CACHE_DIRECTORY): boolean {
+  return fs.existsSync(path.join(directory, `${templateKey(context, now)}.json`));
+}
+
 /** The key of a template: a digest of its context, its day, and the contents of its inputs. */
 export function templateKey(context: Record<string, unknown>, now: Date): string {
   const digest = createHash('sha256');

@@ -71,6 +71,39 @@ export function stuckRuns(runs: readonly JobRun[], now: Date, budgetMinutes: num
   );
 }
 
+/** The nearest-rank percentile (the value at rank ⌈fraction × n⌉) of ascending `sorted` values; null for none. */
+export function percentileOf(sorted: readonly number[], fraction: number): number | null {
+  return sorted.length > 0 ? sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]! : null;
+}
+
+/** One UTC day of a job type's runs, as the status page charts it. */
+export interface DayFigures {
+  /** YYYY-MM-DD, UTC. */
+  readonly date: string;
+  /** Runs scheduled that day that ended (completed, failed or timed out). */
+  readonly runs: number;
+  /** Completed out of `runs`; null on a day without any. */
+  readonly successRate: number | null;
+  readonly p50DurationMs: number | null;
+  readonly p95DurationMs: number | null;
+}
+
+/** Each of the `days` UTC days ending with `now`'s, oldest first, with the ended runs scheduled that day among `runs`. */
+export function dailyFigures(runs: readonly JobRun[], now: Date, days: number): DayFigures[] {
+  return Array.from({ length: days }, (_, index) => {
+    const date = new Date(now.getTime() - (days - 1 - index) * DAY_MS).toISOString().slice(0, 10);
+    const ended = runs.filter((run) => run.scheduledTime.startsWith(date) && ENDED.has(run.status));
+    const durations = ended.flatMap((run) => (run.durationMs === undefined ? [] : [run.durationMs])).sort((a, b) => a - b);
+    return {
+      date,
+      runs: ended.length,
+      successRate: ended.length > 0 ? ended.filter((run) => run.status === 'completed').length / ended.length : null,
+      p50DurationMs: percentileOf(durations, 0.5),
+      p95DurationMs: percentileOf(durations, 0.95),
+    };
+  });
+}
+
 export interface JobStatistics {
   readonly jobType: JobType;
   readonly total: number;
@@ -80,6 +113,7 @@ export interface JobStatistics {
   /** Completed out of the runs that ended; null without any. */
   readonly successRate: number | null;
   readonly avgExecutionTimeMs: number | null;
+  readonly p50ExecutionTimeMs: number | null;
   readonly p95ExecutionTimeMs: number | null;
   readonly consecutiveFailures: number;
   readonly lastRun: Pick<JobRun, 'runId' | 'status' | 'scheduledTime' | 'durationMs'> | null;
@@ -101,7 +135,8 @@ export function jobStatistics(jobType: JobType, runs: readonly JobRun[], schedul
     timeouts: ended.filter((run) => run.status === 'timeout').length,
     successRate: ended.length > 0 ? completed / ended.length : null,
     avgExecutionTimeMs: durations.length > 0 ? Math.round(durations.reduce((sum, value) => sum + value, 0) / durations.length) : null,
-    p95ExecutionTimeMs: durations.length > 0 ? durations[Math.ceil(0.95 * durations.length) - 1]! : null,
+    p50ExecutionTimeMs: percentileOf(durations, 0.5),
+    p95ExecutionTimeMs: percentileOf(durations, 0.95),
     consecutiveFailures: consecutiveFailuresOf(own),
     lastRun: last
       ? {

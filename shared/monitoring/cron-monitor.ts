@@ -19,7 +19,7 @@ import type { JobHistoryStore } from '../store/job-history-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 
 const DAY_MS = 86_400_000;
-/** The dashboard's window: a week of runs holds every job type's recent history, the weekly one's last run included. */
+/** The watchdog's window: a week of runs holds every job type's recent history, the weekly one's last run included. */
 const WINDOW_DAYS = 8;
 /** Job types whose missed and late slots the monitor looks for; the hourly job is watched by a CloudWatch alarm instead. */
 export const WATCHED_FOR_MISSED_RUNS: readonly JobType[] = ['daily_sync', 'weekly_report'];
@@ -29,6 +29,11 @@ export interface CronMonitorOptions {
   readonly thresholds: MonitoringThresholds;
   /** The job's budget (the state machines' timeout). */
   readonly budgetMinutes: number;
+  /**
+   * Days of runs the dashboard and the health metrics cover (the status page shows one window everywhere).
+   * @default 8
+   */
+  readonly windowDays?: number;
 }
 
 export interface HealthMetrics {
@@ -62,7 +67,12 @@ export class CronMonitor {
     return this.options.thresholds;
   }
 
-  /** The dashboard over the last 8 days of runs, with the slots missed in that window. */
+  /** Days of runs {@link view} reads. */
+  get windowDays(): number {
+    return this.options.windowDays ?? WINDOW_DAYS;
+  }
+
+  /** The dashboard over the window's runs, with the slots missed in it. */
   async getDashboardData(now: Date): Promise<DashboardData> {
     return (await this.view(now)).dashboard;
   }
@@ -109,7 +119,7 @@ export class CronMonitor {
    * @param watcherRunId the run asking (the hourly watchdog), left out: it is running by definition.
    */
   async view(now: Date, watcherRunId?: string): Promise<MonitorView> {
-    const after = new Date(now.getTime() - WINDOW_DAYS * DAY_MS);
+    const after = new Date(now.getTime() - this.windowDays * DAY_MS);
     const [recent, ...open] = await Promise.all([
       this.stores.runs.listScheduledBetween(after, now),
       ...OPEN_STATUSES.map((status) => this.stores.runs.listByStatus(status, '\uffff')),

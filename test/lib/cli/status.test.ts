@@ -88,10 +88,10 @@ describe('cto-jobs status', () => {
     const [daily, hourly, weekly] = report.dashboard.statistics;
     expect(daily).toMatchObject({
       jobType: 'daily_sync',
-      total: 8,
-      completed: 7,
+      total: 10,
+      completed: 9,
       failed: 1,
-      successRate: 7 / 8,
+      successRate: 9 / 10,
       nextRun: '2026-11-29T02:00:00Z',
     });
     expect(hourly).toMatchObject({
@@ -108,7 +108,15 @@ describe('cto-jobs status', () => {
     expect(report.health.missedRuns).toEqual({ daily_sync: [], hourly_metrics: [], weekly_report: [] });
     expect(apiHealth.health.score).toBeGreaterThanOrEqual(80);
     expect(apiHealth.health.score).toBeLessThan(90);
+    // Worst first: a project never synced comes before one with a health.
+    expect(report.windowDays).toBe(14);
     expect(report.projects).toEqual([
+      {
+        projectId: 'acme/gone',
+        health: null,
+        weeklyStatus: null,
+        syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}` },
+      },
       {
         projectId: 'acme/api',
         health: {
@@ -120,24 +128,26 @@ describe('cto-jobs status', () => {
         },
         weeklyStatus: { status: 'warning', score: 64, date: '2026-11-23' },
       },
-      {
-        projectId: 'acme/gone',
-        health: null,
-        weeklyStatus: null,
-        syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}` },
-      },
     ]);
-    expect(report.daily.hourly_metrics.at(-1)).toMatchObject({ date: '2026-11-28', runs: 13, successRate: 12 / 13 });
-    expect(statusText(report)).toContain('Status: DEGRADED at 2026-11-28T12:30:00.000Z');
+    expect(report.daily.hourly_metrics).toHaveLength(14);
+    expect(report.daily.hourly_metrics.at(-1)).toMatchObject({
+      date: '2026-11-28',
+      runs: 13,
+      successRate: 12 / 13,
+      p50DurationMs: 10_000,
+    });
+    expect(statusText(report)).toContain('Status: DEGRADED at 2026-11-28 12:30 UTC, over 14 days');
+    for (const line of statusText(report).split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
   it('lists the projects failing to sync, since when, and their last error, in the text and the page', () => {
     expect(statusText(report)).toContain(
       'Projects failing to sync: 1\n' +
-        `  - acme/gone: failing 3 run(s) in a row since 2026-11-26T02:00:00Z: RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`,
+        '  - acme/gone: failing 3 run(s) in a row since 2026-11-26 02:00 UTC\n' +
+        `    last error: RepositoryNotFoundError: ${HOSTILE_TITLES[0]}`,
     );
     const html = statusPageHtml(report);
-    expect(html).toContain('<span class="sync-failing" style="color:#cf222e">failing 3 run(s) in a row since 2026-11-26T02:00:00Z</span>');
+    expect(html).toContain('<span class="sub failing">failing 3 run(s) in a row since 2026-11-26 02:00 UTC</span>');
     expect(html).toContain('RepositoryNotFoundError: &lt;!channel&gt; &lt;script&gt;');
   });
 
@@ -146,8 +156,11 @@ describe('cto-jobs status', () => {
     expect(text).toMatch(new RegExp(`acme/api +${apiHealth.health.score} warning +health-v2 +2026-11-27 +warning \\(64, 2026-11-23\\)`));
     expect(text).toMatch(/acme\/gone +never synced +- +never +-/);
     const html = statusPageHtml(report);
-    expect(html).toContain(`<td><span style="color:#9a6700">${apiHealth.health.score} warning</span></td><td>health-v2</td>`);
-    expect(html).toContain('<td>acme/gone</td><td>never synced</td>');
+    expect(html).toContain(
+      `<span class="warning" title="latest daily score (health-v2) of 2026-11-27">warning ${apiHealth.health.score}</span>` +
+        '<br><span class="sub" title="weekly health check of 2026-11-23">weekly: <span class="warning">warning 64</span></span>',
+    );
+    expect(html).toContain('<td class="health"><span class="muted">never synced</span></td>');
   });
 
   it('answers getJobStats(since) and getRecentEvents(limit, type) through the indexes', async () => {
@@ -177,18 +190,19 @@ describe('cto-jobs status', () => {
           const layout = await page.evaluate(() => ({
             scrollWidth: document.documentElement.scrollWidth,
             clientWidth: document.documentElement.clientWidth,
-            charts: document.querySelectorAll('figure.chart svg').length,
-            bars: document.querySelectorAll('rect.bar').length,
-            lines: [...document.querySelectorAll('polyline.duration')].map((line) => line.getBoundingClientRect().width),
+            charts: document.querySelectorAll('figure svg').length,
+            bars: document.querySelectorAll('rect.bar:not(.none)').length,
+            lines: [...document.querySelectorAll('polyline.line.p95')].map((line) => line.getBoundingClientRect().width),
             // biome-ignore lint/performance/useDomNodeTextContent: the text as the browser renders it; textContent also holds hidden nodes
             text: document.body.innerText,
           }));
           await page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `status-page-${width}px.png`), fullPage: true });
           await page.close();
           expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
-          expect(layout.charts).toBe(3);
-          expect(layout.bars).toBeGreaterThanOrEqual(3 + 10 + 1 - 3);
-          expect(layout.lines).toHaveLength(3);
+          expect(layout.charts).toBe(6);
+          // Days with an ended run: the last 10 of the daily job, the last 3 of the hourly one, one of the weekly one.
+          expect(layout.bars).toBe(10 + 3 + 1);
+          expect(layout.lines).toHaveLength(2);
           expect(layout.lines.filter((lineWidth) => lineWidth > 0).length).toBeGreaterThanOrEqual(2);
           expect(layout.text).toContain('TransientError: <!channel> <script>alert(1)</script>');
         }

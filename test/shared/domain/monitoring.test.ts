@@ -3,6 +3,7 @@ import type { JobRun, JobType, RunStatus } from '../../../shared/domain/job-run.
 import {
   consecutiveFailuresOf,
   DEFAULT_MONITORING_THRESHOLDS,
+  dailyFigures,
   dashboardData,
   missedSlots,
   projectSyncAlerts,
@@ -143,6 +144,7 @@ describe('dashboardData', () => {
       timeouts: 0,
       successRate: 2 / 3,
       avgExecutionTimeMs: 70_000,
+      p50ExecutionTimeMs: 60_000,
       p95ExecutionTimeMs: 120_000,
       consecutiveFailures: 0,
       lastRun: { runId: `daily_sync#${iso(10.5)}`, status: 'completed', scheduledTime: iso(10.5), durationMs: 120_000 },
@@ -239,5 +241,24 @@ describe('projectSyncAlerts', () => {
     expect(alert!.detail).not.toContain('\n');
     expect(alert!.detail!.length).toBeLessThanOrEqual(300);
     expect(alert!.detail).toContain('last: InvalidDataError: line one line two xxx');
+  });
+});
+
+describe('dailyFigures', () => {
+  it('gives each UTC day of the window, oldest first, its ended runs, success rate and p50/p95 durations', () => {
+    const runs = [
+      run('hourly_metrics', 'completed', 0.5, 1_000),
+      run('hourly_metrics', 'completed', 1.5, 3_000),
+      run('hourly_metrics', 'timeout', 2.5, 9_000),
+      run('hourly_metrics', 'running', 0.1),
+      run('hourly_metrics', 'completed', 24.5, 2_000),
+    ];
+
+    const days = dailyFigures(runs, NOW, 3);
+
+    expect(days.map((day) => day.date)).toEqual(['2026-11-26', '2026-11-27', '2026-11-28']);
+    expect(days[0]).toEqual({ date: '2026-11-26', runs: 0, successRate: null, p50DurationMs: null, p95DurationMs: null });
+    expect(days[1]).toEqual({ date: '2026-11-27', runs: 1, successRate: 1, p50DurationMs: 2_000, p95DurationMs: 2_000 });
+    expect(days[2]).toEqual({ date: '2026-11-28', runs: 3, successRate: 2 / 3, p50DurationMs: 3_000, p95DurationMs: 9_000 });
   });
 });

@@ -35,9 +35,9 @@ export function statusPageHtml(report: StatusReport): string {
       ? `<ul class="reasons">${report.dashboard.reasons.map((reason) => `<li>${breakable(plainText(reason, 300))}</li>`).join('')}</ul>`
       : '') +
     '</header>' +
-    section(`Jobs, last ${window}`, `<div class="jobs">${JOB_TYPES.map((jobType) => jobCard(jobType, report, now)).join('')}</div>`) +
+    section(`Jobs over ${window}`, `<div class="jobs">${JOB_TYPES.map((jobType) => jobCard(jobType, report, now)).join('')}</div>`) +
     section(
-      `Failures, last ${window}`,
+      `Failures over ${window}`,
       report.recentFailures.length > 0
         ? dataTable(
             [column('job', 'job'), column('error', 'wide'), column('when', 'when num')],

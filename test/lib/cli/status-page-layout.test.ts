@@ -96,8 +96,8 @@ describe('the status page in headless Chromium', () => {
         { lines: 1, fits: true },
       ]);
       // One window everywhere, humanised times with the exact one on hover, no raw ISO instant.
-      expect(layout.text).toContain('Jobs, last 14 days');
-      expect(layout.text).toContain('Failures, last 14 days');
+      expect(layout.text).toContain('Jobs over 14 days');
+      expect(layout.text).toContain('Failures over 14 days');
       expect(layout.text).not.toMatch(/\d{2}:\d{2}(:\d{2})?(\.\d{3})?Z|8 days|two weeks/);
       expect(layout.text).toMatch(/next run in \d+ h/);
       for (const time of layout.times) {

@@ -6,7 +6,7 @@ import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-ru
 import type { DayFigures, JobStatistics } from '../../shared/domain/monitoring.ts';
 import { executionConsoleUrl } from '../../shared/domain/report-email.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
-import { escapeHtml, plainText } from '../../shared/domain/untrusted-text.ts';
+import { breakable, escapeHtml, plainText } from '../../shared/domain/untrusted-text.ts';
 import { freshnessOf, type ProjectStatus, percent, type StatusReport, syncFailureOf } from './status.ts';
 import { dayLabel, durationText, exactTime, relativeTime } from './time-text.ts';
 
@@ -123,14 +123,6 @@ function dataTable(columns: readonly Column[], rows: readonly (readonly string[]
 /** "3 h ago", with the exact instant on hover and for machines. */
 function timeTag(iso: string, now: Date, text = relativeTime(iso, now)): string {
   return `<time datetime="${escapeHtml(iso)}" title="${escapeHtml(exactTime(iso))}">${escapeHtml(text)}</time>`;
-}
-
-/** Escaped text that may break after `/` and `-` and before `#` (`acme-demo/|checkout-|api|#139`), and at spaces. */
-function breakable(text: string): string {
-  return text
-    .split(/(?<=[/-])|(?=#)/)
-    .map(escapeHtml)
-    .join('<wbr>');
 }
 
 function jobCard(jobType: JobType, report: StatusReport, now: Date): string {

@@ -5,7 +5,7 @@
  * configured dashboard and console URLs. Pure.
  */
 import { formatDollars } from './alert-message.ts';
-import { escapeHtml, plainText, safeLink, withoutAutoLinks } from './untrusted-text.ts';
+import { breakable, escapeHtml, plainText, safeLink, withoutAutoLinks } from './untrusted-text.ts';
 import type { Kpi, ProjectRow, Trend, WeeklyReport } from './weekly-report.ts';
 
 export interface ReportEmail {
@@ -352,14 +352,6 @@ function tableTag(style: string): string {
 /** Text from GitHub as one line of at most `maxLength` characters that no client turns into a link. */
 function inertText(text: string, maxLength: number): string {
   return withoutAutoLinks(plainText(text, maxLength));
-}
-
-/** Escaped text that may break after `/` and `-` and before `#` (`acme-demo/|checkout-|api|#139`), and at spaces. */
-function breakable(text: string): string {
-  return text
-    .split(/(?<=[/-])|(?=#)/)
-    .map(escapeHtml)
-    .join('<wbr>');
 }
 
 /** Escaped text whose spaces do not break: a figure and its unit stay on one line. */

@@ -39,6 +39,14 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character]!);
 }
 
+/** HTML-escaped text that may break after `/` and `-` and before `#` (`acme-demo/|checkout-|api|#139`), and at spaces. */
+export function breakable(text: string): string {
+  return text
+    .split(/(?<=[/-])|(?=#)/)
+    .map(escapeHtml)
+    .join('<wbr>');
+}
+
 /**
  * Text safe in Slack mrkdwn: `&`, `<` and `>` escaped as Slack documents (so `<!channel>` and
  * `<https://evil|click>` are shown, not parsed), and `@here`/`@channel`/`@everyone` broken with a word

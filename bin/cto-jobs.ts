@@ -20,7 +20,7 @@ import {
   usageOf,
 } from '../lib/cli/arguments.ts';
 import type { CliStores } from '../lib/cli/deployed.ts';
-import { eventsTable, healthTable, runsTable, terminalText } from '../lib/cli/format.ts';
+import { eventsTable, healthTable, runsTable, TABLE_WIDTH, terminalText, wrap } from '../lib/cli/format.ts';
 import { latestMetrics, metricsReport } from '../lib/cli/metrics.ts';
 import { importProjects, projectInputFromOptions, projectsTable, removeProject, saveProjects } from '../lib/cli/projects.ts';
 import type { LocalRunResult, LocalRuntime } from '../lib/local/runtime.ts';
@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'run':
-      return runLocally(jobNameOf(argument, true), { at, json: values.json, home });
+      return runLocally(jobNameOf(argument, true), { at, json: values.json, verbose: values.verbose, home });
     case 'projects': {
       const action = projectsActionOf(argument, projectArgument);
       return withStores(storeOptions, async (stores) => {
@@ -203,7 +203,16 @@ function projectsActionOf(action: string | undefined, argument: string | undefin
   throw new UsageError(`unknown projects command ${JSON.stringify(action ?? '')} (add, list, remove, import)`);
 }
 
-async function runLocally(which: JobName | 'all', options: { at?: Date; json: boolean; home: string }): Promise<number> {
+async function runLocally(which: JobName | 'all', options: { at?: Date; json: boolean; verbose: boolean; home: string }): Promise<number> {
+  // Said before anything heavy loads: a synthesis can take seconds of silence otherwise.
+  const { JobProgress, ProgressLines, progressModeOf, startupText } = await import('../lib/cli/progress.ts');
+  const lines = new ProgressLines(
+    process.stderr,
+    progressModeOf(process.stderr, { verbose: options.verbose, noColor: process.env.NO_COLOR }),
+  );
+  const say = (text: string) => (lines.mode.live ? lines.status(text) : lines.line(text));
+  const startupBegan = performance.now();
+  say(`cto-jobs run ${which}: starting the local stack…`);
   const { LocalRuntime } = await import('../lib/local/runtime.ts');
   const { context, config } = await localConfig();
   const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [which];
@@ -217,35 +226,40 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
     alertsFile,
     outboxDirectory,
     environment: reportOverrides(),
+    // A synthesis's duration stays on screen; the other steps only pass by.
+    onStartup: (step) => (step.step === 'synthesized' ? lines.line(startupText(step)) : say(startupText(step))),
   });
+  lines.finish(`local stack ready in ${((performance.now() - startupBegan) / 1000).toFixed(1)} s`);
   const results: LocalRunResult[] = [];
   const health: DailySnapshot[] = [];
   let metrics: string | undefined;
   try {
     if (runtime.demoGitHub) {
       const demo = runtime.demoGitHub;
-      console.error(`No GITHUB_TOKEN is set: syncing the built-in demo GitHub at ${demo.url} (made-up data), not github.com.`);
+      lines.paragraph(`No GITHUB_TOKEN is set: syncing the built-in demo GitHub at ${demo.url} (made-up data), not github.com.`);
       if ((await runtime.stores.projects.listActive()).length === 0) {
         const added = await saveProjects(
           runtime.stores.projects,
           demo.repositoryNames().map((repository) => ({ repository })),
           new Date(),
         );
-        console.error(`Registered the demo repositories as projects: ${added.map((line) => line.split(' ')[1]).join(', ')}`);
+        lines.paragraph(`Registered the demo repositories as projects: ${added.map((line) => line.split(' ')[1]).join(', ')}`);
       }
     }
     for (const job of jobs) {
-      console.error(`▶ ${JOB_NAMES[job]}${at ? ` as scheduled at ${at.toISOString()}` : ' (manual run)'}`);
-      const result = await runtime.runJob(job, { at, onStateEvent: (line) => console.error(`  ${line}`) });
+      const progress = new JobProgress(lines, JOB_NAMES[job], at ? `as scheduled at ${at.toISOString()}` : '(manual run)');
+      const result = await runtime.runJob(job, { at, onStateChange: progress.onStateChange });
+      progress.finish(succeeded(result), outcomeText(result));
       results.push(result);
       if (job === 'daily') health.push(...(await snapshotsOf(runtime, result.request.scheduledTime)));
       if (job === 'hourly') {
         // The run's own hour: after a replay of an earlier one (`--at`), not the latest hour's figures.
         const figures = metricsReport(await latestMetrics(runtime.stores, new Date(result.request.scheduledTime)), 5);
         const replay = result.run?.summary?.match(REPLAY_NOTE)?.[0];
-        metrics = replay
-          ? `${figures}\nR${replay.slice(1)}: nothing was appended to ${alertsFile}.`
-          : `${figures}\nAlert notifications the on-call topic would publish are appended to ${alertsFile}.`;
+        const delivery = replay
+          ? `R${replay.slice(1)}: nothing was appended to ${alertsFile}.`
+          : `Alert notifications the on-call topic would publish are appended to ${alertsFile}.`;
+        metrics = `${figures}\n${paragraph(delivery)}`;
       }
     }
   } finally {
@@ -262,14 +276,36 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
       ?.run?.summary?.match(/report: ([^;]*(?:;[^;]*no email sent[^;]*)?)/)?.[1];
     if (report) {
       // Only a sent report went to the local SES endpoint; one with no recipients is only saved.
-      const delivery = report.includes('no email sent') ? '' : '; emails went to the local SES endpoint';
-      console.log(`\nWeekly report: ${report}.\nEvery report email is saved in ${outboxDirectory} (.html, .txt, .json)${delivery}.`);
+      console.log(`\n${paragraph(`Weekly report: ${report}.`)}`);
+      console.log(paragraph(`Every report email is saved in ${outboxDirectory} (.html, .txt, .json).`));
+      if (!report.includes('no email sent')) console.log('The emails went to the local SES endpoint.');
     }
     const dataDirectory = path.join(options.home, 'dynamodb');
-    console.log(`\nJobHistory and SyncEvents are kept in ${dataDirectory}; see \`npm run cto-jobs -- history\` and \`events\`.`);
+    console.log(
+      `\n${paragraph(`JobHistory and SyncEvents are kept in ${dataDirectory}; see \`npm run cto-jobs -- history\` and \`events\`.`)}`,
+    );
   }
-  const ok = results.every((result) => result.decision === 'duplicate' || result.run?.status === 'completed');
-  return ok ? 0 : 1;
+  return results.every(succeeded) ? 0 : 1;
+}
+
+/** A run that completed, or a duplicate delivery of one (which starts nothing). */
+function succeeded(result: LocalRunResult): boolean {
+  return result.decision === 'duplicate' || result.run?.status === 'completed';
+}
+
+/** How a run ended, for its progress line. */
+function outcomeText(result: LocalRunResult): string {
+  if (result.decision === 'duplicate') return 'duplicate delivery: already run, nothing started';
+  const { run } = result;
+  if (!run) return `execution ${result.execution.status}, no run recorded`;
+  const duration = run.durationMs === undefined ? '' : ` in ${(run.durationMs / 1000).toFixed(1)} s`;
+  const failure = run.errorName ? `: ${terminalText(`${run.errorName}: ${run.errorMessage ?? ''}`, 60)}` : '';
+  return `${run.status}${duration}, ${run.recordsProcessed} records${failure}`;
+}
+
+/** Narrative text wrapped to the CLI's width. */
+function paragraph(text: string): string {
+  return wrap(text, TABLE_WIDTH).join('\n');
 }
 
 /** The CDK context and the configuration parsed from it, loaded only by the commands that need them. */

@@ -27,6 +27,7 @@ const OPTIONS = {
   name: { type: 'string' },
   revenue: { type: 'string', multiple: true },
   sla: { type: 'string', multiple: true },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -43,9 +44,9 @@ interface CommandSpec {
 /** Every command, its options and its usage lines (the usage text is made of them). */
 export const COMMANDS = {
   run: {
-    options: ['at', 'json'],
+    options: ['at', 'json', 'verbose'],
     arguments: 1,
-    usage: ['run <daily|hourly|weekly|all> [--at <ISO time>] [--json]   run jobs locally (embedded DynamoDB)'],
+    usage: ['run <daily|hourly|weekly|all> [--at <ISO time>] [--json] [--verbose]   run jobs locally; --verbose: a line per step'],
   },
   history: {
     options: ['job', 'limit', 'json', 'aws'],
@@ -128,6 +129,7 @@ export interface ParsedValues {
   readonly aws: boolean;
   readonly purge: boolean;
   readonly wait: boolean;
+  readonly verbose: boolean;
   readonly name?: string;
   readonly revenue?: string[];
   readonly sla?: string[];
@@ -164,6 +166,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       aws: values.aws === true,
       purge: values.purge === true,
       wait: values.wait === true,
+      verbose: values.verbose === true,
     } as ParsedValues,
   };
 }

@@ -20,55 +20,123 @@ export function terminalText(text: string, maxLength = Number.POSITIVE_INFINITY)
   return plainText(text.replace(ANSI_ESCAPES, ''), maxLength);
 }
 
-/**
- * A plain-text table: a header row, then one row per item, columns padded to their widest cell. Every cell goes
- * through {@link terminalText}, so data from GitHub or an import file can neither colour nor move the terminal.
- */
-export function table(headers: readonly string[], untrustedRows: readonly (readonly string[])[]): string {
-  const rows = untrustedRows.map((row) => row.map((cell) => terminalText(cell)));
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+/** Columns the CLI's tables and lines fit in: a terminal of 100 columns shows them unwrapped. */
+export const TABLE_WIDTH = 100;
+
+export interface TableOptions {
+  /** Text shown under each row (its note or message), indented and wrapped to the width, at most {@link DETAIL_LINES} lines. */
+  readonly details?: readonly string[];
+  /** The column cut (with …) when the table is wider than {@link TABLE_WIDTH}. @default the last */
+  readonly flexible?: number;
+  /** Says what the columns that need it mean, under the table. */
+  readonly legend?: string;
 }
 
-/** JobHistory rows as a table. */
+/** Lines of a row's detail at most; --json has the full text. */
+const DETAIL_LINES = 3;
+
+/**
+ * A plain-text table of at most {@link TABLE_WIDTH} columns: a header row, then one row per item, columns padded to
+ * their widest cell, the flexible column cut to fit. Every cell goes through {@link terminalText}, so data from GitHub
+ * or an import file can neither colour nor move the terminal.
+ */
+export function table(headers: readonly string[], untrustedRows: readonly (readonly string[])[], options: TableOptions = {}): string {
+  const rows = untrustedRows.map((row) => row.map((cell) => terminalText(cell)));
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const flexible = options.flexible ?? headers.length - 1;
+  const total = widths.reduce((sum, width) => sum + width, 0) + 2 * (headers.length - 1);
+  if (total > TABLE_WIDTH) widths[flexible] = Math.max(headers[flexible]!.length, widths[flexible]! - (total - TABLE_WIDTH));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cut(cell, widths[column]!).padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
+  const details = options.details?.map((detail) => terminalText(detail));
+  const body = rows.flatMap((row, index) => {
+    const detail = details?.[index];
+    return detail ? [line(row), ...wrap(detail, TABLE_WIDTH - 2, DETAIL_LINES).map((text) => `  ${text}`)] : [line(row)];
+  });
+  const legend = options.legend ? wrap(options.legend, TABLE_WIDTH) : [];
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...body, ...legend].join('\n');
+}
+
+/** `text` cut to `width` characters (as people count them), its last one an ellipsis when cut. */
+function cut(text: string, width: number): string {
+  const characters = [...text];
+  return characters.length <= width ? text : `${characters.slice(0, width - 1).join('')}…`;
+}
+
+/**
+ * Plain text wrapped at spaces to `width` columns (a word longer than that is cut), at most `maxLines` lines, the last
+ * one ending with … when text was left out.
+ * @default maxLines no limit
+ */
+export function wrap(text: string, width = TABLE_WIDTH, maxLines = Number.POSITIVE_INFINITY): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ').filter(Boolean)) {
+    const joined = current ? `${current} ${word}` : word;
+    if ([...joined].length <= width) current = joined;
+    else {
+      if (current) lines.push(current);
+      current = cut(word, width);
+    }
+  }
+  if (current) lines.push(current);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = `${cut(kept[maxLines - 1]!, width - 1)}…`;
+  return kept;
+}
+
+/** An ISO instant to the second, without milliseconds (2026-12-01T22:27:26Z): tables have no room for them. */
+export function shortTime(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
+}
+
+/** JobHistory rows as a table; each run's note (its summary, or its error) wrapped under it. */
 export function runsTable(runs: readonly JobRun[]): string {
   return table(
-    ['job', 'trigger', 'scheduled', 'status', 'duration', 'attempts', 'records', 'failed', 'note'],
+    ['job', 'trigger', 'scheduled', 'status', 'duration', 'attempts', 'records', 'failed'],
     runs.map((run) => [
       run.jobType,
       run.trigger,
-      run.scheduledTime,
+      shortTime(run.scheduledTime),
       run.status,
       run.durationMs === undefined ? '-' : `${(run.durationMs / 1000).toFixed(1)} s`,
       String(run.attempts),
       String(run.recordsProcessed),
       String(run.recordsFailed),
-      run.errorName
-        ? `${run.errorName}: ${run.errorMessage ?? ''}`
-        : [run.summary, run.duplicateDeliveries ? `${run.duplicateDeliveries} duplicate delivery(ies) ignored` : '']
-            .filter(Boolean)
-            .join('; '),
     ]),
+    {
+      details: runs.map((run) =>
+        run.errorName
+          ? `${run.errorName}: ${run.errorMessage ?? ''}`
+          : [run.summary, run.duplicateDeliveries ? `${run.duplicateDeliveries} duplicate delivery(ies) ignored` : '']
+              .filter(Boolean)
+              .join('; '),
+      ),
+      legend:
+        'attempts: the most tries one step needed. records: items the steps handled (work items synced, snapshots written, ' +
+        'records deleted or archived); failed: those that failed (a project that did not sync counts 1). Times UTC; ' +
+        '--json has the full notes.',
+    },
   );
 }
 
-/** SyncEvents as a table. */
+/** SyncEvents as a table; each event's message wrapped under it. */
 export function eventsTable(events: readonly SyncEvent[]): string {
   return table(
-    ['time', 'type', 'level', 'run', 'project', 'message'],
-    events.map((event) => [event.timestamp, event.eventType, event.level, event.runId, event.project ?? '', event.message]),
+    ['time', 'type', 'level', 'project', 'run'],
+    events.map((event) => [shortTime(event.timestamp), event.eventType, event.level, event.project ?? '', event.runId]),
+    { details: events.map((event) => event.message), flexible: 3, legend: 'Times UTC; --json has the full messages.' },
   );
 }
 
 /** Daily snapshots as a table, worst health first. */
 export function healthTable(snapshots: readonly DailySnapshot[]): string {
   return table(
-    ['project', 'health', 'open bugs (c/h/m/l)', 'SLA breaches', 'unassigned critical', 'revenue at risk/day', 'stale PRs'],
+    ['project', 'health', 'open c/h/m/l', 'SLA (all)', 'unassigned', 'at risk/day', 'stale PRs'],
     [...snapshots]
       .sort((a, b) => a.health.score - b.health.score)
       .map((snapshot) => [
@@ -80,5 +148,11 @@ export function healthTable(snapshots: readonly DailySnapshot[]): string {
         `$${snapshot.revenueAtRisk.toLocaleString('en-US')}`,
         String(snapshot.stalePullRequests),
       ]),
+    {
+      flexible: 0,
+      legend:
+        'open c/h/m/l: open bugs by severity (critical/high/medium/low). SLA (all): open bugs past their SLA, every ' +
+        'severity. unassigned: open critical bugs with no assignee. at risk/day: revenue at risk.',
+    },
   );
 }

@@ -7,7 +7,7 @@ import { plainText } from '../../shared/domain/untrusted-text.ts';
 import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
-import { table } from './format.ts';
+import { shortTime, table } from './format.ts';
 
 export interface LatestMetrics {
   /** The organisation's latest hourly snapshot; undefined before the first hourly run. */
@@ -49,7 +49,7 @@ export async function latestMetrics(
 const bySeverity = (counts: Readonly<Record<string, number>>) =>
   SEVERITIES.map((severity) => `${severity} ${counts[severity] ?? 0}`).join(', ');
 
-/** Open alerts listed in the text report, worst first; `--json` has them all. */
+/** Open alerts listed in the text report, the worst; `--json` has them all. */
 const LISTED_ALERTS = 15;
 
 /** The latest metrics as text: the organisation's figures, the top projects and the worst open alerts. */
@@ -57,17 +57,19 @@ export function metricsReport(metrics: LatestMetrics, topProjects = 10): string 
   const { organization } = metrics;
   if (!organization) return 'No hourly figures yet: run `cto-jobs run hourly` (or wait for the hourly schedule).';
   const { velocity } = organization;
+  const allBreaches = SEVERITIES.reduce((sum, severity) => sum + (organization.slaBreaches[severity] ?? 0), 0);
   const lines = [
     `Hourly figures at ${organization.at} (${organization.projects ?? metrics.projects.length} projects)`,
-    `  revenue at risk      ${formatDollars(organization.revenueAtRisk)}/day`,
-    `  open bugs            ${organization.openBugs} (${bySeverity(organization.openBySeverity)})`,
-    `  SLA breaches         ${organization.alertingSlaBreaches} paging (${bySeverity(organization.slaBreaches)})`,
-    `  unassigned critical  ${organization.unassignedCritical}`,
-    `  velocity             ${velocity.last7Days} bugs closed in the last 7 days (${velocity.previous7Days} the 7 days before)`,
+    `  revenue at risk        ${formatDollars(organization.revenueAtRisk)}/day`,
+    `  open bugs              ${organization.openBugs} (${bySeverity(organization.openBySeverity)})`,
+    `  SLA breaches (paging)  ${organization.alertingSlaBreaches}: the severities that page on-call (alerts.slaBreachSeverities)`,
+    `  SLA breaches (all)     ${allBreaches} (${bySeverity(organization.slaBreaches)})`,
+    `  unassigned critical    ${organization.unassignedCritical}`,
+    `  velocity               ${velocity.last7Days} bugs closed in the last 7 days (${velocity.previous7Days} the 7 days before)`,
     '',
     `Projects, most revenue at risk first (top ${Math.min(topProjects, metrics.projects.length)} of ${metrics.projects.length}):`,
     table(
-      ['project', 'revenue at risk/day', 'open bugs', 'SLA breaches', 'unassigned critical', 'velocity (7 d)'],
+      ['project', 'at risk/day', 'open bugs', 'SLA (paging)', 'unassigned', 'closed 7 d (prev)'],
       metrics.projects
         .slice(0, topProjects)
         .map((project) => [
@@ -76,29 +78,37 @@ export function metricsReport(metrics: LatestMetrics, topProjects = 10): string 
           String(project.openBugs),
           String(project.alertingSlaBreaches),
           String(project.unassignedCritical),
-          `${project.velocity.last7Days} (prev ${project.velocity.previous7Days})`,
+          `${project.velocity.last7Days} (${project.velocity.previous7Days})`,
         ]),
+      {
+        flexible: 0,
+        legend:
+          'at risk/day: revenue at risk. SLA (paging): breaches of the paging severities. unassigned: open critical bugs ' +
+          'with no assignee. closed 7 d (prev): bugs closed in the last 7 days (the 7 days before).',
+      },
     ),
     '',
-    `Open alerts (${metrics.openAlerts.length}):`,
-    metrics.openAlerts.length === 0
-      ? '  none'
-      : table(
-          ['rule', 'about', 'value', 'first seen', 'last notified'],
-          [...metrics.openAlerts]
-            .sort((a, b) => b.level - a.level || b.value - a.value || a.alertId.localeCompare(b.alertId))
-            .slice(0, LISTED_ALERTS)
-            .map((alert) => [
-              alert.rule,
-              alert.projectId ? `${alert.projectId}#${alert.number} ${plainText(alert.title, 60)}` : alert.title,
-              `${formatDollars(alert.value)}/day`,
-              alert.firstSeenAt,
-              alert.lastNotifiedAt,
-            ]),
-        ) +
-        (metrics.openAlerts.length > LISTED_ALERTS
-          ? `\n…and ${metrics.openAlerts.length - LISTED_ALERTS} more (--json lists them all)`
-          : ''),
+    `Open alerts (${metrics.openAlerts.length}${metrics.openAlerts.length > LISTED_ALERTS ? `, the ${LISTED_ALERTS} worst` : ''}):`,
+    metrics.openAlerts.length === 0 ? '  none' : alertsTable(metrics.openAlerts),
   ];
   return lines.join('\n');
+}
+
+/** The worst open alerts (highest level, then value), listed by rule, then value (highest first). */
+function alertsTable(openAlerts: readonly AlertState[]): string {
+  const listed = [...openAlerts]
+    .sort((a, b) => b.level - a.level || b.value - a.value || a.alertId.localeCompare(b.alertId))
+    .slice(0, LISTED_ALERTS)
+    .sort((a, b) => a.rule.localeCompare(b.rule) || b.value - a.value || a.alertId.localeCompare(b.alertId));
+  const more = openAlerts.length - listed.length;
+  return table(
+    ['rule', 'value', 'first seen', 'about'],
+    listed.map((alert) => [
+      alert.rule,
+      `${formatDollars(alert.value)}/day`,
+      shortTime(alert.firstSeenAt),
+      alert.projectId ? `${alert.projectId}#${alert.number} ${plainText(alert.title)}` : alert.title,
+    ]),
+    { legend: `value: revenue at risk. Times UTC.${more > 0 ? ` …and ${more} more: --json lists them all.` : ''}` },
+  );
 }

@@ -108,8 +108,9 @@ describe('npm start (cto-jobs run all)', () => {
     expect(replay.code).toBe(0);
     const hour = earlier.toISOString().slice(0, 19);
     expect(replay.stdout).toMatch(new RegExp(`Hourly figures at ${hour}(\\.000)?Z \\(5 projects\\)`));
-    expect(replay.stdout).toMatch(
-      new RegExp(`\nReplay of ${hour}\\S* \\(alerts were last evaluated at [^)]+\\): alert state unchanged, nothing notified: nothing`),
+    // The note is wrapped to 100 columns: read it with its line breaks as spaces.
+    expect(replay.stdout.replaceAll('\n', ' ')).toMatch(
+      new RegExp(` Replay of ${hour}\\S* \\(alerts were last evaluated at [^)]+\\): alert state unchanged, nothing notified: nothing`),
     );
     expect(replay.stdout).not.toContain('Alert notifications the on-call topic would publish');
     expect(fs.readFileSync(path.join(home, 'alerts.jsonl'), 'utf8')).toBe(alertsBefore);
@@ -267,7 +268,7 @@ describe('cto-jobs with bad input', () => {
   it.each([
     ['an unknown command', ['bogus'], {}, '"bogus"', 'commands: run, history, events, metrics, report, status, health, projects, trigger'],
     ['an unknown flag', ['history', '--frob'], {}, '"--frob" for history', 'options: --job, --limit, --json, --aws, --help'],
-    ["another command's flag", ['run', 'daily', '--limit', '3'], {}, '"--limit" for run', 'options: --at, --json, --help'],
+    ["another command's flag", ['run', 'daily', '--limit', '3'], {}, '"--limit" for run', 'options: --at, --json, --verbose, --help'],
     ['--purge on another command', ['history', '--purge'], {}, '"--purge" for history', 'options: --job, --limit, --json, --aws, --help'],
     ['a flag without its value', ['run', 'daily', '--at'], {}, '--at', 'needs a value'],
     ['a job name from Object.prototype', ['run', 'constructor'], {}, '"constructor"', '(daily|hourly|weekly|all)'],

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/project.ts';
 
 /** Where tests leave screenshots for people to look at. */
@@ -43,6 +44,33 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * One Chromium page for a layout test file: opened before its tests, closed after them. Every dialog a rendered page
+ * opens is recorded (and dismissed), so a test can assert there was none.
+ */
+export function useLayoutPage(): { readonly page: Page; readonly dialogs: readonly string[] } {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const dialogs: string[] = [];
+  beforeAll(async () => {
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    fs.mkdirSync(ARTIFACTS_DIRECTORY, { recursive: true });
+  }, BROWSER_SETUP_TIMEOUT_MS);
+  afterAll(() => browser?.close());
+  return {
+    get page() {
+      if (!page) throw new Error('the layout page opens in beforeAll');
+      return page;
+    },
+    dialogs,
+  };
 }
 
 /**

@@ -2,11 +2,10 @@
 /// <reference lib="dom.iterable" />
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { statusPageHtml } from '../../../lib/cli/status-page.ts';
 import { PROJECT_ROOT } from '../../../lib/project.ts';
-import { ARTIFACTS_DIRECTORY, BROWSER_SETUP_TIMEOUT_MS, launchChromium, measureLayout } from '../../support/browser.ts';
+import { ARTIFACTS_DIRECTORY, measureLayout, useLayoutPage } from '../../support/browser.ts';
 import { CONSOLE_ORIGIN, DEMO_STATUS, HOSTILE_STATUS } from '../../support/status-fixtures.ts';
 
 /** The README's picture of the status page: 1280 px wide, demo data, cut below the job cards, small enough to commit. */
@@ -47,27 +46,15 @@ function pageParts() {
 }
 
 describe('the status page in headless Chromium', () => {
-  let browser: Browser;
-  let page: Page;
-  const dialogs: string[] = [];
-  beforeAll(async () => {
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    fs.mkdirSync(ARTIFACTS_DIRECTORY, { recursive: true });
-  }, BROWSER_SETUP_TIMEOUT_MS);
-  afterAll(() => browser?.close());
+  const viewer = useLayoutPage();
 
   const render = async (which: keyof typeof REPORTS, width: number, colorScheme: 'light' | 'dark' = 'light') => {
-    await page.emulateMedia({ colorScheme });
-    await page.setViewportSize({ width, height: 900 });
-    await page.setContent(statusPageHtml(REPORTS[which]));
+    await viewer.page.emulateMedia({ colorScheme });
+    await viewer.page.setViewportSize({ width, height: 900 });
+    await viewer.page.setContent(statusPageHtml(REPORTS[which]));
     const suffix = colorScheme === 'dark' ? '-dark' : '';
-    await page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `status-page-${which}-${width}px${suffix}.png`), fullPage: true });
-    return { ...(await page.evaluate(measureLayout)), ...(await page.evaluate(pageParts)) };
+    await viewer.page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `status-page-${which}-${width}px${suffix}.png`), fullPage: true });
+    return { ...(await viewer.page.evaluate(measureLayout)), ...(await viewer.page.evaluate(pageParts)) };
   };
 
   it.each((['demo', 'hostile'] as const).flatMap((which) => WIDTHS.map((width) => [which, width] as const)))(
@@ -105,7 +92,7 @@ describe('the status page in headless Chromium', () => {
         expect(time.title).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC$/);
       }
       expect(layout.scripts).toBe(0);
-      expect(dialogs).toEqual([]);
+      expect(viewer.dialogs).toEqual([]);
     },
   );
 
@@ -137,11 +124,11 @@ describe('the status page in headless Chromium', () => {
 
   it("keeps the README's picture of the status page small: 1280 px wide, at most 150 KB (UPDATE_README_IMAGES=1 redraws it)", async () => {
     if (process.env.UPDATE_README_IMAGES === '1') {
-      await page.emulateMedia({ colorScheme: 'light' });
-      await page.setViewportSize({ width: 1280, height: README_IMAGE_HEIGHT });
-      await page.setContent(statusPageHtml(DEMO_STATUS));
+      await viewer.page.emulateMedia({ colorScheme: 'light' });
+      await viewer.page.setViewportSize({ width: 1280, height: README_IMAGE_HEIGHT });
+      await viewer.page.setContent(statusPageHtml(DEMO_STATUS));
       fs.mkdirSync(path.dirname(README_IMAGE), { recursive: true });
-      await page.screenshot({ path: README_IMAGE, clip: { x: 0, y: 0, width: 1280, height: README_IMAGE_HEIGHT } });
+      await viewer.page.screenshot({ path: README_IMAGE, clip: { x: 0, y: 0, width: 1280, height: README_IMAGE_HEIGHT } });
     }
     const png = fs.readFileSync(README_IMAGE);
     expect(png.subarray(1, 4).toString()).toBe('PNG');

@@ -1,11 +1,10 @@
 /// <reference lib="dom" />
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../lib/project.ts';
 import { renderReportEmail } from '../../../shared/domain/report-email.ts';
-import { ARTIFACTS_DIRECTORY, BROWSER_SETUP_TIMEOUT_MS, launchChromium, measureLayout } from '../../support/browser.ts';
+import { ARTIFACTS_DIRECTORY, measureLayout, useLayoutPage } from '../../support/browser.ts';
 import { DEMO_REPORT, FIRST_WEEK_REPORT, HOSTILE_REPORT, REPORT_SETTINGS } from '../../support/report-fixtures.ts';
 
 /** The README's picture of the email: 600 px wide, demo data, small enough to commit. */
@@ -32,25 +31,13 @@ function emailParts(): { trendCells: number; headings: string[] } {
 }
 
 describe('the weekly report email in headless Chromium', () => {
-  let browser: Browser;
-  let page: Page;
-  const dialogs: string[] = [];
-  beforeAll(async () => {
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 600, height: 900 } });
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    fs.mkdirSync(ARTIFACTS_DIRECTORY, { recursive: true });
-  }, BROWSER_SETUP_TIMEOUT_MS);
-  afterAll(() => browser?.close());
+  const viewer = useLayoutPage();
 
   const render = async (which: keyof typeof REPORTS, width: number) => {
-    await page.setViewportSize({ width, height: 900 });
-    await page.setContent(renderReportEmail(REPORTS[which], 'github.com', REPORT_SETTINGS).html);
-    await page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `weekly-report-${which}-${width}px.png`), fullPage: true });
-    return { ...(await page.evaluate(measureLayout)), ...(await page.evaluate(emailParts)) };
+    await viewer.page.setViewportSize({ width, height: 900 });
+    await viewer.page.setContent(renderReportEmail(REPORTS[which], 'github.com', REPORT_SETTINGS).html);
+    await viewer.page.screenshot({ path: path.join(ARTIFACTS_DIRECTORY, `weekly-report-${which}-${width}px.png`), fullPage: true });
+    return { ...(await viewer.page.evaluate(measureLayout)), ...(await viewer.page.evaluate(emailParts)) };
   };
 
   it.each((['demo', 'hostile'] as const).flatMap((which) => WIDTHS.map((width) => [which, width] as const)))(
@@ -73,7 +60,7 @@ describe('the weekly report email in headless Chromium', () => {
         'Pull requests',
         'Job reliability',
       ]);
-      expect(dialogs).toEqual([]);
+      expect(viewer.dialogs).toEqual([]);
     },
   );
 
@@ -90,10 +77,10 @@ describe('the weekly report email in headless Chromium', () => {
 
   it("keeps the README's picture of the email small: 600 px wide, at most 150 KB (UPDATE_README_IMAGES=1 redraws it)", async () => {
     if (process.env.UPDATE_README_IMAGES === '1') {
-      await page.setViewportSize({ width: 600, height: README_IMAGE_HEIGHT });
-      await page.setContent(renderReportEmail(DEMO_REPORT, 'github.com', REPORT_SETTINGS).html);
+      await viewer.page.setViewportSize({ width: 600, height: README_IMAGE_HEIGHT });
+      await viewer.page.setContent(renderReportEmail(DEMO_REPORT, 'github.com', REPORT_SETTINGS).html);
       fs.mkdirSync(path.dirname(README_IMAGE), { recursive: true });
-      await page.screenshot({ path: README_IMAGE, clip: { x: 0, y: 0, width: 600, height: README_IMAGE_HEIGHT } });
+      await viewer.page.screenshot({ path: README_IMAGE, clip: { x: 0, y: 0, width: 600, height: README_IMAGE_HEIGHT } });
     }
     const png = fs.readFileSync(README_IMAGE);
     expect(png.subarray(1, 4).toString()).toBe('PNG');

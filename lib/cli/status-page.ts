@@ -38,30 +38,27 @@ export function statusPageHtml(report: StatusReport): string {
     section(`Jobs over ${window}`, `<div class="jobs">${JOB_TYPES.map((jobType) => jobCard(jobType, report, now)).join('')}</div>`) +
     section(
       `Failures over ${window}`,
-      report.recentFailures.length > 0
-        ? dataTable(
-            [column('job', 'job'), column('error', 'wide'), column('when', 'when num')],
-            report.recentFailures.map((run) => failureRow(run, now)),
-          )
-        : `<p>No failed or timed-out run in ${window}.</p>`,
+      dataTable(
+        [column('job', 'job'), column('error', 'wide'), column('when', 'when num')],
+        report.recentFailures.map((run) => failureRow(run, now)),
+        `No failed or timed-out run in ${window}.`,
+      ),
     ) +
     section(
       'Recent events',
-      report.recentEvents.length > 0
-        ? dataTable(
-            [column('job, run, project', 'source'), column('event', 'wide'), column('when', 'when num')],
-            report.recentEvents.map((event) => eventRow(event, now)),
-          )
-        : '<p>No events recorded.</p>',
+      dataTable(
+        [column('job, run, project', 'source'), column('event', 'wide'), column('when', 'when num')],
+        report.recentEvents.map((event) => eventRow(event, now)),
+        'No events recorded.',
+      ),
     ) +
     section(
       'Projects, worst first',
-      report.projects.length > 0
-        ? dataTable(
-            [column('project', 'wide'), column('health', 'health'), column('synced', 'when num')],
-            report.projects.map((project) => projectRow(project, now)),
-          )
-        : '<p>No projects.</p>',
+      dataTable(
+        [column('project', 'wide'), column('health', 'health'), column('synced', 'when num')],
+        report.projects.map((project) => projectRow(project, now)),
+        'No projects.',
+      ),
     ) +
     `<footer><p>Generated ${timeTag(report.generatedAt, now, exactTime(report.generatedAt))}. ` +
     'Times are relative to then; hover one for the exact time (UTC). Charts are per UTC day.</p></footer>' +
@@ -110,8 +107,9 @@ interface Column {
 
 const column = (heading: string, className?: string): Column => ({ heading, className });
 
-/** A table of rows already rendered (each cell's HTML with its class), under its headings. */
-function dataTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
+/** Rows already rendered (each cell's HTML, given its column's class) under their headings, or `whenEmpty` without rows. */
+function dataTable(columns: readonly Column[], rows: readonly (readonly string[])[], whenEmpty: string): string {
+  if (rows.length === 0) return `<p>${whenEmpty}</p>`;
   const classOf = (className: string | undefined) => (className ? ` class="${className}"` : '');
   const head = columns.map(({ heading, className }) => `<th${classOf(className)}>${heading}</th>`).join('');
   const body = rows

@@ -151,6 +151,31 @@ export const ReportSettingsSchema = z
 /** Each job type's cron and time zone, as the monitoring sees them (`JOB_SCHEDULES`). */
 export const JobSchedulesSchema = z.record(z.enum(JOB_TYPES), z.object({ cron, timeZone: TimeZoneSchema }).strict());
 
+const positiveId = (what: string) =>
+  z
+    .number({ error: (issue) => `${JSON.stringify(issue.input)} is not ${what} (a positive whole number)` })
+    .int({ error: (issue) => `${JSON.stringify(issue.input)} is not ${what} (a positive whole number)` })
+    .positive({ error: (issue) => `${JSON.stringify(issue.input)} is not ${what} (a positive whole number)` });
+
+/**
+ * A GitHub App the jobs authenticate as instead of a personal token: its id, the Secrets Manager secret holding its
+ * private key (PEM), and optionally the installations to use (all of the app's installations when absent).
+ */
+export const GitHubAppSchema = z
+  .object({
+    appId: positiveId('a GitHub App id'),
+    privateKeySecretName: nonEmpty,
+    installationIds: z
+      .array(positiveId('an installation id'))
+      .min(1, { error: 'must list at least one installation (or be left out for all of them)' })
+      .refine((ids) => new Set(ids).size === ids.length, {
+        error: (issue) => `${JSON.stringify(issue.input)} lists an installation twice`,
+      })
+      .optional(),
+  })
+  .strict();
+export type GitHubAppSettings = z.infer<typeof GitHubAppSchema>;
+
 const ConfigSchema = z
   .object({
     /** IANA time zone the schedules run in. */
@@ -191,6 +216,8 @@ const ConfigSchema = z
         tokenSecretName: z.string().min(1).default('cto-dashboard-jobs/github-token'),
         org: z.string().min(1).optional(),
         activeWithinDays: positiveInt(90, 3650),
+        /** Authenticate as this GitHub App (one budget per installation) instead of with the token. */
+        app: GitHubAppSchema.optional(),
       })
       .strict()
       .prefault({}),

@@ -8,8 +8,13 @@
  * `archived: true`; a deleted one answers 404 by name, by id and by its former names; an org whose repositories
  * are all gone lists none (200, []). The local runtime's demo GitHub and the tests both use it, reached through
  * Octokit's `baseUrl` as a GitHub Enterprise Server would be.
+ *
+ * With `app`, it is also a GitHub App's GitHub: `/app/...` takes only the app's JWT (RS256, checked with the app's
+ * public key, its claims as GitHub checks them), lists the app's installations and mints installation tokens that
+ * expire (an hour by default); an installation token sees only its installation's repositories, and once expired
+ * is refused with 401 like a revoked one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, createVerify, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -46,6 +51,25 @@ export interface Fault {
   readonly afterRequests?: number;
 }
 
+/** An installation of the app: the account it is installed on, and the repositories it was given. */
+export interface FakeInstallation {
+  readonly id: number;
+  /** The organization or user the app is installed on. */
+  readonly account: string;
+  /** Full names of the repositories the installation can see. */
+  readonly repositories: readonly string[];
+}
+
+/** A GitHub App registered on the server. */
+export interface FakeApp {
+  readonly appId: number;
+  /** The app's public key (PEM or a key object): the JWT's RS256 signature must verify with it. */
+  readonly publicKey: string | KeyObject;
+  readonly installations: readonly FakeInstallation[];
+  /** How long an installation token lives. @default 3600 (GitHub: one hour) */
+  readonly tokenLifetimeSeconds?: number;
+}
+
 export interface RequestRecord {
   readonly method: string;
   readonly path: string;
@@ -64,6 +88,8 @@ export interface GitHubServerOptions {
   readonly htmlBaseUrl?: string;
   /** Requests served at once; more meet a secondary rate limit (GitHub: 100). @default 100 */
   readonly maxConcurrentRequests?: number;
+  /** A GitHub App whose JWT and installation tokens the server accepts. */
+  readonly app?: FakeApp;
 }
 
 /** How GitHub refuses a request: a spent primary limit or a secondary limit (403 or 429, as GitHub may use either). */
@@ -87,6 +113,17 @@ interface Reply {
 }
 
 const NOT_FOUND: Reply = { status: 404, body: { message: 'Not Found' } };
+const BAD_CREDENTIALS: Reply = { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
+
+/** An installation token the server minted, and when it stops working (epoch ms). */
+interface IssuedToken {
+  readonly installation: FakeInstallation;
+  readonly expiresAtMs: number;
+}
+
+/** Most seconds a JWT's `iat` may lie in the future (clock skew GitHub tolerates), and its longest life. */
+const JWT_IAT_SKEW_SECONDS = 60;
+const JWT_MAX_LIFETIME_SECONDS = 600;
 
 export class GitHubServer {
   readonly requests: RequestRecord[] = [];
@@ -102,6 +139,9 @@ export class GitHubServer {
   private token: string | undefined;
   private resetAt = Math.floor(Date.now() / 1000) + 3600;
   private inFlight = 0;
+  private readonly issuedTokens = new Map<string, IssuedToken>();
+  /** Installation tokens minted, per installation id, in order. */
+  readonly mintedTokens = new Map<number, string[]>();
 
   private constructor(
     private readonly server: Server,
@@ -265,8 +305,23 @@ export class GitHubServer {
 
   /** The answer GitHub would give, counted against the primary rate limit where GitHub counts it. */
   private answer(request: IncomingMessage, url: URL): Reply {
-    if (this.token && request.headers.authorization?.replace(/^(token|bearer) /i, '') !== this.token) {
-      return { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
+    const { app } = this.options;
+    if (app && (url.pathname === '/app' || url.pathname.startsWith('/app/'))) return this.answerApp(app, request, url);
+    const credential = request.headers.authorization?.replace(/^(token|bearer) /i, '');
+    const issued = credential === undefined ? undefined : this.issuedTokens.get(credential);
+    if (issued && Date.now() >= issued.expiresAtMs) return BAD_CREDENTIALS;
+    if (!issued && this.token && credential !== this.token) return BAD_CREDENTIALS;
+    // An installation token sees its installation's repositories only; the others answer 404, as on GitHub.
+    const visible = (repository: FakeRepository) =>
+      !issued || issued.installation.repositories.some((name) => name.toLowerCase() === repository.fullName.toLowerCase());
+    if (url.pathname === '/installation/repositories') {
+      if (!issued) return { status: 403, body: { message: 'This endpoint requires an installation access token' } };
+      if (this.spent()) return this.refusal();
+      this.remaining--;
+      const { items, headers } = pageOf([...this.repositories.values()].filter(visible), url);
+      const html = this.options.htmlBaseUrl ?? 'https://github.com';
+      const listed = items.map((repository) => repositoryJson(repository, html));
+      return { status: 200, body: { total_count: [...this.repositories.values()].filter(visible).length, repositories: listed }, headers };
     }
 
     if (url.pathname === '/rate_limit') {
@@ -279,7 +334,9 @@ export class GitHubServer {
     if (org) {
       const owner = org[1]!.toLowerCase();
       if (!this.owners.has(owner)) return NOT_FOUND;
-      const owned = [...this.repositories.values()].filter((repository) => repository.fullName.toLowerCase().startsWith(`${owner}/`));
+      const owned = [...this.repositories.values()].filter(
+        (repository) => repository.fullName.toLowerCase().startsWith(`${owner}/`) && visible(repository),
+      );
       if (this.spent()) return this.refusal();
       this.remaining--;
       const { items, headers } = pageOf(owned, url);
@@ -310,7 +367,7 @@ export class GitHubServer {
       repository = [...this.repositories.values()].find((candidate) => candidate.id === Number(byId[1]));
       issues = byId[2] !== undefined;
     } else return NOT_FOUND;
-    if (!repository) return NOT_FOUND;
+    if (!repository || !visible(repository)) return NOT_FOUND;
 
     const body = issues ? this.issuesPage(repository, url, html) : { body: repositoryJson(repository, html), headers: {} };
     const etag = `W/"${createHash('sha1').update(JSON.stringify(body.body)).digest('hex')}"`;
@@ -319,6 +376,32 @@ export class GitHubServer {
     if (this.spent()) return this.refusal();
     this.remaining--;
     return { status: 200, body: body.body, headers: { etag, ...body.headers } };
+  }
+
+  /**
+   * What GitHub answers the app itself: the JWT is checked first (401 with GitHub's message when it fails), then
+   * the app's installations are listed, or an installation token is minted (201, expiring).
+   */
+  private answerApp(app: FakeApp, request: IncomingMessage, url: URL): Reply {
+    const refused = jwtRefusal(app, request.headers.authorization);
+    if (refused) return { status: 401, body: { message: refused, documentation_url: 'https://docs.github.com/rest' } };
+    if (request.method === 'GET' && url.pathname === '/app/installations') {
+      const { items, headers } = pageOf(app.installations, url);
+      return { status: 200, body: items.map(installationJson), headers };
+    }
+    const minting = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
+    const installation = minting && app.installations.find((candidate) => candidate.id === Number(minting[1]));
+    if (request.method !== 'POST' || !installation) return NOT_FOUND;
+    const token = `ghs_${randomBytes(18).toString('base64url')}`;
+    const expiresAtMs = Date.now() + (app.tokenLifetimeSeconds ?? 3600) * 1000;
+    this.issuedTokens.set(token, { installation, expiresAtMs });
+    this.mintedTokens.set(installation.id, [...(this.mintedTokens.get(installation.id) ?? []), token]);
+    // GitHub gives the expiry to the second.
+    const expiresAt = new Date(Math.floor(expiresAtMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    return {
+      status: 201,
+      body: { token, expires_at: expiresAt, permissions: { issues: 'read', metadata: 'read' }, repository_selection: 'selected' },
+    };
   }
 
   /** Logs and sends a reply with the rate-limit headers; a cut reply announces its whole length, sends half, then drops. */
@@ -390,6 +473,47 @@ function pageOf<T>(list: readonly T[], url: URL): { items: T[]; headers: Record<
     ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : []),
   ];
   return { items: list.slice((page - 1) * perPage, page * perPage), headers: links.length ? { link: links.join(', ') } : {} };
+}
+
+/**
+ * Why GitHub would refuse this `Authorization` header as the app's JWT (its own messages), or undefined when it is
+ * valid: `Bearer`, RS256 signed with the app's key, `iss` the app's id, `iat` no more than 60 s ahead of the clock,
+ * `exp` in the future and at most 10 minutes after `iat`
+ * (https://docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app).
+ */
+function jwtRefusal(app: FakeApp, authorization: string | undefined): string | undefined {
+  const undecodable = 'A JSON web token could not be decoded';
+  const jwt = /^bearer (.+)$/i.exec(authorization ?? '')?.[1];
+  const parts = jwt?.split('.');
+  if (parts?.length !== 3) return undecodable;
+  const [header, payload, signature] = parts as [string, string, string];
+  let claims: { iss?: unknown; iat?: unknown; exp?: unknown };
+  try {
+    if (JSON.parse(Buffer.from(header, 'base64url').toString()).alg !== 'RS256') return undecodable;
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  } catch {
+    return undecodable;
+  }
+  const key = typeof app.publicKey === 'string' ? createPublicKey(app.publicKey) : app.publicKey;
+  const signed = createVerify('RSA-SHA256').update(`${header}.${payload}`).verify(key, Buffer.from(signature, 'base64url'));
+  if (!signed) return undecodable;
+  if (String(claims.iss) !== String(app.appId)) return 'Integration not found';
+  const now = Math.floor(Date.now() / 1000);
+  const { iat, exp } = claims;
+  if (!Number.isInteger(iat) || (iat as number) > now + JWT_IAT_SKEW_SECONDS) {
+    return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued";
+  }
+  if (!Number.isInteger(exp) || (exp as number) <= now) {
+    return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
+  }
+  if ((exp as number) - (iat as number) > JWT_MAX_LIFETIME_SECONDS || (exp as number) > now + JWT_MAX_LIFETIME_SECONDS) {
+    return "'Expiration time' claim ('exp') is too far in the future";
+  }
+  return undefined;
+}
+
+function installationJson(installation: FakeInstallation) {
+  return { id: installation.id, account: { login: installation.account }, repository_selection: 'selected' };
 }
 
 function injectedReply(fault: Fault): Reply {

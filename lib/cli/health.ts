@@ -10,7 +10,7 @@ import type { Project } from '../../shared/domain/project.ts';
 import { type HealthStatus, type HealthThresholds, healthStatusOf } from '../../shared/domain/project-health.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
-import { table } from './format.ts';
+import { shortTime, table } from './format.ts';
 
 /** A penalty as the score counted it: the points it cost and the figure it was computed from. */
 export interface PenaltyFigure {
@@ -144,49 +144,48 @@ const PENALTY_LABELS: Readonly<Record<PenaltyName, string>> = {
   stalePullRequests: 'stale PRs',
 };
 
-/** The projects' health as a table, worst score first and the never-synced last; every name goes through terminalText. */
+/**
+ * The projects' health as a table of at most 100 columns, worst score first and the never-synced last; under each
+ * project its name, formula, sync time and penalties. Every name goes through terminalText; --json has every figure.
+ */
 export function healthReport(projects: readonly ProjectHealth[]): string {
   if (projects.length === 0) return 'No active projects: add one with `cto-jobs projects add <owner/repo>`.';
-  const synced = projects.filter((project): project is SyncedHealth => project.synced);
-  const rows = [...synced]
-    .sort((a, b) => a.score - b.score || a.projectId.localeCompare(b.projectId))
-    .map((project) => [
+  const synced = [...projects.filter((project): project is SyncedHealth => project.synced)].sort(
+    (a, b) => a.score - b.score || a.projectId.localeCompare(b.projectId),
+  );
+  const neverSynced = projects.filter((project) => !project.synced);
+  const rows = [
+    ...synced.map((project) => [
       project.repository,
-      project.displayName,
       `${project.score} ${project.classification}`,
-      project.formulaVersion,
       SEVERITIES.map((severity) => project.openBugs[severity]).join('/'),
       String(project.slaBreaches),
       String(project.unassignedCritical),
       formatDollars(project.revenueAtRisk),
       `${project.pullRequests.open}/${project.pullRequests.merged7d}/${project.pullRequests.stale}`,
       project.medianHoursToMerge7d === null ? '-' : `${project.medianHoursToMerge7d} h`,
-      (Object.keys(PENALTY_LABELS) as PenaltyName[])
+    ]),
+    ...neverSynced.map((project) => [project.repository, 'never synced', '-', '-', '-', '-', '-', '-']),
+  ];
+  const details = [
+    ...synced.map((project) => {
+      const penalties = (Object.keys(PENALTY_LABELS) as PenaltyName[])
         .filter((name) => project.penalties[name].points > 0)
         .map((name) => `${PENALTY_LABELS[name]} -${project.penalties[name].points} (${penaltyInputText(name, project)})`)
-        .join(', ') || 'none',
-      project.syncedAt ?? project.asOf,
-    ]);
-  const neverSynced = projects
-    .filter((project) => !project.synced)
-    .map((project) => [project.repository, project.displayName, 'never synced', '-', '-', '-', '-', '-', '-', '-', '-', 'never']);
-  return table(
-    [
-      'project',
-      'name',
-      'health',
-      'formula',
-      'open bugs (c/h/m/l)',
-      'SLA breaches',
-      'unassigned critical',
-      'revenue at risk/day',
-      'PRs open/merged 7d/stale',
-      'median to merge',
-      'penalties (points, input)',
-      'synced',
-    ],
-    [...rows, ...neverSynced],
-  );
+        .join(', ');
+      const synced = shortTime(project.syncedAt ?? project.asOf);
+      return `${project.displayName} · ${project.formulaVersion} · synced ${synced} · penalties: ${penalties || 'none'}`;
+    }),
+    ...neverSynced.map((project) => `${project.displayName} · never synced`),
+  ];
+  return table(['project', 'health', 'c/h/m/l', 'SLA (all)', 'unassigned', 'at risk', 'PRs o/m/s', 'merge'], rows, {
+    details,
+    flexible: 0,
+    legend:
+      'c/h/m/l: open bugs by severity. SLA (all): open bugs past their SLA, every severity. unassigned: open critical ' +
+      'bugs with no assignee. at risk: revenue at risk per day. PRs o/m/s: pull requests open, merged in 7 days, stale. ' +
+      'merge: median time to merge (7 days). Penalties: points off the score (the input). Times UTC.',
+  });
 }
 
 function penaltyInputText(name: PenaltyName, project: SyncedHealth): string {

@@ -14,7 +14,7 @@ import {
 import { InvalidDataError } from '../../shared/errors.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { CliStores } from './deployed.ts';
-import { table } from './format.ts';
+import { shortTime, table } from './format.ts';
 
 /** Builds a project input from CLI options (`--name`, `--revenue critical=5000`, `--sla high=48`). */
 export function projectInputFromOptions(
@@ -56,15 +56,20 @@ export async function importProjects(store: ProjectsStore, content: unknown, now
   return saveProjects(store, parseProjectImport(content), now);
 }
 
+/** The projects as a table of at most 100 columns; a long display name is cut (--json has it whole). */
 export function projectsTable(projects: readonly Project[]): string {
   return table(
-    ['project', 'name', 'last synced', 'revenue/day by severity (c/h/m/l)'],
+    ['project', 'name', 'last synced', 'revenue/day c/h/m/l'],
     projects.map((project) => [
       project.fullName,
       project.displayName,
-      project.sync.lastSyncedAt ?? 'never',
+      project.sync.lastSyncedAt ? shortTime(project.sync.lastSyncedAt) : 'never',
       SEVERITIES.map((severity) => formatDollars(project.revenueDefaults[severity])).join(' / '),
     ]),
+    {
+      flexible: 1,
+      legend: 'revenue/day c/h/m/l: the revenue at risk per day an open bug of each severity counts for. Times UTC.',
+    },
   );
 }
 

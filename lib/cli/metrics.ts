@@ -1,6 +1,6 @@
 /** `cto-jobs metrics`: the latest hourly figures, the projects with the most revenue at risk, and the open alerts. */
 import { formatDollars } from '../../shared/domain/alert-message.ts';
-import type { AlertState } from '../../shared/domain/alerts.ts';
+import { type AlertState, sourceOfRule } from '../../shared/domain/alerts.ts';
 import { SEVERITIES } from '../../shared/domain/bugs.ts';
 import type { HourlySnapshot } from '../../shared/domain/hourly-metrics.ts';
 import { plainText } from '../../shared/domain/untrusted-text.ts';
@@ -105,10 +105,14 @@ function alertsTable(openAlerts: readonly AlertState[]): string {
     ['rule', 'value', 'first seen', 'about'],
     listed.map((alert) => [
       alert.rule,
-      `${formatDollars(alert.value)}/day`,
+      sourceOfRule(alert.rule) === 'bugs' ? `${formatDollars(alert.value)}/day` : String(alert.value),
       shortTime(alert.firstSeenAt),
       alert.projectId ? `${alert.projectId}#${alert.number} ${plainText(alert.title)}` : alert.title,
     ]),
-    { legend: `value: revenue at risk. Times UTC.${more > 0 ? ` …and ${more} more: --json lists them all.` : ''}` },
+    {
+      legend:
+        'value: revenue at risk for the bug rules, a count (runs, slots) for the job rules. Times UTC.' +
+        (more > 0 ? ` …and ${more} more: --json lists them all.` : ''),
+    },
   );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { table, terminalText } from '../../../lib/cli/format.ts';
+import { runsTable, TABLE_WIDTH, table, terminalText, wrap } from '../../../lib/cli/format.ts';
+import type { JobRun } from '../../../shared/domain/job-run.ts';
 import { FORBIDDEN_IN_TEXT_ALTERNATIVE, HOSTILE_TITLES } from '../../support/hostile-text.ts';
 
 const ESC = '\u001B';
@@ -36,5 +37,52 @@ describe('table', () => {
     expect(lines[9]).toBe(`acme/repo-7   line one FAKE: RESOLVED all alerts bell`);
     const nameColumn = lines[0]!.indexOf('name');
     expect(lines.slice(2).every((line) => /\S/.test(line[nameColumn] ?? '') && line[nameColumn - 1] === ' ')).toBe(true);
+  });
+});
+
+describe('table within 100 columns', () => {
+  it("cuts the flexible column to fit, wraps each row's detail under it (3 lines at most) and the legend under the table", () => {
+    const rows = [['acme/api', 'x'.repeat(300), 'ok']];
+
+    const lines = table(['project', 'note', 'status'], rows, {
+      flexible: 1,
+      details: [`${'word '.repeat(200)}end`],
+      legend: `${'legend '.repeat(30)}end`,
+    }).split('\n');
+
+    expect(lines.every((line) => [...line].length <= TABLE_WIDTH)).toBe(true);
+    expect(lines[2]).toMatch(/^acme\/api {2}x+… {2}ok$/);
+    expect(lines[0]).toHaveLength(TABLE_WIDTH);
+    expect(lines.slice(3, 6).every((line) => line.startsWith('  word'))).toBe(true);
+    expect(lines[5]).toMatch(/…$/);
+    expect(lines.slice(6).join(' ')).toBe(`${'legend '.repeat(30)}end`);
+  });
+
+  it("shows a run's scheduled time to the second and its summary under it, and explains its columns", () => {
+    const run = {
+      jobType: 'daily_sync',
+      trigger: 'schedule',
+      scheduledTime: '2026-11-28T02:00:00.000Z',
+      status: 'completed',
+      durationMs: 1234,
+      attempts: 1,
+      recordsProcessed: 852,
+      recordsFailed: 0,
+      summary: 'sync: 5 of 5 project(s) synced',
+    } as JobRun;
+
+    const lines = runsTable([run]).split('\n');
+
+    expect(lines[2]).toMatch(/^daily_sync +schedule +2026-11-28T02:00:00Z +completed +1\.2 s +1 +852 +0$/);
+    expect(lines[3]).toBe('  sync: 5 of 5 project(s) synced');
+    expect(lines.slice(4).join(' ')).toMatch(/^attempts: .* records: items the steps handled .* --json has the full notes\.$/);
+  });
+});
+
+describe('wrap', () => {
+  it('breaks at spaces within the width, cuts a longer word, and ends with … when lines are left out', () => {
+    expect(wrap('aaa bbb ccc', 7)).toEqual(['aaa bbb', 'ccc']);
+    expect(wrap('x'.repeat(12), 5)).toEqual(['xxxx…']);
+    expect(wrap('one two three four', 8, 1)).toEqual(['one two…']);
   });
 });

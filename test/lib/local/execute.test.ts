@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ExecuteOptions, executeDefinition } from '../../../lib/local/execute.ts';
+import { type ExecuteOptions, executeDefinition, type StateChange } from '../../../lib/local/execute.ts';
 import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../../../lib/local/execution-history.ts';
 import type { LocalStack } from '../../../lib/local/template.ts';
 import { PROJECT_ROOT } from '../../../lib/project.ts';
@@ -492,5 +492,36 @@ describe('the runtime around aws-local-stepfunctions', () => {
       cause: broken,
     });
     expect(entered).toEqual(['→ Each']);
+  });
+});
+
+describe('executeDefinition state changes', () => {
+  it("reports each machine's start and end, numbered, and a Map's item count, as data beside the lines", async () => {
+    const changes: StateChange[] = [];
+    const lines: string[] = [];
+
+    const outcome = await execute('Each', { Each: mapOfPasses('Done'), Done: { Type: 'Succeed' } }, items(2), {
+      onStateChange: (change) => changes.push(change),
+      onStateEvent: (line) => lines.push(line),
+    });
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(lines).toEqual(['→ Each', '→ Item', '→ Item', '→ Done']);
+    const execution = { kind: 'Execution' };
+    const iteration = { kind: 'Map', parent: 'Each' };
+    expect(changes.filter((change) => change.machine === 0)).toEqual([
+      { kind: 'started', machine: 0, scope: execution, input: items(2) },
+      { kind: 'entered', machine: 0, scope: execution, state: 'Each', type: 'Map', items: 2 },
+      { kind: 'entered', machine: 0, scope: execution, state: 'Done', type: 'Succeed' },
+      { kind: 'ended', machine: 0, scope: execution, outcome: 'Succeeded' },
+    ]);
+    // Each iteration is a machine of its own, started with its item and ended once its state has run.
+    for (const machine of [1, 2]) {
+      expect(changes.filter((change) => change.machine === machine)).toEqual([
+        { kind: 'started', machine, scope: iteration, input: expect.any(Number) },
+        { kind: 'entered', machine, scope: iteration, state: 'Item', type: 'Pass' },
+        { kind: 'ended', machine, scope: iteration, outcome: 'Succeeded' },
+      ]);
+    }
   });
 });

@@ -12,6 +12,12 @@ import type { ReportSettings } from './domain/report-email.ts';
 import { findDstGaps, isTimeZone, parseCron } from './domain/schedule.ts';
 import type { JobSchedule } from './domain/schedule-slots.ts';
 import { ConfigError } from './errors.ts';
+import {
+  GITHUB_MAX_CONCURRENT_REQUESTS,
+  GITHUB_POINTS_PER_MINUTE,
+  pacingIntervalMs,
+  type RateBudgetSettings,
+} from './github/rate-budget.ts';
 
 /** The context key in `cdk.json` that holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'ctoJobs';
@@ -216,6 +222,17 @@ const ConfigSchema = z
         tokenSecretName: z.string().min(1).default('cto-dashboard-jobs/github-token'),
         org: z.string().min(1).optional(),
         activeWithinDays: positiveInt(90, 3650),
+        /** Percent of the primary rate limit kept for others using the same token: a project's sync stops at it. */
+        rateLimitReserve: boundedInt(10, 0, 50),
+        pacing: z
+          .object({
+            /** REST points a minute the sync may spend per token, all projects together (GitHub's secondary limit: 900). */
+            pointsPerMinute: positiveInt(GITHUB_POINTS_PER_MINUTE, GITHUB_POINTS_PER_MINUTE),
+            /** Project syncs at once per token (the daily Map's MaxConcurrency); each has one request in flight at most. */
+            concurrentSyncs: positiveInt(5, GITHUB_MAX_CONCURRENT_REQUESTS),
+          })
+          .strict()
+          .prefault({}),
         /** Authenticate as this GitHub App (one budget per installation) instead of with the token. */
         app: GitHubAppSchema.optional(),
       })
@@ -255,6 +272,14 @@ const ConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const { pointsPerMinute, concurrentSyncs } = config.github.pacing;
+    if (concurrentSyncs >= pointsPerMinute) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['github', 'pacing', 'concurrentSyncs'],
+        message: `${concurrentSyncs} must be below github.pacing.pointsPerMinute (${pointsPerMinute}): each sync sends at least one request`,
+      });
+    }
     if (config.report.recipients.length > 0 && !config.report.sender) {
       ctx.addIssue({
         code: 'custom',
@@ -311,6 +336,12 @@ export function schedulesOf(config: Config): Record<JobType, JobSchedule> {
 export function reportSettingsOf(config: Config): ReportSettings {
   const { organizationName, dashboardUrl, contact } = config.report;
   return { organizationName, dashboardUrl, contact };
+}
+
+/** The sync's GitHub budget settings: the reserve, and each sync's pace so all of them at once stay under the points a minute. */
+export function rateBudgetSettingsOf(config: Config): RateBudgetSettings {
+  const { rateLimitReserve, pacing } = config.github;
+  return { reservePercent: rateLimitReserve, pacingIntervalMs: pacingIntervalMs(pacing.pointsPerMinute, pacing.concurrentSyncs) };
 }
 
 /** Who sends alert emails: the alerts' own sender, else the report's. */

@@ -16,12 +16,13 @@ import { RequestError } from '@octokit/request-error';
 import * as z from 'zod';
 import type { BugRules } from '../domain/bugs.ts';
 import type { SyncState } from '../domain/project.ts';
-import { type SyncTotals, ZERO_TOTALS } from '../domain/sync-totals.ts';
+import { addBudgetUses, type SyncTotals, ZERO_TOTALS } from '../domain/sync-totals.ts';
 import { GitHubIssuePageSchema, toWorkItem } from '../domain/work-item.ts';
 import { AuthError, InvalidDataError, RepositoryNotFoundError, TransientError } from '../errors.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
 import type { GitHubClient } from './client.ts';
+import { ChunkBudget, type RateBudget } from './rate-budget.ts';
 
 /**
  * done: up to date; more: the chunk's budget ran out, call again; wait: the primary rate limit is spent
@@ -52,7 +53,14 @@ export interface SyncOptions {
   readonly stopAtMs: number;
   /** Wall-clock instant (ms) by which the whole run must be done: a rate-limit reset after it is deferred. */
   readonly runDeadlineMs: number;
+  /**
+   * The client's budget: each request is paced and admitted only while the budget stays above its reserve, and
+   * the totals say what the chunk spent of it. Without one, requests go out as fast as they are answered.
+   */
+  readonly budget?: RateBudget;
   readonly clock?: () => number;
+  /** Waits out the pacing (tests pass a fake clock's). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const PER_PAGE = 100;
@@ -66,24 +74,40 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
   let fullName = project.fullName;
   let state: SyncState = project.sync;
   let totals = options.totals ?? ZERO_TOTALS;
-  const result = (status: SyncStatus, resumeAt?: string): SyncChunkResult => ({
-    projectId,
-    fullName,
-    status,
-    ...(resumeAt ? { resumeAt } : {}),
-    totals: { ...totals, durationMs: totals.durationMs + (clock() - started) },
-  });
+  const budget = options.budget && new ChunkBudget(deps.github, options.budget, { clock, sleep: options.sleep ?? sleepFor });
+  const requestOptions = budget?.requestOptions ?? {};
+  const result = (status: SyncStatus, resumeAt?: string): SyncChunkResult => {
+    const budgets = budget ? { budgets: addBudgetUses(totals.budgets, budget.uses()) } : {};
+    return {
+      projectId,
+      fullName,
+      status,
+      ...(resumeAt ? { resumeAt } : {}),
+      totals: { ...totals, durationMs: totals.durationMs + (clock() - started), ...budgets },
+    };
+  };
+  /** The chunk ends until `resumeAtMs`: Step Functions waits when it falls before the run's deadline, else the next run resumes. */
+  const paused = (resumeAtMs: number): SyncChunkResult =>
+    result(resumeAtMs <= options.runDeadlineMs ? 'wait' : 'deferred', new Date(resumeAtMs).toISOString());
+  /** Whether the budget admits one more request (always, without a budget); undefined when it does. */
+  const budgetSpentUntil = async (): Promise<number | undefined> => {
+    const admission = await budget?.admit();
+    return admission && !admission.send ? admission.resumeAtMs : undefined;
+  };
 
   /** Records the repository's new name and its id when GitHub redirected the request to `/repositories/<id>/...`. */
-  const followRename = async (finalUrl: string | undefined) => {
+  const followRename = async (finalUrl: string | undefined): Promise<SyncChunkResult | undefined> => {
     const id = movedRepositoryId(finalUrl);
-    if (id === undefined) return;
+    if (id === undefined) return undefined;
+    const spentUntil = await budgetSpentUntil();
+    if (spentUntil !== undefined) return paused(spentUntil);
     totals = { ...totals, requests: totals.requests + 1 };
-    const { data } = await deps.github.request('GET /repositories/{repository_id}', { repository_id: id });
+    const { data } = await deps.github.request('GET /repositories/{repository_id}', { repository_id: id, ...requestOptions });
     const moved = MovedRepositorySchema.safeParse(data);
     if (!moved.success) throw new InvalidDataError(`GitHub moved ${fullName} to repository ${id}, whose answer has no full_name`);
     await deps.projects.recordRepository(projectId, { id, fullName: moved.data.full_name });
     fullName = moved.data.full_name;
+    return undefined;
   };
   /** A refused request: the chunk ends with the time to resume (rate limits), or the error is named. */
   const refused = (error: unknown): SyncChunkResult => {
@@ -92,80 +116,95 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
     if (!(error instanceof RequestError)) throw error;
     const resumeAtMs = rateLimitedUntil(error, clock());
     if (resumeAtMs === undefined) throw classify(error, fullName);
-    return result(resumeAtMs <= options.runDeadlineMs ? 'wait' : 'deferred', new Date(resumeAtMs).toISOString());
+    return paused(resumeAtMs);
   };
 
-  for (let pages = 0; ; pages++) {
-    if (pages >= options.maxPages || clock() >= options.stopAtMs) return result('more');
-    const [owner, repo] = fullName.split('/') as [string, string];
-    const conditional = state.page === 1 && state.etag ? { 'if-none-match': state.etag } : {};
-    let response: Awaited<ReturnType<typeof deps.github.request<'GET /repos/{owner}/{repo}/issues'>>> | undefined;
-    let finalUrl: string | undefined;
-    try {
-      totals = { ...totals, requests: totals.requests + 1 };
-      response = await deps.github.request('GET /repos/{owner}/{repo}/issues', {
-        owner,
-        repo,
-        state: 'all',
-        sort: 'updated',
-        direction: 'asc',
-        per_page: PER_PAGE,
+  const syncPages = async (): Promise<SyncChunkResult> => {
+    for (let pages = 0; ; pages++) {
+      if (pages >= options.maxPages || clock() >= options.stopAtMs) return result('more');
+      const [owner, repo] = fullName.split('/') as [string, string];
+      const conditional = state.page === 1 && state.etag ? { 'if-none-match': state.etag } : {};
+      let response: Awaited<ReturnType<typeof deps.github.request<'GET /repos/{owner}/{repo}/issues'>>> | undefined;
+      let finalUrl: string | undefined;
+      try {
+        const spentUntil = await budgetSpentUntil();
+        if (spentUntil !== undefined) return paused(spentUntil);
+        totals = { ...totals, requests: totals.requests + 1 };
+        response = await deps.github.request('GET /repos/{owner}/{repo}/issues', {
+          owner,
+          repo,
+          state: 'all',
+          sort: 'updated',
+          direction: 'asc',
+          per_page: PER_PAGE,
+          page: state.page,
+          ...(state.cursor ? { since: state.cursor } : {}),
+          headers: conditional,
+          ...requestOptions,
+        });
+        finalUrl = response.url;
+      } catch (error) {
+        if (!(error instanceof RequestError) || error.status !== 304) return refused(error);
+        // Unchanged; the 304 may come from the redirected request of a renamed repository.
+        finalUrl = error.response?.url;
+      }
+      try {
+        const stopped = await followRename(finalUrl);
+        if (stopped) return stopped;
+      } catch (error) {
+        return refused(error);
+      }
+      if (!response) {
+        totals = { ...totals, notModified: totals.notModified + 1 };
+        await deps.projects.saveSyncState(projectId, { ...state, lastSyncedAt: new Date(clock()).toISOString() });
+        return result('done');
+      }
+
+      if (typeof response.data === 'string') {
+        // Octokit hands back the raw text when a JSON body does not parse: cut short in transit (a dropped
+        // connection leaves it empty), which another attempt from the saved progress repairs.
+        throw new TransientError(
+          `GitHub's answer for ${fullName} was cut short or is not JSON (${(response.data as string).length} characters)`,
+        );
+      }
+      const page = GitHubIssuePageSchema.safeParse(response.data);
+      if (!page.success) {
+        throw new InvalidDataError(
+          `malformed issues page from GitHub for ${fullName}: ${page.error.issues[0]?.message ?? 'unexpected shape'}`,
+        );
+      }
+      const items = page.data.map((issue) => toWorkItem(projectId, issue, deps.rules, project.revenueDefaults));
+      const written = await deps.items.upsert(items);
+      totals = { ...totals, fetched: totals.fetched + items.length, written: totals.written + written };
+
+      const hasNext = /rel="next"/.test(response.headers.link ?? '');
+      const newest = items.at(-1)?.updatedAt;
+      if (hasNext) {
+        // Move the window to the newest update seen; stay on it (next page) only if the page did not advance it.
+        state = newest && newest !== state.cursor ? { cursor: newest, page: 1 } : { ...state, page: state.page + 1, etag: undefined };
+        await deps.projects.saveSyncState(projectId, state);
+        continue;
+      }
+      state = {
+        ...(state.cursor ? { cursor: state.cursor } : {}),
         page: state.page,
-        ...(state.cursor ? { since: state.cursor } : {}),
-        headers: conditional,
-      });
-      finalUrl = response.url;
-    } catch (error) {
-      if (!(error instanceof RequestError) || error.status !== 304) return refused(error);
-      // Unchanged; the 304 may come from the redirected request of a renamed repository.
-      finalUrl = error.response?.url;
-    }
-    try {
-      await followRename(finalUrl);
-    } catch (error) {
-      return refused(error);
-    }
-    if (!response) {
-      totals = { ...totals, notModified: totals.notModified + 1 };
-      await deps.projects.saveSyncState(projectId, { ...state, lastSyncedAt: new Date(clock()).toISOString() });
+        ...(state.page === 1 && response.headers.etag ? { etag: response.headers.etag } : {}),
+        lastSyncedAt: new Date(clock()).toISOString(),
+      };
+      await deps.projects.saveSyncState(projectId, state);
       return result('done');
     }
+  };
 
-    if (typeof response.data === 'string') {
-      // Octokit hands back the raw text when a JSON body does not parse: cut short in transit (a dropped
-      // connection leaves it empty), which another attempt from the saved progress repairs.
-      throw new TransientError(
-        `GitHub's answer for ${fullName} was cut short or is not JSON (${(response.data as string).length} characters)`,
-      );
-    }
-    const page = GitHubIssuePageSchema.safeParse(response.data);
-    if (!page.success) {
-      throw new InvalidDataError(
-        `malformed issues page from GitHub for ${fullName}: ${page.error.issues[0]?.message ?? 'unexpected shape'}`,
-      );
-    }
-    const items = page.data.map((issue) => toWorkItem(projectId, issue, deps.rules, project.revenueDefaults));
-    const written = await deps.items.upsert(items);
-    totals = { ...totals, fetched: totals.fetched + items.length, written: totals.written + written };
-
-    const hasNext = /rel="next"/.test(response.headers.link ?? '');
-    const newest = items.at(-1)?.updatedAt;
-    if (hasNext) {
-      // Move the window to the newest update seen; stay on it (next page) only if the page did not advance it.
-      state = newest && newest !== state.cursor ? { cursor: newest, page: 1 } : { ...state, page: state.page + 1, etag: undefined };
-      await deps.projects.saveSyncState(projectId, state);
-      continue;
-    }
-    state = {
-      ...(state.cursor ? { cursor: state.cursor } : {}),
-      page: state.page,
-      ...(state.page === 1 && response.headers.etag ? { etag: response.headers.etag } : {}),
-      lastSyncedAt: new Date(clock()).toISOString(),
-    };
-    await deps.projects.saveSyncState(projectId, state);
-    return result('done');
+  try {
+    return await syncPages();
+  } finally {
+    // The pace holds after the chunk's last request too, so the next chunk in this Map slot may start at once.
+    await budget?.release();
   }
 }
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** GitHub's wait after a rate limit that gives neither `retry-after` nor a reset: at least a minute. */
 const SECONDARY_LIMIT_FALLBACK_MS = 60_000;

@@ -23,6 +23,33 @@ export function terminalText(text: string, maxLength = Number.POSITIVE_INFINITY)
 /** Columns the CLI's tables and lines fit in: a terminal of 100 columns shows them unwrapped. */
 export const TABLE_WIDTH = 100;
 
+const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** A character a terminal shows two columns wide: an emoji shown as one (🔥, 👩‍👧, 🇩🇪) or an East Asian wide character. */
+const WIDE =
+  /^(?:\p{Emoji_Presentation}|\p{Regional_Indicator}|.\uFE0F|[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|[\u{20000}-\u{3FFFD}])/u;
+
+/** The columns `text` takes on a terminal (its characters as people count them, a wide one counting two). */
+export function columnsOf(text: string): number {
+  let columns = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) columns += WIDE.test(segment) ? 2 : 1;
+  return columns;
+}
+
+/** `text` cut to `width` columns, its last character an ellipsis when cut. */
+export function cutToColumns(text: string, width: number): string {
+  if (columnsOf(text) <= width) return text;
+  let kept = '';
+  let columns = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    const next = columns + (WIDE.test(segment) ? 2 : 1);
+    if (next > width - 1) break;
+    kept += segment;
+    columns = next;
+  }
+  return `${kept}…`;
+}
+
 export interface TableOptions {
   /** Text shown under each row (its note or message), indented and wrapped to the width, at most {@link DETAIL_LINES} lines. */
   readonly details?: readonly string[];
@@ -42,13 +69,16 @@ const DETAIL_LINES = 3;
  */
 export function table(headers: readonly string[], untrustedRows: readonly (readonly string[])[], options: TableOptions = {}): string {
   const rows = untrustedRows.map((row) => row.map((cell) => terminalText(cell)));
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => columnsOf(row[column] ?? ''))));
   const flexible = options.flexible ?? headers.length - 1;
   const total = widths.reduce((sum, width) => sum + width, 0) + 2 * (headers.length - 1);
   if (total > TABLE_WIDTH) widths[flexible] = Math.max(headers[flexible]!.length, widths[flexible]! - (total - TABLE_WIDTH));
   const line = (cells: readonly string[]) =>
     cells
-      .map((cell, column) => cut(cell, widths[column]!).padEnd(widths[column]!))
+      .map((cell, column) => {
+        const shown = cutToColumns(cell, widths[column]!);
+        return `${shown}${' '.repeat(widths[column]! - columnsOf(shown))}`;
+      })
       .join('  ')
       .trimEnd();
   const details = options.details?.map((detail) => terminalText(detail));
@@ -58,12 +88,6 @@ export function table(headers: readonly string[], untrustedRows: readonly (reado
   });
   const legend = options.legend ? wrap(options.legend, TABLE_WIDTH) : [];
   return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...body, ...legend].join('\n');
-}
-
-/** `text` cut to `width` characters (as people count them), its last one an ellipsis when cut. */
-function cut(text: string, width: number): string {
-  const characters = [...text];
-  return characters.length <= width ? text : `${characters.slice(0, width - 1).join('')}…`;
 }
 
 /**
@@ -76,16 +100,16 @@ export function wrap(text: string, width = TABLE_WIDTH, maxLines = Number.POSITI
   let current = '';
   for (const word of text.split(' ').filter(Boolean)) {
     const joined = current ? `${current} ${word}` : word;
-    if ([...joined].length <= width) current = joined;
+    if (columnsOf(joined) <= width) current = joined;
     else {
       if (current) lines.push(current);
-      current = cut(word, width);
+      current = cutToColumns(word, width);
     }
   }
   if (current) lines.push(current);
   if (lines.length <= maxLines) return lines;
   const kept = lines.slice(0, maxLines);
-  kept[maxLines - 1] = `${cut(kept[maxLines - 1]!, width - 1)}…`;
+  kept[maxLines - 1] = cutToColumns(`${kept[maxLines - 1]!}…`, width);
   return kept;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { StateChange } from '../local/execute.ts';
 import type { StartupStep } from '../local/runtime.ts';
-import { TABLE_WIDTH, terminalText, wrap } from './format.ts';
+import { columnsOf, cutToColumns, TABLE_WIDTH, terminalText, wrap } from './format.ts';
 
 /** The stream progress goes to (process.stderr). */
 export interface ProgressStream {
@@ -101,14 +101,14 @@ export class ProgressLines {
   /** Draws the live line over the last one: a carriage return, then spaces over what is left (no escape sequence). */
   private draw(text: string): void {
     const fitted = this.fitLive(text);
-    this.stream.write(`\r${fitted}${' '.repeat(Math.max(0, lengthOf(this.fitLive(this.shown)) - lengthOf(fitted)))}`);
+    this.stream.write(`\r${fitted}${' '.repeat(Math.max(0, columnsOf(this.fitLive(this.shown)) - columnsOf(fitted)))}`);
     this.shown = text;
     this.lastDraw = performance.now();
   }
 
   private erase(): void {
     if (!this.shown) return;
-    this.stream.write(`\r${' '.repeat(lengthOf(this.fitLive(this.shown)))}\r`);
+    this.stream.write(`\r${' '.repeat(columnsOf(this.fitLive(this.shown)))}\r`);
   }
 
   /** The live line stops one column short of the width: a terminal never wraps it, so a carriage return redraws it. */
@@ -118,14 +118,8 @@ export class ProgressLines {
 
   /** Cut to `width`, its last character an ellipsis when cut. */
   private fit(text: string, width = this.mode.width): string {
-    const characters = [...text];
-    return characters.length <= width ? text : `${characters.slice(0, width - 1).join('')}…`;
+    return cutToColumns(text, width);
   }
-}
-
-/** Characters as the terminal shows them (a code point each; the progress lines hold no wide characters). */
-function lengthOf(text: string): number {
-  return [...text].length;
 }
 
 /** What the start-up is doing, in words. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runsTable, TABLE_WIDTH, table, terminalText, wrap } from '../../../lib/cli/format.ts';
+import { columnsOf, runsTable, TABLE_WIDTH, table, terminalText, wrap } from '../../../lib/cli/format.ts';
 import type { JobRun } from '../../../shared/domain/job-run.ts';
 import { FORBIDDEN_IN_TEXT_ALTERNATIVE, HOSTILE_TITLES } from '../../support/hostile-text.ts';
 
@@ -76,6 +76,28 @@ describe('table within 100 columns', () => {
     expect(lines[2]).toMatch(/^daily_sync +schedule +2026-11-28T02:00:00Z +completed +1\.2 s +1 +852 +0$/);
     expect(lines[3]).toBe('  sync: 5 of 5 project(s) synced');
     expect(lines.slice(4).join(' ')).toMatch(/^attempts: .* records: items the steps handled .* --json has the full notes\.$/);
+  });
+});
+
+describe('columnsOf', () => {
+  it('counts an emoji shown as one and an East Asian wide character as two columns, a cluster as one character', () => {
+    expect(columnsOf('abc')).toBe(3);
+    expect(columnsOf('🔥')).toBe(2);
+    expect(columnsOf('👩‍👩‍👧‍👦')).toBe(2);
+    expect(columnsOf('🇩🇪')).toBe(2);
+    expect(columnsOf('日本')).toBe(4);
+    expect(columnsOf('▶ ✓ → …')).toBe(7);
+  });
+
+  it('keeps a table of hostile titles (emoji, 10,000 characters) within 100 columns as a terminal shows them', () => {
+    const lines = table(
+      ['project', 'title', 'value'],
+      HOSTILE_TITLES.map((title, index) => [`acme/repo-${index}`, title, '$1,000/day']),
+      { flexible: 1 },
+    ).split('\n');
+
+    expect(lines.map(columnsOf).filter((columns) => columns > TABLE_WIDTH)).toEqual([]);
+    expect(lines.every((line) => line.endsWith('$1,000/day') || line.startsWith('project') || line.startsWith('-'))).toBe(true);
   });
 });
 

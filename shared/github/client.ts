@@ -20,7 +20,15 @@ import type { Secret } from '../secret.ts';
 
 // Marked pure so a bundle whose handler never talks to GitHub drops Octokit (shared/dependencies.ts imports this module).
 export const GitHub = /* @__PURE__ */ Octokit.plugin(throttling, retry);
-export type GitHubClient = InstanceType<typeof GitHub>;
+
+/**
+ * Whose primary rate limit a client's requests spend: `token` for the personal token, `installation:<id>` for a
+ * GitHub App installation (each installation has its own). Stable across runs, so budgets can be keyed on it.
+ */
+export type BudgetKey = 'token' | `installation:${number}`;
+
+/** An Octokit whose requests carry one credential, and the budget that credential spends. */
+export type GitHubClient = InstanceType<typeof GitHub> & { readonly budgetKey: BudgetKey };
 
 /**
  * The longest secondary-limit wait spent inside a request: well within the 30 s a sync chunk keeps back
@@ -37,16 +45,21 @@ const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 
 export interface GitHubClientOptions {
   readonly baseUrl: string;
-  /** A fixed token, or the secret that holds it. */
+  /** A fixed token, or the secret that holds it (or mints it: a GitHub App installation's token). */
   readonly token: string | Secret;
+  /** Whose rate limit the token spends. @default 'token' */
+  readonly budgetKey?: BudgetKey;
   /** Milliseconds per second of `retry-after` and of retry backoff; tests shrink it. @default 1000 */
   readonly retryAfterBaseValue?: number;
 }
 
-export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
-  const base = options.retryAfterBaseValue ?? 1000;
-  const github = new GitHub({
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+/**
+ * Octokit's options for this system: the user agent, quiet logs, and rate limits never waited out at length.
+ * @param retryAfterBaseValue milliseconds per second of `retry-after` and of retry backoff.
+ */
+export function gitHubOptions(baseUrl: string, retryAfterBaseValue = 1000) {
+  return {
+    baseUrl: baseUrl.replace(/\/+$/, ''),
     userAgent: 'cto-dashboard-jobs',
     // Octokit logs every error response by default; the sync records what matters itself.
     log: {
@@ -56,14 +69,18 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       error: (message: string) => logger.debug(message),
     },
     throttle: {
-      retryAfterBaseValue: base,
+      retryAfterBaseValue,
       onRateLimit: () => false,
       // Without retry-after the plugin passes its 60 s fallback, which is never waited for here.
       onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
         retryCount === 0 && retryAfter <= MAX_IN_PROCESS_WAIT_SECONDS,
     },
-    retry: { retryAfterBaseValue: base, doNotRetry: DO_NOT_RETRY },
-  });
+    retry: { retryAfterBaseValue, doNotRetry: DO_NOT_RETRY },
+  };
+}
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const github = new GitHub(gitHubOptions(options.baseUrl, options.retryAfterBaseValue));
   const { token } = options;
   const secret: Secret = typeof token === 'string' ? Object.assign(async () => token, { reread: async () => token }) : token;
   // Registered last, so it wraps the throttling and retry plugins: it sees a 401 they have given up on. The
@@ -85,5 +102,5 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       return withToken(fresh);
     }
   });
-  return github;
+  return Object.assign(github, { budgetKey: options.budgetKey ?? 'token' });
 }

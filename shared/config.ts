@@ -277,7 +277,7 @@ const ConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['github', 'pacing', 'concurrentSyncs'],
-        message: `${concurrentSyncs} must be below github.pacing.pointsPerMinute (${pointsPerMinute}): each sync sends at least one request`,
+        message: `${concurrentSyncs} must be under github.pacing.pointsPerMinute (${pointsPerMinute}): each sync sends a request at least`,
       });
     }
     if (config.report.recipients.length > 0 && !config.report.sender) {
@@ -338,7 +338,7 @@ export function reportSettingsOf(config: Config): ReportSettings {
   return { organizationName, dashboardUrl, contact };
 }
 
-/** The sync's GitHub budget settings: the reserve, and each sync's pace so all of them at once stay under the points a minute. */
+/** The sync's GitHub budget settings: the reserve, and each sync's pace, so all syncs at once stay under the points a minute. */
 export function rateBudgetSettingsOf(config: Config): RateBudgetSettings {
   const { rateLimitReserve, pacing } = config.github;
   return { reservePercent: rateLimitReserve, pacingIntervalMs: pacingIntervalMs(pacing.pointsPerMinute, pacing.concurrentSyncs) };

@@ -124,7 +124,10 @@ describe('npm start in a terminal', () => {
     expect(stderr).not.toContain('\u001B');
     const lines = `${stderr}${stdout}`.split('\n');
     expect(lines.filter((line) => columnsOf(line) > WIDTH)).toEqual([]);
-    expect(stderr).toMatch(/^cto-jobs run all: starting the local stack…\nusing the stack template kept from an earlier synthesis\n/);
+    // The template the first run kept, unless a source changed since (then it is synthesized again).
+    expect(stderr).toMatch(
+      /^cto-jobs run all: starting the local stack…\n(using the stack template kept from an earlier synthesis|synthesizing the stack .*\nsynthesized the stack in [\d.]+ s)\n/,
+    );
     expect(stderr).toContain('▶ daily_sync (manual run)\n  → Start Run\n  → List Projects\n  → Sync Each Project (5 projects)\n');
     for (const project of DEMO_PROJECTS) expect(stderr).toMatch(new RegExp(`\n {2}✓ daily_sync {2}[1-5]/5 projects {2}${project}\n`));
     expect(stderr).toContain('  ✓ daily_sync  5/5 projects  ');

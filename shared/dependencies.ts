@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import {
   AlertRulesSchema,
   BugRulesSchema,
+  GitHubAppSchema,
   HealthThresholdsSchema,
   JobSchedulesSchema,
   MonitoringThresholdsSchema,
@@ -21,8 +22,9 @@ import type { BugRules } from './domain/bugs.ts';
 import type { HealthThresholds } from './domain/project-health.ts';
 import type { EngineStores } from './engine/stores.ts';
 import { ENV, requireEnv, requirePositiveInt, requireSetting, requireTextSetting } from './environment.ts';
+import { GitHubApp, type RepositoryRef } from './github/app.ts';
 import { createGitHubClient, type GitHubClient } from './github/client.ts';
-import { githubToken } from './github/token.ts';
+import { githubAppPrivateKey, githubToken } from './github/token.ts';
 import { CronMonitor } from './monitoring/cron-monitor.ts';
 import { type AlertChannel, emailChannel, filePublisher, onCallChannel, slackChannel, snsPublisher } from './notify/channels.ts';
 import { cachedSecret } from './secret.ts';
@@ -102,12 +104,38 @@ export function orgDiscovery(): OrgDiscovery | undefined {
 }
 
 /**
- * The GitHub client, created on first use. Its requests carry the token the secret holds: cached for five
- * minutes, read again at once when GitHub refuses it.
+ * The GitHub client for a repository; without one, the client that checks the credentials and discovers the org.
+ * With a personal token it is one client, whatever the repository.
  */
-export function gitHub(): () => Promise<GitHubClient> {
+export type GitHubAccess = (repository?: RepositoryRef) => Promise<GitHubClient>;
+
+/**
+ * GitHub access, its clients created on first use. With `GITHUB_APP_ID` set, as that GitHub App: a repository's
+ * client is that of the installation that sees it (each with its own token and budget), and the client without a
+ * repository that of the installation on `GITHUB_ORG` (or the app's first). Otherwise every request carries the
+ * token the secret holds: cached for five minutes, read again at once when GitHub refuses it.
+ */
+export function gitHub(): GitHubAccess {
   const baseUrl = requireEnv(ENV.githubApiUrl);
   const retryAfterBaseValue = process.env[ENV.githubRetryBaseMs] ? requirePositiveInt(ENV.githubRetryBaseMs) : undefined;
+  if (process.env[ENV.githubAppId]) {
+    const installationIds = process.env[ENV.githubAppInstallationIds]
+      ? requireSetting(ENV.githubAppInstallationIds, GitHubAppSchema.shape.installationIds)
+      : undefined;
+    const app = new GitHubApp({
+      baseUrl,
+      appId: requirePositiveInt(ENV.githubAppId),
+      privateKey: githubAppPrivateKey,
+      installationIds,
+      retryAfterBaseValue,
+    });
+    const org = process.env[ENV.githubOrg] || undefined;
+    return async (repository) => {
+      // Read up front, so an unreadable key fails the step with its own error, not as a GitHub request's.
+      await githubAppPrivateKey();
+      return repository ? app.clientFor(repository) : app.clientForAccount(org);
+    };
+  }
   let client: GitHubClient | undefined;
   return async () => {
     // Read (or found cached) up front, so an unreadable secret fails the step with its own error, not as a GitHub request's.

@@ -17,6 +17,14 @@ export const ENV = {
   snapshotsTable: 'SNAPSHOTS_TABLE',
   githubApiUrl: 'GITHUB_API_URL',
   githubTokenSecret: 'GITHUB_TOKEN_SECRET',
+  /** Set to authenticate as this GitHub App (its installations' tokens) instead of with the token. */
+  githubAppId: 'GITHUB_APP_ID',
+  /** The Secrets Manager secret holding the app's private key (PEM). */
+  githubAppPrivateKeySecret: 'GITHUB_APP_PRIVATE_KEY_SECRET',
+  /** Local runs: the app's private key (PEM) itself. */
+  githubAppPrivateKey: 'GITHUB_APP_PRIVATE_KEY',
+  /** Optional: the installations to use, as a JSON array of ids; all of the app's when unset. */
+  githubAppInstallationIds: 'GITHUB_APP_INSTALLATION_IDS',
   /** Optional: the org whose active repositories are discovered as projects. */
   githubOrg: 'GITHUB_ORG',
   githubActiveWithinDays: 'GITHUB_ACTIVE_WITHIN_DAYS',

@@ -3,6 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { GitHubAppSettings } from '../../shared/config.ts';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
@@ -16,6 +17,8 @@ export interface DailySyncProps extends JobProps {
   readonly githubApiUrl: string;
   /** Secrets Manager secret holding the GitHub token. */
   readonly tokenSecretName: string;
+  /** Authenticate as this GitHub App (its key in Secrets Manager) instead of with the token. @default the token */
+  readonly app?: GitHubAppSettings;
   readonly bugRules: BugRules;
   readonly logRetentionDays: number;
   /** Discover the org's active repositories as projects on each run. */
@@ -40,7 +43,16 @@ export class DailySync extends Construct {
     super(scope, id);
     const { tables } = props;
     const token = secretsmanager.Secret.fromSecretNameV2(this, 'GitHubToken', props.tokenSecretName);
-    const github = { [ENV.githubApiUrl]: props.githubApiUrl, [ENV.githubTokenSecret]: props.tokenSecretName };
+    const { app } = props;
+    const github = {
+      [ENV.githubApiUrl]: props.githubApiUrl,
+      [ENV.githubTokenSecret]: props.tokenSecretName,
+      ...(app && {
+        [ENV.githubAppId]: String(app.appId),
+        [ENV.githubAppPrivateKeySecret]: app.privateKeySecretName,
+        ...(app.installationIds && { [ENV.githubAppInstallationIds]: JSON.stringify(app.installationIds) }),
+      }),
+    };
     const rules = { [ENV.bugRules]: JSON.stringify(props.bugRules) };
     const eventSettings = { [ENV.logRetentionDays]: String(props.logRetentionDays) };
 
@@ -103,6 +115,10 @@ export class DailySync extends Construct {
       environment: eventSettings,
     }).bindTable(tables.syncEvents, ['Query', 'BatchWriteItem', 'PutItem'], ENV.syncEventsTable);
     for (const fn of [listProjects, syncProject]) token.grantRead(fn);
+    if (app) {
+      const appKey = secretsmanager.Secret.fromSecretNameV2(this, 'GitHubAppPrivateKey', app.privateKeySecretName);
+      for (const fn of [listProjects, syncProject]) appKey.grantRead(fn);
+    }
 
     this.job = new ScheduledJob(this, 'Job', {
       ...props.schedule,

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FakeIssue, GitHubServer } from '../../../lib/local/github-server.ts';
 import { ConfigError } from '../../../shared/errors.ts';
@@ -121,6 +122,13 @@ describe('GitHubApp', () => {
     expect((await app.clientForAccount('GLOBEX')).budgetKey).toBe('installation:12');
     expect((await app.clientForAccount()).budgetKey).toBe('installation:11');
     await expect(app.clientForAccount('initech')).rejects.toThrow('GitHub App 4242 has no installation on initech');
+  });
+
+  it('takes the private key in the PKCS#1 form GitHub hands out', async () => {
+    const pkcs1 = createPrivateKey(keys.privateKey).export({ type: 'pkcs1', format: 'pem' }).toString();
+    expect(pkcs1).toContain('BEGIN RSA PRIVATE KEY');
+
+    expect((await appOf({ privateKey: pkcs1 }).clientFor({ fullName: 'acme/api' })).budgetKey).toBe('installation:11');
   });
 
   // Last in this file: the throttling plugin's limiters are module-wide and timed by the wall clock, so a clock moved an

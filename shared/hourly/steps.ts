@@ -61,7 +61,7 @@ export async function computeHourlyMetrics(
   const { totals } = figures;
   const figuresSummary =
     `${totals.projects} projects, ${totals.openBugs} open bugs, $${totals.revenueAtRisk.toLocaleString('en-US')}/day at risk, ` +
-    `${totals.alertingSlaBreaches} SLA breaches, ${totals.unassignedCritical} unassigned critical, ` +
+    `${totals.alertingSlaBreaches} SLA breaches (paging), ${totals.unassignedCritical} unassigned critical, ` +
     `velocity ${totals.velocity.last7Days} (previous week ${totals.velocity.previous7Days})`;
   let summary: string;
   if (evaluation.replay) {

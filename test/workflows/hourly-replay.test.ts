@@ -65,7 +65,7 @@ describe('a replay of an earlier hour, through the synthesized state machine', (
     expect(alertsFileText()).toBe(notifiedBefore);
     const metricsSummary = `replay of ${iso(1)} (alerts were last evaluated at ${iso(2)}): alert state unchanged, nothing notified`;
     expect(replay.run?.summary).toContain(
-      `${metricsSummary}; 1 projects, 1 open bugs, $4,000/day at risk, 1 SLA breaches, 1 unassigned critical`,
+      `${metricsSummary}; 1 projects, 1 open bugs, $4,000/day at risk, 1 SLA breaches (paging), 1 unassigned critical`,
     );
     expect(replay.run?.summary).toContain('no alert changed: nothing to notify');
     expect(replay.run?.summary).not.toMatch(/to notify[^:]/);

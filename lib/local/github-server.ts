@@ -115,6 +115,13 @@ interface Reply {
 const NOT_FOUND: Reply = { status: 404, body: { message: 'Not Found' } };
 const BAD_CREDENTIALS: Reply = { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
 
+/** A primary rate limit: its allowance, what is left of it, and when it is restored (epoch seconds). */
+interface RateBudget {
+  readonly limit: number;
+  remaining: number;
+  resetAt: number;
+}
+
 /** An installation token the server minted, and when it stops working (epoch ms). */
 interface IssuedToken {
   readonly installation: FakeInstallation;
@@ -134,10 +141,12 @@ export class GitHubServer {
   private readonly owners = new Set<string>();
   /** Each fault answers one request; `cut` serves the real answer but drops the connection mid-body. */
   private readonly faults: { prefix: string; answer: Fault | 'cut'; skip: number }[] = [];
-  private remaining: number;
+  /** The primary rate limit of each credential: the personal token's, each installation's, the app's JWT's. */
+  private readonly budgets = new Map<string, RateBudget>();
+  /** The budget of the request being answered (a request is answered in one synchronous pass). */
+  private current: RateBudget;
   private refusalStatus: RefusalStatus = 403;
   private token: string | undefined;
-  private resetAt = Math.floor(Date.now() / 1000) + 3600;
   private inFlight = 0;
   private readonly issuedTokens = new Map<string, IssuedToken>();
   /** Installation tokens minted, per installation id, in order. */
@@ -148,7 +157,7 @@ export class GitHubServer {
     readonly url: string,
     private readonly options: GitHubServerOptions,
   ) {
-    this.remaining = options.rateLimit ?? 5000;
+    this.current = this.budgetOf('token');
     this.token = options.token;
     for (const repository of options.repositories) this.hold(repository);
   }
@@ -242,16 +251,22 @@ export class GitHubServer {
 
   /**
    * Sets the primary rate limit's remaining points and reset time (epoch seconds), and the status that
-   * refuses requests once it is spent (GitHub answers 403 or 429).
+   * refuses requests once it is spent (GitHub answers 403 or 429), of the personal token or of `installation:<id>`.
    */
-  setRateLimit(remaining: number, resetAt: number, refusalStatus: RefusalStatus = 403): void {
-    this.remaining = remaining;
-    this.resetAt = resetAt;
+  setRateLimit(remaining: number, resetAt: number, refusalStatus: RefusalStatus = 403, budgetKey = 'token'): void {
+    const budget = this.budgetOf(budgetKey);
+    budget.remaining = remaining;
+    budget.resetAt = resetAt;
     this.refusalStatus = refusalStatus;
   }
 
   get rateLimitRemaining(): number {
-    return this.remaining;
+    return this.budgetOf('token').remaining;
+  }
+
+  /** What is left of a budget: `token`, or `installation:<id>` (each installation has its own, as on GitHub). */
+  rateLimitRemainingOf(budgetKey: string): number {
+    return this.budgetOf(budgetKey).remaining;
   }
 
   /** Changes the token the server accepts (a revoked token answers 401). */
@@ -277,10 +292,11 @@ export class GitHubServer {
 
   private handle(request: IncomingMessage, response: ServerResponse, overloaded: boolean): void {
     const url = new URL(request.url ?? '/', this.url);
-    if (Date.now() / 1000 >= this.resetAt) {
+    this.current = this.budgetOf(this.budgetKeyOf(request, url));
+    if (Date.now() / 1000 >= this.current.resetAt) {
       // The primary limit's window has passed: GitHub restores the full allowance.
-      this.remaining = this.options.rateLimit ?? 5000;
-      this.resetAt = Math.floor(Date.now() / 1000) + 3600;
+      this.current.remaining = this.current.limit;
+      this.current.resetAt = Math.floor(Date.now() / 1000) + 3600;
     }
     const fault = overloaded ? undefined : this.takeFault(url.pathname);
     let reply: Reply;
@@ -317,7 +333,7 @@ export class GitHubServer {
     if (url.pathname === '/installation/repositories') {
       if (!issued) return { status: 403, body: { message: 'This endpoint requires an installation access token' } };
       if (this.spent()) return this.refusal();
-      this.remaining--;
+      this.current.remaining--;
       const { items, headers } = pageOf([...this.repositories.values()].filter(visible), url);
       const html = this.options.htmlBaseUrl ?? 'https://github.com';
       const listed = items.map((repository) => repositoryJson(repository, html));
@@ -326,7 +342,7 @@ export class GitHubServer {
 
     if (url.pathname === '/rate_limit') {
       // Free, like GitHub's: checking the limit costs none of it.
-      const core = { limit: this.options.rateLimit ?? 5000, remaining: Math.max(0, this.remaining), reset: this.resetAt };
+      const core = { limit: this.current.limit, remaining: Math.max(0, this.current.remaining), reset: this.current.resetAt };
       return { status: 200, body: { resources: { core }, rate: core } };
     }
     const html = this.options.htmlBaseUrl ?? 'https://github.com';
@@ -338,7 +354,7 @@ export class GitHubServer {
         (repository) => repository.fullName.toLowerCase().startsWith(`${owner}/`) && visible(repository),
       );
       if (this.spent()) return this.refusal();
-      this.remaining--;
+      this.current.remaining--;
       const { items, headers } = pageOf(owned, url);
       return { status: 200, body: items.map((repository) => repositoryJson(repository, html)), headers };
     }
@@ -353,7 +369,7 @@ export class GitHubServer {
       if (movedId !== undefined) {
         // github.com points at the repository's id, keeping the rest of the path and the query.
         if (this.spent()) return this.refusal();
-        this.remaining--;
+        this.current.remaining--;
         const location = `${this.url}/repositories/${movedId}${byName[3] ?? ''}${url.search}`;
         return {
           status: 301,
@@ -374,7 +390,7 @@ export class GitHubServer {
     // A conditional request answered 304 does not count against the primary rate limit.
     if (request.headers['if-none-match'] === etag) return { status: 304, body: '', headers: { etag, ...body.headers } };
     if (this.spent()) return this.refusal();
-    this.remaining--;
+    this.current.remaining--;
     return { status: 200, body: body.body, headers: { etag, ...body.headers } };
   }
 
@@ -423,7 +439,25 @@ export class GitHubServer {
   }
 
   private spent(): boolean {
-    return this.remaining <= 0;
+    return this.current.remaining <= 0;
+  }
+
+  /** A budget, made full on first use. */
+  private budgetOf(key: string): RateBudget {
+    let budget = this.budgets.get(key);
+    if (!budget) {
+      const limit = this.options.rateLimit ?? 5000;
+      budget = { limit, remaining: limit, resetAt: Math.floor(Date.now() / 1000) + 3600 };
+      this.budgets.set(key, budget);
+    }
+    return budget;
+  }
+
+  /** Whose budget a request spends: an installation token's installation, the app's JWT, else the personal token. */
+  private budgetKeyOf(request: IncomingMessage, url: URL): string {
+    if (url.pathname === '/app' || url.pathname.startsWith('/app/')) return 'app';
+    const issued = this.issuedTokens.get(request.headers.authorization?.replace(/^(token|bearer) /i, '') ?? '');
+    return issued ? `installation:${issued.installation.id}` : 'token';
   }
 
   /** GitHub's answer once the primary limit is spent: 403 or 429, `x-ratelimit-remaining: 0` and the reset. */
@@ -447,12 +481,12 @@ export class GitHubServer {
   }
 
   private rateHeaders(): Record<string, string> {
-    const limit = this.options.rateLimit ?? 5000;
+    const { limit, remaining, resetAt } = this.current;
     return {
       'x-ratelimit-limit': String(limit),
-      'x-ratelimit-remaining': String(Math.max(0, this.remaining)),
-      'x-ratelimit-used': String(limit - Math.max(0, this.remaining)),
-      'x-ratelimit-reset': String(this.resetAt),
+      'x-ratelimit-remaining': String(Math.max(0, remaining)),
+      'x-ratelimit-used': String(limit - Math.max(0, remaining)),
+      'x-ratelimit-reset': String(resetAt),
       'x-ratelimit-resource': 'core',
     };
   }

@@ -144,6 +144,21 @@ describe('GitHubServer as a GitHub App', () => {
     expect((await call('/app/installations', `Bearer ${longest}`)).status).toBe(200);
   });
 
+  it('gives each installation its own primary rate limit, apart from the personal token', async () => {
+    const { token } = await mint(12);
+    const tokenLeft = github.rateLimitRemaining;
+    const acmeLeft = github.rateLimitRemainingOf('installation:11');
+
+    const read = await fetch(`${github.url}/repos/globex/core`, { headers: { authorization: `token ${token}` } });
+    expect(read.headers.get('x-ratelimit-remaining')).toBe(String(github.rateLimitRemainingOf('installation:12')));
+    expect([github.rateLimitRemaining, github.rateLimitRemainingOf('installation:11')]).toEqual([tokenLeft, acmeLeft]);
+
+    github.setRateLimit(0, Math.floor(Date.now() / 1000) + 600, 429, 'installation:12');
+    expect((await call('/repos/globex/core', `token ${token}`)).status).toBe(429);
+    expect((await call('/repos/globex/core', 'token ghp_personal')).status).toBe(200);
+    github.setRateLimit(5000, Math.floor(Date.now() / 1000) + 3600, 403, 'installation:12');
+  });
+
   it('keeps serving the personal token beside the app', async () => {
     expect((await call('/repos/globex/core', 'token ghp_personal')).status).toBe(200);
     expect((await call('/repos/globex/core', 'token ghs_unknown')).status).toBe(401);

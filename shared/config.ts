@@ -258,6 +258,20 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** GitHub webhooks in (issue 15): present, the signed endpoint and its queue are deployed. */
+    webhooks: z
+      .object({
+        /** Secrets Manager secret holding the webhook secret (the one entered on GitHub's webhook settings). */
+        secretName: nonEmpty.default('cto-dashboard-jobs/github-webhook-secret'),
+        /** Requests a second the endpoint takes, all callers together (the HTTP API's stage throttling); 429 above it. */
+        rateLimitPerSecond: positiveInt(50, 10_000),
+        /** Requests the endpoint takes at once above the rate (the throttling's burst). */
+        burstLimit: positiveInt(100, 5_000),
+        /** Days a delivery's GUID is remembered, so a redelivery is applied once: GitHub redelivers within 3 days. */
+        deliveryRetentionDays: boundedInt(4, 3, 30),
+      })
+      .strict()
+      .optional(),
     retention: z
       .object({
         /** SyncEvents and other logs older than this are deleted by the daily job. */

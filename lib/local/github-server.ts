@@ -149,6 +149,8 @@ export class GitHubServer {
   private token: string | undefined;
   private inFlight = 0;
   private readonly issuedTokens = new Map<string, IssuedToken>();
+  /** The repositories (lower-case full names) each installation was given; changed by `setInstallationAccess`. */
+  private readonly installationAccess = new Map<number, Set<string>>();
   /** Installation tokens minted, per installation id, in order. */
   readonly mintedTokens = new Map<number, string[]>();
 
@@ -160,6 +162,9 @@ export class GitHubServer {
     this.current = this.budgetOf('token');
     this.token = options.token;
     for (const repository of options.repositories) this.hold(repository);
+    for (const installation of options.app?.installations ?? []) {
+      this.installationAccess.set(installation.id, new Set(installation.repositories.map((name) => name.toLowerCase())));
+    }
   }
 
   static async start(options: GitHubServerOptions): Promise<GitHubServer> {
@@ -274,6 +279,14 @@ export class GitHubServer {
     this.token = token;
   }
 
+  /** Gives an installation access to a repository, or takes it away (its selection changed on GitHub). */
+  setInstallationAccess(installationId: number, fullName: string, granted: boolean): void {
+    const access = this.installationAccess.get(installationId);
+    if (!access) throw new Error(`no installation ${installationId}`);
+    if (granted) access.add(fullName.toLowerCase());
+    else access.delete(fullName.toLowerCase());
+  }
+
   /** Forgets the request log. */
   clearRequests(): void {
     this.requests.length = 0;
@@ -329,7 +342,7 @@ export class GitHubServer {
     if (!issued && this.token && credential !== this.token) return BAD_CREDENTIALS;
     // An installation token sees its installation's repositories only; the others answer 404, as on GitHub.
     const visible = (repository: FakeRepository) =>
-      !issued || issued.installation.repositories.some((name) => name.toLowerCase() === repository.fullName.toLowerCase());
+      !issued || this.installationAccess.get(issued.installation.id)!.has(repository.fullName.toLowerCase());
     if (url.pathname === '/installation/repositories') {
       if (!issued) return { status: 403, body: { message: 'This endpoint requires an installation access token' } };
       if (this.spent()) return this.refusal();

@@ -20,7 +20,15 @@ export interface GitHubAppOptions {
   readonly installationIds?: readonly number[];
   /** Milliseconds per second of `retry-after` and of retry backoff; tests shrink it. @default 1000 */
   readonly retryAfterBaseValue?: number;
+  /** The clock that spaces listings (see {@link RELIST_AFTER_MS}). @default Date.now */
+  readonly clock?: () => number;
 }
+
+/**
+ * A repository no installation sees makes the installations be listed again, at most once a minute: a run's unseen
+ * repositories share one listing (each costs a request per 100 repositories of each installation).
+ */
+export const RELIST_AFTER_MS = 60_000;
 
 /** What picks a repository's installation: its id (kept by a rename or transfer) when known, else its name. */
 export interface RepositoryRef {
@@ -50,7 +58,7 @@ export function installationBudgetKey(installationId: number): BudgetKey {
 
 export class GitHubApp {
   private app?: Promise<{ readonly octokit: InstanceType<typeof GitHub>; readonly auth: AppAuth }>;
-  private assignment?: Promise<Assignment>;
+  private assignment?: { readonly listing: Promise<Assignment>; readonly startedAt: number };
   private readonly clients = new Map<number, GitHubClient>();
 
   constructor(private readonly options: GitHubAppOptions) {}
@@ -62,7 +70,7 @@ export class GitHubApp {
   async clientFor(repository: RepositoryRef): Promise<GitHubClient> {
     const found = installationOf(await this.assigned(), repository);
     if (found) return found.client;
-    // Installed on it since the listing was made? One fresh listing answers for every caller waiting on it.
+    // Installed on it since the listing was made? A listing made in the last minute already answers that.
     const fresh = installationOf(await this.assigned(true), repository);
     if (fresh) return fresh.client;
     const ids = (await this.assigned()).installations.map((installation) => installation.id).join(', ') || 'none';
@@ -87,16 +95,20 @@ export class GitHubApp {
     return found.client;
   }
 
-  /** The app's installations and their repositories, listed once; `again` lists them anew unless a listing is under way. */
+  /**
+   * The app's installations and their repositories, listed once; `again` lists them anew unless the listing in hand
+   * started less than {@link RELIST_AFTER_MS} ago (or is still under way). A failed listing is not kept.
+   */
   private assigned(again = false): Promise<Assignment> {
-    if (!this.assignment || again) {
-      const listing = this.listAssignment();
-      this.assignment = listing;
-      listing.catch(() => {
-        if (this.assignment === listing) this.assignment = undefined;
+    const now = (this.options.clock ?? Date.now)();
+    if (!this.assignment || (again && now - this.assignment.startedAt >= RELIST_AFTER_MS)) {
+      const entry = { listing: this.listAssignment(), startedAt: now };
+      this.assignment = entry;
+      entry.listing.catch(() => {
+        if (this.assignment === entry) this.assignment = undefined;
       });
     }
-    return this.assignment;
+    return this.assignment.listing;
   }
 
   private async listAssignment(): Promise<Assignment> {

@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FakeIssue, GitHubServer } from '../../../lib/local/github-server.ts';
 import { ConfigError } from '../../../shared/errors.ts';
-import { GitHubApp } from '../../../shared/github/app.ts';
+import { GitHubApp, RELIST_AFTER_MS } from '../../../shared/github/app.ts';
 import { createGitHubClient } from '../../../shared/github/client.ts';
 import type { Secret } from '../../../shared/secret.ts';
 import { APP_ID, appKeys, fakeApp } from '../../support/github-app.ts';
@@ -85,18 +85,44 @@ describe('GitHubApp', () => {
   });
 
   it('fails a repository no installation sees with an error naming it, after listing the installations again', async () => {
-    const app = appOf();
+    let now = Date.parse('2026-11-28T02:00:00Z');
+    const app = new GitHubApp({ baseUrl: github.url, appId: APP_ID, privateKey: fixed(keys.privateKey), clock: () => now });
     await app.clientFor({ fullName: 'acme/api' });
-
-    await expect(app.clientFor({ fullName: 'initech/tps' })).rejects.toMatchObject({
+    const unseen = {
       name: 'RepositoryNotFoundError',
       message:
         'no installation of GitHub App 4242 can see initech/tps (installations: 11, 12): ' +
         'install the app on its owner or give the installation access to the repository',
+    };
+
+    // The listing in hand is less than a minute old: it already answers.
+    now += RELIST_AFTER_MS - 1;
+    await expect(app.clientFor({ fullName: 'initech/tps' })).rejects.toMatchObject(unseen);
+    expect(listings()).toBe(1);
+    now += 1;
+    await expect(app.clientFor({ fullName: 'initech/tps' })).rejects.toMatchObject(unseen);
+    expect(listings()).toBe(2);
+    // Unseen repositories at once share the fresh listing.
+    await expect(Promise.all([app.clientFor({ fullName: 'initech/a' }), app.clientFor({ fullName: 'initech/b' })])).rejects.toMatchObject({
+      name: 'RepositoryNotFoundError',
     });
     expect(listings()).toBe(2);
     // The other repositories keep their installation.
     expect((await app.clientFor({ fullName: 'globex/core' })).budgetKey).toBe('installation:12');
+  });
+
+  it('finds a repository the app was installed on since its listing, once that listing is a minute old', async () => {
+    let now = Date.parse('2026-11-28T02:00:00Z');
+    const app = new GitHubApp({ baseUrl: github.url, appId: APP_ID, privateKey: fixed(keys.privateKey), clock: () => now });
+    await app.clientFor({ fullName: 'acme/api' });
+    github.setInstallationAccess(12, 'initech/tps', true);
+
+    try {
+      now += RELIST_AFTER_MS;
+      expect((await app.clientFor({ fullName: 'initech/tps' })).budgetKey).toBe('installation:12');
+    } finally {
+      github.setInstallationAccess(12, 'initech/tps', false);
+    }
   });
 
   it('uses only the configured installations, and names one the app does not have', async () => {

@@ -11,6 +11,7 @@ import { JobTables } from './constructs/job-tables.ts';
 import { OnCall } from './constructs/on-call.ts';
 import type { JobProps, ScheduledJob } from './constructs/scheduled-job.ts';
 import { WeeklyReport } from './constructs/weekly-report.ts';
+import { WebhookIngest } from './constructs/webhook-ingest.ts';
 import { STACK_OUTPUTS } from './stack-outputs.ts';
 
 export interface CtoJobsStackProps extends StackProps {
@@ -82,12 +83,19 @@ export class CtoJobsStack extends Stack {
     });
     this.jobs = { daily: dailySync.job, hourly: hourlyMetrics.job, weekly: weeklyReport.job };
 
+    const webhooks =
+      config.webhooks && new WebhookIngest(this, 'Webhooks', { tables, bugRules: bugRulesOf(config), ...config.webhooks });
+    if (webhooks) new CfnOutput(this, 'WebhookUrl', { value: webhooks.url, description: "The GitHub webhook's payload URL" });
+
     const monitoredJobs = [dailySync, hourlyMetrics, weeklyReport];
     const reconcilerDeadLetterQueue = engine.reconcile(monitoredJobs.map(({ job }) => job.stateMachine));
     new JobMonitoring(this, 'Monitoring', {
       jobs: monitoredJobs,
       functions: this.node.findAll().filter((child): child is JobFunction => child instanceof JobFunction),
-      otherDeadLetterQueues: [{ name: 'Reconciler', queue: reconcilerDeadLetterQueue }],
+      otherDeadLetterQueues: [
+        { name: 'Reconciler', queue: reconcilerDeadLetterQueue },
+        ...(webhooks ? [{ name: 'WebhookDeliveries', queue: webhooks.deadLetterQueue }] : []),
+      ],
       onCallTopic: onCall.topic,
     });
 

@@ -140,7 +140,12 @@ export class WorkItemsStore {
     return versions;
   }
 
-  private async putIfNewer(item: WorkItem): Promise<boolean> {
+  /**
+   * Writes one item unless the stored version is as new or newer (GitHub's `updated_at`): the guard the sync's upsert
+   * uses for changed items, and what a webhook's change goes through, so an older event never overwrites a newer item.
+   * @returns whether it was written.
+   */
+  async putIfNewer(item: WorkItem): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({

@@ -1,0 +1,46 @@
+/**
+ * WebhookDeliveries: one item per GitHub delivery GUID (`X-GitHub-Delivery`, kept across redeliveries), so each
+ * delivery is queued once. A table of its own rather than a key prefix in another: its items are tiny, short-lived
+ * (TTL on `expiresAt`) and written by the endpoint alone, which is then granted this table only.
+ */
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './dynamo-client.ts';
+import type { KeySchema } from './table-schemas.ts';
+
+/** WebhookDeliveries' key: the delivery's GUID. */
+export const WEBHOOK_DELIVERIES_KEY: KeySchema = { partitionKey: { name: 'deliveryId', type: 'S' } };
+
+export class WebhookDeliveriesStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  /**
+   * Records a delivery unless it is already recorded (a conditional put): true for the first arrival of its GUID,
+   * false for a replay or redelivery. An expired record that TTL has not deleted yet (it may take days) counts as gone.
+   */
+  async claim(deliveryId: string, event: string, now: Date): Promise<boolean> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { deliveryId, event, receivedAt: now.toISOString(), expiresAt: nowSeconds + this.retentionDays * 86_400 },
+          ConditionExpression: 'attribute_not_exists(deliveryId) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Forgets a claimed delivery that could not be queued, so GitHub's redelivery of it is taken. */
+  async release(deliveryId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { deliveryId } }));
+  }
+}

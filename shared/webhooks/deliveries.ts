@@ -1,0 +1,73 @@
+/**
+ * What the endpoint queues of a verified delivery, and how it is read back: only what the consumer applies, with
+ * issues and pull requests already in the shape of GitHub's issues endpoint (so the sync's own mapping applies them).
+ * Pure: no SDK imports.
+ */
+import * as z from 'zod';
+import { type GitHubIssue, GitHubIssuePageSchema } from '../domain/work-item.ts';
+
+/** The events the consumer applies; any other is acknowledged and ignored. */
+export const APPLIED_EVENTS = ['issues', 'pull_request'] as const;
+export type AppliedEvent = (typeof APPLIED_EVENTS)[number];
+
+const GitHubIssueSchema = GitHubIssuePageSchema.element;
+
+const RepositorySchema = z.object({ id: z.number().int().positive(), full_name: z.string().regex(/^[^/]+\/[^/]+$/) });
+
+/**
+ * A pull request as the `pull_request` event sends it: the fields of an issue, with `merged_at` at the top
+ * level where the issues endpoint nests it under `pull_request`.
+ */
+const PullRequestSchema = GitHubIssueSchema.omit({ pull_request: true }).extend({ merged_at: z.string().nullish() });
+
+const EventPayloadSchemas = {
+  issues: z.object({ action: z.string(), repository: RepositorySchema, issue: GitHubIssueSchema }),
+  pull_request: z.object({ action: z.string(), repository: RepositorySchema, pull_request: PullRequestSchema }),
+} as const;
+
+/** A delivery the consumer applies: one issue or pull request of one repository, as GitHub sent it. */
+export const QueuedDeliverySchema = z.object({
+  deliveryId: z.string().min(1),
+  event: z.enum(APPLIED_EVENTS),
+  action: z.string(),
+  receivedAt: z.string(),
+  repository: z.object({ id: z.number(), fullName: z.string() }),
+  item: GitHubIssueSchema,
+});
+export type QueuedDelivery = z.infer<typeof QueuedDeliverySchema>;
+
+export function isAppliedEvent(event: string): event is AppliedEvent {
+  return (APPLIED_EVENTS as readonly string[]).includes(event);
+}
+
+/**
+ * The queued form of an applied event's payload; unknown fields (bodies, reactions, the sender, ...) are left
+ * out, which keeps a message far below the queue's 256 KB whatever the issue's text.
+ * @returns the delivery, or why the payload does not have the event's shape.
+ */
+export function queuedDeliveryOf(
+  event: AppliedEvent,
+  payload: unknown,
+  delivery: { readonly deliveryId: string; readonly receivedAt: string },
+): { readonly delivery: QueuedDelivery } | { readonly problem: string } {
+  const parsed = EventPayloadSchemas[event].safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { problem: `${issue?.path.join('.') || '(payload)'}: ${issue?.message ?? 'unexpected shape'}` };
+  }
+  const { action, repository } = parsed.data;
+  return {
+    delivery: {
+      ...delivery,
+      event,
+      action,
+      repository: { id: repository.id, fullName: repository.full_name },
+      item: 'issue' in parsed.data ? parsed.data.issue : asIssue(parsed.data.pull_request),
+    },
+  };
+}
+
+/** A pull request in the issues endpoint's shape: `pull_request.merged_at` marks it a pull request. */
+function asIssue({ merged_at, ...pullRequest }: z.infer<typeof PullRequestSchema>): GitHubIssue {
+  return { ...pullRequest, pull_request: { merged_at } };
+}

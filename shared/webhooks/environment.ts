@@ -1,0 +1,13 @@
+/** The environment variables of the webhook functions, shared with the construct that sets them. */
+export const WEBHOOK_ENV = {
+  /** The WebhookDeliveries table (delivery GUIDs already received). */
+  deliveriesTable: 'WEBHOOK_DELIVERIES_TABLE',
+  /** Days a delivery's GUID is remembered. */
+  deliveryRetentionDays: 'WEBHOOK_DELIVERY_RETENTION_DAYS',
+  /** The Secrets Manager secret holding the webhook secret. */
+  secretName: 'WEBHOOK_SECRET_NAME',
+  /** Local runs: the webhook secret itself. */
+  secret: 'WEBHOOK_SECRET',
+  /** The SNS topic accepted deliveries are published to; the consumer's queue is subscribed to it. */
+  deliveriesTopicArn: 'WEBHOOK_DELIVERIES_TOPIC_ARN',
+} as const;

@@ -1,0 +1,102 @@
+/**
+ * The webhook endpoint's work, for one request: refuse what is too big, verify the signature before reading anything
+ * else, answer `ping`, acknowledge and ignore events the jobs do not apply, and queue each applied delivery once (its
+ * GUID claimed in DynamoDB first). It only verifies, records and queues, so it answers well within GitHub's 10 s.
+ */
+import type { QueuedDelivery } from './deliveries.ts';
+import { isAppliedEvent, queuedDeliveryOf } from './deliveries.ts';
+import { isSignedBy } from './signature.ts';
+
+/** GitHub delivers no payload above 25 MB (docs.github.com webhooks/webhook-events-and-payloads#payload-cap). */
+export const MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+/** An HTTP request as an API Gateway HTTP API (payload format 2.0) or a Lambda function URL hands it over. */
+export interface WebhookRequest {
+  /** Header names in lower case, as both deliver them. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body?: string;
+  readonly isBase64Encoded: boolean;
+}
+
+export interface WebhookResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Why a request was refused before its payload was read: each is counted. */
+export type Refusal = 'TooLarge' | 'SignatureMissing' | 'SignatureInvalid';
+
+/** Where accepted deliveries go for the consumer. */
+export interface DeliveryQueue {
+  send(delivery: QueuedDelivery): Promise<void>;
+}
+
+export interface ReceiveDependencies {
+  /** The webhook secret (read from Secrets Manager, cached). */
+  readonly secret: () => Promise<string>;
+  readonly deliveries: {
+    claim(deliveryId: string, event: string, now: Date): Promise<boolean>;
+    release(deliveryId: string): Promise<void>;
+  };
+  readonly queue: DeliveryQueue;
+  /** Counts a refused request (a metric). */
+  readonly countRefusal: (refusal: Refusal) => void;
+  readonly now?: () => Date;
+}
+
+/**
+ * Answers one webhook request.
+ * @throws what DynamoDB or the queue throws: the request fails (5xx), GitHub records the delivery as failed, and its
+ * redelivery is taken, since a delivery that could not be queued is released first.
+ */
+export async function receiveDelivery(deps: ReceiveDependencies, request: WebhookRequest): Promise<WebhookResponse> {
+  const body = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  if (body.length > MAX_BODY_BYTES) return refuse(deps, 'TooLarge', 413, `the body has ${body.length} bytes; GitHub sends at most 25 MB`);
+  const signature = request.headers['x-hub-signature-256'];
+  if (!signature) return refuse(deps, 'SignatureMissing', 401, 'X-Hub-Signature-256 is missing');
+  if (!isSignedBy(body, signature, await deps.secret())) return refuse(deps, 'SignatureInvalid', 401, 'the signature does not match');
+
+  const event = request.headers['x-github-event'];
+  const deliveryId = request.headers['x-github-delivery'];
+  if (!event || !deliveryId) return answer(400, 'X-GitHub-Event and X-GitHub-Delivery are required');
+  if (event === 'ping') return answer(200, 'pong');
+  if (!isAppliedEvent(event)) return answer(202, `${event} events are not applied; ignored`);
+
+  const payload = payloadOf(body, request.headers['content-type']);
+  if (payload === undefined) return answer(400, 'the body is not a JSON payload');
+  const now = (deps.now ?? (() => new Date()))();
+  const queued = queuedDeliveryOf(event, payload, { deliveryId, receivedAt: now.toISOString() });
+  if ('problem' in queued) return answer(400, `not a ${event} payload: ${queued.problem}`);
+  if (!(await deps.deliveries.claim(deliveryId, event, now))) return answer(200, `delivery ${deliveryId} was already received`);
+  try {
+    await deps.queue.send(queued.delivery);
+  } catch (error) {
+    await deps.deliveries.release(deliveryId);
+    throw error;
+  }
+  return answer(202, `delivery ${deliveryId} queued`);
+}
+
+function refuse(deps: ReceiveDependencies, refusal: Refusal, statusCode: number, message: string): WebhookResponse {
+  deps.countRefusal(refusal);
+  return answer(statusCode, message);
+}
+
+function answer(statusCode: number, message: string): WebhookResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
+}
+
+/**
+ * The payload: the JSON body, or a form body's `payload` field (a webhook whose content type is set to
+ * `application/x-www-form-urlencoded`); undefined when it is neither.
+ */
+function payloadOf(body: Buffer, contentType: string | undefined): unknown {
+  const text = body.toString('utf8');
+  const json = contentType?.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(text).get('payload') : text;
+  try {
+    return json === null ? undefined : (JSON.parse(json) as unknown);
+  } catch {
+    return undefined;
+  }
+}

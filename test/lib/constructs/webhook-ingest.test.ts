@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { readCdkContext } from '../../../lib/local/runtime.ts';
+import { PROJECT_ROOT } from '../../../lib/project.ts';
+import { WEBHOOK_ENV } from '../../../shared/webhooks/environment.ts';
+import { buildTestApp } from '../../support/synth.ts';
+
+const baseConfig = readCdkContext(PROJECT_ROOT).ctoJobs as Record<string, unknown>;
+const { app, stack } = buildTestApp({
+  ctoJobs: { ...baseConfig, webhooks: { secretName: 'acme/webhook-secret', rateLimitPerSecond: 20, burstLimit: 40 } },
+});
+const template = Template.fromStack(stack);
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const resources = template.toJSON().Resources as Record<string, Resource>;
+const functionOf = (entry: string) =>
+  Object.entries(resources).find(
+    ([, resource]) => resource.Type === 'AWS::Lambda::Function' && JSON.stringify(resource).includes(entry),
+  ) as [string, Resource & { Metadata?: unknown }];
+const policyOf = (functionId: string) => {
+  const roleId = ((resources[functionId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0];
+  return Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(roleId!))
+    .flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement)
+    .flatMap((statement) => [statement.Action].flat());
+};
+
+describe('WebhookIngest', () => {
+  it('is absent unless webhooks are configured', () => {
+    const without = Template.fromStack(buildTestApp().stack);
+    without.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    const queues = (built: Template) => Object.keys(built.findResources('AWS::SQS::Queue')).length;
+    expect(queues(template) - queues(without)).toBe(2);
+  });
+
+  it("pages on-call through the stack's dead-letters alarm when a delivery lands in the dead-letter queue", () => {
+    const [deadLetterQueueId] = Object.entries(resources).find(
+      ([id, resource]) => resource.Type === 'AWS::SQS::Queue' && id.startsWith('WebhooksDeadLetterQueue'),
+    )!;
+    const alarms = Object.values(resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.some((alarm) => JSON.stringify(alarm).includes(deadLetterQueueId))).toBe(true);
+  });
+
+  it('serves POST /github on an HTTP API whose stage throttles to the configured rate and logs each request', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /github', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+    template.hasOutput('WebhookUrl', {});
+  });
+
+  it("answers within GitHub's 10 s: the endpoint's function times out at 10 s", () => {
+    const [, receive] = functionOf('lambdas/webhooks/receive-delivery.ts');
+    expect(receive.Properties.Timeout).toBe(10);
+    const environment = (receive.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(environment[WEBHOOK_ENV.secretName]).toBe('acme/webhook-secret');
+    expect(environment[WEBHOOK_ENV.deliveryRetentionDays]).toBe('4');
+    expect(environment).not.toHaveProperty(WEBHOOK_ENV.secret);
+  });
+
+  it('lets the endpoint claim and release GUIDs, read the secret and publish, and nothing on the work items', () => {
+    const [receiveId] = functionOf('lambdas/webhooks/receive-delivery.ts');
+    const actions = policyOf(receiveId);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:DeleteItem', 'sns:Publish']));
+    expect(actions.some((action) => action.startsWith('secretsmanager:GetSecretValue'))).toBe(true);
+    expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+  });
+
+  it('feeds the consumer from a queue with a dead-letter queue, reporting partial batch failures', () => {
+    const [applyId] = functionOf('lambdas/webhooks/apply-deliveries.ts');
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: applyId },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
+    expect(policyOf(applyId).filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+  });
+
+  it('remembers delivery GUIDs in a table of their own that expires them', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'deliveryId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('reports no unacknowledged cdk-nag finding, each acknowledgement on its resource with a reason', () => {
+    const assembly = app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: {
+        pluginName: string;
+        violations: unknown[];
+        suppressedViolations: { ruleName: string; reason: string; acknowledgedAt: string }[];
+      }[];
+    };
+    const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions')!;
+    expect(nag.violations).toEqual([]);
+    const webhookAcknowledgements = nag.suppressedViolations.filter((suppressed) => suppressed.acknowledgedAt.includes('Webhooks'));
+    expect(webhookAcknowledgements.length).toBeGreaterThan(0);
+    for (const suppressed of webhookAcknowledgements) expect(suppressed.reason.length).toBeGreaterThan(20);
+  });
+});

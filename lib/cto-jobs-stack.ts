@@ -10,8 +10,8 @@ import { JobMonitoring } from './constructs/job-monitoring.ts';
 import { JobTables } from './constructs/job-tables.ts';
 import { OnCall } from './constructs/on-call.ts';
 import type { JobProps, ScheduledJob } from './constructs/scheduled-job.ts';
-import { WeeklyReport } from './constructs/weekly-report.ts';
 import { WebhookIngest } from './constructs/webhook-ingest.ts';
+import { WeeklyReport } from './constructs/weekly-report.ts';
 import { STACK_OUTPUTS } from './stack-outputs.ts';
 
 export interface CtoJobsStackProps extends StackProps {
@@ -83,8 +83,7 @@ export class CtoJobsStack extends Stack {
     });
     this.jobs = { daily: dailySync.job, hourly: hourlyMetrics.job, weekly: weeklyReport.job };
 
-    const webhooks =
-      config.webhooks && new WebhookIngest(this, 'Webhooks', { tables, bugRules: bugRulesOf(config), ...config.webhooks });
+    const webhooks = config.webhooks && new WebhookIngest(this, 'Webhooks', { tables, bugRules: bugRulesOf(config), ...config.webhooks });
     if (webhooks) new CfnOutput(this, 'WebhookUrl', { value: webhooks.url, description: "The GitHub webhook's payload URL" });
 
     const monitoredJobs = [dailySync, hourlyMetrics, weeklyReport];

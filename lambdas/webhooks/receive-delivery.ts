@@ -1,5 +1,5 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { requireEnv, requirePositiveInt } from '../../shared/environment.ts';
 import { lambdaHandler } from '../../shared/handler.ts';

@@ -7,7 +7,10 @@ import { logger } from '../logger.ts';
 import { type ApplyDependencies, applyDelivery } from './apply-delivery.ts';
 import { QueuedDeliverySchema } from './deliveries.ts';
 
-export async function applyBatch(deps: ApplyDependencies, records: readonly Pick<SQSRecord, 'messageId' | 'body'>[]): Promise<SQSBatchResponse> {
+export async function applyBatch(
+  deps: ApplyDependencies,
+  records: readonly Pick<SQSRecord, 'messageId' | 'body'>[],
+): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of records) {
     try {

@@ -19,7 +19,7 @@ const functionOf = (entry: string) =>
     ([, resource]) => resource.Type === 'AWS::Lambda::Function' && JSON.stringify(resource).includes(entry),
   ) as [string, Resource & { Metadata?: unknown }];
 const policyOf = (functionId: string) => {
-  const roleId = ((resources[functionId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0];
+  const roleId = (resources[functionId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
   return Object.values(resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(roleId!))
     .flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement)

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
+import { newProject, type Project } from '../../../shared/domain/project.ts';
+import type { WorkItem } from '../../../shared/domain/work-item.ts';
+import { applyDelivery } from '../../../shared/webhooks/apply-delivery.ts';
+import type { QueuedDelivery } from '../../../shared/webhooks/deliveries.ts';
+
+const delivery = (action: string, fullName = 'Acme/API'): QueuedDelivery => ({
+  deliveryId: 'guid',
+  event: 'issues',
+  action,
+  receivedAt: '2026-11-28T10:00:01Z',
+  repository: { id: 1, fullName },
+  item: {
+    number: 3,
+    title: 'A',
+    state: 'open',
+    html_url: 'https://github.com/acme/api/issues/3',
+    user: { login: 'octocat' },
+    labels: [],
+    assignees: [],
+    created_at: '2026-11-28T10:00:00Z',
+    updated_at: '2026-11-28T10:00:00Z',
+    closed_at: null,
+  },
+});
+
+function dependencies(project: Project | undefined) {
+  const written: WorkItem[] = [];
+  return {
+    written,
+    projects: { get: async (projectId: string) => (projectId === project?.projectId ? project : undefined) },
+    items: { putIfNewer: async (item: WorkItem) => Boolean(written.push(item)) },
+    rules: DEFAULT_BUG_RULES,
+  };
+}
+
+describe('applyDelivery', () => {
+  const project = newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z'));
+
+  it('finds the project whatever the case of the repository name GitHub sends', async () => {
+    const deps = dependencies(project);
+    expect(await applyDelivery(deps, delivery('opened'))).toBe('applied');
+    expect(deps.written.map((item) => [item.projectId, item.number, item.kind])).toEqual([['acme/api', 3, 'issue']]);
+  });
+
+  it('leaves a deleted or transferred issue to the daily sync', async () => {
+    const deps = dependencies(project);
+    expect(await applyDelivery(deps, delivery('deleted'))).toBe('ignored');
+    expect(await applyDelivery(deps, delivery('transferred'))).toBe('ignored');
+    expect(deps.written).toEqual([]);
+  });
+
+  it('does not apply deliveries of a deactivated project', async () => {
+    const deps = dependencies({ ...project, active: false });
+    expect(await applyDelivery(deps, delivery('opened'))).toBe('untracked');
+    expect(deps.written).toEqual([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { QueuedDelivery } from '../../../shared/webhooks/deliveries.ts';
+import { type ReceiveDependencies, receiveDelivery } from '../../../shared/webhooks/receive-delivery.ts';
+import { signatureOf } from '../../../shared/webhooks/signature.ts';
+
+const SECRET = 'secret';
+const body = JSON.stringify({
+  action: 'opened',
+  repository: { id: 1, full_name: 'acme/api' },
+  issue: {
+    number: 1,
+    title: 'A',
+    state: 'open',
+    html_url: 'https://github.com/acme/api/issues/1',
+    user: { login: 'octocat' },
+    labels: [],
+    assignees: [],
+    created_at: '2026-11-28T10:00:00Z',
+    updated_at: '2026-11-28T10:00:00Z',
+    closed_at: null,
+  },
+});
+const request = (deliveryId: string, text = body) => ({
+  headers: { 'x-github-event': 'issues', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signatureOf(text, SECRET) },
+  body: text,
+  isBase64Encoded: false,
+});
+
+/** GUIDs claimed in memory, and a queue that refuses its first `failures` sends. */
+function dependencies(failures: number): ReceiveDependencies & { readonly claimed: Set<string>; readonly queued: QueuedDelivery[] } {
+  const claimed = new Set<string>();
+  const queued: QueuedDelivery[] = [];
+  let refusalsLeft = failures;
+  return {
+    claimed,
+    queued,
+    secret: async () => SECRET,
+    deliveries: {
+      claim: async (deliveryId) => !claimed.has(deliveryId) && Boolean(claimed.add(deliveryId)),
+      release: async (deliveryId) => void claimed.delete(deliveryId),
+    },
+    queue: {
+      send: async (delivery) => {
+        if (refusalsLeft-- > 0) throw new Error('SNS is unavailable');
+        queued.push(delivery);
+      },
+    },
+    countRefusal: () => undefined,
+  };
+}
+
+describe('receiveDelivery', () => {
+  it('releases the GUID of a delivery it could not queue, so GitHub’s redelivery of it is taken', async () => {
+    const deps = dependencies(1);
+
+    await expect(receiveDelivery(deps, request('guid-1'))).rejects.toThrow('SNS is unavailable');
+    expect(deps.claimed.has('guid-1')).toBe(false);
+    const redelivery = await receiveDelivery(deps, request('guid-1'));
+
+    expect(redelivery.statusCode).toBe(202);
+    expect(deps.queued.map((delivery) => delivery.deliveryId)).toEqual(['guid-1']);
+  });
+
+  it('refuses a signed payload without the event’s shape with 400, naming the field, and queues nothing', async () => {
+    const deps = dependencies(0);
+    const text = JSON.stringify({ action: 'opened', repository: { id: 1, full_name: 'acme/api' } });
+
+    const answer = await receiveDelivery(deps, request('guid-2', text));
+
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body).toContain('issue');
+    expect(deps.queued).toEqual([]);
+    expect(deps.claimed.size).toBe(0);
+  });
+
+  it('refuses a signed request without X-GitHub-Delivery with 400', async () => {
+    const { headers, ...rest } = request('guid-3');
+    const answer = await receiveDelivery(dependencies(0), { ...rest, headers: { ...headers, 'x-github-delivery': undefined } });
+    expect(answer.statusCode).toBe(400);
+  });
+});

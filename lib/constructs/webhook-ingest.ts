@@ -38,7 +38,7 @@ const CONSUMER_TIMEOUT = Duration.seconds(30);
 /**
  * Signed GitHub webhooks in (issue 15): an HTTPS endpoint whose function verifies each delivery, records its GUID
  * (WebhookDeliveries, TTL) and publishes it to a topic; the topic's queue (with a dead-letter queue) feeds the
- * consumer, which applies issues and pull requests to WorkItems with the sync's `updated_at` guard.
+ * consumer, which applies issues and pull requests with the sync's `updated_at` guard, and renamed or deleted labels, to WorkItems.
  *
  * The endpoint is an API Gateway HTTP API rather than a Lambda function URL: its stage throttling is a rate limit
  * in front of the function (a function URL has none but the function's concurrency), and it writes access logs.
@@ -105,12 +105,12 @@ export class WebhookIngest extends Construct {
 
     const apply = new JobFunction(this, 'ApplyDeliveries', {
       entry: 'lambdas/webhooks/apply-deliveries.ts',
-      description: 'Applies queued webhook deliveries (issues, pull requests) to WorkItems',
+      description: 'Applies queued webhook deliveries (issues, pull requests, labels) to WorkItems',
       timeout: CONSUMER_TIMEOUT,
       environment: { [ENV.bugRules]: JSON.stringify(props.bugRules) },
     })
       .bindTable(props.tables.projects, ['GetItem'], ENV.projectsTable)
-      .bindTable(props.tables.workItems, ['PutItem'], ENV.workItemsTable);
+      .bindTable(props.tables.workItems, ['Query', 'PutItem'], ENV.workItemsTable);
     apply.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
 
     const api = new apigateway.HttpApi(this, 'Api', {

@@ -51,6 +51,15 @@ export class WorkItemsStore {
     return written;
   }
 
+  /**
+   * Rewrites an item unless GitHub changed it since it was read (its `updatedAt` is no longer the same): a label renamed
+   * or deleted on the repository changes the items carrying it without touching their `updated_at`.
+   * @returns whether it was written.
+   */
+  async replaceIfUnchanged(item: WorkItem): Promise<boolean> {
+    return this.putIf(item, 'updatedAt = :updatedAt');
+  }
+
   /** Every item of a project, in number order. */
   async listForProject(projectId: string): Promise<WorkItem[]> {
     return queryAll(this.client, { TableName: this.tableName, ...this.projectKeyCondition(projectId) }, toWorkItem);
@@ -146,12 +155,17 @@ export class WorkItemsStore {
    * @returns whether it was written.
    */
   async putIfNewer(item: WorkItem): Promise<boolean> {
+    return this.putIf(item, 'attribute_not_exists(projectId) OR updatedAt < :updatedAt');
+  }
+
+  /** Puts the item when `condition` (over the stored item and `:updatedAt`, the item's) holds. */
+  private async putIf(item: WorkItem, condition: string): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: withIndexKeys(item),
-          ConditionExpression: 'attribute_not_exists(projectId) OR updatedAt < :updatedAt',
+          ConditionExpression: condition,
           ExpressionAttributeValues: { ':updatedAt': item.updatedAt },
         }),
       );

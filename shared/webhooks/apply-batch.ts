@@ -21,7 +21,7 @@ export async function applyBatch(
         event: delivery.event,
         action: delivery.action,
         repository: delivery.repository.fullName,
-        number: delivery.item.number,
+        ...(delivery.event === 'label' ? { label: delivery.label.name } : { number: delivery.item.number }),
         outcome,
       });
     } catch (error) {

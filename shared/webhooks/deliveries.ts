@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { type GitHubIssue, GitHubIssuePageSchema } from '../domain/work-item.ts';
 
 /** The events the consumer applies; any other is acknowledged and ignored. */
-export const APPLIED_EVENTS = ['issues', 'pull_request'] as const;
+export const APPLIED_EVENTS = ['issues', 'pull_request', 'label'] as const;
 export type AppliedEvent = (typeof APPLIED_EVENTS)[number];
 
 const GitHubIssueSchema = GitHubIssuePageSchema.element;
@@ -23,17 +23,29 @@ const PullRequestSchema = GitHubIssueSchema.omit({ pull_request: true }).extend(
 const EventPayloadSchemas = {
   issues: z.object({ action: z.string(), repository: RepositorySchema, issue: GitHubIssueSchema }),
   pull_request: z.object({ action: z.string(), repository: RepositorySchema, pull_request: PullRequestSchema }),
+  label: z.object({
+    action: z.string(),
+    repository: RepositorySchema,
+    label: z.object({ name: z.string() }),
+    changes: z.object({ name: z.object({ from: z.string() }).optional() }).optional(),
+  }),
 } as const;
 
-/** A delivery the consumer applies: one issue or pull request of one repository, as GitHub sent it. */
-export const QueuedDeliverySchema = z.object({
+const deliveryFields = {
   deliveryId: z.string().min(1),
-  event: z.enum(APPLIED_EVENTS),
   action: z.string(),
   receivedAt: z.string(),
   repository: z.object({ id: z.number(), fullName: z.string() }),
-  item: GitHubIssueSchema,
-});
+};
+
+/**
+ * A delivery the consumer applies: one issue or pull request of one repository as GitHub sent it, or a label of the
+ * repository (with its name before an edit, when the edit renamed it).
+ */
+export const QueuedDeliverySchema = z.discriminatedUnion('event', [
+  z.object({ ...deliveryFields, event: z.enum(['issues', 'pull_request']), item: GitHubIssueSchema }),
+  z.object({ ...deliveryFields, event: z.literal('label'), label: z.object({ name: z.string(), previousName: z.string().optional() }) }),
+]);
 export type QueuedDelivery = z.infer<typeof QueuedDeliverySchema>;
 
 export function isAppliedEvent(event: string): event is AppliedEvent {
@@ -55,14 +67,17 @@ export function queuedDeliveryOf(
     const issue = parsed.error.issues[0];
     return { problem: `${issue?.path.join('.') || '(payload)'}: ${issue?.message ?? 'unexpected shape'}` };
   }
-  const { action, repository } = parsed.data;
+  const data = parsed.data;
+  const fields = { ...delivery, action: data.action, repository: { id: data.repository.id, fullName: data.repository.full_name } };
+  if ('label' in data) {
+    const previousName = data.changes?.name?.from;
+    return { delivery: { ...fields, event: 'label', label: { name: data.label.name, ...(previousName ? { previousName } : {}) } } };
+  }
   return {
     delivery: {
-      ...delivery,
-      event,
-      action,
-      repository: { id: repository.id, fullName: repository.full_name },
-      item: 'issue' in parsed.data ? parsed.data.issue : asIssue(parsed.data.pull_request),
+      ...fields,
+      event: 'issue' in data ? 'issues' : 'pull_request',
+      item: 'issue' in data ? data.issue : asIssue(data.pull_request),
     },
   };
 }

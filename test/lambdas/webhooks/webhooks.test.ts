@@ -285,3 +285,59 @@ describe('the webhook consumer', () => {
     expect(await runtime.stores.items.listForProject('acme/api')).toHaveLength(1);
   });
 });
+
+describe('the webhook consumer, for labels renamed or deleted on the repository', () => {
+  const labelDelivery = (action: string, name: string, previousName?: string) =>
+    request(
+      JSON.stringify({
+        action,
+        label: { id: 9, name, color: 'd73a4a' },
+        ...(previousName ? { changes: { name: { from: previousName } } } : {}),
+        repository: { id: 42, full_name: 'acme/api' },
+      }),
+      { event: 'label' },
+    );
+  const stored = async () =>
+    (await runtime.stores.items.listForProject('acme/api')).map(({ number, labels, kind, severity, updatedAt }) => ({
+      number,
+      labels,
+      kind,
+      severity,
+      updatedAt,
+    }));
+
+  beforeEach(async () => {
+    await send(request(issuesPayload('2026-11-28T10:00:00Z', 'open')));
+    await drainQueue();
+  });
+
+  it('renames the label on the items carrying it and classifies them again, their updated_at unchanged', async () => {
+    await send(labelDelivery('edited', 'severity: critical', 'severity: high'));
+
+    expect(await drainQueue()).toEqual({ batchItemFailures: [] });
+
+    expect(await stored()).toEqual([
+      { number: 7, labels: ['bug', 'severity: critical'], kind: 'bug', severity: 'critical', updatedAt: '2026-11-28T10:00:00Z' },
+    ]);
+  });
+
+  it('removes a deleted label from the items carrying it: without "bug" the issue is no longer a bug', async () => {
+    await send(labelDelivery('deleted', 'bug'));
+
+    await drainQueue();
+
+    expect(await stored()).toEqual([
+      { number: 7, labels: ['severity: high'], kind: 'issue', severity: undefined, updatedAt: '2026-11-28T10:00:00Z' },
+    ]);
+  });
+
+  it('changes no item for a label created or only recoloured', async () => {
+    const before = await stored();
+    await send(labelDelivery('created', 'triage'));
+    await send(labelDelivery('edited', 'bug'));
+
+    await drainQueue();
+
+    expect(await stored()).toEqual(before);
+  });
+});

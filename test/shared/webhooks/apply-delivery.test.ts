@@ -30,7 +30,11 @@ function dependencies(project: Project | undefined) {
   return {
     written,
     projects: { get: async (projectId: string) => (projectId === project?.projectId ? project : undefined) },
-    items: { putIfNewer: async (item: WorkItem) => Boolean(written.push(item)) },
+    items: {
+      putIfNewer: async (item: WorkItem) => Boolean(written.push(item)),
+      replaceIfUnchanged: async (item: WorkItem) => Boolean(written.push(item)),
+      listForProject: async () => [...written],
+    },
     rules: DEFAULT_BUG_RULES,
   };
 }

@@ -46,6 +46,8 @@ describe('the X-Ray tracer', () => {
     vi.stubEnv('ALERT_EMAIL_RECIPIENTS', 'cto@example.com');
     vi.stubEnv('ALERT_EMAIL_SENDER', 'jobs@example.com');
     vi.stubEnv('LOCAL_ALERTS_FILE', '');
+    vi.stubEnv('REPORT_SETTINGS', '{}');
+    vi.stubEnv('TIME_ZONE', 'UTC');
 
     const clients = await capturedClients(async () => {
       const dependencies = await import('../../shared/dependencies.ts');

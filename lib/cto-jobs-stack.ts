@@ -52,6 +52,7 @@ export class CtoJobsStack extends Stack {
       ...jobProps('daily'),
       githubApiUrl: config.github.apiUrl,
       tokenSecretName: config.github.tokenSecretName,
+      app: config.github.app,
       bugRules: bugRulesOf(config),
       logRetentionDays: config.retention.logDays,
       discovery: config.github.org ? { org: config.github.org, activeWithinDays: config.github.activeWithinDays } : undefined,

@@ -28,6 +28,11 @@ export const METRIC_NAMES = {
   projectsFailed: 'ProjectsFailed',
   githubRequests: 'GitHubRequests',
   githubNotModified: 'GitHubNotModified',
+  /**
+   * Per `Reason`: webhook requests the endpoint refused (too large, signature missing or invalid, queued form too
+   * large): forged or broken deliveries show here, never as a parsed payload.
+   */
+  webhookDeliveriesRefused: 'WebhookDeliveriesRefused',
 } as const;
 
 export function jobMetrics(): Metrics {

@@ -1,19 +1,16 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { requireEnv, requirePositiveInt } from '../../shared/environment.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
-import { jobMetrics } from '../../shared/metrics.ts';
+import { jobMetrics, METRIC_NAMES } from '../../shared/metrics.ts';
 import { cachedSecret } from '../../shared/secret.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
 import { WebhookDeliveriesStore } from '../../shared/store/webhook-deliveries-store.ts';
 import { tracer } from '../../shared/tracer.ts';
-import { topicDeliveryQueue } from '../../shared/webhooks/delivery-queue.ts';
+import { sqsDeliveryQueue } from '../../shared/webhooks/delivery-queue.ts';
 import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
 import { type Refusal, receiveDelivery } from '../../shared/webhooks/receive-delivery.ts';
-
-/** Counted per reason: forged or broken deliveries show as a metric, never as a parsed payload. */
-export const REFUSED_METRIC = 'WebhookDeliveriesRefused';
 
 const metrics = jobMetrics();
 const deps = {
@@ -23,10 +20,10 @@ const deps = {
     requireEnv(WEBHOOK_ENV.deliveriesTable),
     requirePositiveInt(WEBHOOK_ENV.deliveryRetentionDays),
   ),
-  queue: topicDeliveryQueue(tracer.captureAWSv3Client(new SNSClient({})), requireEnv(WEBHOOK_ENV.deliveriesTopicArn)),
+  queue: sqsDeliveryQueue(tracer.captureAWSv3Client(new SQSClient({})), requireEnv(WEBHOOK_ENV.deliveriesQueueUrl)),
   countRefusal: (refusal: Refusal) => {
     metrics.addDimension('Reason', refusal);
-    metrics.addMetric(REFUSED_METRIC, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC_NAMES.webhookDeliveriesRefused, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
   },
 };

@@ -3,17 +3,15 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigateway from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { ENV } from '../../shared/environment.ts';
 import { WEBHOOK_DELIVERIES_KEY } from '../../shared/store/webhook-deliveries-store.ts';
+import { MAX_QUEUED_BYTES } from '../../shared/webhooks/deliveries.ts';
 import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
 import { acknowledgeNag } from '../acknowledge.ts';
 import { JobFunction } from './job-function.ts';
@@ -37,8 +35,8 @@ const CONSUMER_TIMEOUT = Duration.seconds(30);
 
 /**
  * Signed GitHub webhooks in (issue 15): an HTTPS endpoint whose function verifies each delivery, records its GUID
- * (WebhookDeliveries, TTL) and publishes it to a topic; the topic's queue (with a dead-letter queue) feeds the
- * consumer, which applies issues and pull requests with the sync's `updated_at` guard, and renamed or deleted labels, to WorkItems.
+ * (WebhookDeliveries, TTL) and sends it to an SQS queue (with a dead-letter queue) that feeds the consumer, which
+ * applies issues and pull requests with the sync's `updated_at` guard, and renamed or deleted labels, to WorkItems.
  *
  * The endpoint is an API Gateway HTTP API rather than a Lambda function URL: its stage throttling is a rate limit
  * in front of the function (a function URL has none but the function's concurrency), and it writes access logs.
@@ -73,16 +71,10 @@ export class WebhookIngest extends Construct {
       enforceSSL: true,
       // Six times the consumer's timeout, as Lambda advises for an SQS event source.
       visibilityTimeout: Duration.seconds(CONSUMER_TIMEOUT.toSeconds() * 6),
+      // The endpoint refuses a delivery whose queued form is larger, with a log, rather than fail on SendMessage.
+      maxMessageSizeBytes: MAX_QUEUED_BYTES,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
     });
-    const topicKey = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the webhook deliveries topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    const topic = new sns.Topic(this, 'Topic', { displayName: 'GitHub webhook deliveries', masterKey: topicKey, enforceSSL: true });
-    topic.addSubscription(new subscriptions.SqsSubscription(queue, { rawMessageDelivery: true }));
 
     const receive = new JobFunction(this, 'ReceiveDelivery', {
       entry: 'lambdas/webhooks/receive-delivery.ts',
@@ -92,16 +84,11 @@ export class WebhookIngest extends Construct {
       environment: {
         [WEBHOOK_ENV.secretName]: props.secretName,
         [WEBHOOK_ENV.deliveryRetentionDays]: String(props.deliveryRetentionDays),
-        [WEBHOOK_ENV.deliveriesTopicArn]: topic.topicArn,
+        [WEBHOOK_ENV.deliveriesQueueUrl]: queue.queueUrl,
       },
     }).bindTable(deliveries, ['PutItem', 'DeleteItem'], WEBHOOK_ENV.deliveriesTable);
     secretsmanager.Secret.fromSecretNameV2(this, 'WebhookSecret', props.secretName).grantRead(receive);
-    topic.grantPublish(receive);
-    acknowledgeNag(
-      receive.role!,
-      'IAM5[Action::kms:GenerateDataKey*]',
-      "Publishing to the encrypted topic takes a data key of the topic's own KMS key; the grant names that key alone",
-    );
+    queue.grantSendMessages(receive);
 
     const apply = new JobFunction(this, 'ApplyDeliveries', {
       entry: 'lambdas/webhooks/apply-deliveries.ts',

@@ -10,6 +10,12 @@ import { type GitHubIssue, GitHubIssuePageSchema } from '../domain/work-item.ts'
 export const APPLIED_EVENTS = ['issues', 'pull_request', 'label'] as const;
 export type AppliedEvent = (typeof APPLIED_EVENTS)[number];
 
+/**
+ * The largest SQS message body the endpoint sends, 256 KiB: the queue's own maximum (set on it to this value). The
+ * queued form keeps only the fields the consumer reads, so only an issue of absurd label names could come near it.
+ */
+export const MAX_QUEUED_BYTES = 256 * 1024;
+
 const GitHubIssueSchema = GitHubIssuePageSchema.element;
 
 const RepositorySchema = z.object({ id: z.number().int().positive(), full_name: z.string().regex(/^[^/]+\/[^/]+$/) });
@@ -54,7 +60,7 @@ export function isAppliedEvent(event: string): event is AppliedEvent {
 
 /**
  * The queued form of an applied event's payload; unknown fields (bodies, reactions, the sender, ...) are left
- * out, which keeps a message far below the queue's 256 KB whatever the issue's text.
+ * out, which keeps a message far below the queue's {@link MAX_QUEUED_BYTES} whatever the issue's text.
  * @returns the delivery, or why the payload does not have the event's shape.
  */
 export function queuedDeliveryOf(

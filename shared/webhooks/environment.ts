@@ -8,6 +8,6 @@ export const WEBHOOK_ENV = {
   secretName: 'WEBHOOK_SECRET_NAME',
   /** Local runs: the webhook secret itself. */
   secret: 'WEBHOOK_SECRET',
-  /** The SNS topic accepted deliveries are published to; the consumer's queue is subscribed to it. */
-  deliveriesTopicArn: 'WEBHOOK_DELIVERIES_TOPIC_ARN',
+  /** The SQS queue accepted deliveries are sent to, which feeds the consumer. */
+  deliveriesQueueUrl: 'WEBHOOK_DELIVERIES_QUEUE_URL',
 } as const;

@@ -3,8 +3,8 @@
  * else, answer `ping`, acknowledge and ignore events the jobs do not apply, and queue each applied delivery once (its
  * GUID claimed in DynamoDB first). It only verifies, records and queues, so it answers well within GitHub's 10 s.
  */
-import type { QueuedDelivery } from './deliveries.ts';
-import { isAppliedEvent, queuedDeliveryOf } from './deliveries.ts';
+import { logger } from '../logger.ts';
+import { isAppliedEvent, MAX_QUEUED_BYTES, queuedDeliveryOf } from './deliveries.ts';
 import { isSignedBy } from './signature.ts';
 
 /** GitHub delivers no payload above 25 MB (docs.github.com webhooks/webhook-events-and-payloads#payload-cap). */
@@ -24,12 +24,16 @@ export interface WebhookResponse {
   readonly body: string;
 }
 
-/** Why a request was refused before its payload was read: each is counted. */
-export type Refusal = 'TooLarge' | 'SignatureMissing' | 'SignatureInvalid';
+/**
+ * Why a request was refused, each counted: the first three before its payload was read, `QueuedFormTooLarge` for a
+ * verified delivery whose queued form would not fit in an SQS message.
+ */
+export type Refusal = 'TooLarge' | 'SignatureMissing' | 'SignatureInvalid' | 'QueuedFormTooLarge';
 
 /** Where accepted deliveries go for the consumer. */
 export interface DeliveryQueue {
-  send(delivery: QueuedDelivery): Promise<void>;
+  /** @param message the queued delivery as JSON, at most {@link MAX_QUEUED_BYTES} bytes. */
+  send(message: string): Promise<void>;
 }
 
 export interface ReceiveDependencies {
@@ -68,9 +72,23 @@ export async function receiveDelivery(deps: ReceiveDependencies, request: Webhoo
   const now = (deps.now ?? (() => new Date()))();
   const queued = queuedDeliveryOf(event, payload, { deliveryId, receivedAt: now.toISOString() });
   if ('problem' in queued) return answer(400, `not a ${event} payload: ${queued.problem}`);
+  const message = JSON.stringify(queued.delivery);
+  const messageBytes = Buffer.byteLength(message);
+  if (messageBytes > MAX_QUEUED_BYTES) {
+    // Neither claimed nor queued: GitHub records the delivery as failed, and the daily sync still brings the item in.
+    logger.warn('webhook delivery refused: its queued form exceeds the SQS message limit', {
+      deliveryId,
+      event,
+      repository: queued.delivery.repository.fullName,
+      messageBytes,
+      maxBytes: MAX_QUEUED_BYTES,
+    });
+    const reason = `the queued form has ${messageBytes} bytes; an SQS message takes at most ${MAX_QUEUED_BYTES}`;
+    return refuse(deps, 'QueuedFormTooLarge', 413, reason);
+  }
   if (!(await deps.deliveries.claim(deliveryId, event, now))) return answer(200, `delivery ${deliveryId} was already received`);
   try {
-    await deps.queue.send(queued.delivery);
+    await deps.queue.send(message);
   } catch (error) {
     await deps.deliveries.release(deliveryId);
     throw error;

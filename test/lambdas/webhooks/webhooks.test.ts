@@ -1,30 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readCdkContext } from '../../../lib/local/runtime.ts';
 import { PROJECT_ROOT } from '../../../lib/project.ts';
 import { newProject } from '../../../shared/domain/project.ts';
+import { logger } from '../../../shared/logger.ts';
+import { METRIC_NAMES } from '../../../shared/metrics.ts';
+import { MAX_QUEUED_BYTES } from '../../../shared/webhooks/deliveries.ts';
 import { WEBHOOK_ENV } from '../../../shared/webhooks/environment.ts';
 import { signatureOf } from '../../../shared/webhooks/signature.ts';
-import { AwsStandIn } from '../../support/aws-stand-in.ts';
 import { captureEmf } from '../../support/emf.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
-// The two webhook functions as deployed: the endpoint against dynalite (the stack's own WebhookDeliveries table) and
-// the SNS stand-in, whose recorded publishes are the queue the consumer's SQS records are made of.
+// The two webhook functions as deployed, against dynalite (the stack's own WebhookDeliveries and WorkItems tables).
+// SQS has no local stand-in: its client is mocked, and the SendMessage inputs it records are the queue the
+// consumer's SQS records are made of.
 const SECRET = 'the webhook secret of these tests';
 const context = readCdkContext(PROJECT_ROOT);
-const sns = await AwsStandIn.start({});
-afterAll(() => sns.close());
+const sqs = mockClient(SQSClient);
+afterAll(() => sqs.restore());
 const runtime = await startTestRuntime({
   context: { ...context, ctoJobs: { ...(context.ctoJobs as object), webhooks: {} } },
-  environment: { [WEBHOOK_ENV.secret]: SECRET, AWS_ENDPOINT_URL_SNS: sns.endpoint, POWERTOOLS_METRICS_DISABLED: 'false' },
+  environment: { [WEBHOOK_ENV.secret]: SECRET, POWERTOOLS_METRICS_DISABLED: 'false' },
 });
 afterAll(() => runtime.close());
 beforeEach(async () => {
   await runtime.reset();
-  sns.calls.length = 0;
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
   await runtime.stores.projects.add(newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z')));
 });
 const emf = captureEmf();
@@ -88,15 +94,16 @@ const issuesPayload = (updatedAt: string, state: 'open' | 'closed', action = sta
   });
 
 const send = (event: APIGatewayProxyEventV2) => receive(event, lambdaContext());
-/** Hands everything published so far to the consumer as one SQS batch, and forgets it. */
+/** The SendMessage inputs of the deliveries queued so far. */
+const queued = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+/** Hands everything queued so far to the consumer as one SQS batch, and forgets it. */
 async function drainQueue(): Promise<SQSBatchResponse> {
-  const published = sns.calls.filter((call) => call.action === 'Publish');
-  sns.calls.length = 0;
-  const Records = published.map((call) => ({ messageId: randomUUID(), body: String(call.params.Message) }));
+  const Records = queued().map((input) => ({ messageId: randomUUID(), body: String(input.MessageBody) }));
+  sqs.resetHistory();
   return apply({ Records } as unknown as SQSEvent, lambdaContext());
 }
-const published = () => sns.calls.filter((call) => call.action === 'Publish');
-const refusals = () => emf.published('WebhookDeliveriesRefused').map(({ dimensions, value }) => ({ reason: dimensions.Reason, value }));
+const refusals = () =>
+  emf.published(METRIC_NAMES.webhookDeliveriesRefused).map(({ dimensions, value }) => ({ reason: dimensions.Reason, value }));
 
 describe('the webhook endpoint', () => {
   it('queues a correctly signed delivery within a second, without the fields the jobs do not store', async () => {
@@ -105,8 +112,9 @@ describe('the webhook endpoint', () => {
 
     expect(performance.now() - started).toBeLessThan(1000);
     expect(answer.statusCode).toBe(202);
-    expect(published()).toHaveLength(1);
-    const message = JSON.parse(String(published()[0]!.params.Message)) as Record<string, unknown>;
+    expect(queued()).toEqual([{ QueueUrl: process.env[WEBHOOK_ENV.deliveriesQueueUrl], MessageBody: expect.any(String) }]);
+    expect(process.env[WEBHOOK_ENV.deliveriesQueueUrl]).toMatch(/^WebhooksQueue/);
+    const message = JSON.parse(String(queued()[0]!.MessageBody)) as Record<string, unknown>;
     expect(message).toMatchObject({ event: 'issues', action: 'edited', repository: { id: 42, fullName: 'acme/api' } });
     expect(JSON.stringify(message)).not.toContain('A long description');
     expect(refusals()).toEqual([]);
@@ -117,7 +125,7 @@ describe('the webhook endpoint', () => {
     const answer = await send(request(issuesPayload('2026-11-28T10:00:00Z', 'open'), { deliveryId, signature: null }));
 
     expect(answer.statusCode).toBe(401);
-    expect(published()).toEqual([]);
+    expect(queued()).toEqual([]);
     expect(refusals()).toEqual([{ reason: 'SignatureMissing', value: 1 }]);
     // Its GUID was not claimed: the genuine delivery with it is still taken.
     expect((await send(request(issuesPayload('2026-11-28T10:00:00Z', 'open'), { deliveryId }))).statusCode).toBe(202);
@@ -130,7 +138,7 @@ describe('the webhook endpoint', () => {
     const malformed = await send(request(body, { signature: 'sha256=not-hex' }));
 
     expect([forged.statusCode, tampered.statusCode, malformed.statusCode]).toEqual([401, 401, 401]);
-    expect(published()).toEqual([]);
+    expect(queued()).toEqual([]);
     expect(refusals()).toEqual([
       { reason: 'SignatureInvalid', value: 1 },
       { reason: 'SignatureInvalid', value: 1 },
@@ -152,7 +160,7 @@ describe('the webhook endpoint', () => {
 
     expect([first.statusCode, replay.statusCode]).toEqual([202, 200]);
     expect(replay.body).toContain('already received');
-    expect(published()).toHaveLength(1);
+    expect(queued()).toHaveLength(1);
   });
 
   it('refuses a body over 25 MB with 413 and counts it', async () => {
@@ -160,8 +168,36 @@ describe('the webhook endpoint', () => {
     const answer = await send(request(oversized));
 
     expect(answer.statusCode).toBe(413);
-    expect(published()).toEqual([]);
+    expect(queued()).toEqual([]);
     expect(refusals()).toEqual([{ reason: 'TooLarge', value: 1 }]);
+  });
+
+  it('refuses with 413, a warning and a count a delivery whose queued form would exceed an SQS message, and records nothing', async () => {
+    // Labels are kept in the queued form: 300 names of 1,000 characters take it past 256 KiB.
+    const labels = Array.from({ length: 300 }, (_, index) => `${index}-${'x'.repeat(1000)}`);
+    const body = JSON.stringify({
+      action: 'labeled',
+      issue: issue('2026-11-28T10:00:00Z', 'open', labels),
+      repository: { id: 42, full_name: 'acme/api' },
+    });
+    const deliveryId = randomUUID();
+    const warn = vi.spyOn(logger, 'warn');
+    const answer = await send(request(body, { deliveryId }));
+    const warnings = [...warn.mock.calls];
+    warn.mockRestore();
+
+    expect(answer.statusCode).toBe(413);
+    expect(answer.body).toContain(`at most ${MAX_QUEUED_BYTES}`);
+    expect(queued()).toEqual([]);
+    expect(refusals()).toEqual([{ reason: 'QueuedFormTooLarge', value: 1 }]);
+    expect(warnings).toEqual([
+      [
+        expect.stringContaining('exceeds the SQS message limit'),
+        expect.objectContaining({ deliveryId, event: 'issues', repository: 'acme/api', maxBytes: MAX_QUEUED_BYTES }),
+      ],
+    ]);
+    // Its GUID was not claimed: a redelivery is refused the same way, not answered "already received".
+    expect((await send(request(body, { deliveryId }))).statusCode).toBe(413);
   });
 
   it('answers ping 200 and acknowledges an event it does not apply with 202, queuing neither', async () => {
@@ -171,7 +207,7 @@ describe('the webhook endpoint', () => {
     expect(ping.statusCode).toBe(200);
     expect(push.statusCode).toBe(202);
     expect(push.body).toContain('ignored');
-    expect(published()).toEqual([]);
+    expect(queued()).toEqual([]);
   });
 
   it('takes a form-encoded delivery (content type application/x-www-form-urlencoded) as its payload field', async () => {
@@ -180,7 +216,7 @@ describe('the webhook endpoint', () => {
     const answer = await send({ ...event, headers: { ...event.headers, 'content-type': 'application/x-www-form-urlencoded' } });
 
     expect(answer.statusCode).toBe(202);
-    expect(published()).toHaveLength(1);
+    expect(queued()).toHaveLength(1);
   });
 
   it('never writes the webhook secret to its output', async () => {
@@ -274,7 +310,7 @@ describe('the webhook consumer', () => {
 
   it('reports a message it cannot read as failed, for SQS to retry and then dead-letter, and applies the others', async () => {
     await send(request(issuesPayload('2026-11-28T10:00:00Z', 'open')));
-    const [good] = published().map((call) => ({ messageId: 'good', body: String(call.params.Message) }));
+    const [good] = queued().map((input) => ({ messageId: 'good', body: String(input.MessageBody) }));
 
     const response = await apply(
       { Records: [{ messageId: 'broken', body: '{"event":"issues"}' }, good] } as unknown as SQSEvent,

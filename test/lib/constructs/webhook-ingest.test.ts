@@ -18,20 +18,26 @@ const functionOf = (entry: string) =>
   Object.entries(resources).find(
     ([, resource]) => resource.Type === 'AWS::Lambda::Function' && JSON.stringify(resource).includes(entry),
   ) as [string, Resource & { Metadata?: unknown }];
-const policyOf = (functionId: string) => {
+type Statement = { Action: string | string[]; Resource: unknown };
+const statementsOf = (functionId: string) => {
   const roleId = (resources[functionId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
   return Object.values(resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(roleId!))
-    .flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement)
-    .flatMap((statement) => [statement.Action].flat());
+    .flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 };
+const policyOf = (functionId: string) => statementsOf(functionId).flatMap((statement) => [statement.Action].flat());
+const deliveriesQueueId = () =>
+  Object.entries(resources).find(([id, resource]) => resource.Type === 'AWS::SQS::Queue' && /^WebhooksQueue[0-9A-F]{8}$/.test(id))![0];
 
 describe('WebhookIngest', () => {
-  it('is absent unless webhooks are configured', () => {
+  it('is absent unless webhooks are configured, and adds its two queues but no topic and no KMS key', () => {
     const without = Template.fromStack(buildTestApp().stack);
     without.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
-    const queues = (built: Template) => Object.keys(built.findResources('AWS::SQS::Queue')).length;
-    expect(queues(template) - queues(without)).toBe(2);
+    const count = (built: Template, type: string) => Object.keys(built.findResources(type)).length;
+    expect(count(template, 'AWS::SQS::Queue') - count(without, 'AWS::SQS::Queue')).toBe(2);
+    for (const type of ['AWS::SNS::Topic', 'AWS::SNS::Subscription', 'AWS::KMS::Key']) {
+      expect(count(template, type) - count(without, type), type).toBe(0);
+    }
   });
 
   it("pages on-call through the stack's dead-letters alarm when a delivery lands in the dead-letter queue", () => {
@@ -61,28 +67,42 @@ describe('WebhookIngest', () => {
     expect(environment[WEBHOOK_ENV.secretName]).toBe('acme/webhook-secret');
     expect(environment[WEBHOOK_ENV.deliveryRetentionDays]).toBe('4');
     expect(environment).not.toHaveProperty(WEBHOOK_ENV.secret);
+    expect(environment[WEBHOOK_ENV.deliveriesQueueUrl]).toEqual({ Ref: deliveriesQueueId() });
   });
 
-  it('lets the endpoint claim and release GUIDs, read the secret and publish, and nothing on the work items', () => {
+  it('lets the endpoint claim and release GUIDs, read the secret and send to the queue alone, and nothing on the work items', () => {
     const [receiveId] = functionOf('lambdas/webhooks/receive-delivery.ts');
     const actions = policyOf(receiveId);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:DeleteItem', 'sns:Publish']));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:DeleteItem']));
     expect(actions.some((action) => action.startsWith('secretsmanager:GetSecretValue'))).toBe(true);
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(actions.filter((action) => /^(sqs|sns|kms):/.test(action))).toEqual([
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ]);
+    const sendStatements = statementsOf(receiveId).filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+    expect(sendStatements.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [deliveriesQueueId(), 'Arn'] }]);
   });
 
   it('feeds the consumer from a queue with a dead-letter queue, reporting partial batch failures', () => {
     const [applyId] = functionOf('lambdas/webhooks/apply-deliveries.ts');
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: applyId },
+      EventSourceArn: { 'Fn::GetAtt': [deliveriesQueueId(), 'Arn'] },
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    template.hasResourceProperties('AWS::SQS::Queue', {
+    expect(resources[deliveriesQueueId()]!.Properties).toMatchObject({
       VisibilityTimeout: 180,
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      // The endpoint refuses a delivery whose queued form is larger (MAX_QUEUED_BYTES).
+      MaximumMessageSize: 262_144,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^WebhooksDeadLetterQueue/), 'Arn'] },
+        maxReceiveCount: 5,
+      },
     });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
     expect(policyOf(applyId).filter((action) => action.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
       'dynamodb:Query',

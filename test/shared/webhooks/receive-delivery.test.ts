@@ -40,9 +40,9 @@ function dependencies(failures: number): ReceiveDependencies & { readonly claime
       release: async (deliveryId) => void claimed.delete(deliveryId),
     },
     queue: {
-      send: async (delivery) => {
-        if (refusalsLeft-- > 0) throw new Error('SNS is unavailable');
-        queued.push(delivery);
+      send: async (message) => {
+        if (refusalsLeft-- > 0) throw new Error('SQS is unavailable');
+        queued.push(JSON.parse(message) as QueuedDelivery);
       },
     },
     countRefusal: () => undefined,
@@ -53,7 +53,7 @@ describe('receiveDelivery', () => {
   it('releases the GUID of a delivery it could not queue, so GitHub’s redelivery of it is taken', async () => {
     const deps = dependencies(1);
 
-    await expect(receiveDelivery(deps, request('guid-1'))).rejects.toThrow('SNS is unavailable');
+    await expect(receiveDelivery(deps, request('guid-1'))).rejects.toThrow('SQS is unavailable');
     expect(deps.claimed.has('guid-1')).toBe(false);
     const redelivery = await receiveDelivery(deps, request('guid-1'));
 

@@ -174,7 +174,8 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
         );
       }
       const items = page.data.map((issue) => toWorkItem(projectId, issue, deps.rules, project.revenueDefaults));
-      const written = await deps.items.upsert(items);
+      // Until its first sync finishes, no webhook delivery is applied to the project: the sync writes alone.
+      const written = await deps.items.upsert(items, { soleWriter: project.sync.lastSyncedAt === undefined });
       totals = { ...totals, fetched: totals.fetched + items.length, written: totals.written + written };
 
       const hasNext = /rel="next"/.test(response.headers.link ?? '');

@@ -26,26 +26,30 @@ export class WorkItemsStore {
    * Upserts items by (project, number), each only when GitHub's `updated_at` is newer than what is
    * stored, so replays and overlapping pages never roll an item back or count it twice.
    *
-   * The stored versions are read first (BatchGetItem, 100 keys a call): items GitHub changed are written one
-   * by one with the `updatedAt` condition, so another writer slipping in between the read and the write with
-   * a newer version keeps it; unchanged ones are not written at all. Items not stored yet are written in
-   * batches of 25 WITHOUT a condition (BatchWriteItem takes none): a project's items have one writer, its
-   * sync, one at a time (the run lock, one Map iteration per project). Conditional puts for them too cost a
-   * first full sync 2.2x (25 projects x 400 items: 14.6 s against 6.6 s in `npm run bench:daily`); a second
-   * writer (webhooks) would need them.
+   * The stored versions are read first (BatchGetItem, 100 keys a call); unchanged items are not written at all.
+   * Every other item is written with a conditional PutItem (absent, or stored older), so another writer (a webhook
+   * delivery) storing a newer version between the read and the write keeps it. A project's first full sync is the
+   * one exception: `soleWriter`, its items not stored yet go in batches of 25 without a condition (BatchWriteItem
+   * takes none), because webhook deliveries are not applied to a project until its first sync has finished
+   * (`shared/webhooks/apply-delivery.ts`), and the run lock and the Map give the project one sync at a time.
+   * Conditional puts for a first full sync cost it 2.2x (25 projects x 400 items: 14.6 s against 6.6 s in
+   * `npm run bench:daily`); later syncs write few new items.
    * @returns how many items were written.
    */
-  async upsert(items: readonly WorkItem[]): Promise<number> {
+  async upsert(items: readonly WorkItem[], options: { readonly soleWriter?: boolean } = {}): Promise<number> {
     const stored = await this.storedVersions(items);
-    const fresh = items.filter((item) => !stored.has(item.number));
-    const changed = items.filter((item) => (stored.get(item.number) ?? item.updatedAt) < item.updatedAt);
+    const batched = options.soleWriter ? items.filter((item) => !stored.has(item.number)) : [];
+    const conditional = items.filter((item) => {
+      const version = stored.get(item.number);
+      return version === undefined ? !options.soleWriter : version < item.updatedAt;
+    });
     let written = await batchWrite(
       this.client,
       this.tableName,
-      fresh.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })),
+      batched.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })),
     );
-    for (let start = 0; start < changed.length; start += WRITE_CONCURRENCY) {
-      const results = await Promise.all(changed.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIfNewer(item)));
+    for (let start = 0; start < conditional.length; start += WRITE_CONCURRENCY) {
+      const results = await Promise.all(conditional.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIfNewer(item)));
       written += results.filter(Boolean).length;
     }
     return written;

@@ -11,9 +11,9 @@ import type { QueuedDelivery } from './deliveries.ts';
 
 /**
  * applied: items were written; stale: the stored item is as new or newer; untracked: the repository is not an
- * active project; ignored: nothing in the delivery changes an item.
+ * active project; unsynced: the project's first sync has not finished; ignored: nothing in the delivery changes an item.
  */
-export type ApplyOutcome = 'applied' | 'stale' | 'untracked' | 'ignored';
+export type ApplyOutcome = 'applied' | 'stale' | 'untracked' | 'unsynced' | 'ignored';
 
 export interface ApplyDependencies {
   readonly projects: { get(projectId: string): Promise<Project | undefined> };
@@ -36,6 +36,9 @@ export async function applyDelivery(deps: ApplyDependencies, delivery: QueuedDel
   // A renamed repository's project keeps its first name as id: its deliveries wait for the sync to follow the rename.
   const project = await deps.projects.get(projectIdOf(delivery.repository.fullName));
   if (!project?.active) return 'untracked';
+  // A project's first full sync writes its new items unconditionally, in batches (WorkItemsStore.upsert's `soleWriter`):
+  // nothing else may write them meanwhile. What a skipped delivery changed is newer than the sync's cursor, so a sync fetches it.
+  if (project.sync.lastSyncedAt === undefined) return 'unsynced';
   if (delivery.event === 'label') return applyLabelChange(deps, project, delivery);
   if (IGNORED_ACTIONS.has(delivery.action)) return 'ignored';
   const item = toWorkItem(project.projectId, delivery.item, deps.rules, project.revenueDefaults);

@@ -100,7 +100,11 @@ describe('the webhook bundles', () => {
     await createTables(client, bundled.stack.tables);
     const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     const settings = functionOf('lambdas/webhooks/apply-deliveries.ts').environment;
-    await new ProjectsStore(documents, settings[ENV.projectsTable]!).save(newProject({ repository: 'acme/api' }, new Date()));
+    await new ProjectsStore(documents, settings[ENV.projectsTable]!).save({
+      ...newProject({ repository: 'acme/api' }, new Date()),
+      // Synced once: before its first sync finishes, a project's deliveries are not applied.
+      sync: { page: 1, lastSyncedAt: new Date().toISOString() },
+    });
     const body = JSON.stringify({
       action: 'opened',
       repository: { id: 42, full_name: 'acme/api' },

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readCdkContext } from '../../../lib/local/runtime.ts';
 import { PROJECT_ROOT } from '../../../lib/project.ts';
-import { newProject } from '../../../shared/domain/project.ts';
+import { newProject, type Project } from '../../../shared/domain/project.ts';
 import { logger } from '../../../shared/logger.ts';
 import { METRIC_NAMES } from '../../../shared/metrics.ts';
 import { MAX_QUEUED_BYTES } from '../../../shared/webhooks/deliveries.ts';
@@ -14,6 +14,10 @@ import { signatureOf } from '../../../shared/webhooks/signature.ts';
 import { captureEmf } from '../../support/emf.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
+
+/** A project whose first sync has finished: webhook deliveries are applied to it (its first sync writes alone). */
+const created = newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z'));
+const syncedProject: Project = { ...created, sync: { ...created.sync, lastSyncedAt: '2026-11-02T02:00:00Z' } };
 
 // The two webhook functions as deployed, against dynalite (the stack's own WebhookDeliveries and WorkItems tables).
 // SQS has no local stand-in: its client is mocked, and the SendMessage inputs it records are the queue the
@@ -31,7 +35,7 @@ beforeEach(async () => {
   await runtime.reset();
   sqs.reset();
   sqs.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
-  await runtime.stores.projects.add(newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z')));
+  await runtime.stores.projects.add(syncedProject);
 });
 const emf = captureEmf();
 const receive = (await import('../../../lambdas/webhooks/receive-delivery.ts')).handler as unknown as (
@@ -269,7 +273,7 @@ describe('the webhook consumer', () => {
     await drainQueue();
     const afterReversed = await runtime.stores.items.listForProject('acme/api');
     await runtime.reset();
-    await runtime.stores.projects.add(newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z')));
+    await runtime.stores.projects.add(syncedProject);
     await send(older);
     await send(newer);
     await drainQueue();

@@ -40,6 +40,35 @@ describe('WorkItemsStore.upsert', () => {
     expect(await items.listForProject('acme/api')).toEqual([newer]);
   });
 
+  it.each([
+    ['the older writer reads first', '2026-11-28T02:00:00Z', '2026-11-28T03:00:00Z'],
+    ['the newer writer reads first', '2026-11-28T03:00:00Z', '2026-11-28T02:00:00Z'],
+  ])('stores the newer version of an item neither writer found stored, whichever writes first (%s)', async (_, reading, meanwhile) => {
+    const newer = '2026-11-28T03:00:00Z';
+
+    const written = await withWriteMeanwhile(
+      () => items.upsert([bug(1, meanwhile, 'open')]),
+      () => items.upsert([bug(1, reading, 'open')]),
+    );
+
+    expect(written).toBe(reading === newer ? 1 : 0);
+    expect(await items.listForProject('acme/api')).toEqual([bug(1, newer, 'open')]);
+  });
+
+  it("as a project's first sync (the sole writer) batch-writes new items, and still writes changed ones only when newer", async () => {
+    await items.upsert([bug(1, '2026-11-28T02:00:00Z', 'open')]);
+
+    const written = await items.upsert([bug(1, '2026-11-28T01:00:00Z', 'closed'), bug(2, '2026-11-28T01:00:00Z', 'open')], {
+      soleWriter: true,
+    });
+
+    expect(written).toBe(1);
+    expect((await items.listForProject('acme/api')).map((item) => [item.number, item.state])).toEqual([
+      [1, 'open'],
+      [2, 'open'],
+    ]);
+  });
+
   it('writes new and changed items, and counts neither an unchanged one nor an older one', async () => {
     await items.upsert([bug(1, '2026-11-28T01:00:00Z', 'open'), bug(2, '2026-11-28T01:00:00Z', 'open')]);
 

@@ -40,7 +40,8 @@ function dependencies(project: Project | undefined) {
 }
 
 describe('applyDelivery', () => {
-  const project = newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z'));
+  const created = newProject({ repository: 'acme/api' }, new Date('2026-11-01T00:00:00Z'));
+  const project: Project = { ...created, sync: { ...created.sync, lastSyncedAt: '2026-11-02T02:00:00Z' } };
 
   it('finds the project whatever the case of the repository name GitHub sends', async () => {
     const deps = dependencies(project);
@@ -52,6 +53,12 @@ describe('applyDelivery', () => {
     const deps = dependencies(project);
     expect(await applyDelivery(deps, delivery('deleted'))).toBe('ignored');
     expect(await applyDelivery(deps, delivery('transferred'))).toBe('ignored');
+    expect(deps.written).toEqual([]);
+  });
+
+  it("leaves a project's items to its first sync, its only writer until it finishes", async () => {
+    const deps = dependencies(created);
+    expect(await applyDelivery(deps, delivery('opened'))).toBe('unsynced');
     expect(deps.written).toEqual([]);
   });
 

@@ -1,18 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type FakeIssue, GitHubServer } from '../../../lib/local/github-server.ts';
+import { GitHubServer } from '../../../lib/local/github-server.ts';
 import { APP_ID, appKeys, fakeApp, signedJwt } from '../../support/github-app.ts';
-
-const issue = (number: number): FakeIssue => ({
-  number,
-  title: `Issue ${number}`,
-  state: 'open',
-  labels: ['bug'],
-  assignees: [],
-  user: 'octocat',
-  created_at: '2026-11-01T00:00:00Z',
-  updated_at: '2026-11-02T00:00:00Z',
-  closed_at: null,
-});
+import { fakeIssue as issue } from '../../support/github-issues.ts';
 
 const keys = appKeys();
 const otherKeys = appKeys();

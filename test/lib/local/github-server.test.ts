@@ -1,26 +1,14 @@
 import { createRequire } from 'node:module';
 import { Octokit } from '@octokit/rest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeIssue, GitHubServer } from '../../../lib/local/github-server.ts';
+import { GitHubServer } from '../../../lib/local/github-server.ts';
+import { fakeIssue as issue } from '../../support/github-issues.ts';
 import type { Recording } from '../../support/replay-server.ts';
 
 const require = createRequire(import.meta.url);
 /** GitHub's real answers around a rename, recorded by @octokit/fixtures. */
 const renameRecordings = require('@octokit/fixtures/scenarios/api.github.com/rename-repository/normalized-fixture.json') as Recording[];
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-const issue = (number: number, updatedAt: string, extra: Partial<FakeIssue> = {}): FakeIssue => ({
-  number,
-  title: `Issue ${number}`,
-  state: 'open',
-  labels: ['bug'],
-  assignees: [],
-  user: 'octocat',
-  created_at: '2026-11-01T00:00:00Z',
-  updated_at: updatedAt,
-  closed_at: null,
-  ...extra,
-});
 
 let github: GitHubServer;
 let octokit: Octokit;

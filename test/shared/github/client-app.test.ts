@@ -1,23 +1,12 @@
 import { createPrivateKey } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type FakeIssue, GitHubServer } from '../../../lib/local/github-server.ts';
+import { GitHubServer } from '../../../lib/local/github-server.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 import { GitHubApp, RELIST_AFTER_MS } from '../../../shared/github/app.ts';
 import { createGitHubClient } from '../../../shared/github/client.ts';
 import type { Secret } from '../../../shared/secret.ts';
 import { APP_ID, appKeys, fakeApp } from '../../support/github-app.ts';
-
-const issue = (number: number): FakeIssue => ({
-  number,
-  title: `Issue ${number}`,
-  state: 'open',
-  labels: ['bug'],
-  assignees: [],
-  user: 'octocat',
-  created_at: '2026-11-01T00:00:00Z',
-  updated_at: '2026-11-02T00:00:00Z',
-  closed_at: null,
-});
+import { fakeIssue as issue } from '../../support/github-issues.ts';
 
 const keys = appKeys();
 const fixed = (value: string): Secret => Object.assign(async () => value, { reread: async () => value });

@@ -15,6 +15,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../project.ts';
+import { DISTRIBUTED_MAP_RESOURCE, withDistributedMaps } from './distributed-map.ts';
 import {
   ExecutionHistory,
   ExecutionLimitError,
@@ -107,7 +108,12 @@ export async function executeDefinition(
     throw new Error(`StartExecution refused: the input is ${payloadBytes(input)} bytes, more than Step Functions' ${MAX_PAYLOAD_BYTES}`);
   }
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.name}`;
-  const taskStates = collectStates(definition, 'Task');
+  // A Distributed Map's children are executions of their own, each with its history and limits.
+  const distributed = withDistributedMaps(definition, (child, childInput, childName) =>
+    executeDefinition(stack, child, childInput, { ...options, name: `${options.name}/${childName}` }),
+  );
+  const local = distributed.definition;
+  const taskStates = collectStates(local, 'Task').filter(({ state }) => state.Resource !== DISTRIBUTED_MAP_RESOURCE);
   let execution: ReturnType<StateMachine['run']> | undefined;
   const run: TaskRun = {
     history: new ExecutionHistory(() => execution?.abort()),
@@ -125,8 +131,11 @@ export async function executeDefinition(
     },
   };
 
-  const handlers = Object.fromEntries(taskStates.map(({ name, state }) => [name, bindTask(stack, name, state, run, options)]));
-  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+  const handlers = {
+    ...Object.fromEntries(taskStates.map(({ name, state }) => [name, bindTask(stack, name, state, run, options)])),
+    ...distributed.handlers,
+  };
+  const machine = new StateMachine(local as unknown as StateMachineDefinition, {
     validationOptions: { checkArn: false },
   });
   const startDate = Date.now();
@@ -146,7 +155,7 @@ export async function executeDefinition(
       // aws-local-stepfunctions 3 has no State context; the task binding below supplies RetryCount.
       State: { RetryCount: 0 },
     } as never,
-    [OBSERVER]: observeMachines(definition, run.history, run.tracking, options),
+    [OBSERVER]: observeMachines(local, run.history, run.tracking, options),
   };
   execution = machine.run(input as never, runOptions);
   // The first task is bound before run() returns: a limit its parameters broke could not abort the run yet.

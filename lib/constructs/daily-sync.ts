@@ -1,4 +1,4 @@
-import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -8,7 +8,6 @@ import type { BugRules } from '../../shared/domain/bugs.ts';
 import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
 import { ENV } from '../../shared/environment.ts';
-import { acknowledgeNag } from '../acknowledge.ts';
 import { ANY_ERROR } from './invoke-task.ts';
 import { watchedJobAlarms } from './job-alarms.ts';
 import { JobFunction } from './job-function.ts';
@@ -28,19 +27,6 @@ export interface DailySyncProps extends JobProps {
 
 /** Projects synced at once: GitHub's secondary limits punish bursts, and one token serves them all. */
 const MAX_CONCURRENT_PROJECTS = 5;
-/**
- * Ranges of project ids (25 projects each: PROJECTS_PER_RANGE in shared/daily/steps.ts) in one child execution: 100
- * projects, about 1,600 history events when each syncs in one chunk, so a child holds its projects' extra chunks, retries
- * and rate-limit waits many times over within 25,000.
- */
-const RANGES_PER_CHILD = 4;
-/**
- * Child executions that may fail (a Lambda crash past its retries, not a project's failure, which the child records) with
- * the run still completing, their projects counted as not synced: a token GitHub refuses fails every child, and the run.
- */
-const TOLERATED_FAILED_CHILDREN_PERCENT = 10;
-/** The Distributed Map's label: its child executions are named `<label>:<id>`. */
-const CHILD_LABEL = 'DailySync';
 
 /**
  * The daily job: check the token and list the projects, then for each project (at most 5 at once) sync
@@ -117,21 +103,11 @@ export class DailySync extends Construct {
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
       .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
-    const listBatchProjects = new JobFunction(this, 'ListBatchProjects', {
-      entry: 'lambdas/daily/list-batch-projects.ts',
-      description: "Lists a child execution's projects: the active ones in its ranges of project ids",
-      timeout: Duration.seconds(20),
-    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
     const summarize = new JobFunction(this, 'SummarizeSync', {
       entry: 'lambdas/daily/summarize-sync.ts',
-      description: "Sums the projects' sync outcomes of the run, read from the projects; fails it when every project failed",
-      timeout: Duration.minutes(1),
-    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
-    const explainFailedBatches = new JobFunction(this, 'ExplainFailedBatches', {
-      entry: 'lambdas/daily/explain-failed-batches.ts',
-      description: 'Fails the run with the token error a project recorded, or with the failed Map Run',
-      timeout: Duration.minutes(1),
-    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
+      description: "Sums the projects' sync outcomes for the run; fails it when every project failed",
+      timeout: Duration.seconds(20),
+    });
     const cleanUpLogs = new JobFunction(this, 'CleanUpLogs', {
       entry: 'lambdas/daily/clean-up-logs.ts',
       description: 'Deletes SyncEvents older than the log retention period',
@@ -158,8 +134,7 @@ export class DailySync extends Construct {
               scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
             },
             resultSelector: {
-              'batches.$': '$.Payload.batches',
-              'projectCount.$': '$.Payload.projectCount',
+              'projectIds.$': '$.Payload.projectIds',
               'runDeadline.$': '$.Payload.runDeadline',
               'replayOf.$': '$.Payload.replayOf',
             },
@@ -176,11 +151,11 @@ export class DailySync extends Construct {
             error: sfn.JsonPath.objectAt('$.error'),
             replayOf: sfn.JsonPath.stringAt('$.replayOf'),
           },
-          resultPath: sfn.JsonPath.DISCARD,
+          outputPath: '$.Payload',
         });
         // A token GitHub refuses, or a token secret that cannot be read, is no project's failure: every other
-        // project would fail on it too. Failing the iteration fails the child execution (its other iterations are
-        // stopped), and Sync Project recorded the error on the project for the parent to fail the run with.
+        // project would fail on it too. Failing the iteration fails the Map (its other iterations are
+        // stopped) and so the run, through Record Failure.
         const tokenUnusable = new sfn.Fail(this, 'Token Unusable', {
           comment:
             'GitHub refused the token (AuthError) or its secret cannot be read (ConfigError): the run fails; what was synced before stays',
@@ -207,12 +182,21 @@ export class DailySync extends Construct {
               projectId: sfn.JsonPath.stringAt('$.projectId'),
               scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
               syncStatus: sfn.JsonPath.stringAt('$.sync.chunk.status'),
-              recordsProcessed: sfn.JsonPath.numberAt('$.sync.chunk.totals.written'),
             },
-            // The outcome is on the project (Summarize Sync reads it there): no iteration result grows the child's output.
-            resultPath: sfn.JsonPath.DISCARD,
+            resultSelector: { 'healthScore.$': '$.Payload.healthScore' },
+            resultPath: '$.metrics',
           })
-          .addCatch(projectFailed, ANY_ERROR);
+          .addCatch(projectFailed, ANY_ERROR)
+          .next(
+            new sfn.Pass(this, 'Project Synced', {
+              parameters: {
+                projectId: sfn.JsonPath.stringAt('$.projectId'),
+                recordsProcessed: sfn.JsonPath.numberAt('$.sync.chunk.totals.written'),
+                recordsFailed: 0,
+                healthScore: sfn.JsonPath.numberAt('$.metrics.healthScore'),
+              },
+            }),
+          );
         // A replay syncs nothing: the stored items, sync cursors and ETags belong to the later run.
         const keepStoredItems = new sfn.Pass(this, 'Keep Stored Items', {
           comment: 'A replay of an earlier day: its snapshot is computed from what is stored, as of its own time',
@@ -230,66 +214,26 @@ export class DailySync extends Construct {
         );
         // IsNull rather than IsNotNull: aws-local-stepfunctions reads `IsNull: false` as never matching.
         const iteration = new sfn.Choice(this, 'Replay?').when(sfn.Condition.isNull('$.replayOf'), syncLoop).otherwise(keepStoredItems);
-        // One child execution: the projects of its ranges, 5 at once.
-        const batchProjects = run.invoke('List Batch Projects', listBatchProjects, {
-          payload: { ranges: sfn.JsonPath.listAt('$.Items') },
-          resultSelector: { 'projectIds.$': '$.Payload.projectIds' },
-          resultPath: '$.batch',
-        });
-        const syncBatch = new sfn.Map(this, 'Sync Batch Projects', {
-          itemsPath: '$.batch.projectIds',
+        const syncEach = new sfn.Map(this, 'Sync Each Project', {
+          itemsPath: '$.sync.projectIds',
           maxConcurrency: MAX_CONCURRENT_PROJECTS,
           itemSelector: {
             projectId: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
-            runId: sfn.JsonPath.stringAt('$.BatchInput.runId'),
-            runDeadline: sfn.JsonPath.stringAt('$.BatchInput.runDeadline'),
-            scheduledTime: sfn.JsonPath.stringAt('$.BatchInput.scheduledTime'),
-            replayOf: sfn.JsonPath.stringAt('$.BatchInput.replayOf'),
+            runId: sfn.JsonPath.stringAt('$.run.runId'),
+            runDeadline: sfn.JsonPath.stringAt('$.sync.runDeadline'),
+            scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
+            replayOf: sfn.JsonPath.stringAt('$.sync.replayOf'),
             sync: { chunk: { status: 'start', totals: ZERO_TOTALS } },
           },
-          resultPath: sfn.JsonPath.DISCARD,
-        }).itemProcessor(iteration);
-        // A child's output is one of the parent's Map results: a count, whatever the child synced.
-        const batchSynced = new sfn.Pass(this, 'Batch Synced', {
-          parameters: { 'projects.$': 'States.ArrayLength($.batch.projectIds)' },
-        });
-        // Each child execution keeps its own history and payloads: the parent's grow with neither the projects nor
-        // their results. Children run one at a time, each syncing 5 projects at once, as GitHub's limits allow one token.
-        const syncEach = new sfn.DistributedMap(this, 'Sync Each Project', {
-          itemsPath: '$.sync.batches',
-          itemBatcher: new sfn.ItemBatcher({
-            maxItemsPerBatch: RANGES_PER_CHILD,
-            // CDK writes batchInput as given: paths need their `.$` keys spelled out.
-            batchInput: {
-              'runId.$': '$.run.runId',
-              'runDeadline.$': '$.sync.runDeadline',
-              'scheduledTime.$': '$.scheduledTime',
-              'replayOf.$': '$.sync.replayOf',
-            },
-          }),
-          mapExecutionType: sfn.StateMachineType.STANDARD,
-          maxConcurrency: 1,
-          toleratedFailurePercentage: TOLERATED_FAILED_CHILDREN_PERCENT,
-          label: CHILD_LABEL,
-          resultPath: sfn.JsonPath.DISCARD,
+          resultPath: '$.sync.projects',
         })
-          .itemProcessor(batchProjects.next(syncBatch).next(batchSynced))
-          .addCatch(
-            run
-              .invoke('Explain Failed Batches', explainFailedBatches, {
-                payload: { runId: sfn.JsonPath.stringAt('$.run.runId'), error: sfn.JsonPath.objectAt('$.error') },
-                resultPath: sfn.JsonPath.DISCARD,
-              })
-              .addCatch(run.recordFailure, ANY_ERROR),
-            { errors: ['States.ExceedToleratedFailureThreshold'], resultPath: '$.error' },
-          )
+          .itemProcessor(iteration)
           .addCatch(run.recordFailure, ANY_ERROR);
 
         const summarizeSync = run
           .step('Summarize Sync', summarize, {
             resultKey: 'sync',
-            payload: { projectCount: sfn.JsonPath.numberAt('$.sync.projectCount'), replayOf: sfn.JsonPath.stringAt('$.sync.replayOf') },
-            timeout: Duration.minutes(2),
+            payload: { projects: sfn.JsonPath.listAt('$.sync.projects'), replayOf: sfn.JsonPath.stringAt('$.sync.replayOf') },
           })
           .addCatch(run.recordFailure, ANY_ERROR);
         const cleanUp = run
@@ -298,22 +242,6 @@ export class DailySync extends Construct {
         return list.next(syncEach).next(summarizeSync).next(cleanUp);
       },
     });
-    acknowledgeChildExecutions(this.job.stateMachine, CHILD_LABEL);
     this.alarms = watchedJobAlarms(this, this.job, props.alarms);
-  }
-}
-
-/**
- * The Distributed Map's policy lets the state machine run, describe and stop its own child executions, which exist only
- * once started: their ARNs end in a wildcard under the state machine's name.
- */
-function acknowledgeChildExecutions(stateMachine: sfn.StateMachine, label: string): void {
-  const stack = Stack.of(stateMachine);
-  const logicalId = stack.resolve(stack.getLogicalId(stateMachine.node.defaultChild as CfnElement));
-  const name = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}`;
-  const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}`;
-  const policy = stateMachine.node.findChild('DistributedMapPolicy');
-  for (const children of [`${executions}:*`, `${executions}/${label}:*`]) {
-    acknowledgeNag(policy, `IAM5[Resource::${children}]`, "The Distributed Map's child executions of this state machine only");
   }
 }

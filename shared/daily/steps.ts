@@ -20,7 +20,7 @@ import type { GitHubClient } from '../github/client.ts';
 import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
 import type { AlertsStore, EvaluationSource } from '../store/alerts-store.ts';
-import type { ProjectRange, ProjectRunOutcome, ProjectsStore } from '../store/projects-store.ts';
+import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
@@ -36,13 +36,6 @@ export interface DailyDependencies {
 
 /** Margin kept at the end of the run's budget for metrics and bookkeeping. */
 const RUN_DEADLINE_MARGIN_MS = 90_000;
-
-/**
- * Projects in one range of List Projects' output (an item of the Distributed Map, which batches ranges into child
- * executions). Ranges rather than ids keep the output small at any number of projects: 10,000 ids of ~30 bytes would
- * pass a state's 256 KiB, 400 ranges take about 30 KB.
- */
-export const PROJECTS_PER_RANGE = 25;
 
 export const ListProjectsInputSchema = z.object({
   runId: z.string().min(1),
@@ -83,7 +76,7 @@ export async function listProjectsToSync(
   deps: Pick<DailyDependencies, 'github' | 'projects'> & { readonly alerts: Pick<AlertsStore, 'claimEvaluation'> },
   input: z.infer<typeof ListProjectsInputSchema>,
   options: { readonly runTimeoutMs: number; readonly discovery?: OrgDiscoveryStep },
-): Promise<{ batches: ProjectRange[]; projectCount: number; runDeadline: string; discovered: number; replayOf: string | null }> {
+): Promise<{ projectIds: string[]; runDeadline: string; discovered: number; replayOf: string | null }> {
   const evaluation = await deps.alerts.claimEvaluation(DAILY_EVALUATION, new Date(input.scheduledTime));
   const now = new Date(input.executionStartTime);
   let discovered = 0;
@@ -98,41 +91,14 @@ export async function listProjectsToSync(
       discovered = await discoverOrgRepositories(github, deps.projects, options.discovery, { runId: input.runId, now });
     }
   }
-  const projectIds = (await deps.projects.listActive()).map((project) => project.projectId).sort();
+  const projects = await deps.projects.listActive();
   const deadline = now.getTime() + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
   return {
-    batches: rangesOf(projectIds),
-    projectCount: projectIds.length,
+    projectIds: projects.map((project) => project.projectId),
     runDeadline: new Date(deadline).toISOString(),
     discovered,
     replayOf: evaluation.replay ? evaluation.latest : null,
   };
-}
-
-/** Sorted ids cut into ranges of PROJECTS_PER_RANGE, each from after the previous one's last id through its own last. */
-function rangesOf(sortedIds: readonly string[]): ProjectRange[] {
-  const ranges: ProjectRange[] = [];
-  for (let start = 0; start < sortedIds.length; start += PROJECTS_PER_RANGE) {
-    const through = sortedIds[Math.min(start + PROJECTS_PER_RANGE, sortedIds.length) - 1]!;
-    ranges.push({ after: start === 0 ? null : sortedIds[start - 1]!, through });
-  }
-  return ranges;
-}
-
-export const BatchProjectsInputSchema = z.object({
-  ranges: z.array(z.object({ after: z.string().nullable(), through: z.string() })).min(1),
-});
-
-/**
- * The ids of a child execution's projects: the active projects in its ranges now. A project added or deactivated since
- * List Projects is synced or skipped by the one range it falls in, so no project is synced twice.
- */
-export async function listBatchProjects(
-  deps: Pick<DailyDependencies, 'projects'>,
-  input: z.infer<typeof BatchProjectsInputSchema>,
-): Promise<{ projectIds: string[] }> {
-  const ids = await Promise.all(input.ranges.map((range) => deps.projects.listActiveIds(range)));
-  return { projectIds: ids.flat() };
 }
 
 /** Projects whose repository id is looked up at once (one `GET /repos/{owner}/{repo}` each). */
@@ -309,26 +275,16 @@ export async function syncProjectStep(
   input: z.infer<typeof SyncProjectInputSchema>,
   options: { readonly stopAtMs: number; readonly maxPages: number },
 ): Promise<SyncChunkResult> {
-  let result: SyncChunkResult;
-  try {
-    result = await syncProjectChunk(
-      { github: await deps.github(), projects: deps.projects, items: deps.items, rules: deps.rules },
-      input.projectId,
-      {
-        totals: input.totals as SyncTotals,
-        maxPages: options.maxPages,
-        stopAtMs: options.stopAtMs,
-        runDeadlineMs: Date.parse(input.runDeadline),
-      },
-    );
-  } catch (error) {
-    // It fails the run from a child execution, whose error the parent cannot read: the parent finds it on the project.
-    if (error instanceof AuthError || error instanceof ConfigError) {
-      const { name: errorName, message } = error;
-      await deps.projects.recordRunOutcome(input.projectId, { runId: input.runId, status: 'token-unusable', errorName, message });
-    }
-    throw error;
-  }
+  const result = await syncProjectChunk(
+    { github: await deps.github(), projects: deps.projects, items: deps.items, rules: deps.rules },
+    input.projectId,
+    {
+      totals: input.totals as SyncTotals,
+      maxPages: options.maxPages,
+      stopAtMs: options.stopAtMs,
+      runDeadlineMs: Date.parse(input.runDeadline),
+    },
+  );
   if (result.status === 'done' || result.status === 'deferred') {
     const { totals } = result;
     await deps.events.append({
@@ -357,8 +313,6 @@ export const ProjectInputSchema = z.object({
   // An execution started before a deploy runs the old definition, which sends none: read as done, as the
   // old function did (deferred included).
   syncStatus: z.enum(['done', 'deferred', 'skipped']).default('done'),
-  /** Items the project's sync wrote in this run (its outcome's records processed). */
-  recordsProcessed: z.number().int().min(0).default(0),
 });
 
 /**
@@ -377,8 +331,6 @@ export async function computeProjectMetrics(
   await deps.snapshots.putDaily(snapshot);
   await warnOfCappedRevenue(deps, input, items);
   if (project.failure && input.syncStatus === 'done') await deps.projects.clearFailure(input.projectId);
-  const { runId, recordsProcessed } = input;
-  await deps.projects.recordRunOutcome(input.projectId, { runId, status: 'synced', recordsProcessed, healthScore: snapshot.health.score });
   return { projectId: input.projectId, healthScore: snapshot.health.score };
 }
 
@@ -447,7 +399,6 @@ export async function recordProjectFailure(
         : message,
     recordsFailed: 1,
   });
-  await deps.projects.recordRunOutcome(input.projectId, { runId: input.runId, status: 'failed', error: message });
   return { projectId: input.projectId, recordsProcessed: 0, recordsFailed: 1 };
 }
 
@@ -467,75 +418,18 @@ async function extendFailureStreak(
 }
 
 export const SyncSummaryInputSchema = z.object({
-  runId: z.string().min(1),
   scheduledTime: z.iso.datetime(),
-  /** How many projects List Projects listed: those without an outcome were in a child execution that failed. */
-  projectCount: z.number().int().min(0),
+  projects: z.array(
+    z.object({
+      projectId: z.string(),
+      recordsProcessed: z.number(),
+      recordsFailed: z.number(),
+      /** Absent for a project that failed. */
+      healthScore: z.number().optional(),
+    }),
+  ),
   replayOf: ReplayOfSchema,
 });
-
-/** One project's part in a run's summary. */
-interface ProjectSummary {
-  readonly projectId: string;
-  readonly recordsProcessed: number;
-  readonly recordsFailed: number;
-  /** Absent for a project that failed. */
-  readonly healthScore?: number;
-}
-
-/**
- * The run's outcomes as its projects recorded them.
- * @throws AuthError or ConfigError when a project found the token unusable: the run's failure, recorded in a child
- */
-async function runOutcomes(projects: Pick<ProjectsStore, 'listRunOutcomes'>, runId: string): Promise<ProjectSummary[]> {
-  const outcomes = await projects.listRunOutcomes(runId);
-  const tokenUnusable = outcomes.find(
-    (entry): entry is { projectId: string; outcome: Extract<ProjectRunOutcome, { status: 'token-unusable' }> } =>
-      entry.outcome.status === 'token-unusable',
-  );
-  if (tokenUnusable) {
-    const { errorName, message } = tokenUnusable.outcome;
-    throw errorName === 'AuthError' ? new AuthError(message) : new ConfigError(message);
-  }
-  return outcomes.map(({ projectId, outcome }) =>
-    outcome.status === 'synced'
-      ? { projectId, recordsProcessed: outcome.recordsProcessed, recordsFailed: 0, healthScore: outcome.healthScore }
-      : { projectId, recordsProcessed: 0, recordsFailed: 1 },
-  );
-}
-
-/**
- * Reads the run's outcomes back from the projects and sums them up (summarizeSync).
- * @throws AuthError or ConfigError when a project found the token unusable; SyncFailedError as summarizeSync
- */
-export async function summarizeRun(
-  deps: Pick<DailyDependencies, 'projects'>,
-  input: z.infer<typeof SyncSummaryInputSchema>,
-  metrics?: Metrics,
-): Promise<Omit<StepResult, 'attempt'>> {
-  return summarizeSync({ ...input, projects: await runOutcomes(deps.projects, input.runId) }, metrics);
-}
-
-export const FailedBatchesInputSchema = z.object({
-  runId: z.string().min(1),
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
-});
-
-/**
- * Why more child executions failed than the Distributed Map tolerates: a token a project found unusable (its
- * AuthError or ConfigError, the run's failure), else the Map Run's own error.
- * @throws always: the run's error
- */
-export async function explainFailedBatches(
-  deps: Pick<DailyDependencies, 'projects'>,
-  input: z.infer<typeof FailedBatchesInputSchema>,
-): Promise<never> {
-  await runOutcomes(deps.projects, input.runId);
-  throw new SyncFailedError(
-    `more child executions failed than tolerated (${input.error.Error}: ${input.error.Cause ?? 'no cause'}); ` +
-      'the projects synced before are recorded, each failed one in SyncEvents',
-  );
-}
 
 /** Failed projects (and a replay's health scores) named in a summary at most; the rest are counted. */
 const NAMED_IN_SUMMARY = 5;
@@ -552,37 +446,24 @@ function namedList(names: readonly string[]): string {
  * nothing, so it fails. A replay's summary says so and gives its projects' health scores as of its own time.
  * @throws SyncFailedError when there were projects and every one failed.
  */
-export function summarizeSync(
-  input: {
-    readonly scheduledTime: string;
-    readonly projectCount: number;
-    readonly replayOf: string | null;
-    readonly projects: readonly ProjectSummary[];
-  },
-  metrics?: Metrics,
-): Omit<StepResult, 'attempt'> {
+export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>, metrics?: Metrics): Omit<StepResult, 'attempt'> {
   const failed = input.projects.filter((project) => project.recordsFailed > 0).map((project) => project.projectId);
-  // Listed projects without an outcome: their child execution failed (the Distributed Map tolerated it) before them.
-  const unaccounted = Math.max(0, input.projectCount - input.projects.length);
-  const total = input.projects.length + unaccounted;
-  if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length + unaccounted });
-  const failures =
-    (failed.length ? `, ${failed.length} failed (${namedList(failed)})` : '') +
-    (unaccounted ? `, ${unaccounted} not synced (their child execution failed)` : '');
-  let summary = `${total - failed.length - unaccounted} of ${total} project(s) synced${failures}`;
+  if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length });
+  const failures = failed.length ? `, ${failed.length} failed (${namedList(failed)})` : '';
+  let summary = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced${failures}`;
   if (input.replayOf !== null) {
     const scores = input.projects.flatMap(({ projectId, healthScore }) =>
       healthScore === undefined ? [] : [`${projectId} ${healthScore}`],
     );
     const note = dailyReplayNote(new Date(input.scheduledTime), input.replayOf);
-    summary = `${note}; health of ${total} project(s) as of then: ${namedList(scores) || 'none'}${failures}`;
+    summary = `${note}; health of ${input.projects.length} project(s) as of then: ${namedList(scores) || 'none'}${failures}`;
   }
-  if (total > 0 && failed.length + unaccounted === total) {
+  if (failed.length > 0 && failed.length === input.projects.length) {
     throw new SyncFailedError(`${summary}; each project's error is in SyncEvents`);
   }
   return {
     recordsProcessed: input.projects.reduce((sum, project) => sum + project.recordsProcessed, 0),
-    recordsFailed: failed.length + unaccounted,
+    recordsFailed: input.projects.reduce((sum, project) => sum + project.recordsFailed, 0),
     summary,
   };
 }

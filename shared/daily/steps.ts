@@ -16,6 +16,7 @@ import { plainText } from '../domain/untrusted-text.ts';
 import type { WorkItem } from '../domain/work-item.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
 import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientError } from '../errors.ts';
+import type { RepositoryRef } from '../github/app.ts';
 import type { GitHubClient } from '../github/client.ts';
 import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
@@ -26,7 +27,8 @@ import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
 
 export interface DailyDependencies {
-  readonly github: () => Promise<GitHubClient>;
+  /** A repository's client (its GitHub App installation's); without one, the client that checks and discovers. */
+  readonly github: (repository?: RepositoryRef) => Promise<GitHubClient>;
   readonly projects: ProjectsStore;
   readonly items: WorkItemsStore;
   readonly snapshots: SnapshotsStore;
@@ -275,8 +277,10 @@ export async function syncProjectStep(
   input: z.infer<typeof SyncProjectInputSchema>,
   options: { readonly stopAtMs: number; readonly maxPages: number },
 ): Promise<SyncChunkResult> {
+  const project = await deps.projects.get(input.projectId);
+  if (!project) throw new InvalidDataError(`project ${input.projectId} is not registered`);
   const result = await syncProjectChunk(
-    { github: await deps.github(), projects: deps.projects, items: deps.items, rules: deps.rules },
+    { github: await deps.github(project), projects: deps.projects, items: deps.items, rules: deps.rules },
     input.projectId,
     {
       totals: input.totals as SyncTotals,

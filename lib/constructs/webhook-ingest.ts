@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { ENV } from '../../shared/environment.ts';
-import { WEBHOOK_DELIVERIES_KEY } from '../../shared/store/webhook-deliveries-store.ts';
+import { WEBHOOK_DELIVERIES_KEY } from '../../shared/store/table-schemas.ts';
 import { MAX_QUEUED_BYTES } from '../../shared/webhooks/deliveries.ts';
 import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
 import { acknowledgeNag } from '../acknowledge.ts';

@@ -41,6 +41,9 @@ export const SNAPSHOTS_KEY: KeySchema = { partitionKey: { name: 'projectId', typ
 /** Alerts: alert states and the notification outbox. */
 export const ALERTS_KEY: KeySchema = { partitionKey: { name: 'alertKey', type: 'S' } };
 
+/** WebhookDeliveries' key: the delivery's GUID (`X-GitHub-Delivery`). */
+export const WEBHOOK_DELIVERIES_KEY: KeySchema = { partitionKey: { name: 'deliveryId', type: 'S' } };
+
 /** JobHistory's indexes. */
 export const JOB_HISTORY_INDEXES = {
   /** jobType + scheduledTime: a job type's runs in time order. */

@@ -5,10 +5,6 @@
  */
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './dynamo-client.ts';
-import type { KeySchema } from './table-schemas.ts';
-
-/** WebhookDeliveries' key: the delivery's GUID. */
-export const WEBHOOK_DELIVERIES_KEY: KeySchema = { partitionKey: { name: 'deliveryId', type: 'S' } };
 
 export class WebhookDeliveriesStore {
   constructor(

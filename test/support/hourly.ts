@@ -1,6 +1,12 @@
 import type { Severity } from '../../shared/domain/bugs.ts';
 import type { WorkItem } from '../../shared/domain/work-item.ts';
 
+const HOUR_MS = 3_600_000;
+const FIRST_HOUR = Date.parse('2026-11-30T10:00:00Z');
+/** The n-th hour after the hourly tests' first one (2026-11-30T10:00Z), and the same as an ISO string. */
+export const hour = (n: number) => new Date(FIRST_HOUR + n * HOUR_MS);
+export const iso = (n: number) => hour(n).toISOString();
+
 /** A bug as the daily sync stores it. */
 export function storedBug(
   projectId: string,

@@ -4,13 +4,8 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { newProject } from '../../shared/domain/project.ts';
-import { storedBug } from '../support/hourly.ts';
+import { hour, iso, storedBug } from '../support/hourly.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
-
-const HOUR = 3_600_000;
-const T0 = Date.parse('2026-11-30T10:00:00Z');
-const hour = (n: number) => new Date(T0 + n * HOUR);
-const iso = (n: number) => hour(n).toISOString();
 
 let runtime: LocalRuntime;
 let alertsFile: string;

@@ -26,6 +26,7 @@ import { WEBHOOK_ENV } from '../../../shared/webhooks/environment.ts';
 import { signatureOf } from '../../../shared/webhooks/signature.ts';
 import { AwsStandIn } from '../../support/aws-stand-in.ts';
 import { bundleFolder, importsOf, invokeBundle, lambdaEnvironment, synthesizeBundled } from '../../support/bundles.ts';
+import { issuePayload } from '../../support/github-issues.ts';
 
 const SECRET_NAME = 'acme/webhook-secret';
 const SECRET = 'the webhook secret of the bundle test';
@@ -108,18 +109,7 @@ describe('the webhook bundles', () => {
     const body = JSON.stringify({
       action: 'opened',
       repository: { id: 42, full_name: 'acme/api' },
-      issue: {
-        number: 7,
-        title: 'Checkout fails',
-        state: 'open',
-        html_url: 'https://github.com/acme/api/issues/7',
-        user: { login: 'octocat' },
-        labels: [{ name: 'bug' }],
-        assignees: [],
-        created_at: '2026-11-28T10:00:00Z',
-        updated_at: '2026-11-28T10:00:00Z',
-        closed_at: null,
-      },
+      issue: issuePayload(7, { title: 'Checkout fails', labels: [{ name: 'bug' }] }),
     });
     const receive = await invoke('lambdas/webhooks/receive-delivery.ts', {
       version: '2.0',

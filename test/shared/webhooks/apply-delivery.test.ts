@@ -4,6 +4,7 @@ import { newProject, type Project } from '../../../shared/domain/project.ts';
 import type { WorkItem } from '../../../shared/domain/work-item.ts';
 import { applyDelivery } from '../../../shared/webhooks/apply-delivery.ts';
 import type { QueuedDelivery } from '../../../shared/webhooks/deliveries.ts';
+import { issuePayload } from '../../support/github-issues.ts';
 
 const delivery = (action: string, fullName = 'Acme/API'): QueuedDelivery => ({
   deliveryId: 'guid',
@@ -11,18 +12,7 @@ const delivery = (action: string, fullName = 'Acme/API'): QueuedDelivery => ({
   action,
   receivedAt: '2026-11-28T10:00:01Z',
   repository: { id: 1, fullName },
-  item: {
-    number: 3,
-    title: 'A',
-    state: 'open',
-    html_url: 'https://github.com/acme/api/issues/3',
-    user: { login: 'octocat' },
-    labels: [],
-    assignees: [],
-    created_at: '2026-11-28T10:00:00Z',
-    updated_at: '2026-11-28T10:00:00Z',
-    closed_at: null,
-  },
+  item: issuePayload(3),
 });
 
 function dependencies(project: Project | undefined) {

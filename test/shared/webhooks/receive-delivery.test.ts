@@ -2,23 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { QueuedDelivery } from '../../../shared/webhooks/deliveries.ts';
 import { type ReceiveDependencies, receiveDelivery } from '../../../shared/webhooks/receive-delivery.ts';
 import { signatureOf } from '../../../shared/webhooks/signature.ts';
+import { issuePayload } from '../../support/github-issues.ts';
 
 const SECRET = 'secret';
 const body = JSON.stringify({
   action: 'opened',
   repository: { id: 1, full_name: 'acme/api' },
-  issue: {
-    number: 1,
-    title: 'A',
-    state: 'open',
-    html_url: 'https://github.com/acme/api/issues/1',
-    user: { login: 'octocat' },
-    labels: [],
-    assignees: [],
-    created_at: '2026-11-28T10:00:00Z',
-    updated_at: '2026-11-28T10:00:00Z',
-    closed_at: null,
-  },
+  issue: issuePayload(1),
 });
 const request = (deliveryId: string, text = body) => ({
   headers: { 'x-github-event': 'issues', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signatureOf(text, SECRET) },

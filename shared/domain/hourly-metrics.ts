@@ -86,42 +86,24 @@ export function hourlyFigures(
   rules: Pick<BugRules, 'slaHours' | 'maxRevenuePerBug'>,
   filters: SeverityFilters,
 ): HourlyFigures {
-  const nowMs = now.getTime();
-  const windowStart = nowMs - VELOCITY_WINDOW_DAYS * DAY_MS;
-  const previousStart = windowStart - VELOCITY_WINDOW_DAYS * DAY_MS;
-  const slaSeverities = new Set(filters.slaBreachSeverities);
-  const unassignedSeverities = new Set(filters.unassignedSeverities);
-  const byProject = new Map(projectIds.map((projectId) => [projectId, emptyFigures()]));
-  const figuresOf = (projectId: string) => byProject.get(projectId) ?? byProject.set(projectId, emptyFigures()).get(projectId)!;
+  const counting = countingRules(rules, filters);
+  const byProject = new Map(projectIds.map((projectId) => [projectId, emptyTally()]));
+  const tallyOf = (projectId: string) => byProject.get(projectId) ?? byProject.set(projectId, emptyTally()).get(projectId)!;
+  for (const bug of openBugs) tallyOpenBug(tallyOf(bug.projectId), bug, now, counting, 1);
+  for (const closure of closures) tallyClosure(tallyOf(closure.projectId), closure, now, 1);
+  return combineFigures(now, byProject);
+}
 
-  for (const bug of openBugs) {
-    if (!isOpenAt(bug, now)) continue;
-    const figures = figuresOf(bug.projectId);
-    figures.openBugs++;
-    figures.openBySeverity[bug.severity]++;
-    // Capped again here: a bug stored before the cap existed keeps its label's sum until GitHub changes it.
-    figures.revenueAtRisk += Math.min(bug.revenueImpact, rules.maxRevenuePerBug);
-    if (isSlaBreached(bug.createdAt, bug.severity, now, rules)) {
-      figures.slaBreaches[bug.severity]++;
-      if (slaSeverities.has(bug.severity)) figures.alertingSlaBreaches++;
-    }
-    if (isUnassignedIn(bug, unassignedSeverities)) figures.unassignedCritical++;
-  }
-  for (const closure of closures) {
-    const closedAt = Date.parse(closure.closedAt);
-    if (closedAt > nowMs || closedAt <= previousStart) continue;
-    const velocity = figuresOf(closure.projectId).velocity;
-    if (closedAt > windowStart) velocity.last7Days++;
-    else velocity.previous7Days++;
-  }
-
-  const projects = [...byProject]
-    .map(([projectId, figures]) => ({ projectId, ...figures, revenueAtRisk: toCents(figures.revenueAtRisk) }))
+/** The figures of every project, counted in tallies, and their totals. */
+export function combineFigures(now: Date, tallies: ReadonlyMap<string, Tally>): HourlyFigures {
+  const projects = [...tallies]
+    .map(([projectId, tally]) => ({ projectId, ...figuresOfTally(tally) }))
     .sort((a, b) => a.projectId.localeCompare(b.projectId));
-  const totals = emptyFigures();
+  const totals = emptyTally();
+  let revenueCents = 0;
   for (const figures of projects) {
     totals.openBugs += figures.openBugs;
-    totals.revenueAtRisk += figures.revenueAtRisk;
+    revenueCents += Math.round(figures.revenueAtRisk * 100);
     totals.alertingSlaBreaches += figures.alertingSlaBreaches;
     totals.unassignedCritical += figures.unassignedCritical;
     totals.velocity.last7Days += figures.velocity.last7Days;
@@ -131,28 +113,73 @@ export function hourlyFigures(
       totals.slaBreaches[severity] += figures.slaBreaches[severity];
     }
   }
+  const { revenueMicros: _micros, ...totalFigures } = totals;
   return {
     at: now.toISOString(),
-    totals: { ...totals, revenueAtRisk: toCents(totals.revenueAtRisk), projects: projects.length },
+    totals: { ...totalFigures, revenueAtRisk: revenueCents / 100, projects: projects.length },
     projects,
   };
 }
 
-/** Dollar sums rounded to the cent, so `$0.10 + $0.20` reads `$0.30`. */
-function toCents(dollars: number): number {
-  return Math.round(dollars * 100) / 100;
+/** The rules a tally counts by, with the severity filters as sets. */
+export interface CountingRules {
+  readonly rules: Pick<BugRules, 'slaHours' | 'maxRevenuePerBug'>;
+  readonly slaSeverities: ReadonlySet<Severity>;
+  readonly unassignedSeverities: ReadonlySet<Severity>;
 }
 
-type MutableFigures = {
-  -readonly [K in keyof Figures]: Figures[K] extends object ? { -readonly [P in keyof Figures[K]]: Figures[K][P] } : Figures[K];
-};
+export function countingRules(rules: Pick<BugRules, 'slaHours' | 'maxRevenuePerBug'>, filters: SeverityFilters): CountingRules {
+  return { rules, slaSeverities: new Set(filters.slaBreachSeverities), unassignedSeverities: new Set(filters.unassignedSeverities) };
+}
 
-function emptyFigures(): MutableFigures {
+/**
+ * A project's figures while they are counted. Revenue is kept in whole millionths of a dollar, so that sums and
+ * differences (the hourly aggregates add and take away contributions) are exact integers in any order.
+ */
+export type Tally = {
+  -readonly [K in Exclude<keyof Figures, 'revenueAtRisk'>]: Figures[K] extends object
+    ? { -readonly [P in keyof Figures[K]]: Figures[K][P] }
+    : Figures[K];
+} & { revenueMicros: number };
+
+/**
+ * Adds (`sign` 1) or takes away (`sign` -1) an open bug's contribution at `now`: nothing before it was opened.
+ * The one definition of what an open bug counts for, shared by the full read and the aggregates.
+ */
+export function tallyOpenBug(tally: Tally, bug: OpenBug, now: Date, counting: CountingRules, sign: 1 | -1): void {
+  if (!isOpenAt(bug, now)) return;
+  tally.openBugs += sign;
+  tally.openBySeverity[bug.severity] += sign;
+  // Capped again here: a bug stored before the cap existed keeps its label's sum until GitHub changes it.
+  tally.revenueMicros += sign * Math.round(Math.min(bug.revenueImpact, counting.rules.maxRevenuePerBug) * 1e6);
+  if (isSlaBreached(bug.createdAt, bug.severity, now, counting.rules)) {
+    tally.slaBreaches[bug.severity] += sign;
+    if (counting.slaSeverities.has(bug.severity)) tally.alertingSlaBreaches += sign;
+  }
+  if (isUnassignedIn(bug, counting.unassignedSeverities)) tally.unassignedCritical += sign;
+}
+
+/** Adds or takes away a closure's contribution to velocity at `now`: nothing outside the two windows. */
+export function tallyClosure(tally: Tally, closure: ClosedBug, now: Date, sign: 1 | -1): void {
+  const nowMs = now.getTime();
+  const windowStart = nowMs - VELOCITY_WINDOW_DAYS * DAY_MS;
+  const closedAt = Date.parse(closure.closedAt);
+  if (closedAt > nowMs || closedAt <= windowStart - VELOCITY_WINDOW_DAYS * DAY_MS) return;
+  if (closedAt > windowStart) tally.velocity.last7Days += sign;
+  else tally.velocity.previous7Days += sign;
+}
+
+/** A tally's figures, revenue in dollars rounded to the cent, so `$0.10 + $0.20` reads `$0.30`. */
+export function figuresOfTally({ revenueMicros, ...figures }: Tally): Figures {
+  return structuredClone({ ...figures, revenueAtRisk: Math.round(revenueMicros / 10_000) / 100 });
+}
+
+export function emptyTally(): Tally {
   const zeroes = () => Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as SeverityCounts;
   return {
     openBugs: 0,
     openBySeverity: zeroes(),
-    revenueAtRisk: 0,
+    revenueMicros: 0,
     velocity: { last7Days: 0, previous7Days: 0 },
     slaBreaches: zeroes(),
     alertingSlaBreaches: 0,

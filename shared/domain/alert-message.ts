@@ -150,6 +150,11 @@ const RULE_LABELS: Record<AlertRule, (severity: string) => string> = {
   missed_run: () => 'Scheduled run missed',
   late_run: () => 'Scheduled run started late',
   project_sync_failing: () => 'Project failing to sync',
+  failure_rate: () => 'Job failing often',
+  low_success_rate: () => 'Job success rate below its alert line',
+  runtime_anomaly: () => 'Job run far from its usual duration',
+  ran_too_often: () => 'Job ran more often than its schedule allows',
+  skipped_runs: () => 'Job runs skipped',
 };
 
 function ruleLabel(notice: AlertNotice): string {

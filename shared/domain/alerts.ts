@@ -17,6 +17,11 @@ export const JOB_ALERT_RULES = [
   'missed_run',
   'late_run',
   'project_sync_failing',
+  'failure_rate',
+  'low_success_rate',
+  'runtime_anomaly',
+  'ran_too_often',
+  'skipped_runs',
 ] as const;
 export type AlertRule = (typeof BUG_ALERT_RULES)[number] | (typeof JOB_ALERT_RULES)[number];
 

@@ -4,6 +4,17 @@
  */
 import type { FiringAlert } from './alerts.ts';
 import { JOB_TYPES, type JobRun, type JobType, OPEN_STATUSES } from './job-run.ts';
+import {
+  DEFAULT_JOB_RUN_RULE_THRESHOLDS,
+  ENDED_STATUSES as ENDED,
+  FAILED_STATUSES as FAILED,
+  failureRateAlerts,
+  type JobRunRuleThresholds,
+  ranTooOftenAlerts,
+  runtimeAnomalyAlerts,
+  skippedRunAlerts,
+  successRateAlerts,
+} from './job-run-rules.ts';
 import type { Project } from './project.ts';
 import { expectedSlots, type JobSchedule, nextSlot } from './schedule-slots.ts';
 import { plainText } from './untrusted-text.ts';
@@ -11,26 +22,51 @@ import { plainText } from './untrusted-text.ts';
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-export interface MonitoringThresholds {
-  /** A run longer than this is flagged slow. */
-  readonly slowRunMinutes: number;
+/** A job's two graces: how late its run may start, and how long it may run. */
+export interface JobGraces {
+  /** How long after its slot a run may start before it is late, and the slot missed if none started. */
+  readonly missedRunGraceMinutes: number;
   /** A run longer than this alerts (the job's budget is 9 minutes). */
   readonly longRunMinutes: number;
-  /** This many failed or timed-out runs in a row alert. */
-  readonly consecutiveFailures: number;
-  /** How long after its slot a run may start before the slot counts as missed. */
-  readonly missedRunGraceMinutes: number;
-  /** A project whose sync failed in this many daily runs in a row alerts. */
-  readonly consecutiveProjectFailures: number;
 }
 
-export const DEFAULT_MONITORING_THRESHOLDS: MonitoringThresholds = {
+/**
+ * The rules of {@link JobRunRuleThresholds} are optional until the configuration schema holds them; each
+ * missing one takes its {@link DEFAULT_JOB_RUN_RULE_THRESHOLDS} value.
+ */
+export interface MonitoringThresholds extends JobGraces, Partial<JobRunRuleThresholds> {
+  /** A run longer than this is flagged slow. */
+  readonly slowRunMinutes: number;
+  /** This many failed or timed-out runs in a row alert. */
+  readonly consecutiveFailures: number;
+  /** A project whose sync failed in this many daily runs in a row alerts. */
+  readonly consecutiveProjectFailures: number;
+  /** Per job, either grace instead of the one above (the weekly report may start later than the daily sync, say). */
+  readonly jobs?: Readonly<Partial<Record<JobType, Partial<JobGraces>>>>;
+}
+
+export const DEFAULT_MONITORING_THRESHOLDS = {
   slowRunMinutes: 5,
   longRunMinutes: 8,
   consecutiveFailures: 3,
   missedRunGraceMinutes: 30,
   consecutiveProjectFailures: 3,
-};
+  ...DEFAULT_JOB_RUN_RULE_THRESHOLDS,
+} satisfies MonitoringThresholds;
+
+/** The run rules' thresholds, each one not set at its default. */
+export function jobRunRulesOf(thresholds: MonitoringThresholds): JobRunRuleThresholds {
+  return { ...DEFAULT_JOB_RUN_RULE_THRESHOLDS, ...thresholds };
+}
+
+/** A job's graces: its own where set, the global ones otherwise. */
+export function gracesOf(thresholds: MonitoringThresholds, jobType: JobType): JobGraces {
+  const own = thresholds.jobs?.[jobType];
+  return {
+    missedRunGraceMinutes: own?.missedRunGraceMinutes ?? thresholds.missedRunGraceMinutes,
+    longRunMinutes: own?.longRunMinutes ?? thresholds.longRunMinutes,
+  };
+}
 
 export type SystemHealth = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -47,9 +83,6 @@ export function missedSlots(schedule: JobSchedule, runs: readonly JobRun[], afte
     (slot) => !ran.has(slot) && Date.parse(slot) > madeUpUntil,
   );
 }
-
-const FAILED = new Set(['failed', 'timeout']);
-const ENDED = new Set(['completed', 'failed', 'timeout']);
 
 /** Failed or timed-out runs in a row, newest first, up to the last completed one (skipped and open runs do not count). */
 export function consecutiveFailuresOf(runs: readonly JobRun[]): number {
@@ -218,9 +251,12 @@ export function dashboardData(
 }
 
 /**
- * The watchdog's alerts: a failure streak per job type (worse as it doubles), each run longer than the
- * limit or started later than the grace period after its slot in the last 24 hours, each stuck run, and
- * missed slots per job type (worse with each one).
+ * The watchdog's alerts: per job type a failure streak (worse as it doubles), a failure rate, a success rate
+ * below the alert line, runs beyond what the schedule allows, too many skipped runs, and missed slots (worse
+ * with each one); each run of the last 24 hours longer than its job's limit, started later than its job's
+ * grace after its slot, or far from its job's usual duration; and each stuck run.
+ * @param runs every job's runs the rules look at: the window's, and each job's newest ones before it (the
+ * success rate and the runtime median reach back past the window for a job that runs daily or weekly).
  */
 export function jobAlerts(
   runs: readonly JobRun[],
@@ -230,12 +266,22 @@ export function jobAlerts(
     readonly thresholds: MonitoringThresholds;
     readonly budgetMinutes: number;
     readonly watchedForLateness: readonly JobType[];
+    readonly schedules: Readonly<Record<JobType, JobSchedule>>;
   },
 ): FiringAlert[] {
   const { now, thresholds } = options;
+  const rules = jobRunRulesOf(thresholds);
   const alerts: FiringAlert[] = [];
   for (const jobType of JOB_TYPES) {
     const own = runs.filter((run) => run.jobType === jobType).sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime));
+    const schedule = options.schedules[jobType];
+    alerts.push(
+      ...failureRateAlerts(jobType, own, { ...rules, consecutiveFailures: thresholds.consecutiveFailures }),
+      ...successRateAlerts(jobType, own, now, rules),
+      ...runtimeAnomalyAlerts(own, now, rules),
+      ...ranTooOftenAlerts(jobType, own, schedule, now, rules),
+      ...skippedRunAlerts(jobType, own, schedule, now, rules),
+    );
     const streak = consecutiveFailuresOf(own);
     if (streak >= thresholds.consecutiveFailures) {
       const last = own.find((run) => FAILED.has(run.status));
@@ -259,13 +305,14 @@ export function jobAlerts(
         title: `${jobType} missed ${slots.length} scheduled run(s)`,
         value: slots.length,
         level: slots.length,
-        detail: `no run for ${slots.join(', ')} (${thresholds.missedRunGraceMinutes} minutes' grace)`,
+        detail: `no run for ${slots.join(', ')} (${gracesOf(thresholds, jobType).missedRunGraceMinutes} minutes' grace)`,
       });
     }
   }
   const dayAgo = now.getTime() - DAY_MS;
   for (const run of runs) {
-    if (Date.parse(run.scheduledTime) <= dayAgo || (run.durationMs ?? 0) <= thresholds.longRunMinutes * MINUTE_MS) continue;
+    const { longRunMinutes } = gracesOf(thresholds, run.jobType);
+    if (Date.parse(run.scheduledTime) <= dayAgo || (run.durationMs ?? 0) <= longRunMinutes * MINUTE_MS) continue;
     const minutes = Math.round((run.durationMs! / MINUTE_MS) * 10) / 10;
     alerts.push({
       alertId: `long_run#${run.runId}`,
@@ -273,9 +320,10 @@ export function jobAlerts(
       title: `${run.runId} ran ${minutes} minutes`,
       value: minutes,
       level: 0,
-      detail: `over the ${thresholds.longRunMinutes}-minute limit; ended ${run.status}`,
+      detail: `over the ${longRunMinutes}-minute limit; ended ${run.status}`,
     });
   }
+
   for (const run of runs) {
     const lateMs = Date.parse(run.createdAt) - Date.parse(run.scheduledTime);
     // A run recorded after `now` is a replay of an earlier hour (`--at`), not a late delivery.
@@ -286,7 +334,7 @@ export function jobAlerts(
       Date.parse(run.createdAt) > now.getTime()
     )
       continue;
-    if (lateMs <= thresholds.missedRunGraceMinutes * MINUTE_MS) continue;
+    if (lateMs <= gracesOf(thresholds, run.jobType).missedRunGraceMinutes * MINUTE_MS) continue;
     const minutes = Math.round(lateMs / MINUTE_MS);
     alerts.push({
       alertId: `late_run#${run.runId}`,

@@ -1,5 +1,6 @@
 /**
- * "Watch Job Runs" (hourly): the jobs' own health. Failure streaks, runs over the time limit, stuck runs,
+ * "Watch Job Runs" (hourly): the jobs' own health. Failure streaks and rates, a low success rate, runs over
+ * the time limit or far from their usual duration, stuck runs, runs beyond the schedule, skipped runs,
  * scheduled slots that never ran and projects the daily sync fails on run after run become alerts through
  * the same policy, outbox and channels as the bug alerts; missed slots are also published as a metric
  * for their CloudWatch alarm. A replay of an hour before the latest evaluated one reports what it sees and changes nothing.
@@ -7,11 +8,13 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { digestOf } from '../domain/alert-message.ts';
 import { planAlerts } from '../domain/alerts.ts';
-import type { StepResult } from '../domain/job-run.ts';
-import { jobAlerts, projectSyncAlerts } from '../domain/monitoring.ts';
+import { JOB_TYPES, type JobRun, type JobType, type StepResult } from '../domain/job-run.ts';
+import { jobAlerts, jobRunRulesOf, type MonitoringThresholds, projectSyncAlerts } from '../domain/monitoring.ts';
+import type { JobSchedule } from '../domain/schedule-slots.ts';
 import { publishMissedRuns } from '../metrics.ts';
 import { type CronMonitor, WATCHED_FOR_MISSED_RUNS } from '../monitoring/cron-monitor.ts';
 import type { AlertsStore } from '../store/alerts-store.ts';
+import type { JobHistoryStore } from '../store/job-history-store.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import { queueNotices } from './queue-notices.ts';
@@ -19,6 +22,9 @@ import { replayNote } from './replay-note.ts';
 
 export interface WatchDependencies {
   readonly monitor: CronMonitor;
+  /** Each job's newest runs, for the rules that reach back past the monitor's window. */
+  readonly history: Pick<JobHistoryStore, 'listRecent'>;
+  readonly schedules: Readonly<Record<JobType, JobSchedule>>;
   readonly alerts: AlertsStore;
   readonly projects: Pick<ProjectsStore, 'listFailing'>;
   readonly events: SyncEventsStore;
@@ -31,15 +37,22 @@ export async function watchJobRuns(
   run: { readonly runId: string; readonly now: Date },
 ): Promise<Omit<StepResult, 'attempt'>> {
   const { now } = run;
-  const [{ runs, missed, dashboard }, failing] = await Promise.all([deps.monitor.view(now, run.runId), deps.projects.listFailing()]);
   const { thresholds } = deps.monitor;
+  const [{ runs, missed, dashboard }, failing, newest] = await Promise.all([
+    deps.monitor.view(now, run.runId),
+    deps.projects.listFailing(),
+    newestRuns(deps.history, thresholds),
+  ]);
   const projectAlerts = projectSyncAlerts(failing, { now, thresholds });
+  // A replay of an earlier hour judges the history as it stood then.
+  const before = newest.filter((other) => other.runId !== run.runId && Date.parse(other.scheduledTime) <= now.getTime());
   const firing = [
-    ...jobAlerts(runs, missed, {
+    ...jobAlerts([...new Map([...before, ...runs].map((other) => [other.runId, other])).values()], missed, {
       now,
       thresholds,
       budgetMinutes: deps.monitor.budgetMinutes,
       watchedForLateness: WATCHED_FOR_MISSED_RUNS,
+      schedules: deps.schedules,
     }),
     ...projectAlerts,
   ];
@@ -70,4 +83,15 @@ export async function watchJobRuns(
     recordsProcessed: runs.length,
   });
   return { recordsProcessed: runs.length, recordsFailed: 0, summary };
+}
+
+/**
+ * Each job's newest runs: twice the longest run history a rule needs (the success rate's minimum, the
+ * failure rate's last runs, the runtime median's runs before the one judged), so skipped runs among them
+ * leave enough.
+ */
+async function newestRuns(history: Pick<JobHistoryStore, 'listRecent'>, thresholds: MonitoringThresholds): Promise<JobRun[]> {
+  const rules = jobRunRulesOf(thresholds);
+  const limit = 2 * Math.max(rules.successRateMinRuns, rules.failureRateRuns, rules.runtimeHistoryRuns + 1);
+  return (await Promise.all(JOB_TYPES.map((jobType) => history.listRecent({ jobType, limit })))).flat();
 }

@@ -1,0 +1,283 @@
+/**
+ * The watchdog's rules on a job's run history beyond streaks and lateness: success rate, failure rate,
+ * runtime anomalies, runs beyond what the schedule allows, and skipped runs. Each turns one job's runs
+ * into firing alerts; the notification policy (fire once, cooldown, worse, resolved) does the rest. Pure;
+ * `now` is passed in.
+ */
+import type { FiringAlert } from './alerts.ts';
+import { type JobRun, type JobType, runIdOf } from './job-run.ts';
+import { expectedSlots, type JobSchedule } from './schedule-slots.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const DETAIL_LENGTH = 300;
+
+/** A run that failed: its execution ended in an error or ran out of time. */
+export const FAILED_STATUSES: ReadonlySet<string> = new Set(['failed', 'timeout']);
+/**
+ * A run with an outcome. Skipped runs did no work (they yielded to the run they name, whose own outcome
+ * counts), and open runs have no outcome yet (the stuck rule watches them): counting either would blame or
+ * credit the job for something it did not do.
+ */
+export const ENDED_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'timeout']);
+
+export interface JobRunRuleThresholds {
+  /** Days of ended runs the success rate covers. */
+  readonly successRateWindowDays: number;
+  /** The success rate covers at least this many ended runs, reaching back before the window; with fewer it is not judged. */
+  readonly successRateMinRuns: number;
+  /** A success rate strictly below this percentage alerts. */
+  readonly successRateAlertPercent: number;
+  /** This many failed or timed-out runs among the last {@link failureRateRuns} ended ones alert. */
+  readonly failureRateFailures: number;
+  readonly failureRateRuns: number;
+  /** A completed run shorter than this fraction of the job's median duration alerts. */
+  readonly fastRunFraction: number;
+  /** A completed run longer than this multiple of the job's median duration alerts. */
+  readonly slowRunMultiple: number;
+  /** The median covers the job's last this many completed runs before the run judged. */
+  readonly runtimeHistoryRuns: number;
+  /** Fewer completed runs than this before a run and its duration is not judged. */
+  readonly runtimeMinHistory: number;
+  /** Hours over which a job's runs are counted against its schedule's slots. */
+  readonly ranTooOftenWindowHours: number;
+  /** Manual runs of one job allowed in that window. */
+  readonly manualRunsAllowed: number;
+  /** More skipped runs (overlaps and ignored duplicate deliveries) of one job in 24 hours than this alert. */
+  readonly skippedRunsPerDay: number;
+}
+
+/**
+ * - success rate: 7 days, 20 runs and 95%, the original system's alert line (its target is 99.5%);
+ * - failure rate: 3 of the last 10 ended runs, Healthchecks.io's most asked-for default;
+ * - runtime: a tenth of the median catches a sync that synced nothing (2 s against 45 s) while an hour with few
+ *   changes, typically a third to a half of the median, passes; three times the median flags a daily sync of 45 s
+ *   at 2¼ minutes, long before the 8-minute limit, while the cold starts every run of these rarely-run
+ *   functions pays are already in the median; 20 runs are about three weeks of daily history, and 5 runs are
+ *   the fewest whose median one odd run cannot move;
+ * - ran too often: the schedule's slots of the last 24 hours and 3 manual runs (a smoke test and two reruns);
+ * - skipped: more than 3 a day (one overlap now and then is the lock doing its job).
+ */
+export const DEFAULT_JOB_RUN_RULE_THRESHOLDS: JobRunRuleThresholds = {
+  successRateWindowDays: 7,
+  successRateMinRuns: 20,
+  successRateAlertPercent: 95,
+  failureRateFailures: 3,
+  failureRateRuns: 10,
+  fastRunFraction: 0.1,
+  slowRunMultiple: 3,
+  runtimeHistoryRuns: 20,
+  runtimeMinHistory: 5,
+  ranTooOftenWindowHours: 24,
+  manualRunsAllowed: 3,
+  skippedRunsPerDay: 3,
+};
+
+/** The runs of one job with an outcome, newest first. */
+function endedNewestFirst(runs: readonly JobRun[]): JobRun[] {
+  return runs.filter((run) => ENDED_STATUSES.has(run.status)).sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime));
+}
+
+/**
+ * The ended runs a job's success rate covers, newest first: those scheduled in the last `windowDays`, or the
+ * newest `minRuns` when the window holds fewer (a daily job has 7 a week, too few for a rate), or all there are.
+ */
+export function successRateSample(runs: readonly JobRun[], now: Date, windowDays: number, minRuns: number): JobRun[] {
+  const ended = endedNewestFirst(runs);
+  const inWindow = ended.filter((run) => Date.parse(run.scheduledTime) > now.getTime() - windowDays * DAY_MS);
+  return inWindow.length >= minRuns ? inWindow : ended.slice(0, minRuns);
+}
+
+/**
+ * The job's success rate alert: below the threshold over {@link successRateSample}; it resolves when the rate
+ * recovers. A job with fewer than `successRateMinRuns` ended runs is not judged: over fewer than 20 runs a
+ * single failure moves the rate by more than 5 points, and single failures are the streak and failure-rate
+ * rules' to judge.
+ */
+export function successRateAlerts(jobType: JobType, runs: readonly JobRun[], now: Date, thresholds: JobRunRuleThresholds): FiringAlert[] {
+  const sample = successRateSample(runs, now, thresholds.successRateWindowDays, thresholds.successRateMinRuns);
+  const completed = sample.filter((run) => run.status === 'completed').length;
+  // Compared in whole runs, so 19 of 20 is exactly 95%, not a float a hair below it.
+  if (sample.length < thresholds.successRateMinRuns || completed * 100 >= thresholds.successRateAlertPercent * sample.length) return [];
+  const percent = Math.round((completed / sample.length) * 1000) / 10;
+  return [
+    {
+      alertId: `low_success_rate#${jobType}`,
+      rule: 'low_success_rate',
+      title: `${jobType} succeeded in ${percent}% of its last ${sample.length} runs`,
+      value: percent,
+      // Worse for every further 5 points below the threshold.
+      level: Math.floor((thresholds.successRateAlertPercent - percent) / 5),
+      detail:
+        `${completed} of ${sample.length} ended runs completed since ${sample.at(-1)!.scheduledTime}, ` +
+        `below the ${thresholds.successRateAlertPercent}% alert line`,
+    },
+  ];
+}
+
+/**
+ * The failures among `ended` (newest first) outside runs of `streakLength` or more failures in a row: those
+ * the consecutive-failure rule pages on, so one outage is not paged twice, nor again as it recovers.
+ */
+function failuresOutsideStreaks(ended: readonly JobRun[], streakLength: number): JobRun[] {
+  const outside: JobRun[] = [];
+  let streak: JobRun[] = [];
+  for (const run of [...ended, undefined]) {
+    if (run && FAILED_STATUSES.has(run.status)) {
+      streak.push(run);
+      continue;
+    }
+    if (streak.length < streakLength) outside.push(...streak);
+    streak = [];
+  }
+  return outside;
+}
+
+/**
+ * X failed or timed-out runs among the job's last Y ended ones (worse as the count doubles): failures
+ * scattered among successes, which a streak never counts. A streak long enough for the consecutive-failure
+ * rule is left to it.
+ */
+export function failureRateAlerts(
+  jobType: JobType,
+  runs: readonly JobRun[],
+  thresholds: JobRunRuleThresholds & { readonly consecutiveFailures: number },
+): FiringAlert[] {
+  const recent = endedNewestFirst(runs).slice(0, thresholds.failureRateRuns);
+  const failures = failuresOutsideStreaks(recent, thresholds.consecutiveFailures);
+  if (failures.length < thresholds.failureRateFailures) return [];
+  return [
+    {
+      alertId: `failure_rate#${jobType}`,
+      rule: 'failure_rate',
+      title: `${jobType} failed ${failures.length} of its last ${recent.length} runs`,
+      value: failures.length,
+      level: Math.floor(Math.log2(failures.length / thresholds.failureRateFailures)),
+      detail: `failed: ${failures.map((run) => `${run.runId} ${run.status}`).join(', ')}`.slice(0, DETAIL_LENGTH),
+    },
+  ];
+}
+
+/** The median (nearest rank) of the durations of the completed runs among `runs` (one job's) before `run`; null without enough. */
+export function medianDurationBefore(run: JobRun, runs: readonly JobRun[], thresholds: JobRunRuleThresholds): number | null {
+  const history = runs
+    .filter((other) => other.status === 'completed' && other.durationMs !== undefined && other.scheduledTime < run.scheduledTime)
+    .sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime))
+    .slice(0, thresholds.runtimeHistoryRuns)
+    .map((other) => other.durationMs!)
+    .sort((a, b) => a - b);
+  return history.length < thresholds.runtimeMinHistory ? null : history[Math.ceil(history.length / 2) - 1]!;
+}
+
+/**
+ * Each completed run of the last 24 hours among `runs` (one job's) far faster or far slower than the job's
+ * median: a sync that took 2 s when it usually takes 45 s has probably synced nothing. Failed runs are left
+ * to the failure rules (a failure is fast by nature), open ones to the stuck rule.
+ */
+export function runtimeAnomalyAlerts(runs: readonly JobRun[], now: Date, thresholds: JobRunRuleThresholds): FiringAlert[] {
+  return runs.flatMap((run) => {
+    if (run.status !== 'completed' || run.durationMs === undefined || Date.parse(run.scheduledTime) <= now.getTime() - DAY_MS) return [];
+    const median = medianDurationBefore(run, runs, thresholds);
+    if (median === null) return [];
+    const fast = run.durationMs < thresholds.fastRunFraction * median;
+    if (!fast && run.durationMs <= thresholds.slowRunMultiple * median) return [];
+    const bound = fast ? `under ${thresholds.fastRunFraction} times` : `over ${thresholds.slowRunMultiple} times`;
+    return [
+      {
+        alertId: `runtime_anomaly#${run.runId}`,
+        rule: 'runtime_anomaly' as const,
+        title: `${run.runId} took ${secondsOf(run.durationMs)}, ${fast ? 'far faster' : 'far slower'} than its usual ${secondsOf(median)}`,
+        value: run.durationMs,
+        level: 0,
+        detail: `${bound} the median of the job's last ${thresholds.runtimeHistoryRuns} completed runs; processed ${run.recordsProcessed}`,
+      },
+    ];
+  });
+}
+
+/** A run of one of the schedule's slots (a redriven one included), not a manual run. */
+function isScheduledRun(run: JobRun): boolean {
+  return run.runId === runIdOf({ jobType: run.jobType, trigger: 'schedule', scheduledTime: run.scheduledTime });
+}
+
+/**
+ * More runs of a job in the window than its schedule allows: scheduled runs beyond its slots (a duplicated
+ * schedule; two deliveries of one slot are one run, so they never count twice), or manual runs beyond the
+ * allowance (a trigger loop). Skipped runs count: a loop the overlap lock keeps skipping is still a loop.
+ */
+export function ranTooOftenAlerts(
+  jobType: JobType,
+  runs: readonly JobRun[],
+  schedule: JobSchedule,
+  now: Date,
+  thresholds: JobRunRuleThresholds,
+): FiringAlert[] {
+  const hours = thresholds.ranTooOftenWindowHours;
+  const after = new Date(now.getTime() - hours * HOUR_MS);
+  const inWindow = runs.filter((run) => Date.parse(run.scheduledTime) > after.getTime());
+  const scheduled = inWindow.filter(isScheduledRun).length;
+  const manual = inWindow.length - scheduled;
+  const slots = expectedSlots(schedule, after, now).length;
+  if (scheduled <= slots && manual <= thresholds.manualRunsAllowed) return [];
+  const allowed = slots + thresholds.manualRunsAllowed;
+  return [
+    {
+      alertId: `ran_too_often#${jobType}`,
+      rule: 'ran_too_often',
+      title: `${jobType} ran ${inWindow.length} times in ${hours} hours`,
+      value: inWindow.length,
+      level: Math.max(0, Math.floor(Math.log2(inWindow.length / Math.max(1, allowed)))),
+      detail:
+        `${scheduled} scheduled for ${slots} slot(s) of ${schedule.cron} (${schedule.timeZone}); ` +
+        `${manual} manual, ${thresholds.manualRunsAllowed} allowed`,
+    },
+  ];
+}
+
+/** Why each run of the slot at its scheduled time did not run, or a delivery was ignored. */
+function skipReasons(runs: readonly JobRun[]): string[] {
+  return runs.flatMap((run) => [
+    ...(run.status === 'skipped' ? [`${run.scheduledTime} ${run.summary ?? 'skipped'}`] : []),
+    ...(run.duplicateDeliveries ? [`${run.scheduledTime} ${run.duplicateDeliveries} duplicate delivery(ies) ignored`] : []),
+  ]);
+}
+
+/**
+ * More skipped runs of a job in the last 24 hours than allowed, naming its schedule and each reason: an
+ * overlap with the run still holding the lock, or an ignored duplicate delivery of a slot.
+ */
+export function skippedRunAlerts(
+  jobType: JobType,
+  runs: readonly JobRun[],
+  schedule: JobSchedule,
+  now: Date,
+  thresholds: JobRunRuleThresholds,
+): FiringAlert[] {
+  const lastDay = runs
+    .filter((run) => Date.parse(run.scheduledTime) > now.getTime() - DAY_MS)
+    .sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime));
+  const skipped = lastDay.reduce((sum, run) => sum + (run.status === 'skipped' ? 1 : 0) + (run.duplicateDeliveries ?? 0), 0);
+  if (skipped <= thresholds.skippedRunsPerDay) return [];
+  return [
+    {
+      alertId: `skipped_runs#${jobType}`,
+      rule: 'skipped_runs',
+      title: `${jobType} skipped ${skipped} runs in 24 hours (schedule ${schedule.cron}, ${schedule.timeZone})`,
+      value: skipped,
+      level: Math.floor(Math.log2(skipped / (thresholds.skippedRunsPerDay + 1))),
+      detail: listedWithin(skipReasons(lastDay), DETAIL_LENGTH),
+    },
+  ];
+}
+
+/** As many whole items as fit in `maxLength` characters, joined by `; `, and a count of the rest. */
+function listedWithin(items: readonly string[], maxLength: number): string {
+  const more = (count: number) => (count > 0 ? `; and ${count} more` : '');
+  let listed = items.length;
+  while (listed > 1 && items.slice(0, listed).join('; ').length + more(items.length - listed).length > maxLength) listed--;
+  return `${items.slice(0, listed).join('; ')}${more(items.length - listed)}`;
+}
+
+function secondsOf(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 6_000) / 10} min` : `${Math.round(ms / 100) / 10} s`;
+}

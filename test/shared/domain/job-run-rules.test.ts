@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import type { JobRun, RunStatus } from '../../../shared/domain/job-run.ts';
+import {
+  failureRateAlerts,
+  medianDurationBefore,
+  DEFAULT_JOB_RUN_RULE_THRESHOLDS as RULES,
+  ranTooOftenAlerts,
+  runtimeAnomalyAlerts,
+  skippedRunAlerts,
+  successRateAlerts,
+  successRateSample,
+} from '../../../shared/domain/job-run-rules.ts';
+import type { JobSchedule } from '../../../shared/domain/schedule-slots.ts';
+import { scheduledRun } from '../../support/job-runs.ts';
+
+const NOW = new Date('2026-11-28T12:00:00Z');
+const HOURLY: JobSchedule = { cron: '0 * * * *', timeZone: 'UTC' };
+const DAILY: JobSchedule = { cron: '0 2 * * *', timeZone: 'Europe/Berlin' };
+const iso = (msAgo: number) => `${new Date(NOW.getTime() - msAgo).toISOString().slice(0, 19)}Z`;
+const hoursAgo = (hours: number) => iso(hours * 3_600_000);
+const daysAgo = (days: number) => iso(days * 86_400_000);
+
+/** The daily job's runs, one a day back from yesterday, with the statuses given newest first. */
+function dailyRuns(...statuses: RunStatus[]): JobRun[] {
+  return statuses.map((status, index) => scheduledRun('daily_sync', daysAgo(index + 1), status));
+}
+/** Hourly runs, one an hour back from `fromHoursAgo`, each of the statuses newest first. */
+function hourlyRuns(statuses: RunStatus[], fromHoursAgo = 1): JobRun[] {
+  return statuses.map((status, index) => scheduledRun('hourly_metrics', hoursAgo(fromHoursAgo + index), status));
+}
+const repeat = <T>(count: number, value: T): T[] => Array.from({ length: count }, () => value);
+
+describe('successRateSample', () => {
+  it('covers the ended runs of the 7-day window when it holds at least 20', () => {
+    const runs = hourlyRuns([...repeat(30, 'completed'), 'skipped', 'running'], 0.5);
+    expect(successRateSample(runs, NOW, 7, 20)).toHaveLength(30);
+    expect(successRateSample(hourlyRuns(repeat(200, 'completed')), NOW, 7, 20)).toHaveLength(167);
+  });
+
+  it('reaches back past the window for the newest 20 ended runs of a daily job, or takes all there are', () => {
+    const runs = dailyRuns(...repeat(10, 'completed' as const), 'skipped', 'running', ...repeat(15, 'failed' as const));
+    const sample = successRateSample(runs, NOW, 7, 20);
+    expect(sample).toHaveLength(20);
+    expect(sample.every((run) => run.status !== 'skipped' && run.status !== 'running')).toBe(true);
+    expect(sample.at(-1)!.scheduledTime).toBe(daysAgo(22));
+    expect(successRateSample(dailyRuns('failed', 'completed'), NOW, 7, 20)).toHaveLength(2);
+  });
+});
+
+describe('successRateAlerts', () => {
+  it('stays quiet at exactly 95% (19 of 20 runs) and alerts one failure past it (18 of 20)', () => {
+    expect(successRateAlerts('daily_sync', dailyRuns('failed', ...repeat(19, 'completed' as const)), NOW, RULES)).toEqual([]);
+    expect(successRateAlerts('daily_sync', dailyRuns('failed', 'timeout', ...repeat(18, 'completed' as const)), NOW, RULES)).toEqual([
+      {
+        alertId: 'low_success_rate#daily_sync',
+        rule: 'low_success_rate',
+        title: 'daily_sync succeeded in 90% of its last 20 runs',
+        value: 90,
+        level: 1,
+        detail: `18 of 20 ended runs completed since ${daysAgo(20)}, below the 95% alert line`,
+      },
+    ]);
+  });
+
+  it('does not judge a job with fewer than 20 ended runs', () => {
+    expect(
+      successRateAlerts('daily_sync', dailyRuns(...repeat(5, 'failed' as const), ...repeat(14, 'completed' as const)), NOW, RULES),
+    ).toEqual([]);
+  });
+
+  it('leaves out skipped and open runs, and resolves (stops firing) once the rate recovers', () => {
+    const failing = dailyRuns(...repeat(5, 'skipped' as const), 'running', ...repeat(18, 'completed' as const), 'failed', 'failed');
+    expect(successRateAlerts('daily_sync', failing, NOW, RULES)).toMatchObject([{ value: 90, title: expect.stringContaining('20 runs') }]);
+    // Today's completed run pushes the oldest failure out of the newest 20.
+    const recovered = [scheduledRun('daily_sync', hoursAgo(1), 'completed'), ...failing];
+    expect(successRateAlerts('daily_sync', recovered, NOW, RULES)).toEqual([]);
+  });
+
+  it('judges the whole window by its own threshold: 190 of 200 runs is 95%, 189 of 200 alerts', () => {
+    const rules = { ...RULES, successRateWindowDays: 10 };
+    const runs = (failures: number) =>
+      hourlyRuns([...repeat(failures, 'failed' as const), ...repeat(200 - failures, 'completed' as const)]);
+    expect(successRateAlerts('hourly_metrics', runs(10), NOW, rules)).toEqual([]);
+    expect(successRateAlerts('hourly_metrics', runs(11), NOW, rules)).toMatchObject([{ value: 94.5, level: 0 }]);
+  });
+});
+
+describe('failureRateAlerts', () => {
+  const STREAK = { ...RULES, consecutiveFailures: 3 };
+  it('alerts on 3 failures in the last 10 ended runs, not on 2, nor on a third one 11 runs back', () => {
+    const two = dailyRuns('completed', 'failed', 'completed', 'timeout', ...repeat(6, 'completed' as const), 'failed');
+    expect(failureRateAlerts('daily_sync', two, STREAK)).toEqual([]);
+    const three = dailyRuns('completed', 'failed', 'skipped', 'completed', 'timeout', ...repeat(5, 'completed' as const), 'failed');
+    expect(failureRateAlerts('daily_sync', three, STREAK)).toEqual([
+      {
+        alertId: 'failure_rate#daily_sync',
+        rule: 'failure_rate',
+        title: 'daily_sync failed 3 of its last 10 runs',
+        value: 3,
+        level: 0,
+        detail: `failed: daily_sync#${daysAgo(2)} failed, daily_sync#${daysAgo(5)} timeout, ` + `daily_sync#${daysAgo(11)} failed`,
+      },
+    ]);
+  });
+
+  it('leaves a streak the consecutive-failure rule pages on to it, before and after the job recovers, but counts a shorter one', () => {
+    expect(failureRateAlerts('daily_sync', dailyRuns('failed', 'failed', 'failed', 'completed'), STREAK)).toEqual([]);
+    expect(failureRateAlerts('daily_sync', dailyRuns('completed', 'failed', 'failed', 'failed', 'completed', 'failed'), STREAK)).toEqual(
+      [],
+    );
+    expect(failureRateAlerts('daily_sync', dailyRuns('completed', 'failed', 'failed', 'completed', 'failed'), STREAK)).toMatchObject([
+      { value: 3, title: 'daily_sync failed 3 of its last 5 runs' },
+    ]);
+  });
+
+  it('gets worse when the failures double', () => {
+    const flapping = dailyRuns(...repeat(6, ['failed', 'completed'] as const).flat());
+    expect(failureRateAlerts('daily_sync', flapping, { ...STREAK, failureRateRuns: 12 })).toMatchObject([{ value: 6, level: 1 }]);
+  });
+});
+
+describe('runtime anomalies', () => {
+  /** 20 completed daily runs of 45 s before yesterday's, which took `durationMs`. */
+  const history = (durationMs: number, status: RunStatus = 'completed') => [
+    scheduledRun('daily_sync', daysAgo(0.5), status, { durationMs, recordsProcessed: 0 }),
+    ...dailyRuns(...repeat(20, 'completed' as const)).map((run) => ({ ...run, durationMs: 45_000 })),
+  ];
+
+  it('takes the median of the last 20 completed runs before the run, and none with fewer than 5', () => {
+    const runs = [
+      scheduledRun('daily_sync', daysAgo(0.5), 'completed', { durationMs: 1 }),
+      ...[10, 20, 30, 40].map((seconds, index) =>
+        scheduledRun('daily_sync', daysAgo(index + 1), 'completed', { durationMs: seconds * 1000 }),
+      ),
+      scheduledRun('daily_sync', daysAgo(5), 'failed', { durationMs: 5 }),
+    ];
+    expect(medianDurationBefore(runs[0]!, runs, RULES)).toBeNull();
+    runs.push(scheduledRun('daily_sync', daysAgo(6), 'completed', { durationMs: 50_000 }));
+    expect(medianDurationBefore(runs[0]!, runs, RULES)).toBe(30_000);
+  });
+
+  it('flags a completed run under a tenth of the median, not one exactly at it', () => {
+    expect(runtimeAnomalyAlerts(history(4_500), NOW, RULES)).toEqual([]);
+    expect(runtimeAnomalyAlerts(history(4_499), NOW, RULES)).toEqual([
+      {
+        alertId: `runtime_anomaly#daily_sync#${daysAgo(0.5)}`,
+        rule: 'runtime_anomaly',
+        title: `daily_sync#${daysAgo(0.5)} took 4.5 s, far faster than its usual 45 s`,
+        value: 4_499,
+        level: 0,
+        detail: "under 0.1 times the median of the job's last 20 completed runs; processed 0",
+      },
+    ]);
+  });
+
+  it('flags a completed run over 3 times the median, not one exactly at it', () => {
+    expect(runtimeAnomalyAlerts(history(135_000), NOW, RULES)).toEqual([]);
+    expect(runtimeAnomalyAlerts(history(135_001), NOW, RULES)).toMatchObject([
+      { title: `daily_sync#${daysAgo(0.5)} took 2.3 min, far slower than its usual 45 s`, value: 135_001 },
+    ]);
+  });
+
+  it('leaves failed runs, runs older than 24 hours and runs with fewer than 5 before them alone', () => {
+    expect(runtimeAnomalyAlerts(history(1_000, 'failed'), NOW, RULES)).toEqual([]);
+    const old = [
+      scheduledRun('daily_sync', daysAgo(1), 'completed', { durationMs: 1_000 }),
+      ...dailyRuns(...repeat(20, 'completed' as const)).map((run) => ({ ...run, scheduledTime: daysAgo(30) })),
+    ];
+    expect(runtimeAnomalyAlerts(old, NOW, RULES)).toEqual([]);
+    expect(runtimeAnomalyAlerts(history(1_000).slice(0, 5), NOW, RULES)).toEqual([]);
+    expect(runtimeAnomalyAlerts(history(1_000).slice(0, 6), NOW, RULES)).toHaveLength(1);
+  });
+});
+
+describe('ranTooOftenAlerts', () => {
+  const manual = (hours: number) => ({
+    ...scheduledRun('hourly_metrics', `${hoursAgo(hours).slice(0, 19)}.123Z`, 'completed'),
+    runId: `hourly_metrics#${hoursAgo(hours).slice(0, 19)}.123Z#manual`,
+    trigger: 'manual' as const,
+  });
+
+  it('allows one run per slot of the last 24 hours and 3 manual runs, and alerts on a fourth manual one', () => {
+    const scheduled = hourlyRuns(repeat(24, 'completed'), 0);
+    const manualRuns = [manual(1.5), manual(2.5), { ...manual(3.5), status: 'skipped' as const, trigger: 'redrive' as const }];
+    expect(ranTooOftenAlerts('hourly_metrics', [...scheduled, ...manualRuns], HOURLY, NOW, RULES)).toEqual([]);
+    expect(ranTooOftenAlerts('hourly_metrics', [...scheduled, ...manualRuns, manual(4.5)], HOURLY, NOW, RULES)).toEqual([
+      {
+        alertId: 'ran_too_often#hourly_metrics',
+        rule: 'ran_too_often',
+        title: 'hourly_metrics ran 28 times in 24 hours',
+        value: 28,
+        level: 0,
+        detail: '24 scheduled for 24 slot(s) of 0 * * * * (UTC); 4 manual, 3 allowed',
+      },
+    ]);
+  });
+
+  it('alerts on a second scheduled run a day, from a duplicated schedule, not on the one of its slot', () => {
+    const slot = scheduledRun('daily_sync', '2026-11-28T01:00:00Z', 'completed');
+    expect(ranTooOftenAlerts('daily_sync', [slot], DAILY, NOW, RULES)).toEqual([]);
+    const duplicated = scheduledRun('daily_sync', '2026-11-28T01:30:00Z', 'completed');
+    expect(ranTooOftenAlerts('daily_sync', [slot, duplicated], DAILY, NOW, RULES)).toMatchObject([
+      { value: 2, detail: '2 scheduled for 1 slot(s) of 0 2 * * * (Europe/Berlin); 0 manual, 3 allowed' },
+    ]);
+  });
+});
+
+describe('skippedRunAlerts', () => {
+  const skipped = (hours: number) =>
+    scheduledRun('hourly_metrics', hoursAgo(hours), 'skipped', {
+      summary: `skipped: hourly_metrics#${hoursAgo(hours + 1)} is still running`,
+    });
+
+  it('allows 3 skipped runs or ignored deliveries in 24 hours and alerts on a fourth, naming the schedule and each reason', () => {
+    const three = [
+      skipped(1),
+      skipped(2),
+      scheduledRun('hourly_metrics', hoursAgo(3), 'completed', { duplicateDeliveries: 1 }),
+      skipped(25),
+    ];
+    expect(skippedRunAlerts('hourly_metrics', three, HOURLY, NOW, RULES)).toEqual([]);
+    expect(skippedRunAlerts('hourly_metrics', [...three, skipped(4)], HOURLY, NOW, RULES)).toEqual([
+      {
+        alertId: 'skipped_runs#hourly_metrics',
+        rule: 'skipped_runs',
+        title: 'hourly_metrics skipped 4 runs in 24 hours (schedule 0 * * * *, UTC)',
+        value: 4,
+        level: 0,
+        detail:
+          `${hoursAgo(1)} skipped: hourly_metrics#${hoursAgo(2)} is still running; ` +
+          `${hoursAgo(2)} skipped: hourly_metrics#${hoursAgo(3)} is still running; ` +
+          `${hoursAgo(3)} 1 duplicate delivery(ies) ignored; and 1 more`,
+      },
+    ]);
+  });
+
+  it('gets worse when the skipped runs double past the allowance', () => {
+    const eight = [1, 2, 3, 4, 5, 6, 7, 8].map(skipped);
+    const [alert] = skippedRunAlerts('hourly_metrics', eight, HOURLY, NOW, RULES);
+    expect(alert).toMatchObject({ value: 8, level: 1, detail: expect.stringMatching(/; and 5 more$/) });
+    expect(alert!.detail!.length).toBeLessThanOrEqual(300);
+  });
+});

@@ -28,7 +28,7 @@ function dailyRuns(...statuses: RunStatus[]): JobRun[] {
 function hourlyRuns(statuses: RunStatus[], fromHoursAgo = 1): JobRun[] {
   return statuses.map((status, index) => scheduledRun('hourly_metrics', hoursAgo(fromHoursAgo + index), status));
 }
-const repeat = <T>(count: number, value: T): T[] => Array.from({ length: count }, () => value);
+const repeat = <const T>(count: number, value: T): T[] => Array.from({ length: count }, () => value);
 
 describe('successRateSample', () => {
   it('covers the ended runs of the 7-day window when it holds at least 20', () => {
@@ -38,7 +38,7 @@ describe('successRateSample', () => {
   });
 
   it('reaches back past the window for the newest 20 ended runs of a daily job, or takes all there are', () => {
-    const runs = dailyRuns(...repeat(10, 'completed' as const), 'skipped', 'running', ...repeat(15, 'failed' as const));
+    const runs = dailyRuns(...repeat(10, 'completed'), 'skipped', 'running', ...repeat(15, 'failed'));
     const sample = successRateSample(runs, NOW, 7, 20);
     expect(sample).toHaveLength(20);
     expect(sample.every((run) => run.status !== 'skipped' && run.status !== 'running')).toBe(true);
@@ -49,8 +49,8 @@ describe('successRateSample', () => {
 
 describe('successRateAlerts', () => {
   it('stays quiet at exactly 95% (19 of 20 runs) and alerts one failure past it (18 of 20)', () => {
-    expect(successRateAlerts('daily_sync', dailyRuns('failed', ...repeat(19, 'completed' as const)), NOW, RULES)).toEqual([]);
-    expect(successRateAlerts('daily_sync', dailyRuns('failed', 'timeout', ...repeat(18, 'completed' as const)), NOW, RULES)).toEqual([
+    expect(successRateAlerts('daily_sync', dailyRuns('failed', ...repeat(19, 'completed')), NOW, RULES)).toEqual([]);
+    expect(successRateAlerts('daily_sync', dailyRuns('failed', 'timeout', ...repeat(18, 'completed')), NOW, RULES)).toEqual([
       {
         alertId: 'low_success_rate#daily_sync',
         rule: 'low_success_rate',
@@ -63,13 +63,11 @@ describe('successRateAlerts', () => {
   });
 
   it('does not judge a job with fewer than 20 ended runs', () => {
-    expect(
-      successRateAlerts('daily_sync', dailyRuns(...repeat(5, 'failed' as const), ...repeat(14, 'completed' as const)), NOW, RULES),
-    ).toEqual([]);
+    expect(successRateAlerts('daily_sync', dailyRuns(...repeat(5, 'failed'), ...repeat(14, 'completed')), NOW, RULES)).toEqual([]);
   });
 
   it('leaves out skipped and open runs, and resolves (stops firing) once the rate recovers', () => {
-    const failing = dailyRuns(...repeat(5, 'skipped' as const), 'running', ...repeat(18, 'completed' as const), 'failed', 'failed');
+    const failing = dailyRuns(...repeat(5, 'skipped'), 'running', ...repeat(18, 'completed'), 'failed', 'failed');
     expect(successRateAlerts('daily_sync', failing, NOW, RULES)).toMatchObject([{ value: 90, title: expect.stringContaining('20 runs') }]);
     // Today's completed run pushes the oldest failure out of the newest 20.
     const recovered = [scheduledRun('daily_sync', hoursAgo(1), 'completed'), ...failing];
@@ -78,8 +76,7 @@ describe('successRateAlerts', () => {
 
   it('judges the whole window by its own threshold: 190 of 200 runs is 95%, 189 of 200 alerts', () => {
     const rules = { ...RULES, successRateWindowDays: 10 };
-    const runs = (failures: number) =>
-      hourlyRuns([...repeat(failures, 'failed' as const), ...repeat(200 - failures, 'completed' as const)]);
+    const runs = (failures: number) => hourlyRuns([...repeat(failures, 'failed'), ...repeat(200 - failures, 'completed')]);
     expect(successRateAlerts('hourly_metrics', runs(10), NOW, rules)).toEqual([]);
     expect(successRateAlerts('hourly_metrics', runs(11), NOW, rules)).toMatchObject([{ value: 94.5, level: 0 }]);
   });
@@ -88,9 +85,9 @@ describe('successRateAlerts', () => {
 describe('failureRateAlerts', () => {
   const STREAK = { ...RULES, consecutiveFailures: 3 };
   it('alerts on 3 failures in the last 10 ended runs, not on 2, nor on a third one 11 runs back', () => {
-    const two = dailyRuns('completed', 'failed', 'completed', 'timeout', ...repeat(6, 'completed' as const), 'failed');
+    const two = dailyRuns('completed', 'failed', 'completed', 'timeout', ...repeat(6, 'completed'), 'failed');
     expect(failureRateAlerts('daily_sync', two, STREAK)).toEqual([]);
-    const three = dailyRuns('completed', 'failed', 'skipped', 'completed', 'timeout', ...repeat(5, 'completed' as const), 'failed');
+    const three = dailyRuns('completed', 'failed', 'skipped', 'completed', 'timeout', ...repeat(5, 'completed'), 'failed');
     expect(failureRateAlerts('daily_sync', three, STREAK)).toEqual([
       {
         alertId: 'failure_rate#daily_sync',
@@ -114,7 +111,7 @@ describe('failureRateAlerts', () => {
   });
 
   it('gets worse when the failures double', () => {
-    const flapping = dailyRuns(...repeat(6, ['failed', 'completed'] as const).flat());
+    const flapping = dailyRuns(...repeat(6, ['failed', 'completed']).flat());
     expect(failureRateAlerts('daily_sync', flapping, { ...STREAK, failureRateRuns: 12 })).toMatchObject([{ value: 6, level: 1 }]);
   });
 });
@@ -123,7 +120,7 @@ describe('runtime anomalies', () => {
   /** 20 completed daily runs of 45 s before yesterday's, which took `durationMs`. */
   const history = (durationMs: number, status: RunStatus = 'completed') => [
     scheduledRun('daily_sync', daysAgo(0.5), status, { durationMs, recordsProcessed: 0 }),
-    ...dailyRuns(...repeat(20, 'completed' as const)).map((run) => ({ ...run, durationMs: 45_000 })),
+    ...dailyRuns(...repeat(20, 'completed')).map((run) => ({ ...run, durationMs: 45_000 })),
   ];
 
   it('takes the median of the last 20 completed runs before the run, and none with fewer than 5', () => {
@@ -164,7 +161,7 @@ describe('runtime anomalies', () => {
     expect(runtimeAnomalyAlerts(history(1_000, 'failed'), NOW, RULES)).toEqual([]);
     const old = [
       scheduledRun('daily_sync', daysAgo(1), 'completed', { durationMs: 1_000 }),
-      ...dailyRuns(...repeat(20, 'completed' as const)).map((run) => ({ ...run, scheduledTime: daysAgo(30) })),
+      ...dailyRuns(...repeat(20, 'completed')).map((run) => ({ ...run, scheduledTime: daysAgo(30) })),
     ];
     expect(runtimeAnomalyAlerts(old, NOW, RULES)).toEqual([]);
     expect(runtimeAnomalyAlerts(history(1_000).slice(0, 5), NOW, RULES)).toEqual([]);

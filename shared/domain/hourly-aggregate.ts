@@ -37,7 +37,13 @@ export type AggregateRules = Pick<BugRules, 'slaHours' | 'maxRevenuePerBug'> & S
  * opened after A or reaching its severity's SLA deadline (open bugs by `createdAt`); a closure entering velocity,
  * moving to the previous week or leaving it (closures by `closedAt`).
  */
-export const CHANGE_KINDS = ['opening', ...SEVERITIES.map((severity) => `deadline:${severity}` as const), 'closing', 'week', 'fortnight'] as const;
+export const CHANGE_KINDS = [
+  'opening',
+  ...SEVERITIES.map((severity) => `deadline:${severity}` as const),
+  'closing',
+  'week',
+  'fortnight',
+] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export interface ProjectAggregate {
@@ -107,7 +113,10 @@ export function buildAggregate(
   const tally = emptyTally();
   const upcoming: Partial<Record<ChangeKind, number[]>> = {};
   const note = ([kind, instant]: [ChangeKind, number]) => {
-    if (instant > at.getTime()) (upcoming[kind] ??= []).push(instant);
+    if (instant <= at.getTime()) return;
+    const instants = upcoming[kind] ?? [];
+    instants.push(instant);
+    upcoming[kind] = instants;
   };
   for (const bug of openBugs) {
     tallyOpenBug(tally, bug, at, counting, 1);

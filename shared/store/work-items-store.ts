@@ -1,26 +1,37 @@
 /** WorkItems: issues and pull requests, one item per (project, number). */
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AggregateRules } from '../domain/hourly-aggregate.ts';
 import type { ClosedBug, OpenBug } from '../domain/hourly-metrics.ts';
 import type { WorkItem } from '../domain/work-item.ts';
-import { TransientError } from '../errors.ts';
+import { batchGet } from './batch-get.ts';
 import { batchWrite } from './batch-write.ts';
 import { countQueried } from './count-items.ts';
 import { deleteQueried } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
+import { AGGREGATE_NUMBER, endOfSecond, ProjectAggregatesStore } from './project-aggregates-store.ts';
 import { queryAll } from './query-all.ts';
 import { WORK_ITEMS_INDEXES } from './table-schemas.ts';
 
+/** The condition of a write that never rolls an item back: absent, or stored older (GitHub's `updated_at`). */
+const NEWER = 'attribute_not_exists(projectId) OR updatedAt < :updatedAt';
 /** Conditional writes in flight at once per upsert call. */
 const WRITE_CONCURRENCY = 16;
-/** DynamoDB's limit per BatchGetItem call. */
-const BATCH_GET_SIZE = 100;
-const MAX_ROUNDS = 8;
 
 export class WorkItemsStore {
+  /** The projects' hourly aggregates, which every write of items keeps current. */
+  readonly aggregates: ProjectAggregatesStore;
+
+  /**
+   * @param options.aggregateRules the rules a writer rebuilds a project's aggregate by; without them a write only marks
+   *   it changed, and the next hourly run reads the project in full.
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
-  ) {}
+    options: { readonly aggregateRules?: AggregateRules; readonly clock?: () => Date } = {},
+  ) {
+    this.aggregates = new ProjectAggregatesStore(client, tableName, options.aggregateRules, options.clock);
+  }
 
   /**
    * Upserts items by (project, number), each only when GitHub's `updated_at` is newer than what is
@@ -43,16 +54,22 @@ export class WorkItemsStore {
       const version = stored.get(item.number);
       return version === undefined ? !options.soleWriter : version < item.updatedAt;
     });
-    let written = await batchWrite(
-      this.client,
-      this.tableName,
-      batched.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })),
+    if (batched.length + conditional.length === 0) return 0;
+    return this.aggregates.aroundWrite(
+      [...batched, ...conditional].map((item) => item.projectId),
+      async () => {
+        let written = await batchWrite(
+          this.client,
+          this.tableName,
+          batched.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })),
+        );
+        for (let start = 0; start < conditional.length; start += WRITE_CONCURRENCY) {
+          const results = await Promise.all(conditional.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIf(item, NEWER)));
+          written += results.filter(Boolean).length;
+        }
+        return written;
+      },
     );
-    for (let start = 0; start < conditional.length; start += WRITE_CONCURRENCY) {
-      const results = await Promise.all(conditional.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIfNewer(item)));
-      written += results.filter(Boolean).length;
-    }
-    return written;
   }
 
   /**
@@ -61,7 +78,7 @@ export class WorkItemsStore {
    * @returns whether it was written.
    */
   async replaceIfUnchanged(item: WorkItem): Promise<boolean> {
-    return this.putIf(item, 'updatedAt = :updatedAt');
+    return this.aggregates.aroundWrite([item.projectId], () => this.putIf(item, 'updatedAt = :updatedAt'));
   }
 
   /** Every item of a project, in number order. */
@@ -73,18 +90,19 @@ export class WorkItemsStore {
     return countQueried(this.client, { TableName: this.tableName, ...this.projectKeyCondition(projectId) });
   }
 
-  /** Deletes every item of a project (a purge). @returns how many were deleted. */
+  /** Deletes every item of a project (a purge), and its hourly aggregate. @returns how many items were deleted. */
   async deleteForProject(projectId: string): Promise<number> {
-    return deleteQueried(
+    const deleted = await deleteQueried(
       this.client,
       {
         TableName: this.tableName,
         ...this.projectKeyCondition(projectId),
         ProjectionExpression: 'projectId, #number',
-        ExpressionAttributeNames: { '#number': 'number' },
       },
       { keyOf: ({ projectId, number }) => ({ projectId, number }) },
     );
+    await this.aggregates.delete(projectId);
+    return deleted;
   }
 
   /** A project's bugs that are open and were opened by `now`, through the sparse open-bugs index. */
@@ -98,7 +116,7 @@ export class WorkItemsStore {
         KeyConditionExpression: '#project = :projectId AND #opened <= :now',
         ProjectionExpression: 'projectId, #number, title, htmlUrl, assignees, #opened, severity, revenueImpact',
         ExpressionAttributeNames: { '#project': index.partitionKey, '#opened': index.sortKey, '#number': 'number' },
-        ExpressionAttributeValues: { ':projectId': projectId, ':now': endOfSecond(now) },
+        ExpressionAttributeValues: { ':projectId': projectId, ':now': endOfSecond(now.getTime()) },
       },
       (item) => item as unknown as OpenBug,
     );
@@ -115,42 +133,30 @@ export class WorkItemsStore {
         KeyConditionExpression: '#project = :projectId AND #closed BETWEEN :since AND :until',
         ProjectionExpression: 'projectId, #number, #closed',
         ExpressionAttributeNames: { '#project': index.partitionKey, '#closed': index.sortKey, '#number': 'number' },
-        ExpressionAttributeValues: { ':projectId': projectId, ':since': since, ':until': endOfSecond(until) },
+        ExpressionAttributeValues: { ':projectId': projectId, ':since': since, ':until': endOfSecond(until.getTime()) },
       },
       (item) => item as unknown as ClosedBug,
     );
   }
 
+  /** A project's items, without its aggregate (item 0). */
   private projectKeyCondition(projectId: string) {
-    return { KeyConditionExpression: 'projectId = :projectId', ExpressionAttributeValues: { ':projectId': projectId } };
+    return {
+      KeyConditionExpression: 'projectId = :projectId AND #number > :aggregate',
+      ExpressionAttributeNames: { '#number': 'number' },
+      ExpressionAttributeValues: { ':projectId': projectId, ':aggregate': AGGREGATE_NUMBER },
+    };
   }
 
   /** The stored `updatedAt` of each item that exists, by number (items of one page share a project). */
   private async storedVersions(items: readonly WorkItem[]): Promise<Map<number, string>> {
-    const versions = new Map<number, string>();
-    for (let start = 0; start < items.length; start += BATCH_GET_SIZE) {
-      let keys: Record<string, unknown>[] = items
-        .slice(start, start + BATCH_GET_SIZE)
-        .map(({ projectId, number }) => ({ projectId, number }));
-      for (let round = 0; keys.length > 0; round++) {
-        if (round === MAX_ROUNDS) throw new TransientError(`${keys.length} reads in ${this.tableName} stayed unprocessed`);
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** round * 25));
-        const output = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: keys,
-                ProjectionExpression: '#number, updatedAt',
-                ExpressionAttributeNames: { '#number': 'number' },
-              },
-            },
-          }),
-        );
-        for (const item of output.Responses?.[this.tableName] ?? []) versions.set(item.number as number, item.updatedAt as string);
-        keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return versions;
+    const stored = await batchGet(
+      this.client,
+      this.tableName,
+      items.map(({ projectId, number }) => ({ projectId, number })),
+      { ProjectionExpression: '#number, updatedAt', ExpressionAttributeNames: { '#number': 'number' } },
+    );
+    return new Map(stored.map((item) => [item.number as number, item.updatedAt as string]));
   }
 
   /**
@@ -159,7 +165,7 @@ export class WorkItemsStore {
    * @returns whether it was written.
    */
   async putIfNewer(item: WorkItem): Promise<boolean> {
-    return this.putIf(item, 'attribute_not_exists(projectId) OR updatedAt < :updatedAt');
+    return this.aggregates.aroundWrite([item.projectId], () => this.putIf(item, NEWER));
   }
 
   /** Puts the item when `condition` (over the stored item and `:updatedAt`, the item's) holds. */
@@ -179,14 +185,6 @@ export class WorkItemsStore {
       throw error;
     }
   }
-}
-
-/**
- * An upper bound, as a sort key, for times up to `instant`'s second: GitHub writes `…T10:00:00Z` and
- * JavaScript `…T10:00:00.000Z`, which do not compare as strings. Callers filter the exact instant.
- */
-function endOfSecond(instant: Date): string {
-  return `${instant.toISOString().slice(0, 19)}Z\uffff`;
 }
 
 /** The item with its sparse index keys: open bugs, and closed bugs by closing time. */

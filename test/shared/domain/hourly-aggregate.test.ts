@@ -44,7 +44,9 @@ const openBugOf = (bug: Bug): OpenBug => ({
 });
 const stored = (bugs: ReadonlyMap<number, Bug>) => ({
   open: [...bugs.values()].filter((bug) => !bug.closedAt).map(openBugOf),
-  closed: [...bugs.values()].filter((bug) => bug.closedAt).map((bug): ClosedBug => ({ projectId: PROJECT, number: bug.number, closedAt: bug.closedAt! })),
+  closed: [...bugs.values()]
+    .filter((bug) => bug.closedAt)
+    .map((bug): ClosedBug => ({ projectId: PROJECT, number: bug.number, closedAt: bug.closedAt! })),
 });
 
 /** What the index queries of the changed spans return: whole seconds of slack on each side, as the store queries. */
@@ -104,7 +106,8 @@ describe('hourly aggregates', () => {
       // A writer changes the project a little later and rebuilds the aggregate (WorkItemsStore's upkeep).
       clock += Math.floor(random() * 60_000);
       // Most hours change nothing, so aggregates are moved forward across many deadlines and boundaries.
-      const change = random() < 0.6 ? 'none' : pick(['new', 'new', 'new', 'edited', 'relabelled', 'closed', 'reopened', 'transferred'] as const);
+      const change =
+        random() < 0.6 ? 'none' : pick(['new', 'new', 'new', 'edited', 'relabelled', 'closed', 'reopened', 'transferred'] as const);
       const open_ = [...bugs.values()].filter((bug) => !bug.closedAt);
       const closed_ = [...bugs.values()].filter((bug) => bug.closedAt);
       if (change === 'new') {

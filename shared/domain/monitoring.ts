@@ -200,7 +200,8 @@ export interface DashboardData {
 /**
  * The original cron monitor's dashboard, extended. The health status rule:
  * - unhealthy: a job type has failed `consecutiveFailures` (3) times in a row, a slot was missed, or a run is stuck past the budget;
- * - degraded: a run failed or timed out in the last 24 hours, a run was slow, or a job's success rate is below 95%;
+ * - degraded: a run failed or timed out in the last 24 hours, a run was slow, or a job's success rate over the window is
+ *   below the success-rate alert line (95%);
  * - healthy: none of these.
  */
 export function dashboardData(
@@ -235,7 +236,7 @@ export function dashboardData(
     ...(recentFailures.length > 0 ? [`${recentFailures.length} run(s) failed or timed out in the last 24 hours`] : []),
     ...(slow.length > 0 ? [`${slow.length} run(s) took longer than ${thresholds.slowRunMinutes} minutes in the last 24 hours`] : []),
     ...statistics
-      .filter((job) => job.successRate !== null && job.successRate < 0.95)
+      .filter((job) => job.successRate !== null && job.successRate * 100 < jobRunRulesOf(thresholds).successRateAlertPercent)
       .map((job) => `${job.jobType} succeeded in ${((job.successRate ?? 0) * 100).toFixed(1)}% of runs`),
   ];
   return {

@@ -5,6 +5,9 @@ import {
   DEFAULT_MONITORING_THRESHOLDS,
   dailyFigures,
   dashboardData,
+  gracesOf,
+  jobAlerts,
+  type MonitoringThresholds,
   missedSlots,
   projectSyncAlerts,
   stuckRuns,
@@ -191,6 +194,67 @@ describe('dashboardData', () => {
     expect(dashboardData([run('daily_sync', 'running', 1)], options)).toMatchObject({
       summary: { runningJobs: 1, healthStatus: 'unhealthy' },
     });
+  });
+});
+
+describe('jobAlerts', () => {
+  // Slots at half past, as the runs below are: three hours before NOW is Saturday 09:30.
+  const schedules = {
+    daily_sync: { cron: '30 9 * * *', timeZone: 'UTC' },
+    hourly_metrics: { cron: '30 * * * *', timeZone: 'UTC' },
+    weekly_report: { cron: '30 9 * * 6', timeZone: 'UTC' },
+  };
+  /** The thresholds as the configuration schema gives them today: none of the run rules' keys. */
+  const configured: MonitoringThresholds = {
+    slowRunMinutes: 5,
+    longRunMinutes: 8,
+    consecutiveFailures: 3,
+    missedRunGraceMinutes: 30,
+    consecutiveProjectFailures: 3,
+  };
+  const alertsOf = (runs: JobRun[], thresholds: MonitoringThresholds = configured) =>
+    jobAlerts(runs, {}, { now: NOW, thresholds, budgetMinutes: 9, watchedForLateness: ['daily_sync', 'weekly_report'], schedules });
+  const startedLate = (jobType: JobType, minutes: number) => {
+    const late = run(jobType, 'completed', 3);
+    return { ...late, createdAt: new Date(Date.parse(late.scheduledTime) + minutes * 60_000).toISOString() };
+  };
+  const perJob: MonitoringThresholds = { ...configured, jobs: { weekly_report: { missedRunGraceMinutes: 120, longRunMinutes: 3 } } };
+
+  it("takes a job's own graces where set and the global ones otherwise", () => {
+    expect(gracesOf(perJob, 'weekly_report')).toEqual({ missedRunGraceMinutes: 120, longRunMinutes: 3 });
+    expect(gracesOf(perJob, 'daily_sync')).toEqual({ missedRunGraceMinutes: 30, longRunMinutes: 8 });
+    expect(gracesOf({ ...perJob, jobs: { daily_sync: { longRunMinutes: 6 } } }, 'daily_sync')).toEqual({
+      missedRunGraceMinutes: 30,
+      longRunMinutes: 6,
+    });
+  });
+
+  it("judges a late start by the job's own grace: the weekly report at 120 minutes, one minute past, and the daily sync at 30", () => {
+    expect(alertsOf([startedLate('weekly_report', 120), startedLate('daily_sync', 30)], perJob)).toEqual([]);
+    expect(alertsOf([startedLate('weekly_report', 121), startedLate('daily_sync', 31)], perJob).map((alert) => alert.title)).toEqual([
+      `weekly_report#${iso(3)} started 121 minutes after its slot`,
+      `daily_sync#${iso(3)} started 31 minutes after its slot`,
+    ]);
+  });
+
+  it("judges a run's length by the job's own limit: the weekly report at 3 minutes and 1 ms past it, the daily sync at 8", () => {
+    expect(alertsOf([run('weekly_report', 'completed', 3, 180_000), run('daily_sync', 'completed', 3, 480_000)], perJob)).toEqual([]);
+    const long = alertsOf([run('weekly_report', 'completed', 3, 180_001), run('daily_sync', 'completed', 3, 480_001)], perJob);
+    expect(long.map((alert) => [alert.title, alert.detail])).toEqual([
+      [`weekly_report#${iso(3)} ran 3 minutes`, 'over the 3-minute limit; ended completed'],
+      [`daily_sync#${iso(3)} ran 8 minutes`, 'over the 8-minute limit; ended completed'],
+    ]);
+  });
+
+  it("applies the run rules' defaults where the thresholds leave them out, and the thresholds where set", () => {
+    const skipped = [1, 2, 3, 4].map((hoursAgo) => run('hourly_metrics', 'skipped', hoursAgo));
+    expect(alertsOf(skipped).map((alert) => alert.alertId)).toEqual(['skipped_runs#hourly_metrics']);
+    expect(alertsOf(skipped, { ...configured, skippedRunsPerDay: 4 })).toEqual([]);
+    const flapping = ['failed', 'completed', 'failed', 'completed', 'failed'].map((status, index) =>
+      run('daily_sync', status as RunStatus, 24 * index + 1),
+    );
+    expect(alertsOf(flapping).map((alert) => alert.alertId)).toEqual(['failure_rate#daily_sync']);
+    expect(alertsOf(flapping, { ...configured, failureRateFailures: 4 })).toEqual([]);
   });
 });
 

@@ -3,11 +3,10 @@
  * Metrics"), then deliver the run's notification on every channel ("Send Alerts").
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { forEachConcurrently, PROJECT_READ_CONCURRENCY } from '../concurrency.ts';
 import { digestOf, noticeCount } from '../domain/alert-message.ts';
 import { ALERT_SOURCES, type AlertRules, type AlertSource, firingAlerts, planAlerts } from '../domain/alerts.ts';
 import type { BugRules } from '../domain/bugs.ts';
-import { type ClosedBug, closuresSince, hourlyFigures, type OpenBug } from '../domain/hourly-metrics.ts';
+import { combineFigures } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { OnCallDeliveryError } from '../errors.ts';
 import { publishOrganizationMetrics } from '../metrics.ts';
@@ -17,6 +16,7 @@ import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
+import { readProjectTallies } from './project-tallies.ts';
 import { queueNotices } from './queue-notices.ts';
 import { replayNote } from './replay-note.ts';
 
@@ -34,7 +34,8 @@ export interface MetricsDependencies {
 }
 
 /**
- * Reads every active project's open bugs and recent closures (through the indexes, never a Scan),
+ * Counts every active project's figures from its hourly aggregate and the few items time alone changed since
+ * (`readProjectTallies`; a project without a usable aggregate is read through the indexes, never a Scan),
  * stores the hour's snapshots, decides which alerts to notify and queues them in the outbox before
  * saving the alert states, so a crash in between loses no notification and a retry queues none twice.
  * The organisation's figures are published as metrics last, once everything else has succeeded. A replay
@@ -46,16 +47,13 @@ export async function computeHourlyMetrics(
 ): Promise<Outcome> {
   const { now } = run;
   const projectIds = (await deps.projects.listActive()).map((project) => project.projectId);
-  const since = closuresSince(now);
-  const openBugs: OpenBug[] = [];
-  const closures: ClosedBug[] = [];
-  await forEachConcurrently(projectIds, PROJECT_READ_CONCURRENCY, async (projectId) => {
-    const [open, closed] = await Promise.all([deps.items.listOpenBugs(projectId, now), deps.items.listClosedBugs(projectId, since, now)]);
-    openBugs.push(...open);
-    closures.push(...closed);
-  });
-
-  const figures = hourlyFigures(projectIds, openBugs, closures, now, deps.bugRules, deps.alertRules);
+  const rules = {
+    ...deps.bugRules,
+    slaBreachSeverities: deps.alertRules.slaBreachSeverities,
+    unassignedSeverities: deps.alertRules.unassignedSeverities,
+  };
+  const { tallies, alertingBugs, itemsRead } = await readProjectTallies(deps.items, projectIds, now, rules);
+  const figures = combineFigures(now, tallies);
   await deps.snapshots.putHourly(figures);
   const evaluation = await deps.alerts.claimEvaluation('bugs', now);
   const { totals } = figures;
@@ -68,7 +66,7 @@ export async function computeHourlyMetrics(
     // The hour's figures are kept (its own snapshot), but alerts and metrics belong to the latest hour only.
     summary = `${replayNote(now, evaluation)}; ${figuresSummary}`;
   } else {
-    const firing = firingAlerts(openBugs, figures, now, deps.bugRules, deps.alertRules);
+    const firing = firingAlerts(alertingBugs, figures, now, deps.bugRules, deps.alertRules);
     const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('bugs'), now, deps.alertRules.cooldownHours);
     await deps.alerts.saveStates(
       await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, totals.revenueAtRisk, 'bugs'), notices, writes),
@@ -81,10 +79,10 @@ export async function computeHourlyMetrics(
     eventType: 'metrics',
     level: 'info',
     message: summary,
-    recordsProcessed: openBugs.length + closures.length,
+    recordsProcessed: itemsRead,
   });
   if (!evaluation.replay) publishOrganizationMetrics(deps.metrics, totals);
-  return { recordsProcessed: openBugs.length + closures.length, recordsFailed: 0, summary };
+  return { recordsProcessed: itemsRead, recordsFailed: 0, summary };
 }
 
 export interface SendDependencies {

@@ -87,17 +87,17 @@ export class ProjectAggregatesStore {
   /**
    * Rebuilds a project's aggregate at `at` from a strongly consistent read of its bugs, and stores it unless a writer
    * began or ended since `expected` (the counters as read; undefined: no aggregate item existed).
-   * @returns the bugs read, and whether the aggregate was stored.
+   * @returns the aggregate, whether it was stored, and how many bugs were read.
    */
   async rebuild(
     projectId: string,
     expected: Pick<StoredAggregate, 'writers' | 'changes'> | undefined,
     at: Date,
     rules: AggregateRules,
-  ): Promise<ProjectBugs & { readonly stored: boolean }> {
-    const bugs = await this.readProject(projectId, at);
-    const stored = await this.put(buildAggregate(projectId, bugs.openBugs, bugs.closures, at, rules), expected);
-    return { ...bugs, stored };
+  ): Promise<{ readonly aggregate: ProjectAggregate; readonly stored: boolean; readonly bugsRead: number }> {
+    const { openBugs, closures } = await this.readProject(projectId, at);
+    const aggregate = buildAggregate(projectId, openBugs, closures, at, rules);
+    return { aggregate, stored: await this.put(aggregate, expected), bugsRead: openBugs.length + closures.length };
   }
 
   /**

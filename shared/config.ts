@@ -215,6 +215,8 @@ const ConfigSchema = z
       .prefault({}),
     /** Where CloudWatch alarms are emailed (an SNS subscription); optional. */
     alarmEmail: email.optional(),
+    /** Deploy the operators' CloudWatch dashboard ($3.00 a month beyond an account's 3 free ones). */
+    dashboard: z.boolean().default(false),
     github: z
       .object({
         apiUrl: z.url({ error: (issue) => `${JSON.stringify(issue.input)} is not a URL` }).default('https://api.github.com'),

@@ -1,7 +1,9 @@
 /**
  * The custom CloudWatch metrics the jobs publish through Embedded Metric Format (Powertools Metrics):
  * one namespace, the `service` dimension, and `JobType` on the per-job ones. Names are shared with the
- * alarms and the dashboard. Never a dimension per project: each would be a custom metric at ~$0.30 a month.
+ * alarms and the dashboard. Each name and set of dimension values is a custom metric at $0.30 a month beyond
+ * an account's 10 free (https://aws.amazon.com/cloudwatch/pricing/), so never a dimension per project, and a
+ * dimension only where an alarm needs it: the jobs publish 10 (docs/benchmarks.md#cost).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { HourlyFigures } from './domain/hourly-metrics.ts';
@@ -11,6 +13,8 @@ export const METRICS_NAMESPACE = 'CtoDashboard';
 /** The `service` dimension's value (POWERTOOLS_SERVICE_NAME of every function). */
 export const SERVICE_NAME = 'cto-dashboard-jobs';
 export const JOB_TYPE_DIMENSION = 'JobType';
+/** The metadata key of a run's records processed in its outcome's log line (not a metric). */
+export const RECORDS_PROCESSED = 'RecordsProcessed';
 
 export const METRIC_NAMES = {
   revenueAtRisk: 'RevenueAtRisk',
@@ -20,9 +24,7 @@ export const METRIC_NAMES = {
   openBugs: 'OpenBugs',
   /** Per job type: failed or timed-out runs in a row, after each run ends. */
   consecutiveFailures: 'ConsecutiveFailures',
-  /** Per job type: records processed by a run. */
-  recordsProcessed: 'RecordsProcessed',
-  /** Per job type: schedule slots with no run (the hourly watchdog). */
+  /** Schedule slots of any job with no run (the hourly watchdog; which ones, it logs and alerts). */
   missedRuns: 'MissedRuns',
   /** Per daily run: projects whose sync failed (which ones, and since when, stays in DynamoDB). */
   projectsFailed: 'ProjectsFailed',
@@ -48,7 +50,11 @@ export function publishOrganizationMetrics(metrics: Metrics, totals: HourlyFigur
   metrics.publishStoredMetrics();
 }
 
-/** A run's outcome, per job type. */
+/**
+ * A run's outcome, per job type: its failure streak, which each job's Failing alarm reads, and how many records it
+ * processed. The records ride in the same log line as metadata (Logs Insights can sum them, JobHistory keeps them):
+ * as a metric per job type they would cost three custom metrics.
+ */
 export function publishRunMetrics(
   metrics: Metrics,
   jobType: JobType,
@@ -56,17 +62,18 @@ export function publishRunMetrics(
 ): void {
   metrics.addDimension(JOB_TYPE_DIMENSION, jobType);
   metrics.addMetric(METRIC_NAMES.consecutiveFailures, MetricUnit.Count, figures.consecutiveFailures);
-  metrics.addMetric(METRIC_NAMES.recordsProcessed, MetricUnit.Count, figures.recordsProcessed);
+  metrics.addMetadata(RECORDS_PROCESSED, String(figures.recordsProcessed));
   metrics.publishStoredMetrics();
 }
 
-/** Missed slots per job type (zero too, so the alarm sees the metric come back to normal). */
+/**
+ * The missed slots of all watched jobs together, one metric for one alarm (zero too, so the alarm sees it come back
+ * to normal): which job missed which slot is in the watchdog's alert and log.
+ */
 export function publishMissedRuns(metrics: Metrics, missed: Readonly<Partial<Record<JobType, readonly string[]>>>): void {
-  for (const [jobType, slots] of Object.entries(missed)) {
-    metrics.addDimension(JOB_TYPE_DIMENSION, jobType);
-    metrics.addMetric(METRIC_NAMES.missedRuns, MetricUnit.Count, slots?.length ?? 0);
-    metrics.publishStoredMetrics();
-  }
+  const total = Object.values(missed).reduce((sum, slots) => sum + (slots?.length ?? 0), 0);
+  metrics.addMetric(METRIC_NAMES.missedRuns, MetricUnit.Count, total);
+  metrics.publishStoredMetrics();
 }
 
 /** How many projects failed in a daily run (zero too, so a graph or alarm sees it come back to normal). */

@@ -51,15 +51,15 @@ export function jobMetric(metricName: string, jobType: JobType, statistic: strin
   });
 }
 
-const AT_LEAST_ONE = {
+export const AT_LEAST_ONE = {
   threshold: 1,
   evaluationPeriods: 1,
   comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 };
 
 /**
- * The alarms of a job the hourly watchdog watches: its failing runs, its missed slots and a long run (the
- * watchdog itself alarms when it stops succeeding; see HourlyMetrics).
+ * The alarms of a job the hourly watchdog watches: its failing runs and a long run (the watchdog itself alarms when
+ * it stops succeeding, see HourlyMetrics; its missed slots share one alarm for all jobs, see JobMonitoring).
  */
 export function watchedJobAlarms(scope: Construct, job: ScheduledJob, props: JobAlarmProps): cloudwatch.Alarm[] {
   const { jobType } = job;
@@ -79,13 +79,6 @@ export function watchedJobAlarms(scope: Construct, job: ScheduledJob, props: Job
         alarmDescription: `${jobType}: the last run failed or timed out (the value is how many in a row); OK when a run succeeds.`,
       },
     ),
-    // The watchdog publishes the count every hour, zero included: while it does not (NotSucceeding pages for
-    // that), the state holds rather than turning OK on a slot still missed.
-    pagingAlarm(scope, `${jobType}MissedRuns`, props.onCallTopic, jobMetric(METRIC_NAMES.missedRuns, jobType, 'Maximum'), {
-      ...AT_LEAST_ONE,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      alarmDescription: `${jobType}: a scheduled slot passed without a run (the hourly watchdog checks its cron and time zone).`,
-    }),
     longRunAlarm(scope, job, props),
   ];
 }

@@ -5,7 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/metrics.ts';
-import { FIVE_MINUTES, HOUR, jobMetric, type PagingAlarmOptions, pagingAlarm } from './job-alarms.ts';
+import { AT_LEAST_ONE, FIVE_MINUTES, HOUR, type PagingAlarmOptions, pagingAlarm } from './job-alarms.ts';
 import type { ScheduledJob } from './scheduled-job.ts';
 
 /** A job as the monitoring sees it: its state machine and schedule queue, and the alarms it pages with. */
@@ -18,23 +18,37 @@ export interface JobMonitoringProps {
   readonly jobs: readonly MonitoredJob[];
   /** Shown on the dashboard (errors per function); their throttling alarms at account level. */
   readonly functions: readonly lambda.IFunction[];
+  /**
+   * The dead-letter queues the DeadLetters alarm watches. The jobs' schedule queues are not among them: a message
+   * there is a slot not started, which MissedRuns (or, for the hourly job, NotSucceeding) pages on.
+   */
   readonly otherDeadLetterQueues: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
   readonly onCallTopic: sns.ITopic;
+  /**
+   * Deploy the operators' dashboard: $3.00 a month beyond an account's 3 free ones (https://aws.amazon.com/cloudwatch/pricing/).
+   * @default false
+   */
+  readonly dashboard?: boolean;
 }
 
 /** Five-minute periods in a row with throttles before the Throttles alarm pages (15 minutes). */
 const SUSTAINED_THROTTLING_PERIODS = 3;
 
+/** A metric the jobs publish for the whole service (no JobType), per hour. */
+const serviceMetric = (metricName: string, statistic = 'Maximum') =>
+  new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period: HOUR });
+
 /**
- * The stack-wide alarms that page on-call (on ALARM and again on OK): dead letters in any queue and
- * sustained throttling; and the operators' dashboard, with every job's alarms beside them. CloudWatch bills
- * each metric an alarm reads ($0.10 a month, a metric-math alarm pays for every metric in it), so the alarms
- * read few metrics: one custom metric per job for failures (the jobs' own alarms), Lambda's account-level
- * Throttles, and one dead-letter alarm over all queues.
+ * The stack-wide alarms that page on-call (on ALARM and again on OK): a missed schedule slot of any job, dead
+ * letters of the reconciler (and the webhooks) and sustained throttling; and, when asked for, the operators'
+ * dashboard with every job's alarms beside them. CloudWatch bills each metric an alarm reads ($0.10 a month beyond
+ * an account's 10 free; a metric-math alarm pays for every metric in it), so the stack's alarms read 9 (10 with the
+ * webhooks): per job its failure streak (or, for the hourly job, its successes) and its execution time, one
+ * MissedRuns for all jobs, Lambda's account-level Throttles, and the dead-letter queues.
  */
 export class JobMonitoring extends Construct {
   readonly alarms: cloudwatch.IAlarm[];
-  readonly dashboard: cloudwatch.Dashboard;
+  readonly dashboard?: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: JobMonitoringProps) {
     super(scope, id);
@@ -42,10 +56,7 @@ export class JobMonitoring extends Construct {
       pagingAlarm(this, alarmId, props.onCallTopic, metric, options);
 
     const jobs = props.jobs.map(({ job }) => job);
-    const queues = [
-      ...jobs.map((job) => ({ name: `${job.jobType} schedule`, queue: job.deadLetterQueue })),
-      ...props.otherDeadLetterQueues,
-    ];
+    const queues = props.otherDeadLetterQueues;
     // A queue without messages or requests for 6 hours stops reporting: FILL keeps the others' sum. A queue
     // holding a message keeps reporting it, so missing data here means empty queues.
     const deadLetters = alarm(
@@ -68,9 +79,18 @@ export class JobMonitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription:
           `Messages wait in a dead-letter queue (${queues.map(({ name }) => name).join(', ')}): ` +
-          'a run was not started or not reconciled.',
+          'a run was not reconciled or a delivery not applied.',
       },
     );
+    // The watchdog publishes the count of every watched job's missed slots each hour, zero included: while it does
+    // not (NotSucceeding pages for that), the state holds rather than turning OK on a slot still missed.
+    const missedRuns = alarm('MissedRuns', serviceMetric(METRIC_NAMES.missedRuns), {
+      ...AT_LEAST_ONE,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      alarmDescription:
+        'A scheduled slot passed without a run (the hourly watchdog checks each cron and time zone; its alert names ' +
+        "the job and slot): check the job's schedule and its schedule dead-letter queue.",
+    });
     // Lambda's Throttles without a FunctionName is one metric for the whole account and region: these
     // functions share its unreserved concurrency, so any throttle there can reach them. A burst is no page:
     // the tasks' retrier absorbs a throttled invocation (Lambda.TooManyRequestsException), and one it
@@ -87,16 +107,12 @@ export class JobMonitoring extends Construct {
         `${SUSTAINED_THROTTLING_PERIODS} five-minute periods: the account is out of concurrency.`,
     });
 
-    const service = (metricName: string, statistic = 'Maximum') =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic,
-        period: HOUR,
-      });
-    this.alarms = [...props.jobs.flatMap((monitored) => monitored.alarms), deadLetters, throttles];
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    this.alarms = [...props.jobs.flatMap((monitored) => monitored.alarms), missedRuns, deadLetters, throttles];
+    if (props.dashboard) this.dashboard = this.buildDashboard(jobs, props.functions);
+  }
+
+  private buildDashboard(jobs: readonly ScheduledJob[], functions: readonly lambda.IFunction[]): cloudwatch.Dashboard {
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${Stack.of(this).stackName}-jobs`,
       defaultInterval: Duration.days(7),
       widgets: [
@@ -126,20 +142,15 @@ export class JobMonitoring extends Construct {
         ),
         [
           new cloudwatch.GraphWidget({
-            title: 'Records processed',
-            width: 8,
-            left: jobs.map((job) => jobMetric(METRIC_NAMES.recordsProcessed, job.jobType, 'Sum')),
-          }),
-          new cloudwatch.GraphWidget({
             title: 'GitHub requests and the share answered 304',
-            width: 8,
-            left: [service(METRIC_NAMES.githubRequests, 'Sum'), service(METRIC_NAMES.githubNotModified, 'Sum')],
+            width: 12,
+            left: [serviceMetric(METRIC_NAMES.githubRequests, 'Sum'), serviceMetric(METRIC_NAMES.githubNotModified, 'Sum')],
             right: [
               new cloudwatch.MathExpression({
                 expression: '100 * notModified / requests',
                 usingMetrics: {
-                  requests: service(METRIC_NAMES.githubRequests, 'Sum'),
-                  notModified: service(METRIC_NAMES.githubNotModified, 'Sum'),
+                  requests: serviceMetric(METRIC_NAMES.githubRequests, 'Sum'),
+                  notModified: serviceMetric(METRIC_NAMES.githubNotModified, 'Sum'),
                 },
                 label: '% answered 304',
                 period: HOUR,
@@ -148,9 +159,9 @@ export class JobMonitoring extends Construct {
           }),
           new cloudwatch.GraphWidget({
             title: 'Revenue at risk ($/day) and SLA breaches',
-            width: 8,
-            left: [service(METRIC_NAMES.revenueAtRisk)],
-            right: [service(METRIC_NAMES.slaBreaches), service(METRIC_NAMES.unassignedCritical)],
+            width: 12,
+            left: [serviceMetric(METRIC_NAMES.revenueAtRisk)],
+            right: [serviceMetric(METRIC_NAMES.slaBreaches), serviceMetric(METRIC_NAMES.unassignedCritical)],
           }),
         ],
         [
@@ -160,7 +171,7 @@ export class JobMonitoring extends Construct {
             title: 'Lambda errors per function',
             width: 24,
             stacked: true,
-            left: props.functions.map((fn) => fn.metricErrors({ period: HOUR, statistic: 'Sum', label: fn.node.path })),
+            left: functions.map((fn) => fn.metricErrors({ period: HOUR, statistic: 'Sum', label: fn.node.path })),
           }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms })],

@@ -16,12 +16,13 @@ describe('cost model', () => {
     expect(line.fixed.lambdaArmGbSeconds).toBe(0.4);
   });
 
-  it('makes a month of 30 daily, 720 hourly and 365/12/7 weekly runs, plus the standing items once', () => {
+  it('makes a month of 30 daily, 720 hourly (30 after the daily sync) and 365/12/7 weekly runs, and the standing items once', () => {
     const run = { fixed: { lambdaRequests: 1 }, perProject: { lambdaRequests: 2 } };
 
-    const month = monthlyUsage({ daily: run, hourly: run, weekly: run }, 10, { kmsKeyMonths: 1 });
+    const month = monthlyUsage({ daily: run, hourlyAfterSync: run, hourly: run, weekly: run }, 10, { kmsKeyMonths: 1 });
 
     expect(month.lambdaRequests).toBeCloseTo(21 * (30 + 720 + 365 / 12 / 7), 9);
+    expect(RUNS_PER_MONTH.hourlyAfterSync + RUNS_PER_MONTH.hourly).toBe(720);
     expect(month.kmsKeyMonths).toBe(1);
     expect(RUNS_PER_MONTH.weekly).toBeCloseTo(4.345, 3);
   });

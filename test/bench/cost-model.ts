@@ -29,6 +29,10 @@ const price = (usd: number, per: number, free: number, source: string, fromMemor
 /** us-east-1 list prices. The AWS pricing pages render their tables client-side: figures marked fromMemory are unverified. */
 export const PRICES = {
   stateTransitions: price(0.025, 1_000, 4_000, 'https://aws.amazon.com/step-functions/pricing/'),
+  /** Express executions started (a Distributed Map's Express children); no free tier. */
+  expressRequests: price(1, 1_000_000, 0, 'https://aws.amazon.com/step-functions/pricing/'),
+  /** Express duration x billed memory (64 MB chunks): $0.06 a GB-hour for the first 1,000 GB-hours a month. */
+  expressGbSeconds: price(0.06 / 3600, 1, 0, 'https://aws.amazon.com/step-functions/pricing/'),
   lambdaRequests: price(0.2, 1_000_000, 1_000_000, 'https://aws.amazon.com/lambda/pricing/'),
   /** arm64, first 7.5 billion GB-seconds a month. */
   lambdaArmGbSeconds: price(0.0000133334, 1, 400_000, 'https://aws.amazon.com/lambda/pricing/'),
@@ -38,10 +42,15 @@ export const PRICES = {
   dynamoStorageGbMonths: price(0.25, 1, 25, 'https://aws.amazon.com/dynamodb/pricing/on-demand/', true),
   /** Point-in-time recovery, on every table (PointInTimeRecoveryEnabled). */
   dynamoBackupGbMonths: price(0.2, 1, 0, 'https://aws.amazon.com/dynamodb/pricing/on-demand/', true),
-  /** First 10,000 metrics; the issue's figure. */
+  /** First 10,000 metrics; the issue's figure. The always-free tier: 10 metrics. */
   customMetrics: price(0.3, 1, 10, 'https://aws.amazon.com/cloudwatch/pricing/'),
-  /** Standard resolution, per metric an alarm evaluates (a metric-math alarm pays for each of its metrics). */
+  /**
+   * Standard resolution, per metric an alarm evaluates (a metric-math alarm pays for each of its metrics). The
+   * always-free tier: "10 Alarm metrics (only applicable to Standard resolution alarms that list metrics directly and
+   * don't use a Metrics Insights query)".
+   */
   alarmMetrics: price(0.1, 1, 10, 'https://aws.amazon.com/cloudwatch/pricing/'),
+  /** The always-free tier: "3 Dashboards for up to 50 metrics per month". */
   dashboards: price(3, 1, 3, 'https://aws.amazon.com/cloudwatch/pricing/'),
   /** Standard and vended (Step Functions) logs alike, first 10 TB. */
   logIngestionGb: price(0.5, 1, 5, 'https://aws.amazon.com/cloudwatch/pricing/'),
@@ -62,6 +71,8 @@ export type PricedItem = keyof typeof PRICES;
 /** What the line items are called in the table. */
 export const ITEM_LABELS: Record<PricedItem, string> = {
   stateTransitions: 'Step Functions state transitions',
+  expressRequests: 'Step Functions Express requests',
+  expressGbSeconds: 'Step Functions Express GB-seconds',
   lambdaRequests: 'Lambda requests',
   lambdaArmGbSeconds: 'Lambda GB-seconds (arm64)',
   dynamoWriteUnits: 'DynamoDB write request units',
@@ -86,8 +97,11 @@ export const ITEM_LABELS: Record<PricedItem, string> = {
 /** Usage of any priced item, in the units of its price. */
 export type Usage = Partial<Record<PricedItem, number>>;
 
-/** Runs a month: daily every day, hourly every hour, weekly 365/12/7 times. */
-export const RUNS_PER_MONTH = { daily: 30, hourly: 720, weekly: 365 / 12 / 7 } as const;
+/**
+ * Runs a month: daily every day; hourly every hour, of which one a day is the first after the daily sync (the one
+ * that sees what the sync changed) and the other 23 see only what time changes; weekly 365/12/7 times.
+ */
+export const RUNS_PER_MONTH = { daily: 30, hourlyAfterSync: 30, hourly: 690, weekly: 365 / 12 / 7 } as const;
 
 export type Job = keyof typeof RUNS_PER_MONTH;
 
@@ -133,7 +147,7 @@ export function sumUsage(...usages: Usage[]): Usage {
   return total;
 }
 
-/** A month of every job at `projects` projects, plus what the month costs whatever runs (keys, secrets, alarms...). */
+/** A month of every kind of run at `projects` projects, plus what the month costs whatever runs (keys, secrets, alarms...). */
 export function monthlyUsage(jobs: Record<Job, LinearUsage>, projects: number, standing: Usage): Usage {
   const runs = (Object.keys(RUNS_PER_MONTH) as Job[]).map((job) => scaleUsage(usageAt(jobs[job], projects), RUNS_PER_MONTH[job]));
   return sumUsage(standing, ...runs);
@@ -146,14 +160,20 @@ export interface CostLine {
 }
 
 /**
- * Each item's monthly cost at list price; with `freeTier`, after the always-free monthly allowance (the issue
- * counts custom metrics beyond the 10 free: the allowance applies only where `freeTier` or the item says so).
+ * The CloudWatch allowances the goals count at list price: the issue counts custom metrics beyond the 10 free, and
+ * the same page's 10 free alarm metrics are the same kind of allowance (always free, per account and region).
+ */
+const WAIVED_AT_LIST_PRICE: ReadonlySet<PricedItem> = new Set(['customMetrics', 'alarmMetrics']);
+
+/**
+ * Each item's monthly cost at list price (after the CloudWatch metric and alarm allowances the goals count); with
+ * `freeTier`, after every always-free monthly allowance.
  */
 export function priceUsage(usage: Usage, options: { freeTier: boolean }): CostLine[] {
   return (Object.keys(PRICES) as PricedItem[]).map((item) => {
     const amount = usage[item] ?? 0;
     const { usd, per, free } = PRICES[item];
-    const alwaysWaived = item === 'customMetrics' ? free : 0;
+    const alwaysWaived = WAIVED_AT_LIST_PRICE.has(item) ? free : 0;
     const billable = Math.max(0, amount - (options.freeTier ? free : alwaysWaived));
     return { item, amount, usd: (billable / per) * usd };
   });

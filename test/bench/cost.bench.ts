@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from '../../lib/project.ts';
 import { JOB_NAMES, type JobName } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
-import { CostMeter, functionMemory, itemSize } from './cost-meter.ts';
+import { CostMeter, functionMemory, indexEntry, itemSize, type RunCount, tableSpecs } from './cost-meter.ts';
 import {
   fitLinear,
   ITEM_LABELS,
@@ -32,7 +32,11 @@ import {
 } from './cost-model.ts';
 
 const TOKEN = 'bench-token';
-const SAMPLES = [5, 25] as const;
+/**
+ * Projects in the two counted samples: 105 crosses a Distributed Map child (100 projects each), so the fit prices the
+ * children at scale.
+ */
+const SAMPLES = [5, 105] as const;
 const ITEMS_PER_PROJECT = 100;
 /** One project in this many has 3 items changed before the counted daily run (20%, more than the issue's 5%). */
 const CHANGED_EVERY = 5;
@@ -83,14 +87,12 @@ const runtime = await LocalRuntime.start({
 });
 const template = await synthesizeTemplate(context, new Date());
 const meter = new CostMeter(runtime.stack, functionMemory(template));
-const gsiCount = new Map(
-  runtime.stack.tables.map((t) => [t.logicalId, ((t.properties.GlobalSecondaryIndexes as unknown[]) ?? []).length]),
-);
+const tables = tableSpecs(runtime.stack);
 
 const alertLines = () => (fs.existsSync(alertsFile) ? fs.readFileSync(alertsFile, 'utf8').split('\n').filter(Boolean).length : 0);
 
 /** Runs `job` at `at`, counted. */
-async function countedRun(job: JobName, at: string): Promise<{ usage: Usage; metrics: ReadonlySet<string>; events: number }> {
+async function countedRun(job: JobName, at: string): Promise<RunCount & { events: number }> {
   const machine = runtime.stack.stateMachines.get(JOB_NAMES[job])!;
   const published = alertLines();
   const { execution } = await runtime.runJob(job, {
@@ -100,46 +102,65 @@ async function countedRun(job: JobName, at: string): Promise<{ usage: Usage; met
     ...meter.hooksFor(machine.definition),
   });
   if (execution.status !== 'SUCCEEDED') throw new Error(`${job} ended ${execution.status}: ${execution.error} ${execution.cause}`);
-  const { usage, metrics } = meter.finish(execution.historyEventCount);
+  const { usage, metrics, writesByTarget } = meter.finish(execution.historyEventCount);
   // Each on-call message is one SNS publish; the topic's KMS key is asked for a data key at most once a publish.
   const publishes = alertLines() - published;
-  return { usage: { ...usage, snsPublishes: publishes, kmsRequests: publishes }, metrics, events: execution.historyEventCount };
+  return {
+    usage: { ...usage, snsPublishes: publishes, kmsRequests: publishes },
+    metrics,
+    writesByTarget,
+    events: execution.historyEventCount,
+  };
 }
 
-/** Bytes the tables hold, as DynamoDB bills storage: each item with its overhead, once more for each index (an upper bound). */
+/** Bytes the tables hold, as DynamoDB bills storage: each item with its overhead, and each index entry of it likewise. */
 async function storedBytes(): Promise<number> {
   let total = 0;
   for (const { logicalId } of runtime.stack.tables) {
+    const { keys, indexes } = tables.get(logicalId)!;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await documentClient.send(new ScanCommand({ TableName: logicalId, ExclusiveStartKey: ExclusiveStartKey as never }));
-      for (const item of page.Items ?? []) total += (itemSize(item) + ITEM_OVERHEAD_BYTES) * (1 + (gsiCount.get(logicalId) ?? 0));
+      for (const item of page.Items ?? []) {
+        const entries = [item, ...indexes.map((index) => indexEntry(item, index, keys))].filter((entry) => entry !== undefined);
+        for (const entry of entries) total += itemSize(entry) + ITEM_OVERHEAD_BYTES;
+      }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
   }
   return total;
 }
 
-const JOBS: Record<Job, JobName> = { daily: 'daily', hourly: 'hourly', weekly: 'weekly' };
-const counted: Record<Job, { projects: number; usage: Usage }[]> = { daily: [], hourly: [], weekly: [] };
+const JOBS: Record<Job, JobName> = { daily: 'daily', hourlyAfterSync: 'hourly', hourly: 'hourly', weekly: 'weekly' };
+/** When each counted run runs: 2026-11-30 is a Monday, the weekly report's slot. */
+const COUNTED_AT: Record<Job, string> = {
+  daily: '2026-11-30T02:00:00Z',
+  hourlyAfterSync: '2026-11-30T03:00:00Z',
+  hourly: '2026-11-30T04:00:00Z',
+  weekly: '2026-11-30T09:00:00Z',
+};
+const byJob = <T>(): Record<Job, T[]> => ({ daily: [], hourlyAfterSync: [], hourly: [], weekly: [] });
+const counted = byJob<{ projects: number; usage: Usage }>();
+const writes = byJob<ReadonlyMap<string, number>>();
 const stored: { projects: number; usage: Usage }[] = [];
 const metrics = new Set<string>();
 const historyEvents: string[] = [];
 for (const [sample, projects] of SAMPLES.entries()) {
   await runtime.reset();
   for (const repo of repos.slice(0, projects)) await runtime.stores.projects.save(newProject({ repository: repo.fullName }, new Date()));
-  // The first sync reads everything; the month is made of the runs after it.
+  // The first sync reads everything, and the first hourly run after it raises every alert the data holds; the month
+  // is made of the runs after them.
   await runtime.runJob('daily', { at: new Date('2026-11-29T02:00:00Z'), retryIntervalMs: 0, waitMs: 0 });
+  await runtime.runJob('hourly', { at: new Date('2026-11-30T01:00:00Z'), retryIntervalMs: 0, waitMs: 0 });
   for (let p = 0; p < projects; p += CHANGED_EVERY) {
     const repo = github.repository(`cost/repo-${p}`);
     const updated = new Date(Date.parse('2026-11-29T12:00:00Z') + sample * 60_000).toISOString().replace('.000', '');
     for (let i = 1; i <= 3; i++) repo.issues[i] = { ...repo.issues[i]!, title: `changed ${sample}`, updated_at: updated };
   }
-  // 2026-11-30 is a Monday: the weekly report's slot.
-  const at: Record<Job, string> = { daily: '2026-11-30T02:00:00Z', hourly: '2026-11-30T03:00:00Z', weekly: '2026-11-30T09:00:00Z' };
   for (const job of Object.keys(JOBS) as Job[]) {
-    const run = await countedRun(JOBS[job], at[job]);
+    const run = await countedRun(JOBS[job], COUNTED_AT[job]);
     counted[job].push({ projects, usage: run.usage });
+    writes[job].push(run.writesByTarget);
     for (const metric of run.metrics) metrics.add(metric);
     historyEvents.push(`${job} at ${projects}: ${run.events}`);
   }
@@ -186,7 +207,8 @@ const month = (projects: number): Usage => {
 
 meter.unmuteStdout();
 const money = (usd: number) => (usd < 0.005 ? (usd === 0 ? '$0' : '<$0.01') : `$${usd.toFixed(2)}`);
-const figure = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
+/** A count as printed: whole above 100, else 3 significant digits; a fit's rounding noise (-2.8e-14) prints as 0. */
+const figure = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : Math.abs(n) < 1e-9 ? '0' : n.toPrecision(3));
 const columns = GOALS.map((goal) => ({ goal, usage: month(goal.projects) }));
 const listed = columns.map(({ usage }) => priceUsage(usage, { freeTier: false }));
 const free = columns.map(({ usage }) => priceUsage(usage, { freeTier: true }));
@@ -206,16 +228,30 @@ console.log(`| goal (list price) | ${verdicts.join(' | ')} |`);
 console.log('\n\\* price from memory: the pricing page renders its figures client-side and was not read this session.\n');
 
 console.log('Per run, counted at the two samples and fitted as fixed + per project x projects:\n');
-console.log('| job (runs a month) | state transitions | Lambda requests | GB-seconds | read units | write units | log bytes |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '| job (runs a month) | state transitions | Express requests | Lambda requests | GB-seconds | read units | write units | log bytes |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const job of Object.keys(JOBS) as Job[]) {
   const { fixed, perProject } = jobs[job];
   const cell = (item: keyof Usage, scale = 1) => `${figure((fixed[item] ?? 0) * scale)} + ${figure((perProject[item] ?? 0) * scale)} n`;
   const runs = RUNS_PER_MONTH[job].toFixed(job === 'weekly' ? 2 : 0);
   console.log(
-    `| ${job} (${runs}) | ${cell('stateTransitions')} | ${cell('lambdaRequests')} | ${cell('lambdaArmGbSeconds')} | ` +
-      `${cell('dynamoReadUnits')} | ${cell('dynamoWriteUnits')} | ${cell('logIngestionGb', 1e9)} |`,
+    `| ${job} (${runs}) | ${cell('stateTransitions')} | ${cell('expressRequests')} | ${cell('lambdaRequests')} | ` +
+      `${cell('lambdaArmGbSeconds')} | ${cell('dynamoReadUnits')} | ${cell('dynamoWriteUnits')} | ${cell('logIngestionGb', 1e9)} |`,
   );
+}
+console.log('\nWrite units per run by table and index (`Table/index`), fitted as fixed + per project x projects:\n');
+console.log('| job | where | write units a run |');
+console.log('|---|---|---:|');
+for (const job of Object.keys(JOBS) as Job[]) {
+  const [small, large] = writes[job] as [ReadonlyMap<string, number>, ReadonlyMap<string, number>];
+  const targets = [...new Set([...small.keys(), ...large.keys()])].sort();
+  for (const target of targets) {
+    const [a, b] = [small.get(target) ?? 0, large.get(target) ?? 0];
+    const slope = (b - a) / (SAMPLES[1] - SAMPLES[0]);
+    console.log(`| ${job} | ${target} | ${figure(b - slope * SAMPLES[1])} + ${figure(slope)} n |`);
+  }
 }
 console.log(`\nHistory events per counted run: ${historyEvents.join('; ')}.`);
 console.log(`Fixed items: ${JSON.stringify(standing)}; custom metrics published: ${[...metrics].sort().join(', ')}`);

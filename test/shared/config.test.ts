@@ -56,6 +56,13 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('deploys the dashboard only when asked to ($3.00 a month), and names a value that is not true or false', () => {
+    expect(parseConfig({}, NOW).dashboard).toBe(false);
+    expect(parseConfig({ dashboard: true }, NOW).dashboard).toBe(true);
+    expect(problemsOf({ dashboard: 'yes' })).toHaveLength(1);
+    expect(problemsOf({ dashboard: 'yes' })[0]).toMatch(/^ctoJobs\.dashboard: /);
+  });
+
   it('caps revenue per bug at $1,000,000 a day unless told otherwise, within 1 to 1,000,000,000', () => {
     expect(bugRulesOf(parseConfig({}, NOW)).maxRevenuePerBug).toBe(1_000_000);
     expect(bugRulesOf(parseConfig({ bugs: { maxRevenuePerBug: 50_000 } }, NOW)).maxRevenuePerBug).toBe(50_000);

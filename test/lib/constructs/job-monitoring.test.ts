@@ -1,5 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { JobFunction } from '../../../lib/constructs/job-function.ts';
+import { JobMonitoring } from '../../../lib/constructs/job-monitoring.ts';
+import type { OnCall } from '../../../lib/constructs/on-call.ts';
 import { buildTestApp } from '../../support/synth.ts';
 
 const template = Template.fromStack(buildTestApp().stack);
@@ -38,31 +41,31 @@ function billedMetrics(properties: Properties): number {
 }
 
 describe('alarms', () => {
-  it('read at most 15 metrics in all (CloudWatch bills $0.10 per alarm metric a month)', () => {
+  it("read at most 10 metrics in all, an account's free alarm metrics (CloudWatch bills $0.10 for each beyond)", () => {
     const perAlarm = Object.fromEntries(alarms.map(({ name, properties }) => [name, billedMetrics(properties)]));
     expect(perAlarm).toEqual({
       dailysyncFailing: 1,
-      dailysyncMissedRuns: 1,
       dailysyncLongRun: 1,
       hourlymetricsNotSucceeding: 1,
       hourlymetricsLongRun: 1,
       weeklyreportFailing: 1,
-      weeklyreportMissedRuns: 1,
       weeklyreportLongRun: 1,
-      DeadLetters: 4,
+      MissedRuns: 1,
+      DeadLetters: 1,
       Throttles: 1,
     });
-    expect(Object.values(perAlarm).reduce((sum, count) => sum + count, 0)).toBeLessThanOrEqual(15);
+    // The webhooks, when deployed, add their dead-letter queue: 10.
+    expect(Object.values(perAlarm).reduce((sum, count) => sum + count, 0)).toBe(9);
   });
 
-  it("live in their job's construct (each job's own), the stack-wide ones (dead letters, throttles) in the monitoring", () => {
+  it("live in their job's construct (each job's own), the stack-wide ones (missed runs, dead letters, throttles) in Monitoring", () => {
     const byOwner: Record<string, string[]> = {};
     for (const { owner, name } of alarms) byOwner[owner ?? 'elsewhere'] = [...(byOwner[owner ?? 'elsewhere'] ?? []), name].sort();
     expect(byOwner).toEqual({
-      DailySync: ['dailysyncFailing', 'dailysyncLongRun', 'dailysyncMissedRuns'],
+      DailySync: ['dailysyncFailing', 'dailysyncLongRun'],
       HourlyMetrics: ['hourlymetricsLongRun', 'hourlymetricsNotSucceeding'],
-      WeeklyReport: ['weeklyreportFailing', 'weeklyreportLongRun', 'weeklyreportMissedRuns'],
-      Monitoring: ['DeadLetters', 'Throttles'],
+      WeeklyReport: ['weeklyreportFailing', 'weeklyreportLongRun'],
+      Monitoring: ['DeadLetters', 'MissedRuns', 'Throttles'],
     });
   });
 
@@ -73,8 +76,7 @@ describe('alarms', () => {
     ['dailysyncLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 1, 'GreaterThanThreshold', 480_000, 'ignore'],
     ['hourlymetricsLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 1, 'GreaterThanThreshold', 480_000, 'ignore'],
     ['weeklyreportLongRun', 'AWS/States', 'ExecutionTime', 'Maximum', 300, 1, 1, 'GreaterThanThreshold', 480_000, 'ignore'],
-    ['dailysyncMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
-    ['weeklyreportMissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
+    ['MissedRuns', 'CtoDashboard', 'MissedRuns', 'Maximum', 3600, 1, 1, 'GreaterThanOrEqualToThreshold', 1, 'ignore'],
     ['Throttles', 'AWS/Lambda', 'Throttles', 'Sum', 300, 3, 3, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ])(
     '%s: %s %s %s, period %i s, %i of %i breaching, %s %d, missing data %s, paging on ALARM and OK',
@@ -108,28 +110,28 @@ describe('alarms', () => {
         .map(({ name }) => name)
         .sort();
     expect(byTreatment('ignore')).toEqual([
+      'MissedRuns',
       'dailysyncFailing',
       'dailysyncLongRun',
-      'dailysyncMissedRuns',
       'hourlymetricsLongRun',
       'weeklyreportFailing',
       'weeklyreportLongRun',
-      'weeklyreportMissedRuns',
     ]);
     // Missing data is the failure for the hourly job (it did not run), and good news for the others (empty queues, no throttles).
     expect(byTreatment('breaching')).toEqual(['hourlymetricsNotSucceeding']);
     expect(byTreatment('notBreaching')).toEqual(['DeadLetters', 'Throttles']);
   });
 
-  it('watch each job by its own dimension: the failure streak and missed runs per job type, executions per state machine', () => {
+  it('watch each job by its own dimension (the failure streak per job type, executions per state machine), missed runs together', () => {
     expect(alarmNamed('dailysyncFailing').Dimensions).toEqual([
       { Name: 'JobType', Value: 'daily_sync' },
       { Name: 'service', Value: 'cto-dashboard-jobs' },
     ]);
-    expect(alarmNamed('weeklyreportMissedRuns').Dimensions).toEqual([
+    expect(alarmNamed('weeklyreportFailing').Dimensions).toEqual([
       { Name: 'JobType', Value: 'weekly_report' },
       { Name: 'service', Value: 'cto-dashboard-jobs' },
     ]);
+    expect(alarmNamed('MissedRuns').Dimensions).toEqual([{ Name: 'service', Value: 'cto-dashboard-jobs' }]);
     const machines = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
     const watched = ['dailysyncLongRun', 'hourlymetricsLongRun', 'weeklyreportLongRun'].map(
       (name) => (alarmNamed(name).Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref,
@@ -140,7 +142,7 @@ describe('alarms', () => {
     );
   });
 
-  it('page on messages in any dead-letter queue of the stack, one alarm over all of them with missing queues as 0', () => {
+  it("page on messages in the reconciler's dead-letter queue (and the webhooks'), not the schedules' (MissedRuns pages for those)", () => {
     const properties = alarmNamed('DeadLetters');
     expect(properties).toMatchObject({
       ComparisonOperator: 'GreaterThanThreshold',
@@ -157,7 +159,9 @@ describe('alarms', () => {
       expect(query.MetricStat!.Metric).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
       return (query.MetricStat!.Metric.Dimensions![0]!.Value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     });
-    expect(queues.sort()).toEqual(Object.keys(template.findResources('AWS::SQS::Queue')).sort());
+    const scheduleQueues = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => /ScheduleDeadLetterQueue/.test(id));
+    expect(scheduleQueues).toHaveLength(3);
+    expect(queues.map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(['EngineReconcilerDeadLetterQueue']);
   });
 
   it("never page on a function's own errors (one project failing is one), and on account-wide throttling only after 15 minutes", () => {
@@ -172,14 +176,26 @@ describe('alarms', () => {
 });
 
 describe('the dashboard', () => {
-  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  it("is not deployed unless asked for ($3.00 a month beyond an account's 3 free ones)", () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  });
+
+  // The stack's own monitoring with the dashboard asked for, beside the default one.
+  const { stack } = buildTestApp();
+  new JobMonitoring(stack, 'MonitoringWithDashboard', {
+    jobs: Object.values(stack.jobs).map((job) => ({ job, alarms: [] })),
+    functions: stack.node.findAll().filter((child): child is JobFunction => child instanceof JobFunction),
+    otherDeadLetterQueues: [],
+    onCallTopic: (stack.node.findChild('OnCall') as OnCall).topic,
+    dashboard: true,
+  });
+  const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
   const body = JSON.stringify(dashboard!.Properties.DashboardBody);
 
-  it('shows executions, durations, records, the GitHub 304 share, revenue at risk, SLA breaches and the alarms', () => {
+  it('shows executions, durations, the GitHub 304 share, revenue at risk, SLA breaches and the alarms when asked for', () => {
     for (const title of [
       'daily_sync: executions',
       'hourly_metrics: duration p50 / p95',
-      'Records processed',
       'GitHub requests and the share answered 304',
       'Revenue at risk ($/day) and SLA breaches',
       'Alarms',

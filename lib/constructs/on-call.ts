@@ -14,7 +14,10 @@ const CLOUDWATCH = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
 
 /**
  * The on-call SNS topic every alert and alarm goes to, encrypted with its own KMS key, reachable only
- * over TLS, and published to by this account's CloudWatch alarms in this region.
+ * over TLS, and published to by this account's CloudWatch alarms in this region. The key is a customer managed
+ * one ($1.00 a month) because CloudWatch can publish to an encrypted topic only when the key's policy lets it, and
+ * the AWS managed key (aws/sns) has a policy no one can change
+ * (sns/latest/dg/sns-key-management.html#compatibility-with-aws-services); an unencrypted topic would be cheaper, not equal.
  */
 export class OnCall extends Construct {
   readonly topic: sns.Topic;

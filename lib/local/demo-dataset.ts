@@ -3,7 +3,8 @@
  * every dashboard figure (SLA breaches, unassigned critical bugs, revenue at risk, stale PRs, time to
  * merge) has something to show. Deterministic: a seeded PRNG, every time relative to `now`.
  */
-import type { FakeIssue, FakeRepository } from './github-server.ts';
+import type { HookDelivery } from './github-hooks.ts';
+import type { FakeIssue, FakeRepository, GitHubServer } from './github-server.ts';
 
 export const DEMO_ORG = 'acme-demo';
 
@@ -175,4 +176,28 @@ export function demoRepositories(now: Date): FakeRepository[] {
       .map((draft, position): FakeIssue => ({ number: position + 1, ...draft }));
     return { fullName: `${DEMO_ORG}/${name}`, id: 101 + index, issues, archived: false, pushedAt: iso(clock - random() * 3 * DAY) };
   });
+}
+
+/**
+ * A change the demo GitHub makes after the sync, so that a local run shows a webhook delivery reaching the hourly
+ * figures without a daily run: a new unassigned critical bug on checkout-api, carrying revenue at risk, opened a
+ * minute before `now`; the demo's organization webhook delivers it to the local endpoint, signed.
+ */
+export async function openDemoIncident(
+  github: GitHubServer,
+  now: Date,
+): Promise<{ readonly repository: string; readonly number: number; readonly deliveries: HookDelivery[] }> {
+  const repository = `${DEMO_ORG}/checkout-api`;
+  const opened = iso(now.getTime() - 60_000);
+  const { number, deliveries } = await github.openIssue(repository, {
+    title: 'Checkout fails with 500 for every card payment',
+    state: 'open',
+    labels: ['bug', 'critical', 'revenue:12k'],
+    assignees: [],
+    user: 'grace-h',
+    created_at: opened,
+    updated_at: opened,
+    closed_at: null,
+  });
+  return { repository, number, deliveries };
 }

@@ -17,6 +17,7 @@
 import { createHash, createPublicKey, createVerify, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type FakeHook, GitHubHooks, type HookDelivery } from './github-hooks.ts';
 
 export interface FakeIssue {
   readonly number: number;
@@ -153,6 +154,8 @@ export class GitHubServer {
   private readonly installationAccess = new Map<number, Set<string>>();
   /** Installation tokens minted, per installation id, in order. */
   readonly mintedTokens = new Map<number, string[]>();
+  /** The webhooks: what each change delivered, and GitHub's deliveries API over it. */
+  readonly hooks = new GitHubHooks();
 
   private constructor(
     private readonly server: Server,
@@ -206,6 +209,69 @@ export class GitHubServer {
     this.hold({ ...repository, fullName: to });
     this.renames.set(from.toLowerCase(), repository.id);
     this.renames.delete(to.toLowerCase());
+  }
+
+  /** Registers a webhook: from now on, each change this server makes to a repository it watches is delivered to it. */
+  addHook(hook: FakeHook): void {
+    this.hooks.add(hook);
+  }
+
+  /**
+   * Opens an issue, or a pull request when `fields.pull_request` is set, numbered after the repository's last, and
+   * delivers the `issues` or `pull_request` event (`opened`) to the hooks watching the repository.
+   * @returns the number given and the delivery attempts, once each hook has answered.
+   */
+  async openIssue(fullName: string, fields: Omit<FakeIssue, 'number'>): Promise<{ number: number; deliveries: HookDelivery[] }> {
+    const repository = this.repository(fullName);
+    const number = Math.max(0, ...repository.issues.map((issue) => issue.number)) + 1;
+    repository.issues.push({ number, ...fields });
+    return { number, deliveries: await this.deliverIssueEvent(repository, number, 'opened') };
+  }
+
+  /**
+   * Changes an issue or pull request (closes, labels, edits it: set `updated_at` as GitHub would) and delivers the
+   * event with `action` (`closed`, `labeled`, `edited`, `reopened`, ...) to the hooks watching the repository.
+   */
+  async changeIssue(
+    fullName: string,
+    number: number,
+    changes: Partial<Omit<FakeIssue, 'number'>>,
+    action: string,
+  ): Promise<HookDelivery[]> {
+    const repository = this.repository(fullName);
+    const index = repository.issues.findIndex((issue) => issue.number === number);
+    if (index < 0) throw new Error(`no issue ${fullName}#${number}`);
+    repository.issues[index] = { ...repository.issues[index]!, ...changes };
+    return this.deliverIssueEvent(repository, number, action);
+  }
+
+  /** The webhook payload GitHub sends for an issue or pull request, delivered to the hooks that watch its repository. */
+  private deliverIssueEvent(repository: FakeRepository, number: number, action: string): Promise<HookDelivery[]> {
+    const issue = repository.issues.find((candidate) => candidate.number === number)!;
+    const html = this.options.htmlBaseUrl ?? 'https://github.com';
+    const { pull_request, ...item } = issueJson(issue, repository, html);
+    const installation = this.options.app?.installations.find((candidate) =>
+      this.installationAccess.get(candidate.id)?.has(repository.fullName.toLowerCase()),
+    );
+    const common = {
+      repository: repositoryJson(repository, html),
+      sender: { login: issue.user, type: 'User' },
+      ...(installation ? { installation: { id: installation.id } } : {}),
+    };
+    const payload = pull_request
+      ? {
+          action,
+          number,
+          pull_request: { ...item, merged_at: pull_request.merged_at, merged: pull_request.merged_at !== null },
+          ...common,
+        }
+      : { action, issue: item, ...common };
+    return this.hooks.deliver({
+      event: pull_request ? 'pull_request' : 'issues',
+      payload,
+      repository: { id: repository.id, fullName: repository.fullName },
+      ...(installation ? { installationId: installation.id } : {}),
+    });
   }
 
   /** Archives a repository: still readable and in its org's listing, with `archived: true`. */
@@ -353,6 +419,16 @@ export class GitHubServer {
       return { status: 200, body: { total_count: [...this.repositories.values()].filter(visible).length, repositories: listed }, headers };
     }
 
+    const hookDeliveries = this.hooks.answer(request.method ?? 'GET', url, (name) => {
+      const held = this.repositories.get(name.toLowerCase());
+      return held !== undefined && visible(held);
+    });
+    if (hookDeliveries) {
+      if (this.spent()) return this.refusal();
+      this.current.remaining--;
+      return hookDeliveries;
+    }
+
     if (url.pathname === '/rate_limit') {
       // Free, like GitHub's: checking the limit costs none of it.
       const core = { limit: this.current.limit, remaining: Math.max(0, this.current.remaining), reset: this.current.resetAt };
@@ -414,6 +490,8 @@ export class GitHubServer {
   private answerApp(app: FakeApp, request: IncomingMessage, url: URL): Reply {
     const refused = jwtRefusal(app, request.headers.authorization);
     if (refused) return { status: 401, body: { message: refused, documentation_url: 'https://docs.github.com/rest' } };
+    const hookDeliveries = this.hooks.answer(request.method ?? 'GET', url, () => true);
+    if (hookDeliveries) return hookDeliveries;
     if (request.method === 'GET' && url.pathname === '/app/installations') {
       const { items, headers } = pageOf(app.installations, url);
       return { status: 200, body: items.map(installationJson), headers };

@@ -22,12 +22,15 @@ import type { AlertsStore } from '../../shared/store/alerts-store.ts';
 import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
+import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
 import { createTables, dropTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import type { ExecuteOptions, ExecutionOutcome } from './execute.ts';
 import type { GitHubServer } from './github-server.ts';
+import type { LocalQueues } from './local-queue.ts';
 import type { LocalSes } from './local-ses.ts';
-import { LOCAL_REGION, type LocalStack, readLocalStack, synthesizeTemplate } from './template.ts';
+import { type CfnTemplate, LOCAL_REGION, type LocalStack, readLocalStack, synthesizeTemplate } from './template.ts';
 import { isTemplateKept } from './template-cache.ts';
+import type { LocalHttpApi } from './webhook-endpoint.ts';
 
 export interface LocalRuntimeOptions {
   /** CDK context (cdk.json's, with any overrides). */
@@ -95,6 +98,7 @@ export interface LocalRunResult {
  */
 export class LocalTables {
   private constructor(
+    readonly template: CfnTemplate,
     readonly stack: LocalStack,
     readonly stores: LocalStores,
     private readonly dynamo: EmbeddedDynamoDb,
@@ -111,7 +115,8 @@ export class LocalTables {
     const kept = isTemplateKept(options.context, now);
     onStartup({ step: kept ? 'template kept' : 'synthesizing' });
     const synthesisStarted = performance.now();
-    const stack = readLocalStack(await synthesizeTemplate(options.context, now));
+    const template = await synthesizeTemplate(options.context, now);
+    const stack = readLocalStack(template);
     if (!kept) onStartup({ step: 'synthesized', durationMs: performance.now() - synthesisStarted });
     onStartup({ step: 'tables' });
     if (options.dataDirectory) fs.mkdirSync(options.dataDirectory, { recursive: true });
@@ -138,7 +143,7 @@ export class LocalTables {
       snapshots: snapshotsStore(),
       alerts: alertsStore(),
     };
-    return new LocalTables(stack, stores, dynamo, client);
+    return new LocalTables(template, stack, stores, dynamo, client);
   }
 
   /** Empties every table (tests start each case from a clean slate). */
@@ -153,6 +158,17 @@ export class LocalTables {
   }
 }
 
+/** The webhook endpoint on loopback (when the stack has one) and the queue between it and its consumer. */
+export interface LocalWebhooks {
+  /** The payload URL to register on a (loopback) GitHub's webhook. */
+  readonly url: string;
+  /** The stack's queues: `settled()` resolves once every queued delivery was applied or dead-lettered. */
+  readonly queues: LocalQueues;
+}
+
+/** The id of the demo GitHub's organization webhook, which delivers to the local endpoint. */
+export const DEMO_HOOK_ID = 1;
+
 export class LocalRuntime {
   private constructor(
     private readonly tables: LocalTables,
@@ -160,6 +176,9 @@ export class LocalRuntime {
     readonly demoGitHub: GitHubServer | undefined,
     /** The local SES endpoint every email goes to. */
     readonly ses: LocalSes,
+    /** The webhook endpoint, when the stack has one (the `webhooks` config is set). */
+    readonly webhooks: LocalWebhooks | undefined,
+    private readonly httpApi: LocalHttpApi | undefined,
   ) {}
 
   get stack(): LocalStack {
@@ -177,7 +196,7 @@ export class LocalRuntime {
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const tables = await LocalTables.open(options);
     options.onStartup?.({ step: 'local services', demoGitHub: !options.github });
-    const [{ GitHubServer }, { demoRepositories }, { LocalSes }] = await Promise.all([
+    const [{ GitHubServer }, { DEMO_ORG, demoRepositories }, { LocalSes }] = await Promise.all([
       import('./github-server.ts'),
       import('./demo-dataset.ts'),
       import('./local-ses.ts'),
@@ -187,16 +206,23 @@ export class LocalRuntime {
     const demo = options.github ? undefined : await GitHubServer.start({ token: DEMO_TOKEN, repositories: demoRepositories(demoDay) });
     const github = options.github ?? { apiUrl: demo!.url, token: DEMO_TOKEN };
     const ses = await LocalSes.start();
+    const webhooks = await startWebhookPath(tables);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       [ENV.githubApiUrl]: github.apiUrl,
       GITHUB_TOKEN: github.token,
       ...(options.alertsFile ? { [ENV.localAlertsFile]: options.alertsFile } : {}),
       ...(options.outboxDirectory ? { [ENV.localOutboxDirectory]: options.outboxDirectory } : {}),
+      ...webhooks?.environment,
       // Last, as before: the caller's settings win over the template's and the runtime's.
       ...options.environment,
     });
-    return new LocalRuntime(tables, demo, ses);
+    if (demo && webhooks) {
+      // The demo GitHub's organization webhook, signed with the secret the endpoint checks, as on github.com.
+      const secret = process.env[WEBHOOK_ENV.secret]!;
+      demo.addHook({ id: DEMO_HOOK_ID, url: webhooks.local.url, secret, target: { org: DEMO_ORG } });
+    }
+    return new LocalRuntime(tables, demo, ses, webhooks?.local, webhooks?.api);
   }
 
   /** Runs one job's state machine from the synthesized definition; resolves when it has ended. */
@@ -240,16 +266,45 @@ export class LocalRuntime {
     }
   }
 
-  /** Empties every table (tests start each case from a clean slate). */
+  /** Empties every table and queue (tests start each case from a clean slate). */
   async reset(): Promise<void> {
+    await this.webhooks?.queues.reset();
     await this.tables.reset();
   }
 
   async close(): Promise<void> {
+    await this.httpApi?.close();
+    await this.webhooks?.queues.close();
     await this.tables.close();
     await this.demoGitHub?.close();
     await this.ses.close();
   }
+}
+
+/**
+ * The stack's HTTP API and queues on loopback, when it has a route (the webhook endpoint), each function run by the
+ * local invoker; and the environment that points the handlers at them: the SQS endpoint, the queues' URLs and the
+ * webhook secret (a random one unless WEBHOOK_SECRET is set: the demo GitHub signs with it).
+ */
+async function startWebhookPath(tables: LocalTables) {
+  const { LocalHttpApi, readWebhookWiring } = await import('./webhook-endpoint.ts');
+  const wiring = readWebhookWiring(tables.template, tables.stack);
+  const route = wiring.routes.find((candidate) => candidate.routeKey.startsWith('POST '));
+  if (!route) return undefined;
+  const [{ LocalQueues }, { invokeFunction }] = await Promise.all([import('./local-queue.ts'), import('./execute.ts')]);
+  const queues = await LocalQueues.start(wiring.queues, invokeFunction);
+  const api = await LocalHttpApi.start(wiring.routes, invokeFunction);
+  // A queue's Ref is its URL on AWS; the template resolves it to the logical id, which the SDK cannot send to.
+  const queueIds = new Set(wiring.queues.map((queue) => queue.logicalId));
+  const queueUrls = Object.entries(mergedEnvironment(tables.stack)).flatMap(([name, value]) =>
+    queueIds.has(value) ? [[name, queues.urlOf(value)]] : [],
+  );
+  const environment: Record<string, string> = {
+    AWS_ENDPOINT_URL_SQS: queues.endpoint,
+    ...Object.fromEntries(queueUrls),
+    [WEBHOOK_ENV.secret]: process.env[WEBHOOK_ENV.secret] ?? randomBytes(32).toString('hex'),
+  };
+  return { local: { url: `${api.url}${route.routeKey.slice('POST '.length)}`, queues }, api, environment };
 }
 
 /** The environment every handler reads, from the functions' resolved template environments. */

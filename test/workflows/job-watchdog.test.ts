@@ -137,4 +137,108 @@ describe('the watchdog in the hourly job', () => {
     await hourly('2026-11-29T03:00:00Z');
     expect(jobMessages().map((input) => input.Subject)).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
   });
+
+  const subjects = () => jobMessages().map((input) => input.Subject);
+  /** Daily runs at 02:00 of each day from `first`, completed unless `failedDays` names the day. */
+  async function dailyHistory(first: string, days: number, failedDays: readonly string[] = [], durationMs = 60_000) {
+    for (let index = 0; index < days; index++) {
+      const day = new Date(Date.parse(`${first}T02:00:00Z`) + index * 86_400_000).toISOString().slice(0, 10);
+      await runtime.stores.runs.recordRun(
+        run('daily_sync', `${day}T02:00:00Z`, failedDays.includes(day) ? 'failed' : 'completed', durationMs),
+      );
+    }
+  }
+  const weeklyOn23rd = () => runtime.stores.runs.recordRun(run('weekly_report', '2026-11-23T09:00:00Z', 'completed'));
+
+  it('alerts once on 3 scattered failures in the last 10 daily runs, and resolves when one falls out of them', async () => {
+    await weeklyOn23rd();
+    await dailyHistory('2026-11-18', 10, ['2026-11-18', '2026-11-25', '2026-11-27']);
+    await hourly('2026-11-27T10:00:00Z');
+    await hourly('2026-11-27T11:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
+    expect(jobMessages()[0]!.Message).toContain(
+      'NEW: Job failing often\n  daily_sync failed 3 of its last 10 runs\n  failed: daily_sync#2026-11-27T02:00:00Z failed, ' +
+        'daily_sync#2026-11-25T02:00:00Z failed, daily_sync#2026-11-18T02:00:00Z failed',
+    );
+
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed'));
+    await hourly('2026-11-28T10:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
+  });
+
+  it('alerts once on a success rate of 90% over the last 20 daily runs, read past the window, and resolves at 95%', async () => {
+    await weeklyOn23rd();
+    await dailyHistory('2026-11-08', 20, ['2026-11-08', '2026-11-10']);
+    await hourly('2026-11-27T10:00:00Z');
+    await hourly('2026-11-27T11:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
+    expect(jobMessages()[0]!.Message).toContain(
+      'NEW: Job success rate below its alert line\n  daily_sync succeeded in 90% of its last 20 runs\n' +
+        '  18 of 20 ended runs completed since 2026-11-08T02:00:00Z, below the 95% alert line',
+    );
+
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed'));
+    await hourly('2026-11-28T10:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
+  });
+
+  it('alerts once on a daily run of 2 s against its usual 45 s, and resolves once the run is a day old', async () => {
+    await weeklyOn23rd();
+    await dailyHistory('2026-11-20', 8, [], 45_000);
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed', 2_000));
+    await hourly('2026-11-28T03:00:00Z');
+    await hourly('2026-11-28T04:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
+    expect(jobMessages()[0]!.Message).toContain(
+      'NEW: Job run far from its usual duration\n  daily_sync#2026-11-28T02:00:00Z took 2 s, far faster than its usual 45 s\n' +
+        "  under 0.1 times the median of the job's last 20 completed runs; processed 0",
+    );
+
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-29T02:00:00Z', 'completed', 45_000));
+    await hourly('2026-11-29T03:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
+  });
+
+  it('alerts once on a fourth manual daily run in 24 hours, and resolves once the runs are older', async () => {
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-28T02:00:00Z', 'completed'));
+    for (const hour of ['04', '05', '06', '07']) {
+      const scheduledTime = `2026-11-28T${hour}:00:00.000Z`;
+      await runtime.stores.runs.recordRun({
+        ...run('daily_sync', scheduledTime, 'completed'),
+        runId: `daily_sync#${scheduledTime}#manual`,
+        trigger: 'manual',
+      });
+    }
+    await hourly('2026-11-28T10:00:00Z');
+    await hourly('2026-11-28T11:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
+    expect(jobMessages()[0]!.Message).toContain(
+      'NEW: Job ran more often than its schedule allows\n  daily_sync ran 5 times in 24 hours\n' +
+        '  1 scheduled for 1 slot(s) of 0 2 * * * (UTC); 4 manual, 3 allowed',
+    );
+
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-29T02:00:00Z', 'completed'));
+    await hourly('2026-11-29T05:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
+  });
+
+  it('alerts once on 4 hourly runs skipped in a day, naming the schedule and why, and resolves as they age', async () => {
+    await runtime.stores.runs.recordRun(run('hourly_metrics', '2026-11-28T04:00:00Z', 'completed'));
+    const summary = 'skipped: hourly_metrics#2026-11-28T04:00:00Z is still running (its lock holds until 2026-11-28T09:00:00.000Z)';
+    for (const hour of ['05', '06', '07', '08'])
+      await runtime.stores.runs.recordRun(
+        scheduledRun('hourly_metrics', `2026-11-28T${hour}:00:00Z`, 'skipped', { durationMs: 0, summary }),
+      );
+    await hourly('2026-11-28T10:00:00Z');
+    await hourly('2026-11-28T11:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
+    expect(jobMessages()[0]!.Message).toContain(
+      'NEW: Job runs skipped\n  hourly_metrics skipped 4 runs in 24 hours (schedule 0 * * * *, UTC)\n' +
+        '  2026-11-28T08:00:00Z skipped: hourly_metrics#2026-11-28T04:00:00Z is still running',
+    );
+
+    await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-29T02:00:00Z', 'completed'));
+    await hourly('2026-11-29T06:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
+  });
 });

@@ -156,6 +156,12 @@ describe('the local webhook endpoint', () => {
     expect(await stored(1)).toMatchObject({ title: 'Closed last', state: 'closed', updatedAt: '2026-11-29T03:00:00Z' });
   });
 
+  it('refuses a body over GitHub’s 25 MB with 413 before reading its signature', async () => {
+    const oversized = await post('x'.repeat(25 * 1024 * 1024 + 1), { signature: null });
+
+    expect(oversized.status).toBe(413);
+  });
+
   it('answers ping with 200 and an event it does not apply with 202, queuing neither', async () => {
     const queuedBefore = webhooks.queues.sent.length;
 

@@ -182,6 +182,20 @@ export const GitHubAppSchema = z
   .strict();
 export type GitHubAppSettings = z.infer<typeof GitHubAppSchema>;
 
+const ownerOrRepository = (what: string, pattern: RegExp) =>
+  z.string().regex(pattern, { error: (issue) => `${JSON.stringify(issue.input)} is not ${what}` });
+
+/**
+ * A webhook whose failed deliveries the hourly job asks GitHub to redeliver: a repository's or an organization's hook
+ * (its id is in the hook's settings URL, `.../settings/hooks/<id>`), or the GitHub App's own webhook.
+ */
+export const WebhookHookSchema = z.union([
+  z.object({ repository: ownerOrRepository('an owner/repo name', /^[^/\s]+\/[^/\s]+$/), id: positiveId('a hook id') }).strict(),
+  z.object({ org: ownerOrRepository('an organization name', /^[^/\s]+$/), id: positiveId('a hook id') }).strict(),
+  z.object({ app: z.literal(true) }).strict(),
+]);
+export type WebhookHook = z.infer<typeof WebhookHookSchema>;
+
 const ConfigSchema = z
   .object({
     /** IANA time zone the schedules run in. */
@@ -271,6 +285,8 @@ const ConfigSchema = z
         burstLimit: positiveInt(100, 5_000),
         /** Days a delivery's GUID is remembered, so a redelivery is applied once: GitHub redelivers within 3 days. */
         deliveryRetentionDays: boundedInt(4, 3, 30),
+        /** The hooks whose failed deliveries the hourly job has GitHub redeliver, once each (GitHub never does by itself). */
+        hooks: z.array(WebhookHookSchema).max(20, { error: 'lists more than 20 hooks' }).default([]),
       })
       .strict()
       .optional(),

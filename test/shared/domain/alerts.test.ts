@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AlertState,
+  BUG_ALERT_RULES,
   DEFAULT_ALERT_RULES,
   type FiringAlert,
   firingAlerts,
   planAlerts,
   revenueBandFloor,
   revenueBandOf,
+  sourceOfRule,
 } from '../../../shared/domain/alerts.ts';
 import { DEFAULT_BUG_RULES, type Severity } from '../../../shared/domain/bugs.ts';
 import { hourlyFigures, type OpenBug } from '../../../shared/domain/hourly-metrics.ts';
@@ -155,5 +157,14 @@ describe('planAlerts', () => {
       ['resolved', 'gone'],
       ['resolved', 'old'],
     ]);
+  });
+});
+
+describe('sourceOfRule', () => {
+  it("tracks the watchdog's rules, the new run rules included, apart from the bug rules, so neither step resolves the other's", () => {
+    for (const rule of ['failure_rate', 'low_success_rate', 'runtime_anomaly', 'ran_too_often', 'skipped_runs', 'missed_run'] as const) {
+      expect(sourceOfRule(rule)).toBe('jobs');
+    }
+    expect(BUG_ALERT_RULES.map(sourceOfRule)).toEqual(['bugs', 'bugs', 'bugs']);
   });
 });

@@ -233,7 +233,7 @@ describe('the watchdog in the hourly job', () => {
     await hourly('2026-11-28T11:00:00Z');
     expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
     expect(jobMessages()[0]!.Message).toContain(
-      'NEW: Job runs skipped\n  hourly_metrics skipped 4 runs in 24 hours (schedule 0 * * * *, UTC)\n' +
+      'NEW: Job runs skipped\n  hourly_metrics skipped 4 runs or deliveries in 24 hours (schedule 0 * * * *, UTC)\n' +
         '  2026-11-28T08:00:00Z skipped: hourly_metrics#2026-11-28T04:00:00Z is still running',
     );
 

@@ -220,7 +220,7 @@ describe('skippedRunAlerts', () => {
       {
         alertId: 'skipped_runs#hourly_metrics',
         rule: 'skipped_runs',
-        title: 'hourly_metrics skipped 4 runs in 24 hours (schedule 0 * * * *, UTC)',
+        title: 'hourly_metrics skipped 4 runs or deliveries in 24 hours (schedule 0 * * * *, UTC)',
         value: 4,
         level: 0,
         detail:

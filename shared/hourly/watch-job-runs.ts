@@ -45,9 +45,9 @@ export async function watchJobRuns(
   ]);
   const projectAlerts = projectSyncAlerts(failing, { now, thresholds });
   // A replay of an earlier hour judges the history as it stood then.
-  const before = newest.filter((other) => other.runId !== run.runId && Date.parse(other.scheduledTime) <= now.getTime());
+  const newestByNow = newest.filter((other) => other.runId !== run.runId && Date.parse(other.scheduledTime) <= now.getTime());
   const firing = [
-    ...jobAlerts([...new Map([...before, ...runs].map((other) => [other.runId, other])).values()], missed, {
+    ...jobAlerts([...new Map([...newestByNow, ...runs].map((other) => [other.runId, other])).values()], missed, {
       now,
       thresholds,
       budgetMinutes: deps.monitor.budgetMinutes,

@@ -14,10 +14,18 @@ import {
   tallyOpenBug,
 } from '../domain/hourly-metrics.ts';
 import { CRASHED_WRITER_MS, type StoredAggregate } from '../store/project-aggregates-store.ts';
+import { HOURLY_SNAPSHOT_REFRESH_MS } from '../store/snapshots-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
 
 export interface ProjectTallies {
   readonly tallies: Map<string, Tally>;
+  /** The projects whose figures are stored already, in a recent snapshot of their aggregate's instant: no snapshot due. */
+  readonly snapshotted: Set<string>;
+  /**
+   * Stores the aggregates counted at `now`, each only if no writer began since it was read; to be called once the
+   * hour's snapshots are written, which the aggregates then record.
+   */
+  readonly storeAggregates: () => Promise<void>;
   /** Every open bug that may fire a bug alert at `now` (a superset: `firingAlerts` decides). */
   readonly alertingBugs: OpenBug[];
   /** WorkItems read, aggregates included. */
@@ -29,11 +37,12 @@ export interface ProjectTallies {
 /**
  * Each project's tally at `now`:
  * - a clean aggregate (no writer in flight or since, same rules, counted at or before `now`) whose next change lies
- *   after `now` gives it with no other read;
- * - one with changes in (A, `now`] is moved forward from the items of the changed spans, and stored at `now` unless
- *   a writer began meanwhile;
+ *   after `now` gives it with no other read, and no snapshot is due when a recent one holds its figures;
+ * - one with changes in (A, `now`] is moved forward from the items of the changed spans;
  * - any other project is read in full, as before aggregates, and its aggregate rebuilt at `now` when no writer is in
  *   flight (or the one in flight crashed), unless it holds a newer clean one (a replay of an earlier hour).
+ * The aggregates counted at `now` are stored by `storeAggregates`, after the snapshots: a run that fails in between
+ * leaves them to the next, which counts and writes them again.
  */
 export async function readProjectTallies(
   items: WorkItemsStore,
@@ -44,6 +53,8 @@ export async function readProjectTallies(
   const stored = await items.aggregates.getMany(projectIds);
   const rulesKey = rulesKeyOf(rules);
   const tallies = new Map<string, Tally>();
+  const snapshotted = new Set<string>();
+  const counted: { readonly aggregate: ProjectAggregate; readonly expected: StoredAggregate | undefined }[] = [];
   const alertingBugs: OpenBug[] = [];
   const paths = { aggregate: 0, advanced: 0, full: 0 };
   let itemsRead = stored.size;
@@ -59,21 +70,27 @@ export async function readProjectTallies(
       const spans = changedSpans(aggregate, now, rules);
       if (spans.length === 0) {
         paths.aggregate++;
+        if (entry.snapshotAt === aggregate.at && now.getTime() - Date.parse(aggregate.at) < HOURLY_SNAPSHOT_REFRESH_MS) {
+          snapshotted.add(projectId);
+        } else {
+          // The figures are the aggregate's, but no recent snapshot holds them: this hour's does, and the aggregate says so.
+          counted.push({ aggregate: advanceAggregate(aggregate, { openBugs: [], closures: [] }, now, rules), expected: entry });
+        }
         return use(aggregate);
       }
       const changed = await items.aggregates.readSpans(projectId, spans);
       itemsRead += changed.openBugs.length + changed.closures.length;
       const advanced = advanceAggregate(aggregate, changed, now, rules);
-      // Refused when a writer began since the read: that writer rebuilds it.
-      await items.aggregates.put(advanced, entry);
+      counted.push({ aggregate: advanced, expected: entry });
       paths.advanced++;
       return use(advanced);
     }
     paths.full++;
     if (mayRebuild(entry, rulesKey, now)) {
-      const rebuilt = await items.aggregates.rebuild(projectId, entry, now, rules);
-      itemsRead += rebuilt.bugsRead;
-      return use(rebuilt.aggregate);
+      const recounted = await items.aggregates.recount(projectId, now, rules);
+      itemsRead += recounted.bugsRead;
+      counted.push({ aggregate: recounted.aggregate, expected: entry });
+      return use(recounted.aggregate);
     }
     const [openBugs, closures] = await Promise.all([
       items.listOpenBugs(projectId, now),
@@ -87,7 +104,13 @@ export async function readProjectTallies(
     tallies.set(projectId, tally);
     alertingBugs.push(...openBugs);
   });
-  return { tallies, alertingBugs, itemsRead, paths };
+  const storeAggregates = async () => {
+    // A put refused because a writer began since the read leaves the aggregate to that writer.
+    await forEachConcurrently(counted, PROJECT_READ_CONCURRENCY, async ({ aggregate, expected }) => {
+      await items.aggregates.put(aggregate, expected, { snapshotted: true });
+    });
+  };
+  return { tallies, snapshotted, storeAggregates, alertingBugs, itemsRead, paths };
 }
 
 /** The aggregate, if nothing was written since it was counted, by the same rules, at or before `now`. */

@@ -52,9 +52,10 @@ export async function computeHourlyMetrics(
     slaBreachSeverities: deps.alertRules.slaBreachSeverities,
     unassignedSeverities: deps.alertRules.unassignedSeverities,
   };
-  const { tallies, alertingBugs, itemsRead } = await readProjectTallies(deps.items, projectIds, now, rules);
+  const { tallies, snapshotted, storeAggregates, alertingBugs, itemsRead } = await readProjectTallies(deps.items, projectIds, now, rules);
   const figures = combineFigures(now, tallies);
-  await deps.snapshots.putHourly(figures);
+  await deps.snapshots.putHourly(figures, snapshotted);
+  await storeAggregates();
   const evaluation = await deps.alerts.claimEvaluation('bugs', now);
   const { totals } = figures;
   const figuresSummary =

@@ -36,6 +36,8 @@ export interface StoredAggregate {
   readonly aggregate?: ProjectAggregate;
   /** Set instead of `aggregate` when it would not fit one item: the hourly job reads the project in full. */
   readonly overflow?: { readonly at: string; readonly rulesKey: string };
+  /** Set when the project's hourly snapshot of the aggregate's instant was written: its figures are stored as they are. */
+  readonly snapshotAt?: string;
 }
 
 /** A project's bugs as the hourly figures need them. */
@@ -87,30 +89,51 @@ export class ProjectAggregatesStore {
   /**
    * Rebuilds a project's aggregate at `at` from a strongly consistent read of its bugs, and stores it unless a writer
    * began or ended since `expected` (the counters as read; undefined: no aggregate item existed).
-   * @returns the aggregate, whether it was stored, and how many bugs were read.
+   * @returns whether it was stored.
    */
   async rebuild(
     projectId: string,
     expected: Pick<StoredAggregate, 'writers' | 'changes'> | undefined,
     at: Date,
     rules: AggregateRules,
-  ): Promise<{ readonly aggregate: ProjectAggregate; readonly stored: boolean; readonly bugsRead: number }> {
+  ): Promise<boolean> {
+    return this.put((await this.recount(projectId, at, rules)).aggregate, expected);
+  }
+
+  /** A project's aggregate at `at`, counted from a strongly consistent read of its bugs, and how many bugs were read. */
+  async recount(
+    projectId: string,
+    at: Date,
+    rules: AggregateRules,
+  ): Promise<{ readonly aggregate: ProjectAggregate; readonly bugsRead: number }> {
     const { openBugs, closures } = await this.readProject(projectId, at);
-    const aggregate = buildAggregate(projectId, openBugs, closures, at, rules);
-    return { aggregate, stored: await this.put(aggregate, expected), bugsRead: openBugs.length + closures.length };
+    return { aggregate: buildAggregate(projectId, openBugs, closures, at, rules), bugsRead: openBugs.length + closures.length };
   }
 
   /**
-   * Stores an aggregate (with the writer count reset to 0) if the counters are still `expected`.
+   * Stores an aggregate (with the writer count reset to 0) if the counters are still `expected`; `snapshotted` when the
+   * project's hourly snapshot of the aggregate's instant is written.
    * @returns false when a writer began or ended meanwhile: it rebuilds.
    */
-  async put(aggregate: ProjectAggregate, expected: Pick<StoredAggregate, 'writers' | 'changes'> | undefined): Promise<boolean> {
+  async put(
+    aggregate: ProjectAggregate,
+    expected: Pick<StoredAggregate, 'writers' | 'changes'> | undefined,
+    options: { readonly snapshotted?: boolean } = {},
+  ): Promise<boolean> {
     const content = fitsOneItem(aggregate) ? { aggregate } : { overflow: { at: aggregate.at, rulesKey: aggregate.rulesKey } };
+    const snapshot = options.snapshotted ? { snapshotAt: aggregate.at } : {};
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { projectId: aggregate.projectId, number: AGGREGATE_NUMBER, writers: 0, changes: expected?.changes ?? 0, ...content },
+          Item: {
+            projectId: aggregate.projectId,
+            number: AGGREGATE_NUMBER,
+            writers: 0,
+            changes: expected?.changes ?? 0,
+            ...content,
+            ...snapshot,
+          },
           ...(expected
             ? {
                 ConditionExpression: 'writers = :writers AND changes = :changes',

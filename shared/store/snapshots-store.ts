@@ -23,6 +23,11 @@ export type ProjectSnapshotKind = (typeof PROJECT_SNAPSHOT_KINDS)[number];
 
 /** Hourly snapshots live five weeks: long enough for week-over-week comparisons. */
 const HOURLY_RETENTION_DAYS = 35;
+/**
+ * A project's figures unchanged since its last hourly snapshot are not written again until that snapshot is half its
+ * retention old: readers take the latest snapshot at or before an hour, which holds them.
+ */
+export const HOURLY_SNAPSHOT_REFRESH_MS = (HOURLY_RETENTION_DAYS / 2) * 86_400_000;
 
 export class SnapshotsStore {
   constructor(
@@ -43,11 +48,11 @@ export class SnapshotsStore {
   }
 
   /**
-   * Writes the hour's figures: one snapshot per project and one for the organisation, keyed by the run's
-   * time, so a retried step rewrites the same items.
+   * Writes the hour's figures: one snapshot per project, except those whose figures a recent snapshot holds
+   * (`unchanged`), and one for the organisation, keyed by the run's time, so a retried step rewrites the same items.
    * @returns how many snapshots were written.
    */
-  async putHourly(figures: HourlyFigures): Promise<number> {
+  async putHourly(figures: HourlyFigures, unchanged: ReadonlySet<string> = new Set()): Promise<number> {
     const item = (projectId: string, values: Figures & { projects?: number }) => ({
       PutRequest: {
         Item: {
@@ -60,7 +65,7 @@ export class SnapshotsStore {
       },
     });
     return batchWrite(this.client, this.tableName, [
-      ...figures.projects.map(({ projectId, ...values }) => item(projectId, values)),
+      ...figures.projects.filter(({ projectId }) => !unchanged.has(projectId)).map(({ projectId, ...values }) => item(projectId, values)),
       item(ORGANIZATION_SNAPSHOT_ID, figures.totals),
     ]);
   }

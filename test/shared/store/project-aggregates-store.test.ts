@@ -99,6 +99,7 @@ describe('project aggregates upkeep', () => {
     expect((await storedAggregate())?.writers).toBe(1);
 
     const crashed = await readProjectTallies(runtime.stores.items, [PROJECT], new Date('2026-11-28T12:30:00Z'), rules);
+    await crashed.storeAggregates();
     expect(crashed.paths).toEqual({ aggregate: 0, advanced: 0, full: 1 });
     expect(crashed.tallies.get(PROJECT)).toMatchObject({ openBugs: 2, unassignedCritical: 2 });
     expect(await storedAggregate()).toMatchObject({ writers: 0, aggregate: await recount(new Date('2026-11-28T12:30:00Z')) });
@@ -106,6 +107,8 @@ describe('project aggregates upkeep', () => {
     const next = await readProjectTallies(runtime.stores.items, [PROJECT], new Date('2026-11-28T13:30:00Z'), rules);
     expect(next.paths).toEqual({ aggregate: 1, advanced: 0, full: 0 });
     expect(next.itemsRead).toBe(1);
+    // Its figures are those of the snapshot written at 12:30 (recorded by storeAggregates): none is due at 13:30.
+    expect(next.snapshotted).toEqual(new Set([PROJECT]));
   });
 
   it('is deleted with the project\u2019s items, and left out of their listing and count', async () => {

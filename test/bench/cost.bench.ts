@@ -221,7 +221,8 @@ for (const [index, item] of (Object.keys(PRICES) as (keyof typeof PRICES)[]).ent
   const cells = columns.map(({ usage }, column) => `${figure(usage[item] ?? 0)} = ${money(listed[column]![index]!.usd)}`);
   console.log(`| ${ITEM_LABELS[item]}${PRICES[item].fromMemory ? ' *' : ''} | ${cells.join(' | ')} |`);
 }
-console.log(`| **total, list price** (custom metrics beyond 10 free) | ${listed.map((l) => `**${money(totalUsd(l))}**`).join(' | ')} |`);
+const listedTotals = listed.map((l) => `**${money(totalUsd(l))}**`).join(' | ');
+console.log(`| **total, list price** (custom and alarm metrics beyond the 10 free) | ${listedTotals} |`);
 console.log(`| total after the always-free tiers | ${free.map((l) => money(totalUsd(l))).join(' | ')} |`);
 const verdicts = GOALS.map((g, i) => `<= $${g.usd.toFixed(2)}: ${totalUsd(listed[i]!) <= g.usd ? 'met' : '**not met**'}`);
 console.log(`| goal (list price) | ${verdicts.join(' | ')} |`);

@@ -1,7 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { alertRulesOf, alertSenderOf, bugRulesOf, type Config, reportSettingsOf, schedulesOf } from '../shared/config.ts';
-import type { JobName } from '../shared/domain/job-run.ts';
+import { JOB_NAMES, type JobName } from '../shared/domain/job-run.ts';
+import { gracesOf } from '../shared/domain/monitoring.ts';
 import { DailySync } from './constructs/daily-sync.ts';
 import { HourlyMetrics } from './constructs/hourly-metrics.ts';
 import { JobEngine } from './constructs/job-engine.ts';
@@ -45,7 +46,7 @@ export class CtoJobsStack extends Stack {
         retryAttempts: config.scheduler.retryAttempts,
         maxEventAge: Duration.minutes(config.scheduler.maxEventAgeMinutes),
       },
-      alarms: { onCallTopic: onCall.topic, longRun: Duration.minutes(config.monitoring.longRunMinutes) },
+      alarms: { onCallTopic: onCall.topic, longRun: Duration.minutes(gracesOf(config.monitoring, JOB_NAMES[name]).longRunMinutes) },
     });
 
     const dailySync = new DailySync(this, 'DailySync', {

@@ -6,6 +6,7 @@ import { JOB_TYPES, type JobRun, type JobType, OPEN_STATUSES } from '../domain/j
 import {
   type DashboardData,
   dashboardData,
+  gracesOf,
   type JobStatistics,
   jobStatistics,
   type MonitoringThresholds,
@@ -138,7 +139,7 @@ export class CronMonitor {
           runs.filter((run) => run.jobType === jobType),
           since,
           now,
-          this.options.thresholds.missedRunGraceMinutes,
+          gracesOf(this.options.thresholds, jobType).missedRunGraceMinutes,
         ),
       ]),
     );

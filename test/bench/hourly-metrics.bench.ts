@@ -100,12 +100,19 @@ const closuresOf = (items: readonly WorkItem[]): ClosedBug[] =>
     item.kind === 'bug' && item.closedAt ? [{ projectId: item.projectId, number: item.number, closedAt: item.closedAt }] : [],
   );
 
-/** WorkItems items read (Query ScannedCount, BatchGetItem responses) while counting. */
+/** WorkItems items read (Query ScannedCount, BatchGetItem responses), and items written (snapshots, aggregates). */
 let itemsRead = 0;
+let snapshotsWritten = 0;
+let aggregatesWritten = 0;
 documentClient.middlewareStack.add(
   (next, context) => async (args) => {
     const result = await next(args);
-    const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
+    const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown[]> };
+    if (context.commandName === 'BatchWriteItemCommand') {
+      for (const [table, requests] of Object.entries(input.RequestItems ?? {}))
+        if (table.includes('Snapshots')) snapshotsWritten += requests.length;
+    }
+    if (context.commandName === 'PutItemCommand' && input.TableName?.includes('WorkItems')) aggregatesWritten++;
     const output = result.output as { ScannedCount?: number; Responses?: Record<string, unknown[]> };
     if (context.commandName === 'QueryCommand' && input.TableName?.includes('WorkItems')) itemsRead += output.ScannedCount ?? 0;
     if (context.commandName === 'BatchGetItemCommand') {
@@ -125,12 +132,15 @@ const sampler = setInterval(() => {
 /** Runs `work` and measures it: wall time, WorkItems items read, main-thread heap growth. */
 async function measured<T>(work: () => Promise<T>) {
   itemsRead = 0;
+  snapshotsWritten = 0;
+  aggregatesWritten = 0;
   global.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   peakHeap = heapBefore;
   const started = performance.now();
   const result = await work();
-  return { result, wallMs: performance.now() - started, itemsRead, heapGrowth: peakHeap - heapBefore };
+  const wallMs = performance.now() - started;
+  return { result, wallMs, itemsRead, snapshotsWritten, aggregatesWritten, heapGrowth: peakHeap - heapBefore };
 }
 
 const alertsDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-jobs-bench-alerts-'));
@@ -205,13 +215,18 @@ try {
         openBugs.push(...open);
         closures.push(...closed);
       });
-      return hourlyFigures(projectIds, openBugs, closures, when, rules, rules);
+      const figures = hourlyFigures(projectIds, openBugs, closures, when, rules, rules);
+      await runtime.stores.snapshots.putHourly(figures);
+      return figures;
     });
 
   const fullAt = await fullRead(at);
   const aggregatesAt = await measured(async () => {
-    const { tallies } = await readProjectTallies(runtime.stores.items, projectIds, at, rules);
-    return combineFigures(at, tallies);
+    const { tallies, snapshotted, storeAggregates } = await readProjectTallies(runtime.stores.items, projectIds, at, rules);
+    const figures = combineFigures(at, tallies);
+    await runtime.stores.snapshots.putHourly(figures, snapshotted);
+    await storeAggregates();
+    return figures;
   });
   if (!isDeepStrictEqual(aggregatesAt.result, fullAt.result)) throw new Error('the aggregates and the full read differ');
   const fullNext = await fullRead(nextHour);
@@ -227,17 +242,28 @@ try {
       `${count(PROJECTS * (OPEN_BUGS + RECENT_CLOSURES + OTHER_ITEMS))} items in all; ${count(changedItems)} items changed in the first hour; ` +
       `deadlines and window boundaries passed: ${count(crossings[0])}, then ${count(crossings[1])}; dynalite, Node ${process.version}\n`,
   );
-  const headings = ['hour', 'design', 'wall', 'WorkItems read', 'needed', 'read / needed', 'heap growth (main thread)'];
+  const headings = [
+    'hour',
+    'design',
+    'wall',
+    'WorkItems read',
+    'needed',
+    'read / needed',
+    'snapshots written',
+    'aggregates written',
+    'heap growth (main thread)',
+  ];
   const row = (hour: string, design: string, run: Awaited<ReturnType<typeof measured>>, needed: number) => {
     const cells = [hour, design, `${(run.wallMs / 1000).toFixed(1)} s`, count(run.itemsRead), count(needed)];
-    return `| ${[...cells, `${(run.itemsRead / needed).toFixed(3)}x`, mebibytes(run.heapGrowth)].join(' | ')} |`;
+    const writes = [count(run.snapshotsWritten), count(run.aggregatesWritten)];
+    return `| ${[...cells, `${(run.itemsRead / needed).toFixed(3)}x`, ...writes, mebibytes(run.heapGrowth)].join(' | ')} |`;
   };
   console.log(`| ${headings.join(' | ')} |`);
   console.log(`|${'---|'.repeat(headings.length)}`);
-  console.log(row('first', 'full read (before aggregates), figures only', fullAt, neededByFullRead(at)));
-  console.log(row('first', 'aggregates, figures only', aggregatesAt, PROJECTS + changedItems + crossings[0]));
-  console.log(row('next', 'full read (before aggregates), figures only', fullNext, neededByFullRead(nextHour)));
-  console.log(row('next', 'aggregates, the whole job (state machine)', jobNext, PROJECTS + crossings[1]));
+  console.log(row('first', 'full read (before aggregates): figures, snapshots', fullAt, neededByFullRead(at)));
+  console.log(row('first', 'aggregates: figures, snapshots', aggregatesAt, PROJECTS + changedItems + crossings[0]));
+  console.log(row('next', 'full read (before aggregates): figures, snapshots', fullNext, neededByFullRead(nextHour)));
+  console.log(row('next', 'aggregates: the whole job (state machine)', jobNext, PROJECTS + crossings[1]));
   console.log(
     '\nNeeded: full read = open bugs + 14 days of closures; aggregates = 1 a project + items changed + deadlines and boundaries passed.',
   );

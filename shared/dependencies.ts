@@ -16,6 +16,7 @@ import {
   ReportSettingsSchema,
   TimeZoneSchema,
 } from './config.ts';
+import { GITHUB_RATE_BUDGET_ENV, RateBudgetSettingSchema } from './daily/rate-budget-setting.ts';
 import type { OrgDiscovery } from './daily/steps.ts';
 import type { AlertRules } from './domain/alerts.ts';
 import type { BugRules } from './domain/bugs.ts';
@@ -24,6 +25,7 @@ import type { EngineStores } from './engine/stores.ts';
 import { ENV, requireEnv, requirePositiveInt, requireSetting, requireTextSetting } from './environment.ts';
 import { GitHubApp, type RepositoryRef } from './github/app.ts';
 import { createGitHubClient, type GitHubClient } from './github/client.ts';
+import { RateBudgets } from './github/rate-budget.ts';
 import { githubAppPrivateKey, githubToken } from './github/token.ts';
 import { CronMonitor } from './monitoring/cron-monitor.ts';
 import { type AlertChannel, emailChannel, filePublisher, onCallChannel, slackChannel, snsPublisher } from './notify/channels.ts';
@@ -142,6 +144,20 @@ export function gitHub(): GitHubAccess {
     await githubToken();
     client ??= createGitHubClient({ baseUrl, token: githubToken, retryAfterBaseValue });
     return client;
+  };
+}
+
+/**
+ * This container's GitHub budgets (one per token or App installation) for a run, with the reserve and pace the stack
+ * set (GITHUB_RATE_BUDGET): each budget's last reading serves the run's next invocations in this container; a new run
+ * starts from fresh readings (`GET /rate_limit`, which costs no point), so a reading never outlives its run.
+ */
+export function rateBudgetsByRun(): (runId: string) => RateBudgets {
+  const settings = requireSetting(GITHUB_RATE_BUDGET_ENV, RateBudgetSettingSchema);
+  let current = { runId: '', budgets: new RateBudgets(settings) };
+  return (runId) => {
+    if (current.runId !== runId) current = { runId, budgets: new RateBudgets(settings) };
+    return current.budgets;
   };
 }
 

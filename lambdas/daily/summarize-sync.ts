@@ -1,9 +1,14 @@
-import { SyncSummaryInputSchema, summarizeSync } from '../../shared/daily/steps.ts';
+import { SyncSummaryInputSchema, summarizeRun } from '../../shared/daily/steps.ts';
+import { projectsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
 
+const deps = { projects: projectsStore() };
 const metrics = jobMetrics();
 
-/** "Summarize Sync": the projects' outcomes as the run's step result; fails the run when every project failed. */
-export const handler = workStepHandler(async ({ event }) => summarizeSync(parseInput(SyncSummaryInputSchema, event), metrics));
+/**
+ * "Summarize Sync": the projects' outcomes, read back from the projects, as the run's step result; fails the run when every
+ * project failed, or with the AuthError or ConfigError a project found.
+ */
+export const handler = workStepHandler(async ({ event }) => summarizeRun(deps, parseInput(SyncSummaryInputSchema, event), metrics));

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { SyncProjectInputSchema, syncProjectStep } from '../../shared/daily/steps.ts';
-import { bugRules, gitHub, projectsStore, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
+import { bugRules, gitHub, projectsStore, rateBudgetsByRun, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
@@ -11,6 +11,7 @@ const deps = {
   items: workItemsStore(),
   events: syncEventsStore(),
   rules: bugRules(),
+  budgets: rateBudgetsByRun(),
   metrics: jobMetrics(),
 };
 /** Pages per invocation: 50 x 100 items keeps a chunk well inside the function's timeout. */

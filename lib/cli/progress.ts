@@ -148,13 +148,15 @@ interface Iteration {
 
 /**
  * Follows one job's run from its state changes: the step it is at, and for a Map over projects how many are done and
- * which is in hand.
+ * which is in hand. A Distributed Map's projects are those of its child executions' Maps, counted together under the
+ * parent's step: its total grows as each child lists its projects, and is the run's once the last child has.
  */
 export class JobProgress {
   private step = 'starting';
   private map: { state: string; total: number | undefined; done: number; failed: number } | undefined;
-  private readonly iterations = new Map<number, Iteration>();
-  private latest: number | undefined;
+  /** Iterations in hand by execution and machine: each child execution numbers its machines from 0. */
+  private readonly iterations = new Map<string, Iteration>();
+  private latest: string | undefined;
 
   constructor(
     private readonly lines: ProgressLines,
@@ -169,17 +171,22 @@ export class JobProgress {
 
   /** Takes one change of the run (ExecuteOptions.onStateChange). */
   readonly onStateChange = (change: StateChange): void => {
-    const iteration = this.iterations.get(change.machine);
+    const key = `${change.execution ?? ''}#${change.machine}`;
+    const iteration = this.iterations.get(key);
     switch (change.kind) {
       case 'started':
         if (change.scope.kind === 'Map') {
-          this.iterations.set(change.machine, { project: projectOf(change.input) });
-          this.latest = change.machine;
+          this.iterations.set(key, { project: projectOf(change.input) });
+          this.latest = key;
+        } else if (change.execution !== undefined && this.map?.state !== this.step) {
+          // The first child execution of the step in hand: a Distributed Map, whose projects the children count.
+          this.map = { state: this.step, total: 0, done: 0, failed: 0 };
         }
         break;
       case 'entered':
         if (iteration) iteration.state = change.state;
-        else this.enterStep(change.state, change.type, change.items);
+        else if (change.execution === undefined) this.enterStep(change.state, change.type, change.items);
+        else if (change.type === 'Map' && this.map) this.map.total = (this.map.total ?? 0) + (change.items ?? 0);
         break;
       case 'retried':
         this.lines.line(`  ↻ ${this.job}  ${change.state} retried${projectNote(iteration)}`, 'yellow');
@@ -192,7 +199,7 @@ export class JobProgress {
         this.lines.line(`  ✗ ${this.job}  ${change.state}: ${change.error ?? 'failed'}${projectNote(iteration)}`, 'red');
         break;
       case 'ended':
-        if (iteration) this.endIteration(change.machine, iteration);
+        if (iteration) this.endIteration(key, iteration);
         break;
     }
     this.lines.status(this.statusText());
@@ -214,8 +221,8 @@ export class JobProgress {
     }
   }
 
-  private endIteration(machine: number, iteration: Iteration): void {
-    this.iterations.delete(machine);
+  private endIteration(key: string, iteration: Iteration): void {
+    this.iterations.delete(key);
     if (!this.map) return;
     this.map.done++;
     if (iteration.caught) this.map.failed++;

@@ -1,13 +1,16 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { GitHubAppSettings } from '../../shared/config.ts';
+import { GITHUB_RATE_BUDGET_ENV } from '../../shared/daily/rate-budget-setting.ts';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
 import { ENV } from '../../shared/environment.ts';
+import { GITHUB_POINTS_PER_MINUTE, pacingIntervalMs } from '../../shared/github/rate-budget.ts';
+import { acknowledgeNag } from '../acknowledge.ts';
 import { ANY_ERROR } from './invoke-task.ts';
 import { watchedJobAlarms } from './job-alarms.ts';
 import { JobFunction } from './job-function.ts';
@@ -23,17 +26,42 @@ export interface DailySyncProps extends JobProps {
   readonly logRetentionDays: number;
   /** Discover the org's active repositories as projects on each run. */
   readonly discovery?: { readonly org: string; readonly activeWithinDays: number };
+  /** Percent of each GitHub budget's primary limit left to others (github.rateLimitReserve). @default 10 */
+  readonly rateLimitReserve?: number;
+  /**
+   * GitHub's secondary limit as the sync spends it (github.pacing): points a minute for all projects together, and
+   * project syncs at once. @default 900 points a minute, 5 syncs at once
+   */
+  readonly pacing?: { readonly pointsPerMinute: number; readonly concurrentSyncs: number };
 }
 
-/** Projects synced at once: GitHub's secondary limits punish bursts, and one token serves them all. */
-const MAX_CONCURRENT_PROJECTS = 5;
+/**
+ * Child executions at once. The pace is computed for all project syncs at once, children x projects in each
+ * (github.pacing.concurrentSyncs, divided among the children), so more children would not multiply the rate.
+ */
+const CHILDREN_AT_ONCE = 1;
+/**
+ * Ranges of project ids (25 projects each: PROJECTS_PER_RANGE in shared/daily/steps.ts) in one child execution: 100
+ * projects. An Express child lasts at most 5 minutes; at 900 requests a minute shared by 5 syncs a project of one
+ * request takes about 0.4 s of a slot, 100 projects about 10 s, so a child ends well inside its time even when its
+ * projects need a few pages each; past CHILD_SYNC_BUDGET_MS (steps.ts) the rest are deferred, their progress saved.
+ */
+const RANGES_PER_CHILD = 4;
+/**
+ * Child executions that may fail (a Lambda crash past its retries, not a project's failure, which the child records) with
+ * the run still completing, their projects counted as not synced: a token GitHub refuses fails every child, and the run.
+ */
+const TOLERATED_FAILED_CHILDREN_PERCENT = 10;
+/** The Distributed Map's label: its child executions are named `<label>:<id>`. */
+const CHILD_LABEL = 'DailySync';
 
 /**
- * The daily job: check the token and list the projects, then for each project (at most 5 at once) sync
- * in chunks, waiting out a rate-limit reset that falls inside the run, and compute its snapshot; sum the
- * projects' outcomes, then clean up old sync events. One project's failure is recorded (with its failure
- * streak) and never fails the others; a refused token fails the run, and so does a run in which every
- * project failed.
+ * The daily job: check the token and list the projects, then hand them in ranges to Express child executions of a
+ * Distributed Map, in which each project (github.pacing.concurrentSyncs at once, paced under GitHub's points a
+ * minute, stopping at each budget's reserve) syncs in chunks, waiting out a rate-limit reset that falls inside the
+ * child's time, and computes its snapshot; each project's outcome is written on it, and Summarize Sync sums them from
+ * the table; then old sync events are cleaned up. One project's failure is recorded (with its failure streak) and never
+ * fails the others; a refused token fails the run, and so does a run in which every project failed.
  */
 export class DailySync extends Construct {
   readonly job: ScheduledJob;
@@ -54,6 +82,13 @@ export class DailySync extends Construct {
       }),
     };
     const rules = { [ENV.bugRules]: JSON.stringify(props.bugRules) };
+    const pacing = props.pacing ?? { pointsPerMinute: GITHUB_POINTS_PER_MINUTE, concurrentSyncs: 5 };
+    const projectsAtOnceInAChild = Math.max(1, Math.floor(pacing.concurrentSyncs / CHILDREN_AT_ONCE));
+    // Each sync's pace, for as many syncs at once as the children run together: all of them stay under pointsPerMinute.
+    const rateBudget = {
+      reservePercent: props.rateLimitReserve ?? 10,
+      pacingIntervalMs: pacingIntervalMs(pacing.pointsPerMinute, CHILDREN_AT_ONCE * projectsAtOnceInAChild),
+    };
     const eventSettings = { [ENV.logRetentionDays]: String(props.logRetentionDays) };
 
     const listProjects = new JobFunction(this, 'ListProjects', {
@@ -80,7 +115,7 @@ export class DailySync extends Construct {
       entry: 'lambdas/daily/sync-project.ts',
       description: "Syncs the next chunk of a project's issues and pull requests",
       timeout: Duration.minutes(5),
-      environment: { ...github, ...rules, ...eventSettings },
+      environment: { ...github, ...rules, ...eventSettings, [GITHUB_RATE_BUDGET_ENV]: JSON.stringify(rateBudget) },
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
       .bindTable(tables.workItems, ['BatchGetItem', 'PutItem', 'BatchWriteItem'], ENV.workItemsTable)
@@ -103,11 +138,21 @@ export class DailySync extends Construct {
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
       .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
+    const listBatchProjects = new JobFunction(this, 'ListBatchProjects', {
+      entry: 'lambdas/daily/list-batch-projects.ts',
+      description: "Lists a child execution's projects: the active ones in its ranges of project ids",
+      timeout: Duration.seconds(20),
+    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
     const summarize = new JobFunction(this, 'SummarizeSync', {
       entry: 'lambdas/daily/summarize-sync.ts',
-      description: "Sums the projects' sync outcomes for the run; fails it when every project failed",
-      timeout: Duration.seconds(20),
-    });
+      description: "Sums the projects' sync outcomes of the run, read from the projects; fails it when every project failed",
+      timeout: Duration.minutes(1),
+    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
+    const explainFailedBatches = new JobFunction(this, 'ExplainFailedBatches', {
+      entry: 'lambdas/daily/explain-failed-batches.ts',
+      description: 'Fails the run with the token error a project recorded, or with the failed Map Run',
+      timeout: Duration.minutes(1),
+    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
     const cleanUpLogs = new JobFunction(this, 'CleanUpLogs', {
       entry: 'lambdas/daily/clean-up-logs.ts',
       description: 'Deletes SyncEvents older than the log retention period',
@@ -134,7 +179,8 @@ export class DailySync extends Construct {
               scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
             },
             resultSelector: {
-              'projectIds.$': '$.Payload.projectIds',
+              'batches.$': '$.Payload.batches',
+              'projectCount.$': '$.Payload.projectCount',
               'runDeadline.$': '$.Payload.runDeadline',
               'replayOf.$': '$.Payload.replayOf',
             },
@@ -151,11 +197,11 @@ export class DailySync extends Construct {
             error: sfn.JsonPath.objectAt('$.error'),
             replayOf: sfn.JsonPath.stringAt('$.replayOf'),
           },
-          outputPath: '$.Payload',
+          resultPath: sfn.JsonPath.DISCARD,
         });
         // A token GitHub refuses, or a token secret that cannot be read, is no project's failure: every other
-        // project would fail on it too. Failing the iteration fails the Map (its other iterations are
-        // stopped) and so the run, through Record Failure.
+        // project would fail on it too. Failing the iteration fails the child execution (its other iterations are
+        // stopped), and Sync Project recorded the error on the project for the parent to fail the run with.
         const tokenUnusable = new sfn.Fail(this, 'Token Unusable', {
           comment:
             'GitHub refused the token (AuthError) or its secret cannot be read (ConfigError): the run fails; what was synced before stays',
@@ -182,25 +228,17 @@ export class DailySync extends Construct {
               projectId: sfn.JsonPath.stringAt('$.projectId'),
               scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
               syncStatus: sfn.JsonPath.stringAt('$.sync.chunk.status'),
+              recordsProcessed: sfn.JsonPath.numberAt('$.sync.chunk.totals.written'),
+              budgets: sfn.JsonPath.objectAt('$.sync.chunk.totals.budgets'),
             },
-            resultSelector: { 'healthScore.$': '$.Payload.healthScore' },
-            resultPath: '$.metrics',
+            // The outcome is on the project (Summarize Sync reads it there): no iteration result grows the child's output.
+            resultPath: sfn.JsonPath.DISCARD,
           })
-          .addCatch(projectFailed, ANY_ERROR)
-          .next(
-            new sfn.Pass(this, 'Project Synced', {
-              parameters: {
-                projectId: sfn.JsonPath.stringAt('$.projectId'),
-                recordsProcessed: sfn.JsonPath.numberAt('$.sync.chunk.totals.written'),
-                recordsFailed: 0,
-                healthScore: sfn.JsonPath.numberAt('$.metrics.healthScore'),
-              },
-            }),
-          );
+          .addCatch(projectFailed, ANY_ERROR);
         // A replay syncs nothing: the stored items, sync cursors and ETags belong to the later run.
         const keepStoredItems = new sfn.Pass(this, 'Keep Stored Items', {
           comment: 'A replay of an earlier day: its snapshot is computed from what is stored, as of its own time',
-          result: sfn.Result.fromObject({ status: 'skipped', totals: ZERO_TOTALS }),
+          result: sfn.Result.fromObject({ status: 'skipped', totals: { ...ZERO_TOTALS, budgets: {} } }),
           resultPath: '$.sync.chunk',
         }).next(metrics);
         const syncLoop = sync.next(
@@ -214,26 +252,75 @@ export class DailySync extends Construct {
         );
         // IsNull rather than IsNotNull: aws-local-stepfunctions reads `IsNull: false` as never matching.
         const iteration = new sfn.Choice(this, 'Replay?').when(sfn.Condition.isNull('$.replayOf'), syncLoop).otherwise(keepStoredItems);
-        const syncEach = new sfn.Map(this, 'Sync Each Project', {
-          itemsPath: '$.sync.projectIds',
-          maxConcurrency: MAX_CONCURRENT_PROJECTS,
+        // One child execution: the projects of its ranges, synced by the child's deadline, `projectsAtOnceInAChild` at once.
+        const batchProjects = run.invoke('List Batch Projects', listBatchProjects, {
+          payload: {
+            ranges: sfn.JsonPath.listAt('$.Items'),
+            runDeadline: sfn.JsonPath.stringAt('$.BatchInput.runDeadline'),
+            childStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          },
+          resultSelector: { 'projectIds.$': '$.Payload.projectIds', 'runDeadline.$': '$.Payload.runDeadline' },
+          resultPath: '$.batch',
+        });
+        const syncBatch = new sfn.Map(this, 'Sync Batch Projects', {
+          itemsPath: '$.batch.projectIds',
+          maxConcurrency: projectsAtOnceInAChild,
           itemSelector: {
             projectId: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
-            runId: sfn.JsonPath.stringAt('$.run.runId'),
-            runDeadline: sfn.JsonPath.stringAt('$.sync.runDeadline'),
-            scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
-            replayOf: sfn.JsonPath.stringAt('$.sync.replayOf'),
+            runId: sfn.JsonPath.stringAt('$.BatchInput.runId'),
+            runDeadline: sfn.JsonPath.stringAt('$.batch.runDeadline'),
+            scheduledTime: sfn.JsonPath.stringAt('$.BatchInput.scheduledTime'),
+            replayOf: sfn.JsonPath.stringAt('$.BatchInput.replayOf'),
             sync: { chunk: { status: 'start', totals: ZERO_TOTALS } },
           },
-          resultPath: '$.sync.projects',
+          resultPath: sfn.JsonPath.DISCARD,
+        }).itemProcessor(iteration);
+        // A child's output is one of the parent's Map results: a count, whatever the child synced.
+        const batchSynced = new sfn.Pass(this, 'Batch Synced', {
+          parameters: { 'projects.$': 'States.ArrayLength($.batch.projectIds)' },
+        });
+        // Each child execution keeps its own payloads, and the parent's history and payloads grow with neither the
+        // projects nor their results. Children are Express: billed by duration rather than ~5 state transitions a
+        // project, at most 5 minutes each (a child ends its syncing after CHILD_SYNC_BUDGET_MS), at least once (a
+        // project's sync is idempotent: cursors, ETags and conditional writes); redriving the parent reruns the failed
+        // children (StartExecution). https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html,
+        // https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html,
+        // https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html
+        const syncEach = new sfn.DistributedMap(this, 'Sync Each Project', {
+          itemsPath: '$.sync.batches',
+          itemBatcher: new sfn.ItemBatcher({
+            maxItemsPerBatch: RANGES_PER_CHILD,
+            // CDK writes batchInput as given: paths need their `.$` keys spelled out.
+            batchInput: {
+              'runId.$': '$.run.runId',
+              'runDeadline.$': '$.sync.runDeadline',
+              'scheduledTime.$': '$.scheduledTime',
+              'replayOf.$': '$.sync.replayOf',
+            },
+          }),
+          mapExecutionType: sfn.StateMachineType.EXPRESS,
+          maxConcurrency: CHILDREN_AT_ONCE,
+          toleratedFailurePercentage: TOLERATED_FAILED_CHILDREN_PERCENT,
+          label: CHILD_LABEL,
+          resultPath: sfn.JsonPath.DISCARD,
         })
-          .itemProcessor(iteration)
+          .itemProcessor(batchProjects.next(syncBatch).next(batchSynced))
+          .addCatch(
+            run
+              .invoke('Explain Failed Batches', explainFailedBatches, {
+                payload: { runId: sfn.JsonPath.stringAt('$.run.runId'), error: sfn.JsonPath.objectAt('$.error') },
+                resultPath: sfn.JsonPath.DISCARD,
+              })
+              .addCatch(run.recordFailure, ANY_ERROR),
+            { errors: ['States.ExceedToleratedFailureThreshold'], resultPath: '$.error' },
+          )
           .addCatch(run.recordFailure, ANY_ERROR);
 
         const summarizeSync = run
           .step('Summarize Sync', summarize, {
             resultKey: 'sync',
-            payload: { projects: sfn.JsonPath.listAt('$.sync.projects'), replayOf: sfn.JsonPath.stringAt('$.sync.replayOf') },
+            payload: { projectCount: sfn.JsonPath.numberAt('$.sync.projectCount'), replayOf: sfn.JsonPath.stringAt('$.sync.replayOf') },
+            timeout: Duration.minutes(2),
           })
           .addCatch(run.recordFailure, ANY_ERROR);
         const cleanUp = run
@@ -242,6 +329,22 @@ export class DailySync extends Construct {
         return list.next(syncEach).next(summarizeSync).next(cleanUp);
       },
     });
+    acknowledgeChildExecutions(this.job.stateMachine, CHILD_LABEL);
     this.alarms = watchedJobAlarms(this, this.job, props.alarms);
+  }
+}
+
+/**
+ * The Distributed Map's policy lets the state machine run, describe and stop its own child executions, which exist only
+ * once started: their ARNs end in a wildcard under the state machine's name.
+ */
+function acknowledgeChildExecutions(stateMachine: sfn.StateMachine, label: string): void {
+  const stack = Stack.of(stateMachine);
+  const logicalId = stack.resolve(stack.getLogicalId(stateMachine.node.defaultChild as CfnElement));
+  const name = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}`;
+  const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}`;
+  const policy = stateMachine.node.findChild('DistributedMapPolicy');
+  for (const children of [`${executions}:*`, `${executions}/${label}:*`]) {
+    acknowledgeNag(policy, `IAM5[Resource::${children}]`, "The Distributed Map's child executions of this state machine only");
   }
 }

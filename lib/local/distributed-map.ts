@@ -41,8 +41,16 @@ export interface ChildOutcome {
   readonly cause?: string;
 }
 
+/** A Map Run's children's type (ProcessorConfig.ExecutionType). */
+export type ChildExecutionType = 'STANDARD' | 'EXPRESS';
+
 /** Starts one child execution of `definition` named `name` and resolves with its outcome. */
-export type ChildExecution = (definition: Record<string, unknown>, input: Record<string, unknown>, name: string) => Promise<ChildOutcome>;
+export type ChildExecution = (
+  definition: Record<string, unknown>,
+  input: Record<string, unknown>,
+  name: string,
+  type: ChildExecutionType,
+) => Promise<ChildOutcome>;
 
 type State = Record<string, unknown>;
 interface Machine {
@@ -67,6 +75,7 @@ interface MapRunSettings {
   readonly toleratedFailureCount?: number;
   /** The child executions' definition: the ItemProcessor without its ProcessorConfig. */
   readonly child: Record<string, unknown>;
+  readonly childType: ChildExecutionType;
 }
 
 /** What the Task standing for a Distributed Map hands its handler: the Map's effective input and the context. */
@@ -115,7 +124,7 @@ function mapRunSettings(stateName: string, state: State): MapRunSettings {
   if (unsupported.length > 0) {
     throw new Error(`Distributed Map "${stateName}" uses ${unsupported.join(', ')}, which the local runtime does not run`);
   }
-  const { ProcessorConfig: _mode, ...child } = state.ItemProcessor as Record<string, unknown>;
+  const { ProcessorConfig: config, ...child } = state.ItemProcessor as { ProcessorConfig?: { ExecutionType?: string } };
   return {
     stateName,
     label: (state.Label as string | undefined) ?? stateName.replace(/[^\w-]/g, ''),
@@ -126,6 +135,7 @@ function mapRunSettings(stateName: string, state: State): MapRunSettings {
     toleratedFailurePercentage: state.ToleratedFailurePercentage as number | undefined,
     toleratedFailureCount: state.ToleratedFailureCount as number | undefined,
     child,
+    childType: config?.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
   };
 }
 
@@ -179,7 +189,12 @@ async function runMap(settings: MapRunSettings, { input, context }: MapRunInput,
     while (next < batches.length && failedItems <= threshold) {
       const index = next++;
       const batch = batches[index]!;
-      const outcome = await runChild(settings.child, batch.input as Record<string, unknown>, `${settings.label}-${index}`);
+      const outcome = await runChild(
+        settings.child,
+        batch.input as Record<string, unknown>,
+        `${settings.label}-${index}`,
+        settings.childType,
+      );
       if (outcome.status === 'SUCCEEDED') {
         outputs[index] = outcome.output;
       } else {

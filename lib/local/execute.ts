@@ -15,7 +15,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../project.ts';
-import { DISTRIBUTED_MAP_RESOURCE, withDistributedMaps } from './distributed-map.ts';
+import { type ChildExecutionType, DISTRIBUTED_MAP_RESOURCE, withDistributedMaps } from './distributed-map.ts';
 import {
   ExecutionHistory,
   ExecutionLimitError,
@@ -41,8 +41,12 @@ export interface ExecutionOutcome {
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: string;
-  /** Events in the execution's history as Step Functions would write them (at most 25,000). */
+  /** Events in the execution's history as Step Functions would write them (at most 25,000 for a Standard one). */
   readonly historyEventCount: number;
+  /** Its largest payload: a state's input or output, a task's parameters or result (at most 256 KiB). */
+  readonly largestPayloadBytes: number;
+  /** The child executions its Distributed Maps started, in the order they ended. */
+  readonly children: readonly ExecutionOutcome[];
 }
 
 export interface ExecuteOptions {
@@ -63,14 +67,22 @@ export interface ExecuteOptions {
   readonly onStateEvent?: (line: string) => void;
   /** Called with the same changes as {@link onStateEvent}, and each machine's start and end, as data (the CLI's progress). */
   readonly onStateChange?: (change: StateChange) => void;
+  /** STANDARD (the default) keeps at most 25,000 history events; EXPRESS keeps none but lasts at most 5 minutes. */
+  readonly executionType?: ChildExecutionType;
+  /** An Express execution's longest duration, instead of AWS's 5 minutes (tests shorten it). */
+  readonly expressTimeoutSeconds?: number;
 }
 
+/** An Express execution's longest duration: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html */
+export const EXPRESS_TIMEOUT_SECONDS = 300;
+
 /**
- * A change in a run, as the CLI's progress follows it. `machine` numbers the run's machines in the order they
+ * A change in a run, as the CLI's progress follows it. `machine` numbers an execution's machines in the order they
  * started (0 is the execution; a Map iteration or a Parallel branch is one machine), so events of concurrent
- * iterations can be told apart.
+ * iterations can be told apart; a Distributed Map's child execution numbers its own from 0, and its changes name it
+ * (`execution`, absent for the execution that was started).
  */
-export type StateChange =
+export type StateChange = { readonly execution?: string } & (
   | { readonly kind: 'started'; readonly machine: number; readonly scope: MachineScope; readonly input: unknown }
   | { readonly kind: 'ended'; readonly machine: number; readonly scope: MachineScope; readonly outcome: MachineOutcome }
   | {
@@ -88,7 +100,8 @@ export type StateChange =
       readonly scope: MachineScope;
       readonly state: string;
       readonly error?: string;
-    };
+    }
+);
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -109,14 +122,27 @@ export async function executeDefinition(
   }
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.name}`;
   // A Distributed Map's children are executions of their own, each with its history and limits.
-  const distributed = withDistributedMaps(definition, (child, childInput, childName) =>
-    executeDefinition(stack, child, childInput, { ...options, name: `${options.name}/${childName}` }),
-  );
-  const local = distributed.definition;
+  const children: ExecutionOutcome[] = [];
+  const distributed = withDistributedMaps(definition, async (child, childInput, childName, executionType) => {
+    const name = `${options.name}/${childName}`;
+    const { onStateChange } = options;
+    const outcome = await executeDefinition(stack, child, childInput, {
+      ...options,
+      name,
+      executionType,
+      ...(onStateChange && { onStateChange: (change: StateChange) => onStateChange({ execution: name, ...change }) }),
+    });
+    children.push(outcome);
+    return outcome;
+  });
+  const express = options.executionType === 'EXPRESS';
+  const local = express
+    ? { ...distributed.definition, TimeoutSeconds: options.expressTimeoutSeconds ?? EXPRESS_TIMEOUT_SECONDS }
+    : distributed.definition;
   const taskStates = collectStates(local, 'Task').filter(({ state }) => state.Resource !== DISTRIBUTED_MAP_RESOURCE);
   let execution: ReturnType<StateMachine['run']> | undefined;
   const run: TaskRun = {
-    history: new ExecutionHistory(() => execution?.abort()),
+    history: new ExecutionHistory(() => execution?.abort(), express ? Number.POSITIVE_INFINITY : undefined),
     consecutiveFailures: new Map(),
     invocations: new Set(),
     tracking: {
@@ -167,7 +193,15 @@ export async function executeDefinition(
   const stopDate = Date.now();
   await Promise.allSettled(run.invocations);
   if (run.tracking.lost) throw run.tracking.lost;
-  const base = { executionArn, name: options.name, startDate, stopDate, historyEventCount: run.history.eventCount };
+  const base = {
+    executionArn,
+    name: options.name,
+    startDate,
+    stopDate,
+    historyEventCount: run.history.eventCount,
+    largestPayloadBytes: run.history.largestPayloadBytes,
+    children,
+  };
   const limit = run.history.failure;
   if (limit) return { ...base, status: 'FAILED', error: limit.name, cause: limit.message };
   const { error } = settled;

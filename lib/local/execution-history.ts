@@ -51,14 +51,26 @@ const WRITES_OUTCOME = new Set(['Task', 'Map', 'Parallel']);
 export class ExecutionHistory {
   /** Events written so far (AWS numbers them from 1; the last one is the execution's outcome). */
   private events = 0;
+  private largestPayload = 0;
   private limitError?: ExecutionLimitError;
   private executionEnded = false;
 
-  /** @param onLimit called once, when a limit is broken: it must stop the run. */
-  constructor(private readonly onLimit: () => void) {}
+  /**
+   * @param onLimit called once, when a limit is broken: it must stop the run.
+   * @param maxEvents the history's limit: none for an Express execution, whose history Step Functions does not keep.
+   */
+  constructor(
+    private readonly onLimit: () => void,
+    private readonly maxEvents = MAX_HISTORY_EVENTS,
+  ) {}
 
   get eventCount(): number {
     return this.events;
+  }
+
+  /** The largest payload (a state's input or output, a task's parameters or result) seen so far, in bytes. */
+  get largestPayloadBytes(): number {
+    return this.largestPayload;
   }
 
   /** The limit the run broke, if any: the execution's error. */
@@ -120,7 +132,9 @@ export class ExecutionHistory {
    */
   taskResult(result: unknown): void {
     this.throwIfFailed();
-    if (payloadBytes(result) > MAX_PAYLOAD_BYTES) {
+    const bytes = payloadBytes(result);
+    this.largestPayload = Math.max(this.largestPayload, bytes);
+    if (bytes > MAX_PAYLOAD_BYTES) {
       this.write(1); // TaskFailed
       this.payloadFits(result, tooLarge("The state/task 'lambda' returned a result"));
     }
@@ -130,9 +144,9 @@ export class ExecutionHistory {
   /** Writes `count` events of a live execution; the last slot belongs to its outcome, so reaching it fails the run. */
   private write(count: number): void {
     if (this.limitError) return;
-    if (this.events + count > MAX_HISTORY_EVENTS - 1) {
+    if (this.events + count > this.maxEvents - 1) {
       // AWS writes events up to the 24,999th, then ExecutionFailed as the 25,000th.
-      this.events = MAX_HISTORY_EVENTS - 1;
+      this.events = this.maxEvents - 1;
       this.fail(
         new ExecutionLimitError('States.Runtime', `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`),
       );
@@ -144,7 +158,9 @@ export class ExecutionHistory {
   /** False (and the run failed) when `value` is over 256 KiB or the run already broke a limit. */
   private payloadFits(value: unknown, cause: string): boolean {
     if (this.limitError) return false;
-    if (payloadBytes(value) <= MAX_PAYLOAD_BYTES) return true;
+    const bytes = payloadBytes(value);
+    this.largestPayload = Math.max(this.largestPayload, bytes);
+    if (bytes <= MAX_PAYLOAD_BYTES) return true;
     this.fail(new ExecutionLimitError('States.DataLimitExceeded', cause));
     return false;
   }

@@ -11,7 +11,7 @@ import { type BugRules, cappedRevenueLabelOf } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { failureAfter, newProject, type Project, type SyncFailure } from '../domain/project.ts';
-import { type SyncTotals, ZERO_TOTALS } from '../domain/sync-totals.ts';
+import { addBudgetUses, type BudgetUse, describeBudgetUses, SyncTotalsSchema } from '../domain/sync-totals.ts';
 import { plainText } from '../domain/untrusted-text.ts';
 import type { WorkItem } from '../domain/work-item.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
@@ -19,9 +19,10 @@ import { AuthError, ConfigError, InvalidDataError, SyncFailedError, TransientErr
 import type { RepositoryRef } from '../github/app.ts';
 import type { GitHubClient } from '../github/client.ts';
 import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
+import type { RateBudgets } from '../github/rate-budget.ts';
 import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
 import type { AlertsStore, EvaluationSource } from '../store/alerts-store.ts';
-import type { ProjectsStore } from '../store/projects-store.ts';
+import type { ProjectRange, ProjectRunOutcome, ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
@@ -38,6 +39,13 @@ export interface DailyDependencies {
 
 /** Margin kept at the end of the run's budget for metrics and bookkeeping. */
 const RUN_DEADLINE_MARGIN_MS = 90_000;
+
+/**
+ * Projects in one range of List Projects' output (an item of the Distributed Map, which batches ranges into child
+ * executions). Ranges rather than ids keep the output small at any number of projects: 10,000 ids of ~30 bytes would
+ * pass a state's 256 KiB, 400 ranges take about 30 KB.
+ */
+export const PROJECTS_PER_RANGE = 25;
 
 export const ListProjectsInputSchema = z.object({
   runId: z.string().min(1),
@@ -78,7 +86,7 @@ export async function listProjectsToSync(
   deps: Pick<DailyDependencies, 'github' | 'projects'> & { readonly alerts: Pick<AlertsStore, 'claimEvaluation'> },
   input: z.infer<typeof ListProjectsInputSchema>,
   options: { readonly runTimeoutMs: number; readonly discovery?: OrgDiscoveryStep },
-): Promise<{ projectIds: string[]; runDeadline: string; discovered: number; replayOf: string | null }> {
+): Promise<{ batches: ProjectRange[]; projectCount: number; runDeadline: string; discovered: number; replayOf: string | null }> {
   const evaluation = await deps.alerts.claimEvaluation(DAILY_EVALUATION, new Date(input.scheduledTime));
   const now = new Date(input.executionStartTime);
   let discovered = 0;
@@ -93,14 +101,54 @@ export async function listProjectsToSync(
       discovered = await discoverOrgRepositories(github, deps.projects, options.discovery, { runId: input.runId, now });
     }
   }
-  const projects = await deps.projects.listActive();
+  const projectIds = (await deps.projects.listActive()).map((project) => project.projectId).sort();
   const deadline = now.getTime() + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
   return {
-    projectIds: projects.map((project) => project.projectId),
+    batches: rangesOf(projectIds),
+    projectCount: projectIds.length,
     runDeadline: new Date(deadline).toISOString(),
     discovered,
     replayOf: evaluation.replay ? evaluation.latest : null,
   };
+}
+
+/** Sorted ids cut into ranges of PROJECTS_PER_RANGE, each from after the previous one's last id through its own last. */
+function rangesOf(sortedIds: readonly string[]): ProjectRange[] {
+  const ranges: ProjectRange[] = [];
+  for (let start = 0; start < sortedIds.length; start += PROJECTS_PER_RANGE) {
+    const through = sortedIds[Math.min(start + PROJECTS_PER_RANGE, sortedIds.length) - 1]!;
+    ranges.push({ after: start === 0 ? null : sortedIds[start - 1]!, through });
+  }
+  return ranges;
+}
+
+/**
+ * How long a child execution syncs: an Express child lasts at most 5 minutes (it fails past them), and the last
+ * minute is left for its projects' snapshots and the chunk that was running. A project not done by then is deferred
+ * to the next run with its progress saved. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html
+ */
+export const CHILD_SYNC_BUDGET_MS = 4 * 60_000;
+
+export const BatchProjectsInputSchema = z.object({
+  ranges: z.array(z.object({ after: z.string().nullable(), through: z.string() })).min(1),
+  /** The run's deadline (List Projects'). */
+  runDeadline: z.iso.datetime(),
+  /** When the child execution started ($$.Execution.StartTime). */
+  childStartTime: z.iso.datetime(),
+});
+
+/**
+ * The ids of a child execution's projects: the active projects in its ranges now. A project added or deactivated since
+ * List Projects is synced or skipped by the one range it falls in, so no project is synced twice. Its projects sync
+ * until `runDeadline`: the run's, or {@link CHILD_SYNC_BUDGET_MS} after the child started when that comes first.
+ */
+export async function listBatchProjects(
+  deps: Pick<DailyDependencies, 'projects'>,
+  input: z.infer<typeof BatchProjectsInputSchema>,
+): Promise<{ projectIds: string[]; runDeadline: string }> {
+  const ids = await Promise.all(input.ranges.map((range) => deps.projects.listActiveIds(range)));
+  const deadline = Math.min(Date.parse(input.runDeadline), Date.parse(input.childStartTime) + CHILD_SYNC_BUDGET_MS);
+  return { projectIds: ids.flat(), runDeadline: new Date(deadline).toISOString() };
 }
 
 /** Projects whose repository id is looked up at once (one `GET /repos/{owner}/{repo}` each). */
@@ -253,42 +301,52 @@ function listingError(error: unknown, what: string): unknown {
   return new TransientError(`GitHub could not be reached to ${what}: ${error.message}`, { cause: error });
 }
 
-const TotalsSchema = z.object({
-  fetched: z.number(),
-  written: z.number(),
-  requests: z.number(),
-  notModified: z.number(),
-  durationMs: z.number(),
-});
-
 export const SyncProjectInputSchema = z.object({
   runId: z.string().min(1),
   projectId: z.string().min(1),
+  /** Until when the project may sync in this run: its child execution's deadline (see listBatchProjects). */
   runDeadline: z.iso.datetime(),
-  totals: TotalsSchema.default(ZERO_TOTALS),
+  totals: SyncTotalsSchema.default({ fetched: 0, written: 0, requests: 0, notModified: 0, durationMs: 0 }),
 });
 
 /**
- * Syncs the next chunk of a project and, once it is done (or deferred to the next run), records what
- * the sync fetched and cost in SyncEvents.
+ * Syncs the next chunk of a project through its client's GitHub budget (paced, stopping at the reserve) and, once it
+ * is done or deferred to the next run, records what the sync fetched and cost in SyncEvents, and why it was deferred.
+ * A chunk stops by the run's deadline; a project not done by then is deferred, its progress saved.
  */
 export async function syncProjectStep(
-  deps: Pick<DailyDependencies, 'github' | 'projects' | 'items' | 'events' | 'rules'> & { readonly metrics?: Metrics },
+  deps: Pick<DailyDependencies, 'github' | 'projects' | 'items' | 'events' | 'rules'> & {
+    /** This container's budgets for a run (see rateBudgetsByRun in shared/dependencies.ts). */
+    readonly budgets: (runId: string) => RateBudgets;
+    readonly metrics?: Metrics;
+  },
   input: z.infer<typeof SyncProjectInputSchema>,
   options: { readonly stopAtMs: number; readonly maxPages: number },
 ): Promise<SyncChunkResult> {
   const project = await deps.projects.get(input.projectId);
   if (!project) throw new InvalidDataError(`project ${input.projectId} is not registered`);
-  const result = await syncProjectChunk(
-    { github: await deps.github(project), projects: deps.projects, items: deps.items, rules: deps.rules },
-    input.projectId,
-    {
-      totals: input.totals as SyncTotals,
+  const runDeadlineMs = Date.parse(input.runDeadline);
+  const budgets = deps.budgets(input.runId);
+  let result: SyncChunkResult;
+  try {
+    const github = await deps.github(project);
+    result = await syncProjectChunk({ github, projects: deps.projects, items: deps.items, rules: deps.rules }, input.projectId, {
+      totals: input.totals,
       maxPages: options.maxPages,
-      stopAtMs: options.stopAtMs,
-      runDeadlineMs: Date.parse(input.runDeadline),
-    },
-  );
+      stopAtMs: Math.min(options.stopAtMs, runDeadlineMs),
+      runDeadlineMs,
+      budget: budgets.for(github.budgetKey),
+    });
+  } catch (error) {
+    // It fails the run from a child execution, whose error the parent cannot read: the parent finds it on the project.
+    if (error instanceof AuthError || error instanceof ConfigError) {
+      const { name: errorName, message } = error;
+      await deps.projects.recordRunOutcome(input.projectId, { runId: input.runId, status: 'token-unusable', errorName, message });
+    }
+    throw error;
+  }
+  // More to sync but no time left in the run: the next run resumes from the saved progress.
+  if (result.status === 'more' && Date.now() >= runDeadlineMs) result = { ...result, status: 'deferred' };
   if (result.status === 'done' || result.status === 'deferred') {
     const { totals } = result;
     await deps.events.append({
@@ -300,13 +358,29 @@ export async function syncProjectStep(
       message:
         `fetched ${totals.fetched} item(s) in ${totals.requests} request(s), ` +
         `${totals.notModified} answered 304, ${totals.written} written` +
-        (result.status === 'deferred' ? `; rate limit spent until ${result.resumeAt}, the next run resumes` : ''),
+        (result.status === 'deferred' ? `; ${deferralReason(result, budgets, input.runDeadline)}, the next run resumes` : ''),
       recordsProcessed: totals.fetched,
       durationMs: totals.durationMs,
     });
     if (deps.metrics) publishGitHubUsage(deps.metrics, totals);
   }
   return result;
+}
+
+/** Why a project's sync was deferred: its budget down to the reserve, GitHub's refusal, or the run's time spent. */
+function deferralReason(result: SyncChunkResult, budgets: RateBudgets, runDeadline: string): string {
+  if (result.resumeAt === undefined) return `the run's time for it ran out at ${runDeadline}, its progress is saved`;
+  const figure = (value: number) => value.toLocaleString('en-US');
+  for (const [key, use] of Object.entries(result.totals.budgets ?? {})) {
+    const reserve = budgets.for(key).reserveOf(use.limit);
+    if (use.remaining <= reserve) {
+      return (
+        `${key} is down to its reserve (${figure(use.remaining)} of ${figure(use.limit)} left, ` +
+        `${figure(reserve)} kept for others) until ${result.resumeAt}`
+      );
+    }
+  }
+  return `GitHub's rate limit is spent until ${result.resumeAt}`;
 }
 
 export const ProjectInputSchema = z.object({
@@ -317,6 +391,10 @@ export const ProjectInputSchema = z.object({
   // An execution started before a deploy runs the old definition, which sends none: read as done, as the
   // old function did (deferred included).
   syncStatus: z.enum(['done', 'deferred', 'skipped']).default('done'),
+  /** Items the project's sync wrote in this run (its outcome's records processed). */
+  recordsProcessed: z.number().int().min(0).default(0),
+  /** What the project's sync spent of each GitHub budget in this run. */
+  budgets: SyncTotalsSchema.shape.budgets,
 });
 
 /**
@@ -335,6 +413,15 @@ export async function computeProjectMetrics(
   await deps.snapshots.putDaily(snapshot);
   await warnOfCappedRevenue(deps, input, items);
   if (project.failure && input.syncStatus === 'done') await deps.projects.clearFailure(input.projectId);
+  const { runId, recordsProcessed, budgets } = input;
+  await deps.projects.recordRunOutcome(input.projectId, {
+    runId,
+    status: 'synced',
+    recordsProcessed,
+    healthScore: snapshot.health.score,
+    ...(input.syncStatus === 'deferred' ? { deferred: true } : {}),
+    ...(budgets && Object.keys(budgets).length > 0 ? { budgets } : {}),
+  });
   return { projectId: input.projectId, healthScore: snapshot.health.score };
 }
 
@@ -403,6 +490,7 @@ export async function recordProjectFailure(
         : message,
     recordsFailed: 1,
   });
+  await deps.projects.recordRunOutcome(input.projectId, { runId: input.runId, status: 'failed', error: message });
   return { projectId: input.projectId, recordsProcessed: 0, recordsFailed: 1 };
 }
 
@@ -422,18 +510,86 @@ async function extendFailureStreak(
 }
 
 export const SyncSummaryInputSchema = z.object({
+  runId: z.string().min(1),
   scheduledTime: z.iso.datetime(),
-  projects: z.array(
-    z.object({
-      projectId: z.string(),
-      recordsProcessed: z.number(),
-      recordsFailed: z.number(),
-      /** Absent for a project that failed. */
-      healthScore: z.number().optional(),
-    }),
-  ),
+  /** How many projects List Projects listed: those without an outcome were in a child execution that failed. */
+  projectCount: z.number().int().min(0),
   replayOf: ReplayOfSchema,
 });
+
+/** One project's part in a run's summary. */
+interface ProjectSummary {
+  readonly projectId: string;
+  readonly recordsProcessed: number;
+  readonly recordsFailed: number;
+  /** Absent for a project that failed. */
+  readonly healthScore?: number;
+  /** Its sync was deferred to the next run (GitHub's budget, or the run's time). */
+  readonly deferred?: boolean;
+  /** What its sync spent of each GitHub budget. */
+  readonly budgets?: Readonly<Record<string, BudgetUse>>;
+}
+
+/**
+ * The run's outcomes as its projects recorded them.
+ * @throws AuthError or ConfigError when a project found the token unusable: the run's failure, recorded in a child
+ */
+async function runOutcomes(projects: Pick<ProjectsStore, 'listRunOutcomes'>, runId: string): Promise<ProjectSummary[]> {
+  const outcomes = await projects.listRunOutcomes(runId);
+  const tokenUnusable = outcomes.find(
+    (entry): entry is { projectId: string; outcome: Extract<ProjectRunOutcome, { status: 'token-unusable' }> } =>
+      entry.outcome.status === 'token-unusable',
+  );
+  if (tokenUnusable) {
+    const { errorName, message } = tokenUnusable.outcome;
+    throw errorName === 'AuthError' ? new AuthError(message) : new ConfigError(message);
+  }
+  return outcomes.map(({ projectId, outcome }) =>
+    outcome.status === 'synced'
+      ? {
+          projectId,
+          recordsProcessed: outcome.recordsProcessed,
+          recordsFailed: 0,
+          healthScore: outcome.healthScore,
+          deferred: outcome.deferred ?? false,
+          ...(outcome.budgets ? { budgets: outcome.budgets } : {}),
+        }
+      : { projectId, recordsProcessed: 0, recordsFailed: 1 },
+  );
+}
+
+/**
+ * Reads the run's outcomes back from the projects and sums them up (summarizeSync).
+ * @throws AuthError or ConfigError when a project found the token unusable; SyncFailedError as summarizeSync
+ */
+export async function summarizeRun(
+  deps: Pick<DailyDependencies, 'projects'>,
+  input: z.infer<typeof SyncSummaryInputSchema>,
+  metrics?: Metrics,
+): Promise<Omit<StepResult, 'attempt'>> {
+  return summarizeSync({ ...input, projects: await runOutcomes(deps.projects, input.runId) }, metrics);
+}
+
+export const FailedBatchesInputSchema = z.object({
+  runId: z.string().min(1),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+
+/**
+ * Why more child executions failed than the Distributed Map tolerates: a token a project found unusable (its
+ * AuthError or ConfigError, the run's failure), else the Map Run's own error.
+ * @throws always: the run's error
+ */
+export async function explainFailedBatches(
+  deps: Pick<DailyDependencies, 'projects'>,
+  input: z.infer<typeof FailedBatchesInputSchema>,
+): Promise<never> {
+  await runOutcomes(deps.projects, input.runId);
+  throw new SyncFailedError(
+    `more child executions failed than tolerated (${input.error.Error}: ${input.error.Cause ?? 'no cause'}); ` +
+      'the projects synced before are recorded, each failed one in SyncEvents',
+  );
+}
 
 /** Failed projects (and a replay's health scores) named in a summary at most; the rest are counted. */
 const NAMED_IN_SUMMARY = 5;
@@ -450,24 +606,43 @@ function namedList(names: readonly string[]): string {
  * nothing, so it fails. A replay's summary says so and gives its projects' health scores as of its own time.
  * @throws SyncFailedError when there were projects and every one failed.
  */
-export function summarizeSync(input: z.infer<typeof SyncSummaryInputSchema>, metrics?: Metrics): Omit<StepResult, 'attempt'> {
+export function summarizeSync(
+  input: {
+    readonly scheduledTime: string;
+    readonly projectCount: number;
+    readonly replayOf: string | null;
+    readonly projects: readonly ProjectSummary[];
+  },
+  metrics?: Metrics,
+): Omit<StepResult, 'attempt'> {
   const failed = input.projects.filter((project) => project.recordsFailed > 0).map((project) => project.projectId);
-  if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length });
-  const failures = failed.length ? `, ${failed.length} failed (${namedList(failed)})` : '';
-  let summary = `${input.projects.length - failed.length} of ${input.projects.length} project(s) synced${failures}`;
+  // Listed projects without an outcome: their child execution failed (the Distributed Map tolerated it) before them.
+  const unaccounted = Math.max(0, input.projectCount - input.projects.length);
+  const total = input.projects.length + unaccounted;
+  if (metrics) publishSyncOutcome(metrics, { projectsFailed: failed.length + unaccounted });
+  const failures =
+    (failed.length ? `, ${failed.length} failed (${namedList(failed)})` : '') +
+    (unaccounted ? `, ${unaccounted} not synced (their child execution failed)` : '');
+  const deferred = input.projects.filter((project) => project.deferred).length;
+  const budgets = describeBudgetUses(addBudgetUses(...input.projects.map((project) => project.budgets)));
+  let summary =
+    `${total - failed.length - unaccounted - deferred} of ${total} project(s) synced` +
+    (deferred ? `, ${deferred} deferred to the next run (see SyncEvents)` : '') +
+    failures +
+    (budgets.length ? `; GitHub budgets: ${budgets.join('; ')}` : '');
   if (input.replayOf !== null) {
     const scores = input.projects.flatMap(({ projectId, healthScore }) =>
       healthScore === undefined ? [] : [`${projectId} ${healthScore}`],
     );
     const note = dailyReplayNote(new Date(input.scheduledTime), input.replayOf);
-    summary = `${note}; health of ${input.projects.length} project(s) as of then: ${namedList(scores) || 'none'}${failures}`;
+    summary = `${note}; health of ${total} project(s) as of then: ${namedList(scores) || 'none'}${failures}`;
   }
-  if (failed.length > 0 && failed.length === input.projects.length) {
+  if (total > 0 && failed.length + unaccounted === total) {
     throw new SyncFailedError(`${summary}; each project's error is in SyncEvents`);
   }
   return {
     recordsProcessed: input.projects.reduce((sum, project) => sum + project.recordsProcessed, 0),
-    recordsFailed: input.projects.reduce((sum, project) => sum + project.recordsFailed, 0),
+    recordsFailed: failed.length + unaccounted,
     summary,
   };
 }

@@ -1,12 +1,38 @@
 /** Projects: one item per followed repository, with its sync progress. */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
+import type { BudgetUse } from '../domain/sync-totals.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 import { PROJECTS_INDEXES } from './table-schemas.ts';
 
 const ACTIVE = 'active';
 const FAILING = 'failing';
+
+/**
+ * How a project's sync ended in one daily run, kept on the project (`lastRun`) so the run's summary reads its totals
+ * from the table rather than from the execution's state. The next run overwrites it.
+ */
+export type ProjectRunOutcome = { readonly runId: string } & (
+  | {
+      readonly status: 'synced';
+      readonly recordsProcessed: number;
+      readonly healthScore: number;
+      /** Its sync was deferred to the next run (GitHub's budget, or the run's time), its progress saved. */
+      readonly deferred?: boolean;
+      /** What its sync spent of each GitHub budget (by key: `token`, `installation:<id>`). */
+      readonly budgets?: Readonly<Record<string, BudgetUse>>;
+    }
+  | { readonly status: 'failed'; readonly error: string }
+  /** GitHub refused the token, or its secret could not be read: the run's failure, not the project's. */
+  | { readonly status: 'token-unusable'; readonly errorName: 'AuthError' | 'ConfigError'; readonly message: string }
+);
+
+/** A slice of the active projects, in id order: those after `after` (from the first when null), up to `through`. */
+export interface ProjectRange {
+  readonly after: string | null;
+  readonly through: string;
+}
 
 export class ProjectsStore {
   constructor(
@@ -101,6 +127,61 @@ export class ProjectsStore {
         ExpressionAttributeValues: { ':active': ACTIVE },
       },
       toProject,
+    );
+  }
+
+  /** The ids of the active projects in `range`, in id order. */
+  async listActiveIds(range: ProjectRange): Promise<string[]> {
+    const ids = await queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: PROJECTS_INDEXES.active.name,
+        // BETWEEN includes `after` itself, dropped below: a key condition has no "greater than and at most".
+        KeyConditionExpression:
+          range.after === null
+            ? 'activeFlag = :active AND projectId <= :through'
+            : 'activeFlag = :active AND projectId BETWEEN :after AND :through',
+        ExpressionAttributeValues: {
+          ':active': ACTIVE,
+          ':through': range.through,
+          ...(range.after === null ? {} : { ':after': range.after }),
+        },
+        ProjectionExpression: 'projectId',
+      },
+      (item) => item.projectId as string,
+    );
+    return ids.filter((id) => id !== range.after);
+  }
+
+  /** Records how the project's sync ended in a run; never recreates a project removed meanwhile. */
+  async recordRunOutcome(projectId: string, outcome: ProjectRunOutcome): Promise<void> {
+    await unlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { projectId },
+          UpdateExpression: 'SET lastRun = :outcome',
+          ConditionExpression: 'attribute_exists(projectId)',
+          ExpressionAttributeValues: { ':outcome': outcome },
+        }),
+      ),
+    );
+  }
+
+  /** The active projects' outcomes recorded by run `runId`, in id order; the projects without one are left out. */
+  async listRunOutcomes(runId: string): Promise<{ projectId: string; outcome: ProjectRunOutcome }[]> {
+    return queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: PROJECTS_INDEXES.active.name,
+        KeyConditionExpression: 'activeFlag = :active',
+        FilterExpression: 'lastRun.runId = :runId',
+        ExpressionAttributeValues: { ':active': ACTIVE, ':runId': runId },
+        ProjectionExpression: 'projectId, lastRun',
+      },
+      (item) => ({ projectId: item.projectId as string, outcome: item.lastRun as ProjectRunOutcome }),
     );
   }
 
@@ -208,6 +289,6 @@ async function unlessConditionFails(send: () => Promise<unknown>): Promise<boole
 }
 
 function toProject(item: Record<string, unknown>): Project {
-  const { activeFlag: _activeFlag, failingFlag: _failingFlag, ...project } = item;
+  const { activeFlag: _activeFlag, failingFlag: _failingFlag, lastRun: _lastRun, ...project } = item;
   return project as unknown as Project;
 }

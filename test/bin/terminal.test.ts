@@ -128,8 +128,10 @@ describe('npm start in a terminal', () => {
     expect(stderr).toMatch(
       /^cto-jobs run all: starting the local stack…\n(using the stack template kept from an earlier synthesis|synthesizing the stack .*\nsynthesized the stack in [\d.]+ s)\n/,
     );
-    expect(stderr).toContain('▶ daily_sync (manual run)\n  → Start Run\n  → List Projects\n  → Sync Each Project (5 projects)\n');
+    // The projects are synced in child executions: one count across them, and no line for a child's own steps.
+    expect(stderr).toContain('▶ daily_sync (manual run)\n  → Start Run\n  → List Projects\n  → Sync Each Project\n');
     for (const project of DEMO_PROJECTS) expect(stderr).toMatch(new RegExp(`\n {2}✓ daily_sync {2}[1-5]/5 projects {2}${project}\n`));
+    expect(stderr).not.toContain('List Batch Projects');
     expect(stderr).toContain('  ✓ daily_sync  5/5 projects  ');
     // A Choice decides and does nothing: no line for it.
     expect(stderr).not.toContain('Run or Skip?');

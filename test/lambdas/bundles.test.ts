@@ -343,9 +343,15 @@ describe("the daily job's bundles", () => {
       await invoke('lambdas/daily/list-projects.ts', { runId, executionStartTime: started.toISOString(), scheduledTime: slot }),
     );
     // The first daily run for its time claims it: not a replay, so it asks GitHub.
-    expect(answer).toMatchObject({ discovered: 1, replayOf: null });
-    expect([...(answer.projectIds as string[])].sort()).toEqual(['acme/api', 'acme/new', 'acme/web']);
+    expect(answer).toMatchObject({ discovered: 1, replayOf: null, projectCount: 3 });
     expect(aws.calls).toContainEqual({ service: 'secretsmanager', action: 'GetSecretValue', params: { SecretId: GITHUB_SECRET } });
+    // A child execution of the Distributed Map finds the projects of its ranges, to sync by its own deadline.
+    const childStartTime = new Date().toISOString();
+    const batch = answerOf(
+      await invoke('lambdas/daily/list-batch-projects.ts', { ranges: answer.batches, runDeadline: answer.runDeadline, childStartTime }),
+    );
+    expect(batch).toEqual({ projectIds: ['acme/api', 'acme/new', 'acme/web'], runDeadline: expect.any(String) });
+    expect(Date.parse(batch.runDeadline as string)).toBeLessThanOrEqual(Date.parse(childStartTime) + 5 * 60_000);
   });
 
   it.concurrent('"Sync Project" fetches the repository\'s issues and pull requests and stores them', async () => {
@@ -384,13 +390,35 @@ describe("the daily job's bundles", () => {
     expect(await stores.events.listForRun(runId)).toContainEqual(expect.objectContaining({ project: 'acme/gone', level: 'error' }));
   });
 
-  it.concurrent('"Summarize Sync" adds up the projects\' outcomes', async () => {
-    const projects = [
-      { projectId: 'acme/api', recordsProcessed: 5, recordsFailed: 0 },
-      { projectId: 'acme/gone', recordsProcessed: 0, recordsFailed: 1 },
-    ];
-    const answer = answerOf(await invoke('lambdas/daily/summarize-sync.ts', { ...workStep(runId, 'daily_sync', slot), projects }));
-    expect(answer).toMatchObject({ recordsProcessed: 5, recordsFailed: 1, attempt: 1 });
+  it.concurrent('"Summarize Sync" and "Explain Failed Batches" read back the outcomes the projects recorded', async () => {
+    // Runs of their own, on acme/api alone: the other cases record acme/web's outcome in theirs meanwhile.
+    const summarized = 'daily_sync#2026-11-29T02:00:00Z';
+    const budgets = { token: { points: 3, limit: 5000, remaining: 4990, resetAt: '2026-11-29T03:00:00.000Z' } };
+    await stores.projects.recordRunOutcome('acme/api', {
+      runId: summarized,
+      status: 'synced',
+      recordsProcessed: 5,
+      healthScore: 80,
+      budgets,
+    });
+    const summary = answerOf(
+      await invoke('lambdas/daily/summarize-sync.ts', { ...workStep(summarized, 'daily_sync', '2026-11-29T02:00:00Z'), projectCount: 2 }),
+    );
+    // Two listed, one outcome: the other's child execution failed.
+    expect(summary).toMatchObject({ recordsProcessed: 5, recordsFailed: 1, attempt: 1 });
+    expect(summary.summary).toBe(
+      '1 of 2 project(s) synced, 1 not synced (their child execution failed); ' +
+        'GitHub budgets: token used 3 of 5,000 (4,990 left until 2026-11-29T03:00:00.000Z)',
+    );
+
+    const failed = 'daily_sync#2026-11-28T02:00:00Z';
+    const message = 'GitHub refused the token: Bad credentials';
+    await stores.projects.recordRunOutcome('acme/api', { runId: failed, status: 'token-unusable', errorName: 'AuthError', message });
+    const explained = await invoke('lambdas/daily/explain-failed-batches.ts', {
+      runId: failed,
+      error: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'The Map Run failed' },
+    });
+    expect(explained.error).toMatchObject({ name: 'AuthError', message });
   });
 
   it.concurrent('"Clean Up Old Logs" deletes the sync event past the retention period', async () => {

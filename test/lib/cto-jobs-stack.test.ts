@@ -141,10 +141,47 @@ describe('state machines', () => {
 });
 
 describe('the daily sync', () => {
-  it('syncs projects in a Map of at most 5, each isolated by its own Catch but a refused token, waiting for rate-limit resets', () => {
+  it('fans the projects out in a Distributed Map: one child at a time, each an Express execution of 100 projects', () => {
     const states = definitionOf('daily_sync').States as Record<string, State & Record<string, unknown>>;
-    const map = states['Sync Each Project']!;
-    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 5, ItemsPath: '$.sync.projectIds' });
+    const batches = states['Sync Each Project']!;
+    expect(batches).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.sync.batches',
+      MaxConcurrency: 1,
+      Label: 'DailySync',
+      ToleratedFailurePercentage: 10,
+      // No result per child or project in the parent's state: the outcomes are on the projects.
+      ResultPath: null,
+      ItemBatcher: {
+        MaxItemsPerBatch: 4,
+        BatchInput: {
+          'runId.$': '$.run.runId',
+          'runDeadline.$': '$.sync.runDeadline',
+          'scheduledTime.$': '$.scheduledTime',
+          'replayOf.$': '$.sync.replayOf',
+        },
+      },
+    });
+    const child = batches.ItemProcessor as { ProcessorConfig: unknown; StartAt: string; States: Record<string, State> };
+    // Express: billed by duration, not ~5 state transitions a project; at most 5 minutes, which a child's deadline keeps.
+    expect(child.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
+    expect(child.StartAt).toBe('List Batch Projects');
+    expect(child.States['Sync Batch Projects']!.Next).toBe('Batch Synced');
+    expect(batches.Catch).toEqual([
+      { ErrorEquals: ['States.ExceedToleratedFailureThreshold'], ResultPath: '$.error', Next: 'Explain Failed Batches' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' },
+    ]);
+    expect(states['Explain Failed Batches']!.Catch?.[0]?.Next).toBe('Record Failure');
+    expect(states['List Projects']!.Catch?.[0]?.Next).toBe('Record Failure');
+    expect(states['List Projects']!.Next).toBe('Sync Each Project');
+    expect(states['Sync Each Project']!.Next).toBe('Summarize Sync');
+  });
+
+  it("syncs a child's projects in a Map of at most 5, each isolated by its own Catch but a refused token, waiting for rate-limit resets", () => {
+    const batches = definitionOf('daily_sync').States['Sync Each Project'] as State & Record<string, unknown>;
+    const child = (batches.ItemProcessor as { States: Record<string, State & Record<string, unknown>> }).States;
+    const map = child['Sync Batch Projects']!;
+    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 5, ItemsPath: '$.batch.projectIds', ResultPath: null });
     const inner = (map.ItemProcessor as { States: Record<string, State & Record<string, unknown>> }).States;
     const isolated = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Project Failure' };
     expect(inner['Sync Project']!.Catch).toEqual([
@@ -152,16 +189,34 @@ describe('the daily sync', () => {
       isolated,
     ]);
     expect(inner['Compute Project Metrics']!.Catch).toEqual([isolated]);
-    // A refused or unreadable token fails the iteration, so the Map, so the run.
+    // A refused or unreadable token fails the iteration, so the child, so the Map Run, so the run.
     expect(inner['Token Unusable']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
-    expect(map.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }]);
+    expect(map.Catch).toBeUndefined();
     expect(inner['Wait for Rate Limit Reset']).toMatchObject({
       Type: 'Wait',
       TimestampPath: '$.sync.chunk.resumeAt',
       Next: 'Sync Project',
     });
-    expect(states['List Projects']!.Catch?.[0]?.Next).toBe('Record Failure');
-    expect(states['List Projects']!.Next).toBe('Sync Each Project');
+  });
+
+  it('paces every project sync for all those running at once, and keeps 10% of each GitHub budget for others', () => {
+    const [syncProject] = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) =>
+      JSON.stringify(fn.Properties.Environment ?? {}).includes('GITHUB_RATE_BUDGET'),
+    );
+    // 1 child at a time x 5 projects in it = 5 syncs sharing 900 points a minute: 60 s x 5 / (900 - 5), rounded up.
+    expect(JSON.parse(syncProject!.Properties.Environment.Variables.GITHUB_RATE_BUDGET)).toEqual({
+      reservePercent: 10,
+      pacingIntervalMs: 336,
+    });
+    expect(syncProject!.Properties.Description).toBe("Syncs the next chunk of a project's issues and pull requests");
+  });
+
+  it('lets the state machine start, describe and stop only its own child executions', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.includes('DistributedMapPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = JSON.stringify(policies[0]![1].Properties.PolicyDocument);
+    expect(statements).toContain('states:StartExecution');
+    expect(statements).toMatch(/:execution:.*DailySync:\*/);
   });
 
   it('lets only the functions that call GitHub read the token secret', () => {
@@ -345,6 +400,10 @@ describe('functions', () => {
     // Alerts: the daily job's latest scheduled time (evaluated#daily), claimed to tell a replay.
     ['DailySyncListProjects', { Projects: ['Query'], Alerts: ['GetItem', 'PutItem'] }],
     ['DailySyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
+    // The run's outcomes are read back from the projects (lastRun), through the active index.
+    ['DailySyncListBatchProjects', { Projects: ['Query'] }],
+    ['DailySyncSummarizeSync', { Projects: ['Query'] }],
+    ['DailySyncExplainFailedBatches', { Projects: ['Query'] }],
     [
       'DailySyncComputeProjectMetrics',
       { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'], SyncEvents: ['PutItem'] },

@@ -29,18 +29,24 @@ afterEach(() => {
 
 const RUN_ID = 'daily_sync#2026-12-01T02:00:00Z';
 
+/**
+ * A "Summarize Sync" handler over the given projects' outcomes: the deployed one reads them from the Projects table,
+ * this one is handed them, so the wrapper is tested without a table.
+ */
+async function summarizeSyncOf(projects: { projectId: string; recordsProcessed: number; recordsFailed: number }[]) {
+  const { workStepHandler } = await import('../../shared/engine/work-step.ts');
+  const { summarizeSync } = await import('../../shared/daily/steps.ts');
+  return workStepHandler(async ({ scheduledTime }) =>
+    summarizeSync({ scheduledTime, projectCount: projects.length, replayOf: null, projects }),
+  );
+}
+
 describe('a wrapped handler', () => {
   it('logs a failed invocation as a Powertools JSON line with the run id and Lambda request id, and rethrows it unchanged', async () => {
-    const { handler } = await import('../../lambdas/daily/summarize-sync.ts');
+    const handler = await summarizeSyncOf([{ projectId: 'acme/api', recordsProcessed: 0, recordsFailed: 1 }]);
     const lines = captureLogLines();
     const context = lambdaContext('SummarizeSync');
-    const event = {
-      runId: RUN_ID,
-      jobType: 'daily_sync',
-      scheduledTime: '2026-12-01T02:00:00.000Z',
-      retryCount: 0,
-      projects: [{ projectId: 'acme/api', recordsProcessed: 0, recordsFailed: 1 }],
-    };
+    const event = { runId: RUN_ID, jobType: 'daily_sync', scheduledTime: '2026-12-01T02:00:00.000Z', retryCount: 0 };
 
     const failure = await handler(event, context).catch((error: unknown) => error);
 
@@ -87,20 +93,11 @@ describe('a wrapped handler', () => {
   });
 
   it("ends a step's invocation with one line carrying its figures and summary, so a good run can be followed", async () => {
-    const { handler } = await import('../../lambdas/daily/summarize-sync.ts');
+    const handler = await summarizeSyncOf([{ projectId: 'acme/api', recordsProcessed: 12, recordsFailed: 0 }]);
     const lines = captureLogLines();
     const context = lambdaContext('SummarizeSync');
 
-    await handler(
-      {
-        runId: RUN_ID,
-        jobType: 'daily_sync',
-        scheduledTime: '2026-12-01T02:00:00.000Z',
-        retryCount: 0,
-        projects: [{ projectId: 'acme/api', recordsProcessed: 12, recordsFailed: 0 }],
-      },
-      context,
-    );
+    await handler({ runId: RUN_ID, jobType: 'daily_sync', scheduledTime: '2026-12-01T02:00:00.000Z', retryCount: 0 }, context);
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { GITHUB_RATE_BUDGET_ENV } from '../../shared/daily/rate-budget-setting.ts';
 import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 
-const { github, runtime, setsOf } = await useDailyRuntime([
-  { fullName: 'acme/limited', id: 1, issues: generateIssues(450) },
-  { fullName: 'acme/crashy', id: 2, issues: generateIssues(520) },
-  { fullName: 'acme/huge', id: 3, issues: generateIssues(20_000) },
-]);
+// This file spends the token's primary limit to its last point: its sync keeps no reserve (the reserve's own test is in
+// daily-sync-budget.test.ts), nor a pace, which only slows it here.
+const { github, runtime, setsOf } = await useDailyRuntime(
+  [
+    { fullName: 'acme/limited', id: 1, issues: generateIssues(450) },
+    { fullName: 'acme/crashy', id: 2, issues: generateIssues(520) },
+    { fullName: 'acme/huge', id: 3, issues: generateIssues(20_000) },
+  ],
+  { [GITHUB_RATE_BUDGET_ENV]: JSON.stringify({ reservePercent: 0, pacingIntervalMs: 0 }) },
+);
 
 describe('the daily sync under rate limits, crashes and size', () => {
   it('waits in Step Functions for a primary rate-limit reset that falls inside the run, then finishes', async () => {

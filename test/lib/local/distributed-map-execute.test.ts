@@ -25,8 +25,11 @@ const CHILD = {
   },
 };
 
-/** A parent that runs CHILD over `$.items` in `mode`, batches of `perBatch` items, tolerating `tolerated` failed items. */
-function parent(mode: 'DISTRIBUTED' | 'INLINE', perBatch: number, tolerated = 0) {
+/**
+ * A parent that runs CHILD over `$.items` in `mode`, batches of `perBatch` items, tolerating `tolerated` failed items,
+ * its children of `executionType`.
+ */
+function parent(mode: 'DISTRIBUTED' | 'INLINE', perBatch: number, tolerated = 0, executionType: 'STANDARD' | 'EXPRESS' = 'STANDARD') {
   const distributed = {
     Label: 'Items',
     ItemBatcher: { MaxItemsPerBatch: perBatch },
@@ -39,7 +42,7 @@ function parent(mode: 'DISTRIBUTED' | 'INLINE', perBatch: number, tolerated = 0)
       'Each Batch': {
         Type: 'Map',
         ItemsPath: '$.items',
-        ItemProcessor: { ...CHILD, ProcessorConfig: { Mode: mode, ...(mode === 'DISTRIBUTED' ? { ExecutionType: 'STANDARD' } : {}) } },
+        ItemProcessor: { ...CHILD, ProcessorConfig: { Mode: mode, ...(mode === 'DISTRIBUTED' ? { ExecutionType: executionType } : {}) } },
         // Inline, each iteration is a batch of its one item.
         ...(mode === 'DISTRIBUTED' ? distributed : { ItemSelector: { 'Items.$': 'States.Array($$.Map.Item.Value)' } }),
         End: true,
@@ -105,4 +108,26 @@ describe('executeDefinition with a Distributed Map', () => {
     expect(past.outcome).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
     expect(past.outcome.cause).toContain('20 of 50 item(s) failed, more than the tolerated 10; the first failed child: PoisonError');
   });
+});
+
+describe('executeDefinition with Express child executions', () => {
+  it('keeps no history for them: a child past 25,000 events completes', async () => {
+    const express = await execute(parent('DISTRIBUTED', 7_000, 0, 'EXPRESS'), items(7_000));
+
+    expect(express.outcome.status).toBe('SUCCEEDED');
+    expect(express.outcome.children).toMatchObject([{ status: 'SUCCEEDED', historyEventCount: 7_000 * 4 + 10 }]);
+  }, 120_000);
+
+  it('times a child out past its longest duration, and the Map Run fails past the tolerated count', async () => {
+    // A child that waits 2 s, under a longest duration of 1 s (AWS: 5 minutes).
+    const waiting = structuredClone(parent('DISTRIBUTED', 1, 0, 'EXPRESS'));
+    const processor = waiting.States['Each Batch'].ItemProcessor as unknown as { StartAt: string; States: Record<string, object> };
+    processor.States.Wait = { Type: 'Wait', Seconds: 2, Next: processor.StartAt };
+    processor.StartAt = 'Wait';
+
+    const { outcome } = await execute(waiting, items(1), { expressTimeoutSeconds: 1 });
+
+    expect(outcome.children).toMatchObject([{ status: 'TIMED_OUT', error: 'States.Timeout' }]);
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
+  }, 60_000);
 });

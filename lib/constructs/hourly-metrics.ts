@@ -1,7 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { GitHubAppSettings, WebhookHook } from '../../shared/config.ts';
 import type { AlertRules } from '../../shared/domain/alerts.ts';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { JOB_NAMES, type JobType } from '../../shared/domain/job-run.ts';
@@ -9,6 +12,8 @@ import type { MonitoringThresholds } from '../../shared/domain/monitoring.ts';
 import type { JobSchedule } from '../../shared/domain/schedule-slots.ts';
 import { githubWebHostOf } from '../../shared/domain/untrusted-text.ts';
 import { ENV } from '../../shared/environment.ts';
+import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
+import { REDELIVERY_ENV } from '../../shared/webhooks/redeliver-failed.ts';
 import { acknowledgeNag } from '../acknowledge.ts';
 import { ANY_ERROR } from './invoke-task.ts';
 import { HOUR, longRunAlarm, pagingAlarm } from './job-alarms.ts';
@@ -28,13 +33,27 @@ export interface HourlyMetricsProps extends JobProps {
   readonly email?: { readonly sender: string; readonly recipients: readonly string[] };
   /** Secrets Manager secret holding a Slack incoming-webhook URL. */
   readonly slackWebhookSecretName?: string;
+  /** The webhooks whose failed deliveries each run has GitHub redeliver; no such step when absent or without hooks. */
+  readonly webhookRedelivery?: WebhookRedeliveryProps;
+}
+
+export interface WebhookRedeliveryProps {
+  /** The `webhooks.hooks` config. */
+  readonly hooks: readonly WebhookHook[];
+  /** The WebhookDeliveries table, which keeps a marker per redelivery asked for. */
+  readonly deliveries: dynamodb.ITable;
+  /** Secrets Manager secret holding the GitHub token (a repository's or an organization's hook). */
+  readonly tokenSecretName: string;
+  /** The GitHub App, whose JWT lists and redelivers its own hook's deliveries. */
+  readonly app?: GitHubAppSettings;
 }
 
 /**
  * The hourly job, the jobs' watchdog: "Sweep Stuck Runs" (the engine's runs still open past their budget),
- * "Watch Job Runs" (the jobs' own failure streaks, long, stuck and missed runs), "Compute Hourly Metrics"
- * (figures, snapshots, EMF metrics and the bug alerts), then "Send Alerts" (the run's notifications on
- * every channel, at most once each).
+ * "Watch Job Runs" (the jobs' own failure streaks, long, stuck and missed runs), with webhooks "Redeliver Failed
+ * Webhooks" (whose failure never keeps the figures from being computed), "Compute Hourly Metrics" (figures,
+ * snapshots, EMF metrics and the bug alerts), then "Send Alerts" (the run's notifications on every channel, at
+ * most once each).
  */
 export class HourlyMetrics extends Construct {
   readonly job: ScheduledJob;
@@ -107,25 +126,36 @@ export class HourlyMetrics extends Construct {
       secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', props.slackWebhookSecretName).grantRead(send);
     }
 
+    const redeliver = props.webhookRedelivery?.hooks.length
+      ? this.redeliveryFunction(props.webhookRedelivery, props.githubApiUrl)
+      : undefined;
+
     this.job = new ScheduledJob(this, 'Job', {
       ...props.schedule,
       jobType: JOB_NAMES.hourly,
       engine: props.engine,
-      work: (run) =>
-        run
+      work: (run) => {
+        const computeStep = run
+          .step('Compute Hourly Metrics', compute, { resultKey: 'metrics', timeout: Duration.minutes(6) })
+          .addCatch(run.recordFailure, ANY_ERROR);
+        // Redelivery is a repair for later runs: its failure is kept aside and the figures are computed all the same.
+        const beforeFigures = redeliver
+          ? run
+              .step('Redeliver Failed Webhooks', redeliver, { resultKey: 'redelivery', timeout: Duration.minutes(3) })
+              .addCatch(computeStep, { errors: [sfn.Errors.ALL], resultPath: '$.redeliveryError' })
+              .next(computeStep)
+          : computeStep;
+        return run
           .step('Sweep Stuck Runs', props.engine.sweepStuckRuns, { resultKey: 'sweep' })
           .addCatch(run.recordFailure, ANY_ERROR)
           .next(
             run.step('Watch Job Runs', watch, { resultKey: 'watch', timeout: Duration.minutes(2) }).addCatch(run.recordFailure, ANY_ERROR),
           )
-          .next(
-            run
-              .step('Compute Hourly Metrics', compute, { resultKey: 'metrics', timeout: Duration.minutes(6) })
-              .addCatch(run.recordFailure, ANY_ERROR),
-          )
+          .next(beforeFigures)
           .next(
             run.step('Send Alerts', send, { resultKey: 'alerts', timeout: Duration.minutes(3) }).addCatch(run.recordFailure, ANY_ERROR),
-          ),
+          );
+      },
     });
 
     // The watchdog watches the other jobs; nothing watches it but this alarm. Missing data is the symptom: a
@@ -148,5 +178,25 @@ export class HourlyMetrics extends Construct {
       },
     );
     this.alarms = [notSucceeding, longRunAlarm(this, this.job, props.alarms)];
+  }
+
+  /** The function that lists the hooks' deliveries and asks GitHub to redeliver the failed ones (a marker each). */
+  private redeliveryFunction(props: WebhookRedeliveryProps, githubApiUrl: string): JobFunction {
+    const { app } = props;
+    const redeliver = new JobFunction(this, 'RedeliverFailedWebhooks', {
+      entry: 'lambdas/hourly/redeliver-deliveries.ts',
+      description: "Has GitHub redeliver, once each, the configured hooks' failed deliveries of the last 3 days",
+      // MAX_REDELIVERIES_PER_RUN POSTs at Octokit's one a second, and the listings.
+      timeout: Duration.minutes(2),
+      environment: {
+        [REDELIVERY_ENV.hooks]: JSON.stringify(props.hooks),
+        [ENV.githubApiUrl]: githubApiUrl,
+        [ENV.githubTokenSecret]: props.tokenSecretName,
+        ...(app && { [ENV.githubAppId]: String(app.appId), [ENV.githubAppPrivateKeySecret]: app.privateKeySecretName }),
+      },
+    }).bindTable(props.deliveries, ['PutItem', 'DeleteItem'], WEBHOOK_ENV.deliveriesTable);
+    secretsmanager.Secret.fromSecretNameV2(this, 'GitHubToken', props.tokenSecretName).grantRead(redeliver);
+    if (app) secretsmanager.Secret.fromSecretNameV2(this, 'GitHubAppKey', app.privateKeySecretName).grantRead(redeliver);
+    return redeliver;
   }
 }

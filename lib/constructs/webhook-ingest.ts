@@ -47,10 +47,12 @@ export class WebhookIngest extends Construct {
   /** The URL to register on GitHub as the webhook's payload URL. */
   readonly url: string;
   readonly deadLetterQueue: sqs.Queue;
+  /** WebhookDeliveries: the GUIDs received, and the hourly job's markers of the redeliveries it asked for. */
+  readonly deliveries: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: WebhookIngestProps) {
     super(scope, id);
-    const deliveries = new dynamodb.Table(this, 'Deliveries', {
+    this.deliveries = new dynamodb.Table(this, 'Deliveries', {
       partitionKey: { name: WEBHOOK_DELIVERIES_KEY.partitionKey.name, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -59,6 +61,7 @@ export class WebhookIngest extends Construct {
       // Delivery GUIDs that expire within days: nothing to keep once the stack is gone.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const { deliveries } = this;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

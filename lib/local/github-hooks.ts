@@ -1,7 +1,7 @@
 /**
  * The loopback GitHub's webhooks: each change it makes is delivered to the hooks that watch its repository (a
  * repository's hook, its organization's, or the GitHub App's), signed as GitHub signs (`X-Hub-Signature-256`, the
- * HMAC-SHA256 of the body with the hook's secret), under a new `X-GitHub-Delivery` GUID. Every attempt is recorded
+ * HMAC-SHA256 of the body with the hook's secret), under the event's `X-GitHub-Delivery` GUID. Every attempt is recorded
  * per hook and listed as GitHub's REST API lists them (newest first, `cursor` paging through the Link header), and a
  * failed one can be redelivered (`POST .../deliveries/{id}/attempts`, 202): a new attempt with the same GUID and body.
  * GitHub never redelivers by itself, and neither does this server
@@ -88,13 +88,17 @@ export class GitHubHooks {
     } while (current !== this.inFlight);
   }
 
-  /** Delivers an event to every hook that watches its repository, one GUID per hook; resolves with the attempts. */
+  /**
+   * Delivers an event to every hook that watches its repository, under one GUID (GitHub's is the event's, shared by
+   * every hook's delivery of it); resolves with the attempts.
+   */
   deliver(event: HookEvent): Promise<HookDelivery[]> {
     const watching = [...this.hooks.values()].filter((hook) => watches(hook, event));
+    const guid = randomUUID();
     const attempts = Promise.all(
       watching.map((hook) =>
         this.attempt(hook, {
-          guid: randomUUID(),
+          guid,
           redelivery: false,
           event: event.event,
           action: event.payload.action ?? null,

@@ -1,0 +1,36 @@
+/**
+ * GitHub's webhook deliveries API for the three kinds of hook: a repository's (`/repos/{owner}/{repo}/hooks/{id}`),
+ * an organization's (`/orgs/{org}/hooks/{id}`) and a GitHub App's (`/app/hook`, with the app's JWT). Listing pages
+ * through the Link header's `cursor`; a redelivery request is `POST .../deliveries/{delivery_id}/attempts` (202).
+ */
+import type { WebhookHook } from '../config.ts';
+import type { GitHub } from '../github/client.ts';
+import type { HookDeliveriesApi, ListedDelivery } from './redeliver-failed.ts';
+
+type Octokit = InstanceType<typeof GitHub>;
+
+/** The deliveries path of a hook. */
+export function deliveriesPathOf(hook: WebhookHook): string {
+  if ('repository' in hook) return `/repos/${hook.repository}/hooks/${hook.id}/deliveries`;
+  if ('org' in hook) return `/orgs/${encodeURIComponent(hook.org)}/hooks/${hook.id}/deliveries`;
+  return '/app/hook/deliveries';
+}
+
+/**
+ * @param clientFor the client a hook's requests go through: a token (or installation) client with the webhooks
+ * permission for a repository's or an organization's hook, the app's JWT client for the app's hook.
+ */
+export function hookDeliveriesApi(clientFor: (hook: WebhookHook) => Promise<Octokit>): HookDeliveriesApi {
+  return {
+    async *pages(hook) {
+      const github = await clientFor(hook);
+      // GitHub's maximum page: the window is read in as few requests as it allows.
+      const pages = github.paginate.iterator(`GET ${deliveriesPathOf(hook)}`, { per_page: 100 });
+      for await (const page of pages) yield page.data as ListedDelivery[];
+    },
+    async redeliver(hook, deliveryId) {
+      const github = await clientFor(hook);
+      await github.request(`POST ${deliveriesPathOf(hook)}/${deliveryId}/attempts`);
+    },
+  };
+}

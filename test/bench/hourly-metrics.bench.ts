@@ -37,6 +37,7 @@ const at = new Date('2026-11-23T10:00:00Z');
 const previousRun = new Date(at.getTime() - HOUR);
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000', '');
 const count = (value: number) => value.toLocaleString('en-US');
+const ITEMS = PROJECTS * (OPEN_BUGS + RECENT_CLOSURES + OTHER_ITEMS);
 const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 /**
@@ -161,9 +162,7 @@ try {
     const aggregate = buildAggregate(projectId, openBugsOf(items), closuresOf(items), previousRun, rules);
     if (!(await runtime.stores.items.aggregates.put(aggregate, { writers: 0, changes: 2 }))) throw new Error(`${projectId}: not seeded`);
   });
-  console.error(
-    `seeded ${count(PROJECTS * (OPEN_BUGS + RECENT_CLOSURES + OTHER_ITEMS))} items in ${((performance.now() - seeding) / 1000).toFixed(0)} s`,
-  );
+  console.error(`seeded ${count(ITEMS)} items in ${((performance.now() - seeding) / 1000).toFixed(0)} s`);
 
   // In the hour, a writer (the sync or the webhook consumer, rules wired) assigns one bug in every twentieth project.
   let changedItems = 0;
@@ -239,7 +238,7 @@ try {
 
   console.log(
     `\nHourly job benchmark: ${count(PROJECTS)} projects, ${count(PROJECTS * OPEN_BUGS)} open bugs, ` +
-      `${count(PROJECTS * (OPEN_BUGS + RECENT_CLOSURES + OTHER_ITEMS))} items in all; ${count(changedItems)} items changed in the first hour; ` +
+      `${count(ITEMS)} items in all; ${count(changedItems)} items changed in the first hour; ` +
       `deadlines and window boundaries passed: ${count(crossings[0])}, then ${count(crossings[1])}; dynalite, Node ${process.version}\n`,
   );
   const headings = [

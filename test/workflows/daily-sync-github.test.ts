@@ -15,21 +15,14 @@ const requestsTo = (prefix: string) =>
 describe('the daily sync against GitHub as it really is, through the synthesized state machine', () => {
   it('waits in Step Functions for a primary limit answered 429, sending nothing while it holds, then completes', async () => {
     await addProjects(runtime, 'acme/web');
-    let spent = false;
-    // Spent just as the sync starts, for the next two seconds or so (a Wait state's real time).
-    const spendLimit = (state: string) => {
-      if (state !== 'Sync Project' || spent) return;
-      github.setRateLimit(0, Math.floor(Date.now() / 1000) + 2, 429);
-      spent = true;
-    };
+    // Spent just after the sync's budget read the limit (free, and full), for the next few seconds (a Wait state's
+    // real time): GitHub answers its first request 429 with the spent limit's headers.
+    const spent = { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000' };
+    const reset = String(Math.floor(Date.now() / 1000) + 4);
+    github.injectFaults('/repos/acme/web/issues', { status: 429, headers: { ...spent, 'x-ratelimit-reset': reset } });
     const states: string[] = [];
 
-    const result = await runtime.runJob('daily', {
-      retryIntervalMs: 0,
-      at: nextSlot(),
-      beforeTask: spendLimit,
-      onStateEvent: (line) => states.push(line),
-    });
+    const result = await runtime.runJob('daily', { retryIntervalMs: 0, at: nextSlot(), onStateEvent: (line) => states.push(line) });
 
     expect(result.run).toMatchObject({ status: 'completed', recordsProcessed: 30, recordsFailed: 0 });
     expect(states).toContain('→ Wait for Rate Limit Reset');
@@ -90,7 +83,9 @@ describe('the daily sync against GitHub as it really is, through the synthesized
       const renamed = await runtime.runJob('daily', { ...fast, at: nextSlot() });
 
       expect(renamed.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
+      // The token's check, then the sync budget's first reading of the limit (neither costs a point).
       expect(requestsTo('/')).toEqual([
+        '200 /rate_limit',
         '200 /rate_limit',
         '301 /repos/acme/web/issues',
         '200 /repositories/2/issues',

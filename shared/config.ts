@@ -286,7 +286,7 @@ const ConfigSchema = z
         /** Days a delivery's GUID is remembered, so a redelivery is applied once: GitHub redelivers within 3 days. */
         deliveryRetentionDays: boundedInt(4, 3, 30),
         /** The hooks whose failed deliveries the hourly job has GitHub redeliver, once each (GitHub never does by itself). */
-        hooks: z.array(WebhookHookSchema).max(20, { error: 'lists more than 20 hooks' }).default([]),
+        hooks: z.array(WebhookHookSchema).max(20, { error: 'lists more than 20 hooks' }).optional(),
       })
       .strict()
       .optional(),

@@ -9,6 +9,7 @@ import type { BugRules } from '../domain/bugs.ts';
 import { combineFigures } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { OnCallDeliveryError } from '../errors.ts';
+import { logger } from '../logger.ts';
 import { publishOrganizationMetrics } from '../metrics.ts';
 import { type AlertChannel, deliver } from '../notify/channels.ts';
 import type { AlertsStore, Notification } from '../store/alerts-store.ts';
@@ -52,12 +53,20 @@ export async function computeHourlyMetrics(
     slaBreachSeverities: deps.alertRules.slaBreachSeverities,
     unassignedSeverities: deps.alertRules.unassignedSeverities,
   };
-  const { tallies, snapshotted, storeAggregates, alertingBugs, itemsRead } = await readProjectTallies(deps.items, projectIds, now, rules);
+  const counted = await readProjectTallies(deps.items, projectIds, now, rules);
+  const { tallies, snapshotted, storeAggregates, alertingBugs } = counted;
+  logger.info('hourly figures counted', {
+    itemsRead: counted.itemsRead,
+    projects: counted.paths,
+    snapshotsDue: projectIds.length - snapshotted.size,
+  });
   const figures = combineFigures(now, tallies);
   await deps.snapshots.putHourly(figures, snapshotted);
   await storeAggregates();
   const evaluation = await deps.alerts.claimEvaluation('bugs', now);
   const { totals } = figures;
+  // The bugs the figures count, however few items the aggregates needed read.
+  const bugsCounted = totals.openBugs + totals.velocity.last7Days + totals.velocity.previous7Days;
   const figuresSummary =
     `${totals.projects} projects, ${totals.openBugs} open bugs, $${totals.revenueAtRisk.toLocaleString('en-US')}/day at risk, ` +
     `${totals.alertingSlaBreaches} SLA breaches (paging), ${totals.unassignedCritical} unassigned critical, ` +
@@ -80,10 +89,10 @@ export async function computeHourlyMetrics(
     eventType: 'metrics',
     level: 'info',
     message: summary,
-    recordsProcessed: itemsRead,
+    recordsProcessed: bugsCounted,
   });
   if (!evaluation.replay) publishOrganizationMetrics(deps.metrics, totals);
-  return { recordsProcessed: itemsRead, recordsFailed: 0, summary };
+  return { recordsProcessed: bugsCounted, recordsFailed: 0, summary };
 }
 
 export interface SendDependencies {

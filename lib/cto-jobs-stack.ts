@@ -98,6 +98,7 @@ export class CtoJobsStack extends Stack {
         ...(webhooks ? [{ name: 'WebhookDeliveries', queue: webhooks.deadLetterQueue }] : []),
       ],
       onCallTopic: onCall.topic,
+      dashboard: config.dashboard,
     });
 
     for (const [name, job] of Object.entries(this.jobs) as [JobName, ScheduledJob][]) {

@@ -230,6 +230,13 @@ describe('the daily sync', () => {
   });
 });
 
+describe("the operators' dashboard", () => {
+  it('is deployed only when `dashboard` is set, since it costs $3.00 a month', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    synthesized({ ...baseConfig(), dashboard: true }).template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
 describe('the hourly job', () => {
   it('sweeps stuck runs, watches the job runs, computes the metrics, then sends the alerts; any failure goes to Record Failure', () => {
     const states = definitionOf('hourly_metrics').States;

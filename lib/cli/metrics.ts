@@ -39,9 +39,9 @@ export async function latestMetrics(
   const snapshots = await Promise.all(
     active.map((project) => stores.snapshots.latestHourly(project.projectId, new Date(organization.at))),
   );
+  // A project's snapshot is written only in hours its figures changed: its latest one up to that hour holds them.
   const projects = snapshots
-    .filter((snapshot) => snapshot?.at === organization.at)
-    .map((snapshot) => snapshot!)
+    .filter((snapshot) => snapshot !== undefined)
     .sort((a, b) => b.revenueAtRisk - a.revenueAtRisk || a.projectId.localeCompare(b.projectId));
   return { organization, projects, openAlerts };
 }

@@ -47,13 +47,13 @@ const recipients = z
   .max(50, { error: (issue) => `has ${(issue.input as unknown[]).length} addresses; SES sends to at most 50` })
   .default([]);
 
-const boundedInt = (fallback: number, min: number, max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z
     .number({ error: (issue) => `${JSON.stringify(issue.input)} is not a number` })
     .int({ error: (issue) => `${JSON.stringify(issue.input)} is not a whole number` })
     .min(min, { error: (issue) => `${JSON.stringify(issue.input)} is below ${min}` })
-    .max(max, { error: (issue) => `${JSON.stringify(issue.input)} is above ${max}` })
-    .default(fallback);
+    .max(max, { error: (issue) => `${JSON.stringify(issue.input)} is above ${max}` });
+const boundedInt = (fallback: number, min: number, max: number) => wholeNumber(min, max).default(fallback);
 const positiveInt = (fallback: number, max: number) => boundedInt(fallback, 1, max);
 
 /*
@@ -128,17 +128,68 @@ export const HealthThresholdsSchema = z
     }
   });
 
+/** A decimal in (`min`, `max`] (`min` excluded), or in (`min`, `max`) when `maxIncluded` is false. */
+const boundedDecimal = (fallback: number, min: number, max: number, maxIncluded = true) =>
+  z
+    .number({ error: (issue) => `${JSON.stringify(issue.input)} is not a number` })
+    .gt(min, { error: (issue) => `${JSON.stringify(issue.input)} is not above ${min}` })
+    .refine((value) => (maxIncluded ? value <= max : value < max), {
+      error: (issue) => `${JSON.stringify(issue.input)} is ${maxIncluded ? 'above' : 'not below'} ${max}`,
+    })
+    .default(fallback);
+const countFrom0 = (fallback: number) => boundedInt(fallback, 0, 10_000);
+const defaults = DEFAULT_MONITORING_THRESHOLDS;
+
+/** A job's own graces, instead of the global ones (keyed by the short job names `schedules` uses). */
+const JobGracesSchema = z
+  .object({
+    missedRunGraceMinutes: wholeNumber(1, 24 * 60).optional(),
+    longRunMinutes: wholeNumber(1, 60).optional(),
+  })
+  .strict();
+
 /** What the monitoring flags and pages on (`MONITORING_THRESHOLDS`). */
 export const MonitoringThresholdsSchema = z
   .object({
-    slowRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.slowRunMinutes, 60),
-    longRunMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.longRunMinutes, 60),
-    consecutiveFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveFailures, 100),
-    missedRunGraceMinutes: positiveInt(DEFAULT_MONITORING_THRESHOLDS.missedRunGraceMinutes, 24 * 60),
+    slowRunMinutes: positiveInt(defaults.slowRunMinutes, 60),
+    longRunMinutes: positiveInt(defaults.longRunMinutes, 60),
+    consecutiveFailures: positiveInt(defaults.consecutiveFailures, 100),
+    missedRunGraceMinutes: positiveInt(defaults.missedRunGraceMinutes, 24 * 60),
     /** Daily runs in a row a project's sync may fail before the watchdog alerts on it. */
-    consecutiveProjectFailures: positiveInt(DEFAULT_MONITORING_THRESHOLDS.consecutiveProjectFailures, 100),
+    consecutiveProjectFailures: positiveInt(defaults.consecutiveProjectFailures, 100),
+    successRateWindowDays: positiveInt(defaults.successRateWindowDays, 90),
+    successRateMinRuns: positiveInt(defaults.successRateMinRuns, 100),
+    successRateAlertPercent: boundedDecimal(defaults.successRateAlertPercent, 0, 100),
+    failureRateFailures: positiveInt(defaults.failureRateFailures, 100),
+    failureRateRuns: positiveInt(defaults.failureRateRuns, 100),
+    fastRunFraction: boundedDecimal(defaults.fastRunFraction, 0, 1, false),
+    slowRunMultiple: boundedDecimal(defaults.slowRunMultiple, 1, 100),
+    runtimeHistoryRuns: positiveInt(defaults.runtimeHistoryRuns, 100),
+    runtimeMinHistory: positiveInt(defaults.runtimeMinHistory, 100),
+    ranTooOftenWindowHours: positiveInt(defaults.ranTooOftenWindowHours, 7 * 24),
+    manualRunsAllowed: countFrom0(defaults.manualRunsAllowed),
+    skippedRunsPerDay: countFrom0(defaults.skippedRunsPerDay),
+    jobs: z
+      .partialRecord(z.enum(Object.keys(JOB_NAMES) as JobName[]), JobGracesSchema, {
+        error: (issue) =>
+          issue.code === 'invalid_key' ? `${JSON.stringify(issue.input)} is not a job (${Object.keys(JOB_NAMES).join(', ')})` : undefined,
+      })
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((thresholds, ctx) => {
+    const mustNotExceed = (key: 'failureRateFailures' | 'runtimeMinHistory', limit: 'failureRateRuns' | 'runtimeHistoryRuns') => {
+      if (thresholds[key] > thresholds[limit]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${thresholds[key]} must not exceed monitoring.${limit} (${thresholds[limit]})`,
+        });
+      }
+    };
+    mustNotExceed('failureRateFailures', 'failureRateRuns');
+    mustNotExceed('runtimeMinHistory', 'runtimeHistoryRuns');
+  });
 
 const httpsUrl = z.url({ protocol: /^https$/, error: (issue) => `${JSON.stringify(issue.input)} is not an https URL` });
 

@@ -3,7 +3,7 @@
  * slow, long and stuck runs, schedule slots that never ran, and one health status. Pure; `now` is passed in.
  */
 import type { FiringAlert } from './alerts.ts';
-import { JOB_TYPES, type JobRun, type JobType, OPEN_STATUSES } from './job-run.ts';
+import { JOB_NAMES, JOB_TYPES, type JobName, type JobRun, type JobType, OPEN_STATUSES } from './job-run.ts';
 import {
   DEFAULT_JOB_RUN_RULE_THRESHOLDS,
   ENDED_STATUSES as ENDED,
@@ -21,6 +21,8 @@ import { plainText } from './untrusted-text.ts';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
+/** Each job type's short name, the key of its settings. */
+const JOB_NAME_OF = Object.fromEntries(Object.entries(JOB_NAMES).map(([name, jobType]) => [jobType, name])) as Record<JobType, JobName>;
 
 /** A job's two graces: how late its run may start, and how long it may run. */
 export interface JobGraces {
@@ -30,21 +32,22 @@ export interface JobGraces {
   readonly longRunMinutes: number;
 }
 
-/**
- * The rules of {@link JobRunRuleThresholds} are optional until the configuration schema holds them; each
- * missing one takes its {@link DEFAULT_JOB_RUN_RULE_THRESHOLDS} value.
- */
-export interface MonitoringThresholds extends JobGraces, Partial<JobRunRuleThresholds> {
+/** What the monitoring flags and pages on: the configuration's `monitoring` block, every key set (defaults applied there). */
+export interface MonitoringThresholds extends JobGraces, JobRunRuleThresholds {
   /** A run longer than this is flagged slow. */
   readonly slowRunMinutes: number;
   /** This many failed or timed-out runs in a row alert. */
   readonly consecutiveFailures: number;
   /** A project whose sync failed in this many daily runs in a row alerts. */
   readonly consecutiveProjectFailures: number;
-  /** Per job, either grace instead of the one above (the weekly report may start later than the daily sync, say). */
-  readonly jobs?: Readonly<Partial<Record<JobType, Partial<JobGraces>>>>;
+  /**
+   * Per job (by the short names the schedules and the CLI use), either grace instead of the one above: the weekly
+   * report may start later than the daily sync, say.
+   */
+  readonly jobs?: Readonly<Partial<Record<JobName, Partial<JobGraces>>>>;
 }
 
+/** The configuration's defaults (shared/config.ts applies them). */
 export const DEFAULT_MONITORING_THRESHOLDS = {
   slowRunMinutes: 5,
   longRunMinutes: 8,
@@ -54,14 +57,14 @@ export const DEFAULT_MONITORING_THRESHOLDS = {
   ...DEFAULT_JOB_RUN_RULE_THRESHOLDS,
 } satisfies MonitoringThresholds;
 
-/** The run rules' thresholds, each one not set at its default. */
+/** The run rules' thresholds among the monitoring's. */
 export function jobRunRulesOf(thresholds: MonitoringThresholds): JobRunRuleThresholds {
-  return { ...DEFAULT_JOB_RUN_RULE_THRESHOLDS, ...thresholds };
+  return thresholds;
 }
 
 /** A job's graces: its own where set, the global ones otherwise. */
 export function gracesOf(thresholds: MonitoringThresholds, jobType: JobType): JobGraces {
-  const own = thresholds.jobs?.[jobType];
+  const own = thresholds.jobs?.[JOB_NAME_OF[jobType]];
   return {
     missedRunGraceMinutes: own?.missedRunGraceMinutes ?? thresholds.missedRunGraceMinutes,
     longRunMinutes: own?.longRunMinutes ?? thresholds.longRunMinutes,
@@ -236,7 +239,7 @@ export function dashboardData(
     ...(recentFailures.length > 0 ? [`${recentFailures.length} run(s) failed or timed out in the last 24 hours`] : []),
     ...(slow.length > 0 ? [`${slow.length} run(s) took longer than ${thresholds.slowRunMinutes} minutes in the last 24 hours`] : []),
     ...statistics
-      .filter((job) => job.successRate !== null && job.successRate * 100 < jobRunRulesOf(thresholds).successRateAlertPercent)
+      .filter((job) => job.successRate !== null && job.successRate * 100 < thresholds.successRateAlertPercent)
       .map((job) => `${job.jobType} succeeded in ${((job.successRate ?? 0) * 100).toFixed(1)}% of runs`),
   ];
   return {
@@ -271,17 +274,16 @@ export function jobAlerts(
   },
 ): FiringAlert[] {
   const { now, thresholds } = options;
-  const rules = jobRunRulesOf(thresholds);
   const alerts: FiringAlert[] = [];
   for (const jobType of JOB_TYPES) {
     const own = runs.filter((run) => run.jobType === jobType).sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime));
     const schedule = options.schedules[jobType];
     alerts.push(
-      ...failureRateAlerts(jobType, own, { ...rules, consecutiveFailures: thresholds.consecutiveFailures }),
-      ...successRateAlerts(jobType, own, now, rules),
-      ...runtimeAnomalyAlerts(own, now, rules),
-      ...ranTooOftenAlerts(jobType, own, schedule, now, rules),
-      ...skippedRunAlerts(jobType, own, schedule, now, rules),
+      ...failureRateAlerts(jobType, own, thresholds),
+      ...successRateAlerts(jobType, own, now, thresholds),
+      ...runtimeAnomalyAlerts(own, now, thresholds),
+      ...ranTooOftenAlerts(jobType, own, schedule, now, thresholds),
+      ...skippedRunAlerts(jobType, own, schedule, now, thresholds),
     );
     const streak = consecutiveFailuresOf(own);
     if (streak >= thresholds.consecutiveFailures) {

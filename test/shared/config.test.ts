@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bugRulesOf, parseConfig } from '../../shared/config.ts';
+import { DEFAULT_MONITORING_THRESHOLDS } from '../../shared/domain/monitoring.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
 const NOW = new Date('2026-11-28T00:00:00Z');
@@ -53,6 +54,53 @@ describe('parseConfig', () => {
     expect(parseConfig({ monitoring: { consecutiveProjectFailures: 5 } }, NOW).monitoring.consecutiveProjectFailures).toBe(5);
     expect(problemsOf({ monitoring: { consecutiveProjectFailures: 0 } })).toEqual([
       'ctoJobs.monitoring.consecutiveProjectFailures: 0 is below 1',
+    ]);
+  });
+
+  it("holds the cron monitor's run rules with their defaults, each bad value named with its key", () => {
+    expect(parseConfig({}, NOW).monitoring).toEqual(DEFAULT_MONITORING_THRESHOLDS);
+    const monitoring = { successRateAlertPercent: 99.5, fastRunFraction: 0.25, jobs: { weekly: { missedRunGraceMinutes: 120 } } };
+    expect(parseConfig({ monitoring }, NOW).monitoring).toMatchObject(monitoring);
+    expect(
+      problemsOf({
+        monitoring: {
+          successRateWindowDays: 91,
+          successRateMinRuns: 0,
+          successRateAlertPercent: 0,
+          fastRunFraction: 1,
+          slowRunMultiple: 1,
+          ranTooOftenWindowHours: 169,
+          manualRunsAllowed: -1,
+          skippedRunsPerDay: 2.5,
+          jobs: { daily: { longRunMinutes: 61 }, weekly: { missedRunGraceMinutes: 0 } },
+        },
+      }),
+    ).toEqual([
+      'ctoJobs.monitoring.successRateWindowDays: 91 is above 90',
+      'ctoJobs.monitoring.successRateMinRuns: 0 is below 1',
+      'ctoJobs.monitoring.successRateAlertPercent: 0 is not above 0',
+      'ctoJobs.monitoring.fastRunFraction: 1 is not below 1',
+      'ctoJobs.monitoring.slowRunMultiple: 1 is not above 1',
+      'ctoJobs.monitoring.ranTooOftenWindowHours: 169 is above 168',
+      'ctoJobs.monitoring.manualRunsAllowed: -1 is below 0',
+      'ctoJobs.monitoring.skippedRunsPerDay: 2.5 is not a whole number',
+      'ctoJobs.monitoring.jobs.daily.longRunMinutes: 61 is above 60',
+      'ctoJobs.monitoring.jobs.weekly.missedRunGraceMinutes: 0 is below 1',
+    ]);
+  });
+
+  it('takes the failure rate and the runtime history at most their run counts, at the limit and one past it', () => {
+    expect(problemsOf({ monitoring: { failureRateFailures: 10, failureRateRuns: 10, runtimeMinHistory: 20 } })).toEqual([]);
+    expect(problemsOf({ monitoring: { failureRateFailures: 11, failureRateRuns: 10, runtimeMinHistory: 21 } })).toEqual([
+      'ctoJobs.monitoring.failureRateFailures: 11 must not exceed monitoring.failureRateRuns (10)',
+      'ctoJobs.monitoring.runtimeMinHistory: 21 must not exceed monitoring.runtimeHistoryRuns (20)',
+    ]);
+  });
+
+  it('names a per-job grace for a job that does not exist, and a key a job does not take', () => {
+    expect(problemsOf({ monitoring: { jobs: { daily_sync: { longRunMinutes: 5 }, hourly: { slowRunMinutes: 2 } } } })).toEqual([
+      'ctoJobs.monitoring.jobs.daily_sync: "daily_sync" is not a job (daily, hourly, weekly)',
+      'ctoJobs.monitoring.jobs.hourly: Unrecognized key: "slowRunMinutes"',
     ]);
   });
 

@@ -204,26 +204,19 @@ describe('jobAlerts', () => {
     hourly_metrics: { cron: '30 * * * *', timeZone: 'UTC' },
     weekly_report: { cron: '30 9 * * 6', timeZone: 'UTC' },
   };
-  /** The thresholds as the configuration schema gives them today: none of the run rules' keys. */
-  const configured: MonitoringThresholds = {
-    slowRunMinutes: 5,
-    longRunMinutes: 8,
-    consecutiveFailures: 3,
-    missedRunGraceMinutes: 30,
-    consecutiveProjectFailures: 3,
-  };
+  const configured: MonitoringThresholds = DEFAULT_MONITORING_THRESHOLDS;
   const alertsOf = (runs: JobRun[], thresholds: MonitoringThresholds = configured) =>
     jobAlerts(runs, {}, { now: NOW, thresholds, budgetMinutes: 9, watchedForLateness: ['daily_sync', 'weekly_report'], schedules });
   const startedLate = (jobType: JobType, minutes: number) => {
     const late = run(jobType, 'completed', 3);
     return { ...late, createdAt: new Date(Date.parse(late.scheduledTime) + minutes * 60_000).toISOString() };
   };
-  const perJob: MonitoringThresholds = { ...configured, jobs: { weekly_report: { missedRunGraceMinutes: 120, longRunMinutes: 3 } } };
+  const perJob: MonitoringThresholds = { ...configured, jobs: { weekly: { missedRunGraceMinutes: 120, longRunMinutes: 3 } } };
 
   it("takes a job's own graces where set and the global ones otherwise", () => {
     expect(gracesOf(perJob, 'weekly_report')).toEqual({ missedRunGraceMinutes: 120, longRunMinutes: 3 });
     expect(gracesOf(perJob, 'daily_sync')).toEqual({ missedRunGraceMinutes: 30, longRunMinutes: 8 });
-    expect(gracesOf({ ...perJob, jobs: { daily_sync: { longRunMinutes: 6 } } }, 'daily_sync')).toEqual({
+    expect(gracesOf({ ...perJob, jobs: { daily: { longRunMinutes: 6 } } }, 'daily_sync')).toEqual({
       missedRunGraceMinutes: 30,
       longRunMinutes: 6,
     });
@@ -246,7 +239,7 @@ describe('jobAlerts', () => {
     ]);
   });
 
-  it("applies the run rules' defaults where the thresholds leave them out, and the thresholds where set", () => {
+  it("applies the run rules' defaults, and the thresholds where set", () => {
     const skipped = [1, 2, 3, 4].map((hoursAgo) => run('hourly_metrics', 'skipped', hoursAgo));
     expect(alertsOf(skipped).map((alert) => alert.alertId)).toEqual(['skipped_runs#hourly_metrics']);
     expect(alertsOf(skipped, { ...configured, skippedRunsPerDay: 4 })).toEqual([]);

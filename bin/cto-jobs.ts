@@ -214,7 +214,10 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
   const startupBegan = performance.now();
   say(`cto-jobs run ${which}: starting the local stack…`);
   const { LocalRuntime } = await import('../lib/local/runtime.ts');
-  const { context, config } = await localConfig();
+  const { context: configured, configKey, config } = await localConfig();
+  const github = localGitHub(config.github.apiUrl);
+  // The demo GitHub always shows the webhook path: its organization hook delivers to the local endpoint.
+  const context = github || config.webhooks ? configured : withDemoWebhooks(configured, configKey);
   const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [which];
   const { at } = options;
   const alertsFile = path.join(options.home, 'alerts.jsonl');
@@ -222,7 +225,7 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
   const runtime = await LocalRuntime.start({
     context,
     dataDirectory: path.join(options.home, 'dynamodb'),
-    github: localGitHub(config.github.apiUrl),
+    github,
     alertsFile,
     outboxDirectory,
     environment: reportOverrides(),
@@ -247,6 +250,16 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
       }
     }
     for (const job of jobs) {
+      if (job === 'hourly' && runtime.demoGitHub && runtime.webhooks) {
+        const { openDemoIncident } = await import('../lib/local/demo-dataset.ts');
+        const incident = await openDemoIncident(runtime.demoGitHub, new Date());
+        await runtime.webhooks.queues.settled();
+        const answer = incident.deliveries.map((delivery) => delivery.statusCode).join(', ');
+        lines.paragraph(
+          `The demo GitHub opened ${incident.repository}#${incident.number}, an unassigned critical bug, and delivered it signed ` +
+            `to the local webhook endpoint (${answer}): the hourly figures below count it, with no sync since.`,
+        );
+      }
       const progress = new JobProgress(lines, JOB_NAMES[job], at ? `as scheduled at ${at.toISOString()}` : '(manual run)');
       const result = await runtime.runJob(job, { at, onStateChange: progress.onStateChange });
       progress.finish(succeeded(result), outcomeText(result));
@@ -315,7 +328,7 @@ async function localConfig() {
     import('../shared/config.ts'),
   ]);
   const context = readCdkContext(PROJECT_ROOT);
-  return { context, config: parseConfig(context[CONFIG_CONTEXT_KEY], new Date()) };
+  return { context, configKey: CONFIG_CONTEXT_KEY, config: parseConfig(context[CONFIG_CONTEXT_KEY], new Date()) };
 }
 
 /** Runs `use` with the local tables (in CTO_JOBS_HOME) or, with --aws, the deployed stack's. */
@@ -350,6 +363,11 @@ function reportOverrides(): Record<string, string> {
   return Object.fromEntries(
     [ENV.reportRecipients, ENV.reportSender].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
   );
+}
+
+/** The context with an empty `webhooks` block (its defaults): the local stack then serves the webhook endpoint. */
+function withDemoWebhooks(context: Record<string, unknown>, configKey: string): Record<string, unknown> {
+  return { ...context, [configKey]: { ...(context[configKey] as object), webhooks: {} } };
 }
 
 /** The GitHub a local run syncs: the real one when GITHUB_TOKEN is set, else the runtime's demo. */

@@ -58,6 +58,8 @@ export class CtoJobsStack extends Stack {
       logRetentionDays: config.retention.logDays,
       discovery: config.github.org ? { org: config.github.org, activeWithinDays: config.github.activeWithinDays } : undefined,
     });
+    const webhooks = config.webhooks && new WebhookIngest(this, 'Webhooks', { tables, bugRules: bugRulesOf(config), ...config.webhooks });
+    if (webhooks) new CfnOutput(this, 'WebhookUrl', { value: webhooks.url, description: "The GitHub webhook's payload URL" });
     const alertSender = alertSenderOf(config);
     const hourlyMetrics = new HourlyMetrics(this, 'HourlyMetrics', {
       ...jobProps('hourly'),
@@ -73,6 +75,13 @@ export class CtoJobsStack extends Stack {
           ? { sender: alertSender, recipients: config.alerts.emailRecipients }
           : undefined,
       slackWebhookSecretName: config.alerts.slackWebhookSecretName,
+      webhookRedelivery: config.webhooks?.hooks &&
+        webhooks && {
+          hooks: config.webhooks.hooks,
+          deliveries: webhooks.deliveries,
+          tokenSecretName: config.github.tokenSecretName,
+          app: config.github.app,
+        },
     });
     const weeklyReport = new WeeklyReport(this, 'WeeklyReport', {
       ...jobProps('weekly'),
@@ -84,9 +93,6 @@ export class CtoJobsStack extends Stack {
       retention: config.retention,
     });
     this.jobs = { daily: dailySync.job, hourly: hourlyMetrics.job, weekly: weeklyReport.job };
-
-    const webhooks = config.webhooks && new WebhookIngest(this, 'Webhooks', { tables, bugRules: bugRulesOf(config), ...config.webhooks });
-    if (webhooks) new CfnOutput(this, 'WebhookUrl', { value: webhooks.url, description: "The GitHub webhook's payload URL" });
 
     const monitoredJobs = [dailySync, hourlyMetrics, weeklyReport];
     const reconcilerDeadLetterQueue = engine.reconcile(monitoredJobs.map(({ job }) => job.stateMachine));

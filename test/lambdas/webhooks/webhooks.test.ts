@@ -117,7 +117,7 @@ describe('the webhook endpoint', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(answer.statusCode).toBe(202);
     expect(queued()).toEqual([{ QueueUrl: process.env[WEBHOOK_ENV.deliveriesQueueUrl], MessageBody: expect.any(String) }]);
-    expect(process.env[WEBHOOK_ENV.deliveriesQueueUrl]).toMatch(/^WebhooksQueue/);
+    expect(process.env[WEBHOOK_ENV.deliveriesQueueUrl]).toMatch(/\/000000000000\/WebhooksQueue[0-9A-F]+$/);
     const message = JSON.parse(String(queued()[0]!.MessageBody)) as Record<string, unknown>;
     expect(message).toMatchObject({ event: 'issues', action: 'edited', repository: { id: 42, fullName: 'acme/api' } });
     expect(JSON.stringify(message)).not.toContain('A long description');

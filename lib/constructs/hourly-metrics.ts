@@ -94,7 +94,7 @@ export class HourlyMetrics extends Construct {
       },
     })
       .bindTable(tables.projects, ['Query'], ENV.projectsTable)
-      .bindTable(tables.workItems, ['Query'], ENV.workItemsTable)
+      .bindTable(tables.workItems, ['Query', 'BatchGetItem', 'PutItem'], ENV.workItemsTable)
       .bindTable(tables.snapshots, ['BatchWriteItem'], ENV.snapshotsTable)
       .bindTable(tables.alerts, ['Query', 'GetItem', 'PutItem', 'BatchWriteItem'], ENV.alertsTable)
       .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);

@@ -100,7 +100,7 @@ export class WebhookIngest extends Construct {
       environment: { [ENV.bugRules]: JSON.stringify(props.bugRules) },
     })
       .bindTable(props.tables.projects, ['GetItem'], ENV.projectsTable)
-      .bindTable(props.tables.workItems, ['Query', 'PutItem'], ENV.workItemsTable);
+      .bindTable(props.tables.workItems, ['Query', 'PutItem', 'UpdateItem'], ENV.workItemsTable);
     apply.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
 
     const api = new apigateway.HttpApi(this, 'Api', {

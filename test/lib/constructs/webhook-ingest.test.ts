@@ -107,6 +107,8 @@ describe('WebhookIngest', () => {
       'dynamodb:GetItem',
       'dynamodb:Query',
       'dynamodb:PutItem',
+      // The per-project hourly aggregate's writer count (WorkItems item 0), begun and ended around each write.
+      'dynamodb:UpdateItem',
     ]);
   });
 

@@ -3,11 +3,12 @@
  * one namespace, the `service` dimension, and `JobType` on the per-job ones. Names are shared with the
  * alarms and the dashboard. Each name and set of dimension values is a custom metric at $0.30 a month beyond
  * an account's 10 free (https://aws.amazon.com/cloudwatch/pricing/), so never a dimension per project, and a
- * dimension only where an alarm needs it: the jobs publish 10 (docs/benchmarks.md#cost).
+ * dimension only where an alarm needs it: the jobs publish 14 (docs/benchmarks.md#cost).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { HourlyFigures } from './domain/hourly-metrics.ts';
 import type { JobType } from './domain/job-run.ts';
+import type { SuccessRate } from './domain/job-run-rules.ts';
 
 export const METRICS_NAMESPACE = 'CtoDashboard';
 /** The `service` dimension's value (POWERTOOLS_SERVICE_NAME of every function). */
@@ -26,6 +27,10 @@ export const METRIC_NAMES = {
   consecutiveFailures: 'ConsecutiveFailures',
   /** Schedule slots of any job with no run (the hourly watchdog; which ones, it logs and alerts). */
   missedRuns: 'MissedRuns',
+  /** The lowest success rate (percent) of the jobs the watchdog judges; each job's rides as metadata. */
+  successRate: 'SuccessRate',
+  /** Skipped runs and ignored duplicate deliveries of all jobs scheduled in the hour the watchdog judged. */
+  skippedRuns: 'SkippedRuns',
   /** Per daily run: projects whose sync failed (which ones, and since when, stays in DynamoDB). */
   projectsFailed: 'ProjectsFailed',
   githubRequests: 'GitHubRequests',
@@ -74,6 +79,29 @@ export function publishMissedRuns(metrics: Metrics, missed: Readonly<Partial<Rec
   const total = Object.values(missed).reduce((sum, slots) => sum + (slots?.length ?? 0), 0);
   metrics.addMetric(METRIC_NAMES.missedRuns, MetricUnit.Count, total);
   metrics.publishStoredMetrics();
+}
+
+/** The metadata key of each job's success rate in the watchdog's metrics line (not a metric each: 3 more custom metrics). */
+export const SUCCESS_RATES = 'SuccessRates';
+
+/**
+ * The watchdog's hourly figures in one EMF document: every watched job's missed slots (zero too, so the MissedRuns
+ * alarm sees them come back to normal), the hour's skipped runs, and the lowest success rate of the jobs judged
+ * (none judged, none published), with each job's rate as metadata: two custom metrics rather than a rate per job.
+ */
+export function publishWatchdogMetrics(
+  metrics: Metrics,
+  figures: {
+    readonly missed: Readonly<Partial<Record<JobType, readonly string[]>>>;
+    readonly skippedRuns: number;
+    readonly successRates: Readonly<Record<JobType, SuccessRate>>;
+  },
+): void {
+  const judged = Object.values(figures.successRates).flatMap(({ percent }) => (percent === null ? [] : [percent]));
+  if (judged.length > 0) metrics.addMetric(METRIC_NAMES.successRate, MetricUnit.Percent, Math.min(...judged));
+  metrics.addMetric(METRIC_NAMES.skippedRuns, MetricUnit.Count, figures.skippedRuns);
+  metrics.addMetadata(SUCCESS_RATES, JSON.stringify(figures.successRates));
+  publishMissedRuns(metrics, figures.missed);
 }
 
 /** How many projects failed in a daily run (zero too, so a graph or alarm sees it come back to normal). */

@@ -133,10 +133,24 @@ function jobCard(jobType: JobType, report: StatusReport, now: Date): string {
   const nextRun = job.nextRun ? `<span class="nowrap">next run ${timeTag(job.nextRun, now)}</span>` : '';
   return (
     `<article><h3 class="nowrap">${jobType}</h3><p class="sub">${lastRun}${nextRun ? ` · ${nextRun}` : ''}</p>` +
+    `<p class="sub">${judgedRate(jobType, report)}</p>` +
     `<table class="figures">${figuresRows(job)}</table>` +
     `<figure><figcaption>Success rate per day</figcaption>${successChart(jobType, days)}</figure>` +
     '<figure><figcaption>Duration per day:<span class="key p50"></span>p50<span class="key p95"></span>p95</figcaption>' +
     `${durationChart(jobType, days)}</figure></article>`
+  );
+}
+
+/** The job's success rate as the watchdog judges it, against the target (red below the alert line). */
+function judgedRate(jobType: JobType, report: StatusReport): string {
+  const { windowDays, minRuns, alertPercent, targetPercent, jobs } = report.successRate;
+  const { percent, completed, runs } = jobs[jobType];
+  const over = `over ${windowDays} days or the last ${minRuns} runs`;
+  if (percent === null) return `success rate ${over}: not judged yet (${runs} of ${minRuns} runs)`;
+  const className = percent < alertPercent ? 'error' : percent < targetPercent ? 'warn' : 'ok';
+  return (
+    `<span title="${completed} of ${runs} ended runs completed ${over}">success rate <span class="${className}">${percent}%</span></span>` +
+    ` · <span class="nowrap">target ${targetPercent}%</span>`
   );
 }
 

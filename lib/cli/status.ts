@@ -5,6 +5,7 @@
  */
 import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-run.ts';
 import { type DashboardData, type DayFigures, dailyFigures, type MonitoringThresholds } from '../../shared/domain/monitoring.ts';
+import { SUCCESS_RATE_TARGET_PERCENT, type SuccessRate } from '../../shared/domain/job-run-rules.ts';
 import type { SyncFailure } from '../../shared/domain/project.ts';
 import type { HealthStatus, HealthThresholds, ProjectStatus as WeeklyProjectStatus } from '../../shared/domain/project-health.ts';
 import type { JobSchedule } from '../../shared/domain/schedule-slots.ts';
@@ -31,6 +32,14 @@ export interface StatusReport {
   readonly dashboard: DashboardData;
   readonly health: HealthMetrics;
   readonly daily: Readonly<Record<JobType, readonly DayFigures[]>>;
+  /** Each job's success rate as the watchdog judges it, against the alert line and the 99.5% target. */
+  readonly successRate: {
+    readonly windowDays: number;
+    readonly minRuns: number;
+    readonly alertPercent: number;
+    readonly targetPercent: number;
+    readonly jobs: Readonly<Record<JobType, SuccessRate>>;
+  };
   /** The window's failed and timed-out runs, newest first (at most 10). */
   readonly recentFailures: readonly JobRun[];
   readonly recentEvents: readonly SyncEvent[];
@@ -80,6 +89,13 @@ export async function gatherStatus(
     windowDays,
     dashboard,
     health,
+    successRate: {
+      windowDays: options.thresholds.successRateWindowDays,
+      minRuns: options.thresholds.successRateMinRuns,
+      alertPercent: options.thresholds.successRateAlertPercent,
+      targetPercent: SUCCESS_RATE_TARGET_PERCENT,
+      jobs: view.successRates,
+    },
     daily: Object.fromEntries(
       JOB_TYPES.map((jobType) => [
         jobType,
@@ -167,6 +183,8 @@ export function statusText(report: StatusReport): string {
     fitted(`running ${summary.runningJobs}, failures in 24 h ${summary.recentFailures}, slow runs in 24 h ${summary.slowJobs}`),
     ...report.dashboard.reasons.map((reason) => fitted(reason, '  - ')),
     '',
+    ...successRateLines(report).map((line, index) => fitted(line, index === 0 ? '' : '  - ')),
+    '',
     table(
       ['job', 'runs', 'success', 'p50', 'p95', 'streak', 'last run', 'next run'],
       report.dashboard.statistics.map((job) => [
@@ -206,4 +224,18 @@ export function statusText(report: StatusReport): string {
         ]
       : []),
   ].join('\n');
+}
+
+/** A heading, then each job's success rate over the watchdog's window against the target, or why it is not judged yet. */
+export function successRateLines(report: Pick<StatusReport, 'successRate'>): string[] {
+  const { windowDays, minRuns, alertPercent, targetPercent, jobs } = report.successRate;
+  return [
+    `success rate over ${windowDays} days or the last ${minRuns} runs (target ${targetPercent}%, alert below ${alertPercent}%):`,
+    ...JOB_TYPES.map((jobType) => {
+      const { percent, completed, runs } = jobs[jobType];
+      return percent === null
+        ? `${jobType}: not judged yet (${runs} of ${minRuns} runs)`
+        : `${jobType}: ${percent}% (${completed} of ${runs})${percent < targetPercent ? ' below target' : ''}`;
+    }),
+  ];
 }

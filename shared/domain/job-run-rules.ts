@@ -88,6 +88,37 @@ export function successRateSample(runs: readonly JobRun[], now: Date, windowDays
   return inWindow.length >= minRuns ? inWindow : ended.slice(0, minRuns);
 }
 
+/** The original system's success-rate target: what the weekly report and the status page hold each job to. */
+export const SUCCESS_RATE_TARGET_PERCENT = 99.5;
+
+/** A job's success rate over {@link successRateSample}. */
+export interface SuccessRate {
+  /** Completed runs out of {@link runs}. */
+  readonly completed: number;
+  /** Ended runs covered. */
+  readonly runs: number;
+  /** The oldest covered run's scheduled time; null without any. */
+  readonly since: string | null;
+  /** Completed out of ended, in percent to one decimal; null when fewer than `successRateMinRuns` ended (not judged). */
+  readonly percent: number | null;
+}
+
+/** A job's success rate as the watchdog judges it, from its runs (the window's and its newest ones before it). */
+export function successRateOf(
+  runs: readonly JobRun[],
+  now: Date,
+  thresholds: Pick<JobRunRuleThresholds, 'successRateWindowDays' | 'successRateMinRuns'>,
+): SuccessRate {
+  const sample = successRateSample(runs, now, thresholds.successRateWindowDays, thresholds.successRateMinRuns);
+  const completed = sample.filter((run) => run.status === 'completed').length;
+  return {
+    completed,
+    runs: sample.length,
+    since: sample.at(-1)?.scheduledTime ?? null,
+    percent: sample.length >= thresholds.successRateMinRuns ? Math.round((completed / sample.length) * 1000) / 10 : null,
+  };
+}
+
 /**
  * The job's success rate alert: below the threshold over {@link successRateSample}; it resolves when the rate
  * recovers. A job with fewer than `successRateMinRuns` ended runs is not judged: over fewer than 20 runs a
@@ -95,24 +126,30 @@ export function successRateSample(runs: readonly JobRun[], now: Date, windowDays
  * rules' to judge.
  */
 export function successRateAlerts(jobType: JobType, runs: readonly JobRun[], now: Date, thresholds: JobRunRuleThresholds): FiringAlert[] {
-  const sample = successRateSample(runs, now, thresholds.successRateWindowDays, thresholds.successRateMinRuns);
-  const completed = sample.filter((run) => run.status === 'completed').length;
+  const { completed, runs: ended, since, percent } = successRateOf(runs, now, thresholds);
   // Compared in whole runs, so 19 of 20 is exactly 95%, not a float a hair below it.
-  if (sample.length < thresholds.successRateMinRuns || completed * 100 >= thresholds.successRateAlertPercent * sample.length) return [];
-  const percent = Math.round((completed / sample.length) * 1000) / 10;
+  if (percent === null || completed * 100 >= thresholds.successRateAlertPercent * ended) return [];
   return [
     {
       alertId: `low_success_rate#${jobType}`,
       rule: 'low_success_rate',
-      title: `${jobType} succeeded in ${percent}% of its last ${sample.length} runs`,
+      title: `${jobType} succeeded in ${percent}% of its last ${ended} runs`,
       value: percent,
       // Worse for every further 5 points below the threshold.
       level: Math.floor((thresholds.successRateAlertPercent - percent) / 5),
-      detail:
-        `${completed} of ${sample.length} ended runs completed since ${sample.at(-1)!.scheduledTime}, ` +
-        `below the ${thresholds.successRateAlertPercent}% alert line`,
+      detail: `${completed} of ${ended} ended runs completed since ${since}, below the ${thresholds.successRateAlertPercent}% alert line`,
     },
   ];
+}
+
+/**
+ * Skipped runs and ignored duplicate deliveries of runs scheduled in (`from`, `to`]: what the SkippedRuns
+ * metric counts each hour.
+ */
+export function skippedRunsBetween(runs: readonly JobRun[], from: Date, to: Date): number {
+  return runs
+    .filter((run) => Date.parse(run.scheduledTime) > from.getTime() && Date.parse(run.scheduledTime) <= to.getTime())
+    .reduce((sum, run) => sum + (run.status === 'skipped' ? 1 : 0) + (run.duplicateDeliveries ?? 0), 0);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type SystemHealth,
   stuckRuns,
 } from '../domain/monitoring.ts';
+import { type SuccessRate, successRateOf } from '../domain/job-run-rules.ts';
 import type { JobSchedule } from '../domain/schedule-slots.ts';
 import type { EventType, SyncEvent } from '../domain/sync-event.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';
@@ -52,6 +53,8 @@ export interface MonitorView {
   readonly runs: JobRun[];
   readonly missed: Partial<Record<JobType, string[]>>;
   readonly dashboard: DashboardData;
+  /** Each job's success rate as the watchdog judges it (its window, reaching back to its minimum of runs). */
+  readonly successRates: Readonly<Record<JobType, SuccessRate>>;
 }
 
 export class CronMonitor {
@@ -121,8 +124,11 @@ export class CronMonitor {
    */
   async view(now: Date, watcherRunId?: string): Promise<MonitorView> {
     const after = new Date(now.getTime() - this.windowDays * DAY_MS);
-    const [recent, ...open] = await Promise.all([
+    const { thresholds } = this.options;
+    const [recent, newest, ...open] = await Promise.all([
       this.stores.runs.listScheduledBetween(after, now),
+      // A daily or weekly job has fewer runs in the window than its success rate covers.
+      Promise.all(JOB_TYPES.map((jobType) => this.stores.runs.listRecent({ jobType, limit: thresholds.successRateMinRuns }))),
       ...OPEN_STATUSES.map((status) => this.stores.runs.listByStatus(status, '\uffff')),
     ]);
     const runs = [...new Map([...recent, ...open.flat()].map((run) => [run.runId, run])).values()].filter(
@@ -150,6 +156,12 @@ export class CronMonitor {
       budgetMinutes: this.options.budgetMinutes,
       missed,
     });
-    return { runs, missed, dashboard };
+    const successRates = Object.fromEntries(
+      JOB_TYPES.map((jobType, index) => {
+        const own = [...newest[index]!, ...runs].filter((run) => run.jobType === jobType && Date.parse(run.scheduledTime) <= now.getTime());
+        return [jobType, successRateOf([...new Map(own.map((run) => [run.runId, run])).values()], now, thresholds)];
+      }),
+    ) as Record<JobType, SuccessRate>;
+    return { runs, missed, dashboard, successRates };
   }
 }

@@ -2,6 +2,7 @@ import type { StatusReport } from '../../lib/cli/status.ts';
 import { STATUS_WINDOW_DAYS, worstFirst } from '../../lib/cli/status.ts';
 import { parseConfig, schedulesOf } from '../../shared/config.ts';
 import { JOB_TYPES, type JobRun, type JobType, type RunStatus } from '../../shared/domain/job-run.ts';
+import { SUCCESS_RATE_TARGET_PERCENT, successRateOf } from '../../shared/domain/job-run-rules.ts';
 import { dailyFigures, dashboardData } from '../../shared/domain/monitoring.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
 import { HOSTILE_TITLES } from './hostile-text.ts';
@@ -92,6 +93,13 @@ function statusReport(runs: JobRun[], events: SyncEvent[], projects: readonly Pr
     generatedAt: STATUS_NOW.toISOString(),
     windowDays: STATUS_WINDOW_DAYS,
     dashboard,
+    successRate: {
+      windowDays: config.monitoring.successRateWindowDays,
+      minRuns: config.monitoring.successRateMinRuns,
+      alertPercent: config.monitoring.successRateAlertPercent,
+      targetPercent: SUCCESS_RATE_TARGET_PERCENT,
+      jobs: byType((jobType) => successRateOf(runs.filter((run) => run.jobType === jobType), STATUS_NOW, config.monitoring)),
+    },
     health: {
       healthStatus: dashboard.summary.healthStatus,
       reasons: dashboard.reasons,

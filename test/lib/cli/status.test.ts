@@ -140,6 +140,32 @@ describe('cto-jobs status', () => {
     for (const line of statusText(report).split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
+  it("shows each job's success rate as the watchdog judges it against the 99.5% target, in the JSON, the text and the page", () => {
+    expect(report.successRate).toEqual({
+      windowDays: 7,
+      minRuns: 20,
+      alertPercent: 95,
+      targetPercent: 99.5,
+      jobs: {
+        // 10 daily runs in all: fewer than the 20 the rate needs, reaching back past the window.
+        daily_sync: { completed: 9, runs: 10, since: '2026-11-19T02:00:00Z', percent: null },
+        hourly_metrics: { completed: 46, runs: 48, since: '2026-11-26T13:00:00Z', percent: 95.8 },
+        weekly_report: { completed: 1, runs: 1, since: '2026-11-23T09:00:00Z', percent: null },
+      },
+    });
+    expect(statusText(report)).toContain(
+      [
+        'success rate over 7 days or the last 20 runs (target 99.5%, alert below 95%):',
+        '  - daily_sync: not judged yet (10 of 20 runs)',
+        '  - hourly_metrics: 95.8% (46 of 48) below target',
+        '  - weekly_report: not judged yet (1 of 20 runs)',
+      ].join('\n'),
+    );
+    const page = statusPageHtml(report);
+    expect(page).toContain('success rate <span class="warn">95.8%</span></span> · <span class="nowrap">target 99.5%</span>');
+    expect(page).toContain('success rate over 7 days or the last 20 runs: not judged yet (10 of 20 runs)');
+  });
+
   it('lists the projects failing to sync, since when, and their last error, in the text and the page', () => {
     expect(statusText(report)).toContain(
       'Projects failing to sync: 1\n' +

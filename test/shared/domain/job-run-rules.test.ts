@@ -7,7 +7,9 @@ import {
   ranTooOftenAlerts,
   runtimeAnomalyAlerts,
   skippedRunAlerts,
+  skippedRunsBetween,
   successRateAlerts,
+  successRateOf,
   successRateSample,
 } from '../../../shared/domain/job-run-rules.ts';
 import type { JobSchedule } from '../../../shared/domain/schedule-slots.ts';
@@ -44,6 +46,28 @@ describe('successRateSample', () => {
     expect(sample.every((run) => run.status !== 'skipped' && run.status !== 'running')).toBe(true);
     expect(sample.at(-1)!.scheduledTime).toBe(daysAgo(22));
     expect(successRateSample(dailyRuns('failed', 'completed'), NOW, 7, 20)).toHaveLength(2);
+  });
+});
+
+describe('successRateOf', () => {
+  it('judges a job from its 20th ended run on, to one decimal, and says how many it has before', () => {
+    const twenty = dailyRuns('failed', ...repeat(19, 'completed'));
+    expect(successRateOf(twenty, NOW, RULES)).toEqual({ completed: 19, runs: 20, since: daysAgo(20), percent: 95 });
+    expect(successRateOf(twenty.slice(0, 19), NOW, RULES)).toEqual({ completed: 18, runs: 19, since: daysAgo(19), percent: null });
+    expect(successRateOf(hourlyRuns(['timeout', ...repeat(47, 'completed')]), NOW, RULES).percent).toBe(97.9);
+    expect(successRateOf([], NOW, RULES)).toEqual({ completed: 0, runs: 0, since: null, percent: null });
+  });
+});
+
+describe('skippedRunsBetween', () => {
+  it('counts skipped runs and ignored duplicate deliveries scheduled in (from, to], the hour the SkippedRuns metric covers', () => {
+    const runs = [
+      scheduledRun('hourly_metrics', hoursAgo(0), 'skipped'),
+      { ...scheduledRun('daily_sync', hoursAgo(0.5), 'completed'), duplicateDeliveries: 2 },
+      scheduledRun('hourly_metrics', hoursAgo(1), 'skipped'),
+    ];
+    expect(skippedRunsBetween(runs, new Date(NOW.getTime() - 3_600_000), NOW)).toBe(3);
+    expect(skippedRunsBetween(runs, new Date(NOW.getTime() - 3_600_001), NOW)).toBe(4);
   });
 });
 

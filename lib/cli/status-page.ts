@@ -149,7 +149,8 @@ function judgedRate(jobType: JobType, report: StatusReport): string {
   if (percent === null) return `success rate ${over}: not judged yet (${runs} of ${minRuns} runs)`;
   const className = percent < alertPercent ? 'error' : percent < targetPercent ? 'warn' : 'ok';
   return (
-    `<span title="${completed} of ${runs} ended runs completed ${over}">success rate <span class="${className}">${percent}%</span></span>` +
+    `<span title="${completed} of ${runs} ended runs completed ${over}">` +
+    `success rate <span class="${className}">${percent}%</span></span>` +
     ` · <span class="nowrap">target ${targetPercent}%</span>`
   );
 }

@@ -158,7 +158,9 @@ export class CronMonitor {
     });
     const successRates = Object.fromEntries(
       JOB_TYPES.map((jobType, index) => {
-        const own = [...newest[index]!, ...runs].filter((run) => run.jobType === jobType && Date.parse(run.scheduledTime) <= now.getTime());
+        const own = [...newest[index]!, ...runs].filter(
+          (run) => run.jobType === jobType && Date.parse(run.scheduledTime) <= now.getTime(),
+        );
         return [jobType, successRateOf([...new Map(own.map((run) => [run.runId, run])).values()], now, thresholds)];
       }),
     ) as Record<JobType, SuccessRate>;

@@ -43,7 +43,7 @@ describe('the metrics the alarms read', () => {
     expect(identity).toEqual(alarmedMetric(template, 'dailysyncFailing'));
   });
 
-  it("publishes the watchdog's hour in one line: missed slots, skipped runs and the lowest judged success rate, each job's as metadata", () => {
+  it("publishes the watchdog's hour in one line: missed slots, skipped runs, the lowest judged success rate (each job's as metadata)", () => {
     const successRates = {
       daily_sync: { completed: 9, runs: 10, since: '2026-11-19T02:00:00Z', percent: null },
       hourly_metrics: { completed: 46, runs: 48, since: '2026-11-26T13:00:00Z', percent: 95.8 },
@@ -58,7 +58,8 @@ describe('the metrics the alarms read', () => {
     });
 
     const [judged, notJudged] = emf.lines;
-    const namesOf = (line: typeof judged) => line!._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics.map(({ Name }) => Name));
+    const namesOf = (line: typeof judged) =>
+      line!._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics.map(({ Name }) => Name));
     expect(namesOf(judged)).toEqual([METRIC_NAMES.successRate, METRIC_NAMES.skippedRuns, METRIC_NAMES.missedRuns]);
     expect(judged).toMatchObject({ SuccessRate: 95.8, SkippedRuns: 2, MissedRuns: 1, [SUCCESS_RATES]: JSON.stringify(successRates) });
     // No job judged yet: no rate rather than a made-up one.

@@ -39,7 +39,7 @@ const ENVIRONMENT_HELP = `environment: CTO_JOBS_HOME (local data, default ./.cto
   SLACK_WEBHOOK_URL (local runs post alerts to this Slack incoming webhook; they always go to $CTO_JOBS_HOME/alerts.jsonl)`;
 
 /** The commands that use neither the local runtime nor the deployed stack's tables, so CTO_JOBS_HOME does not matter to them. */
-const STORELESS_COMMANDS: readonly Command[] = ['trigger', 'redrive'];
+const STORELESS_COMMANDS: readonly Command[] = ['trigger', 'redrive', 'smoke'];
 
 async function main(argv: string[]): Promise<number> {
   const commandLine = parseCommandLine(argv);
@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const { command, positionals, values } = commandLine;
   const [argument, projectArgument] = positionals;
   // Everything is checked before anything starts: a bad value never costs a synthesis.
-  // CTO_JOBS_HOME is checked only where it is used: --aws, trigger and redrive never open it.
+  // CTO_JOBS_HOME is checked only where it is used: --aws, trigger, redrive and smoke never open it.
   const local = command === 'run' || (!values.aws && !STORELESS_COMMANDS.includes(command));
   const home = local ? homeDirectoryOf(process.env.CTO_JOBS_HOME ?? '.cto-jobs') : path.resolve('.cto-jobs');
   const limit = values.limit === undefined ? DEFAULT_LIMIT : positiveIntegerOf(values.limit, '--limit');
@@ -166,6 +166,51 @@ async function main(argv: string[]): Promise<number> {
       if (!values.wait) return 0;
       if (!values.json) console.log(`${result.status}${result.run ? `\n${runsTable([result.run])}` : ''}`);
       return result.status === 'SUCCEEDED' ? 0 : 1;
+    }
+    case 'smoke': {
+      if (!values.aws) throw new UsageError('smoke runs the deployed jobs: add --aws');
+      const { defaultClients, deployedStores } = await import('../lib/cli/deployed.ts');
+      const { smokeTest } = await import('../lib/cli/smoke.ts');
+      const clients = defaultClients();
+      const stores = await deployedStores(clients, stackName, (await localConfig()).config.retention);
+      const results = await smokeTest(clients, stackName, stores, { send: values.send });
+      for (const { line } of results) console.log(line);
+      return results.every(({ passed }) => passed) ? 0 : 1;
+    }
+    case 'resend-report': {
+      const { isoWeekArgumentOf, resendReport } = await import('../lib/cli/resend-report.ts');
+      const week = isoWeekArgumentOf(argument);
+      const [{ SESClient }, { reportSettingsOf }] = await Promise.all([import('@aws-sdk/client-ses'), import('../shared/config.ts')]);
+      // Locally the runtime's SES stand-in takes the message, as it does a local weekly run's.
+      const localSes = values.aws ? undefined : await (await import('../lib/local/local-ses.ts')).LocalSes.start();
+      const ses = localSes
+        ? new SESClient({
+            endpoint: localSes.endpoint,
+            region: 'local-1',
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          })
+        : new SESClient({});
+      try {
+        return await withStores(storeOptions, async (stores, config) => {
+          const { lines, sent } = await resendReport(
+            {
+              ...stores,
+              ses,
+              linkHost: githubWebHostOf(config.github.apiUrl),
+              settings: reportSettingsOf(config),
+              timeZone: config.timeZone,
+              recipients: config.report.recipients,
+              sender: config.report.sender,
+            },
+            week,
+            { now: new Date(), confirmNotDelivered: (known) => confirmedNotDelivered(known, values['confirm-not-delivered']) },
+          );
+          console.log(lines.join('\n'));
+          return sent ? 0 : 1;
+        });
+      } finally {
+        await localSes?.close();
+      }
     }
     case 'redrive': {
       if (!argument?.startsWith('arn:')) throw new UsageError(`redrive needs an execution ARN, got ${JSON.stringify(argument ?? '')}`);
@@ -332,6 +377,24 @@ async function localConfig() {
 }
 
 /** Runs `use` with the local tables (in CTO_JOBS_HOME) or, with --aws, the deployed stack's. */
+/**
+ * The operator's word that a report was not delivered: `--confirm-not-delivered`, or a y on a terminal after seeing
+ * what is known; anything else (no terminal, no answer) is a no.
+ */
+async function confirmedNotDelivered(known: readonly string[], confirmed: boolean): Promise<boolean> {
+  console.log(known.join('\n'));
+  if (confirmed) return true;
+  if (!process.stdin.isTTY) return false;
+  const { createInterface } = await import('node:readline/promises');
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await prompt.question('Confirmed it was not delivered (SES sending activity, the recipients)? [y/N] ');
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+  }
+}
+
 async function withStores(
   options: { aws: boolean; home: string; stackName: string },
   use: (stores: CliStores, config: Config) => Promise<number>,

@@ -24,6 +24,8 @@ const OPTIONS = {
   aws: { type: 'boolean' },
   purge: { type: 'boolean' },
   wait: { type: 'boolean' },
+  send: { type: 'boolean' },
+  'confirm-not-delivered': { type: 'boolean' },
   name: { type: 'string' },
   revenue: { type: 'string', multiple: true },
   sla: { type: 'string', multiple: true },
@@ -92,6 +94,16 @@ export const COMMANDS = {
     arguments: 1,
     usage: ['trigger <daily|hourly|weekly> [--wait]                      start a manual run of the deployed stack'],
   },
+  smoke: {
+    options: ['aws', 'send'],
+    arguments: 0,
+    usage: ['smoke --aws [--send]                                         run each deployed job once, check it; --send: weekly too'],
+  },
+  'resend-report': {
+    options: ['aws', 'confirm-not-delivered'],
+    arguments: 1,
+    usage: ['resend-report <YYYY-Www> [--confirm-not-delivered] [--aws]  send a report SES never answered for, once confirmed'],
+  },
   redrive: {
     options: [],
     arguments: 1,
@@ -129,6 +141,8 @@ export interface ParsedValues {
   readonly aws: boolean;
   readonly purge: boolean;
   readonly wait: boolean;
+  readonly send: boolean;
+  readonly 'confirm-not-delivered': boolean;
   readonly verbose: boolean;
   readonly name?: string;
   readonly revenue?: string[];
@@ -166,6 +180,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       aws: values.aws === true,
       purge: values.purge === true,
       wait: values.wait === true,
+      send: values.send === true,
+      'confirm-not-delivered': values['confirm-not-delivered'] === true,
       verbose: values.verbose === true,
     } as ParsedValues,
   };

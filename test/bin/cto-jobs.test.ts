@@ -296,6 +296,8 @@ describe('cto-jobs with bad input', () => {
     ['a missing import file', ['projects', 'import', path.join(untouchedHome, 'none.json')], {}, 'none.json"', 'no such file'],
     ['no command', [], {}, 'a command is needed', 'one of run, history'],
     ['an extra argument', ['history', 'daily'], {}, '"daily"', 'history takes no argument'],
+    ['smoke without --aws', ['smoke', '--send'], {}, 'smoke', 'add --aws'],
+    ['a week that is not an ISO week', ['resend-report', '2026-48', '--aws'], {}, '"2026-48"', 'an ISO week such as 2026-W48'],
   ])('refuses %s with one line naming it, exit code 2, before anything starts', async (_, args, env, value, allowed) => {
     const result = await runScript('cto-jobs.ts', args, { CTO_JOBS_HOME: untouchedHome, ...env });
 
@@ -332,6 +334,8 @@ describe('cto-jobs with bad input', () => {
       'projects list',
       'projects remove',
       'trigger',
+      'smoke',
+      'resend-report',
       'redrive',
     ])
       expect(all.stdout).toContain(`  ${command} `);

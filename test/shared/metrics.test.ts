@@ -43,7 +43,7 @@ describe('the metrics the alarms read', () => {
     expect(identity).toEqual(alarmedMetric(template, 'dailysyncFailing'));
   });
 
-  it("publishes the watchdog's hour in one line: missed slots, skipped runs, the lowest judged success rate (each job's as metadata)", () => {
+  it("publishes the watchdog's hour in one line: missed slots, skipped runs, the lowest judged success rate", () => {
     const successRates = {
       daily_sync: { completed: 9, runs: 10, since: '2026-11-19T02:00:00Z', percent: null },
       hourly_metrics: { completed: 46, runs: 48, since: '2026-11-26T13:00:00Z', percent: 95.8 },

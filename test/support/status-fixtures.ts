@@ -98,7 +98,13 @@ function statusReport(runs: JobRun[], events: SyncEvent[], projects: readonly Pr
       minRuns: config.monitoring.successRateMinRuns,
       alertPercent: config.monitoring.successRateAlertPercent,
       targetPercent: SUCCESS_RATE_TARGET_PERCENT,
-      jobs: byType((jobType) => successRateOf(runs.filter((run) => run.jobType === jobType), STATUS_NOW, config.monitoring)),
+      jobs: byType((jobType) =>
+        successRateOf(
+          runs.filter((run) => run.jobType === jobType),
+          STATUS_NOW,
+          config.monitoring,
+        ),
+      ),
     },
     health: {
       healthStatus: dashboard.summary.healthStatus,

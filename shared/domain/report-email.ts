@@ -5,6 +5,7 @@
  * configured dashboard and console URLs. Pure.
  */
 import { formatDollars } from './alert-message.ts';
+import { SUCCESS_RATE_TARGET_PERCENT } from './job-run-rules.ts';
 import { breakable, escapeHtml, plainText, safeLink, withoutAutoLinks } from './untrusted-text.ts';
 import type { Kpi, ProjectRow, Trend, WeeklyReport } from './weekly-report.ts';
 
@@ -236,7 +237,7 @@ function reportHtml(report: WeeklyReport, subject: string, settings: ReportSetti
           { header: 'failed / timed out', width: '20%', numeric: true },
         ],
         reliability,
-      ),
+      ) + note(escapeHtml(successTargetLine(report))),
     ) +
     '</table></td></tr>' +
     `<tr><td style="padding:12px;border-top:1px solid #d0d7de;color:${MUTED};font-size:12px">${escapeHtml(footerOf(settings))}</td></tr>` +
@@ -340,6 +341,7 @@ function reportText(report: WeeklyReport, subject: string, settings: ReportSetti
       `  ${job.jobType}: ${job.runs} runs, ${rate} succeeded, average ${duration}, ${job.failed} failed, ${job.timeouts} timed out`,
     );
   }
+  lines.push(`  ${successTargetLine(report)}`);
   lines.push('', '--', footerOf(settings));
   return lines.join('\n');
 }
@@ -465,4 +467,13 @@ function plural(count: number, noun: string): string {
 
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The week's success rates against the original system's target: which jobs fell short, or that none did. */
+function successTargetLine(report: Pick<WeeklyReport, 'reliability'>): string {
+  const short = report.reliability.filter((job) => job.successRate !== undefined && job.successRate * 100 < SUCCESS_RATE_TARGET_PERCENT);
+  const target = `Target: ${SUCCESS_RATE_TARGET_PERCENT}% of runs succeed`;
+  return short.length === 0
+    ? `${target}; every job that ran met it.`
+    : `${target}; below it: ${short.map((job) => `${job.jobType} ${((job.successRate ?? 0) * 100).toFixed(1)}%`).join(', ')}.`;
 }

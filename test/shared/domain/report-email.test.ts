@@ -116,6 +116,19 @@ describe('the weekly report email', () => {
     expect(text).toContain(footer);
   });
 
+  it("holds each job's success rate to the 99.5% target under Job reliability, naming those below it, in both parts", () => {
+    const rate = (jobType: string, successRate: number) => ({ jobType, runs: 200, completed: 0, failed: 0, timeouts: 0, successRate });
+    const met = { ...fixture, reliability: [rate('daily_sync', 1), rate('hourly_metrics', 0.995)] } as WeeklyReport;
+    const missed = { ...fixture, reliability: [rate('daily_sync', 1), rate('hourly_metrics', 0.99)] } as WeeklyReport;
+
+    const metEmail = renderReportEmail(met, 'github.com');
+    expect(metEmail.html).toContain('Target: 99.5% of runs succeed; every job that ran met it.');
+    expect(metEmail.text).toContain('\n  Target: 99.5% of runs succeed; every job that ran met it.\n');
+    const { html, text } = renderReportEmail(missed, 'github.com');
+    expect(html).toContain('Target: 99.5% of runs succeed; below it: hourly_metrics 99.0%.');
+    expect(text).toContain('  Target: 99.5% of runs succeed; below it: hourly_metrics 99.0%.');
+  });
+
   it('shows the change as an arrow and a figure, coloured by whether it is good news', () => {
     const { html } = renderReportEmail(DEMO_REPORT, 'github.com');
     expect(html).toContain('<span style="color:#cf222e">↑&nbsp;+$14,550 (+43%)</span>');

@@ -55,10 +55,20 @@ export class CtoJobsStack extends Stack {
       tokenSecretName: config.github.tokenSecretName,
       app: config.github.app,
       bugRules: bugRulesOf(config),
+      alertRules: alertRulesOf(config),
+      rateLimitReserve: config.github.rateLimitReserve,
+      pacing: config.github.pacing,
       logRetentionDays: config.retention.logDays,
       discovery: config.github.org ? { org: config.github.org, activeWithinDays: config.github.activeWithinDays } : undefined,
     });
-    const webhooks = config.webhooks && new WebhookIngest(this, 'Webhooks', { tables, bugRules: bugRulesOf(config), ...config.webhooks });
+    const webhooks =
+      config.webhooks &&
+      new WebhookIngest(this, 'Webhooks', {
+        tables,
+        bugRules: bugRulesOf(config),
+        alertRules: alertRulesOf(config),
+        ...config.webhooks,
+      });
     if (webhooks) new CfnOutput(this, 'WebhookUrl', { value: webhooks.url, description: "The GitHub webhook's payload URL" });
     const alertSender = alertSenderOf(config);
     const hourlyMetrics = new HourlyMetrics(this, 'HourlyMetrics', {

@@ -47,6 +47,18 @@ export function workItemsStore(): WorkItemsStore {
   return new WorkItemsStore(documentClient, requireEnv(ENV.workItemsTable));
 }
 
+/**
+ * WorkItems for a function that writes items (the sync, the webhook consumer): it rebuilds the hourly aggregate of each
+ * project it changes, by the bug and alert rules, so the next hourly run reads that aggregate instead of the project.
+ */
+export function workItemsWriter(): WorkItemsStore {
+  const { slaHours, maxRevenuePerBug } = bugRules();
+  const { slaBreachSeverities, unassignedSeverities } = alertRules();
+  return new WorkItemsStore(documentClient, requireEnv(ENV.workItemsTable), {
+    aggregateRules: { slaHours, maxRevenuePerBug, slaBreachSeverities, unassignedSeverities },
+  });
+}
+
 export function snapshotsStore(): SnapshotsStore {
   return new SnapshotsStore(documentClient, requireEnv(ENV.snapshotsTable));
 }

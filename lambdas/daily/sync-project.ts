@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { SyncProjectInputSchema, syncProjectStep } from '../../shared/daily/steps.ts';
-import { bugRules, gitHub, projectsStore, rateBudgetsByRun, syncEventsStore, workItemsStore } from '../../shared/dependencies.ts';
+import { bugRules, gitHub, projectsStore, rateBudgetsByRun, syncEventsStore, workItemsWriter } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
 import { jobMetrics } from '../../shared/metrics.ts';
@@ -8,7 +8,7 @@ import { jobMetrics } from '../../shared/metrics.ts';
 const deps = {
   github: gitHub(),
   projects: projectsStore(),
-  items: workItemsStore(),
+  items: workItemsWriter(),
   events: syncEventsStore(),
   rules: bugRules(),
   budgets: rateBudgetsByRun(),

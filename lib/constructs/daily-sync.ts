@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { GitHubAppSettings } from '../../shared/config.ts';
 import { GITHUB_RATE_BUDGET_ENV } from '../../shared/daily/rate-budget-setting.ts';
+import type { AlertRules } from '../../shared/domain/alerts.ts';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import { ZERO_TOTALS } from '../../shared/domain/sync-totals.ts';
@@ -23,6 +24,8 @@ export interface DailySyncProps extends JobProps {
   /** Authenticate as this GitHub App (its key in Secrets Manager) instead of with the token. @default the token */
   readonly app?: GitHubAppSettings;
   readonly bugRules: BugRules;
+  /** The severities that page: the hourly aggregates a sync rebuilds count by them. */
+  readonly alertRules: AlertRules;
   readonly logRetentionDays: number;
   /** Discover the org's active repositories as projects on each run. */
   readonly discovery?: { readonly org: string; readonly activeWithinDays: number };
@@ -115,10 +118,17 @@ export class DailySync extends Construct {
       entry: 'lambdas/daily/sync-project.ts',
       description: "Syncs the next chunk of a project's issues and pull requests",
       timeout: Duration.minutes(5),
-      environment: { ...github, ...rules, ...eventSettings, [GITHUB_RATE_BUDGET_ENV]: JSON.stringify(rateBudget) },
+      environment: {
+        ...github,
+        ...rules,
+        ...eventSettings,
+        [ENV.alertRules]: JSON.stringify(props.alertRules),
+        [GITHUB_RATE_BUDGET_ENV]: JSON.stringify(rateBudget),
+      },
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
-      .bindTable(tables.workItems, ['BatchGetItem', 'PutItem', 'BatchWriteItem'], ENV.workItemsTable)
+      // Query and UpdateItem: the hourly aggregate (item 0) begun, ended and rebuilt around the project's writes.
+      .bindTable(tables.workItems, ['BatchGetItem', 'PutItem', 'BatchWriteItem', 'UpdateItem', 'Query'], ENV.workItemsTable)
       .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
     const computeMetrics = new JobFunction(this, 'ComputeProjectMetrics', {
       entry: 'lambdas/daily/compute-project-metrics.ts',

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { AlertRules } from '../../shared/domain/alerts.ts';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { ENV } from '../../shared/environment.ts';
 import { WEBHOOK_DELIVERIES_KEY } from '../../shared/store/table-schemas.ts';
@@ -27,6 +28,8 @@ export interface WebhookIngestProps {
   /** Days a delivery's GUID is remembered. */
   readonly deliveryRetentionDays: number;
   readonly bugRules: BugRules;
+  /** The severities that page: the hourly aggregates the consumer rebuilds count by them. */
+  readonly alertRules: AlertRules;
 }
 
 /** Deliveries SQS hands the consumer before one that keeps failing goes to the dead-letter queue. */
@@ -97,7 +100,7 @@ export class WebhookIngest extends Construct {
       entry: 'lambdas/webhooks/apply-deliveries.ts',
       description: 'Applies queued webhook deliveries (issues, pull requests, labels) to WorkItems',
       timeout: CONSUMER_TIMEOUT,
-      environment: { [ENV.bugRules]: JSON.stringify(props.bugRules) },
+      environment: { [ENV.bugRules]: JSON.stringify(props.bugRules), [ENV.alertRules]: JSON.stringify(props.alertRules) },
     })
       .bindTable(props.tables.projects, ['GetItem'], ENV.projectsTable)
       .bindTable(props.tables.workItems, ['Query', 'PutItem', 'UpdateItem'], ENV.workItemsTable);

@@ -394,7 +394,8 @@ describe('functions', () => {
       'HourlyMetricsComputeHourlyMetrics',
       {
         Projects: ['Query'],
-        WorkItems: ['Query'],
+        // The hourly aggregates (item 0): read in batches, stored moved forward or rebuilt.
+        WorkItems: ['BatchGetItem', 'PutItem', 'Query'],
         Snapshots: ['BatchWriteItem'],
         Alerts: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'],
         SyncEvents: ['PutItem'],
@@ -406,6 +407,15 @@ describe('functions', () => {
     ],
     // Alerts: the daily job's latest scheduled time (evaluated#daily), claimed to tell a replay.
     ['DailySyncListProjects', { Projects: ['Query'], Alerts: ['GetItem', 'PutItem'] }],
+    [
+      'DailySyncSyncProject',
+      {
+        Projects: ['GetItem', 'UpdateItem'],
+        // Items batch-read, then put (conditionally, or in batches in a first sync); the hourly aggregate kept around them.
+        WorkItems: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query', 'UpdateItem'],
+        SyncEvents: ['PutItem'],
+      },
+    ],
     ['DailySyncRecordProjectFailure', { Projects: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
     // The run's outcomes are read back from the projects (lastRun), through the active index.
     ['DailySyncListBatchProjects', { Projects: ['Query'] }],

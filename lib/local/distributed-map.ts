@@ -6,6 +6,8 @@
  * it tolerates. The Task keeps the Map's InputPath, ResultSelector, ResultPath, OutputPath, Retry, Catch and Next.
  * Map Runs: https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
  * Failure threshold: https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html
+ * A redriven parent redrives its Map Run: only the children that failed or never ran start again, Express ones anew.
+ * Redriving Map Runs: https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html
  */
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ExecutionLimitError, MAX_PAYLOAD_BYTES, payloadBytes } from './execution-history.ts';
@@ -21,6 +23,9 @@ const DEFAULT_MAX_CONCURRENCY = 10_000;
  * own: the longest a Node.js timer waits (2^31 - 1 ms, 24.8 days), beyond any execution's.
  */
 const NO_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Redrives of one Map Run at most; past them the Map state fails with States.Runtime (a hard limit). */
+export const MAX_MAP_RUN_REDRIVES = 1_000;
 
 /** Fields of a Distributed Map the local runtime does not run: a definition using one is refused, not half run. */
 const UNSUPPORTED_FIELDS = [
@@ -51,6 +56,24 @@ export type ChildExecution = (
   name: string,
   type: ChildExecutionType,
 ) => Promise<ChildOutcome>;
+
+/** What a Map Run did, for a redrive of its execution: which children succeeded, with their outputs. */
+export interface MapRunRecord {
+  /** Redrives of this Map Run so far. */
+  readonly redriveCount: number;
+  /** The succeeded children's outputs, by their batch's (or item's) index. */
+  readonly outputs: ReadonlyMap<number, unknown>;
+}
+
+/** How an execution's Distributed Maps run: what their Map Runs did before, and whether the execution has ended. */
+export interface MapRunsOptions {
+  /** The Map Runs of the attempt a redrive continues, by state name: each is redriven, at most once in this attempt. */
+  readonly redriven?: Map<string, MapRunRecord>;
+  /** Filled with this attempt's Map Runs, by state name: a later redrive continues them. */
+  readonly record: Map<string, MapRunRecord>;
+  /** True once the execution has ended (failed, timed out, aborted): its Map Runs start no more children. */
+  readonly executionEnded: () => boolean;
+}
 
 type State = Record<string, unknown>;
 interface Machine {
@@ -93,6 +116,7 @@ interface MapRunInput {
 export function withDistributedMaps(
   definition: Record<string, unknown>,
   runChild: ChildExecution,
+  mapRuns: MapRunsOptions = { record: new Map(), executionEnded: () => false },
 ): { definition: Record<string, unknown>; handlers: Record<string, (input: unknown) => Promise<unknown>> } {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const rewrite = (machine: Machine): Machine => ({
@@ -102,7 +126,7 @@ export function withDistributedMaps(
         const processor = state.ItemProcessor as (Machine & { ProcessorConfig?: { Mode?: string } }) | undefined;
         if (state.Type === 'Map' && processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
           const settings = mapRunSettings(name, state);
-          handlers[name] = (input) => runMap(settings, input as MapRunInput, runChild);
+          handlers[name] = (input) => runMap(settings, input as MapRunInput, runChild, mapRuns);
           return [name, asTask(state)];
         }
         const branches = state.Branches as Machine[] | undefined;
@@ -161,12 +185,27 @@ class MapRunError extends Error {
 
 /**
  * Runs a Map Run: its children's inputs (items selected, then batched), each a child execution, at most
- * MaxConcurrency at once. Once the failed items pass the tolerated threshold no more children start, and the run
- * fails when those running have ended.
+ * MaxConcurrency at once. Once the failed items pass the tolerated threshold, or the execution has ended, no more
+ * children start, and the run fails when those running have ended. A redriven Map Run starts only the children that
+ * did not succeed before, and counts only their failures against the threshold.
  * @returns the succeeded children's outputs, in their items' order
- * @throws MapRunError States.ExceedToleratedFailureThreshold, with the first failed child's error in its cause
+ * @throws MapRunError States.ExceedToleratedFailureThreshold, with the first failed child's error in its cause;
+ * States.Runtime past {@link MAX_MAP_RUN_REDRIVES} redrives
  */
-async function runMap(settings: MapRunSettings, { input, context }: MapRunInput, runChild: ChildExecution): Promise<unknown[]> {
+async function runMap(
+  settings: MapRunSettings,
+  { input, context }: MapRunInput,
+  runChild: ChildExecution,
+  mapRuns: MapRunsOptions,
+): Promise<unknown[]> {
+  const before = mapRuns.redriven?.get(settings.stateName);
+  mapRuns.redriven?.delete(settings.stateName);
+  const redriveCount = before ? before.redriveCount + 1 : 0;
+  if (redriveCount > MAX_MAP_RUN_REDRIVES) {
+    throw new MapRunError('States.Runtime', `The Map Run of ${settings.stateName} was redriven ${MAX_MAP_RUN_REDRIVES} times, its limit`);
+  }
+  const outputs = new Map(before?.outputs);
+  mapRuns.record.set(settings.stateName, { redriveCount, outputs });
   const items = await evaluate({ 'items.$': settings.itemsPath }, input, context).then((selected) => selected.items);
   if (!Array.isArray(items)) {
     throw new MapRunError('States.Runtime', `Distributed Map "${settings.stateName}": ItemsPath ${settings.itemsPath} is not an array`);
@@ -181,14 +220,13 @@ async function runMap(settings: MapRunSettings, { input, context }: MapRunInput,
     : selected.map((item) => ({ input: item, items: 1 }));
 
   const threshold = failureThreshold(settings, items.length);
-  const outputs: unknown[] = new Array(batches.length);
+  const pending = batches.flatMap((batch, index) => (outputs.has(index) ? [] : [{ batch, index }]));
   let failedItems = 0;
   let firstFailure: ChildOutcome | undefined;
   let next = 0;
   const worker = async () => {
-    while (next < batches.length && failedItems <= threshold) {
-      const index = next++;
-      const batch = batches[index]!;
+    while (next < pending.length && failedItems <= threshold && !mapRuns.executionEnded()) {
+      const { batch, index } = pending[next++]!;
       const outcome = await runChild(
         settings.child,
         batch.input as Record<string, unknown>,
@@ -196,14 +234,14 @@ async function runMap(settings: MapRunSettings, { input, context }: MapRunInput,
         settings.childType,
       );
       if (outcome.status === 'SUCCEEDED') {
-        outputs[index] = outcome.output;
+        outputs.set(index, outcome.output);
       } else {
         failedItems += batch.items;
         firstFailure ??= outcome;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(settings.maxConcurrency, batches.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(settings.maxConcurrency, pending.length) }, worker));
   if (failedItems > threshold) {
     const first = `${firstFailure?.error ?? firstFailure?.status}${firstFailure?.cause ? `: ${firstFailure.cause}` : ''}`;
     throw new MapRunError(
@@ -212,7 +250,7 @@ async function runMap(settings: MapRunSettings, { input, context }: MapRunInput,
         `more than the tolerated ${threshold}; the first failed child: ${first}`,
     );
   }
-  const results = outputs.filter((_output, index) => index in outputs);
+  const results = batches.flatMap((_batch, index) => (outputs.has(index) ? [outputs.get(index)] : []));
   if (payloadBytes(results) > MAX_PAYLOAD_BYTES) {
     throw new ExecutionLimitError(
       'States.DataLimitExceeded',

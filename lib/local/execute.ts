@@ -15,7 +15,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../project.ts';
-import { type ChildExecutionType, DISTRIBUTED_MAP_RESOURCE, withDistributedMaps } from './distributed-map.ts';
+import { type ChildExecutionType, DISTRIBUTED_MAP_RESOURCE, type MapRunRecord, withDistributedMaps } from './distributed-map.ts';
 import {
   ExecutionHistory,
   ExecutionLimitError,
@@ -47,6 +47,25 @@ export interface ExecutionOutcome {
   readonly largestPayloadBytes: number;
   /** The child executions its Distributed Maps started, in the order they ended. */
   readonly children: readonly ExecutionOutcome[];
+  /** What a redrive of the execution continues from (see {@link redriveExecution}). */
+  readonly record: ExecutionRecord;
+}
+
+/** What Step Functions keeps of an execution that a redrive continues: its definition, history and Map Runs. */
+export interface ExecutionRecord {
+  readonly definition: Record<string, unknown>;
+  readonly executionType: ChildExecutionType;
+  /** Redrives of the execution so far ($$.Execution.RedriveCount). */
+  readonly redriveCount: number;
+  /**
+   * The execution's state that was entered and had not exited when it ended (its Fail state, the state whose error
+   * no Catch took, or the one running at a timeout), with its input: a redrive runs it again.
+   */
+  readonly unfinished?: { readonly state: string; readonly type: string; readonly input: unknown };
+  /** Its Distributed Maps' Map Runs, by state name. */
+  readonly mapRuns: ReadonlyMap<string, MapRunRecord>;
+  /** It broke the history's 25,000 events: Step Functions does not redrive it. */
+  readonly eventLimitReached: boolean;
 }
 
 export interface ExecuteOptions {
@@ -75,6 +94,9 @@ export interface ExecuteOptions {
 
 /** An Express execution's longest duration: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html */
 export const EXPRESS_TIMEOUT_SECONDS = 300;
+
+/** How long after it ended an execution may be redriven: https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html */
+export const REDRIVABLE_PERIOD_MS = 14 * 86_400_000;
 
 /**
  * A change in a run, as the CLI's progress follows it. `machine` numbers an execution's machines in the order they
@@ -120,21 +142,82 @@ export async function executeDefinition(
   if (payloadBytes(input) > MAX_PAYLOAD_BYTES) {
     throw new Error(`StartExecution refused: the input is ${payloadBytes(input)} bytes, more than Step Functions' ${MAX_PAYLOAD_BYTES}`);
   }
+  return runAttempt(stack, definition, input, options);
+}
+
+/** The error RedriveExecution answers with for an execution Step Functions does not redrive. */
+export class ExecutionNotRedrivableError extends Error {
+  override name = 'ExecutionNotRedrivable';
+}
+
+/**
+ * Redrives an execution as RedriveExecution does: the same definition, name and ARN, continued from its unfinished
+ * state with that state's input, the states that succeeded not run again; a Distributed Map redrives its Map Run,
+ * whose failed and unstarted children alone start again (Express ones anew). The execution's timeout starts over.
+ * Refused, as AWS refuses, for an Express execution, a succeeded one, one that broke the history's limit, or one
+ * that ended more than 14 days before `now`. (Inline Map and Parallel states, whose failed iterations and branches
+ * alone AWS reruns, are not redriven here: the local runtime refuses rather than rerun them all.)
+ * https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html
+ * @param options the same options as the execution's, but its name and type, which the redrive keeps
+ * @throws ExecutionNotRedrivableError when Step Functions would refuse the redrive
+ */
+export async function redriveExecution(
+  stack: LocalStack,
+  execution: ExecutionOutcome,
+  options: Omit<ExecuteOptions, 'name' | 'executionType'> & { readonly now?: Date },
+): Promise<ExecutionOutcome> {
+  const { record } = execution;
+  const refuse = (reason: string) => {
+    throw new ExecutionNotRedrivableError(`Execution ${execution.executionArn} cannot be redriven: ${reason}`);
+  };
+  if (record.executionType === 'EXPRESS') refuse('RedriveExecution does not redrive Express executions');
+  if (execution.status === 'SUCCEEDED') refuse('Execution is SUCCEEDED and cannot be redriven.');
+  if (record.eventLimitReached) refuse('Execution history event limit exceeded.');
+  if ((options.now ?? new Date()).getTime() - execution.stopDate > REDRIVABLE_PERIOD_MS) {
+    refuse('Execution redrivable period exceeded.');
+  }
+  const from = record.unfinished;
+  if (!from) return refuse('no state of the execution was left unfinished');
+  if (from.type === 'Parallel' || from.type === 'Map') {
+    refuse(`its ${from.type} state "${from.state}" failed: the local runtime does not redrive Inline Map or Parallel states`);
+  }
+  return runAttempt(stack, { ...record.definition, StartAt: from.state }, from.input as Record<string, unknown>, {
+    ...options,
+    name: execution.name,
+    executionType: record.executionType,
+    redrive: { of: execution, mapRuns: new Map(record.mapRuns) },
+  });
+}
+
+/** An attempt of an execution: its first run, or a redrive continuing `of`. */
+async function runAttempt(
+  stack: LocalStack,
+  definition: Record<string, unknown>,
+  input: Record<string, unknown>,
+  options: ExecuteOptions & { readonly redrive?: { readonly of: ExecutionOutcome; readonly mapRuns: Map<string, MapRunRecord> } },
+): Promise<ExecutionOutcome> {
+  const { redrive, ...executeOptions } = options;
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.name}`;
   // A Distributed Map's children are executions of their own, each with its history and limits.
   const children: ExecutionOutcome[] = [];
-  const distributed = withDistributedMaps(definition, async (child, childInput, childName, executionType) => {
-    const name = `${options.name}/${childName}`;
-    const { onStateChange } = options;
-    const outcome = await executeDefinition(stack, child, childInput, {
-      ...options,
-      name,
-      executionType,
-      ...(onStateChange && { onStateChange: (change: StateChange) => onStateChange({ execution: name, ...change }) }),
-    });
-    children.push(outcome);
-    return outcome;
-  });
+  const mapRuns = new Map<string, MapRunRecord>(redrive?.of.record.mapRuns);
+  let executionEnded = false;
+  const distributed = withDistributedMaps(
+    definition,
+    async (child, childInput, childName, executionType) => {
+      const name = `${options.name}/${childName}`;
+      const { onStateChange } = options;
+      const outcome = await executeDefinition(stack, child, childInput, {
+        ...executeOptions,
+        name,
+        executionType,
+        ...(onStateChange && { onStateChange: (change: StateChange) => onStateChange({ execution: name, ...change }) }),
+      });
+      children.push(outcome);
+      return outcome;
+    },
+    { ...(redrive && { redriven: redrive.mapRuns }), record: mapRuns, executionEnded: () => executionEnded },
+  );
   const express = options.executionType === 'EXPRESS';
   const local = express
     ? { ...distributed.definition, TimeoutSeconds: options.expressTimeoutSeconds ?? EXPRESS_TIMEOUT_SECONDS }
@@ -142,7 +225,8 @@ export async function executeDefinition(
   const taskStates = collectStates(local, 'Task').filter(({ state }) => state.Resource !== DISTRIBUTED_MAP_RESOURCE);
   let execution: ReturnType<StateMachine['run']> | undefined;
   const run: TaskRun = {
-    history: new ExecutionHistory(() => execution?.abort(), express ? Number.POSITIVE_INFINITY : undefined),
+    // A redrive's history continues the execution's: its first event, ExecutionRedriven, stands where ExecutionStarted did.
+    history: new ExecutionHistory(() => execution?.abort(), express ? Number.POSITIVE_INFINITY : undefined, redrive?.of.historyEventCount),
     consecutiveFailures: new Map(),
     invocations: new Set(),
     tracking: {
@@ -157,14 +241,27 @@ export async function executeDefinition(
     },
   };
 
+  // A Map Run outlives an execution that timed out or was stopped while its children ran: it is awaited as an invocation.
+  const mapRunHandlers = Object.entries(distributed.handlers).map(([name, runMapRun]) => [
+    name,
+    (mapInput: unknown) => {
+      const mapRun = runMapRun(mapInput);
+      run.invocations.add(mapRun);
+      return mapRun.finally(() => run.invocations.delete(mapRun));
+    },
+  ]);
   const handlers = {
     ...Object.fromEntries(taskStates.map(({ name, state }) => [name, bindTask(stack, name, state, run, options)])),
-    ...distributed.handlers,
+    ...Object.fromEntries(mapRunHandlers),
   };
   const machine = new StateMachine(local as unknown as StateMachineDefinition, {
-    validationOptions: { checkArn: false },
+    // A redrive starts at its unfinished state, from which the states before it cannot be reached: the definition was
+    // validated when the execution started.
+    validationOptions: redrive ? { noValidate: true } : { checkArn: false },
   });
   const startDate = Date.now();
+  const redriveCount = redrive ? redrive.of.record.redriveCount + 1 : 0;
+  const unfinished = unfinishedState();
   const runOptions = {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
@@ -176,12 +273,19 @@ export async function executeDefinition(
         : { waitTimeOverrides: Object.fromEntries(collectStates(definition, 'Wait').map(({ name }) => [name, options.waitMs!])) }),
     },
     context: {
-      Execution: { Id: executionArn, Name: options.name, RedriveCount: 0, Input: input, StartTime: new Date(startDate).toISOString() },
+      Execution: {
+        Id: executionArn,
+        Name: options.name,
+        RedriveCount: redriveCount,
+        Input: input,
+        StartTime: new Date(startDate).toISOString(),
+        ...(redrive && { RedriveTime: new Date(startDate).toISOString() }),
+      },
       StateMachine: { Id: options.stateMachineArn },
       // aws-local-stepfunctions 3 has no State context; the task binding below supplies RetryCount.
       State: { RetryCount: 0 },
     } as never,
-    [OBSERVER]: observeMachines(local, run.history, run.tracking, options),
+    [OBSERVER]: observeMachines(local, run.history, run.tracking, options, unfinished),
   };
   execution = machine.run(input as never, runOptions);
   // The first task is bound before run() returns: a limit its parameters broke could not abort the run yet.
@@ -191,6 +295,7 @@ export async function executeDefinition(
     (error: unknown) => ({ output: undefined, error }),
   );
   const stopDate = Date.now();
+  executionEnded = true;
   await Promise.allSettled(run.invocations);
   if (run.tracking.lost) throw run.tracking.lost;
   const base = {
@@ -201,6 +306,14 @@ export async function executeDefinition(
     historyEventCount: run.history.eventCount,
     largestPayloadBytes: run.history.largestPayloadBytes,
     children,
+    record: {
+      definition: redrive?.of.record.definition ?? definition,
+      executionType: options.executionType ?? 'STANDARD',
+      redriveCount,
+      ...(unfinished.state && { unfinished: unfinished.state }),
+      mapRuns,
+      eventLimitReached: run.history.eventLimitReached,
+    },
   };
   const limit = run.history.failure;
   if (limit) return { ...base, status: 'FAILED', error: limit.name, cause: limit.message };
@@ -215,6 +328,15 @@ export async function executeDefinition(
     return { ...base, status: 'FAILED', error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message };
   }
   throw error;
+}
+
+/** The execution's own state (not a Map iteration's or a branch's) entered and not exited yet, with its input. */
+interface UnfinishedState {
+  state: ExecutionRecord['unfinished'];
+}
+
+function unfinishedState(): UnfinishedState {
+  return { state: undefined };
 }
 
 /** What one execution's task bindings share. */
@@ -460,6 +582,7 @@ function observeMachines(
   history: ExecutionHistory,
   tracking: Tracking,
   listeners: Pick<ExecuteOptions, 'onStateEvent' | 'onStateChange'>,
+  unfinished: UnfinishedState,
 ): MachineObserver {
   const scopes = new Map<object, MachineScope>();
   forEachMachine(definition, (machine, scope) => scopes.set(machine, scope));
@@ -475,6 +598,7 @@ function observeMachines(
         line: onStateEvent,
         change: (change) => onStateChange({ ...change, machine, scope } as StateChange),
         itemsOf: (state, input) => itemsAt(input, states[state]?.ItemsPath),
+        ...(scope.kind === 'Execution' && { unfinished }),
       });
     } catch (error) {
       tracking.lose(error);
@@ -487,6 +611,8 @@ interface Relay {
   line(line: string): void;
   change(change: DistributiveOmit<StateChange, 'machine' | 'scope'>): void;
   itemsOf(state: string, input: unknown): number | undefined;
+  /** The execution's own machine only: where its unfinished state is kept, for a redrive. */
+  unfinished?: UnfinishedState;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -534,6 +660,7 @@ function report(log: EventLog, events: MachineEvents, tracking: Tracking, relay:
   before('dispatchExecutionTimeoutEvent', () => ended('TimedOut'));
   before('dispatchStateEnteredEvent', (name, type, input) => {
     events.stateEntered(name, type);
+    if (relay.unfinished) relay.unfinished.state = { state: name, type, input };
     relay.line(`→ ${name}`);
     relay.change({ kind: 'entered', state: name, type, ...(type === 'Map' ? { items: relay.itemsOf(name, input) } : {}) });
   });
@@ -551,5 +678,8 @@ function report(log: EventLog, events: MachineEvents, tracking: Tracking, relay:
     relay.line(`✗ ${name}: ${error.name}`);
     relay.change({ kind: 'failed', state: name, error: error.name });
   });
-  before('dispatchStateExitedEvent', (name, type, _input, output) => events.stateExited(name, type, output));
+  before('dispatchStateExitedEvent', (name, type, _input, output) => {
+    events.stateExited(name, type, output);
+    if (relay.unfinished?.state?.state === name) relay.unfinished.state = undefined;
+  });
 }

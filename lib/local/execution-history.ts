@@ -58,11 +58,15 @@ export class ExecutionHistory {
   /**
    * @param onLimit called once, when a limit is broken: it must stop the run.
    * @param maxEvents the history's limit: none for an Express execution, whose history Step Functions does not keep.
+   * @param priorEvents events of the attempts a redrive continues (its history goes on from theirs, toward the same limit)
    */
   constructor(
     private readonly onLimit: () => void,
     private readonly maxEvents = MAX_HISTORY_EVENTS,
-  ) {}
+    priorEvents = 0,
+  ) {
+    this.events = priorEvents;
+  }
 
   get eventCount(): number {
     return this.events;
@@ -76,6 +80,11 @@ export class ExecutionHistory {
   /** The limit the run broke, if any: the execution's error. */
   get failure(): ExecutionLimitError | undefined {
     return this.limitError;
+  }
+
+  /** True when the run broke the history's limit on events (an execution Step Functions does not redrive). */
+  get eventLimitReached(): boolean {
+    return this.limitError !== undefined && this.events >= this.maxEvents;
   }
 
   /** True once the execution has its outcome (or broke a limit): Step Functions schedules no more tasks. */

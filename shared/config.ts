@@ -137,7 +137,7 @@ const boundedDecimal = (fallback: number, min: number, max: number, maxIncluded 
       error: (issue) => `${JSON.stringify(issue.input)} is ${maxIncluded ? 'above' : 'not below'} ${max}`,
     })
     .default(fallback);
-const countFrom0 = (fallback: number) => boundedInt(fallback, 0, 10_000);
+const nonNegativeCount = (fallback: number) => boundedInt(fallback, 0, 10_000);
 const defaults = DEFAULT_MONITORING_THRESHOLDS;
 
 /** A job's own graces, instead of the global ones (keyed by the short job names `schedules` uses). */
@@ -167,8 +167,8 @@ export const MonitoringThresholdsSchema = z
     runtimeHistoryRuns: positiveInt(defaults.runtimeHistoryRuns, 100),
     runtimeMinHistory: positiveInt(defaults.runtimeMinHistory, 100),
     ranTooOftenWindowHours: positiveInt(defaults.ranTooOftenWindowHours, 7 * 24),
-    manualRunsAllowed: countFrom0(defaults.manualRunsAllowed),
-    skippedRunsPerDay: countFrom0(defaults.skippedRunsPerDay),
+    manualRunsAllowed: nonNegativeCount(defaults.manualRunsAllowed),
+    skippedRunsPerDay: nonNegativeCount(defaults.skippedRunsPerDay),
     jobs: z
       .partialRecord(z.enum(Object.keys(JOB_NAMES) as JobName[]), JobGracesSchema, {
         error: (issue) =>

@@ -130,6 +130,11 @@ function rangesOf(sortedIds: readonly string[]): ProjectRange[] {
 export const CHILD_SYNC_BUDGET_MS = 4 * 60_000;
 
 export const BatchProjectsInputSchema = z.object({
+  /**
+   * The run's id: a child execution redriven with its Map Run lists only the projects it has not synced in this run.
+   * An execution started before a deploy runs the old definition, which sends none: every project is listed, as before.
+   */
+  runId: z.string().min(1).optional(),
   ranges: z.array(z.object({ after: z.string().nullable(), through: z.string() })).min(1),
   /** The run's deadline (List Projects'). */
   runDeadline: z.iso.datetime(),
@@ -138,15 +143,19 @@ export const BatchProjectsInputSchema = z.object({
 });
 
 /**
- * The ids of a child execution's projects: the active projects in its ranges now. A project added or deactivated since
- * List Projects is synced or skipped by the one range it falls in, so no project is synced twice. Its projects sync
- * until `runDeadline`: the run's, or {@link CHILD_SYNC_BUDGET_MS} after the child started when that comes first.
+ * The ids of a child execution's projects: the active projects in its ranges now, but those already synced in this run.
+ * A project added or deactivated since List Projects is synced or skipped by the one range it falls in, and a child
+ * started again (a redrive of the parent reruns its failed or unfinished children) syncs only the projects its earlier
+ * attempt did not (a failed one included): no project is synced twice. Leaving them out here rather than returning
+ * at once from Sync Project costs them no state transition, and keeps the outcome each recorded for the run's totals.
+ * Its projects sync until `runDeadline`: the run's, or {@link CHILD_SYNC_BUDGET_MS} after the child started when that
+ * comes first.
  */
 export async function listBatchProjects(
   deps: Pick<DailyDependencies, 'projects'>,
   input: z.infer<typeof BatchProjectsInputSchema>,
 ): Promise<{ projectIds: string[]; runDeadline: string }> {
-  const ids = await Promise.all(input.ranges.map((range) => deps.projects.listActiveIds(range)));
+  const ids = await Promise.all(input.ranges.map((range) => deps.projects.listActiveIds(range, input.runId)));
   const deadline = Math.min(Date.parse(input.runDeadline), Date.parse(input.childStartTime) + CHILD_SYNC_BUDGET_MS);
   return { projectIds: ids.flat(), runDeadline: new Date(deadline).toISOString() };
 }

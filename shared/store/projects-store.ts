@@ -130,8 +130,11 @@ export class ProjectsStore {
     );
   }
 
-  /** The ids of the active projects in `range`, in id order. */
-  async listActiveIds(range: ProjectRange): Promise<string[]> {
+  /**
+   * The ids of the active projects in `range`, in id order.
+   * @param syncedInRun leave out the projects whose sync in this run ended `synced` (a redriven child's)
+   */
+  async listActiveIds(range: ProjectRange, syncedInRun?: string): Promise<string[]> {
     const ids = await queryAll(
       this.client,
       {
@@ -146,7 +149,15 @@ export class ProjectsStore {
           ':active': ACTIVE,
           ':through': range.through,
           ...(range.after === null ? {} : { ':after': range.after }),
+          ...(syncedInRun === undefined ? {} : { ':runId': syncedInRun, ':synced': 'synced' }),
         },
+        // A project without this run's outcome compares false, so the NOT keeps it.
+        ...(syncedInRun === undefined
+          ? {}
+          : {
+              FilterExpression: 'NOT (lastRun.runId = :runId AND lastRun.#status = :synced)',
+              ExpressionAttributeNames: { '#status': 'status' },
+            }),
         ProjectionExpression: 'projectId',
       },
       (item) => item.projectId as string,

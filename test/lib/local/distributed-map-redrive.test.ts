@@ -8,6 +8,7 @@ import {
   redriveExecution,
   type StateChange,
 } from '../../../lib/local/execute.ts';
+import { MAX_HISTORY_EVENTS } from '../../../lib/local/execution-history.ts';
 import type { LocalStack } from '../../../lib/local/template.ts';
 
 const stack: LocalStack = { stateMachines: new Map(), functions: new Map(), tables: [], statusRules: [] };
@@ -22,13 +23,14 @@ const CHILD = {
   },
 };
 
-/** CHILD, then a Wait (tests set how long it lasts). */
+/** CHILD, but a batch whose first item is "slow" waits (tests set how long) before it ends. */
 const SLOW_CHILD = {
   ...CHILD,
   States: {
     ...CHILD.States,
-    Done: { Type: 'Pass', Parameters: { 'items.$': '$.Items' }, Next: 'Slow' },
-    Slow: { Type: 'Wait', Seconds: 1, End: true },
+    'Poisoned?': { ...CHILD.States['Poisoned?'], Default: 'Slow?' },
+    'Slow?': { Type: 'Choice', Choices: [{ Variable: '$.Items[0]', StringEquals: 'slow', Next: 'Slow' }], Default: 'Done' },
+    Slow: { Type: 'Wait', Seconds: 1, Next: 'Done' },
   },
 };
 
@@ -134,6 +136,28 @@ describe('redriveExecution with a Distributed Map', () => {
     await expect(redrive(express)).rejects.toMatchObject({ name: 'ExecutionNotRedrivable' });
   });
 
+  it('refuses an execution that broke the history limit of 25,000 events', async () => {
+    // 6,500 items in an Inline Map: 4 events each (MapIterationStarted/Succeeded and the Pass's 2), past the limit.
+    const inline = {
+      StartAt: 'Each Item',
+      States: {
+        'Each Item': {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    };
+    const { outcome: failed } = await execute(
+      inline,
+      Array.from({ length: 6_500 }, (_, index) => `item-${index}`),
+    );
+
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'States.Runtime', historyEventCount: MAX_HISTORY_EVENTS });
+    await expect(redrive(failed)).rejects.toThrow(/Execution history event limit exceeded/);
+  });
+
   it('fails the Map state with States.Runtime past 1,000 redrives of its Map Run', async () => {
     const { outcome: failed } = await execute(parent(), ITEMS);
     const mapRun = failed.record.mapRuns.get('Each Batch')!;
@@ -148,9 +172,9 @@ describe('redriveExecution with a Distributed Map', () => {
 
   it('starts no more children once the execution timed out, and redrives the unstarted ones into one result', async () => {
     const slow = parent(false, SLOW_CHILD, 1);
-    // Each child waits 1.5 s: the second is running when the parent times out at 2 s.
-    const { outcome: timedOut, seen: first } = await execute({ ...slow, TimeoutSeconds: 2 }, ['a', 'b', 'c', 'd', 'e', 'f'], {
-      waitMs: 1_500,
+    // The second child waits 4 s: it is running when the parent times out at 2 s.
+    const { outcome: timedOut, seen: first } = await execute({ ...slow, TimeoutSeconds: 2 }, ['a', 'b', 'slow', 'c', 'd', 'e'], {
+      waitMs: 4_000,
     });
 
     const { outcome: redriven, seen } = await redrive(timedOut);
@@ -160,6 +184,9 @@ describe('redriveExecution with a Distributed Map', () => {
     expect(first.children).toEqual(['parent/Items-0', 'parent/Items-1']);
     expect(timedOut.children.map((child) => child.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(seen.children).toEqual(['parent/Items-2']);
-    expect(redriven).toMatchObject({ status: 'SUCCEEDED', output: [{ items: ['a', 'b'] }, { items: ['c', 'd'] }, { items: ['e', 'f'] }] });
+    expect(redriven).toMatchObject({
+      status: 'SUCCEEDED',
+      output: [{ items: ['a', 'b'] }, { items: ['slow', 'c'] }, { items: ['d', 'e'] }],
+    });
   }, 20_000);
 });

@@ -25,11 +25,6 @@ export interface JobMonitoringProps {
   readonly otherDeadLetterQueues: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
   readonly onCallTopic: sns.ITopic;
   /**
-   * The success-rate alert line (`monitoring.successRateAlertPercent`): the LowSuccessRate alarm pages when the lowest
-   * success rate the watchdog judged is below it. Without it, no such alarm.
-   */
-  readonly successRateAlertPercent?: number;
-  /**
    * Deploy the operators' dashboard: $3.00 a month beyond an account's 3 free ones (https://aws.amazon.com/cloudwatch/pricing/).
    * @default false
    */
@@ -112,24 +107,7 @@ export class JobMonitoring extends Construct {
         `${SUSTAINED_THROTTLING_PERIODS} five-minute periods: the account is out of concurrency.`,
     });
 
-    // The watchdog publishes the lowest judged success rate hourly (none while no job has enough runs to judge): the
-    // state holds between datapoints, and turns OK when an hour's rate is back at the line.
-    const lowSuccessRate =
-      props.successRateAlertPercent === undefined
-        ? []
-        : [
-            alarm('LowSuccessRate', serviceMetric(METRIC_NAMES.successRate, 'Minimum'), {
-              threshold: props.successRateAlertPercent,
-              evaluationPeriods: 1,
-              comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-              treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-              alarmDescription:
-                `A job's success rate over the watchdog's window is below ${props.successRateAlertPercent}% ` +
-                "(the target is 99.5%): `cto-jobs status --aws` shows each job's rate, the watchdog's alert names the job.",
-            }),
-          ];
-
-    this.alarms = [...props.jobs.flatMap((monitored) => monitored.alarms), missedRuns, ...lowSuccessRate, deadLetters, throttles];
+    this.alarms = [...props.jobs.flatMap((monitored) => monitored.alarms), missedRuns, deadLetters, throttles];
     if (props.dashboard) this.dashboard = this.buildDashboard(jobs, props.functions);
   }
 

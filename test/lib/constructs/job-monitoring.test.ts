@@ -211,39 +211,3 @@ describe('the dashboard', () => {
     expect(body.match(/AWS\/Lambda/g)).toHaveLength(functions.length);
   });
 });
-
-describe('the LowSuccessRate alarm', () => {
-  // The stack's own monitoring with the success-rate alert line given, beside the default one.
-  const { stack } = buildTestApp();
-  new JobMonitoring(stack, 'MonitoringWithSuccessRate', {
-    jobs: [],
-    functions: [],
-    otherDeadLetterQueues: [],
-    onCallTopic: (stack.node.findChild('OnCall') as OnCall).topic,
-    successRateAlertPercent: 95,
-  });
-  const withSuccessRate = Template.fromStack(stack);
-  const [id, lowSuccessRate] = Object.entries(withSuccessRate.findResources('AWS::CloudWatch::Alarm')).find(([alarmId]) =>
-    alarmId.startsWith('MonitoringWithSuccessRateLowSuccessRate'),
-  )!;
-
-  it("pages below the alert line on the lowest success rate the watchdog judged, one alarm metric for every job's rate", () => {
-    expect(id).toBeDefined();
-    const properties = lowSuccessRate.Properties as Properties;
-    expect(properties).toMatchObject({
-      Namespace: 'CtoDashboard',
-      MetricName: 'SuccessRate',
-      Dimensions: [{ Name: 'service', Value: 'cto-dashboard-jobs' }],
-      Statistic: 'Minimum',
-      Period: 3600,
-      Threshold: 95,
-      ComparisonOperator: 'LessThanThreshold',
-      EvaluationPeriods: 1,
-      // Published hourly by the watchdog, and not at all while no job has runs enough to judge: the state holds.
-      TreatMissingData: 'ignore',
-      AlarmActions: [topicRef],
-      OKActions: [topicRef],
-    });
-    expect(billedMetrics(properties)).toBe(1);
-  });
-});

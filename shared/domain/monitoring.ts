@@ -57,11 +57,6 @@ export const DEFAULT_MONITORING_THRESHOLDS = {
   ...DEFAULT_JOB_RUN_RULE_THRESHOLDS,
 } satisfies MonitoringThresholds;
 
-/** The run rules' thresholds among the monitoring's. */
-export function jobRunRulesOf(thresholds: MonitoringThresholds): JobRunRuleThresholds {
-  return thresholds;
-}
-
 /** A job's graces: its own where set, the global ones otherwise. */
 export function gracesOf(thresholds: MonitoringThresholds, jobType: JobType): JobGraces {
   const own = thresholds.jobs?.[JOB_NAME_OF[jobType]];

@@ -9,9 +9,10 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { digestOf } from '../domain/alert-message.ts';
 import { planAlerts } from '../domain/alerts.ts';
 import { JOB_TYPES, type JobRun, type JobType, type StepResult } from '../domain/job-run.ts';
-import { jobAlerts, jobRunRulesOf, type MonitoringThresholds, projectSyncAlerts } from '../domain/monitoring.ts';
+import { skippedRunsBetween } from '../domain/job-run-rules.ts';
+import { jobAlerts, type MonitoringThresholds, projectSyncAlerts } from '../domain/monitoring.ts';
 import type { JobSchedule } from '../domain/schedule-slots.ts';
-import { publishMissedRuns } from '../metrics.ts';
+import { publishWatchdogMetrics } from '../metrics.ts';
 import { type CronMonitor, WATCHED_FOR_MISSED_RUNS } from '../monitoring/cron-monitor.ts';
 import type { AlertsStore } from '../store/alerts-store.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';
@@ -19,6 +20,8 @@ import type { ProjectsStore } from '../store/projects-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import { queueNotices } from './queue-notices.ts';
 import { replayNote } from './replay-note.ts';
+
+const HOUR_MS = 3_600_000;
 
 export interface WatchDependencies {
   readonly monitor: CronMonitor;
@@ -38,7 +41,7 @@ export async function watchJobRuns(
 ): Promise<Omit<StepResult, 'attempt'>> {
   const { now } = run;
   const { thresholds } = deps.monitor;
-  const [{ runs, missed, dashboard }, failing, newest] = await Promise.all([
+  const [{ runs, missed, dashboard, successRates }, failing, newest] = await Promise.all([
     deps.monitor.view(now, run.runId),
     deps.projects.listFailing(),
     newestRuns(deps.history, thresholds),
@@ -65,8 +68,9 @@ export async function watchJobRuns(
     await deps.alerts.saveStates(
       await queueNotices(deps.alerts, digestOf(run.runId, now.toISOString(), notices, undefined, 'jobs'), notices, writes),
     );
-    // Missed slots feed a paging alarm: only the latest hour's count may.
-    publishMissedRuns(deps.metrics, missed);
+    // Missed slots and the success rate feed paging alarms: only the latest hour's figures may.
+    const skippedRuns = skippedRunsBetween(runs, new Date(now.getTime() - HOUR_MS), now);
+    publishWatchdogMetrics(deps.metrics, { missed, skippedRuns, successRates });
     alerting = `${firing.length} job alerts firing, ${notices.length} to notify`;
   }
   const status = dashboard.summary.healthStatus;
@@ -91,7 +95,6 @@ export async function watchJobRuns(
  * leave enough.
  */
 async function newestRuns(history: Pick<JobHistoryStore, 'listRecent'>, thresholds: MonitoringThresholds): Promise<JobRun[]> {
-  const rules = jobRunRulesOf(thresholds);
-  const limit = 2 * Math.max(rules.successRateMinRuns, rules.failureRateRuns, rules.runtimeHistoryRuns + 1);
+  const limit = 2 * Math.max(thresholds.successRateMinRuns, thresholds.failureRateRuns, thresholds.runtimeHistoryRuns + 1);
   return (await Promise.all(JOB_TYPES.map((jobType) => history.listRecent({ jobType, limit })))).flat();
 }

@@ -185,22 +185,23 @@ export async function redriveExecution(
     ...options,
     name: execution.name,
     executionType: record.executionType,
-    redrive: { of: execution, mapRuns: new Map(record.mapRuns) },
+    redriveOf: execution,
   });
 }
 
-/** An attempt of an execution: its first run, or a redrive continuing `of`. */
+/** An attempt of an execution: its first run, or a redrive continuing `redriveOf`. */
 async function runAttempt(
   stack: LocalStack,
   definition: Record<string, unknown>,
   input: Record<string, unknown>,
-  options: ExecuteOptions & { readonly redrive?: { readonly of: ExecutionOutcome; readonly mapRuns: Map<string, MapRunRecord> } },
+  options: ExecuteOptions & { readonly redriveOf?: ExecutionOutcome },
 ): Promise<ExecutionOutcome> {
-  const { redrive, ...executeOptions } = options;
+  const { redriveOf: redriven, ...executeOptions } = options;
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.name}`;
   // A Distributed Map's children are executions of their own, each with its history and limits.
   const children: ExecutionOutcome[] = [];
-  const mapRuns = new Map<string, MapRunRecord>(redrive?.of.record.mapRuns);
+  // This attempt's Map Runs, for a later redrive: those it does not run again stay as they were.
+  const mapRuns = new Map<string, MapRunRecord>(redriven?.record.mapRuns);
   let executionEnded = false;
   const distributed = withDistributedMaps(
     definition,
@@ -216,7 +217,7 @@ async function runAttempt(
       children.push(outcome);
       return outcome;
     },
-    { ...(redrive && { redriven: redrive.mapRuns }), record: mapRuns, executionEnded: () => executionEnded },
+    { ...(redriven && { redriven: new Map(redriven.record.mapRuns) }), record: mapRuns, executionEnded: () => executionEnded },
   );
   const express = options.executionType === 'EXPRESS';
   const local = express
@@ -226,7 +227,7 @@ async function runAttempt(
   let execution: ReturnType<StateMachine['run']> | undefined;
   const run: TaskRun = {
     // A redrive's history continues the execution's: its first event, ExecutionRedriven, stands where ExecutionStarted did.
-    history: new ExecutionHistory(() => execution?.abort(), express ? Number.POSITIVE_INFINITY : undefined, redrive?.of.historyEventCount),
+    history: new ExecutionHistory(() => execution?.abort(), express ? Number.POSITIVE_INFINITY : undefined, redriven?.historyEventCount),
     consecutiveFailures: new Map(),
     invocations: new Set(),
     tracking: {
@@ -257,11 +258,11 @@ async function runAttempt(
   const machine = new StateMachine(local as unknown as StateMachineDefinition, {
     // A redrive starts at its unfinished state, from which the states before it cannot be reached: the definition was
     // validated when the execution started.
-    validationOptions: redrive ? { noValidate: true } : { checkArn: false },
+    validationOptions: redriven ? { noValidate: true } : { checkArn: false },
   });
   const startDate = Date.now();
-  const redriveCount = redrive ? redrive.of.record.redriveCount + 1 : 0;
-  const unfinished = unfinishedState();
+  const redriveCount = redriven ? redriven.record.redriveCount + 1 : 0;
+  const unfinished: UnfinishedState = { state: undefined };
   const runOptions = {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
@@ -279,7 +280,7 @@ async function runAttempt(
         RedriveCount: redriveCount,
         Input: input,
         StartTime: new Date(startDate).toISOString(),
-        ...(redrive && { RedriveTime: new Date(startDate).toISOString() }),
+        ...(redriven && { RedriveTime: new Date(startDate).toISOString() }),
       },
       StateMachine: { Id: options.stateMachineArn },
       // aws-local-stepfunctions 3 has no State context; the task binding below supplies RetryCount.
@@ -307,7 +308,7 @@ async function runAttempt(
     largestPayloadBytes: run.history.largestPayloadBytes,
     children,
     record: {
-      definition: redrive?.of.record.definition ?? definition,
+      definition: redriven?.record.definition ?? definition,
       executionType: options.executionType ?? 'STANDARD',
       redriveCount,
       ...(unfinished.state && { unfinished: unfinished.state }),
@@ -333,10 +334,6 @@ async function runAttempt(
 /** The execution's own state (not a Map iteration's or a branch's) entered and not exited yet, with its input. */
 interface UnfinishedState {
   state: ExecutionRecord['unfinished'];
-}
-
-function unfinishedState(): UnfinishedState {
-  return { state: undefined };
 }
 
 /** What one execution's task bindings share. */

@@ -55,7 +55,8 @@ export class WeeklyReport extends Construct {
       },
     })
       .bindTable(tables.projects, ['Query'], ENV.projectsTable)
-      .bindTable(tables.snapshots, ['Query', 'PutItem'], ENV.snapshotsTable)
+      // GetItem: the status a project already has for the run's date (a rerun of the same date).
+      .bindTable(tables.snapshots, ['Query', 'GetItem', 'PutItem'], ENV.snapshotsTable)
       .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
 
     const archive = new JobFunction(this, 'ArchiveRecords', {

@@ -426,7 +426,7 @@ describe('functions', () => {
       { Projects: ['GetItem', 'UpdateItem'], WorkItems: ['Query'], Snapshots: ['PutItem'], SyncEvents: ['PutItem'] },
     ],
     ['HourlyMetricsSendAlerts', { Alerts: ['GetItem', 'UpdateItem'], SyncEvents: ['PutItem'] }],
-    ['WeeklyReportCheckProjectHealth', { Projects: ['Query'], Snapshots: ['PutItem', 'Query'], SyncEvents: ['PutItem'] }],
+    ['WeeklyReportCheckProjectHealth', { Projects: ['Query'], Snapshots: ['GetItem', 'PutItem', 'Query'], SyncEvents: ['PutItem'] }],
     ['WeeklyReportArchiveRecords', { JobHistory: ['BatchWriteItem', 'Query'], SyncEvents: ['BatchWriteItem', 'PutItem', 'Query'] }],
     [
       'WeeklyReportSendWeeklyReport',

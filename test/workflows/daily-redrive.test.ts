@@ -53,7 +53,7 @@ const repositoriesAsked = (from: number) => [
 ];
 
 describe('a redrive of the daily parent', () => {
-  it('reruns only the unfinished child, and in it only the project it had not synced; the run completes counting each project once', async () => {
+  it('reruns only the unfinished child, in it only the project not synced yet; the run completes counting each project once', async () => {
     await addProjects();
     github.injectFaults(`/repos/${repositoryOf(FAILING)}`, ...Array.from({ length: 500 }, () => ({ status: 500 })));
     let parentTimedOut!: () => void;
@@ -90,7 +90,7 @@ describe('a redrive of the daily parent', () => {
     expect(syncedFirst).toHaveLength(PROJECTS - 1);
     expect(syncedFirst).not.toContain(repositoryOf(FAILING));
     // The reconciler closed the run the timed-out execution left open.
-    expect(first.run?.status).not.toBe('completed');
+    expect(first.run?.status).toBe('timeout');
 
     github.clearFaults();
     const requestsBefore = github.requests.length;

@@ -266,6 +266,8 @@ export class DailySync extends Construct {
         const batchProjects = run.invoke('List Batch Projects', listBatchProjects, {
           payload: {
             ranges: sfn.JsonPath.listAt('$.Items'),
+            // A redriven child leaves out the projects this run already synced: only what failed runs again.
+            runId: sfn.JsonPath.stringAt('$.BatchInput.runId'),
             runDeadline: sfn.JsonPath.stringAt('$.BatchInput.runDeadline'),
             childStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
           },

@@ -24,16 +24,9 @@ const { github, runtime } = await useDailyRuntime(
 
 type Definition = Record<string, unknown> & { States: Record<string, Record<string, unknown>> };
 
-/**
- * The daily definition with the parent's timeout shortened, and List Batch Projects given the run's id from its
- * BatchInput (what lets a redriven child skip the projects it synced: asked of the construct, see the report).
- */
+/** The daily definition with the parent's timeout shortened, so it times out mid-map. */
 function patched(definition: Record<string, unknown>): Record<string, unknown> {
-  const parent = definition as Definition;
-  const childStates = (parent.States['Sync Each Project']!.ItemProcessor as Definition).States;
-  const payload = (childStates['List Batch Projects']!.Parameters as { Payload: Record<string, unknown> }).Payload;
-  payload['runId.$'] = '$.BatchInput.runId';
-  return { ...parent, TimeoutSeconds: PARENT_TIMEOUT_SECONDS };
+  return { ...(definition as Definition), TimeoutSeconds: PARENT_TIMEOUT_SECONDS };
 }
 
 async function addProjects() {

@@ -5,10 +5,8 @@
  * loopback GitHub's deliveries API, the runtime's endpoint, queue and consumer, and the WebhookDeliveries table.
  */
 import { createAppAuth } from '@octokit/auth-app';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GitHubServer } from '../../lib/local/github-server.ts';
-import { readCdkContext } from '../../lib/local/runtime.ts';
-import { PROJECT_ROOT } from '../../lib/project.ts';
 import type { WebhookHook } from '../../shared/config.ts';
 import { createGitHubClient, GitHub, gitHubOptions } from '../../shared/github/client.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
@@ -19,7 +17,7 @@ import { REDELIVERY_WINDOW_MS, redeliverFailed } from '../../shared/webhooks/red
 import { addProjects, GITHUB_TOKEN } from '../support/daily.ts';
 import { APP_ID, appKeys, fakeApp } from '../support/github-app.ts';
 import { fakeIssue } from '../support/github-issues.ts';
-import { startTestRuntime } from '../support/local-runtime.ts';
+import { useWebhookRuntime } from '../support/webhooks.ts';
 
 const SECRET = 'the webhook secret of the redelivery tests';
 const REPOSITORY_HOOK: WebhookHook = { repository: 'acme/api', id: 21 };
@@ -36,17 +34,7 @@ const github = await GitHubServer.start({
   ],
   app: fakeApp(keys.publicKey, [{ id: 7, account: 'initech', repositories: ['initech/svc'] }]),
 });
-const context = readCdkContext(PROJECT_ROOT);
-const runtime = await startTestRuntime({
-  context: { ...context, ctoJobs: { ...(context.ctoJobs as object), webhooks: {} } },
-  github: { apiUrl: github.url, token: GITHUB_TOKEN },
-  environment: { [WEBHOOK_ENV.secret]: SECRET },
-});
-afterAll(async () => {
-  await runtime.close();
-  await github.close();
-});
-const webhooks = runtime.webhooks!;
+const { runtime, webhooks } = await useWebhookRuntime(github, SECRET);
 github.addHook({ id: 21, url: webhooks.url, secret: SECRET, target: { repository: 'acme/api' } });
 github.addHook({ id: 22, url: webhooks.url, secret: SECRET, target: { org: 'globex' } });
 github.addHook({ id: 23, url: webhooks.url, secret: SECRET, target: { app: true } });

@@ -4,16 +4,13 @@
  * consumer applies them; the hourly job's figures then follow, with no daily run in between.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubServer } from '../../lib/local/github-server.ts';
-import { readCdkContext } from '../../lib/local/runtime.ts';
-import { PROJECT_ROOT } from '../../lib/project.ts';
 import { JOB_NAMES } from '../../shared/domain/job-run.ts';
-import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
 import { signatureOf } from '../../shared/webhooks/signature.ts';
 import { addProjects, GITHUB_TOKEN } from '../support/daily.ts';
 import { fakeIssue, issuePayload } from '../support/github-issues.ts';
-import { startTestRuntime } from '../support/local-runtime.ts';
+import { useWebhookRuntime } from '../support/webhooks.ts';
 
 const SECRET = 'the webhook secret of the workflow tests';
 const HOOK_ID = 12;
@@ -24,17 +21,7 @@ const github = await GitHubServer.start({
   token: GITHUB_TOKEN,
   repositories: [{ ...REPOSITORY, issues: [fakeIssue(1, '2026-11-20T08:00:00Z', { labels: ['bug', 'high'] })] }],
 });
-const context = readCdkContext(PROJECT_ROOT);
-const runtime = await startTestRuntime({
-  context: { ...context, ctoJobs: { ...(context.ctoJobs as object), webhooks: {} } },
-  github: { apiUrl: github.url, token: GITHUB_TOKEN },
-  environment: { [WEBHOOK_ENV.secret]: SECRET },
-});
-afterAll(async () => {
-  await runtime.close();
-  await github.close();
-});
-const webhooks = runtime.webhooks!;
+const { runtime, webhooks } = await useWebhookRuntime(github, SECRET);
 github.addHook({ id: HOOK_ID, url: webhooks.url, secret: SECRET, target: { repository: REPOSITORY.fullName } });
 
 /** The first sync, which the consumer waits for before applying anything to a project. */

@@ -1,35 +1,11 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { type DeployedClients, redriveExecution, triggerJob } from '../../../lib/cli/deployed.ts';
+import { DescribeExecutionCommand, RedriveExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import { redriveExecution, triggerJob } from '../../../lib/cli/deployed.ts';
+import { useMockedDeployment } from '../../support/deployed-stack.ts';
 
-// Step Functions and CloudFormation have no local stand-in: their clients are mocked at the SDK boundary.
-const cloudFormation = mockClient(CloudFormationClient);
-const stepFunctions = mockClient(SFNClient);
-const clients: DeployedClients = {
-  cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }),
-  stepFunctions: new SFNClient({ region: 'eu-west-1' }),
-  dynamoDb: new DynamoDBClient({ region: 'eu-west-1' }),
-};
 const DAILY_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:DailyJobStateMachine';
 const NOW = new Date('2026-11-28T10:15:30.123Z');
-
-beforeEach(() => {
-  cloudFormation.reset();
-  stepFunctions.reset();
-  cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: 'CtoDashboardJobs',
-        CreationTime: NOW,
-        StackStatus: 'CREATE_COMPLETE',
-        Outputs: [{ OutputKey: 'DailyStateMachineArn', OutputValue: DAILY_ARN }],
-      },
-    ],
-  });
-});
+const { clients, stepFunctions } = useMockedDeployment({ DailyStateMachineArn: DAILY_ARN });
 
 describe('triggerJob', () => {
   it('starts a manual execution with its own idempotency key and a valid execution name', async () => {

@@ -1,25 +1,19 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeployedClients } from '../../../lib/cli/deployed.ts';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smokeTest } from '../../../lib/cli/smoke.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { type JobName, type RunRequest, type RunStatus, runIdOf } from '../../../shared/domain/job-run.ts';
+import { useMockedDeployment } from '../../support/deployed-stack.ts';
 import { scheduledRun } from '../../support/job-runs.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
-// Step Functions and CloudFormation have no local stand-in: their clients are mocked at the SDK boundary, and each
-// mocked execution leaves in the local tables what the deployed job would (or would not).
-const cloudFormation = mockClient(CloudFormationClient);
-const stepFunctions = mockClient(SFNClient);
-const clients: DeployedClients = {
-  cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }),
-  stepFunctions: new SFNClient({ region: 'eu-west-1' }),
-  dynamoDb: new DynamoDBClient({ region: 'eu-west-1' }),
-};
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine';
+// Each mocked execution leaves in the local tables what the deployed job would (or would not).
+const { clients, stepFunctions } = useMockedDeployment({
+  DailyStateMachineArn: `${ARN}:daily`,
+  HourlyStateMachineArn: `${ARN}:hourly`,
+  WeeklyStateMachineArn: `${ARN}:weekly`,
+});
 let runtime: LocalRuntime;
 let clock = Date.parse('2026-12-01T10:00:00.000Z');
 
@@ -73,23 +67,6 @@ beforeAll(async () => {
   runtime = await startTestRuntime();
 });
 afterAll(() => runtime?.close());
-beforeEach(() => {
-  cloudFormation.reset();
-  stepFunctions.reset();
-  cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: 'CtoDashboardJobs',
-        CreationTime: new Date(clock),
-        StackStatus: 'CREATE_COMPLETE',
-        Outputs: (['daily', 'hourly', 'weekly'] as const).map((job) => ({
-          OutputKey: `${job.charAt(0).toUpperCase()}${job.slice(1)}StateMachineArn`,
-          OutputValue: `${ARN}:${job}`,
-        })),
-      },
-    ],
-  });
-});
 
 describe('cto-jobs smoke --aws', () => {
   const healthy = { execution: 'SUCCEEDED', run: 'completed', events: 3 } as const;

@@ -3,11 +3,9 @@
  * have gone out; the weekly job never sends it again by itself). Shows what is known, and sends once only after the
  * operator confirms it was not delivered (SES's sending activity, or the recipients, tell).
  */
-import type { SESClient } from '@aws-sdk/client-ses';
-import { renderReportEmail, type ReportSettings } from '../../shared/domain/report-email.ts';
+import { renderReportEmail } from '../../shared/domain/report-email.ts';
 import { sendEmail } from '../../shared/notify/email.ts';
-import type { SyncEventsStore } from '../../shared/store/sync-events-store.ts';
-import { buildWeeklyReport, type ReportSources } from '../../shared/weekly/weekly-report.ts';
+import { buildWeeklyReport, type ReportSources, type SendReportDependencies } from '../../shared/weekly/weekly-report.ts';
 import { UsageError } from './arguments.ts';
 
 const ISO_WEEK = /^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/;
@@ -20,15 +18,8 @@ export function isoWeekArgumentOf(value: string | undefined): string {
   return value;
 }
 
-export interface ResendDependencies extends ReportSources {
-  readonly events: SyncEventsStore;
-  readonly ses: SESClient;
-  readonly linkHost: string;
-  readonly settings?: ReportSettings;
-  readonly timeZone: string;
-  readonly recipients: readonly string[];
-  readonly sender?: string;
-}
+/** What the weekly step sends the report with, but the local outbox: a resend always goes out through SES. */
+export type ResendDependencies = Omit<SendReportDependencies, 'outboxDirectory'>;
 
 /**
  * Resends the week's report if its marker is `unknown` and `confirmNotDelivered`, shown what is known, says yes.

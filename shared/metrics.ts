@@ -33,8 +33,6 @@ export const METRIC_NAMES = {
   skippedRuns: 'SkippedRuns',
   /** Per daily run: projects whose sync failed (which ones, and since when, stays in DynamoDB). */
   projectsFailed: 'ProjectsFailed',
-  githubRequests: 'GitHubRequests',
-  githubNotModified: 'GitHubNotModified',
   /**
    * Per `Reason`: webhook requests the endpoint refused (too large, signature missing or invalid, queued form too
    * large): forged or broken deliveries show here, never as a parsed payload.
@@ -107,12 +105,5 @@ export function publishWatchdogMetrics(
 /** How many projects failed in a daily run (zero too, so a graph or alarm sees it come back to normal). */
 export function publishSyncOutcome(metrics: Metrics, outcome: { readonly projectsFailed: number }): void {
   metrics.addMetric(METRIC_NAMES.projectsFailed, MetricUnit.Count, outcome.projectsFailed);
-  metrics.publishStoredMetrics();
-}
-
-/** What one project's sync cost in GitHub requests, and how many were free 304s. */
-export function publishGitHubUsage(metrics: Metrics, totals: { readonly requests: number; readonly notModified: number }): void {
-  metrics.addMetric(METRIC_NAMES.githubRequests, MetricUnit.Count, totals.requests);
-  metrics.addMetric(METRIC_NAMES.githubNotModified, MetricUnit.Count, totals.notModified);
   metrics.publishStoredMetrics();
 }

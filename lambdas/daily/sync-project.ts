@@ -3,7 +3,6 @@ import { SyncProjectInputSchema, syncProjectStep } from '../../shared/daily/step
 import { bugRules, gitHub, projectsStore, rateBudgetsByRun, syncEventsStore, workItemsWriter } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
-import { jobMetrics } from '../../shared/metrics.ts';
 
 const deps = {
   github: gitHub(),
@@ -12,7 +11,6 @@ const deps = {
   events: syncEventsStore(),
   rules: bugRules(),
   budgets: rateBudgetsByRun(),
-  metrics: jobMetrics(),
 };
 /** Pages per invocation: 50 x 100 items keeps a chunk well inside the function's timeout. */
 const MAX_PAGES = 50;

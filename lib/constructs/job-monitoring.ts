@@ -142,24 +142,8 @@ export class JobMonitoring extends Construct {
         ),
         [
           new cloudwatch.GraphWidget({
-            title: 'GitHub requests and the share answered 304',
-            width: 12,
-            left: [serviceMetric(METRIC_NAMES.githubRequests, 'Sum'), serviceMetric(METRIC_NAMES.githubNotModified, 'Sum')],
-            right: [
-              new cloudwatch.MathExpression({
-                expression: '100 * notModified / requests',
-                usingMetrics: {
-                  requests: serviceMetric(METRIC_NAMES.githubRequests, 'Sum'),
-                  notModified: serviceMetric(METRIC_NAMES.githubNotModified, 'Sum'),
-                },
-                label: '% answered 304',
-                period: HOUR,
-              }),
-            ],
-          }),
-          new cloudwatch.GraphWidget({
             title: 'Revenue at risk ($/day) and SLA breaches',
-            width: 12,
+            width: 24,
             left: [serviceMetric(METRIC_NAMES.revenueAtRisk)],
             right: [serviceMetric(METRIC_NAMES.slaBreaches), serviceMetric(METRIC_NAMES.unassignedCritical)],
           }),

@@ -20,7 +20,7 @@ import type { RepositoryRef } from '../github/app.ts';
 import type { GitHubClient } from '../github/client.ts';
 import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
 import type { RateBudgets } from '../github/rate-budget.ts';
-import { publishGitHubUsage, publishSyncOutcome } from '../metrics.ts';
+import { publishSyncOutcome } from '../metrics.ts';
 import type { AlertsStore, EvaluationSource } from '../store/alerts-store.ts';
 import type { ProjectRange, ProjectRunOutcome, ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
@@ -327,7 +327,6 @@ export async function syncProjectStep(
   deps: Pick<DailyDependencies, 'github' | 'projects' | 'items' | 'events' | 'rules'> & {
     /** This container's budgets for a run (see rateBudgetsByRun in shared/dependencies.ts). */
     readonly budgets: (runId: string) => RateBudgets;
-    readonly metrics?: Metrics;
   },
   input: z.infer<typeof SyncProjectInputSchema>,
   options: { readonly stopAtMs: number; readonly maxPages: number },
@@ -371,7 +370,6 @@ export async function syncProjectStep(
       recordsProcessed: totals.fetched,
       durationMs: totals.durationMs,
     });
-    if (deps.metrics) publishGitHubUsage(deps.metrics, totals);
   }
   return result;
 }

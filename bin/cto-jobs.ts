@@ -258,11 +258,11 @@ async function runLocally(which: JobName | 'all', options: { at?: Date; json: bo
   const say = (text: string) => (lines.mode.live ? lines.status(text) : lines.line(text));
   const startupBegan = performance.now();
   say(`cto-jobs run ${which}: starting the local stack…`);
-  const { LocalRuntime } = await import('../lib/local/runtime.ts');
-  const { context: configured, configKey, config } = await localConfig();
+  const { LocalRuntime, withDemoWebhooks } = await import('../lib/local/runtime.ts');
+  const { context: configured, config } = await localConfig();
   const github = localGitHub(config.github.apiUrl);
   // The demo GitHub always shows the webhook path: its organization hook delivers to the local endpoint.
-  const context = github || config.webhooks ? configured : withDemoWebhooks(configured, configKey);
+  const context = github ? configured : withDemoWebhooks(configured);
   const jobs: JobName[] = which === 'all' ? (Object.keys(JOB_NAMES) as JobName[]) : [which];
   const { at } = options;
   const alertsFile = path.join(options.home, 'alerts.jsonl');
@@ -373,7 +373,7 @@ async function localConfig() {
     import('../shared/config.ts'),
   ]);
   const context = readCdkContext(PROJECT_ROOT);
-  return { context, configKey: CONFIG_CONTEXT_KEY, config: parseConfig(context[CONFIG_CONTEXT_KEY], new Date()) };
+  return { context, config: parseConfig(context[CONFIG_CONTEXT_KEY], new Date()) };
 }
 
 /** Runs `use` with the local tables (in CTO_JOBS_HOME) or, with --aws, the deployed stack's. */
@@ -426,11 +426,6 @@ function reportOverrides(): Record<string, string> {
   return Object.fromEntries(
     [ENV.reportRecipients, ENV.reportSender].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
   );
-}
-
-/** The context with an empty `webhooks` block (its defaults): the local stack then serves the webhook endpoint. */
-function withDemoWebhooks(context: Record<string, unknown>, configKey: string): Record<string, unknown> {
-  return { ...context, [configKey]: { ...(context[configKey] as object), webhooks: {} } };
 }
 
 /** The GitHub a local run syncs: the real one when GITHUB_TOKEN is set, else the runtime's demo. */

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CONFIG_CONTEXT_KEY } from '../../shared/config.ts';
 import {
   executionNameOf,
   JOB_NAMES,
@@ -322,6 +323,15 @@ function mergedEnvironment(stack: LocalStack): Record<string, string> {
 }
 
 /** Reads the CDK context from the project's cdk.json. */
+/**
+ * The context of a local run against the demo GitHub: with an empty `webhooks` block (its defaults) unless one is
+ * configured, so the local stack serves the webhook endpoint the demo's organization hook delivers to.
+ */
+export function withDemoWebhooks(context: Record<string, unknown>): Record<string, unknown> {
+  const config = (context[CONFIG_CONTEXT_KEY] ?? {}) as Record<string, unknown>;
+  return config.webhooks ? context : { ...context, [CONFIG_CONTEXT_KEY]: { ...config, webhooks: {} } };
+}
+
 export function readCdkContext(projectRoot: string): Record<string, unknown> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   return cdkJson.context ?? {};

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCdkContext } from '../../lib/local/runtime.ts';
+import { readCdkContext, withDemoWebhooks } from '../../lib/local/runtime.ts';
 import { TEMPLATE_CACHE_DIRECTORY, templateKey } from '../../lib/local/template-cache.ts';
 import { PROJECT_ROOT } from '../../lib/project.ts';
 import { runScript } from '../support/cli.ts';
@@ -82,8 +82,9 @@ describe('npm start in a terminal', () => {
     expect(execFileSync('which', ['script']).toString()).toMatch(/script/);
     const packageJson = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { scripts: { start: string } };
     expect(packageJson.scripts.start).toContain('bin/cto-jobs.ts run all');
-    // The stack is synthesized, as after any change of the sources: its kept template is deleted.
-    fs.rmSync(path.join(TEMPLATE_CACHE_DIRECTORY, `${templateKey(readCdkContext(PROJECT_ROOT), new Date())}.json`), { force: true });
+    // The stack is synthesized, as after any change of the sources: the kept template of the demo's run is deleted.
+    const demoContext = withDemoWebhooks(readCdkContext(PROJECT_ROOT));
+    fs.rmSync(path.join(TEMPLATE_CACHE_DIRECTORY, `${templateKey(demoContext, new Date())}.json`), { force: true });
 
     const { code, chunks } = await runAllInTerminal();
 

@@ -4,8 +4,8 @@
  * and p95 duration), the failures in the window with their errors, recent events, and the projects worst first.
  */
 import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-run.ts';
-import { type DashboardData, type DayFigures, dailyFigures, type MonitoringThresholds } from '../../shared/domain/monitoring.ts';
 import { SUCCESS_RATE_TARGET_PERCENT, type SuccessRate } from '../../shared/domain/job-run-rules.ts';
+import { type DashboardData, type DayFigures, dailyFigures, type MonitoringThresholds } from '../../shared/domain/monitoring.ts';
 import type { SyncFailure } from '../../shared/domain/project.ts';
 import type { HealthStatus, HealthThresholds, ProjectStatus as WeeklyProjectStatus } from '../../shared/domain/project-health.ts';
 import type { JobSchedule } from '../../shared/domain/schedule-slots.ts';

@@ -3,6 +3,7 @@
  * Scan): the dashboard, per-job statistics since a time, recent events, and the health metrics.
  */
 import { JOB_TYPES, type JobRun, type JobType, OPEN_STATUSES } from '../domain/job-run.ts';
+import { type SuccessRate, successRateOf } from '../domain/job-run-rules.ts';
 import {
   type DashboardData,
   dashboardData,
@@ -14,7 +15,6 @@ import {
   type SystemHealth,
   stuckRuns,
 } from '../domain/monitoring.ts';
-import { type SuccessRate, successRateOf } from '../domain/job-run-rules.ts';
 import type { JobSchedule } from '../domain/schedule-slots.ts';
 import type { EventType, SyncEvent } from '../domain/sync-event.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';

@@ -16,7 +16,7 @@ import {
   ReportSettingsSchema,
   TimeZoneSchema,
 } from './config.ts';
-import { GITHUB_RATE_BUDGET_ENV, RateBudgetSettingSchema } from './daily/rate-budget-setting.ts';
+import { RateBudgetSettingSchema } from './daily/rate-budget-setting.ts';
 import type { OrgDiscovery } from './daily/steps.ts';
 import type { AlertRules } from './domain/alerts.ts';
 import type { BugRules } from './domain/bugs.ts';
@@ -165,7 +165,7 @@ export function gitHub(): GitHubAccess {
  * starts from fresh readings (`GET /rate_limit`, which costs no point), so a reading never outlives its run.
  */
 export function rateBudgetsByRun(): (runId: string) => RateBudgets {
-  const settings = requireSetting(GITHUB_RATE_BUDGET_ENV, RateBudgetSettingSchema);
+  const settings = requireSetting(ENV.githubRateBudget, RateBudgetSettingSchema);
   let current = { runId: '', budgets: new RateBudgets(settings) };
   return (runId) => {
     if (current.runId !== runId) current = { runId, budgets: new RateBudgets(settings) };

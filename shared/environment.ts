@@ -68,6 +68,8 @@ export const ENV = {
   monitoringThresholds: 'MONITORING_THRESHOLDS',
   /** Milliseconds per second of GitHub's retry-after and of retry backoff (tests shrink it). */
   githubRetryBaseMs: 'GITHUB_RETRY_BASE_MS',
+  /** The daily sync's GitHub budget settings (shared/daily/rate-budget-setting.ts), as JSON. */
+  githubRateBudget: 'GITHUB_RATE_BUDGET',
 } as const;
 
 /** @throws ConfigError naming the variable when it is unset or empty. */

@@ -4,7 +4,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { GitHubAppSettings } from '../../shared/config.ts';
-import { GITHUB_RATE_BUDGET_ENV } from '../../shared/daily/rate-budget-setting.ts';
 import type { AlertRules } from '../../shared/domain/alerts.ts';
 import type { BugRules } from '../../shared/domain/bugs.ts';
 import { JOB_NAMES } from '../../shared/domain/job-run.ts';
@@ -123,7 +122,7 @@ export class DailySync extends Construct {
         ...rules,
         ...eventSettings,
         [ENV.alertRules]: JSON.stringify(props.alertRules),
-        [GITHUB_RATE_BUDGET_ENV]: JSON.stringify(rateBudget),
+        [ENV.githubRateBudget]: JSON.stringify(rateBudget),
       },
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StateChange } from '../../lib/local/execute.ts';
 import { MAX_HISTORY_EVENTS } from '../../lib/local/execution-history.ts';
-import { GITHUB_RATE_BUDGET_ENV } from '../../shared/daily/rate-budget-setting.ts';
 import { newProject } from '../../shared/domain/project.ts';
+import { ENV } from '../../shared/environment.ts';
 import { fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 import { namedError } from '../support/local-runtime.ts';
 
@@ -17,7 +17,7 @@ const repositoryOf = (index: number) => `acme/repo-${String(index).padStart(4, '
 // The pace under GitHub's points a minute only slows thousands of projects here (bench:daily measures it).
 const { github, runtime } = await useDailyRuntime(
   Array.from({ length: PROJECTS }, (_, index) => ({ fullName: repositoryOf(index), id: index + 1, issues: generateIssues(1) })),
-  { [GITHUB_RATE_BUDGET_ENV]: JSON.stringify({ reservePercent: 10, pacingIntervalMs: 0 }) },
+  { [ENV.githubRateBudget]: JSON.stringify({ reservePercent: 10, pacingIntervalMs: 0 }) },
 );
 
 async function addProjects(count: number) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { redriveExecution, type StateChange } from '../../lib/local/execute.ts';
-import { GITHUB_RATE_BUDGET_ENV } from '../../shared/daily/rate-budget-setting.ts';
 import { JOB_NAMES, runIdOf } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
+import { ENV } from '../../shared/environment.ts';
 import { fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 import { namedError } from '../support/local-runtime.ts';
 
@@ -19,7 +19,7 @@ const PARENT_TIMEOUT_SECONDS = 45;
 
 const { github, runtime } = await useDailyRuntime(
   Array.from({ length: PROJECTS }, (_, index) => ({ fullName: repositoryOf(index), id: index + 1, issues: generateIssues(1) })),
-  { [GITHUB_RATE_BUDGET_ENV]: JSON.stringify({ reservePercent: 10, pacingIntervalMs: 0 }) },
+  { [ENV.githubRateBudget]: JSON.stringify({ reservePercent: 10, pacingIntervalMs: 0 }) },
 );
 
 type Definition = Record<string, unknown> & { States: Record<string, Record<string, unknown>> };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GITHUB_RATE_BUDGET_ENV } from '../../shared/daily/rate-budget-setting.ts';
+import { ENV } from '../../shared/environment.ts';
 import { addProjects, fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
 
 // This file spends the token's primary limit to its last point: its sync keeps no reserve (the reserve's own test is in
@@ -10,7 +10,7 @@ const { github, runtime, setsOf } = await useDailyRuntime(
     { fullName: 'acme/crashy', id: 2, issues: generateIssues(520) },
     { fullName: 'acme/huge', id: 3, issues: generateIssues(20_000) },
   ],
-  { [GITHUB_RATE_BUDGET_ENV]: JSON.stringify({ reservePercent: 0, pacingIntervalMs: 0 }) },
+  { [ENV.githubRateBudget]: JSON.stringify({ reservePercent: 0, pacingIntervalMs: 0 }) },
 );
 
 describe('the daily sync under rate limits, crashes and size', () => {

@@ -33,7 +33,7 @@ export interface JobRunRuleThresholds {
   readonly failureRateRuns: number;
   /** A completed run shorter than this fraction of the job's median duration alerts. */
   readonly fastRunFraction: number;
-  /** A completed run longer than this multiple of the job's median duration alerts. */
+  /** A completed run longer than this multiple of the job's median duration alerts, and a running one already longer. */
   readonly slowRunMultiple: number;
   /** The median covers the job's last this many completed runs before the run judged. */
   readonly runtimeHistoryRuns: number;
@@ -207,26 +207,42 @@ export function medianDurationBefore(run: JobRun, runs: readonly JobRun[], thres
 }
 
 /**
+ * How long a run took, or, for one still running, how long it has run by `now`: a run far slower than usual is
+ * worth a page before it reaches the time limit, not only once it ends. Undefined when neither is known.
+ */
+function runtimeOf(run: JobRun, now: Date): number | undefined {
+  if (run.status === 'running' && run.startedAt !== undefined) return now.getTime() - Date.parse(run.startedAt);
+  return run.status === 'completed' ? run.durationMs : undefined;
+}
+
+/**
  * Each completed run of the last 24 hours among `runs` (one job's) far faster or far slower than the job's
- * median: a sync that took 2 s when it usually takes 45 s has probably synced nothing. Failed runs are left
- * to the failure rules (a failure is fast by nature), open ones to the stuck rule.
+ * median, and each running one already far slower: a sync that took 2 s when it usually takes 45 s has probably
+ * synced nothing, and one running for 3 times its usual 45 s is in trouble minutes before its 8-minute limit.
+ * The alert of a running run is the one it keeps when it ends slow (fired once), and resolves when it ends usual.
+ * Failed runs are left to the failure rules (a failure is fast by nature); a run still running is not fast yet.
  */
 export function runtimeAnomalyAlerts(runs: readonly JobRun[], now: Date, thresholds: JobRunRuleThresholds): FiringAlert[] {
   return runs.flatMap((run) => {
-    if (run.status !== 'completed' || run.durationMs === undefined || Date.parse(run.scheduledTime) <= now.getTime() - DAY_MS) return [];
+    const runtime = runtimeOf(run, now);
+    if (runtime === undefined || Date.parse(run.scheduledTime) <= now.getTime() - DAY_MS) return [];
     const median = medianDurationBefore(run, runs, thresholds);
     if (median === null) return [];
-    const fast = run.durationMs < thresholds.fastRunFraction * median;
-    if (!fast && run.durationMs <= thresholds.slowRunMultiple * median) return [];
+    const running = run.status === 'running';
+    const fast = !running && runtime < thresholds.fastRunFraction * median;
+    if (!fast && runtime <= thresholds.slowRunMultiple * median) return [];
     const bound = fast ? `under ${thresholds.fastRunFraction} times` : `over ${thresholds.slowRunMultiple} times`;
+    const took = running ? `has been running for ${secondsOf(runtime)}` : `took ${secondsOf(runtime)}`;
     return [
       {
         alertId: `runtime_anomaly#${run.runId}`,
         rule: 'runtime_anomaly' as const,
-        title: `${run.runId} took ${secondsOf(run.durationMs)}, ${fast ? 'far faster' : 'far slower'} than its usual ${secondsOf(median)}`,
-        value: run.durationMs,
+        title: `${run.runId} ${took}, ${fast ? 'far faster' : 'far slower'} than its usual ${secondsOf(median)}`,
+        value: runtime,
         level: 0,
-        detail: `${bound} the median of the job's last ${thresholds.runtimeHistoryRuns} completed runs; processed ${run.recordsProcessed}`,
+        detail:
+          `${bound} the median of the job's last ${thresholds.runtimeHistoryRuns} completed runs; ` +
+          (running ? `still running since ${run.startedAt}` : `processed ${run.recordsProcessed}`),
       },
     ];
   });

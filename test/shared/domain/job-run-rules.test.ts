@@ -181,6 +181,29 @@ describe('runtime anomalies', () => {
     ]);
   });
 
+  it('flags a run still running over 3 times the median, not one exactly at it, nor one running shorter than a tenth', () => {
+    /** Yesterday's run still running, started `ms` before now. */
+    const running = (ms: number) => {
+      const [run, ...before] = history(0);
+      return [
+        { ...run!, status: 'running' as const, startedAt: new Date(NOW.getTime() - ms).toISOString(), durationMs: undefined },
+        ...before,
+      ];
+    };
+    expect(runtimeAnomalyAlerts(running(135_000), NOW, RULES)).toEqual([]);
+    expect(runtimeAnomalyAlerts(running(136_000), NOW, RULES)).toEqual([
+      {
+        alertId: `runtime_anomaly#daily_sync#${daysAgo(0.5)}`,
+        rule: 'runtime_anomaly',
+        title: `daily_sync#${daysAgo(0.5)} has been running for 2.3 min, far slower than its usual 45 s`,
+        value: 136_000,
+        level: 0,
+        detail: `over 3 times the median of the job's last 20 completed runs; still running since ${iso(136_000).slice(0, 19)}.000Z`,
+      },
+    ]);
+    expect(runtimeAnomalyAlerts(running(1_000), NOW, RULES)).toEqual([]);
+  });
+
   it('leaves failed runs, runs older than 24 hours and runs with fewer than 5 before them alone', () => {
     expect(runtimeAnomalyAlerts(history(1_000, 'failed'), NOW, RULES)).toEqual([]);
     const old = [

@@ -84,7 +84,7 @@ export class WebhookIngest extends Construct {
 
     const receive = new JobFunction(this, 'ReceiveDelivery', {
       entry: 'lambdas/webhooks/receive-delivery.ts',
-      description: "Verifies GitHub's webhook deliveries, records each GUID once and queues the accepted ones",
+      description: "Verifies GitHub's webhook deliveries, queues the accepted ones and records each GUID queued",
       // GitHub counts a delivery not answered within 10 s as failed.
       timeout: Duration.seconds(10),
       environment: {
@@ -92,7 +92,7 @@ export class WebhookIngest extends Construct {
         [WEBHOOK_ENV.deliveryRetentionDays]: String(props.deliveryRetentionDays),
         [WEBHOOK_ENV.deliveriesQueueUrl]: queue.queueUrl,
       },
-    }).bindTable(deliveries, ['PutItem', 'DeleteItem'], WEBHOOK_ENV.deliveriesTable);
+    }).bindTable(deliveries, ['GetItem', 'PutItem'], WEBHOOK_ENV.deliveriesTable);
     secretsmanager.Secret.fromSecretNameV2(this, 'WebhookSecret', props.secretName).grantRead(receive);
     queue.grantSendMessages(receive);
 

@@ -1,7 +1,15 @@
 /**
  * The webhook endpoint's work, for one request: refuse what is too big, verify the signature before reading anything
- * else, answer `ping`, acknowledge and ignore events the jobs do not apply, and queue each applied delivery once (its
- * GUID claimed in DynamoDB first). It only verifies, records and queues, so it answers well within GitHub's 10 s.
+ * else, answer `ping`, acknowledge and ignore events the jobs do not apply, and queue each applied delivery, its GUID
+ * recorded in DynamoDB once it is queued. It only verifies, queues and records, so it answers well within GitHub's 10 s.
+ *
+ * Queued first, recorded after: a GUID is recorded only for a delivery already in the queue, so whatever fails or
+ * stops the request before that (SQS, DynamoDB, the function timing out mid-send) leaves nothing recorded and
+ * GitHub's redelivery of it is taken; a delivery is never lost. The price is rare: a delivery queued twice (the
+ * function stopped between sending and recording, or a replay arriving in that instant), which the consumer applies
+ * harmlessly a second time (the `updated_at` guard keeps an item as it is; a label renamed or deleted again changes
+ * nothing). Claiming the GUID first and releasing it on failure, as before, lost the delivery whenever the release
+ * did not run: a timeout or a crash mid-send left it claimed, and GitHub's redelivery was answered "already received".
  */
 import { logger } from '../logger.ts';
 import { isAppliedEvent, MAX_QUEUED_BYTES, queuedDeliveryOf } from './deliveries.ts';
@@ -40,8 +48,10 @@ export interface ReceiveDependencies {
   /** The webhook secret (read from Secrets Manager, cached). */
   readonly secret: () => Promise<string>;
   readonly deliveries: {
-    claim(deliveryId: string, event: string, now: Date): Promise<boolean>;
-    release(deliveryId: string): Promise<void>;
+    /** Whether a delivery with this GUID was queued already (a replay, or GitHub's redelivery of it). */
+    wasQueued(deliveryId: string, now: Date): Promise<boolean>;
+    /** Records the GUID of a delivery just queued. */
+    recordQueued(deliveryId: string, event: string, now: Date): Promise<void>;
   };
   readonly queue: DeliveryQueue;
   /** Counts a refused request (a metric). */
@@ -52,7 +62,7 @@ export interface ReceiveDependencies {
 /**
  * Answers one webhook request.
  * @throws what DynamoDB or the queue throws: the request fails (5xx), GitHub records the delivery as failed, and its
- * redelivery is taken, since a delivery that could not be queued is released first.
+ * redelivery is taken, since a GUID is recorded only once its delivery is queued.
  */
 export async function receiveDelivery(deps: ReceiveDependencies, request: WebhookRequest): Promise<WebhookResponse> {
   const body = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
@@ -75,7 +85,7 @@ export async function receiveDelivery(deps: ReceiveDependencies, request: Webhoo
   const message = JSON.stringify(queued.delivery);
   const messageBytes = Buffer.byteLength(message);
   if (messageBytes > MAX_QUEUED_BYTES) {
-    // Neither claimed nor queued: GitHub records the delivery as failed, and the daily sync still brings the item in.
+    // Neither queued nor recorded: GitHub records the delivery as failed, and the daily sync still brings the item in.
     logger.warn('webhook delivery refused: its queued form exceeds the SQS message limit', {
       deliveryId,
       event,
@@ -86,13 +96,9 @@ export async function receiveDelivery(deps: ReceiveDependencies, request: Webhoo
     const reason = `the queued form has ${messageBytes} bytes; an SQS message takes at most ${MAX_QUEUED_BYTES}`;
     return refuse(deps, 'QueuedFormTooLarge', 413, reason);
   }
-  if (!(await deps.deliveries.claim(deliveryId, event, now))) return answer(200, `delivery ${deliveryId} was already received`);
-  try {
-    await deps.queue.send(message);
-  } catch (error) {
-    await deps.deliveries.release(deliveryId);
-    throw error;
-  }
+  if (await deps.deliveries.wasQueued(deliveryId, now)) return answer(200, `delivery ${deliveryId} was already received`);
+  await deps.queue.send(message);
+  await deps.deliveries.recordQueued(deliveryId, event, now);
   return answer(202, `delivery ${deliveryId} queued`);
 }
 

@@ -167,6 +167,22 @@ describe('the webhook endpoint', () => {
     expect(queued()).toHaveLength(1);
   });
 
+  it('takes GitHub’s redelivery of a delivery whose request stopped mid-send (the function timed out), and queues it', async () => {
+    const deliveryId = randomUUID();
+    const body = issuesPayload('2026-11-28T10:00:00Z', 'open');
+    // SendMessage never answers: the 10 s timeout stops the function there, and GitHub records the delivery failed.
+    sqs.on(SendMessageCommand).callsFakeOnce(() => new Promise(() => undefined));
+    void send(request(body, { deliveryId }));
+    await vi.waitFor(() => expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1));
+
+    const redelivery = await send(request(body, { deliveryId }));
+
+    expect(redelivery.statusCode).toBe(202);
+    // The stopped request's SendMessage and the redelivery's, which SQS took.
+    const sent = queued().map((input) => JSON.parse(String(input.MessageBody)) as { deliveryId: string });
+    expect(sent).toMatchObject([{ deliveryId }, { deliveryId }]);
+  });
+
   it('refuses a body over 25 MB with 413 and counts it', async () => {
     const oversized = Buffer.alloc(25 * 1024 * 1024 + 1, 'a');
     const answer = await send(request(oversized));

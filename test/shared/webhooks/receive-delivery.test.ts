@@ -16,18 +16,28 @@ const request = (deliveryId: string, text = body) => ({
   isBase64Encoded: false,
 });
 
-/** GUIDs claimed in memory, and a queue that refuses its first `failures` sends. */
-function dependencies(failures: number): ReceiveDependencies & { readonly claimed: Set<string>; readonly queued: QueuedDelivery[] } {
+/**
+ * GUIDs recorded in memory (the first `recordFailures` records fail, as DynamoDB can), and a queue that refuses its
+ * first `failures` sends.
+ */
+function dependencies(
+  failures: number,
+  recordFailures = 0,
+): ReceiveDependencies & { readonly claimed: Set<string>; readonly queued: QueuedDelivery[] } {
   const claimed = new Set<string>();
   const queued: QueuedDelivery[] = [];
   let refusalsLeft = failures;
+  let recordFailuresLeft = recordFailures;
   return {
     claimed,
     queued,
     secret: async () => SECRET,
     deliveries: {
-      claim: async (deliveryId) => !claimed.has(deliveryId) && Boolean(claimed.add(deliveryId)),
-      release: async (deliveryId) => void claimed.delete(deliveryId),
+      wasQueued: async (deliveryId) => claimed.has(deliveryId),
+      recordQueued: async (deliveryId) => {
+        if (recordFailuresLeft-- > 0) throw new Error('DynamoDB is unavailable');
+        claimed.add(deliveryId);
+      },
     },
     queue: {
       send: async (message) => {
@@ -40,7 +50,7 @@ function dependencies(failures: number): ReceiveDependencies & { readonly claime
 }
 
 describe('receiveDelivery', () => {
-  it('releases the GUID of a delivery it could not queue, so GitHub’s redelivery of it is taken', async () => {
+  it('records no GUID for a delivery it could not queue, so GitHub’s redelivery of it is taken', async () => {
     const deps = dependencies(1);
 
     await expect(receiveDelivery(deps, request('guid-1'))).rejects.toThrow('SQS is unavailable');
@@ -49,6 +59,18 @@ describe('receiveDelivery', () => {
 
     expect(redelivery.statusCode).toBe(202);
     expect(deps.queued.map((delivery) => delivery.deliveryId)).toEqual(['guid-1']);
+  });
+
+  it('fails a queued delivery whose GUID it could not record, and queues GitHub’s redelivery again rather than lose it', async () => {
+    const deps = dependencies(0, 1);
+
+    await expect(receiveDelivery(deps, request('guid-4'))).rejects.toThrow('DynamoDB is unavailable');
+    const redelivery = await receiveDelivery(deps, request('guid-4'));
+    const replay = await receiveDelivery(deps, request('guid-4'));
+
+    // Queued twice: the consumer's updated_at guard applies the second as a no-op.
+    expect([redelivery.statusCode, replay.statusCode]).toEqual([202, 200]);
+    expect(deps.queued.map((delivery) => delivery.deliveryId)).toEqual(['guid-4', 'guid-4']);
   });
 
   it('refuses a signed payload without the event’s shape with 400, naming the field, and queues nothing', async () => {

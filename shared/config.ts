@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { type AlertRules, DEFAULT_ALERT_RULES } from './domain/alerts.ts';
 import { type BugRules, DEFAULT_BUG_RULES, SEVERITIES } from './domain/bugs.ts';
+import { DEFAULT_STALE_AFTER_HOURS } from './domain/freshness.ts';
 import { JOB_NAMES, JOB_TYPES, type JobName, type JobType } from './domain/job-run.ts';
 import { DEFAULT_MONITORING_THRESHOLDS } from './domain/monitoring.ts';
 import { DEFAULT_HEALTH_THRESHOLDS } from './domain/project-health.ts';
@@ -105,8 +106,10 @@ const alertRuleFields = {
   /** An alert still firing is notified again only after this long. */
   cooldownHours: positiveInt(DEFAULT_ALERT_RULES.cooldownHours, 24 * 30),
 };
-/** The alert rules the hourly job applies (`ALERT_RULES`). */
-export const AlertRulesSchema = z.object(alertRuleFields).strict();
+/** Hours a project may go unconfirmed (no sync finished, no webhook delivery applied) before it alerts as stale. */
+const staleAfterHours = wholeNumber(1, 24 * 30);
+/** The alert rules the hourly job applies (`ALERT_RULES`), the stale limit resolved (see {@link alertRulesOf}). */
+export const AlertRulesSchema = z.object({ ...alertRuleFields, staleAfterHours }).strict();
 
 /**
  * Health score thresholds of the weekly health check: healthy at or above `healthy`, warning at or
@@ -316,6 +319,8 @@ const ConfigSchema = z
     alerts: z
       .object({
         ...alertRuleFields,
+        /** Optional: the default depends on whether webhooks are on (DEFAULT_STALE_AFTER_HOURS). */
+        staleAfterHours: staleAfterHours.optional(),
         /** Optional: SES email recipients of alerts (besides the on-call SNS topic). */
         emailRecipients: recipients,
         /** Sender of alert emails; defaults to report.sender. */
@@ -402,10 +407,16 @@ export function bugRulesOf(config: Config): BugRules {
   };
 }
 
-/** The alert rules the hourly job applies, from the configuration. */
+/**
+ * The alert rules the hourly job applies, from the configuration. Unless set, a project is stale after 2 hours
+ * unconfirmed when webhooks are on (the `webhooks` block is set), after 26 hours when only the daily sync confirms it.
+ */
 export function alertRulesOf(config: Config): AlertRules {
   const { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours } = config.alerts;
-  return { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours };
+  const staleAfterHours =
+    config.alerts.staleAfterHours ??
+    (config.webhooks ? DEFAULT_STALE_AFTER_HOURS.withWebhooks : DEFAULT_STALE_AFTER_HOURS.withoutWebhooks);
+  return { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours, staleAfterHours };
 }
 
 /** Each job type's cron and time zone, as the monitoring sees them. */

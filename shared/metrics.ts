@@ -3,7 +3,7 @@
  * one namespace, the `service` dimension, and `JobType` on the per-job ones. Names are shared with the
  * alarms and the dashboard. Each name and set of dimension values is a custom metric at $0.30 a month beyond
  * an account's 10 free (https://aws.amazon.com/cloudwatch/pricing/), so never a dimension per project, and a
- * dimension only where an alarm needs it: the jobs publish 14 (docs/benchmarks.md#cost).
+ * dimension only where an alarm needs it: the jobs publish 15 (docs/benchmarks.md#cost).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { HourlyFigures } from './domain/hourly-metrics.ts';
@@ -23,6 +23,8 @@ export const METRIC_NAMES = {
   unassignedCritical: 'UnassignedCritical',
   velocity: 'Velocity',
   openBugs: 'OpenBugs',
+  /** Seconds since the least recently confirmed project was last synced or had a webhook delivery applied (hourly). */
+  worstProjectLag: 'WorstProjectLag',
   /** Per job type: failed or timed-out runs in a row, after each run ends. */
   consecutiveFailures: 'ConsecutiveFailures',
   /** Schedule slots of any job with no run (the hourly watchdog; which ones, it logs and alerts). */
@@ -44,12 +46,17 @@ export function jobMetrics(): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 }
 
-export function publishOrganizationMetrics(metrics: Metrics, totals: HourlyFigures['totals']): void {
+/**
+ * The hour's organisation figures in one EMF document, with the worst project lag in seconds (none before any
+ * project's first sync finished: there is no lag to report yet).
+ */
+export function publishOrganizationMetrics(metrics: Metrics, totals: HourlyFigures['totals'], worstLagSeconds?: number): void {
   metrics.addMetric(METRIC_NAMES.revenueAtRisk, MetricUnit.NoUnit, totals.revenueAtRisk);
   metrics.addMetric(METRIC_NAMES.slaBreaches, MetricUnit.Count, totals.alertingSlaBreaches);
   metrics.addMetric(METRIC_NAMES.unassignedCritical, MetricUnit.Count, totals.unassignedCritical);
   metrics.addMetric(METRIC_NAMES.velocity, MetricUnit.Count, totals.velocity.last7Days);
   metrics.addMetric(METRIC_NAMES.openBugs, MetricUnit.Count, totals.openBugs);
+  if (worstLagSeconds !== undefined) metrics.addMetric(METRIC_NAMES.worstProjectLag, MetricUnit.Seconds, worstLagSeconds);
   metrics.publishStoredMetrics();
 }
 

@@ -144,6 +144,7 @@ const RULE_LABELS: Record<AlertRule, (severity: string) => string> = {
   unassigned_critical: (severity) => `Unassigned ${severity} bug`,
   sla_breach: (severity) => `${severity.charAt(0).toUpperCase()}${severity.slice(1)} bug past its SLA`,
   revenue_at_risk: () => 'Revenue at risk',
+  project_stale: () => 'Project data not confirmed',
   consecutive_failures: () => 'Job failing run after run',
   long_run: () => 'Job run over its time limit',
   stuck_run: () => 'Job run stuck',

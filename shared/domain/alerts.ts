@@ -5,10 +5,13 @@
  * resolves. Pure; `now` is the run's scheduled time.
  */
 import { type BugRules, isSlaBreached, SEVERITIES, type Severity } from './bugs.ts';
+import { DEFAULT_STALE_AFTER_HOURS } from './freshness.ts';
 import { type HourlyFigures, isOpenAt, isUnassignedIn, type OpenBug } from './hourly-metrics.ts';
 
 /** The rules on bugs and revenue (the hourly metrics step). */
 export const BUG_ALERT_RULES = ['unassigned_critical', 'sla_breach', 'revenue_at_risk'] as const;
+/** The rule on the data itself, which the hourly metrics step judges beside the bug rules: a project not confirmed for too long. */
+export const FRESHNESS_ALERT_RULES = ['project_stale'] as const;
 /** The rules on the jobs themselves, and on a project the daily sync fails on run after run (the watchdog step). */
 export const JOB_ALERT_RULES = [
   'consecutive_failures',
@@ -23,9 +26,9 @@ export const JOB_ALERT_RULES = [
   'ran_too_often',
   'skipped_runs',
 ] as const;
-export type AlertRule = (typeof BUG_ALERT_RULES)[number] | (typeof JOB_ALERT_RULES)[number];
+export type AlertRule = (typeof BUG_ALERT_RULES)[number] | (typeof FRESHNESS_ALERT_RULES)[number] | (typeof JOB_ALERT_RULES)[number];
 
-/** Which step raises an alert: the bug rules (hourly metrics), or the watchdog of the jobs themselves. */
+/** Which step raises an alert: the bug and freshness rules (hourly metrics), or the watchdog of the jobs themselves. */
 export type AlertSource = 'bugs' | 'jobs';
 export const ALERT_SOURCES: readonly AlertSource[] = ['bugs', 'jobs'];
 
@@ -39,6 +42,8 @@ export interface AlertRules {
   readonly slaBreachSeverities: readonly Severity[];
   readonly unassignedSeverities: readonly Severity[];
   readonly cooldownHours: number;
+  /** A project not confirmed (synced, or a webhook delivery applied) for longer than this many hours is stale. */
+  readonly staleAfterHours: number;
 }
 
 export const DEFAULT_ALERT_RULES: AlertRules = {
@@ -46,6 +51,7 @@ export const DEFAULT_ALERT_RULES: AlertRules = {
   slaBreachSeverities: ['critical', 'high'],
   unassignedSeverities: ['critical'],
   cooldownHours: 24,
+  staleAfterHours: DEFAULT_STALE_AFTER_HOURS.withoutWebhooks,
 };
 
 /** The identity of the organisation-wide revenue alert. */
@@ -62,7 +68,10 @@ export interface FiringAlert {
   readonly title: string;
   readonly url?: string;
   readonly severity?: Severity;
-  /** The alert's magnitude: dollars a day (a bug's impact, the revenue at risk), or a count (failed runs, missed slots). */
+  /**
+   * The alert's magnitude: dollars a day (a bug's impact, the revenue at risk), a count (failed runs, missed slots),
+   * or hours (a stale project's lag).
+   */
   readonly value: number;
   /** Higher is worse: the bug's severity rank, or the revenue band. A rise re-notifies. */
   readonly level: number;
@@ -109,13 +118,13 @@ export function revenueBandOf(revenueAtRisk: number, threshold: number): number 
   return level;
 }
 
-/** Every alert whose condition holds at `now`. */
+/** Every bug and revenue alert whose condition holds at `now`. */
 export function firingAlerts(
   openBugs: readonly OpenBug[],
   figures: HourlyFigures,
   now: Date,
   bugRules: Pick<BugRules, 'slaHours'>,
-  rules: AlertRules,
+  rules: Pick<AlertRules, 'revenueAtRiskThreshold' | 'slaBreachSeverities' | 'unassignedSeverities'>,
 ): FiringAlert[] {
   const slaSeverities = new Set(rules.slaBreachSeverities);
   const unassignedSeverities = new Set(rules.unassignedSeverities);

@@ -6,6 +6,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { digestOf, noticeCount } from '../domain/alert-message.ts';
 import { ALERT_SOURCES, type AlertRules, type AlertSource, firingAlerts, planAlerts } from '../domain/alerts.ts';
 import type { BugRules } from '../domain/bugs.ts';
+import { freshnessOf, isStale, staleProjectAlerts, worstLagSeconds } from '../domain/freshness.ts';
 import { combineFigures } from '../domain/hourly-metrics.ts';
 import type { StepResult } from '../domain/job-run.ts';
 import { OnCallDeliveryError } from '../errors.ts';
@@ -38,16 +39,22 @@ export interface MetricsDependencies {
  * Counts every active project's figures from its hourly aggregate and the few items time alone changed since
  * (`readProjectTallies`; a project without a usable aggregate is read through the indexes, never a Scan),
  * stores the hour's snapshots, decides which alerts to notify and queues them in the outbox before
- * saving the alert states, so a crash in between loses no notification and a retry queues none twice.
- * The organisation's figures are published as metrics last, once everything else has succeeded. A replay
- * (an hour before the latest evaluated one) stores and reports its own figures only: no alert, no metric.
+ * saving the alert states, so a crash in between loses no notification and a retry queues none twice. Each
+ * project's freshness (when its data was last confirmed) is judged too: a project unconfirmed past the limit
+ * alerts, and the worst lag goes out with the figures. The organisation's figures are published as metrics last,
+ * once everything else has succeeded. A replay (an hour before the latest evaluated one) stores and reports its own
+ * figures only: no alert, no metric.
  */
 export async function computeHourlyMetrics(
   deps: MetricsDependencies,
   run: { readonly runId: string; readonly now: Date },
 ): Promise<Outcome> {
   const { now } = run;
-  const projectIds = (await deps.projects.listActive()).map((project) => project.projectId);
+  const projects = await deps.projects.listActive();
+  const projectIds = projects.map((project) => project.projectId);
+  const freshness = projects.map((project) => freshnessOf(project, now));
+  const worstLag = worstLagSeconds(freshness);
+  const { staleAfterHours } = deps.alertRules;
   const rules = {
     ...deps.bugRules,
     slaBreachSeverities: deps.alertRules.slaBreachSeverities,
@@ -70,13 +77,18 @@ export async function computeHourlyMetrics(
   const figuresSummary =
     `${totals.projects} projects, ${totals.openBugs} open bugs, $${totals.revenueAtRisk.toLocaleString('en-US')}/day at risk, ` +
     `${totals.alertingSlaBreaches} SLA breaches (paging), ${totals.unassignedCritical} unassigned critical, ` +
-    `velocity ${totals.velocity.last7Days} (previous week ${totals.velocity.previous7Days})`;
+    `velocity ${totals.velocity.last7Days} (previous week ${totals.velocity.previous7Days}), ` +
+    `${freshness.filter((project) => isStale(project, staleAfterHours)).length} project(s) stale (over ${staleAfterHours} h), ` +
+    `worst lag ${worstLag === undefined ? 'none (no project synced yet)' : `${Math.floor(worstLag / 60)} min`}`;
   let summary: string;
   if (evaluation.replay) {
     // The hour's figures are kept (its own snapshot), but alerts and metrics belong to the latest hour only.
     summary = `${replayNote(now, evaluation)}; ${figuresSummary}`;
   } else {
-    const firing = firingAlerts(alertingBugs, figures, now, deps.bugRules, deps.alertRules);
+    const firing = [
+      ...firingAlerts(alertingBugs, figures, now, deps.bugRules, deps.alertRules),
+      ...staleProjectAlerts(freshness, staleAfterHours),
+    ];
     const { notices, writes } = planAlerts(firing, await deps.alerts.listTracked('bugs'), now, deps.alertRules.cooldownHours);
     await deps.alerts.saveStates(
       await queueNotices(deps.alerts, digestOf(run.runId, figures.at, notices, totals.revenueAtRisk, 'bugs'), notices, writes),
@@ -91,7 +103,7 @@ export async function computeHourlyMetrics(
     message: summary,
     recordsProcessed: bugsCounted,
   });
-  if (!evaluation.replay) publishOrganizationMetrics(deps.metrics, totals);
+  if (!evaluation.replay) publishOrganizationMetrics(deps.metrics, totals, worstLag);
   return { recordsProcessed: bugsCounted, recordsFailed: 0, summary };
 }
 

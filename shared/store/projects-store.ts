@@ -1,5 +1,6 @@
 /** Projects: one item per followed repository, with its sync progress. */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { WebhookConfirmation } from '../domain/freshness.ts';
 import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
 import type { BudgetUse } from '../domain/sync-totals.ts';
 import { isConditionFailure } from './dynamo-client.ts';
@@ -24,6 +25,8 @@ export type ProjectRunOutcome = { readonly runId: string } & (
       readonly budgets?: Readonly<Record<string, BudgetUse>>;
     }
   | { readonly status: 'failed'; readonly error: string }
+  /** Its child execution started after the run's deadline: not synced in this run, its snapshot not computed. */
+  | { readonly status: 'deferred'; readonly reason: string }
   /** GitHub refused the token, or its secret could not be read: the run's failure, not the project's. */
   | { readonly status: 'token-unusable'; readonly errorName: 'AuthError' | 'ConfigError'; readonly message: string }
 );
@@ -116,8 +119,8 @@ export class ProjectsStore {
     );
   }
 
-  /** Active projects, in id order. */
-  async listActive(): Promise<Project[]> {
+  /** Active projects, in id order, with when a webhook delivery was last applied for each. */
+  async listActive(): Promise<(Project & WebhookConfirmation)[]> {
     return queryAll(
       this.client,
       {
@@ -132,7 +135,7 @@ export class ProjectsStore {
 
   /**
    * The ids of the active projects in `range`, in id order.
-   * @param syncedInRun leave out the projects whose sync in this run ended `synced` (a redriven child's)
+   * @param syncedInRun leave out the projects whose sync in this run ended `synced` and was not deferred (a redriven child's)
    */
   async listActiveIds(range: ProjectRange, syncedInRun?: string): Promise<string[]> {
     const ids = await queryAll(
@@ -155,7 +158,7 @@ export class ProjectsStore {
         ...(syncedInRun === undefined
           ? {}
           : {
-              FilterExpression: 'NOT (lastRun.runId = :runId AND lastRun.#status = :synced)',
+              FilterExpression: 'NOT (lastRun.runId = :runId AND lastRun.#status = :synced AND attribute_not_exists(lastRun.deferred))',
               ExpressionAttributeNames: { '#status': 'status' },
             }),
         ProjectionExpression: 'projectId',
@@ -260,6 +263,26 @@ export class ProjectsStore {
           UpdateExpression: 'REMOVE failure, failingFlag',
           // Never recreates a project removed meanwhile (an update of a missing key would create it).
           ConditionExpression: 'attribute_exists(projectId)',
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Records that a webhook delivery received at `receivedAt` was applied for the project (or found already applied):
+   * its data is confirmed as of then. Never moves the time back (batches may apply out of order), never recreates a
+   * project removed meanwhile.
+   * @returns false when the project is gone or already confirmed as of `receivedAt` or later.
+   */
+  async recordWebhookConfirmation(projectId: string, receivedAt: string): Promise<boolean> {
+    return unlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { projectId },
+          UpdateExpression: 'SET webhookConfirmedAt = :at',
+          ConditionExpression: 'attribute_exists(projectId) AND (attribute_not_exists(webhookConfirmedAt) OR webhookConfirmedAt < :at)',
+          ExpressionAttributeValues: { ':at': receivedAt },
         }),
       ),
     );

@@ -1,17 +1,30 @@
 /**
  * The consumer's SQS batch: each message applied on its own, and those that failed reported back (partial batch
- * response), so SQS retries only them and moves one that keeps failing to the dead-letter queue.
+ * response), so SQS retries only them and moves one that keeps failing to the dead-letter queue. Each project a
+ * delivery told about (applied, or already as new) is then confirmed as of its newest such delivery: one write per
+ * project and batch, which the hourly job's freshness check reads.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { projectIdOf } from '../domain/project.ts';
 import { logger } from '../logger.ts';
-import { type ApplyDependencies, applyDelivery } from './apply-delivery.ts';
+import type { ProjectsStore } from '../store/projects-store.ts';
+import { type ApplyDependencies, type ApplyOutcome, applyDelivery } from './apply-delivery.ts';
 import { QueuedDeliverySchema } from './deliveries.ts';
 
+export interface BatchDependencies extends ApplyDependencies {
+  readonly projects: ApplyDependencies['projects'] & Pick<ProjectsStore, 'recordWebhookConfirmation'>;
+}
+
+/** The outcomes after which the project's data is as GitHub had it when it sent the delivery. */
+const CONFIRMING: ReadonlySet<ApplyOutcome> = new Set(['applied', 'stale']);
+
 export async function applyBatch(
-  deps: ApplyDependencies,
+  deps: BatchDependencies,
   records: readonly Pick<SQSRecord, 'messageId' | 'body'>[],
 ): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  /** The newest confirming delivery's receipt time, by project. */
+  const confirmed = new Map<string, string>();
   for (const record of records) {
     try {
       const delivery = QueuedDeliverySchema.parse(JSON.parse(record.body));
@@ -24,10 +37,25 @@ export async function applyBatch(
         ...(delivery.event === 'label' ? { label: delivery.label.name } : { number: delivery.item.number }),
         outcome,
       });
+      const projectId = projectIdOf(delivery.repository.fullName);
+      if (CONFIRMING.has(outcome) && delivery.receivedAt > (confirmed.get(projectId) ?? '')) confirmed.set(projectId, delivery.receivedAt);
     } catch (error) {
       logger.error('webhook delivery failed; SQS will retry it', { messageId: record.messageId, error: error as Error });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
+  await Promise.all([...confirmed].map(([projectId, receivedAt]) => recordConfirmation(deps, projectId, receivedAt)));
   return { batchItemFailures };
+}
+
+/**
+ * A confirmation that cannot be written is logged, not thrown: the deliveries are applied, and failing the batch
+ * would only apply them again. A project whose confirmations keep failing goes stale, and its alert says so.
+ */
+async function recordConfirmation(deps: BatchDependencies, projectId: string, receivedAt: string): Promise<void> {
+  try {
+    await deps.projects.recordWebhookConfirmation(projectId, receivedAt);
+  } catch (error) {
+    logger.error('webhook confirmation not recorded; the project may show stale', { projectId, receivedAt, error: error as Error });
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bugRulesOf, parseConfig } from '../../shared/config.ts';
+import { AlertRulesSchema, alertRulesOf, bugRulesOf, parseConfig } from '../../shared/config.ts';
 import { DEFAULT_MONITORING_THRESHOLDS } from '../../shared/domain/monitoring.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
@@ -47,6 +47,20 @@ describe('parseConfig', () => {
       'ctoJobs.alerts.cooldownHours: 1.5 is not a whole number',
       'ctoJobs.alerts.slackWebhookSecretName: must not be empty',
     ]);
+  });
+
+  it('calls a project stale after 26 h unconfirmed, 2 h with webhooks on, unless told otherwise, and names a bad value', () => {
+    expect(alertRulesOf(parseConfig({}, NOW)).staleAfterHours).toBe(26);
+    expect(alertRulesOf(parseConfig({ webhooks: {} }, NOW)).staleAfterHours).toBe(2);
+    expect(alertRulesOf(parseConfig({ webhooks: {}, alerts: { staleAfterHours: 6 } }, NOW)).staleAfterHours).toBe(6);
+    expect(alertRulesOf(parseConfig({ alerts: { staleAfterHours: 50 } }, NOW)).staleAfterHours).toBe(50);
+    expect(problemsOf({ alerts: { staleAfterHours: 0 } })).toEqual(['ctoJobs.alerts.staleAfterHours: 0 is below 1']);
+    expect(problemsOf({ alerts: { staleAfterHours: 2.5 } })).toEqual(['ctoJobs.alerts.staleAfterHours: 2.5 is not a whole number']);
+    expect(problemsOf({ alerts: { staleAfterHours: 721 } })).toEqual(['ctoJobs.alerts.staleAfterHours: 721 is above 720']);
+    // The hourly job's ALERT_RULES carries the resolved limit; one without it is refused rather than guessed.
+    expect(AlertRulesSchema.parse(alertRulesOf(parseConfig({ webhooks: {} }, NOW))).staleAfterHours).toBe(2);
+    const { staleAfterHours: _, ...withoutLimit } = alertRulesOf(parseConfig({}, NOW));
+    expect(AlertRulesSchema.safeParse(withoutLimit).success).toBe(false);
   });
 
   it('alerts on a project failing 3 daily runs in a row unless told otherwise, and names a bad value', () => {

@@ -195,3 +195,27 @@ describe('ProjectsStore.listFailing', () => {
     expect(read).toBe(0);
   });
 });
+
+describe('ProjectsStore.recordWebhookConfirmation', () => {
+  const created = new Date('2026-11-01T00:00:00Z');
+
+  it('moves the confirmation forward only, keeps the sync progress, and never recreates a removed project', async () => {
+    await projects.save(newProject({ repository: 'acme/api' }, created));
+    await projects.saveSyncState('acme/api', { page: 1, lastSyncedAt: '2026-11-28T02:00:00.000Z' });
+
+    expect(await projects.recordWebhookConfirmation('acme/api', '2026-11-28T09:10:00.000Z')).toBe(true);
+    // An older batch applied late, and the same time again, leave it as it is.
+    expect(await projects.recordWebhookConfirmation('acme/api', '2026-11-28T09:05:00.000Z')).toBe(false);
+    expect(await projects.recordWebhookConfirmation('acme/api', '2026-11-28T09:10:00.000Z')).toBe(false);
+    expect(await projects.recordWebhookConfirmation('acme/gone', '2026-11-28T09:10:00.000Z')).toBe(false);
+
+    expect(await projects.listActive()).toEqual([
+      expect.objectContaining({
+        projectId: 'acme/api',
+        webhookConfirmedAt: '2026-11-28T09:10:00.000Z',
+        sync: { page: 1, lastSyncedAt: '2026-11-28T02:00:00.000Z' },
+      }),
+    ]);
+    expect(await projects.get('acme/gone')).toBeUndefined();
+  });
+});

@@ -20,7 +20,7 @@ import { addBudgetUses, type SyncTotals, ZERO_TOTALS } from '../domain/sync-tota
 import { GitHubIssuePageSchema, toWorkItem } from '../domain/work-item.ts';
 import { AuthError, InvalidDataError, RepositoryNotFoundError, TransientError } from '../errors.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
-import type { WorkItemsStore } from '../store/work-items-store.ts';
+import type { ItemsWriter, WorkItemsStore } from '../store/work-items-store.ts';
 import type { GitHubClient } from './client.ts';
 import { ChunkBudget, type RateBudget } from './rate-budget.ts';
 
@@ -119,7 +119,7 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
     return paused(resumeAtMs);
   };
 
-  const syncPages = async (): Promise<SyncChunkResult> => {
+  const syncPages = async (writer: ItemsWriter): Promise<SyncChunkResult> => {
     for (let pages = 0; ; pages++) {
       if (pages >= options.maxPages || clock() >= options.stopAtMs) return result('more');
       const [owner, repo] = fullName.split('/') as [string, string];
@@ -175,7 +175,7 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
       }
       const items = page.data.map((issue) => toWorkItem(projectId, issue, deps.rules, project.revenueDefaults));
       // Until its first sync finishes, no webhook delivery is applied to the project: the sync writes alone.
-      const written = await deps.items.upsert(items, { soleWriter: project.sync.lastSyncedAt === undefined });
+      const written = await writer.upsert(items, { soleWriter: project.sync.lastSyncedAt === undefined });
       totals = { ...totals, fetched: totals.fetched + items.length, written: totals.written + written };
 
       const hasNext = /rel="next"/.test(response.headers.link ?? '');
@@ -198,7 +198,10 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
   };
 
   try {
-    return await syncPages();
+    // The chunk's pages are one write: the project's hourly aggregate is rebuilt once, after the last, not after each
+    // page (a project of n bugs would be read n / 100 times). A crash mid-chunk leaves the write in flight, taken for
+    // crashed once the Lambda's time limit is over.
+    return await deps.items.writing(syncPages);
   } finally {
     // The pace holds after the chunk's last request too, so the next chunk in this Map slot may start at once.
     await budget?.release();

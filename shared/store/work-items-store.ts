@@ -8,14 +8,22 @@ import { batchWrite } from './batch-write.ts';
 import { countQueried } from './count-items.ts';
 import { deleteQueried } from './delete-pages.ts';
 import { isConditionFailure } from './dynamo-client.ts';
-import { AGGREGATE_NUMBER, endOfSecond, ProjectAggregatesStore } from './project-aggregates-store.ts';
+import { AGGREGATE_NUMBER, type BeginWrite, endOfSecond, ProjectAggregatesStore } from './project-aggregates-store.ts';
 import { queryAll } from './query-all.ts';
 import { WORK_ITEMS_INDEXES } from './table-schemas.ts';
 
 /** The condition of a write that never rolls an item back: absent, or stored older (GitHub's `updated_at`). */
 const NEWER = 'attribute_not_exists(projectId) OR updatedAt < :updatedAt';
-/** Conditional writes in flight at once per upsert call. */
+/** The condition of a rewrite of an item GitHub has not changed since it was read. */
+const UNCHANGED = 'updatedAt = :updatedAt';
+/** Conditional writes in flight at once per call. */
 const WRITE_CONCURRENCY = 16;
+
+/**
+ * The writes of items inside {@link WorkItemsStore.writing}: each as the store's method of the same name does, but the
+ * hourly aggregate's upkeep begins at a project's first change and ends (rebuilding it) once, when `writing` ends.
+ */
+export type ItemsWriter = Pick<WorkItemsStore, 'upsert' | 'putIfNewer' | 'replaceIfUnchanged' | 'replaceAllIfUnchanged'>;
 
 export class WorkItemsStore {
   /** The projects' hourly aggregates, which every write of items keeps current. */
@@ -34,6 +42,22 @@ export class WorkItemsStore {
   }
 
   /**
+   * Runs `write` as one write of items for the hourly aggregates: a project's aggregate is rebuilt (its bugs read)
+   * once, after `write`, however many writes `write` makes, rather than after each. For the writes of one Lambda
+   * invocation (a sync's chunk of pages): a writer in flight longer than that is taken for crashed.
+   */
+  async writing<T>(write: (writer: ItemsWriter) => Promise<T>): Promise<T> {
+    return this.aggregates.aroundWrites((begin) =>
+      write({
+        upsert: (items, options) => this.upsertBeginning(begin, items, options),
+        putIfNewer: (item) => this.putAllBeginning(begin, [item], NEWER).then((written) => written === 1),
+        replaceIfUnchanged: (item) => this.putAllBeginning(begin, [item], UNCHANGED).then((written) => written === 1),
+        replaceAllIfUnchanged: (items) => this.putAllBeginning(begin, items, UNCHANGED),
+      }),
+    );
+  }
+
+  /**
    * Upserts items by (project, number), each only when GitHub's `updated_at` is newer than what is
    * stored, so replays and overlapping pages never roll an item back or count it twice.
    *
@@ -48,28 +72,7 @@ export class WorkItemsStore {
    * @returns how many items were written.
    */
   async upsert(items: readonly WorkItem[], options: { readonly soleWriter?: boolean } = {}): Promise<number> {
-    const stored = await this.storedVersions(items);
-    const batched = options.soleWriter ? items.filter((item) => !stored.has(item.number)) : [];
-    const conditional = items.filter((item) => {
-      const version = stored.get(item.number);
-      return version === undefined ? !options.soleWriter : version < item.updatedAt;
-    });
-    if (batched.length + conditional.length === 0) return 0;
-    return this.aggregates.aroundWrite(
-      [...batched, ...conditional].map((item) => item.projectId),
-      async () => {
-        let written = await batchWrite(
-          this.client,
-          this.tableName,
-          batched.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })),
-        );
-        for (let start = 0; start < conditional.length; start += WRITE_CONCURRENCY) {
-          const results = await Promise.all(conditional.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIf(item, NEWER)));
-          written += results.filter(Boolean).length;
-        }
-        return written;
-      },
-    );
+    return this.writing((writer) => writer.upsert(items, options));
   }
 
   /**
@@ -78,7 +81,15 @@ export class WorkItemsStore {
    * @returns whether it was written.
    */
   async replaceIfUnchanged(item: WorkItem): Promise<boolean> {
-    return this.aggregates.aroundWrite([item.projectId], () => this.putIf(item, 'updatedAt = :updatedAt'));
+    return this.writing((writer) => writer.replaceIfUnchanged(item));
+  }
+
+  /**
+   * Rewrites items as {@link replaceIfUnchanged} does, as one write: each project's aggregate is rebuilt once for all.
+   * @returns how many were written.
+   */
+  async replaceAllIfUnchanged(items: readonly WorkItem[]): Promise<number> {
+    return this.writing((writer) => writer.replaceAllIfUnchanged(items));
   }
 
   /** Every item of a project, in number order. */
@@ -165,7 +176,41 @@ export class WorkItemsStore {
    * @returns whether it was written.
    */
   async putIfNewer(item: WorkItem): Promise<boolean> {
-    return this.aggregates.aroundWrite([item.projectId], () => this.putIf(item, NEWER));
+    return this.writing((writer) => writer.putIfNewer(item));
+  }
+
+  /** {@link upsert}, begun for the projects it changes just before it writes them. */
+  private async upsertBeginning(
+    begin: BeginWrite,
+    items: readonly WorkItem[],
+    options: { readonly soleWriter?: boolean } = {},
+  ): Promise<number> {
+    const stored = await this.storedVersions(items);
+    const batched = options.soleWriter ? items.filter((item) => !stored.has(item.number)) : [];
+    const conditional = items.filter((item) => {
+      const version = stored.get(item.number);
+      return version === undefined ? !options.soleWriter : version < item.updatedAt;
+    });
+    if (batched.length + conditional.length === 0) return 0;
+    await begin([...batched, ...conditional].map((item) => item.projectId));
+    const written = await batchWrite(
+      this.client,
+      this.tableName,
+      batched.map((item) => ({ PutRequest: { Item: withIndexKeys(item) } })),
+    );
+    return written + (await this.putAllBeginning(begin, conditional, NEWER));
+  }
+
+  /** Puts each item when `condition` holds, begun for their projects first. @returns how many were written. */
+  private async putAllBeginning(begin: BeginWrite, items: readonly WorkItem[], condition: string): Promise<number> {
+    if (items.length === 0) return 0;
+    await begin(items.map((item) => item.projectId));
+    let written = 0;
+    for (let start = 0; start < items.length; start += WRITE_CONCURRENCY) {
+      const results = await Promise.all(items.slice(start, start + WRITE_CONCURRENCY).map((item) => this.putIf(item, condition)));
+      written += results.filter(Boolean).length;
+    }
+    return written;
   }
 
   /** Puts the item when `condition` (over the stored item and `:updatedAt`, the item's) holds. */

@@ -5,7 +5,7 @@ import { type AggregateRules, buildAggregate } from '../../../shared/domain/hour
 import type { WorkItem } from '../../../shared/domain/work-item.ts';
 import { readProjectTallies } from '../../../shared/hourly/project-tallies.ts';
 import { documentClient } from '../../../shared/store/dynamo-client.ts';
-import { AGGREGATE_NUMBER } from '../../../shared/store/project-aggregates-store.ts';
+import { AGGREGATE_NUMBER, CRASHED_WRITER_MS, writerCrashed } from '../../../shared/store/project-aggregates-store.ts';
 import { WorkItemsStore } from '../../../shared/store/work-items-store.ts';
 import { storedBug } from '../../support/hourly.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
@@ -43,6 +43,49 @@ async function whenItemsAreWritten<T>(meanwhile: () => Promise<unknown>, act: ()
   } finally {
     documentClient.middlewareStack.remove('itemsWrittenMeanwhile');
   }
+}
+
+/** Counts the strongly consistent Queries of WorkItems (a rebuild's read of a project) that `act` sends. */
+async function countRebuildReads(act: () => Promise<unknown>): Promise<number> {
+  let reads = 0;
+  documentClient.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { TableName?: string; ConsistentRead?: boolean };
+      if (context.commandName === 'QueryCommand' && input.TableName === runtime.stores.items.tableName && input.ConsistentRead) reads++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRebuildReads' },
+  );
+  try {
+    await act();
+    return reads;
+  } finally {
+    documentClient.middlewareStack.remove('countRebuildReads');
+  }
+}
+
+/** A write that begins at `began` and stays in flight until `finish` is called (never, for one that crashed). */
+function writeInFlight(began: Date) {
+  let finish = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let markBegun = () => {};
+  const begun = new Promise<void>((resolve) => {
+    markBegun = resolve;
+  });
+  const ended = writer(() => began).aggregates.aroundWrites(async (begin) => {
+    await begin([PROJECT]);
+    markBegun();
+    await finished;
+  });
+  return {
+    begun,
+    finish: async () => {
+      finish();
+      await ended;
+    },
+  };
 }
 
 const storedAggregate = async () => (await runtime.stores.items.aggregates.getMany([PROJECT])).get(PROJECT);
@@ -118,5 +161,79 @@ describe('project aggregates upkeep', () => {
     expect((await runtime.stores.items.listForProject(PROJECT)).map((item) => item.number)).toEqual([1, 2]);
     expect(await runtime.stores.items.deleteForProject(PROJECT)).toBe(2);
     expect(await storedAggregate()).toBeUndefined();
+  });
+
+  it('times a crashed writer from the last begin, so a live writer on a project written every few minutes is not taken over', async () => {
+    const at = (minutes: number) => new Date(Date.parse('2026-11-28T12:00:00Z') + minutes * 60_000);
+    await writer(() => at(0)).upsert([critical(1)]);
+    // 12:01: a writer begins and dies. Deliveries keep coming, each a write begun and ended, every 4 minutes.
+    await writeInFlight(at(1)).begun;
+    for (const minutes of [5, 9, 13]) {
+      await writer(() => at(minutes)).putIfNewer(critical(1, { assignees: [`dev${minutes}`], updatedAt: at(minutes).toISOString() }));
+    }
+    // 12:17: one more begins, and is still writing at 12:20.
+    const live = writeInFlight(at(17));
+    await live.begun;
+
+    const whileLive = (await storedAggregate())!;
+    expect(whileLive).toMatchObject({ writers: 2, dirtySince: at(1).toISOString(), lastBegan: at(17).toISOString() });
+    expect(at(20).getTime() - Date.parse(whileLive.dirtySince!)).toBeGreaterThan(CRASHED_WRITER_MS);
+    expect(writerCrashed(whileLive, at(20))).toBe(false);
+
+    await live.finish();
+    const afterLive = (await storedAggregate())!;
+    expect(afterLive.writers).toBe(1);
+    expect(writerCrashed(afterLive, at(32))).toBe(false);
+    expect(writerCrashed(afterLive, at(33))).toBe(true);
+  });
+
+  it('begins and ends a write of many upserts once, and rebuilds the aggregate once, after the last', async () => {
+    const rebuildReads = await countRebuildReads(() =>
+      writer().writing(async (items) => {
+        await items.upsert([critical(1)]);
+        await items.upsert([critical(2), critical(3)]);
+        await items.putIfNewer(critical(4, { assignees: ['dev'] }));
+      }),
+    );
+
+    expect(rebuildReads).toBe(1);
+    const stored = await storedAggregate();
+    expect(stored).toMatchObject({ writers: 0, changes: 2 });
+    expect(stored?.aggregate).toEqual(await recount(writtenAt));
+    expect(stored?.aggregate?.tally).toMatchObject({ openBugs: 4, unassignedCritical: 3 });
+  });
+
+  it('leaves the aggregate alone when a write changes nothing', async () => {
+    await writer().upsert([critical(1)]);
+    const before = await storedAggregate();
+
+    const rebuildReads = await countRebuildReads(() => writer().writing((items) => items.upsert([critical(1)])));
+
+    expect(rebuildReads).toBe(0);
+    expect(await storedAggregate()).toEqual(before);
+  });
+
+  it('rewrites the unchanged items of a relabelling as one write, keeping the one GitHub changed since it was read', async () => {
+    await writer().upsert([critical(1), critical(2)]);
+    const relabelled = [critical(1, { title: 'Relabelled' }), critical(2, { title: 'Relabelled' })];
+    await runtime.stores.items.putIfNewer(critical(2, { title: 'Edited on GitHub', updatedAt: '2026-11-28T11:00:00Z' }));
+    const { changes } = (await storedAggregate())!;
+
+    const written = await writer().replaceAllIfUnchanged(relabelled);
+
+    expect(written).toBe(1);
+    expect((await runtime.stores.items.listForProject(PROJECT)).map((item) => item.title)).toEqual(['Relabelled', 'Edited on GitHub']);
+    expect(await storedAggregate()).toMatchObject({ writers: 0, changes: changes + 2, aggregate: await recount(writtenAt) });
+  });
+
+  it('counts every item a rebuild reads, pull requests and old closures too: DynamoDB reads them before the filter', async () => {
+    const { severity: _severity, revenueImpact: _revenue, ...item } = critical(3);
+    const pullRequest: WorkItem = { ...item, kind: 'pull_request', labels: [] };
+    await writer().upsert([critical(1), critical(2, { closedAt: '2026-10-01T00:00:00Z' }), pullRequest]);
+
+    const { aggregate, bugsRead } = await runtime.stores.items.aggregates.recount(PROJECT, writtenAt, rules);
+
+    expect(aggregate.tally.openBugs).toBe(1);
+    expect(bugsRead).toBe(3);
   });
 });

@@ -126,7 +126,16 @@ export function successRateOf(
  * rules' to judge.
  */
 export function successRateAlerts(jobType: JobType, runs: readonly JobRun[], now: Date, thresholds: JobRunRuleThresholds): FiringAlert[] {
-  const { completed, runs: ended, since, percent } = successRateOf(runs, now, thresholds);
+  return successRateAlertsOf(jobType, successRateOf(runs, now, thresholds), thresholds);
+}
+
+/** {@link successRateAlerts} of a rate already computed (the cron monitor's, which its metric and status page show). */
+export function successRateAlertsOf(
+  jobType: JobType,
+  rate: SuccessRate,
+  thresholds: Pick<JobRunRuleThresholds, 'successRateAlertPercent'>,
+): FiringAlert[] {
+  const { completed, runs: ended, since, percent } = rate;
   // Compared in whole runs, so 19 of 20 is exactly 95%, not a float a hair below it.
   if (percent === null || completed * 100 >= thresholds.successRateAlertPercent * ended) return [];
   return [

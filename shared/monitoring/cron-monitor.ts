@@ -3,7 +3,7 @@
  * Scan): the dashboard, per-job statistics since a time, recent events, and the health metrics.
  */
 import { JOB_TYPES, type JobRun, type JobType, OPEN_STATUSES } from '../domain/job-run.ts';
-import { type SuccessRate, successRateOf } from '../domain/job-run-rules.ts';
+import { ENDED_STATUSES, type SuccessRate, successRateOf } from '../domain/job-run-rules.ts';
 import {
   type DashboardData,
   dashboardData,
@@ -125,12 +125,14 @@ export class CronMonitor {
   async view(now: Date, watcherRunId?: string): Promise<MonitorView> {
     const after = new Date(now.getTime() - this.windowDays * DAY_MS);
     const { thresholds } = this.options;
-    const [recent, newest, ...open] = await Promise.all([
-      this.stores.runs.listScheduledBetween(after, now),
-      // A daily or weekly job has fewer runs in the window than its success rate covers.
-      Promise.all(JOB_TYPES.map((jobType) => this.stores.runs.listRecent({ jobType, limit: thresholds.successRateMinRuns }))),
+    // The success rate's window may reach past the monitor's (up to 90 days against 8): one read covers both.
+    const rateAfter = new Date(now.getTime() - thresholds.successRateWindowDays * DAY_MS);
+    const [scheduled, newest, ...open] = await Promise.all([
+      this.stores.runs.listScheduledBetween(new Date(Math.min(after.getTime(), rateAfter.getTime())), now),
+      Promise.all(JOB_TYPES.map((jobType) => this.newestEndedRuns(jobType, now, thresholds.successRateMinRuns))),
       ...OPEN_STATUSES.map((status) => this.stores.runs.listByStatus(status, '\uffff')),
     ]);
+    const recent = scheduled.filter((run) => Date.parse(run.scheduledTime) > after.getTime());
     const runs = [...new Map([...recent, ...open.flat()].map((run) => [run.runId, run])).values()].filter(
       (run) => run.runId !== watcherRunId,
     );
@@ -156,14 +158,28 @@ export class CronMonitor {
       budgetMinutes: this.options.budgetMinutes,
       missed,
     });
+    // One sample per job for the metric, the alert, the status page and the weekly report: the rate window's
+    // runs and the job's newest ended ones before it (successRateSample picks from them).
     const successRates = Object.fromEntries(
       JOB_TYPES.map((jobType, index) => {
-        const own = [...newest[index]!, ...runs].filter(
-          (run) => run.jobType === jobType && Date.parse(run.scheduledTime) <= now.getTime(),
-        );
+        const own = [...newest[index]!, ...scheduled.filter((run) => run.jobType === jobType)];
         return [jobType, successRateOf([...new Map(own.map((run) => [run.runId, run])).values()], now, thresholds)];
       }),
     ) as Record<JobType, SuccessRate>;
     return { runs, missed, dashboard, successRates };
+  }
+
+  /**
+   * A job's newest runs scheduled by `now`, holding at least `minRuns` ended ones (or its whole history): a
+   * Query by job type with a Limit, doubled while skipped and open runs (or, for a replay, runs after `now`)
+   * leave too few. One Query of 20 rows for a job that rarely skips, however seldom it runs (a weekly job's
+   * 20 runs are 20 weeks).
+   */
+  private async newestEndedRuns(jobType: JobType, now: Date, minRuns: number): Promise<JobRun[]> {
+    for (let limit = minRuns; ; limit *= 2) {
+      const read = await this.stores.runs.listRecent({ jobType, limit });
+      const byNow = read.filter((run) => Date.parse(run.scheduledTime) <= now.getTime());
+      if (read.length < limit || byNow.filter((run) => ENDED_STATUSES.has(run.status)).length >= minRuns) return byNow;
+    }
   }
 }

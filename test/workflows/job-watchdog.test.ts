@@ -2,8 +2,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import type { JobType, RunStatus } from '../../shared/domain/job-run.ts';
+import { type JobType, manualRunRequest, type RunStatus, runIdOf } from '../../shared/domain/job-run.ts';
 import { failureAfter, newProject, type SyncFailure } from '../../shared/domain/project.ts';
+import { schedulerTimeOf } from '../../shared/domain/schedule-slots.ts';
 import { scheduledRun } from '../support/job-runs.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
 
@@ -196,6 +197,52 @@ describe('the watchdog in the hourly job', () => {
 
     await runtime.stores.runs.recordRun(run('daily_sync', '2026-11-29T02:00:00Z', 'completed', 45_000));
     await hourly('2026-11-29T03:00:00Z');
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
+  });
+
+  it('alerts once on a daily run still running past 3 times its usual 45 s (not at exactly 3 times), and resolves', async () => {
+    // The hourly job's stuck-run sweep judges open runs by the wall clock: this one starts now, a manual run (never late).
+    const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const lastSlot = (hourUtc: number, weekday?: number) => {
+      const slot = new Date(startedAt);
+      slot.setUTCHours(hourUtc, 0, 0, 0);
+      while (slot > startedAt || (weekday !== undefined && slot.getUTCDay() !== weekday)) slot.setUTCDate(slot.getUTCDate() - 1);
+      return slot;
+    };
+    const lastWeekly = lastSlot(9, 1);
+    for (const weekly of [lastWeekly, new Date(lastWeekly.getTime() + 7 * 86_400_000)])
+      await runtime.stores.runs.recordRun(run('weekly_report', schedulerTimeOf(weekly), 'completed'));
+    const lastDaily = lastSlot(2);
+    await dailyHistory(schedulerTimeOf(new Date(lastDaily.getTime() - 7 * 86_400_000)).slice(0, 10), 8, [], 45_000);
+    const request = manualRunRequest('daily_sync', startedAt);
+    const running = { ...run('daily_sync', request.scheduledTime, 'running'), runId: runIdOf(request), trigger: 'manual' as const };
+    await runtime.stores.runs.recordRun({ ...running, startedAt: startedAt.toISOString(), durationMs: undefined });
+    const startedPlus = (ms: number) => new Date(startedAt.getTime() + ms).toISOString();
+
+    const atTheMultiple = await hourly(startedPlus(135_000));
+    expect(atTheMultiple.run?.summary).toContain('; 0 job alerts firing');
+    expect(subjects()).toEqual([]);
+    await hourly(startedPlus(136_000));
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
+    // The message shortens the title to its line; the alert keeps it whole.
+    expect(jobMessages()[0]!.Message).toContain(
+      `NEW: Job run far from its usual duration\n  ${running.runId} has been running for 2.3 min, far slower than its usual`,
+    );
+    expect(jobMessages()[0]!.Message).toContain(
+      `\n  over 3 times the median of the job's last 20 completed runs; still running since ${startedAt.toISOString()}`,
+    );
+    expect((await runtime.stores.alerts.listOpen()).map(({ alertId, title }) => [alertId, title])).toEqual([
+      [`runtime_anomaly#${running.runId}`, `${running.runId} has been running for 2.3 min, far slower than its usual 45 s`],
+    ]);
+
+    // It ends as slow as it ran: the same alert, not a second page; a day later it resolves.
+    const ending = { status: 'completed', finishedAt: startedPlus(240_000), durationMs: 240_000 } as const;
+    expect(await runtime.stores.runs.endRun(running.runId, running.executionArn, ending)).toBe(true);
+    await hourly(startedPlus(3_600_000));
+    expect(subjects()).toEqual(['CTO dashboard jobs: 1 new']);
+    const nextDaily = new Date(lastDaily.getTime() + 86_400_000);
+    await runtime.stores.runs.recordRun(run('daily_sync', schedulerTimeOf(nextDaily), 'completed', 45_000));
+    await hourly(startedPlus(86_401_000));
     expect(subjects()).toEqual(['CTO dashboard jobs: 1 new', 'CTO dashboard jobs: 1 resolved']);
   });
 

@@ -4,7 +4,6 @@
  * (TTL on `expiresAt`) and written by the endpoint alone, which is then granted this table only.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from './dynamo-client.ts';
 
 export class WebhookDeliveriesStore {
   constructor(
@@ -34,32 +33,4 @@ function expiresAtOf(now: Date, days: number): number {
 /** An item TTL has not deleted yet (it may take days) but whose `expiresAt` is past counts as gone. */
 function isExpired(item: Record<string, unknown>, now: Date): boolean {
   return typeof item.expiresAt === 'number' && item.expiresAt < Math.floor(now.getTime() / 1000);
-}
-
-/**
- * Puts `item` in the WebhookDeliveries table unless a live item has its `deliveryId` (a conditional put), expiring
- * `days` after `now`: true if it was put. An expired item that TTL has not deleted yet (it may take days) counts as gone.
- */
-export async function claimDeliveryItem(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  item: { readonly deliveryId: string } & Record<string, unknown>,
-  now: Date,
-  days: number,
-): Promise<boolean> {
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  try {
-    await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { ...item, expiresAt: expiresAtOf(now, days) },
-        ConditionExpression: 'attribute_not_exists(deliveryId) OR expiresAt < :now',
-        ExpressionAttributeValues: { ':now': nowSeconds },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
 }

@@ -2,9 +2,10 @@
  * Nothing missed: GitHub does not redeliver a failed webhook delivery by itself, but redelivers one on request within
  * 3 days (docs.github.com/webhooks/using-webhooks/handling-failed-webhook-deliveries). The hourly job lists each
  * configured hook's recent deliveries and asks, once per event (its GUID, kept across attempts), for the latest
- * attempt of every event none of whose attempts succeeded. Pure: GitHub and the table are behind interfaces.
+ * attempt of every event none of whose attempts succeeded. GitHub and the table are behind interfaces.
  */
 import type { WebhookHook } from '../config.ts';
+import { logger } from '../logger.ts';
 
 /** The environment of the step that redelivers. */
 export const REDELIVERY_ENV = {
@@ -37,11 +38,34 @@ export interface HookDeliveriesApi {
   redeliver(hook: WebhookHook, deliveryId: number): Promise<void>;
 }
 
+/**
+ * How long a claim stands before a later run may claim the GUID again: past the longest a Lambda function runs
+ * (15 minutes), so a claim still standing then belongs to a run that stopped before GitHub answered its request.
+ */
+export const CLAIM_LEASE_MS = 15 * 60_000;
+
 export interface RedeliveryRequests {
-  /** Records that a redelivery of this GUID was asked for; false when it already was. */
+  /**
+   * Claims the GUID's redelivery request: false when GitHub already took or refused one, or another run claimed it
+   * less than {@link CLAIM_LEASE_MS} ago.
+   */
   claim(guid: string, now: Date): Promise<boolean>;
-  /** Forgets a claim whose request GitHub refused, so the next run asks again. */
+  /** Records that GitHub took the request (202): the GUID is not asked for again. */
+  recordRequested(guid: string, now: Date): Promise<void>;
+  /** Records GitHub's refusal of the request (a 4xx answer, which asking again would meet too): not asked again. */
+  recordRefused(guid: string, refusal: Refusal, now: Date): Promise<void>;
+  /** Forgets a claim whose request failed for a passing reason (a 5xx, a rate limit, the network): the next run asks again. */
   release(guid: string): Promise<void>;
+}
+
+/** A redelivery request GitHub refused. */
+export interface Refusal {
+  readonly guid: string;
+  /** The delivery attempt asked for. */
+  readonly deliveryId: number;
+  /** GitHub's status code. */
+  readonly status: number;
+  readonly message: string;
 }
 
 export interface RedeliveryOutcome {
@@ -56,11 +80,19 @@ export interface RedeliveryOutcome {
   readonly alreadyRequested: number;
   /** Failed events left for the next run: this one asked for its maximum. */
   readonly deferred: number;
+  /** Requests GitHub refused (4xx): recorded, not asked again. */
+  readonly refused: readonly Refusal[];
+  /** Requests that failed for a passing reason (5xx, rate limit, network): the next run asks again. */
+  readonly retryLater: number;
 }
 
 /**
- * Lists the hooks' deliveries of the last 3 days and has GitHub redeliver each failed event once.
+ * Lists the hooks' deliveries of the last 3 days and has GitHub redeliver each failed event once. Each event is asked
+ * for on its own: GitHub refusing one (a 4xx) is recorded and reported, one failing for a passing reason is left for
+ * the next run, and neither stops the others. A GUID is claimed before its request and marked after GitHub's answer,
+ * so a run that stops in between leaves a claim the next run takes over once {@link CLAIM_LEASE_MS} has passed.
  * @param maxRequests redeliveries asked for at most; the other failed events are left for the next run.
+ * @throws what the listing or the table throws: the hook's deliveries cannot be known.
  */
 export async function redeliverFailed(
   deps: { readonly api: HookDeliveriesApi; readonly requests: RedeliveryRequests },
@@ -74,12 +106,14 @@ export async function redeliverFailed(
   let requested = 0;
   let alreadyRequested = 0;
   let deferred = 0;
+  let retryLater = 0;
+  const refused: Refusal[] = [];
   for (const hook of hooks) {
     const attempts = await recentAttempts(deps.api, hook, since);
     listed += attempts.length;
     for (const latest of latestFailedAttempts(attempts)) {
       failed++;
-      if (requested >= maxRequests) {
+      if (requested + refused.length + retryLater >= maxRequests) {
         deferred++;
         continue;
       }
@@ -87,16 +121,49 @@ export async function redeliverFailed(
         alreadyRequested++;
         continue;
       }
-      try {
-        await deps.api.redeliver(hook, latest.id);
-      } catch (error) {
-        await deps.requests.release(latest.guid);
-        throw error;
-      }
-      requested++;
+      const answer = await requestRedelivery(deps, hook, latest, now);
+      if (answer === 'requested') requested++;
+      else if (answer === 'retryLater') retryLater++;
+      else refused.push(answer);
     }
   }
-  return { hooks: hooks.length, listed, failed, requested, alreadyRequested, deferred };
+  return { hooks: hooks.length, listed, failed, requested, alreadyRequested, deferred, refused, retryLater };
+}
+
+/** Asks GitHub to redeliver a claimed attempt and records its answer. */
+async function requestRedelivery(
+  deps: { readonly api: HookDeliveriesApi; readonly requests: RedeliveryRequests },
+  hook: WebhookHook,
+  attempt: ListedDelivery,
+  now: Date,
+): Promise<'requested' | 'retryLater' | Refusal> {
+  try {
+    await deps.api.redeliver(hook, attempt.id);
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === undefined || !isRefusal(status)) {
+      logger.warn('webhook redelivery request failed; the next run asks again', { guid: attempt.guid, status, error });
+      await deps.requests.release(attempt.guid);
+      return 'retryLater';
+    }
+    const refusal = { guid: attempt.guid, deliveryId: attempt.id, status, message: (error as Error).message };
+    logger.warn('GitHub refused a webhook redelivery request; it is not asked for again', { ...refusal });
+    await deps.requests.recordRefused(attempt.guid, refusal, now);
+    return refusal;
+  }
+  await deps.requests.recordRequested(attempt.guid, now);
+  return 'requested';
+}
+
+/** A 4xx other than a rate limit (403 or 429, which pass): asking again would be refused the same way. */
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 403 && status !== 429;
+}
+
+/** The HTTP status of a failed GitHub request (Octokit's RequestError), if it got one. */
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** The hook's attempts delivered after `since`: pages are read until one reaches back past it. */

@@ -111,6 +111,45 @@ describe('the redelivery of failed webhook deliveries', () => {
     expect(queuedFor(guid)).toEqual([]);
   });
 
+  it('asks for each failed delivery on its own: one GitHub refuses is recorded and reported, the others are redelivered', async () => {
+    // The earlier tests' failures, asked for already.
+    const earlier = (await redeliver([REPOSITORY_HOOK])).failed;
+    const refusedBug = await openBugMissed('acme/api', 21, 'Refused by GitHub');
+    const takenBug = await openBugMissed('acme/api', 21, 'Taken by GitHub');
+    const refusedAttempt = refusedBug.deliveries[0]!;
+    github.injectFaults(`/repos/acme/api/hooks/21/deliveries/${refusedAttempt.id}/attempts`, { status: 422 });
+
+    const first = await redeliver([REPOSITORY_HOOK]);
+    const second = await redeliver([REPOSITORY_HOOK]);
+
+    expect(first).toMatchObject({ failed: earlier + 2, requested: 1, retryLater: 0 });
+    expect(first.refused).toEqual([
+      { guid: refusedAttempt.guid, deliveryId: refusedAttempt.id, status: 422, message: expect.any(String) },
+    ]);
+    expect(await stored('acme/api', takenBug.number)).toMatchObject({ title: 'Taken by GitHub' });
+    expect(await stored('acme/api', refusedBug.number)).toBeUndefined();
+    // The refusal is kept: asking again would be refused the same way.
+    expect(second).toMatchObject({ failed: earlier + 1, requested: 0, alreadyRequested: earlier + 1, refused: [] });
+  });
+
+  it('asks again, an hour later, for a delivery a run claimed but stopped before asking GitHub for, and then only once', async () => {
+    const earlier = (await redeliver([REPOSITORY_HOOK])).failed;
+    const { number, deliveries } = await openBugMissed('acme/api', 21, 'Claimed by a run that stopped');
+    const stoppedRunAt = new Date();
+    // The run that stopped: its claim is written, its request never sent.
+    expect(await deps.requests.claim(deliveries[0]!.guid, stoppedRunAt)).toBe(true);
+
+    const sameHour = await redeliver([REPOSITORY_HOOK], new Date(stoppedRunAt.getTime() + 60_000));
+    const nextHour = await redeliver([REPOSITORY_HOOK], new Date(stoppedRunAt.getTime() + 3_600_000));
+    const hourAfter = await redeliver([REPOSITORY_HOOK], new Date(stoppedRunAt.getTime() + 2 * 3_600_000));
+
+    expect(sameHour).toMatchObject({ failed: earlier + 1, requested: 0, alreadyRequested: earlier + 1 });
+    expect(nextHour).toMatchObject({ failed: earlier + 1, requested: 1 });
+    expect(hourAfter).toMatchObject({ failed: earlier, requested: 0 });
+    expect(await stored('acme/api', number)).toMatchObject({ title: 'Claimed by a run that stopped' });
+    expect(queuedFor(deliveries[0]!.guid)).toHaveLength(1);
+  });
+
   it('leaves a failed delivery older than GitHub’s 3-day window alone', async () => {
     await openBugMissed('acme/api', 21, 'Missed long ago');
 

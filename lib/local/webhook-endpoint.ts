@@ -2,8 +2,10 @@
  * The stack's HTTP API on loopback: each route of the template (`POST /github`) invokes its function's handler with
  * the event API Gateway's HTTP API hands it (payload format 2.0) and answers with what the handler returns, so the
  * local webhook endpoint verifies, records and queues deliveries with the deployed code and gives the same answers
- * (413 above 25 MB, 401 for a missing or wrong signature, 202 once queued). A route's handler that throws is answered
- * 500 `Internal Server Error`, as API Gateway answers a failed integration.
+ * (401 for a missing or wrong signature, 202 once queued). It refuses what the deployed path cannot carry, as AWS
+ * does: a body over the HTTP API's 10 MB payload quota is answered 413, and an event over Lambda's 6 MB synchronous
+ * invocation payload never reaches the function. A route's handler that throws, or that Lambda would not invoke, is
+ * answered 500 `Internal Server Error`, as API Gateway answers a failed integration.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -94,7 +96,7 @@ export class LocalHttpApi {
     const server = createServer((request, response) => {
       void answer(routes, invoke, request).then(
         (reply) => send(response, reply),
-        () => send(response, { statusCode: 500, body: JSON.stringify({ message: 'Internal Server Error' }) }),
+        () => send(response, INTERNAL_SERVER_ERROR),
       );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -105,6 +107,29 @@ export class LocalHttpApi {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * The HTTP API's payload quota, 10 MB (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html,
+ * not adjustable): a larger request body is answered 413 before any integration runs.
+ */
+export const HTTP_API_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Lambda's synchronous invocation payload quota, 6 MB (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+ * the whole event as JSON (headers, escaped or base64-encoded body) must fit, so a body well under 6 MB can miss it.
+ * Lambda refuses a larger one (RequestEntityTooLargeException) and the HTTP API answers as for any failed integration.
+ */
+export const LAMBDA_MAX_EVENT_BYTES = 6 * 1024 * 1024;
+
+const REQUEST_TOO_LARGE = { statusCode: 413, body: JSON.stringify({ message: 'Request Entity Too Large' }) };
+const INTERNAL_SERVER_ERROR = { statusCode: 500, body: JSON.stringify({ message: 'Internal Server Error' }) };
+
+/** What AWS answers instead of invoking the function, for a body or event the deployed path cannot carry; else undefined. */
+export function refusalByAws(bodyBytes: number, event: APIGatewayProxyEventV2): APIGatewayProxyStructuredResultV2 | undefined {
+  if (bodyBytes > HTTP_API_MAX_BODY_BYTES) return REQUEST_TOO_LARGE;
+  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_EVENT_BYTES) return INTERNAL_SERVER_ERROR;
+  return undefined;
 }
 
 /** Content types API Gateway passes as text; any other body is base64-encoded (isBase64Encoded). */
@@ -148,7 +173,8 @@ async function answer(routes: readonly LocalRoute[], invoke: InvokeConsumer, req
     body: body.toString(text ? 'utf8' : 'base64'),
     isBase64Encoded: !text,
   };
-  return (await invoke(route.function.entry, route.function.logicalId, event)) as APIGatewayProxyStructuredResultV2;
+  const refused = refusalByAws(body.length, event);
+  return refused ?? ((await invoke(route.function.entry, route.function.logicalId, event)) as APIGatewayProxyStructuredResultV2);
 }
 
 function send(response: ServerResponse, reply: APIGatewayProxyStructuredResultV2): void {

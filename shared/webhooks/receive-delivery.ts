@@ -15,7 +15,12 @@ import { logger } from '../logger.ts';
 import { isAppliedEvent, MAX_QUEUED_BYTES, queuedDeliveryOf } from './deliveries.ts';
 import { isSignedBy } from './signature.ts';
 
-/** GitHub delivers no payload above 25 MB (docs.github.com webhooks/webhook-events-and-payloads#payload-cap). */
+/**
+ * GitHub delivers no payload above 25 MB (docs.github.com webhooks/webhook-events-and-payloads#payload-cap). Deployed,
+ * the function never sees one that large: the HTTP API answers 413 above its 10 MB, and Lambda refuses an event above
+ * its 6 MB synchronous payload (the HTTP API answers 500), so a delivery between about 6 and 25 MB fails, is redelivered
+ * in vain, and is lost to the webhook path: the daily sync brings its item in. This check guards a direct invocation.
+ */
 export const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
 /** An HTTP request as an API Gateway HTTP API (payload format 2.0) or a Lambda function URL hands it over. */

@@ -149,6 +149,22 @@ describe('the local webhook endpoint', () => {
     expect(oversized.status).toBe(413);
   });
 
+  it('queues a signed delivery of 5 MB, and one of 7 MB never reaches the function (Lambda’s 6 MB invocation payload)', async () => {
+    const delivery = (bodyBytes: number) =>
+      issuesEvent('edited', issuePayload(2, { updated_at: '2026-11-29T04:00:00Z', body: 'b'.repeat(bodyBytes) }));
+    const guid = randomUUID();
+    const queuedBefore = webhooks.queues.sent.length;
+
+    const fiveMegabytes = await post(delivery(5 * 1024 * 1024));
+    const sevenMegabytes = await post(delivery(7 * 1024 * 1024), { guid });
+
+    expect(fiveMegabytes.status).toBe(202);
+    // Lambda refuses the invocation; the HTTP API answers as for any failed integration, and GitHub records a failure.
+    expect(sevenMegabytes).toEqual({ status: 500, body: { message: 'Internal Server Error' } });
+    expect(webhooks.queues.sent.length).toBe(queuedBefore + 1);
+    expect(webhooks.queues.sent.some((message) => message.body.includes(guid))).toBe(false);
+  });
+
   it('answers ping with 200 and an event it does not apply with 202, queuing neither', async () => {
     const queuedBefore = webhooks.queues.sent.length;
 

@@ -19,7 +19,8 @@ export interface ApplyDependencies {
   readonly projects: { get(projectId: string): Promise<Project | undefined> };
   readonly items: {
     putIfNewer(item: WorkItem): Promise<boolean>;
-    replaceIfUnchanged(item: WorkItem): Promise<boolean>;
+    /** Rewrites unchanged items as one write (one aggregate upkeep for all); @returns how many were written. */
+    replaceAllIfUnchanged(items: readonly WorkItem[]): Promise<number>;
     listForProject(projectId: string): Promise<WorkItem[]>;
   };
   readonly rules: BugRules;
@@ -63,12 +64,15 @@ async function applyLabelChange(deps: ApplyDependencies, project: Project, deliv
   if (!change) return 'ignored';
   const carrying = (await deps.items.listForProject(project.projectId)).filter((item) => item.labels.includes(change.from));
   if (carrying.length === 0) return 'ignored';
-  let written = 0;
-  for (const stored of carrying) {
-    const issue = { ...gitHubIssueOf(stored), labels: change.relabel(stored.labels) };
-    if (await deps.items.replaceIfUnchanged(toWorkItem(project.projectId, issue, deps.rules, project.revenueDefaults))) written++;
-  }
-  return written > 0 ? 'applied' : 'stale';
+  const relabelled = carrying.map((stored) =>
+    toWorkItem(
+      project.projectId,
+      { ...gitHubIssueOf(stored), labels: change.relabel(stored.labels) },
+      deps.rules,
+      project.revenueDefaults,
+    ),
+  );
+  return (await deps.items.replaceAllIfUnchanged(relabelled)) > 0 ? 'applied' : 'stale';
 }
 
 /** The GitHub issue a stored item was made from, as far as the item says (all that {@link toWorkItem} reads). */

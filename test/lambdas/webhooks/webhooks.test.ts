@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../../../lib/project.ts';
 import { newProject, type Project } from '../../../shared/domain/project.ts';
 import { logger } from '../../../shared/logger.ts';
 import { METRIC_NAMES } from '../../../shared/metrics.ts';
+import { WorkItemsStore } from '../../../shared/store/work-items-store.ts';
 import { MAX_QUEUED_BYTES } from '../../../shared/webhooks/deliveries.ts';
 import { WEBHOOK_ENV } from '../../../shared/webhooks/environment.ts';
 import { signatureOf } from '../../../shared/webhooks/signature.ts';
@@ -375,6 +376,26 @@ describe('the webhook consumer, for labels renamed or deleted on the repository'
     expect(await stored()).toEqual([
       { number: 7, labels: ['bug', 'severity: critical'], kind: 'bug', severity: 'critical', updatedAt: '2026-11-28T10:00:00Z' },
     ]);
+  });
+
+  it('rewrites every item carrying a renamed label as one write: the project’s aggregate is kept up once, not once per item', async () => {
+    for (const number of [8, 9]) {
+      await send(request(issuesPayload('2026-11-28T10:00:00Z', 'open').replaceAll('"number":7', `"number":${number}`)));
+    }
+    await drainQueue();
+    const writes = vi.spyOn(WorkItemsStore.prototype, 'writing');
+
+    await send(labelDelivery('edited', 'severity: critical', 'severity: high'));
+    await drainQueue();
+    const upkeeps = writes.mock.calls.length;
+    writes.mockRestore();
+
+    expect((await stored()).map(({ number, severity }) => [number, severity])).toEqual([
+      [7, 'critical'],
+      [8, 'critical'],
+      [9, 'critical'],
+    ]);
+    expect(upkeeps).toBe(1);
   });
 
   it('removes a deleted label from the items carrying it: without "bug" the issue is no longer a bug', async () => {

@@ -22,7 +22,10 @@ function dependencies(project: Project | undefined) {
     projects: { get: async (projectId: string) => (projectId === project?.projectId ? project : undefined) },
     items: {
       putIfNewer: async (item: WorkItem) => Boolean(written.push(item)),
-      replaceIfUnchanged: async (item: WorkItem) => Boolean(written.push(item)),
+      replaceAllIfUnchanged: async (items: readonly WorkItem[]) => {
+        written.push(...items);
+        return items.length;
+      },
       listForProject: async () => [...written],
     },
     rules: DEFAULT_BUG_RULES,

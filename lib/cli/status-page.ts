@@ -7,7 +7,7 @@ import type { DayFigures, JobStatistics } from '../../shared/domain/monitoring.t
 import { executionConsoleUrl } from '../../shared/domain/report-email.ts';
 import type { SyncEvent } from '../../shared/domain/sync-event.ts';
 import { breakable, escapeHtml, plainText } from '../../shared/domain/untrusted-text.ts';
-import { freshnessOf, type ProjectStatus, percent, type StatusReport, syncFailureOf } from './status.ts';
+import { type ProjectStatus, percent, type StatusReport, syncFailureOf } from './status.ts';
 import { dayLabel, durationText, exactTime, relativeTime } from './time-text.ts';
 
 /** The charts' drawing box (SVG user units; the chart scales to its card) and the plot area inside it. */
@@ -55,7 +55,7 @@ export function statusPageHtml(report: StatusReport): string {
     section(
       'Projects, worst first',
       dataTable(
-        [column('project', 'wide'), column('health', 'health'), column('synced', 'when num')],
+        [column('project', 'wide'), column('health', 'health'), column('confirmed', 'when num')],
         report.projects.map((project) => projectRow(project, now)),
         'No projects.',
       ),
@@ -298,10 +298,18 @@ function projectRow(project: ProjectStatus, now: Date): string[] {
     ? `<br><span class="sub" title="weekly health check of ${weeklyStatus.date}">weekly: ` +
       `<span class="${weeklyStatus.status}">${weeklyStatus.status} ${weeklyStatus.score}</span></span>`
     : '';
-  const freshness = freshnessOf(project);
   return [
     `<span class="name">${breakable(plainText(project.projectId, 80))}</span>${failing}`,
     daily + weekly,
-    freshness ? timeTag(freshness, now) : '<span class="muted">never</span>',
+    confirmedCell(project, now),
   ];
+}
+
+/** How long ago the project's data was last confirmed (its lag), marked once stale with what confirmed it on hover. */
+function confirmedCell({ lag }: ProjectStatus, now: Date): string {
+  if (lag.confirmedAt === null) return '<span class="muted">never</span>';
+  if (!lag.stale) return timeTag(lag.confirmedAt, now);
+  const webhook = lag.webhookConfirmedAt ? `last webhook ${exactTime(lag.webhookConfirmedAt)}` : 'no webhook';
+  const sources = `last sync ${exactTime(lag.lastSyncedAt!)}; ${webhook}`;
+  return `${timeTag(lag.confirmedAt, now)}<br><span class="sub failing" title="${escapeHtml(sources)}">stale</span>`;
 }

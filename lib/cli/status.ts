@@ -1,8 +1,10 @@
 /**
  * `cto-jobs status`: the cron monitor's dashboard as text, JSON, or a self-contained HTML status page
  * (lib/cli/status-page.ts), all over one window of days: each job's figures and its days (success rate, p50
- * and p95 duration), the failures in the window with their errors, recent events, and the projects worst first.
+ * and p95 duration), the failures in the window with their errors, recent events, and the projects worst first, each
+ * with its lag: how long since its data was last confirmed (a sync finished, or a webhook delivery applied).
  */
+import { freshnessOf, isStale, type ProjectFreshness } from '../../shared/domain/freshness.ts';
 import { JOB_TYPES, type JobRun, type JobType } from '../../shared/domain/job-run.ts';
 import { SUCCESS_RATE_TARGET_PERCENT, type SuccessRate } from '../../shared/domain/job-run-rules.ts';
 import { type DashboardData, type DayFigures, dailyFigures, type MonitoringThresholds } from '../../shared/domain/monitoring.ts';
@@ -43,9 +45,14 @@ export interface StatusReport {
   /** The window's failed and timed-out runs, newest first (at most 10). */
   readonly recentFailures: readonly JobRun[];
   readonly recentEvents: readonly SyncEvent[];
+  /** The hours past which a project is stale (the hourly job's `staleAfterHours`), when the caller knows them. */
+  readonly staleAfterHours?: number;
   /** Worst first: see {@link worstFirst}. */
   readonly projects: readonly ProjectStatus[];
 }
+
+/** When a project's data was last confirmed and its lag at the report's time, stale or not when the limit is known. */
+export type ProjectLag = Omit<ProjectFreshness, 'projectId'> & { readonly stale?: boolean };
 
 export interface ProjectStatus {
   readonly projectId: string;
@@ -55,6 +62,7 @@ export interface ProjectStatus {
   readonly weeklyStatus: Pick<WeeklyProjectStatus, 'status' | 'score' | 'date'> | null;
   /** Set while the daily sync fails on the project run after run. */
   readonly syncFailure?: Omit<SyncFailure, 'lastRunId'>;
+  readonly lag: ProjectLag;
 }
 
 export async function gatherStatus(
@@ -68,6 +76,8 @@ export async function gatherStatus(
     readonly now: Date;
     /** @default STATUS_WINDOW_DAYS (14) */
     readonly windowDays?: number;
+    /** The hourly job's stale limit (`alertRulesOf(config).staleAfterHours`): each project's lag is then judged stale or not. */
+    readonly staleAfterHours?: number;
   },
 ): Promise<StatusReport> {
   const { now, windowDays = STATUS_WINDOW_DAYS } = options;
@@ -111,6 +121,7 @@ export async function gatherStatus(
       .sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime))
       .slice(0, 10),
     recentEvents,
+    ...(options.staleAfterHours === undefined ? {} : { staleAfterHours: options.staleAfterHours }),
     projects: worstFirst(
       projects.map((project, index) => ({
         projectId: project.projectId,
@@ -125,22 +136,24 @@ export async function gatherStatus(
               },
             }
           : {}),
+        lag: lagOf(project, now, options.staleAfterHours),
       })),
     ),
   };
 }
 
+/** The project's lag at `now`, judged stale or not when the limit is given. */
+export function lagOf(project: Parameters<typeof freshnessOf>[0], now: Date, staleAfterHours: number | undefined): ProjectLag {
+  const { projectId: _projectId, ...freshness } = freshnessOf(project, now);
+  return staleAfterHours === undefined ? freshness : { ...freshness, stale: isStale(freshness, staleAfterHours) };
+}
+
 /** Worse health first (never synced, then critical, warning, healthy). */
 const HEALTH_RANK: Readonly<Record<HealthStatus | 'never synced', number>> = { 'never synced': 0, critical: 1, warning: 2, healthy: 3 };
 
-/** When the project was last synced (its latest snapshot's day when the sync time is unknown); null if never. */
-export function freshnessOf(project: ProjectStatus): string | null {
-  return project.health ? (project.health.syncedAt ?? project.health.date) : null;
-}
-
 /**
  * The projects an operator should look at first, first: by health (never synced, critical, warning, healthy), then
- * score, then freshness (the longest since its last sync first), then name.
+ * score, then freshness (the longest since its data was last confirmed first), then name.
  */
 export function worstFirst(projects: readonly ProjectStatus[]): ProjectStatus[] {
   const rank = (project: ProjectStatus) => HEALTH_RANK[project.health?.classification ?? 'never synced'];
@@ -148,7 +161,7 @@ export function worstFirst(projects: readonly ProjectStatus[]): ProjectStatus[] 
     (a, b) =>
       rank(a) - rank(b) ||
       (a.health?.score ?? 0) - (b.health?.score ?? 0) ||
-      (freshnessOf(a) ?? '').localeCompare(freshnessOf(b) ?? '') ||
+      (a.lag.confirmedAt ?? '').localeCompare(b.lag.confirmedAt ?? '') ||
       a.projectId.localeCompare(b.projectId),
   );
 }
@@ -202,13 +215,14 @@ export function statusText(report: StatusReport): string {
       ? [
           '',
           table(
-            ['project (worst first)', 'daily health', 'formula', 'synced', 'weekly status'],
-            report.projects.map(({ projectId, health, weeklyStatus }) => [
+            ['project (worst first)', 'daily health', 'formula', 'synced', 'weekly status', 'confirmed'],
+            report.projects.map(({ projectId, health, weeklyStatus, lag }) => [
               plainText(projectId, 30),
               health ? `${health.score} ${health.classification}` : 'never synced',
               health?.formulaVersion ?? '-',
               health?.syncedAt ? relativeTime(health.syncedAt, now) : (health?.date ?? 'never'),
               weeklyStatus ? `${weeklyStatus.status} (${weeklyStatus.score}, ${weeklyStatus.date})` : '-',
+              lag.confirmedAt ? `${relativeTime(lag.confirmedAt, now)}${lag.stale ? ' (stale)' : ''}` : 'never',
             ]),
           ),
         ]

@@ -43,7 +43,7 @@ export function freshnessOf(project: Pick<Project, 'projectId' | 'sync'> & Webho
 }
 
 /** Stale: not confirmed for longer than the limit (at exactly the limit it is not; a second past it, it is). */
-export function isStale(freshness: ProjectFreshness, staleAfterHours: number): boolean {
+export function isStale(freshness: Pick<ProjectFreshness, 'lagSeconds'>, staleAfterHours: number): boolean {
   return freshness.lagSeconds !== null && freshness.lagSeconds > staleAfterHours * 3600;
 }
 

@@ -1,5 +1,5 @@
 import type { StatusReport } from '../../lib/cli/status.ts';
-import { STATUS_WINDOW_DAYS, worstFirst } from '../../lib/cli/status.ts';
+import { lagOf, STATUS_WINDOW_DAYS, worstFirst } from '../../lib/cli/status.ts';
 import { parseConfig, schedulesOf } from '../../shared/config.ts';
 import { JOB_TYPES, type JobRun, type JobType, type RunStatus } from '../../shared/domain/job-run.ts';
 import { SUCCESS_RATE_TARGET_PERCENT, successRateOf } from '../../shared/domain/job-run-rules.ts';
@@ -76,6 +76,9 @@ function demoEvents(projects: readonly string[], messageOf: (index: number) => s
   });
 }
 
+/** The default limit without webhooks: the demo's projects synced more than 26 hours ago show stale. */
+const STALE_AFTER_HOURS = 26;
+
 type ProjectFigures = [projectId: string, score: number | null, syncedHoursAgo: number, failing?: string];
 
 function statusReport(runs: JobRun[], events: SyncEvent[], projects: readonly ProjectFigures[]): StatusReport {
@@ -125,6 +128,7 @@ function statusReport(runs: JobRun[], events: SyncEvent[], projects: readonly Pr
       .filter((run) => run.status === 'failed' || run.status === 'timeout')
       .sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime)),
     recentEvents: events,
+    staleAfterHours: STALE_AFTER_HOURS,
     projects: worstFirst(
       projects.map(([projectId, score, syncedHoursAgo, failing]) => ({
         projectId,
@@ -140,6 +144,11 @@ function statusReport(runs: JobRun[], events: SyncEvent[], projects: readonly Pr
               },
         weeklyStatus: score === null ? null : { status: score >= 80 ? 'healthy' : 'warning', score: score + 3, date: '2026-11-23' },
         ...(failing ? { syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: failing } } : {}),
+        lag: lagOf(
+          { projectId, sync: { page: 1, ...(score === null ? {} : { lastSyncedAt: iso(syncedHoursAgo) }) } },
+          STATUS_NOW,
+          STALE_AFTER_HOURS,
+        ),
       })),
     ),
   };

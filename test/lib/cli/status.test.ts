@@ -83,6 +83,9 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
+/** Neither project's sync has finished in the seeded history: no lag yet (and no verdict, the limit not given). */
+const NEVER_CONFIRMED = { lastSyncedAt: null, webhookConfirmedAt: null, confirmedAt: null, lagSeconds: null };
+
 describe('cto-jobs status', () => {
   it('gives the dashboard figures from the seeded history, through the indexes', () => {
     const [daily, hourly, weekly] = report.dashboard.statistics;
@@ -116,6 +119,7 @@ describe('cto-jobs status', () => {
         health: null,
         weeklyStatus: null,
         syncFailure: { since: '2026-11-26T02:00:00Z', consecutiveRuns: 3, lastError: `RepositoryNotFoundError: ${HOSTILE_TITLES[0]}` },
+        lag: NEVER_CONFIRMED,
       },
       {
         projectId: 'acme/api',
@@ -127,6 +131,7 @@ describe('cto-jobs status', () => {
           syncedAt: null,
         },
         weeklyStatus: { status: 'warning', score: 64, date: '2026-11-23' },
+        lag: NEVER_CONFIRMED,
       },
     ]);
     expect(report.daily.hourly_metrics).toHaveLength(14);
@@ -187,6 +192,50 @@ describe('cto-jobs status', () => {
         '<br><span class="sub" title="weekly health check of 2026-11-23">weekly: <span class="warning">warning 64</span></span>',
     );
     expect(html).toContain('<td class="health"><span class="muted">never synced</span></td>');
+  });
+
+  it("shows each project's lag since its data was last confirmed, stale past the limit, in the JSON, the text and the page", async () => {
+    // acme/api: last synced at 02:00 the day before, a webhook delivery applied at 09:00 since: 27.5 h before NOW.
+    await runtime.stores.projects.saveSyncState('acme/api', { page: 1, lastSyncedAt: '2026-11-27T02:00:00.000Z' });
+    await runtime.stores.projects.recordWebhookConfirmation('acme/api', '2026-11-27T09:00:00.000Z');
+    const config = parseConfig({}, NOW);
+    const judged = await gatherStatus(runtime.stores, {
+      schedules: schedulesOf(config),
+      thresholds: config.monitoring,
+      budgetMinutes: config.jobTimeoutMinutes,
+      healthThresholds: config.healthThresholds,
+      now: NOW,
+      staleAfterHours: 26,
+    });
+
+    const json = JSON.parse(JSON.stringify(judged)) as StatusReport;
+    expect(json.staleAfterHours).toBe(26);
+    expect(json.projects.map(({ projectId, lag }) => ({ projectId, lag }))).toEqual([
+      { projectId: 'acme/gone', lag: { ...NEVER_CONFIRMED, stale: false } },
+      {
+        projectId: 'acme/api',
+        lag: {
+          lastSyncedAt: '2026-11-27T02:00:00.000Z',
+          webhookConfirmedAt: '2026-11-27T09:00:00.000Z',
+          confirmedAt: '2026-11-27T09:00:00.000Z',
+          lagSeconds: 27.5 * 3600,
+          stale: true,
+        },
+      },
+    ]);
+    const text = statusText(judged);
+    expect(text).toMatch(/project \(worst first\) .* weekly status +confirmed\n/);
+    expect(text).toMatch(/acme\/api +.* +warning \(64, 2026-11-23\) +28 h ago \(stale\)(\n|$)/);
+    expect(text).toMatch(/acme\/gone +never synced +- +never +- +never\n/);
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+    const html = statusPageHtml(judged);
+    expect(html).toContain('<th class="when num">confirmed</th>');
+    expect(html).toContain(
+      '<td class="when num"><time datetime="2026-11-27T09:00:00.000Z" title="2026-11-27 09:00 UTC">28 h ago</time><br>' +
+        '<span class="sub failing" title="last sync 2026-11-27 02:00 UTC; last webhook 2026-11-27 09:00 UTC">stale</span></td>',
+    );
+    // Without the limit, the page shows the lag alone.
+    expect(statusPageHtml(report)).toContain('<td class="when num"><span class="muted">never</span></td>');
   });
 
   it('answers getJobStats(since) and getRecentEvents(limit, type) through the indexes', async () => {

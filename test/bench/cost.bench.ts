@@ -10,9 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type FakeIssue, type FakeRepository, GitHubServer } from '../../lib/local/github-server.ts';
-import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
+import { LocalRuntime, type RunJobOptions, readCdkContext } from '../../lib/local/runtime.ts';
 import { synthesizeTemplate } from '../../lib/local/template.ts';
 import { PROJECT_ROOT } from '../../lib/project.ts';
+import { LOCAL_CLOCK_OFFSET_ENV } from '../../shared/dependencies.ts';
 import { JOB_NAMES, type JobName } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
@@ -89,18 +90,23 @@ const template = await synthesizeTemplate(context, new Date());
 const meter = new CostMeter(runtime.stack, functionMemory(template));
 const tables = tableSpecs(runtime.stack);
 
+/**
+ * Runs `job` as if it ran at `at`: the schedule's time, and the writers' clock (the sync's, which stamps the hourly
+ * aggregates it rebuilds) set to it, as when the runs happen at their hours. With the wall clock, a writer would
+ * stamp its aggregates later than the hours the next runs judge, which then read those projects in full.
+ */
+function runAt(job: JobName, at: string, options: Omit<RunJobOptions, 'at'> = {}) {
+  process.env[LOCAL_CLOCK_OFFSET_ENV] = String(Date.parse(at) - Date.now());
+  return runtime.runJob(job, { at: new Date(at), retryIntervalMs: 0, waitMs: 0, ...options });
+}
+
 const alertLines = () => (fs.existsSync(alertsFile) ? fs.readFileSync(alertsFile, 'utf8').split('\n').filter(Boolean).length : 0);
 
 /** Runs `job` at `at`, counted. */
 async function countedRun(job: JobName, at: string): Promise<RunCount & { events: number }> {
   const machine = runtime.stack.stateMachines.get(JOB_NAMES[job])!;
   const published = alertLines();
-  const { execution } = await runtime.runJob(job, {
-    at: new Date(at),
-    retryIntervalMs: 0,
-    waitMs: 0,
-    ...meter.hooksFor(machine.definition),
-  });
+  const { execution } = await runAt(job, at, meter.hooksFor(machine.definition));
   if (execution.status !== 'SUCCEEDED') throw new Error(`${job} ended ${execution.status}: ${execution.error} ${execution.cause}`);
   const { usage, metrics, writesByTarget } = meter.finish(execution.historyEventCount);
   // Each on-call message is one SNS publish; the topic's KMS key is asked for a data key at most once a publish.
@@ -150,8 +156,8 @@ for (const [sample, projects] of SAMPLES.entries()) {
   for (const repo of repos.slice(0, projects)) await runtime.stores.projects.save(newProject({ repository: repo.fullName }, new Date()));
   // The first sync reads everything, and the first hourly run after it raises every alert the data holds; the month
   // is made of the runs after them.
-  await runtime.runJob('daily', { at: new Date('2026-11-29T02:00:00Z'), retryIntervalMs: 0, waitMs: 0 });
-  await runtime.runJob('hourly', { at: new Date('2026-11-30T01:00:00Z'), retryIntervalMs: 0, waitMs: 0 });
+  await runAt('daily', '2026-11-29T02:00:00Z');
+  await runAt('hourly', '2026-11-30T01:00:00Z');
   for (let p = 0; p < projects; p += CHANGED_EVERY) {
     const repo = github.repository(`cost/repo-${p}`);
     const updated = new Date(Date.parse('2026-11-29T12:00:00Z') + sample * 60_000).toISOString().replace('.000', '');

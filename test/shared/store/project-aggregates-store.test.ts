@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LOCAL_CLOCK_OFFSET_ENV, workItemsWriter } from '../../../shared/dependencies.ts';
 import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
 import { type AggregateRules, buildAggregate } from '../../../shared/domain/hourly-aggregate.ts';
 import type { WorkItem } from '../../../shared/domain/work-item.ts';
@@ -13,6 +14,7 @@ import { startTestRuntime } from '../../support/local-runtime.ts';
 const runtime = await startTestRuntime();
 afterAll(() => runtime.close());
 beforeEach(() => runtime.reset());
+afterEach(() => vi.unstubAllEnvs());
 
 const PROJECT = 'acme/api';
 const rules: AggregateRules = { ...DEFAULT_BUG_RULES, slaBreachSeverities: ['critical', 'high'], unassignedSeverities: ['critical'] };
@@ -130,11 +132,14 @@ describe('project aggregates upkeep', () => {
       new UpdateCommand({
         TableName: runtime.stores.items.tableName,
         Key: { projectId: PROJECT, number: AGGREGATE_NUMBER },
-        UpdateExpression: 'ADD writers :one, changes :one SET dirtySince = :began',
+        UpdateExpression: 'ADD writers :one, changes :one SET dirtySince = :began, lastBegan = :began',
         ExpressionAttributeValues: { ':one': 1, ':began': '2026-11-28T12:10:00.000Z' },
       }),
     );
-    await runtime.stores.items.upsert([critical(2)]);
+    // Another writer (no rules: it leaves the rebuild to the hourly job) begins and ends at 12:12.
+    await new WorkItemsStore(documentClient, runtime.stores.items.tableName, { clock: () => new Date('2026-11-28T12:12:00Z') }).upsert([
+      critical(2),
+    ]);
 
     const inFlight = await readProjectTallies(runtime.stores.items, [PROJECT], new Date('2026-11-28T12:20:00Z'), rules);
     expect(inFlight.paths).toEqual({ aggregate: 0, advanced: 0, full: 1 });
@@ -235,5 +240,21 @@ describe('project aggregates upkeep', () => {
 
     expect(aggregate.tally.openBugs).toBe(1);
     expect(bugsRead).toBe(3);
+  });
+
+  it('is counted by the functions\u2019 writers at the local clock a bench sets, and refuses an offset that is not whole ms', async () => {
+    const simulated = Date.parse('2026-11-28T12:00:00Z');
+    vi.stubEnv(LOCAL_CLOCK_OFFSET_ENV, String(simulated - Date.now()));
+
+    await workItemsWriter().upsert([critical(1)]);
+
+    const countedAt = Date.parse((await storedAggregate())!.aggregate!.at);
+    expect(countedAt).toBeGreaterThanOrEqual(simulated);
+    expect(countedAt).toBeLessThan(simulated + 60_000);
+    vi.stubEnv(LOCAL_CLOCK_OFFSET_ENV, '1.5');
+    await expect(workItemsWriter().upsert([critical(2)])).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining(LOCAL_CLOCK_OFFSET_ENV),
+    });
   });
 });

@@ -53,8 +53,12 @@ export function worstLagSeconds(projects: readonly ProjectFreshness[]): number |
   return lags.length > 0 ? Math.max(...lags) : undefined;
 }
 
+/** The lag whose doublings make a stale project's alert worse: the limit, or a day when the limit is shorter. */
+const ESCALATION_FLOOR_SECONDS = 24 * 3600;
+
 /**
- * One alert per stale project. Its level rises each time the lag doubles past the limit (2x, 4x, ...), which
+ * One alert per stale project. Its level rises each time the lag doubles past the limit (2x, 4x, ...), or past a day
+ * when the limit is shorter (2 days, 4 days, ...: a 2-hour limit pages soon, not again every few hours), which
  * re-notifies as worse; otherwise the policy's cooldown reminds, and a confirmation resolves it.
  */
 export function staleProjectAlerts(projects: readonly ProjectFreshness[], staleAfterHours: number): FiringAlert[] {
@@ -69,7 +73,7 @@ export function staleProjectAlerts(projects: readonly ProjectFreshness[], staleA
         rule: 'project_stale' as const,
         title: `${freshness.projectId}: data not confirmed for over ${staleAfterHours} h`,
         value: lagHours,
-        level: Math.floor(Math.log2(lagSeconds / (staleAfterHours * 3600))),
+        level: Math.max(0, Math.floor(Math.log2(lagSeconds / Math.max(staleAfterHours * 3600, ESCALATION_FLOOR_SECONDS)))),
         detail: `last confirmed ${lagHours} h ago (last sync ${freshness.lastSyncedAt}, ${webhook}); limit ${staleAfterHours} h`,
       },
     ];

@@ -74,9 +74,11 @@ describe('staleProjectAlerts', () => {
     expect(sourceOfRule('project_stale')).toBe('bugs');
   });
 
-  it('gets worse each time the lag doubles past the limit', () => {
-    const levelAt = (hours: number) => staleProjectAlerts([freshnessOf(project(ago(hours * HOUR)), NOW)], 2)[0]?.level;
-    expect([1.5, 2.5, 3.99, 4, 8.5, 17].map(levelAt)).toEqual([undefined, 0, 0, 1, 2, 3]);
+  it('gets worse each time the lag doubles past the limit, or past a day when the limit is shorter', () => {
+    const levelAt = (limit: number) => (hours: number) =>
+      staleProjectAlerts([freshnessOf(project(ago(hours * HOUR)), NOW)], limit)[0]?.level;
+    expect([26, 51.9, 52, 104, 208].map(levelAt(26))).toEqual([undefined, 0, 1, 2, 3]);
+    expect([2, 2.5, 4, 8, 47.9, 48, 96].map(levelAt(2))).toEqual([undefined, 0, 0, 0, 0, 1, 2]);
   });
 
   it('fires once through the alert policy, stays quiet while stale within the cooldown, and resolves once confirmed', () => {

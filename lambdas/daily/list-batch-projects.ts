@@ -1,9 +1,12 @@
 import { BatchProjectsInputSchema, listBatchProjects } from '../../shared/daily/steps.ts';
-import { projectsStore } from '../../shared/dependencies.ts';
+import { engineStores, projectsStore } from '../../shared/dependencies.ts';
 import { parseInput } from '../../shared/engine/parse-input.ts';
 import { lambdaHandler } from '../../shared/handler.ts';
 
-const deps = { projects: projectsStore() };
+const { runs, events } = engineStores();
+const deps = { projects: projectsStore(), runs, events };
 
 /** "List Batch Projects": a child execution's projects, the active ones in its ranges of project ids. */
-export const handler = lambdaHandler(async (event: unknown) => listBatchProjects(deps, parseInput(BatchProjectsInputSchema, event)));
+export const handler = lambdaHandler(async (event: unknown) =>
+  listBatchProjects(deps, parseInput(BatchProjectsInputSchema, event), new Date()),
+);

@@ -147,19 +147,17 @@ export class DailySync extends Construct {
     })
       .bindTable(tables.projects, ['GetItem', 'UpdateItem'], ENV.projectsTable)
       .bindTable(tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
-    const listBatchProjects = new JobFunction(this, 'ListBatchProjects', {
-      entry: 'lambdas/daily/list-batch-projects.ts',
-      description: "Lists a child execution's projects: the active ones in its ranges of project ids",
-      timeout: Duration.seconds(20),
-    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
+    // A child started after the run's deadline records its projects deferred, unless the run was closed: a redrive.
+    const listBatchProjects = props.engine.readRuns(
+      new JobFunction(this, 'ListBatchProjects', {
+        entry: 'lambdas/daily/list-batch-projects.ts',
+        description: "Lists a child execution's projects: the active ones in its ranges of project ids",
+        timeout: Duration.seconds(20),
+      }).bindTable(tables.projects, ['Query', 'UpdateItem'], ENV.projectsTable),
+    );
     const summarize = new JobFunction(this, 'SummarizeSync', {
       entry: 'lambdas/daily/summarize-sync.ts',
       description: "Sums the projects' sync outcomes of the run, read from the projects; fails it when every project failed",
-      timeout: Duration.minutes(1),
-    }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
-    const explainFailedBatches = new JobFunction(this, 'ExplainFailedBatches', {
-      entry: 'lambdas/daily/explain-failed-batches.ts',
-      description: 'Fails the run with the token error a project recorded, or with the failed Map Run',
       timeout: Duration.minutes(1),
     }).bindTable(tables.projects, ['Query'], ENV.projectsTable);
     const cleanUpLogs = new JobFunction(this, 'CleanUpLogs', {
@@ -314,18 +312,11 @@ export class DailySync extends Construct {
           toleratedFailurePercentage: TOLERATED_FAILED_CHILDREN_PERCENT,
           label: CHILD_LABEL,
           resultPath: sfn.JsonPath.DISCARD,
-        })
-          .itemProcessor(batchProjects.next(syncBatch).next(batchSynced))
-          .addCatch(
-            run
-              .invoke('Explain Failed Batches', explainFailedBatches, {
-                payload: { runId: sfn.JsonPath.stringAt('$.run.runId'), error: sfn.JsonPath.objectAt('$.error') },
-                resultPath: sfn.JsonPath.DISCARD,
-              })
-              .addCatch(run.recordFailure, ANY_ERROR),
-            { errors: ['States.ExceedToleratedFailureThreshold'], resultPath: '$.error' },
-          )
-          .addCatch(run.recordFailure, ANY_ERROR);
+        }).itemProcessor(batchProjects.next(syncBatch).next(batchSynced));
+        // No Catch: a Map Run that failed (more children than tolerated) fails the execution at this state, where a
+        // redrive of the parent starts again, rerunning only its failed and unstarted children. Caught, the execution
+        // would end at Run Failed and a redrive would restart there, running nothing. The reconciler closes the run,
+        // with the token error a project recorded when GitHub refused the token.
 
         const summarizeSync = run
           .step('Summarize Sync', summarize, {

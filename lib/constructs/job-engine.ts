@@ -60,7 +60,17 @@ export class JobEngine extends Construct {
       'lambdas/engine/reconcile-execution.ts',
       'Records executions that failed, timed out or were aborted outside their own states',
       ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'DeleteItem'],
-    );
+    )
+      // A daily run whose child executions failed is closed with the token error one of its projects recorded, if any.
+      .bindTable(props.tables.projects, ['Query'], ENV.projectsTable);
+  }
+
+  /** Lets a job's function read runs (JobHistory GetItem) and append SyncEvents through the engine's stores. */
+  readRuns(fn: JobFunction): JobFunction {
+    for (const [name, value] of Object.entries(this.settings)) fn.addEnvironment(name, value);
+    return fn
+      .bindTable(this.tables.jobHistory, ['GetItem'], ENV.jobHistoryTable)
+      .bindTable(this.tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
   }
 
   /**

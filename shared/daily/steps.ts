@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { forEachConcurrently } from '../concurrency.ts';
 import { type BugRules, cappedRevenueLabelOf } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
-import type { StepResult } from '../domain/job-run.ts';
+import { OPEN_STATUSES, type StepResult } from '../domain/job-run.ts';
 import { failureAfter, newProject, type Project, type SyncFailure } from '../domain/project.ts';
 import { addBudgetUses, type BudgetUse, describeBudgetUses, SyncTotalsSchema } from '../domain/sync-totals.ts';
 import { plainText } from '../domain/untrusted-text.ts';
@@ -22,10 +22,12 @@ import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts'
 import type { RateBudgets } from '../github/rate-budget.ts';
 import { publishSyncOutcome } from '../metrics.ts';
 import type { AlertsStore, EvaluationSource } from '../store/alerts-store.ts';
-import type { ProjectRange, ProjectRunOutcome, ProjectsStore } from '../store/projects-store.ts';
+import type { JobHistoryStore } from '../store/job-history-store.ts';
+import type { ProjectRange, ProjectsStore } from '../store/projects-store.ts';
 import type { SnapshotsStore } from '../store/snapshots-store.ts';
 import type { SyncEventsStore } from '../store/sync-events-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
+import { tokenErrorOf } from './token-error.ts';
 
 export interface DailyDependencies {
   /** A repository's client (its GitHub App installation's); without one, the client that checks and discovers. */
@@ -39,6 +41,11 @@ export interface DailyDependencies {
 
 /** Margin kept at the end of the run's budget for metrics and bookkeeping. */
 const RUN_DEADLINE_MARGIN_MS = 90_000;
+/**
+ * Margin kept per range for a child execution started after the deadline: it records its projects deferred (a run
+ * outcome and a SyncEvent each, 25 a range) and syncs none, in well under a second a range.
+ */
+const LATE_RANGE_MARGIN_MS = 250;
 
 /**
  * Projects in one range of List Projects' output (an item of the Distributed Map, which batches ranges into child
@@ -101,25 +108,35 @@ export async function listProjectsToSync(
       discovered = await discoverOrgRepositories(github, deps.projects, options.discovery, { runId: input.runId, now });
     }
   }
-  const projectIds = (await deps.projects.listActive()).map((project) => project.projectId).sort();
-  const deadline = now.getTime() + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS;
+  const active = await deps.projects.listActive();
+  const batches = rangesOf(active);
+  const deadline = now.getTime() + options.runTimeoutMs - RUN_DEADLINE_MARGIN_MS - batches.length * LATE_RANGE_MARGIN_MS;
   return {
-    batches: rangesOf(projectIds),
-    projectCount: projectIds.length,
+    batches,
+    projectCount: active.length,
     runDeadline: new Date(deadline).toISOString(),
     discovered,
     replayOf: evaluation.replay ? evaluation.latest : null,
   };
 }
 
-/** Sorted ids cut into ranges of PROJECTS_PER_RANGE, each from after the previous one's last id through its own last. */
-function rangesOf(sortedIds: readonly string[]): ProjectRange[] {
-  const ranges: ProjectRange[] = [];
+/**
+ * The projects' ids, sorted, cut into ranges of PROJECTS_PER_RANGE (each from after the previous one's last id through its
+ * own last), the ranges whose projects have waited longest since a finished sync first, those with a project never synced
+ * first of all. Child executions take the ranges in this order, so the projects a run's deadline deferred start the next
+ * run rather than being deferred again every day.
+ */
+function rangesOf(projects: readonly Project[]): ProjectRange[] {
+  const sortedIds = projects.map((project) => project.projectId).sort();
+  const lastSyncedAt = new Map(projects.map((project) => [project.projectId, project.sync.lastSyncedAt ?? '']));
+  const ranges: { readonly range: ProjectRange; readonly oldestSync: string }[] = [];
   for (let start = 0; start < sortedIds.length; start += PROJECTS_PER_RANGE) {
-    const through = sortedIds[Math.min(start + PROJECTS_PER_RANGE, sortedIds.length) - 1]!;
-    ranges.push({ after: start === 0 ? null : sortedIds[start - 1]!, through });
+    const ids = sortedIds.slice(start, start + PROJECTS_PER_RANGE);
+    const oldestSync = ids.map((id) => lastSyncedAt.get(id)!).reduce((oldest, at) => (at < oldest ? at : oldest));
+    ranges.push({ range: { after: start === 0 ? null : sortedIds[start - 1]!, through: ids.at(-1)! }, oldestSync });
   }
-  return ranges;
+  // Array.prototype.sort is stable: ranges equally overdue keep their id order.
+  return ranges.sort((a, b) => (a.oldestSync < b.oldestSync ? -1 : a.oldestSync > b.oldestSync ? 1 : 0)).map(({ range }) => range);
 }
 
 /**
@@ -142,22 +159,54 @@ export const BatchProjectsInputSchema = z.object({
   childStartTime: z.iso.datetime(),
 });
 
+/** Outcomes and SyncEvents a child started after the deadline writes at once. */
+const DEFERRAL_WRITE_CONCURRENCY = 16;
+
 /**
  * The ids of a child execution's projects: the active projects in its ranges now, but those already synced in this run.
  * A project added or deactivated since List Projects is synced or skipped by the one range it falls in, and a child
  * started again (a redrive of the parent reruns its failed or unfinished children) syncs only the projects its earlier
- * attempt did not (a failed one included): no project is synced twice. Leaving them out here rather than returning
- * at once from Sync Project costs them no state transition, and keeps the outcome each recorded for the run's totals.
+ * attempt did not sync (a failed or deferred one included): no project is synced twice. Leaving them out here rather
+ * than returning at once from Sync Project costs them no state transition, and keeps the outcome each recorded for the
+ * run's totals.
+ *
  * Its projects sync until `runDeadline`: the run's, or {@link CHILD_SYNC_BUDGET_MS} after the child started when that
- * comes first.
+ * comes first. A child that lists its projects after the run's deadline syncs none: it records each project deferred (an outcome and a
+ * SyncEvent) and returns no id, so the run's remaining children end within its margin rather than calling two functions
+ * a project. Unless the run has ended (the reconciler closed it): then the child belongs to a redrive of the run, whose
+ * deadline List Projects could not know, and its projects sync for {@link CHILD_SYNC_BUDGET_MS}.
  */
 export async function listBatchProjects(
-  deps: Pick<DailyDependencies, 'projects'>,
+  deps: Pick<DailyDependencies, 'projects' | 'events'> & { readonly runs: Pick<JobHistoryStore, 'get'> },
   input: z.infer<typeof BatchProjectsInputSchema>,
+  now: Date,
 ): Promise<{ projectIds: string[]; runDeadline: string }> {
-  const ids = await Promise.all(input.ranges.map((range) => deps.projects.listActiveIds(range, input.runId)));
-  const deadline = Math.min(Date.parse(input.runDeadline), Date.parse(input.childStartTime) + CHILD_SYNC_BUDGET_MS);
-  return { projectIds: ids.flat(), runDeadline: new Date(deadline).toISOString() };
+  const projectIds = (await Promise.all(input.ranges.map((range) => deps.projects.listActiveIds(range, input.runId)))).flat();
+  const childStart = Date.parse(input.childStartTime);
+  const childDeadline = childStart + CHILD_SYNC_BUDGET_MS;
+  const runDeadline = Date.parse(input.runDeadline);
+  if (now.getTime() < runDeadline || input.runId === undefined) {
+    return { projectIds, runDeadline: new Date(Math.min(runDeadline, childDeadline)).toISOString() };
+  }
+  const run = await deps.runs.get(input.runId);
+  if (run && !(OPEN_STATUSES as readonly string[]).includes(run.status))
+    return { projectIds, runDeadline: new Date(childDeadline).toISOString() };
+  const { runId } = input;
+  const reason = `the run's time for syncing ran out at ${input.runDeadline}, before this project's turn; the next run takes it first`;
+  await forEachConcurrently(projectIds, DEFERRAL_WRITE_CONCURRENCY, async (projectId) => {
+    await deps.projects.recordRunOutcome(projectId, { runId, status: 'deferred', reason });
+    await deps.events.append({
+      runId,
+      timestamp: now.toISOString(),
+      eventType: 'github_sync',
+      level: 'warn',
+      project: projectId,
+      message: `not synced: ${reason}`,
+      recordsProcessed: 0,
+      durationMs: 0,
+    });
+  });
+  return { projectIds: [], runDeadline: input.runDeadline };
 }
 
 /** Projects whose repository id is looked up at once (one `GET /repos/{owner}/{repo}` each). */
@@ -543,26 +592,22 @@ interface ProjectSummary {
  */
 async function runOutcomes(projects: Pick<ProjectsStore, 'listRunOutcomes'>, runId: string): Promise<ProjectSummary[]> {
   const outcomes = await projects.listRunOutcomes(runId);
-  const tokenUnusable = outcomes.find(
-    (entry): entry is { projectId: string; outcome: Extract<ProjectRunOutcome, { status: 'token-unusable' }> } =>
-      entry.outcome.status === 'token-unusable',
-  );
-  if (tokenUnusable) {
-    const { errorName, message } = tokenUnusable.outcome;
-    throw errorName === 'AuthError' ? new AuthError(message) : new ConfigError(message);
-  }
-  return outcomes.map(({ projectId, outcome }) =>
-    outcome.status === 'synced'
-      ? {
-          projectId,
-          recordsProcessed: outcome.recordsProcessed,
-          recordsFailed: 0,
-          healthScore: outcome.healthScore,
-          deferred: outcome.deferred ?? false,
-          ...(outcome.budgets ? { budgets: outcome.budgets } : {}),
-        }
-      : { projectId, recordsProcessed: 0, recordsFailed: 1 },
-  );
+  const tokenError = tokenErrorOf(outcomes);
+  if (tokenError) throw tokenError;
+  return outcomes.map(({ projectId, outcome }): ProjectSummary => {
+    if (outcome.status === 'synced') {
+      return {
+        projectId,
+        recordsProcessed: outcome.recordsProcessed,
+        recordsFailed: 0,
+        healthScore: outcome.healthScore,
+        deferred: outcome.deferred ?? false,
+        ...(outcome.budgets ? { budgets: outcome.budgets } : {}),
+      };
+    }
+    if (outcome.status === 'deferred') return { projectId, recordsProcessed: 0, recordsFailed: 0, deferred: true };
+    return { projectId, recordsProcessed: 0, recordsFailed: 1 };
+  });
 }
 
 /**
@@ -575,27 +620,6 @@ export async function summarizeRun(
   metrics?: Metrics,
 ): Promise<Omit<StepResult, 'attempt'>> {
   return summarizeSync({ ...input, projects: await runOutcomes(deps.projects, input.runId) }, metrics);
-}
-
-export const FailedBatchesInputSchema = z.object({
-  runId: z.string().min(1),
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
-});
-
-/**
- * Why more child executions failed than the Distributed Map tolerates: a token a project found unusable (its
- * AuthError or ConfigError, the run's failure), else the Map Run's own error.
- * @throws always: the run's error
- */
-export async function explainFailedBatches(
-  deps: Pick<DailyDependencies, 'projects'>,
-  input: z.infer<typeof FailedBatchesInputSchema>,
-): Promise<never> {
-  await runOutcomes(deps.projects, input.runId);
-  throw new SyncFailedError(
-    `more child executions failed than tolerated (${input.error.Error}: ${input.error.Cause ?? 'no cause'}); ` +
-      'the projects synced before are recorded, each failed one in SyncEvents',
-  );
 }
 
 /** Failed projects (and a replay's health scores) named in a summary at most; the rest are counted. */

@@ -1,6 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { type JobRun, RunRequestSchema, runIdOf } from '../domain/job-run.ts';
+import { type JobRun, type JobType, RunRequestSchema, runIdOf } from '../domain/job-run.ts';
 import { publishRunOutcome } from './run-metrics.ts';
 import { describeStepFunctionsError } from './step-functions-error.ts';
 import type { EngineStores } from './stores.ts';
@@ -28,22 +28,30 @@ const STATUS_OF = { FAILED: 'failed', TIMED_OUT: 'timeout', ABORTED: 'failed' } 
 
 /**
  * Records the end of an execution that ended without reaching its own "Record Failure" state (a
- * state-machine timeout runs no Catch; an abort runs nothing). Conditional: a run that already
- * recorded its outcome keeps it.
+ * state-machine timeout runs no Catch; an abort runs nothing; a failed Distributed Map is left uncaught so a
+ * redrive restarts it). Conditional: a run that already recorded its outcome keeps it.
+ * @param options.explain the error that says why the run failed better than the execution's, when the job knows one
  */
 export async function reconcileExecution(
   { runs, events }: EngineStores,
   detail: ExecutionStatusChange,
-  options: { readonly now: Date; readonly metrics: Metrics },
+  options: {
+    readonly now: Date;
+    readonly metrics: Metrics;
+    readonly explain?: (run: { readonly runId: string; readonly jobType: JobType }) => Promise<Error | undefined>;
+  },
 ): Promise<ReconcileOutput> {
   const request = RunRequestSchema.safeParse(executionInputOf(detail));
   if (!request.success) return { action: 'ignored' };
   const runId = runIdOf(request.data);
   const finishedAt = new Date(detail.stopDate ?? options.now.getTime()).toISOString();
-  const error = describeStepFunctionsError({
-    Error: detail.error ?? (detail.status === 'TIMED_OUT' ? 'States.Timeout' : `Execution${capitalize(detail.status)}`),
-    Cause: detail.cause ?? `the execution ended as ${detail.status}`,
-  });
+  const explained = detail.status === 'FAILED' ? await options.explain?.({ runId, jobType: request.data.jobType }) : undefined;
+  const error = explained
+    ? { name: explained.name, message: explained.message }
+    : describeStepFunctionsError({
+        Error: detail.error ?? (detail.status === 'TIMED_OUT' ? 'States.Timeout' : `Execution${capitalize(detail.status)}`),
+        Cause: detail.cause ?? `the execution ended as ${detail.status}`,
+      });
   const ending = {
     status: STATUS_OF[detail.status],
     finishedAt,

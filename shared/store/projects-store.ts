@@ -158,8 +158,8 @@ export class ProjectsStore {
         ...(syncedInRun === undefined
           ? {}
           : {
-              FilterExpression: 'NOT (lastRun.runId = :runId AND lastRun.#status = :synced AND attribute_not_exists(lastRun.deferred))',
-              ExpressionAttributeNames: { '#status': 'status' },
+              FilterExpression: 'NOT (lastRun.runId = :runId AND lastRun.#status = :synced AND attribute_not_exists(lastRun.#deferred))',
+              ExpressionAttributeNames: { '#status': 'status', '#deferred': 'deferred' },
             }),
         ProjectionExpression: 'projectId',
       },

@@ -390,7 +390,7 @@ describe("the daily job's bundles", () => {
     expect(await stores.events.listForRun(runId)).toContainEqual(expect.objectContaining({ project: 'acme/gone', level: 'error' }));
   });
 
-  it.concurrent('"Summarize Sync" and "Explain Failed Batches" read back the outcomes the projects recorded', async () => {
+  it.concurrent('"Summarize Sync" and the reconciler read back the outcomes the projects recorded', async () => {
     // Runs of their own, on acme/api alone: the other cases record acme/web's outcome in theirs meanwhile.
     const summarized = 'daily_sync#2026-11-29T02:00:00Z';
     const budgets = { token: { points: 3, limit: 5000, remaining: 4990, resetAt: '2026-11-29T03:00:00.000Z' } };
@@ -414,11 +414,24 @@ describe("the daily job's bundles", () => {
     const failed = 'daily_sync#2026-11-28T02:00:00Z';
     const message = 'GitHub refused the token: Bad credentials';
     await stores.projects.recordRunOutcome('acme/api', { runId: failed, status: 'token-unusable', errorName: 'AuthError', message });
-    const explained = await invoke('lambdas/daily/explain-failed-batches.ts', {
-      runId: failed,
-      error: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'The Map Run failed' },
+    // Every child failed on the refused token: the Map's failure fails the execution, and the reconciler names the token.
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:000000000000:execution:Daily:failed`;
+    const request = { jobType: 'daily_sync', trigger: 'schedule', scheduledTime: '2026-11-28T02:00:00Z' };
+    const reconciled = await invoke('lambdas/engine/reconcile-execution.ts', {
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      detail: {
+        executionArn,
+        status: 'FAILED',
+        startDate: Date.parse(request.scheduledTime),
+        stopDate: Date.parse(request.scheduledTime) + 60_000,
+        input: JSON.stringify(request),
+        error: 'States.ExceedToleratedFailureThreshold',
+        cause: 'The Map Run failed',
+      },
     });
-    expect(explained.error).toMatchObject({ name: 'AuthError', message });
+    expect(answerOf(reconciled)).toMatchObject({ runId: failed, action: 'recorded' });
+    expect(await stores.runs.get(failed)).toMatchObject({ status: 'failed', errorName: 'AuthError', errorMessage: message });
   });
 
   it.concurrent('"Clean Up Old Logs" deletes the sync event past the retention period', async () => {

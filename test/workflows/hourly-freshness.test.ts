@@ -134,9 +134,10 @@ describe('freshness in the hourly job', () => {
         },
       }),
     ]);
+    const synced = hour(-1).toISOString();
     expect(statusPageHtml(status)).toContain(
-      `<time datetime="${hour(-1).toISOString()}" title="${hour(-1).toISOString().slice(0, 10)} ${hour(-1).toISOString().slice(11, 16)} UTC">` +
-        '4 h ago</time><br><span class="sub failing" title="last sync',
+      `<time datetime="${synced}" title="${synced.slice(0, 10)} ${synced.slice(11, 16)} UTC">4 h ago</time>` +
+        `<br><span class="sub failing" title="last sync ${synced.slice(0, 10)} ${synced.slice(11, 16)} UTC; no webhook">stale</span>`,
     );
 
     // A delivery applied confirms the project as of its receipt, and the next run resolves the alert, once.

@@ -132,7 +132,7 @@ function rangesOf(projects: readonly Project[]): ProjectRange[] {
   const ranges: { readonly range: ProjectRange; readonly oldestSync: string }[] = [];
   for (let start = 0; start < sortedIds.length; start += PROJECTS_PER_RANGE) {
     const ids = sortedIds.slice(start, start + PROJECTS_PER_RANGE);
-    const oldestSync = ids.map((id) => lastSyncedAt.get(id)!).reduce((oldest, at) => (at < oldest ? at : oldest));
+    const oldestSync = ids.map((id) => lastSyncedAt.get(id)!).sort()[0]!;
     ranges.push({ range: { after: start === 0 ? null : sortedIds[start - 1]!, through: ids.at(-1)! }, oldestSync });
   }
   // Array.prototype.sort is stable: ranges equally overdue keep their id order.

@@ -33,7 +33,7 @@ export const METRIC_NAMES = {
   successRate: 'SuccessRate',
   /** Skipped runs and ignored duplicate deliveries of all jobs scheduled in the hour the watchdog judged. */
   skippedRuns: 'SkippedRuns',
-  /** Per daily run: projects whose sync failed (which ones, and since when, stays in DynamoDB). */
+  /** Per daily run with a failed project: how many failed (which ones, and since when, stays in DynamoDB). */
   projectsFailed: 'ProjectsFailed',
   /**
    * Per `Reason`: webhook requests the endpoint refused (too large, signature missing or invalid, queued form too
@@ -109,8 +109,13 @@ export function publishWatchdogMetrics(
   publishMissedRuns(metrics, figures.missed);
 }
 
-/** How many projects failed in a daily run (zero too, so a graph or alarm sees it come back to normal). */
+/**
+ * How many projects failed in a daily run, when any did. CloudWatch meters a custom metric only in the hours it is sent
+ * (https://aws.amazon.com/cloudwatch/pricing/), so a month in which no project fails costs nothing for it; no alarm
+ * reads it (each project's failure streak pages through the watchdog), and a graph shows the days with failures.
+ */
 export function publishSyncOutcome(metrics: Metrics, outcome: { readonly projectsFailed: number }): void {
+  if (outcome.projectsFailed === 0) return;
   metrics.addMetric(METRIC_NAMES.projectsFailed, MetricUnit.Count, outcome.projectsFailed);
   metrics.publishStoredMetrics();
 }

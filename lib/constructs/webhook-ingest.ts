@@ -19,7 +19,7 @@ import { JobFunction } from './job-function.ts';
 import type { JobTables } from './job-tables.ts';
 
 export interface WebhookIngestProps {
-  readonly tables: Pick<JobTables, 'projects' | 'workItems'>;
+  readonly tables: Pick<JobTables, 'projects' | 'workItems' | 'syncEvents'>;
   /** Secrets Manager secret holding the webhook secret. */
   readonly secretName: string;
   /** Requests a second the endpoint takes (stage throttling); GitHub is answered 429 above it. */
@@ -30,7 +30,15 @@ export interface WebhookIngestProps {
   readonly bugRules: BugRules;
   /** The severities that page: the hourly aggregates the consumer rebuilds count by them. */
   readonly alertRules: AlertRules;
+  /**
+   * Days the consumer's SyncEvents (a project deactivated by a `repository` event) are kept.
+   * @default 30, the configuration's `retention.logDays` default
+   */
+  readonly logRetentionDays?: number;
 }
+
+/** The configuration's `retention.logDays` default. */
+const DEFAULT_LOG_RETENTION_DAYS = 30;
 
 /** Deliveries SQS hands the consumer before one that keeps failing goes to the dead-letter queue. */
 const MAX_RECEIVES = 5;
@@ -39,7 +47,8 @@ const CONSUMER_TIMEOUT = Duration.seconds(30);
 /**
  * Signed GitHub webhooks in (issue 15): an HTTPS endpoint whose function verifies each delivery, records its GUID
  * (WebhookDeliveries, TTL) and sends it to an SQS queue (with a dead-letter queue) that feeds the consumer, which
- * applies issues and pull requests with the sync's `updated_at` guard, and renamed or deleted labels, to WorkItems.
+ * applies issues and pull requests with the sync's `updated_at` guard, and renamed or deleted labels, to WorkItems,
+ * and repository events (renamed, transferred, archived, deleted) to the projects.
  *
  * The endpoint is an API Gateway HTTP API rather than a Lambda function URL: its stage throttling is a rate limit
  * in front of the function (a function URL has none but the function's concurrency), and it writes access logs.
@@ -98,12 +107,19 @@ export class WebhookIngest extends Construct {
 
     const apply = new JobFunction(this, 'ApplyDeliveries', {
       entry: 'lambdas/webhooks/apply-deliveries.ts',
-      description: 'Applies queued webhook deliveries (issues, pull requests, labels) to WorkItems',
+      description: 'Applies queued webhook deliveries (issues, pull requests, labels, repositories) to WorkItems and projects',
       timeout: CONSUMER_TIMEOUT,
-      environment: { [ENV.bugRules]: JSON.stringify(props.bugRules), [ENV.alertRules]: JSON.stringify(props.alertRules) },
+      environment: {
+        [ENV.bugRules]: JSON.stringify(props.bugRules),
+        [ENV.alertRules]: JSON.stringify(props.alertRules),
+        [ENV.logRetentionDays]: String(props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
+      },
     })
-      .bindTable(props.tables.projects, ['GetItem'], ENV.projectsTable)
-      .bindTable(props.tables.workItems, ['Query', 'PutItem', 'UpdateItem'], ENV.workItemsTable);
+      // GetItem: a delivery's project; Query: the active projects a repository event's project is found among;
+      // UpdateItem: the last webhook confirmation, a rename followed, a project deactivated.
+      .bindTable(props.tables.projects, ['GetItem', 'Query', 'UpdateItem'], ENV.projectsTable)
+      .bindTable(props.tables.workItems, ['Query', 'PutItem', 'UpdateItem'], ENV.workItemsTable)
+      .bindTable(props.tables.syncEvents, ['PutItem'], ENV.syncEventsTable);
     apply.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
 
     const api = new apigateway.HttpApi(this, 'Api', {

@@ -74,6 +74,14 @@ export class GitHubHooks {
     this.hooks.set(hook.id, hook);
   }
 
+  /** A repository's hooks belong to it: after a rename or transfer they watch its new name. */
+  followRename(from: string, to: string): void {
+    for (const hook of this.hooks.values()) {
+      if ('repository' in hook.target && sameName(hook.target.repository, from))
+        this.hooks.set(hook.id, { ...hook, target: { repository: to } });
+    }
+  }
+
   /** The next `count` attempts to this hook fail to connect (the endpoint is down), and are recorded so. */
   failNext(hookId: number, count = 1): void {
     this.outages.set(hookId, (this.outages.get(hookId) ?? 0) + count);

@@ -201,14 +201,23 @@ export class GitHubServer {
 
   /**
    * Renames (or transfers) a repository. As on github.com, its old name then answers 301 with
-   * `Location: <base>/repositories/<id>/<rest of the path>`: the client learns the id, not the new name.
+   * `Location: <base>/repositories/<id>/<rest of the path>`: the client learns the id, not the new name. Its own hooks
+   * stay on it, and the `repository` event (`renamed`, or `transferred` to another owner) is delivered.
+   * @returns the delivery attempts, once each hook has answered.
    */
-  rename(from: string, to: string): void {
+  rename(from: string, to: string): Promise<HookDelivery[]> {
     const repository = this.repository(from);
     this.repositories.delete(from.toLowerCase());
-    this.hold({ ...repository, fullName: to });
+    const renamed = { ...repository, fullName: to };
+    this.hold(renamed);
     this.renames.set(from.toLowerCase(), repository.id);
     this.renames.delete(to.toLowerCase());
+    this.hooks.followRename(from, to);
+    const [formerOwner, formerName] = from.split('/') as [string, string];
+    const transferred = formerOwner.toLowerCase() !== to.split('/')[0]!.toLowerCase();
+    return transferred
+      ? this.deliverRepositoryEvent(renamed, 'transferred', { owner: { from: { organization: { login: formerOwner } } } })
+      : this.deliverRepositoryEvent(renamed, 'renamed', { repository: { name: { from: formerName } } });
   }
 
   /** Registers a webhook: from now on, each change this server makes to a repository it watches is delivered to it. */
@@ -250,9 +259,7 @@ export class GitHubServer {
     const issue = repository.issues.find((candidate) => candidate.number === number)!;
     const html = this.options.htmlBaseUrl ?? 'https://github.com';
     const { pull_request, ...item } = issueJson(issue, repository, html);
-    const installation = this.options.app?.installations.find((candidate) =>
-      this.installationAccess.get(candidate.id)?.has(repository.fullName.toLowerCase()),
-    );
+    const installation = this.installationSeeing(repository);
     const common = {
       repository: repositoryJson(repository, html),
       sender: { login: issue.user, type: 'User' },
@@ -274,16 +281,48 @@ export class GitHubServer {
     });
   }
 
-  /** Archives a repository: still readable and in its org's listing, with `archived: true`. */
-  archive(fullName: string): void {
-    this.hold({ ...this.repository(fullName), archived: true });
+  /** Archives a repository: still readable and in its org's listing, with `archived: true`; delivers `repository` `archived`. */
+  archive(fullName: string): Promise<HookDelivery[]> {
+    const archived = { ...this.repository(fullName), archived: true };
+    this.hold(archived);
+    return this.deliverRepositoryEvent(archived, 'archived');
   }
 
-  /** Deletes a repository: its name, its id and the names it had before a rename answer 404 from now on. */
-  delete(fullName: string): void {
-    const { id } = this.repository(fullName);
+  /**
+   * Deletes a repository: its name, its id and the names it had before a rename answer 404 from now on. Delivers
+   * `repository` `deleted` to the hooks that watched it.
+   */
+  delete(fullName: string): Promise<HookDelivery[]> {
+    const repository = this.repository(fullName);
+    const deliveries = this.deliverRepositoryEvent(repository, 'deleted');
     this.repositories.delete(fullName.toLowerCase());
-    for (const [former, formerId] of this.renames) if (formerId === id) this.renames.delete(former);
+    for (const [former, formerId] of this.renames) if (formerId === repository.id) this.renames.delete(former);
+    return deliveries;
+  }
+
+  /** The `repository` event GitHub sends for a change to the repository itself. */
+  private deliverRepositoryEvent(repository: FakeRepository, action: string, changes?: Record<string, unknown>): Promise<HookDelivery[]> {
+    const installation = this.installationSeeing(repository);
+    const payload = {
+      action,
+      ...(changes ? { changes } : {}),
+      repository: repositoryJson(repository, this.options.htmlBaseUrl ?? 'https://github.com'),
+      sender: { login: 'octocat', type: 'User' },
+      ...(installation ? { installation: { id: installation.id } } : {}),
+    };
+    return this.hooks.deliver({
+      event: 'repository',
+      payload,
+      repository: { id: repository.id, fullName: repository.fullName },
+      ...(installation ? { installationId: installation.id } : {}),
+    });
+  }
+
+  /** The app installation that sees the repository, when there is an app. */
+  private installationSeeing(repository: FakeRepository): FakeInstallation | undefined {
+    return this.options.app?.installations.find((candidate) =>
+      this.installationAccess.get(candidate.id)?.has(repository.fullName.toLowerCase()),
+    );
   }
 
   /** Answers the next `faults.length` requests under `pathPrefix` with these faults, in order. */

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { type GitHubIssue, GitHubIssuePageSchema } from '../domain/work-item.ts';
 
 /** The events the consumer applies; any other is acknowledged and ignored. */
-export const APPLIED_EVENTS = ['issues', 'pull_request', 'label'] as const;
+export const APPLIED_EVENTS = ['issues', 'pull_request', 'label', 'repository'] as const;
 export type AppliedEvent = (typeof APPLIED_EVENTS)[number];
 
 /**
@@ -19,6 +19,9 @@ export const MAX_QUEUED_BYTES = 256 * 1024;
 const GitHubIssueSchema = GitHubIssuePageSchema.element;
 
 const RepositorySchema = z.object({ id: z.number().int().positive(), full_name: z.string().regex(/^[^/]+\/[^/]+$/) });
+
+/** The account a repository was transferred from: GitHub names a user or an organization. */
+const AccountSchema = z.object({ login: z.string() });
 
 /**
  * A pull request as the `pull_request` event sends it: the fields of an issue, with `merged_at` at the top
@@ -34,6 +37,17 @@ const EventPayloadSchemas = {
     repository: RepositorySchema,
     label: z.object({ name: z.string() }),
     changes: z.object({ name: z.object({ from: z.string() }).optional() }).optional(),
+  }),
+  repository: z.object({
+    action: z.string(),
+    repository: RepositorySchema,
+    changes: z
+      .object({
+        // `renamed`: the name before; `transferred`: the owner before.
+        repository: z.object({ name: z.object({ from: z.string() }) }).optional(),
+        owner: z.object({ from: z.object({ user: AccountSchema.optional(), organization: AccountSchema.optional() }) }).optional(),
+      })
+      .optional(),
   }),
 } as const;
 
@@ -54,6 +68,17 @@ export const QueuedDeliverySchema = z.discriminatedUnion('event', [
 ]);
 export type QueuedDelivery = z.infer<typeof QueuedDeliverySchema>;
 
+/**
+ * A `repository` event: a change to the repository itself (renamed, transferred, archived, deleted, ...), which
+ * changes its project rather than items. `previousFullName` is its name before a rename or transfer.
+ */
+export const QueuedRepositoryChangeSchema = z.object({
+  ...deliveryFields,
+  event: z.literal('repository'),
+  previousFullName: z.string().optional(),
+});
+export type QueuedRepositoryChange = z.infer<typeof QueuedRepositoryChangeSchema>;
+
 export function isAppliedEvent(event: string): event is AppliedEvent {
   return (APPLIED_EVENTS as readonly string[]).includes(event);
 }
@@ -67,7 +92,7 @@ export function queuedDeliveryOf(
   event: AppliedEvent,
   payload: unknown,
   delivery: { readonly deliveryId: string; readonly receivedAt: string },
-): { readonly delivery: QueuedDelivery } | { readonly problem: string } {
+): { readonly delivery: QueuedDelivery | QueuedRepositoryChange } | { readonly problem: string } {
   const parsed = EventPayloadSchemas[event].safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -79,6 +104,10 @@ export function queuedDeliveryOf(
     const previousName = data.changes?.name?.from;
     return { delivery: { ...fields, event: 'label', label: { name: data.label.name, ...(previousName ? { previousName } : {}) } } };
   }
+  if (!('issue' in data) && !('pull_request' in data)) {
+    const previousFullName = previousFullNameOf(data.repository.full_name, 'changes' in data ? data.changes : undefined);
+    return { delivery: { ...fields, event: 'repository', ...(previousFullName ? { previousFullName } : {}) } };
+  }
   return {
     delivery: {
       ...fields,
@@ -86,6 +115,17 @@ export function queuedDeliveryOf(
       item: 'issue' in data ? data.issue : asIssue(data.pull_request),
     },
   };
+}
+
+/** A renamed or transferred repository's full name before the change, from the event's `changes`. */
+function previousFullNameOf(
+  fullName: string,
+  changes: z.infer<(typeof EventPayloadSchemas)['repository']>['changes'],
+): string | undefined {
+  const [owner, name] = fullName.split('/') as [string, string];
+  const formerOwner = changes?.owner?.from.organization?.login ?? changes?.owner?.from.user?.login;
+  const formerName = changes?.repository?.name.from;
+  return formerOwner || formerName ? `${formerOwner ?? owner}/${formerName ?? name}` : undefined;
 }
 
 /** A pull request in the issues endpoint's shape: `pull_request.merged_at` marks it a pull request. */

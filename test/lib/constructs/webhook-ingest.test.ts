@@ -103,13 +103,17 @@ describe('WebhookIngest', () => {
         maxReceiveCount: 5,
       },
     });
-    expect(policyOf(applyId).filter((action) => action.startsWith('dynamodb:'))).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      // The per-project hourly aggregate's writer count (WorkItems item 0), begun and ended around each write.
-      'dynamodb:UpdateItem',
-    ]);
+    const tableActions = (table: string) =>
+      statementsOf(applyId)
+        .filter((statement) => new RegExp(`"Tables${table}[0-9A-F]{8}"`).test(JSON.stringify(statement.Resource)))
+        .flatMap((statement) => [statement.Action].flat());
+    // The per-project hourly aggregate's writer count (WorkItems item 0) is begun and ended around each write (UpdateItem).
+    expect(tableActions('WorkItems')).toEqual(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // A delivery's project; the active projects a repository event's project is found among; a confirmation, a rename
+    // followed or a project deactivated.
+    expect(tableActions('Projects')).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // A project deactivated by a repository event says so.
+    expect(tableActions('SyncEvents')).toEqual(['dynamodb:PutItem']);
   });
 
   it('remembers delivery GUIDs in a table of their own that expires them', () => {

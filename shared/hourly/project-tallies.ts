@@ -13,7 +13,7 @@ import {
   tallyClosure,
   tallyOpenBug,
 } from '../domain/hourly-metrics.ts';
-import { CRASHED_WRITER_MS, type StoredAggregate } from '../store/project-aggregates-store.ts';
+import { type StoredAggregate, writerCrashed } from '../store/project-aggregates-store.ts';
 import { HOURLY_SNAPSHOT_REFRESH_MS } from '../store/snapshots-store.ts';
 import type { WorkItemsStore } from '../store/work-items-store.ts';
 
@@ -88,7 +88,7 @@ export async function readProjectTallies(
     paths.full++;
     if (mayRebuild(entry, rulesKey, now)) {
       const recounted = await items.aggregates.recount(projectId, now, rules);
-      itemsRead += recounted.bugsRead;
+      itemsRead += recounted.itemsRead;
       counted.push({ aggregate: recounted.aggregate, expected: entry });
       return use(recounted.aggregate);
     }
@@ -127,6 +127,5 @@ function mayRebuild(entry: StoredAggregate | undefined, rulesKey: string, now: D
   const clean = entry.writers === 0 && entry.dirtySince === undefined;
   // A clean one by these rules is newer than `now` (a replay: keep it), or too large to store (it would be again).
   if (clean && counted?.rulesKey === rulesKey) return false;
-  if (entry.writers <= 0) return true;
-  return entry.dirtySince !== undefined && now.getTime() - Date.parse(entry.dirtySince) > CRASHED_WRITER_MS;
+  return entry.writers <= 0 || writerCrashed(entry, now);
 }

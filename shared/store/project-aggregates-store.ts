@@ -151,15 +151,15 @@ export class ProjectAggregatesStore {
 
   /**
    * A project's aggregate at `at`, counted from a strongly consistent read of its bugs, and how many WorkItems items
-   * that read (`bugsRead`: every item of the project the Query scanned, which DynamoDB bills, bug or not).
+   * that read (`itemsRead`: every item of the project the Query scanned, which DynamoDB bills, bug or not).
    */
   async recount(
     projectId: string,
     at: Date,
     rules: AggregateRules,
-  ): Promise<{ readonly aggregate: ProjectAggregate; readonly bugsRead: number }> {
+  ): Promise<{ readonly aggregate: ProjectAggregate; readonly itemsRead: number }> {
     const { openBugs, closures, itemsRead } = await this.readProject(projectId, at);
-    return { aggregate: buildAggregate(projectId, openBugs, closures, at, rules), bugsRead: itemsRead };
+    return { aggregate: buildAggregate(projectId, openBugs, closures, at, rules), itemsRead };
   }
 
   /**

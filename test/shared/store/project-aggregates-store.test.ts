@@ -236,10 +236,10 @@ describe('project aggregates upkeep', () => {
     const pullRequest: WorkItem = { ...item, kind: 'pull_request', labels: [] };
     await writer().upsert([critical(1), critical(2, { closedAt: '2026-10-01T00:00:00Z' }), pullRequest]);
 
-    const { aggregate, bugsRead } = await runtime.stores.items.aggregates.recount(PROJECT, writtenAt, rules);
+    const { aggregate, itemsRead } = await runtime.stores.items.aggregates.recount(PROJECT, writtenAt, rules);
 
     expect(aggregate.tally.openBugs).toBe(1);
-    expect(bugsRead).toBe(3);
+    expect(itemsRead).toBe(3);
   });
 
   it('is counted by the functions\u2019 writers at the local clock a bench sets, and refuses an offset that is not whole ms', async () => {
@@ -256,5 +256,27 @@ describe('project aggregates upkeep', () => {
       name: 'ConfigError',
       message: expect.stringContaining(LOCAL_CLOCK_OFFSET_ENV),
     });
+  });
+
+  it('is not taken over by the hourly job while a writer is in flight on a project written every few minutes', async () => {
+    const at = (minutes: number) => new Date(Date.parse('2026-11-28T12:00:00Z') + minutes * 60_000);
+    await writer(() => at(0)).upsert([critical(1)]);
+    await writeInFlight(at(1)).begun; // and dies
+    for (const minutes of [5, 9, 13]) {
+      await writer(() => at(minutes)).putIfNewer(critical(1, { assignees: [`dev${minutes}`], updatedAt: at(minutes).toISOString() }));
+    }
+    const live = writeInFlight(at(17));
+    await live.begun;
+
+    const whileLive = await readProjectTallies(runtime.stores.items, [PROJECT], at(20), rules);
+    await whileLive.storeAggregates();
+    await live.finish();
+
+    expect(whileLive.paths).toEqual({ aggregate: 0, advanced: 0, full: 1 });
+    expect(await storedAggregate()).toMatchObject({ writers: 1, lastBegan: at(17).toISOString() });
+
+    const takenOver = await readProjectTallies(runtime.stores.items, [PROJECT], at(33), rules);
+    await takenOver.storeAggregates();
+    expect(await storedAggregate()).toMatchObject({ writers: 0, aggregate: await recount(at(33)) });
   });
 });

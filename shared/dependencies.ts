@@ -48,12 +48,6 @@ export function workItemsStore(): WorkItemsStore {
   return new WorkItemsStore(documentClient, requireEnv(ENV.workItemsTable));
 }
 
-/**
- * Local runs only: how far (signed milliseconds) the writers' clock is set from the wall clock, read at each tick. A
- * bench that simulates hours sets it before each run, so the aggregates the writers count and stamp fall in the hour
- * the run stands for, as they do when the runs happen at their hours.
- */
-export const LOCAL_CLOCK_OFFSET_ENV = 'LOCAL_CLOCK_OFFSET_MS';
 const ClockOffsetSchema = z.coerce.number().int();
 
 /**
@@ -66,7 +60,7 @@ export function workItemsWriter(): WorkItemsStore {
   return new WorkItemsStore(documentClient, requireEnv(ENV.workItemsTable), {
     aggregateRules: { slaHours, maxRevenuePerBug, slaBreachSeverities, unassignedSeverities },
     clock: () => {
-      const offset = process.env[LOCAL_CLOCK_OFFSET_ENV] ? requireTextSetting(LOCAL_CLOCK_OFFSET_ENV, ClockOffsetSchema) : 0;
+      const offset = process.env[ENV.localClockOffsetMs] ? requireTextSetting(ENV.localClockOffsetMs, ClockOffsetSchema) : 0;
       return new Date(Date.now() + offset);
     },
   });

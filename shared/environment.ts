@@ -70,6 +70,12 @@ export const ENV = {
   githubRetryBaseMs: 'GITHUB_RETRY_BASE_MS',
   /** The daily sync's GitHub budget settings (shared/daily/rate-budget-setting.ts), as JSON. */
   githubRateBudget: 'GITHUB_RATE_BUDGET',
+  /**
+   * Local runs only: how far (signed milliseconds) the item writers' clock is set from the wall clock, read at each tick.
+   * A bench that simulates hours sets it before each run, so the aggregates the writers count and stamp fall in the hour
+   * the run stands for, as they do when the runs happen at their hours.
+   */
+  localClockOffsetMs: 'LOCAL_CLOCK_OFFSET_MS',
 } as const;
 
 /** @throws ConfigError naming the variable when it is unset or empty. */

@@ -13,9 +13,9 @@ import { type FakeIssue, type FakeRepository, GitHubServer } from '../../lib/loc
 import { LocalRuntime, type RunJobOptions, readCdkContext } from '../../lib/local/runtime.ts';
 import { synthesizeTemplate } from '../../lib/local/template.ts';
 import { PROJECT_ROOT } from '../../lib/project.ts';
-import { LOCAL_CLOCK_OFFSET_ENV } from '../../shared/dependencies.ts';
 import { JOB_NAMES, type JobName } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
+import { ENV } from '../../shared/environment.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
 import { CostMeter, functionMemory, indexEntry, itemSize, type RunCount, tableSpecs } from './cost-meter.ts';
 import {
@@ -96,7 +96,7 @@ const tables = tableSpecs(runtime.stack);
  * stamp its aggregates later than the hours the next runs judge, which then read those projects in full.
  */
 function runAt(job: JobName, at: string, options: Omit<RunJobOptions, 'at'> = {}) {
-  process.env[LOCAL_CLOCK_OFFSET_ENV] = String(Date.parse(at) - Date.now());
+  process.env[ENV.localClockOffsetMs] = String(Date.parse(at) - Date.now());
   return runtime.runJob(job, { at: new Date(at), retryIntervalMs: 0, waitMs: 0, ...options });
 }
 

@@ -1,9 +1,10 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LOCAL_CLOCK_OFFSET_ENV, workItemsWriter } from '../../../shared/dependencies.ts';
+import { workItemsWriter } from '../../../shared/dependencies.ts';
 import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
 import { type AggregateRules, buildAggregate } from '../../../shared/domain/hourly-aggregate.ts';
 import type { WorkItem } from '../../../shared/domain/work-item.ts';
+import { ENV } from '../../../shared/environment.ts';
 import { readProjectTallies } from '../../../shared/hourly/project-tallies.ts';
 import { documentClient } from '../../../shared/store/dynamo-client.ts';
 import { AGGREGATE_NUMBER, CRASHED_WRITER_MS, writerCrashed } from '../../../shared/store/project-aggregates-store.ts';
@@ -244,17 +245,17 @@ describe('project aggregates upkeep', () => {
 
   it('is counted by the functions\u2019 writers at the local clock a bench sets, and refuses an offset that is not whole ms', async () => {
     const simulated = Date.parse('2026-11-28T12:00:00Z');
-    vi.stubEnv(LOCAL_CLOCK_OFFSET_ENV, String(simulated - Date.now()));
+    vi.stubEnv(ENV.localClockOffsetMs, String(simulated - Date.now()));
 
     await workItemsWriter().upsert([critical(1)]);
 
     const countedAt = Date.parse((await storedAggregate())!.aggregate!.at);
     expect(countedAt).toBeGreaterThanOrEqual(simulated);
     expect(countedAt).toBeLessThan(simulated + 60_000);
-    vi.stubEnv(LOCAL_CLOCK_OFFSET_ENV, '1.5');
+    vi.stubEnv(ENV.localClockOffsetMs, '1.5');
     await expect(workItemsWriter().upsert([critical(2)])).rejects.toMatchObject({
       name: 'ConfigError',
-      message: expect.stringContaining(LOCAL_CLOCK_OFFSET_ENV),
+      message: expect.stringContaining(ENV.localClockOffsetMs),
     });
   });
 

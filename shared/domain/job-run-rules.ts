@@ -124,13 +124,9 @@ export function successRateOf(
  * recovers. A job with fewer than `successRateMinRuns` ended runs is not judged: over fewer than 20 runs a
  * single failure moves the rate by more than 5 points, and single failures are the streak and failure-rate
  * rules' to judge.
+ * @param rate the job's rate as the cron monitor computed it: the sample its metric and the status page show.
  */
-export function successRateAlerts(jobType: JobType, runs: readonly JobRun[], now: Date, thresholds: JobRunRuleThresholds): FiringAlert[] {
-  return successRateAlertsOf(jobType, successRateOf(runs, now, thresholds), thresholds);
-}
-
-/** {@link successRateAlerts} of a rate already computed (the cron monitor's, which its metric and status page show). */
-export function successRateAlertsOf(
+export function successRateAlerts(
   jobType: JobType,
   rate: SuccessRate,
   thresholds: Pick<JobRunRuleThresholds, 'successRateAlertPercent'>,

@@ -12,6 +12,7 @@ import {
   type JobRunRuleThresholds,
   ranTooOftenAlerts,
   runtimeAnomalyAlerts,
+  type SuccessRate,
   skippedRunAlerts,
   successRateAlerts,
 } from './job-run-rules.ts';
@@ -255,7 +256,7 @@ export function dashboardData(
  * with each one); each run of the last 24 hours longer than its job's limit, started later than its job's
  * grace after its slot, or far from its job's usual duration; and each stuck run.
  * @param runs every job's runs the rules look at: the window's, and each job's newest ones before it (the
- * success rate and the runtime median reach back past the window for a job that runs daily or weekly).
+ * failure rate and the runtime median reach back past the window for a job that runs daily or weekly).
  */
 export function jobAlerts(
   runs: readonly JobRun[],
@@ -266,6 +267,8 @@ export function jobAlerts(
     readonly budgetMinutes: number;
     readonly watchedForLateness: readonly JobType[];
     readonly schedules: Readonly<Record<JobType, JobSchedule>>;
+    /** Each job's success rate as the cron monitor computed it (one sample for the alert, the metric and the status page). */
+    readonly successRates: Readonly<Record<JobType, SuccessRate>>;
   },
 ): FiringAlert[] {
   const { now, thresholds } = options;
@@ -275,7 +278,7 @@ export function jobAlerts(
     const schedule = options.schedules[jobType];
     alerts.push(
       ...failureRateAlerts(jobType, own, thresholds),
-      ...successRateAlerts(jobType, own, now, thresholds),
+      ...successRateAlerts(jobType, options.successRates[jobType], thresholds),
       ...runtimeAnomalyAlerts(own, now, thresholds),
       ...ranTooOftenAlerts(jobType, own, schedule, now, thresholds),
       ...skippedRunAlerts(jobType, own, schedule, now, thresholds),

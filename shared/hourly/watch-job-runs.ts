@@ -56,6 +56,7 @@ export async function watchJobRuns(
       budgetMinutes: deps.monitor.budgetMinutes,
       watchedForLateness: WATCHED_FOR_MISSED_RUNS,
       schedules: deps.schedules,
+      successRates,
     }),
     ...projectAlerts,
   ];
@@ -90,11 +91,11 @@ export async function watchJobRuns(
 }
 
 /**
- * Each job's newest runs: twice the longest run history a rule needs (the success rate's minimum, the
- * failure rate's last runs, the runtime median's runs before the one judged), so skipped runs among them
- * leave enough.
+ * Each job's newest runs: twice the longest run history a rule needs (the failure rate's last runs, the runtime
+ * median's runs before the one judged), so skipped runs among them leave enough. The success rate is the cron
+ * monitor's, read with its own sample.
  */
 async function newestRuns(history: Pick<JobHistoryStore, 'listRecent'>, thresholds: MonitoringThresholds): Promise<JobRun[]> {
-  const limit = 2 * Math.max(thresholds.successRateMinRuns, thresholds.failureRateRuns, thresholds.runtimeHistoryRuns + 1);
+  const limit = 2 * Math.max(thresholds.failureRateRuns, thresholds.runtimeHistoryRuns + 1);
   return (await Promise.all(JOB_TYPES.map((jobType) => history.listRecent({ jobType, limit })))).flat();
 }

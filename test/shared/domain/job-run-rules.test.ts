@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobRun, RunStatus } from '../../../shared/domain/job-run.ts';
+import type { JobRun, JobType, RunStatus } from '../../../shared/domain/job-run.ts';
 import {
   failureRateAlerts,
   medianDurationBefore,
@@ -72,9 +72,12 @@ describe('skippedRunsBetween', () => {
 });
 
 describe('successRateAlerts', () => {
+  const rateAlerts = (jobType: JobType, runs: JobRun[], rules = RULES) =>
+    successRateAlerts(jobType, successRateOf(runs, NOW, rules), rules);
+
   it('stays quiet at exactly 95% (19 of 20 runs) and alerts one failure past it (18 of 20)', () => {
-    expect(successRateAlerts('daily_sync', dailyRuns('failed', ...repeat(19, 'completed')), NOW, RULES)).toEqual([]);
-    expect(successRateAlerts('daily_sync', dailyRuns('failed', 'timeout', ...repeat(18, 'completed')), NOW, RULES)).toEqual([
+    expect(rateAlerts('daily_sync', dailyRuns('failed', ...repeat(19, 'completed')))).toEqual([]);
+    expect(rateAlerts('daily_sync', dailyRuns('failed', 'timeout', ...repeat(18, 'completed')))).toEqual([
       {
         alertId: 'low_success_rate#daily_sync',
         rule: 'low_success_rate',
@@ -87,22 +90,22 @@ describe('successRateAlerts', () => {
   });
 
   it('does not judge a job with fewer than 20 ended runs', () => {
-    expect(successRateAlerts('daily_sync', dailyRuns(...repeat(5, 'failed'), ...repeat(14, 'completed')), NOW, RULES)).toEqual([]);
+    expect(rateAlerts('daily_sync', dailyRuns(...repeat(5, 'failed'), ...repeat(14, 'completed')))).toEqual([]);
   });
 
   it('leaves out skipped and open runs, and resolves (stops firing) once the rate recovers', () => {
     const failing = dailyRuns(...repeat(5, 'skipped'), 'running', ...repeat(18, 'completed'), 'failed', 'failed');
-    expect(successRateAlerts('daily_sync', failing, NOW, RULES)).toMatchObject([{ value: 90, title: expect.stringContaining('20 runs') }]);
+    expect(rateAlerts('daily_sync', failing)).toMatchObject([{ value: 90, title: expect.stringContaining('20 runs') }]);
     // Today's completed run pushes the oldest failure out of the newest 20.
     const recovered = [scheduledRun('daily_sync', hoursAgo(1), 'completed'), ...failing];
-    expect(successRateAlerts('daily_sync', recovered, NOW, RULES)).toEqual([]);
+    expect(rateAlerts('daily_sync', recovered)).toEqual([]);
   });
 
   it('judges the whole window by its own threshold: 190 of 200 runs is 95%, 189 of 200 alerts', () => {
     const rules = { ...RULES, successRateWindowDays: 10 };
     const runs = (failures: number) => hourlyRuns([...repeat(failures, 'failed'), ...repeat(200 - failures, 'completed')]);
-    expect(successRateAlerts('hourly_metrics', runs(10), NOW, rules)).toEqual([]);
-    expect(successRateAlerts('hourly_metrics', runs(11), NOW, rules)).toMatchObject([{ value: 94.5, level: 0 }]);
+    expect(rateAlerts('hourly_metrics', runs(10), rules)).toEqual([]);
+    expect(rateAlerts('hourly_metrics', runs(11), rules)).toMatchObject([{ value: 94.5, level: 0 }]);
   });
 });
 

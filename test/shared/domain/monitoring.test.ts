@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { JobRun, JobType, RunStatus } from '../../../shared/domain/job-run.ts';
+import { JOB_TYPES, type JobRun, type JobType, type RunStatus } from '../../../shared/domain/job-run.ts';
+import { type SuccessRate, successRateOf } from '../../../shared/domain/job-run-rules.ts';
 import {
   consecutiveFailuresOf,
   DEFAULT_MONITORING_THRESHOLDS,
@@ -205,8 +206,20 @@ describe('jobAlerts', () => {
     weekly_report: { cron: '30 9 * * 6', timeZone: 'UTC' },
   };
   const configured: MonitoringThresholds = DEFAULT_MONITORING_THRESHOLDS;
-  const alertsOf = (runs: JobRun[], thresholds: MonitoringThresholds = configured) =>
-    jobAlerts(runs, {}, { now: NOW, thresholds, budgetMinutes: 9, watchedForLateness: ['daily_sync', 'weekly_report'], schedules });
+  const alertsOf = (runs: JobRun[], thresholds: MonitoringThresholds = configured) => {
+    const successRates = Object.fromEntries(
+      JOB_TYPES.map((jobType) => [
+        jobType,
+        successRateOf(
+          runs.filter((other) => other.jobType === jobType),
+          NOW,
+          thresholds,
+        ),
+      ]),
+    ) as Record<JobType, SuccessRate>;
+    const watchedForLateness: JobType[] = ['daily_sync', 'weekly_report'];
+    return jobAlerts(runs, {}, { now: NOW, thresholds, budgetMinutes: 9, watchedForLateness, schedules, successRates });
+  };
   const startedLate = (jobType: JobType, minutes: number) => {
     const late = run(jobType, 'completed', 3);
     return { ...late, createdAt: new Date(Date.parse(late.scheduledTime) + minutes * 60_000).toISOString() };

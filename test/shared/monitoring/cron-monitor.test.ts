@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, schedulesOf } from '../../../shared/config.ts';
 import type { JobType, RunStatus } from '../../../shared/domain/job-run.ts';
-import { successRateAlertsOf } from '../../../shared/domain/job-run-rules.ts';
+import { successRateAlerts } from '../../../shared/domain/job-run-rules.ts';
 import { CronMonitor } from '../../../shared/monitoring/cron-monitor.ts';
 import { scheduledRun } from '../../support/job-runs.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
@@ -49,14 +49,14 @@ describe('CronMonitor success rates', () => {
     expect(listRecent.mock.calls.filter(([options]) => options.jobType === 'weekly_report')).toEqual([
       [{ jobType: 'weekly_report', limit: 20 }],
     ]);
-    expect(successRateAlertsOf('weekly_report', atTheLine, monitor.thresholds)).toEqual([]);
+    expect(successRateAlerts('weekly_report', atTheLine, monitor.thresholds)).toEqual([]);
 
     // A manual run after the slot fails: the newest 20 hold both failures.
     const manual = { ...scheduledRun('weekly_report', '2026-11-30T10:00:00.000Z', 'failed'), trigger: 'manual' as const };
     await runtime.stores.runs.recordRun({ ...manual, runId: `${manual.runId}#manual` });
     const below = (await monitor.view(NOW)).successRates.weekly_report;
     expect(below).toEqual({ completed: 18, runs: 20, since: '2026-07-27T09:00:00Z', percent: 90 });
-    expect(successRateAlertsOf('weekly_report', below, monitor.thresholds)).toMatchObject([
+    expect(successRateAlerts('weekly_report', below, monitor.thresholds)).toMatchObject([
       { alertId: 'low_success_rate#weekly_report', title: 'weekly_report succeeded in 90% of its last 20 runs' },
     ]);
   });

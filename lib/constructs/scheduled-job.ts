@@ -71,6 +71,7 @@ const STEP_RESULT = {
   recordsFailed: sfn.JsonPath.numberAt('$.Payload.recordsFailed'),
   summary: sfn.JsonPath.stringAt('$.Payload.summary'),
   attempt: sfn.JsonPath.numberAt('$.Payload.attempt'),
+  rateLimitDeferrals: sfn.JsonPath.numberAt('$.Payload.rateLimitDeferrals'),
 };
 
 /** The engine's calls (Start Run, Record Success/Failure) take at most their function's 20 seconds. */

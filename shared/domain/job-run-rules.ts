@@ -43,7 +43,7 @@ export interface JobRunRuleThresholds {
   readonly ranTooOftenWindowHours: number;
   /** Manual runs of one job allowed in that window. */
   readonly manualRunsAllowed: number;
-  /** More skipped runs (overlaps and ignored duplicate deliveries) of one job in 24 hours than this alert. */
+  /** More skips (overlaps, ignored duplicate deliveries, runs deferring for a rate limit) of one job in 24 hours than this alert. */
   readonly skippedRunsPerDay: number;
 }
 
@@ -56,7 +56,7 @@ export interface JobRunRuleThresholds {
  *   start every run of these rarely-run functions pays is already in the median; 20 runs are about three weeks
  *   of daily history, and from 5 runs the median is a usual run even with two odd ones among them;
  * - ran too often: the schedule's slots of the last 24 hours and 3 manual runs (a smoke test and two reruns);
- * - skipped: more than 3 a day (one overlap now and then is the lock doing its job).
+ * - skipped: more than 3 a day (one overlap now and then is the lock doing its job, one deferral a day is pacing).
  */
 export const DEFAULT_JOB_RUN_RULE_THRESHOLDS: JobRunRuleThresholds = {
   successRateWindowDays: 7,
@@ -147,14 +147,54 @@ export function successRateAlerts(
   ];
 }
 
+/** Skips of a job for one reason: when, how many, and why. */
+interface Skips {
+  readonly at: number;
+  readonly count: number;
+  /** The run's scheduled time and why: the overlap its summary names, ignored duplicate deliveries, or a rate limit. */
+  readonly reason: string;
+}
+
 /**
- * Skipped runs and ignored duplicate deliveries of runs scheduled in (`from`, `to`]: what the SkippedRuns
- * metric counts each hour.
+ * The skips a run stands for: itself when it yielded to the run holding the lock, each ignored duplicate delivery
+ * of its slot, and one for a run that deferred projects to the next run for a GitHub rate limit, however many
+ * projects (pacing defers some by design once the budget is short, so a skip per project would page on every
+ * large run; each project's reason is its own github_sync event). A deferral counts from when the run ended,
+ * which recorded it; the others from the slot.
+ */
+function skipsOf(run: JobRun): Skips[] {
+  const at = Date.parse(run.scheduledTime);
+  const deliveries = run.duplicateDeliveries ?? 0;
+  const deferrals = run.rateLimitDeferrals ?? 0;
+  return [
+    ...(run.status === 'skipped' ? [{ at, count: 1, reason: `${run.scheduledTime} ${run.summary ?? 'skipped'}` }] : []),
+    ...(deliveries > 0 ? [{ at, count: deliveries, reason: `${run.scheduledTime} ${deliveries} duplicate delivery(ies) ignored` }] : []),
+    ...(deferrals > 0
+      ? [
+          {
+            at: Date.parse(run.finishedAt ?? run.scheduledTime),
+            count: 1,
+            reason: `${run.scheduledTime} rate-limit: ${deferrals} project(s) deferred to the next run`,
+          },
+        ]
+      : []),
+  ];
+}
+
+/** The skips of `runs` in (`from`, `to`], newest first. */
+function skipsBetween(runs: readonly JobRun[], from: Date, to: Date): Skips[] {
+  return runs
+    .flatMap(skipsOf)
+    .filter(({ at }) => at > from.getTime() && at <= to.getTime())
+    .sort((a, b) => b.at - a.at);
+}
+
+/**
+ * Skipped runs, ignored duplicate deliveries and runs that deferred projects for a rate limit in (`from`, `to`]:
+ * what the SkippedRuns metric counts each hour.
  */
 export function skippedRunsBetween(runs: readonly JobRun[], from: Date, to: Date): number {
-  return runs
-    .filter((run) => Date.parse(run.scheduledTime) > from.getTime() && Date.parse(run.scheduledTime) <= to.getTime())
-    .reduce((sum, run) => sum + (run.status === 'skipped' ? 1 : 0) + (run.duplicateDeliveries ?? 0), 0);
+  return skipsBetween(runs, from, to).reduce((sum, { count }) => sum + count, 0);
 }
 
 /**
@@ -292,17 +332,9 @@ export function ranTooOftenAlerts(
   ];
 }
 
-/** Why each run of the slot at its scheduled time did not run, or a delivery was ignored. */
-function skipReasons(runs: readonly JobRun[]): string[] {
-  return runs.flatMap((run) => [
-    ...(run.status === 'skipped' ? [`${run.scheduledTime} ${run.summary ?? 'skipped'}`] : []),
-    ...(run.duplicateDeliveries ? [`${run.scheduledTime} ${run.duplicateDeliveries} duplicate delivery(ies) ignored`] : []),
-  ]);
-}
-
 /**
- * More skipped runs of a job in the last 24 hours than allowed, naming its schedule and each reason: an
- * overlap with the run still holding the lock, or an ignored duplicate delivery of a slot.
+ * More skips of a job in the last 24 hours than allowed, naming its schedule and each reason: an overlap with the
+ * run still holding the lock, an ignored duplicate delivery of a slot, or projects deferred for a rate limit.
  */
 export function skippedRunAlerts(
   jobType: JobType,
@@ -311,10 +343,8 @@ export function skippedRunAlerts(
   now: Date,
   thresholds: JobRunRuleThresholds,
 ): FiringAlert[] {
-  const lastDay = runs
-    .filter((run) => Date.parse(run.scheduledTime) > now.getTime() - DAY_MS)
-    .sort((a, b) => b.scheduledTime.localeCompare(a.scheduledTime));
-  const skipped = lastDay.reduce((sum, run) => sum + (run.status === 'skipped' ? 1 : 0) + (run.duplicateDeliveries ?? 0), 0);
+  const lastDay = skipsBetween(runs, new Date(now.getTime() - DAY_MS), now);
+  const skipped = lastDay.reduce((sum, { count }) => sum + count, 0);
   if (skipped <= thresholds.skippedRunsPerDay) return [];
   return [
     {
@@ -323,7 +353,10 @@ export function skippedRunAlerts(
       title: `${jobType} skipped ${skipped} runs or deliveries in 24 hours (schedule ${schedule.cron}, ${schedule.timeZone})`,
       value: skipped,
       level: Math.floor(Math.log2(skipped / (thresholds.skippedRunsPerDay + 1))),
-      detail: listedWithin(skipReasons(lastDay), DETAIL_LENGTH),
+      detail: listedWithin(
+        lastDay.map(({ reason }) => reason),
+        DETAIL_LENGTH,
+      ),
     },
   ];
 }

@@ -75,6 +75,8 @@ export interface JobRun {
   readonly summary?: string;
   /** How many extra deliveries of this run's slot arrived and were ignored. */
   readonly duplicateDeliveries?: number;
+  /** Projects the run deferred to the next run for a GitHub rate limit (a daily sync's; absent when none). */
+  readonly rateLimitDeferrals?: number;
 }
 
 /** What every work task returns to the state machine (small: payloads are capped at 256 KiB). */
@@ -84,6 +86,8 @@ export interface StepResult {
   readonly summary: string;
   /** 1-based attempt number of the invocation that succeeded. */
   readonly attempt: number;
+  /** Projects the step deferred to the next run for a GitHub rate limit (the daily sync's summary). */
+  readonly rateLimitDeferrals?: number;
 }
 
 /** Adds up the step results of a run into its JobHistory totals. */
@@ -93,6 +97,7 @@ export function totalsOf(results: Readonly<Record<string, StepResult>>) {
     recordsProcessed: steps.reduce((sum, step) => sum + step.recordsProcessed, 0),
     recordsFailed: steps.reduce((sum, step) => sum + step.recordsFailed, 0),
     attempts: Math.max(1, ...steps.map((step) => step.attempt)),
+    rateLimitDeferrals: steps.reduce((sum, step) => sum + (step.rateLimitDeferrals ?? 0), 0),
     summary: Object.entries(results)
       .map(([name, step]) => `${name}: ${step.summary}`)
       .join('; '),

@@ -12,6 +12,7 @@ const StepCountsSchema = z.object({
   recordsProcessed: z.number().int().min(0),
   recordsFailed: z.number().int().min(0),
   attempt: z.number().int().min(1),
+  rateLimitDeferrals: z.number().int().min(0).optional(),
 });
 
 const StepResultSchema = z.union([
@@ -44,7 +45,8 @@ export interface FinishRunOutput {
 
 /**
  * The last state of every run: writes its outcome, totals and duration to JobHistory, releases the
- * overlap lock, and publishes the job's failure streak and records processed.
+ * overlap lock, publishes the job's failure streak and records processed, and records the projects it deferred
+ * for a rate limit as a skip.
  */
 export async function finishRun(
   { runs, events }: EngineStores,
@@ -68,6 +70,7 @@ export async function finishRun(
     summary: totals.summary || undefined,
     errorName: error?.name,
     errorMessage: error?.message,
+    ...(totals.rateLimitDeferrals > 0 ? { rateLimitDeferrals: totals.rateLimitDeferrals } : {}),
   });
   await runs.releaseLock(input.jobType, input.runId);
   await publishRunOutcome(runs, options.metrics, input.jobType, {
@@ -87,6 +90,17 @@ export async function finishRun(
     recordsFailed: totals.recordsFailed,
     durationMs: elapsed,
   });
+  // A run that deferred projects for a rate limit skipped their sync: the skip and its reason, once for the run
+  // (each project's own reason is in its github_sync event), for the watchdog's skipped runs to count.
+  if (totals.rateLimitDeferrals > 0) {
+    await events.append({
+      runId: input.runId,
+      timestamp: now,
+      eventType: 'job',
+      level: 'warn',
+      message: `skipped (rate-limit): ${totals.rateLimitDeferrals} project(s) deferred to the next run for a GitHub rate limit`,
+    });
+  }
   return {
     runId: input.runId,
     status: input.outcome,

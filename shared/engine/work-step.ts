@@ -21,10 +21,11 @@ export type WorkStepInput = z.infer<typeof WorkStepInputSchema>;
  */
 export function workStepHandler(
   work: (input: WorkStepInput & { readonly now: Date; readonly event: unknown }) => Promise<Omit<StepResult, 'attempt'>>,
-): (event: unknown, context: Context) => Promise<StepResult> {
+): (event: unknown, context: Context) => Promise<StepResult & { readonly rateLimitDeferrals: number }> {
   return lambdaHandler(async (event: unknown) => {
     const input = parseInput(WorkStepInputSchema, event);
     const result = await work({ ...input, now: new Date(input.scheduledTime), event });
-    return { ...result, attempt: input.retryCount + 1 };
+    // Every step returns the count, 0 included: the state machine's result selector reads each field it keeps.
+    return { ...result, rateLimitDeferrals: result.rateLimitDeferrals ?? 0, attempt: input.retryCount + 1 };
   });
 }

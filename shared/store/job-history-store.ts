@@ -33,6 +33,7 @@ export interface RunEnding {
   readonly errorName?: string;
   readonly errorMessage?: string;
   readonly summary?: string;
+  readonly rateLimitDeferrals?: number;
 }
 
 export class JobHistoryStore {

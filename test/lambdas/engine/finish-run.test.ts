@@ -67,6 +67,48 @@ describe('the finish-run handler', () => {
     });
   });
 
+  it('records the projects a run deferred for a rate limit on its row, and the skip with its reason in SyncEvents', async () => {
+    const { run, execution } = await timedOutRun();
+    const summary = { recordsProcessed: 3, recordsFailed: 0, summary: '1 of 3 project(s) synced, 2 deferred', attempt: 1 };
+
+    await handler({
+      runId: run!.runId,
+      jobType: 'daily_sync',
+      executionArn: execution.executionArn,
+      redriveCount: 1,
+      outcome: 'completed',
+      results: {
+        sync: { ...summary, rateLimitDeferrals: 2 },
+        cleanup: { recordsProcessed: 4, recordsFailed: 0, summary: '4 deleted', attempt: 1 },
+      },
+    });
+
+    expect(await runtime.stores.runs.get(run!.runId)).toMatchObject({ status: 'completed', rateLimitDeferrals: 2 });
+    expect((await runtime.stores.events.listForRun(run!.runId)).map(({ level, message }) => [level, message])).toContainEqual([
+      'warn',
+      'skipped (rate-limit): 2 project(s) deferred to the next run for a GitHub rate limit',
+    ]);
+  });
+
+  it('records no deferral on a run that deferred none', async () => {
+    const { run, execution } = await timedOutRun();
+    const results = { cleanup: { recordsProcessed: 4, recordsFailed: 0, summary: '4 deleted', attempt: 1, rateLimitDeferrals: 0 } };
+
+    await handler({
+      runId: run!.runId,
+      jobType: 'daily_sync',
+      executionArn: execution.executionArn,
+      redriveCount: 1,
+      outcome: 'completed',
+      results,
+    });
+
+    expect(await runtime.stores.runs.get(run!.runId)).not.toHaveProperty('rateLimitDeferrals');
+    expect((await runtime.stores.events.listForRun(run!.runId)).map(({ message }) => message)).not.toContainEqual(
+      expect.stringContaining('rate-limit'),
+    );
+  });
+
   it('never writes over a run that belongs to another execution', async () => {
     const { run } = await timedOutRun();
 

@@ -69,6 +69,18 @@ describe('skippedRunsBetween', () => {
     expect(skippedRunsBetween(runs, new Date(NOW.getTime() - 3_600_000), NOW)).toBe(3);
     expect(skippedRunsBetween(runs, new Date(NOW.getTime() - 3_600_001), NOW)).toBe(4);
   });
+
+  it('counts a run that deferred projects for a rate limit once, however many, from when it ended', () => {
+    const deferred = (scheduledHoursAgo: number, finishedHoursAgo: number) =>
+      scheduledRun('daily_sync', hoursAgo(scheduledHoursAgo), 'completed', {
+        finishedAt: new Date(NOW.getTime() - finishedHoursAgo * 3_600_000).toISOString(),
+        rateLimitDeferrals: 500,
+      });
+    const hourAgo = new Date(NOW.getTime() - 3_600_000);
+    expect(skippedRunsBetween([deferred(2, 0.5)], hourAgo, NOW)).toBe(1);
+    expect(skippedRunsBetween([deferred(2, 1)], hourAgo, NOW)).toBe(0);
+    expect(skippedRunsBetween([deferred(0.5, 0.25), scheduledRun('daily_sync', hoursAgo(0.2), 'completed')], hourAgo, NOW)).toBe(1);
+  });
 });
 
 describe('successRateAlerts', () => {
@@ -277,6 +289,34 @@ describe('skippedRunAlerts', () => {
           `${hoursAgo(1)} skipped: hourly_metrics#${hoursAgo(2)} is still running; ` +
           `${hoursAgo(2)} skipped: hourly_metrics#${hoursAgo(3)} is still running; ` +
           `${hoursAgo(3)} 1 duplicate delivery(ies) ignored; and 1 more`,
+      },
+    ]);
+  });
+
+  it('counts runs that deferred projects for a rate limit: 3 skips a day with one are allowed, a fourth alerts naming rate-limit', () => {
+    const deferring = (hours: number, trigger: 'schedule' | 'manual') => {
+      const run = scheduledRun('daily_sync', hoursAgo(hours), 'completed', {
+        trigger,
+        finishedAt: new Date(NOW.getTime() - (hours - 0.1) * 3_600_000).toISOString(),
+        rateLimitDeferrals: 120,
+      });
+      return trigger === 'manual' ? { ...run, runId: `${run.runId}#manual` } : run;
+    };
+    const overlap = (hours: number) =>
+      scheduledRun('daily_sync', hoursAgo(hours), 'skipped', { summary: `skipped: daily_sync#${hoursAgo(10)} is still running` });
+    const three = [deferring(10, 'schedule'), overlap(9), overlap(8)];
+    expect(skippedRunAlerts('daily_sync', three, DAILY, NOW, RULES)).toEqual([]);
+    expect(skippedRunAlerts('daily_sync', [...three, deferring(4, 'manual')], DAILY, NOW, RULES)).toEqual([
+      {
+        alertId: 'skipped_runs#daily_sync',
+        rule: 'skipped_runs',
+        title: 'daily_sync skipped 4 runs or deliveries in 24 hours (schedule 0 2 * * *, Europe/Berlin)',
+        value: 4,
+        level: 0,
+        detail:
+          `${hoursAgo(4)} rate-limit: 120 project(s) deferred to the next run; ` +
+          `${hoursAgo(8)} skipped: daily_sync#${hoursAgo(10)} is still running; ` +
+          `${hoursAgo(9)} skipped: daily_sync#${hoursAgo(10)} is still running; and 1 more`,
       },
     ]);
   });

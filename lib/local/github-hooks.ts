@@ -122,9 +122,14 @@ export class GitHubHooks {
 
   /**
    * GitHub's deliveries API for the hook `path` names, or undefined when `path` is not one of its routes:
-   * `GET {repos/o/r | orgs/o | app}/hook(s)[/id]/deliveries` and `POST .../deliveries/{delivery_id}/attempts`.
+   * `GET {repos/o/r | orgs/o | app}/hook(s)[/id]/deliveries` and `POST .../deliveries/{delivery_id}/attempts`; a
+   * repository or an organization the credential does not `sees` answers 404.
    */
-  answer(method: string, url: URL, owner: (repository: string) => boolean): Reply | undefined {
+  answer(
+    method: string,
+    url: URL,
+    sees: { readonly repository: (fullName: string) => boolean; readonly org: (org: string) => boolean },
+  ): Reply | undefined {
     const route =
       /^\/(?:repos\/([^/]+\/[^/]+)\/hooks\/(\d+)|orgs\/([^/]+)\/hooks\/(\d+)|app\/hook)\/deliveries(?:\/(\d+)(\/attempts)?)?$/.exec(
         url.pathname,
@@ -140,7 +145,7 @@ export class GitHubHooks {
           ? candidate.id === Number(orgHookId) && 'org' in candidate.target && sameName(candidate.target.org, org)
           : 'app' in candidate.target,
     );
-    if (!hook || (repository && !owner(repository))) return NOT_FOUND;
+    if (!hook || (repository && !sees.repository(repository)) || (org && !sees.org(org))) return NOT_FOUND;
     const ofHook = this.deliveries.filter((delivery) => delivery.hookId === hook.id);
     if (deliveryId === undefined) return method === 'GET' ? listed(ofHook, url) : NOT_FOUND;
     const delivery = ofHook.find((candidate) => candidate.id === Number(deliveryId));

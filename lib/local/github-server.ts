@@ -458,9 +458,13 @@ export class GitHubServer {
       return { status: 200, body: { total_count: [...this.repositories.values()].filter(visible).length, repositories: listed }, headers };
     }
 
-    const hookDeliveries = this.hooks.answer(request.method ?? 'GET', url, (name) => {
-      const held = this.repositories.get(name.toLowerCase());
-      return held !== undefined && visible(held);
+    // An installation token reaches its own account's organization hooks only.
+    const hookDeliveries = this.hooks.answer(request.method ?? 'GET', url, {
+      repository: (name) => {
+        const held = this.repositories.get(name.toLowerCase());
+        return held !== undefined && visible(held);
+      },
+      org: (org) => !issued || issued.installation.account.toLowerCase() === org.toLowerCase(),
     });
     if (hookDeliveries) {
       if (this.spent()) return this.refusal();
@@ -529,7 +533,7 @@ export class GitHubServer {
   private answerApp(app: FakeApp, request: IncomingMessage, url: URL): Reply {
     const refused = jwtRefusal(app, request.headers.authorization);
     if (refused) return { status: 401, body: { message: refused, documentation_url: 'https://docs.github.com/rest' } };
-    const hookDeliveries = this.hooks.answer(request.method ?? 'GET', url, () => true);
+    const hookDeliveries = this.hooks.answer(request.method ?? 'GET', url, { repository: () => true, org: () => true });
     if (hookDeliveries) return hookDeliveries;
     if (request.method === 'GET' && url.pathname === '/app/installations') {
       const { items, headers } = pageOf(app.installations, url);

@@ -16,8 +16,28 @@ export function deliveriesPathOf(hook: WebhookHook): string {
   return '/app/hook/deliveries';
 }
 
+/** The clients a hook's deliveries are read and redelivered with, by whose hook it is. */
+export interface HookClients {
+  /** A repository's: with a GitHub App, the client of the installation that sees the repository. */
+  forRepository(fullName: string): Promise<Octokit>;
+  /** An organization's: with a GitHub App, the client of the installation on the organization. */
+  forOrg(org: string): Promise<Octokit>;
+  /** The app's own, with its JWT: `/app/hook/deliveries` takes no installation token (docs.github.com/rest/apps/webhooks). */
+  forApp(): Promise<Octokit>;
+}
+
 /**
- * @param clientFor the client a hook's requests go through: a token (or installation) client with the webhooks
+ * The client for a hook: a repository's or an organization's hook needs the webhooks permission on that repository or
+ * organization, which with a GitHub App only the installation on it has (another installation is answered 404); the
+ * app's hook needs the app's JWT, whatever the installations.
+ */
+export function clientForHook(clients: HookClients): (hook: WebhookHook) => Promise<Octokit> {
+  return (hook) =>
+    'app' in hook ? clients.forApp() : 'repository' in hook ? clients.forRepository(hook.repository) : clients.forOrg(hook.org);
+}
+
+/**
+ * @param clientFor the client a hook's requests go through (see {@link clientForHook}): a token (or installation) client with the webhooks
  * permission for a repository's or an organization's hook, the app's JWT client for the app's hook.
  */
 export function hookDeliveriesApi(clientFor: (hook: WebhookHook) => Promise<Octokit>): HookDeliveriesApi {

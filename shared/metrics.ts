@@ -3,7 +3,8 @@
  * one namespace, the `service` dimension, and `JobType` on the per-job ones. Names are shared with the
  * alarms and the dashboard. Each name and set of dimension values is a custom metric at $0.30 a month beyond
  * an account's 10 free (https://aws.amazon.com/cloudwatch/pricing/), so never a dimension per project, and a
- * dimension only where an alarm needs it: the jobs publish 15 (docs/benchmarks.md#cost).
+ * dimension only where an alarm needs it: 12 are sent every month, `ProjectsFailed` only in a daily run with a failed
+ * project, `WebhookDeliveriesRefused` only in an hour with a refused request (docs/benchmarks.md#cost).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { HourlyFigures } from './domain/hourly-metrics.ts';

@@ -235,6 +235,7 @@ export class DailySync extends Construct {
               projectId: sfn.JsonPath.stringAt('$.projectId'),
               scheduledTime: sfn.JsonPath.stringAt('$.scheduledTime'),
               syncStatus: sfn.JsonPath.stringAt('$.sync.chunk.status'),
+              deferredFor: sfn.JsonPath.stringAt('$.sync.chunk.deferredFor'),
               recordsProcessed: sfn.JsonPath.numberAt('$.sync.chunk.totals.written'),
               budgets: sfn.JsonPath.objectAt('$.sync.chunk.totals.budgets'),
             },
@@ -245,7 +246,7 @@ export class DailySync extends Construct {
         // A replay syncs nothing: the stored items, sync cursors and ETags belong to the later run.
         const keepStoredItems = new sfn.Pass(this, 'Keep Stored Items', {
           comment: 'A replay of an earlier day: its snapshot is computed from what is stored, as of its own time',
-          result: sfn.Result.fromObject({ status: 'skipped', totals: { ...ZERO_TOTALS, budgets: {} } }),
+          result: sfn.Result.fromObject({ status: 'skipped', deferredFor: null, totals: { ...ZERO_TOTALS, budgets: {} } }),
           resultPath: '$.sync.chunk',
         }).next(metrics);
         const syncLoop = sync.next(

@@ -11,7 +11,14 @@ import { type BugRules, cappedRevenueLabelOf } from '../domain/bugs.ts';
 import { dailySnapshot } from '../domain/daily-metrics.ts';
 import { OPEN_STATUSES, type StepResult } from '../domain/job-run.ts';
 import { failureAfter, newProject, type Project, type SyncFailure } from '../domain/project.ts';
-import { addBudgetUses, type BudgetUse, describeBudgetUses, SyncTotalsSchema } from '../domain/sync-totals.ts';
+import {
+  addBudgetUses,
+  type BudgetUse,
+  type DeferralCause,
+  DeferralCauseSchema,
+  describeBudgetUses,
+  SyncTotalsSchema,
+} from '../domain/sync-totals.ts';
 import { plainText } from '../domain/untrusted-text.ts';
 import type { WorkItem } from '../domain/work-item.ts';
 import { describeStepFunctionsError } from '../engine/step-functions-error.ts';
@@ -379,7 +386,7 @@ export async function syncProjectStep(
   },
   input: z.infer<typeof SyncProjectInputSchema>,
   options: { readonly stopAtMs: number; readonly maxPages: number },
-): Promise<SyncChunkResult> {
+): Promise<SyncChunkResult & { readonly deferredFor: DeferralCause | null }> {
   const project = await deps.projects.get(input.projectId);
   if (!project) throw new InvalidDataError(`project ${input.projectId} is not registered`);
   const runDeadlineMs = Date.parse(input.runDeadline);
@@ -404,6 +411,8 @@ export async function syncProjectStep(
   }
   // More to sync but no time left in the run: the next run resumes from the saved progress.
   if (result.status === 'more' && Date.now() >= runDeadlineMs) result = { ...result, status: 'deferred' };
+  // A deferral with a reset time waits for GitHub's budget; without one, the run's time ran out.
+  const deferredFor = result.status !== 'deferred' ? null : result.resumeAt === undefined ? 'time' : 'rate-limit';
   if (result.status === 'done' || result.status === 'deferred') {
     const { totals } = result;
     await deps.events.append({
@@ -420,7 +429,7 @@ export async function syncProjectStep(
       durationMs: totals.durationMs,
     });
   }
-  return result;
+  return { ...result, deferredFor };
 }
 
 /** Why a project's sync was deferred: its budget down to the reserve, GitHub's refusal, or the run's time spent. */
@@ -447,6 +456,8 @@ export const ProjectInputSchema = z.object({
   // An execution started before a deploy runs the old definition, which sends none: read as done, as the
   // old function did (deferred included).
   syncStatus: z.enum(['done', 'deferred', 'skipped']).default('done'),
+  /** Why it was deferred (Sync Project's `deferredFor`); an execution started before a deploy sends none. */
+  deferredFor: DeferralCauseSchema.nullable().default(null),
   /** Items the project's sync wrote in this run (its outcome's records processed). */
   recordsProcessed: z.number().int().min(0).default(0),
   /** What the project's sync spent of each GitHub budget in this run. */
@@ -475,7 +486,7 @@ export async function computeProjectMetrics(
     status: 'synced',
     recordsProcessed,
     healthScore: snapshot.health.score,
-    ...(input.syncStatus === 'deferred' ? { deferred: true } : {}),
+    ...(input.syncStatus === 'deferred' ? { deferred: true, ...(input.deferredFor ? { deferredFor: input.deferredFor } : {}) } : {}),
     ...(budgets && Object.keys(budgets).length > 0 ? { budgets } : {}),
   });
   return { projectId: input.projectId, healthScore: snapshot.health.score };
@@ -582,6 +593,8 @@ interface ProjectSummary {
   readonly healthScore?: number;
   /** Its sync was deferred to the next run (GitHub's budget, or the run's time). */
   readonly deferred?: boolean;
+  /** Why: a GitHub rate limit (which the watchdog counts as a skip of the run), or the run's time. */
+  readonly deferredFor?: DeferralCause;
   /** What its sync spent of each GitHub budget. */
   readonly budgets?: Readonly<Record<string, BudgetUse>>;
 }
@@ -602,10 +615,11 @@ async function runOutcomes(projects: Pick<ProjectsStore, 'listRunOutcomes'>, run
         recordsFailed: 0,
         healthScore: outcome.healthScore,
         deferred: outcome.deferred ?? false,
+        ...(outcome.deferredFor ? { deferredFor: outcome.deferredFor } : {}),
         ...(outcome.budgets ? { budgets: outcome.budgets } : {}),
       };
     }
-    if (outcome.status === 'deferred') return { projectId, recordsProcessed: 0, recordsFailed: 0, deferred: true };
+    if (outcome.status === 'deferred') return { projectId, recordsProcessed: 0, recordsFailed: 0, deferred: true, deferredFor: 'time' };
     return { projectId, recordsProcessed: 0, recordsFailed: 1 };
   });
 }
@@ -675,5 +689,6 @@ export function summarizeSync(
     recordsProcessed: input.projects.reduce((sum, project) => sum + project.recordsProcessed, 0),
     recordsFailed: failed.length + unaccounted,
     summary,
+    rateLimitDeferrals: input.projects.filter((project) => project.deferredFor === 'rate-limit').length,
   };
 }

@@ -69,3 +69,7 @@ export function describeBudgetUses(uses: Readonly<Record<string, BudgetUse>>): s
       return `${key} used ${figure(use.points)} of ${figure(use.limit)} (${figure(use.remaining)} left until ${use.resetAt})`;
     });
 }
+
+/** Why a project's sync was deferred to the next run: a GitHub rate limit, or the run's time. */
+export const DeferralCauseSchema = z.enum(['rate-limit', 'time']);
+export type DeferralCause = z.infer<typeof DeferralCauseSchema>;

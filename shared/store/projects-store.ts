@@ -2,7 +2,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebhookConfirmation } from '../domain/freshness.ts';
 import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
-import type { BudgetUse } from '../domain/sync-totals.ts';
+import type { BudgetUse, DeferralCause } from '../domain/sync-totals.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
 import { PROJECTS_INDEXES } from './table-schemas.ts';
@@ -21,6 +21,8 @@ export type ProjectRunOutcome = { readonly runId: string } & (
       readonly healthScore: number;
       /** Its sync was deferred to the next run (GitHub's budget, or the run's time), its progress saved. */
       readonly deferred?: boolean;
+      /** Why it was deferred (absent when recorded before the reason was). */
+      readonly deferredFor?: DeferralCause;
       /** What its sync spent of each GitHub budget (by key: `token`, `installation:<id>`). */
       readonly budgets?: Readonly<Record<string, BudgetUse>>;
     }

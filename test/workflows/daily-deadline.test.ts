@@ -83,6 +83,8 @@ describe("a child execution started after the run's deadline", () => {
     const deferred = [...outcomes.values()].filter((outcome) => outcome.status === 'deferred' || 'deferred' in outcome).length;
     expect(first.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
     expect(first.run?.summary).toContain(`${deferred} deferred to the next run`);
+    // Deferred for the run's time, not a rate limit: no skip of the run for the watchdog.
+    expect(first.run?.rateLimitDeferrals).toBeUndefined();
 
     const requestsBefore = github.requests.length;
     const next = await runtime.runJob('daily', { ...fast, at: nextSlot() });

@@ -24,6 +24,11 @@ describe("the daily sync within GitHub's budget", () => {
       ),
     });
     expect(first.run?.summary).toContain('sync: 0 of 1 project(s) synced, 1 deferred to the next run (see SyncEvents); ');
+    // The deferral is the run's skip for a rate limit, which the watchdog counts.
+    expect(first.run?.rateLimitDeferrals).toBe(1);
+    expect(events.find((event) => event.eventType === 'job' && event.level === 'warn')?.message).toBe(
+      'skipped (rate-limit): 1 project(s) deferred to the next run for a GitHub rate limit',
+    );
     expect(first.run?.summary).toContain(
       `GitHub budgets: token used 3 of 5,000 (500 left until ${new Date(resetAt * 1000).toISOString()})`,
     );
@@ -37,6 +42,7 @@ describe("the daily sync within GitHub's budget", () => {
 
     expect(second.run).toMatchObject({ status: 'completed', recordsFailed: 0 });
     expect(second.run?.summary).toContain('sync: 1 of 1 project(s) synced; ');
+    expect(second.run?.rateLimitDeferrals).toBeUndefined();
     const after = await setsOf('acme/big');
     expect(after.stored).toEqual(after.held);
   });

@@ -135,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'status': {
-      const [{ gatherStatus, statusPageHtml, statusText }, { schedulesOf }] = await Promise.all([
+      const [{ gatherStatus, statusPageHtml, statusText }, { alertRulesOf, schedulesOf }] = await Promise.all([
         import('../lib/cli/status.ts'),
         import('../shared/config.ts'),
       ]);
@@ -145,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
           thresholds: config.monitoring,
           budgetMinutes: config.jobTimeoutMinutes,
           healthThresholds: config.healthThresholds,
+          staleAfterHours: alertRulesOf(config).staleAfterHours,
           now: new Date(),
         });
         if (values.html) {

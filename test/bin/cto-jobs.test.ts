@@ -86,6 +86,11 @@ describe('npm start (cto-jobs run all)', () => {
       ['weekly_report', 1],
     ]);
     expect(fs.readFileSync(page, 'utf8')).toContain('<h2>Jobs over 14 days</h2>');
+    // Each project's lag is judged against the configured stale limit.
+    const freshness = JSON.parse(status.stdout) as { staleAfterHours?: number; projects: { lag: { stale?: boolean } }[] };
+    expect(freshness.staleAfterHours).toBeGreaterThan(0);
+    expect(freshness.projects.length).toBeGreaterThan(0);
+    expect(freshness.projects.every(({ lag }) => typeof lag.stale === 'boolean')).toBe(true);
 
     const metrics = await cli('metrics', '--json');
     expect(metrics.code).toBe(0);

@@ -1,6 +1,7 @@
 /** JobHistory: one item per run (key `runId`), plus one lock item per job type. */
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type JobRun, type JobType, OPEN_STATUSES, type RunStatus } from '../domain/job-run.ts';
+import { ENDED_STATUSES } from '../domain/job-run-rules.ts';
 import { expiryOf } from '../domain/sync-event.ts';
 import { TransientError } from '../errors.ts';
 import { deleteQueried } from './delete-pages.ts';
@@ -194,11 +195,25 @@ export class JobHistoryStore {
   }
 
   /**
-   * Keeps the newest `keep` runs and deletes the older ones, except runs still pending or running (and
-   * the lock items, which are not runs).
+   * Keeps the newest `keep` runs and each job type's newest `keepEndedPerJobType` ended runs, and deletes the
+   * older ones, except runs still pending or running (and the lock items, which are not runs). The per-job floor
+   * is the success rate's sample: hourly runs fill the newest `keep` in weeks, while a weekly job needs 20 weeks.
    * @returns how many were deleted.
    */
-  async deleteBeyondNewest(keep: number): Promise<number> {
+  async deleteBeyondNewest(keep: number, keepEndedPerJobType: number): Promise<number> {
+    let position = 0;
+    const endedSeen = new Map<string, number>();
+    // Called on every run in turn, newest first.
+    const stays = (item: Record<string, unknown>) => {
+      position += 1;
+      const status = item.status as string;
+      if ((OPEN_STATUSES as readonly string[]).includes(status)) return true;
+      if (!ENDED_STATUSES.has(status)) return position <= keep;
+      const jobType = item.jobType as string;
+      const newerEnded = endedSeen.get(jobType) ?? 0;
+      endedSeen.set(jobType, newerEnded + 1);
+      return position <= keep || newerEnded < keepEndedPerJobType;
+    };
     return deleteQueried(
       this.client,
       {
@@ -207,14 +222,10 @@ export class JobHistoryStore {
         KeyConditionExpression: 'entity = :entity',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':entity': RUN_ENTITY },
-        ProjectionExpression: 'runId, #status',
+        ProjectionExpression: 'runId, jobType, #status',
         ScanIndexForward: false,
       },
-      {
-        skip: keep,
-        keyOf: (item) => ({ runId: item.runId }),
-        spare: (item) => (OPEN_STATUSES as readonly string[]).includes(item.status as string),
-      },
+      { keyOf: (item) => ({ runId: item.runId }), spare: stays },
     );
   }
 

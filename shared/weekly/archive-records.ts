@@ -7,11 +7,18 @@ import type { SyncEventsStore } from '../store/sync-events-store.ts';
 export interface ArchiveDependencies {
   readonly runs: JobHistoryStore;
   readonly events: SyncEventsStore;
-  readonly limits: { readonly keepSyncEvents: number; readonly keepJobRecords: number; readonly importLogDays: number };
+  readonly limits: {
+    readonly keepSyncEvents: number;
+    readonly keepJobRecords: number;
+    /** Each job type's newest ended runs kept besides the newest overall: the success rate's `successRateMinRuns`. */
+    readonly keepEndedRunsPerJob: number;
+    readonly importLogDays: number;
+  };
 }
 
 /**
- * Keeps the newest sync events and job records and deletes the older ones, and removes import logs (the
+ * Keeps the newest sync events and job records (and each job's newest ended runs, which its success rate covers)
+ * and deletes the older ones, and removes import logs (the
  * per-chunk `github_sync` events) older than their retention. Runs still pending or running, this one
  * included, keep their records and their events.
  */
@@ -26,11 +33,12 @@ export async function archiveRecords(
     protectedRunIds,
   });
   const events = await deps.events.deleteBeyondNewest(deps.limits.keepSyncEvents, protectedRunIds);
-  const runs = await deps.runs.deleteBeyondNewest(deps.limits.keepJobRecords);
+  const runs = await deps.runs.deleteBeyondNewest(deps.limits.keepJobRecords, deps.limits.keepEndedRunsPerJob);
   const summary =
     `removed ${importLogs} import logs older than ${deps.limits.importLogDays} days, ` +
     `${events} sync events beyond the newest ${deps.limits.keepSyncEvents.toLocaleString('en-US')}, ` +
-    `${runs} job records beyond the newest ${deps.limits.keepJobRecords.toLocaleString('en-US')}`;
+    `${runs} job records beyond the newest ${deps.limits.keepJobRecords.toLocaleString('en-US')} ` +
+    `and each job's newest ${deps.limits.keepEndedRunsPerJob} ended runs`;
   await deps.events.append({
     runId: run.runId,
     timestamp: run.now.toISOString(),

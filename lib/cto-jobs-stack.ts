@@ -67,6 +67,7 @@ export class CtoJobsStack extends Stack {
         tables,
         bugRules: bugRulesOf(config),
         alertRules: alertRulesOf(config),
+        logRetentionDays: config.retention.logDays,
         ...config.webhooks,
       });
     if (webhooks) new CfnOutput(this, 'WebhookUrl', { value: webhooks.url, description: "The GitHub webhook's payload URL" });

@@ -4,12 +4,13 @@ import { WebhookHookSchema } from '../../shared/config.ts';
 import { gitHub } from '../../shared/dependencies.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { ENV, requireEnv, requirePositiveInt, requireSetting } from '../../shared/environment.ts';
+import { GitHubApp } from '../../shared/github/app.ts';
 import { GitHub, gitHubOptions } from '../../shared/github/client.ts';
 import { githubAppPrivateKey } from '../../shared/github/token.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
 import { RedeliveryRequestsStore } from '../../shared/store/redelivery-requests-store.ts';
 import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
-import { hookDeliveriesApi } from '../../shared/webhooks/hook-deliveries-api.ts';
+import { clientForHook, hookDeliveriesApi } from '../../shared/webhooks/hook-deliveries-api.ts';
 import { REDELIVERY_ENV, redeliverFailed } from '../../shared/webhooks/redeliver-failed.ts';
 
 const hooks = requireSetting(REDELIVERY_ENV.hooks, z.array(WebhookHookSchema));
@@ -27,8 +28,18 @@ function appClientOf(): Promise<InstanceType<typeof GitHub>> {
   );
   return appClient;
 }
+/** With a GitHub App, the installations: each repository's or organization's hook is read through the one on it. */
+const installations = process.env[ENV.githubAppId]
+  ? new GitHubApp({ baseUrl: requireEnv(ENV.githubApiUrl), appId: requirePositiveInt(ENV.githubAppId), privateKey: githubAppPrivateKey })
+  : undefined;
 const deps = {
-  api: hookDeliveriesApi((hook) => ('app' in hook ? appClientOf() : access())),
+  api: hookDeliveriesApi(
+    clientForHook({
+      forRepository: (fullName) => (installations ? installations.clientFor({ fullName }) : access()),
+      forOrg: (org) => (installations ? installations.clientForAccount(org) : access()),
+      forApp: appClientOf,
+    }),
+  ),
   requests: new RedeliveryRequestsStore(documentClient, requireEnv(WEBHOOK_ENV.deliveriesTable)),
 };
 
@@ -37,9 +48,10 @@ export const handler = workStepHandler(async ({ now }) => {
   const outcome = await redeliverFailed(deps, hooks, now);
   return {
     recordsProcessed: outcome.requested,
-    recordsFailed: 0,
+    recordsFailed: outcome.refused.length,
     summary:
       `webhooks: ${outcome.listed} deliveries of ${outcome.hooks} hooks in the last 3 days, ${outcome.failed} failed, ` +
-      `${outcome.requested} redelivered now, ${outcome.alreadyRequested} already asked for`,
+      `${outcome.requested} redelivered now, ${outcome.alreadyRequested} already asked for, ` +
+      `${outcome.refused.length} refused by GitHub, ${outcome.retryLater} left for the next run`,
   };
 });

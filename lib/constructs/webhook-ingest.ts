@@ -30,15 +30,9 @@ export interface WebhookIngestProps {
   readonly bugRules: BugRules;
   /** The severities that page: the hourly aggregates the consumer rebuilds count by them. */
   readonly alertRules: AlertRules;
-  /**
-   * Days the consumer's SyncEvents (a project deactivated by a `repository` event) are kept.
-   * @default 30, the configuration's `retention.logDays` default
-   */
-  readonly logRetentionDays?: number;
+  /** Days the consumer's SyncEvents (a project deactivated by a `repository` event) are kept: `retention.logDays`. */
+  readonly logRetentionDays: number;
 }
-
-/** The configuration's `retention.logDays` default. */
-const DEFAULT_LOG_RETENTION_DAYS = 30;
 
 /** Deliveries SQS hands the consumer before one that keeps failing goes to the dead-letter queue. */
 const MAX_RECEIVES = 5;
@@ -112,7 +106,7 @@ export class WebhookIngest extends Construct {
       environment: {
         [ENV.bugRules]: JSON.stringify(props.bugRules),
         [ENV.alertRules]: JSON.stringify(props.alertRules),
-        [ENV.logRetentionDays]: String(props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
+        [ENV.logRetentionDays]: String(props.logRetentionDays),
       },
     })
       // GetItem: a delivery's project; Query: the active projects a repository event's project is found among;

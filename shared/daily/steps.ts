@@ -28,6 +28,7 @@ import type { GitHubClient } from '../github/client.ts';
 import { type SyncChunkResult, syncProjectChunk } from '../github/issue-sync.ts';
 import type { RateBudgets } from '../github/rate-budget.ts';
 import { publishSyncOutcome } from '../metrics.ts';
+import { deactivateProject, ProjectsByRepository } from '../projects/repository-changes.ts';
 import type { AlertsStore, EvaluationSource } from '../store/alerts-store.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';
 import type { ProjectRange, ProjectsStore } from '../store/projects-store.ts';
@@ -248,28 +249,16 @@ async function discoverOrgRepositories(
     }
     throw listingError(error, `list the repositories of ${discovery.org}`);
   }
-  const deactivate = async (project: Project, fullName: string, why: string) => {
-    if (!(await projects.deactivate(project.projectId))) return;
-    await discovery.events.append({
-      runId: run.runId,
-      timestamp: new Date().toISOString(),
-      eventType: 'discovery',
-      level: 'warn',
-      project: fullName,
-      message: `${project.projectId} deactivated: ${why}; its stored items are kept`,
-    });
-  };
+  const deactivate = (project: Project, fullName: string, why: string) =>
+    deactivateProject({ projects, events: discovery.events }, project, fullName, why, run.runId);
   const ofTheOrg = (project: Project) => project.fullName.split('/')[0]!.toLowerCase() === discovery.org.toLowerCase();
 
   const known = await projects.listActive();
-  const byId = new Map(known.flatMap((project) => (project.repositoryId === undefined ? [] : [[project.repositoryId, project] as const])));
-  const byName = new Map(
-    known.flatMap((project) => [[project.projectId, project] as const, [project.fullName.toLowerCase(), project] as const]),
-  );
+  const following = new ProjectsByRepository(known);
   const listed = new Set<string>();
   const unknown: OrgRepository[] = [];
   for (const repository of repositories) {
-    const project = byId.get(repository.id) ?? byName.get(repository.fullName.toLowerCase());
+    const project = following.find(repository);
     if (!project) {
       const active = !repository.archived && repository.pushedAt !== null && Date.parse(repository.pushedAt) >= pushedSince;
       if (active) unknown.push(repository);
@@ -296,12 +285,12 @@ async function discoverOrgRepositories(
     }
     const changed = repository.id !== project.repositoryId || repository.fullName !== project.fullName;
     if (changed && !(await projects.recordRepository(project.projectId, repository))) return;
-    byId.set(repository.id, project);
+    following.remember(repository.id, project);
   });
   let added = 0;
   for (const repository of unknown) {
     // A project followed it under its former name, and was just renamed.
-    if (byId.has(repository.id)) continue;
+    if (following.knows(repository.id)) continue;
     if (await projects.add({ ...newProject({ repository: repository.fullName }, run.now), repositoryId: repository.id })) added++;
   }
   return added;

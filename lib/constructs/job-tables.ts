@@ -64,8 +64,9 @@ function table(scope: Construct, id: string, key: KeySchema, indexes: readonly I
   for (const index of indexes) {
     created.addGlobalSecondaryIndex({
       indexName: index.name,
-      partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+      partitionKey: attribute({ name: index.partitionKey, type: index.partitionKeyType ?? 'S' }),
       sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: index.keysOnly ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
     });
   }
   return created;

@@ -1,7 +1,7 @@
 /** Projects: one item per followed repository, with its sync progress. */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebhookConfirmation } from '../domain/freshness.ts';
-import type { Project, SyncFailure, SyncState } from '../domain/project.ts';
+import { type Project, projectIdOf, type SyncFailure, type SyncState } from '../domain/project.ts';
 import type { BudgetUse, DeferralCause } from '../domain/sync-totals.ts';
 import { isConditionFailure } from './dynamo-client.ts';
 import { queryAll } from './query-all.ts';
@@ -101,6 +101,32 @@ export class ProjectsStore {
   async get(projectId: string): Promise<Project | undefined> {
     const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { projectId }, ConsistentRead: true }));
     return output.Item ? toProject(output.Item) : undefined;
+  }
+
+  /**
+   * The project that follows a repository, as a webhook delivery names it: the one that recorded its GitHub id, which a
+   * rename or a transfer keeps (the `byRepository` index), else the one of its name (added by hand, its id not recorded
+   * yet), unless that one follows another repository, which had the name before. Should two projects have the id (one
+   * added by hand under the new name, given the id by discovery), the one of the name is taken, else the first by id.
+   * The index is eventually consistent (a write reaches it within about a second): a delivery naming the new name that
+   * is applied within that second, or ahead of the rename's own event (the queue keeps no order), finds no project and
+   * is left to the daily sync, which fetches what it changed. The project itself is read consistently.
+   */
+  async findByRepository(repository: { readonly id: number; readonly fullName: string }): Promise<Project | undefined> {
+    const byName = projectIdOf(repository.fullName);
+    const byId = await queryAll(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: PROJECTS_INDEXES.byRepository.name,
+        KeyConditionExpression: 'repositoryId = :id',
+        ExpressionAttributeValues: { ':id': repository.id },
+      },
+      (item) => item.projectId as string,
+    );
+    if (byId.length > 0) return this.get(byId.includes(byName) ? byName : byId[0]!);
+    const project = await this.get(byName);
+    return project?.repositoryId === undefined || project.repositoryId === repository.id ? project : undefined;
   }
 
   /**

@@ -16,11 +16,14 @@ export interface KeySchema {
   readonly sortKey?: KeyAttribute;
 }
 
-/** A global secondary index; its keys are strings. */
+/** A global secondary index; its keys are strings unless typed, and it projects every attribute unless `keysOnly`. */
 export interface IndexSchema {
   readonly name: string;
   readonly partitionKey: string;
+  readonly partitionKeyType?: KeyAttribute['type'];
   readonly sortKey: string;
+  /** Projects the table's and the index's keys only: for an index read to find an item's key, not the item. */
+  readonly keysOnly?: boolean;
 }
 
 /** JobHistory: one item per run. */
@@ -71,6 +74,11 @@ export const PROJECTS_INDEXES = {
    * the hourly watchdog reads the few failing projects, not every project.
    */
   failing: { name: 'failing', partitionKey: 'failingFlag', sortKey: 'projectId' },
+  /**
+   * repositoryId (GitHub's repository id, set once known) + projectId: a sparse, keys-only index that finds a renamed
+   * or transferred repository's project, whose projectId is the name it was added with (ProjectsStore.findByRepository).
+   */
+  byRepository: { name: 'byRepository', partitionKey: 'repositoryId', partitionKeyType: 'N', sortKey: 'projectId', keysOnly: true },
 } as const satisfies Record<string, IndexSchema>;
 
 /** WorkItems' indexes. */

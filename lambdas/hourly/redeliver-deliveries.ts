@@ -1,7 +1,7 @@
 import { createAppAuth } from '@octokit/auth-app';
 import * as z from 'zod';
 import { WebhookHookSchema } from '../../shared/config.ts';
-import { gitHub } from '../../shared/dependencies.ts';
+import { gitHub, projectsStore } from '../../shared/dependencies.ts';
 import { workStepHandler } from '../../shared/engine/work-step.ts';
 import { ENV, requireEnv, requirePositiveInt, requireSetting } from '../../shared/environment.ts';
 import { GitHubApp } from '../../shared/github/app.ts';
@@ -10,6 +10,7 @@ import { githubAppPrivateKey } from '../../shared/github/token.ts';
 import { documentClient } from '../../shared/store/dynamo-client.ts';
 import { RedeliveryRequestsStore } from '../../shared/store/redelivery-requests-store.ts';
 import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
+import { hookConfirmations } from '../../shared/webhooks/hook-confirmations.ts';
 import { clientForHook, hookDeliveriesApi } from '../../shared/webhooks/hook-deliveries-api.ts';
 import { REDELIVERY_ENV, redeliverFailed } from '../../shared/webhooks/redeliver-failed.ts';
 
@@ -42,16 +43,21 @@ const deps = {
   ),
   requests: new RedeliveryRequestsStore(documentClient, requireEnv(WEBHOOK_ENV.deliveriesTable)),
 };
+const projects = projectsStore();
 
-/** "Redeliver Failed Webhooks": has GitHub redeliver, once each, the configured hooks' failed deliveries of the last 3 days. */
+/**
+ * "Redeliver Failed Webhooks": has GitHub redeliver, once each, the configured hooks' failed deliveries of the last 3 days;
+ * a hook with none outstanding confirms its projects as of the run's time.
+ */
 export const handler = workStepHandler(async ({ now }) => {
-  const outcome = await redeliverFailed(deps, hooks, now);
+  const outcome = await redeliverFailed({ ...deps, confirmations: hookConfirmations(projects) }, hooks, now);
   return {
     recordsProcessed: outcome.requested,
     recordsFailed: outcome.refused.length,
     summary:
       `webhooks: ${outcome.listed} deliveries of ${outcome.hooks} hooks in the last 3 days, ${outcome.failed} failed, ` +
       `${outcome.requested} redelivered now, ${outcome.alreadyRequested} already asked for, ` +
-      `${outcome.refused.length} refused by GitHub, ${outcome.retryLater} left for the next run`,
+      `${outcome.refused.length} refused by GitHub, ${outcome.retryLater} left for the next run; ` +
+      `${outcome.confirmed} project(s) confirmed by a hook with nothing outstanding`,
   };
 });

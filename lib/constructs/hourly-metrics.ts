@@ -127,7 +127,7 @@ export class HourlyMetrics extends Construct {
     }
 
     const redeliver = props.webhookRedelivery?.hooks.length
-      ? this.redeliveryFunction(props.webhookRedelivery, props.githubApiUrl)
+      ? this.redeliveryFunction(props.webhookRedelivery, props.githubApiUrl, tables.projects)
       : undefined;
 
     this.job = new ScheduledJob(this, 'Job', {
@@ -180,8 +180,11 @@ export class HourlyMetrics extends Construct {
     this.alarms = [notSucceeding, longRunAlarm(this, this.job, props.alarms)];
   }
 
-  /** The function that lists the hooks' deliveries and asks GitHub to redeliver the failed ones (a marker each). */
-  private redeliveryFunction(props: WebhookRedeliveryProps, githubApiUrl: string): JobFunction {
+  /**
+   * The function that lists the hooks' deliveries and asks GitHub to redeliver the failed ones (a marker each); a hook
+   * with none outstanding confirms the active projects it covers (Query, UpdateItem on Projects).
+   */
+  private redeliveryFunction(props: WebhookRedeliveryProps, githubApiUrl: string, projects: dynamodb.ITable): JobFunction {
     const { app } = props;
     const redeliver = new JobFunction(this, 'RedeliverFailedWebhooks', {
       entry: 'lambdas/hourly/redeliver-deliveries.ts',
@@ -194,7 +197,9 @@ export class HourlyMetrics extends Construct {
         [ENV.githubTokenSecret]: props.tokenSecretName,
         ...(app && { [ENV.githubAppId]: String(app.appId), [ENV.githubAppPrivateKeySecret]: app.privateKeySecretName }),
       },
-    }).bindTable(props.deliveries, ['PutItem', 'DeleteItem'], WEBHOOK_ENV.deliveriesTable);
+    })
+      .bindTable(props.deliveries, ['PutItem', 'DeleteItem'], WEBHOOK_ENV.deliveriesTable)
+      .bindTable(projects, ['Query', 'UpdateItem'], ENV.projectsTable);
     secretsmanager.Secret.fromSecretNameV2(this, 'GitHubToken', props.tokenSecretName).grantRead(redeliver);
     if (app) secretsmanager.Secret.fromSecretNameV2(this, 'GitHubAppKey', app.privateKeySecretName).grantRead(redeliver);
     return redeliver;

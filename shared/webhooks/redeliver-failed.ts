@@ -2,10 +2,12 @@
  * Nothing missed: GitHub does not redeliver a failed webhook delivery by itself, but redelivers one on request within
  * 3 days (docs.github.com/webhooks/using-webhooks/handling-failed-webhook-deliveries). The hourly job lists each
  * configured hook's recent deliveries and asks, once per event (its GUID, kept across attempts), for the latest
- * attempt of every event none of whose attempts succeeded. GitHub and the table are behind interfaces.
+ * attempt of every event none of whose attempts succeeded. A hook with no such event left confirms the projects it
+ * covers (hook-confirmations.ts). GitHub and the tables are behind interfaces.
  */
 import type { WebhookHook } from '../config.ts';
 import { logger } from '../logger.ts';
+import type { HookConfirmations } from './hook-confirmations.ts';
 
 /** The environment of the step that redelivers. */
 export const REDELIVERY_ENV = {
@@ -84,6 +86,15 @@ export interface RedeliveryOutcome {
   readonly refused: readonly Refusal[];
   /** Requests that failed for a passing reason (5xx, rate limit, network): the next run asks again. */
   readonly retryLater: number;
+  /** Projects confirmed as of the run's time by a hook with no failed event left outstanding. */
+  readonly confirmed: number;
+}
+
+export interface RedeliveryDependencies {
+  readonly api: HookDeliveriesApi;
+  readonly requests: RedeliveryRequests;
+  /** Where a hook with nothing outstanding confirms its projects; absent, none is confirmed. */
+  readonly confirmations?: HookConfirmations;
 }
 
 /**
@@ -91,11 +102,14 @@ export interface RedeliveryOutcome {
  * for on its own: GitHub refusing one (a 4xx) is recorded and reported, one failing for a passing reason is left for
  * the next run, and neither stops the others. A GUID is claimed before its request and marked after GitHub's answer,
  * so a run that stops in between leaves a claim the next run takes over once {@link CLAIM_LEASE_MS} has passed.
+ * A hook each of whose events inside the window has a successful attempt (or that had none) confirms its projects as
+ * of `now`, right after its listing, so a later hook's failing listing does not undo it; one with a failed event
+ * outstanding (asked for in this run or an earlier one, refused, deferred or left for the next run) confirms none.
  * @param maxRequests redeliveries asked for at most; the other failed events are left for the next run.
  * @throws what the listing or the table throws: the hook's deliveries cannot be known.
  */
 export async function redeliverFailed(
-  deps: { readonly api: HookDeliveriesApi; readonly requests: RedeliveryRequests },
+  deps: RedeliveryDependencies,
   hooks: readonly WebhookHook[],
   now: Date,
   maxRequests = MAX_REDELIVERIES_PER_RUN,
@@ -107,11 +121,14 @@ export async function redeliverFailed(
   let alreadyRequested = 0;
   let deferred = 0;
   let retryLater = 0;
+  let confirmed = 0;
   const refused: Refusal[] = [];
   for (const hook of hooks) {
     const attempts = await recentAttempts(deps.api, hook, since);
     listed += attempts.length;
-    for (const latest of latestFailedAttempts(attempts)) {
+    const outstanding = latestFailedAttempts(attempts);
+    if (outstanding.length === 0 && deps.confirmations) confirmed += await deps.confirmations.confirm(hook, now);
+    for (const latest of outstanding) {
       failed++;
       if (requested + refused.length + retryLater >= maxRequests) {
         deferred++;
@@ -127,12 +144,12 @@ export async function redeliverFailed(
       else refused.push(answer);
     }
   }
-  return { hooks: hooks.length, listed, failed, requested, alreadyRequested, deferred, refused, retryLater };
+  return { hooks: hooks.length, listed, failed, requested, alreadyRequested, deferred, refused, retryLater, confirmed };
 }
 
 /** Asks GitHub to redeliver a claimed attempt and records its answer. */
 async function requestRedelivery(
-  deps: { readonly api: HookDeliveriesApi; readonly requests: RedeliveryRequests },
+  deps: RedeliveryDependencies,
   hook: WebhookHook,
   attempt: ListedDelivery,
   now: Date,

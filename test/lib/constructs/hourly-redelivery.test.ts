@@ -30,16 +30,28 @@ describe('the hourly job with webhooks.hooks', () => {
     expect(definition).toMatch(/Redeliver Failed Webhooks.*Catch.*States\.ALL.*redeliveryError.*Compute Hourly Metrics/);
   });
 
-  it('gives the function the hooks, and the WebhookDeliveries table for PutItem and DeleteItem only', () => {
+  it('gives the function the hooks, WebhookDeliveries for PutItem and DeleteItem, Projects for Query and UpdateItem, only', () => {
     const [id, fn] = redeliverFunction();
     expect(JSON.stringify(fn.Properties.Environment)).toContain('WEBHOOK_HOOKS');
+    expect(JSON.stringify(fn.Properties.Environment)).toContain('PROJECTS_TABLE');
     const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
-    const actions = Object.values(resources)
+    const statements = Object.values(resources)
       .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(roleId))
-      .flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement)
-      .flatMap((statement) => [statement.Action].flat());
-    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
-    expect(actions).toContain('secretsmanager:GetSecretValue');
+      .flatMap(
+        (resource) => (resource.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+      );
+    const dynamoActionsOn = (table: string) =>
+      statements
+        .filter((statement) => JSON.stringify(statement.Resource).includes(table))
+        .flatMap((statement) => [statement.Action].flat())
+        .filter((action) => action.startsWith('dynamodb:'))
+        .sort();
+    const dynamoActions = statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith('dynamodb:'));
+    expect(dynamoActionsOn('WebhooksDeliveries')).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+    // The active projects are listed, and a hook with nothing outstanding confirms those it covers.
+    expect(dynamoActionsOn('TablesProjects')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamoActions).toHaveLength(4);
+    expect(statements.flatMap((statement) => [statement.Action].flat())).toContain('secretsmanager:GetSecretValue');
     expect(id).toMatch(/^HourlyMetrics/);
   });
 

@@ -188,7 +188,7 @@ export class HourlyMetrics extends Construct {
     const { app } = props;
     const redeliver = new JobFunction(this, 'RedeliverFailedWebhooks', {
       entry: 'lambdas/hourly/redeliver-deliveries.ts',
-      description: "Has GitHub redeliver, once each, the configured hooks' failed deliveries of the last 3 days",
+      description: "Has GitHub redeliver the configured hooks' failed deliveries once each; a hook with none confirms its projects",
       // MAX_REDELIVERIES_PER_RUN POSTs at Octokit's one a second, and the listings.
       timeout: Duration.minutes(2),
       environment: {

@@ -109,7 +109,8 @@ export class WebhookIngest extends Construct {
         [ENV.logRetentionDays]: String(props.logRetentionDays),
       },
     })
-      // GetItem: a delivery's project; Query: the active projects a repository event's project is found among;
+      // GetItem: a delivery's project; Query: its id by repository id (index byRepository), the active projects a
+      // repository event's project is found among (index active);
       // UpdateItem: the last webhook confirmation, a rename followed, a project deactivated.
       .bindTable(props.tables.projects, ['GetItem', 'Query', 'UpdateItem'], ENV.projectsTable)
       .bindTable(props.tables.workItems, ['Query', 'PutItem', 'UpdateItem'], ENV.workItemsTable)

@@ -1,11 +1,12 @@
 /**
  * The consumer's SQS batch: each message applied on its own, and those that failed reported back (partial batch
- * response), so SQS retries only them and moves one that keeps failing to the dead-letter queue. Each project a
+ * response), so SQS retries only them and moves one that keeps failing to the dead-letter queue. A repository's
+ * project is looked up once per batch, by GitHub's repository id (else by name), for all its deliveries. Each project a
  * delivery told about (applied, or already as new) is then confirmed as of its newest such delivery: one write per
  * project and batch, which the hourly job's freshness check reads.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { projectIdOf } from '../domain/project.ts';
+import { type Project, projectIdOf } from '../domain/project.ts';
 import { logger } from '../logger.ts';
 import type { ProjectsStore } from '../store/projects-store.ts';
 import { type ApplyDependencies, type ApplyOutcome, applyDelivery } from './apply-delivery.ts';
@@ -25,10 +26,11 @@ export async function applyBatch(
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   /** The newest confirming delivery's receipt time, by project. */
   const confirmed = new Map<string, string>();
+  const projects = findingOncePerRepository(deps.projects);
   for (const record of records) {
     try {
       const delivery = QueuedDeliverySchema.parse(JSON.parse(record.body));
-      const outcome = await applyDelivery(deps, delivery);
+      const outcome = await applyDelivery({ ...deps, projects }, delivery);
       logger.info('webhook delivery applied', {
         deliveryId: delivery.deliveryId,
         event: delivery.event,
@@ -37,8 +39,9 @@ export async function applyBatch(
         ...(delivery.event === 'label' ? { label: delivery.label.name } : { number: delivery.item.number }),
         outcome,
       });
-      const projectId = projectIdOf(delivery.repository.fullName);
-      if (CONFIRMING.has(outcome) && delivery.receivedAt > (confirmed.get(projectId) ?? '')) confirmed.set(projectId, delivery.receivedAt);
+      // Applied or stale: the project was found (the lookup is the one applyDelivery made).
+      const projectId = CONFIRMING.has(outcome) ? (await projects.findByRepository(delivery.repository))?.projectId : undefined;
+      if (projectId && delivery.receivedAt > (confirmed.get(projectId) ?? '')) confirmed.set(projectId, delivery.receivedAt);
     } catch (error) {
       logger.error('webhook delivery failed; SQS will retry it', { messageId: record.messageId, error: error as Error });
       batchItemFailures.push({ itemIdentifier: record.messageId });
@@ -46,6 +49,23 @@ export async function applyBatch(
   }
   await Promise.all([...confirmed].map(([projectId, receivedAt]) => recordConfirmation(deps, projectId, receivedAt)));
   return { batchItemFailures };
+}
+
+/**
+ * Looks each repository's project up once (by id and name: a batch may hold a rename's deliveries under both names,
+ * which may find different projects), however many of the batch's deliveries name it. A failed lookup fails them all,
+ * and SQS retries them.
+ */
+function findingOncePerRepository(projects: ApplyDependencies['projects']): ApplyDependencies['projects'] {
+  const found = new Map<string, Promise<Project | undefined>>();
+  return {
+    findByRepository(repository) {
+      const key = `${repository.id}#${projectIdOf(repository.fullName)}`;
+      const finding = found.get(key) ?? projects.findByRepository(repository);
+      found.set(key, finding);
+      return finding;
+    },
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
  * the repository is renamed or removed on the items carrying it, which are classified again (bug, severity, revenue).
  */
 import type { BugRules } from '../domain/bugs.ts';
-import { type Project, projectIdOf } from '../domain/project.ts';
+import type { Project } from '../domain/project.ts';
 import { type GitHubIssue, toWorkItem, type WorkItem } from '../domain/work-item.ts';
 import type { QueuedDelivery } from './deliveries.ts';
 
@@ -16,7 +16,8 @@ import type { QueuedDelivery } from './deliveries.ts';
 export type ApplyOutcome = 'applied' | 'stale' | 'untracked' | 'unsynced' | 'ignored';
 
 export interface ApplyDependencies {
-  readonly projects: { get(projectId: string): Promise<Project | undefined> };
+  /** The project that follows the delivery's repository (ProjectsStore.findByRepository: by GitHub's id, else by name). */
+  readonly projects: { findByRepository(repository: QueuedDelivery['repository']): Promise<Project | undefined> };
   readonly items: {
     putIfNewer(item: WorkItem): Promise<boolean>;
     /** Rewrites unchanged items as one write (one aggregate upkeep for all); @returns how many were written. */
@@ -34,8 +35,8 @@ const IGNORED_ACTIONS: ReadonlySet<string> = new Set(['deleted', 'transferred'])
 
 /** Applies one delivery to WorkItems. */
 export async function applyDelivery(deps: ApplyDependencies, delivery: QueuedDelivery): Promise<ApplyOutcome> {
-  // A renamed repository's project keeps its first name as id: its deliveries wait for the sync to follow the rename.
-  const project = await deps.projects.get(projectIdOf(delivery.repository.fullName));
+  // Found by the repository's id: a renamed or transferred repository's project keeps the name it was added with as id.
+  const project = await deps.projects.findByRepository(delivery.repository);
   if (!project?.active) return 'untracked';
   // A project's first full sync writes its new items unconditionally, in batches (WorkItemsStore.upsert's `soleWriter`):
   // nothing else may write them meanwhile. What a skipped delivery changed is newer than the sync's cursor, so a sync fetches it.

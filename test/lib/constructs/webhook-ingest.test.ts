@@ -112,6 +112,13 @@ describe('WebhookIngest', () => {
     // A delivery's project; the active projects a repository event's project is found among; a confirmation, a rename
     // followed or a project deactivated.
     expect(tableActions('Projects')).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // A delivery's project is found by repository id through the Projects index byRepository.
+    const projectsResources = statementsOf(applyId)
+      .filter((statement) => /"TablesProjects[0-9A-F]{8}"/.test(JSON.stringify(statement.Resource)))
+      .flatMap((statement) => [statement.Resource].flat());
+    expect(projectsResources).toContainEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^TablesProjects/), 'Arn'] }, '/index/*']],
+    });
     // A project deactivated by a repository event says so.
     expect(tableActions('SyncEvents')).toEqual(['dynamodb:PutItem']);
   });

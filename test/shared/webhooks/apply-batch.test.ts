@@ -37,9 +37,13 @@ const confirmations = async () =>
 describe('applyBatch', () => {
   it('confirms each project a delivery told about as of its newest one, applied or already as new, in one write per project', async () => {
     let writes = 0;
+    let lookups = 0;
     const deps = {
       projects: {
-        get: (projectId: string) => projects.get(projectId),
+        findByRepository: (repository: { id: number; fullName: string }) => {
+          lookups++;
+          return projects.findByRepository(repository);
+        },
         recordWebhookConfirmation: (projectId: string, receivedAt: string) => {
           writes++;
           return projects.recordWebhookConfirmation(projectId, receivedAt);
@@ -62,13 +66,15 @@ describe('applyBatch', () => {
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }] });
     expect(writes).toBe(1);
+    // One per repository and name (acme/api in any case, acme/new, acme/unknown), not per delivery.
+    expect(lookups).toBe(3);
     expect(await confirmations()).toEqual({ 'acme/api': '2026-11-28T09:30:00.000Z', 'acme/new': null, 'acme/web': null });
   });
 
   it('applies the batch even when the confirmation cannot be written: failing it would only apply its deliveries again', async () => {
     const deps = {
       projects: {
-        get: (projectId: string) => projects.get(projectId),
+        findByRepository: (repository: { id: number; fullName: string }) => projects.findByRepository(repository),
         recordWebhookConfirmation: () => Promise.reject(Object.assign(new Error('throttled'), { name: 'ThrottlingException' })),
       },
       items,

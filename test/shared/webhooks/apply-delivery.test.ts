@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUG_RULES } from '../../../shared/domain/bugs.ts';
-import { newProject, type Project } from '../../../shared/domain/project.ts';
+import { newProject, type Project, projectIdOf } from '../../../shared/domain/project.ts';
 import type { WorkItem } from '../../../shared/domain/work-item.ts';
 import { applyDelivery } from '../../../shared/webhooks/apply-delivery.ts';
 import type { QueuedDelivery } from '../../../shared/webhooks/deliveries.ts';
@@ -19,7 +19,11 @@ function dependencies(project: Project | undefined) {
   const written: WorkItem[] = [];
   return {
     written,
-    projects: { get: async (projectId: string) => (projectId === project?.projectId ? project : undefined) },
+    // As ProjectsStore.findByRepository finds a project without a repository id: by name, in any case.
+    projects: {
+      findByRepository: async (repository: { fullName: string }) =>
+        projectIdOf(repository.fullName) === project?.projectId ? project : undefined,
+    },
     items: {
       putIfNewer: async (item: WorkItem) => Boolean(written.push(item)),
       replaceAllIfUnchanged: async (items: readonly WorkItem[]) => {

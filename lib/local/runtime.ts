@@ -24,6 +24,7 @@ import type { ProjectsStore } from '../../shared/store/projects-store.ts';
 import type { SnapshotsStore } from '../../shared/store/snapshots-store.ts';
 import type { WorkItemsStore } from '../../shared/store/work-items-store.ts';
 import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
+import { DEMO_ORG } from './demo-dataset.ts';
 import { createTables, dropTables, type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import type { ExecuteOptions, ExecutionOutcome } from './execute.ts';
 import type { GitHubServer } from './github-server.ts';
@@ -322,15 +323,18 @@ function mergedEnvironment(stack: LocalStack): Record<string, string> {
   return merged;
 }
 
-/** Reads the CDK context from the project's cdk.json. */
 /**
- * The context of a local run against the demo GitHub: with an empty `webhooks` block (its defaults) unless one is
- * configured, so the local stack serves the webhook endpoint the demo's organization hook delivers to.
+ * The context of a local run against the demo GitHub: with a `webhooks` block naming the demo organization's hook
+ * unless one is configured, so the local stack serves the webhook endpoint that hook delivers to, and the hourly job
+ * checks its deliveries (redelivering failed ones, confirming the quiet projects of a hook with none outstanding).
  */
 export function withDemoWebhooks(context: Record<string, unknown>): Record<string, unknown> {
   const config = (context[CONFIG_CONTEXT_KEY] ?? {}) as Record<string, unknown>;
-  return config.webhooks ? context : { ...context, [CONFIG_CONTEXT_KEY]: { ...config, webhooks: {} } };
+  const webhooks = { hooks: [{ org: DEMO_ORG, id: DEMO_HOOK_ID }] };
+  return config.webhooks ? context : { ...context, [CONFIG_CONTEXT_KEY]: { ...config, webhooks } };
 }
+
+/** Reads the CDK context from the project's cdk.json. */
 
 export function readCdkContext(projectRoot: string): Record<string, unknown> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };

@@ -8,19 +8,14 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Project } from '../domain/project.ts';
 import { logger } from '../logger.ts';
-import {
-  type DeactivationDependencies,
-  deactivateProject,
-  ProjectsByRepository,
-  type RepositoryRef,
-} from '../projects/repository-changes.ts';
+import { type DeactivationDependencies, deactivateProject, type RepositoryRef } from '../projects/repository-changes.ts';
 import { applyBatch, type BatchDependencies } from './apply-batch.ts';
 import type { ApplyOutcome } from './apply-delivery.ts';
 import { type QueuedRepositoryChange, QueuedRepositoryChangeSchema } from './deliveries.ts';
 
 export interface RepositoryChangeDependencies {
   readonly projects: DeactivationDependencies['projects'] & {
-    listActive(): Promise<Project[]>;
+    findByRepository(repository: RepositoryRef): Promise<Project | undefined>;
     recordRepository(projectId: string, repository: RepositoryRef): Promise<boolean>;
   };
   readonly events: DeactivationDependencies['events'];
@@ -39,12 +34,10 @@ export async function applyRepositoryChange(deps: RepositoryChangeDependencies, 
   const deactivation = DEACTIVATING[change.action];
   if (!deactivation && !FOLLOWED.has(change.action)) return 'ignored';
   const { repository } = change;
-  const project = new ProjectsByRepository(await deps.projects.listActive()).find({
-    id: repository.id,
-    fullName: change.previousFullName ?? repository.fullName,
-  });
-  // One found by name but known by another id follows another repository, which had this name before.
-  if (!project || (project.repositoryId !== undefined && project.repositoryId !== repository.id)) return 'untracked';
+  // By GitHub's id, else by the name it had before this event (a project found by name but known by another id follows
+  // another repository, which had this name before: none is found).
+  const project = await deps.projects.findByRepository({ id: repository.id, fullName: change.previousFullName ?? repository.fullName });
+  if (!project?.active) return 'untracked';
   if (deactivation) {
     const runId = `webhook#${change.receivedAt}#${change.deliveryId}`;
     const why = `GitHub's repository event says ${repository.fullName} was ${deactivation}`;

@@ -361,7 +361,7 @@ describe('tables', () => {
       expect.arrayContaining([
         ['byJobType', 'byStatus', 'byTime'],
         ['byTime', 'byType'],
-        ['active', 'failing'],
+        ['active', 'byRepository', 'failing'],
         ['bugClosures', 'openBugs'],
         ['trackedAlerts'],
       ]),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newProject, type Project } from '../../../shared/domain/project.ts';
+import { newProject, type Project, projectIdOf } from '../../../shared/domain/project.ts';
 import type { SyncEvent } from '../../../shared/domain/sync-event.ts';
 import { applyRepositoryChange } from '../../../shared/webhooks/apply-repository-changes.ts';
 import { type QueuedRepositoryChange, queuedDeliveryOf } from '../../../shared/webhooks/deliveries.ts';
@@ -15,7 +15,12 @@ function dependencies(projects: Project[] = [followed, byHand]) {
   const events: SyncEvent[] = [];
   return {
     projects: {
-      listActive: async () => projects.filter((project) => project.active),
+      // As ProjectsStore.findByRepository answers: by recorded id, else by projectId unless it follows another id.
+      findByRepository: async ({ id, fullName }: { id: number; fullName: string }) => {
+        const byName = projects.find((project) => project.projectId === projectIdOf(fullName));
+        const byId = projects.find((project) => project.repositoryId === id);
+        return byId ?? (byName?.repositoryId === undefined ? byName : undefined);
+      },
       deactivate: async (projectId: string) => {
         const index = projects.findIndex((project) => project.projectId === projectId);
         if (index < 0) return false;

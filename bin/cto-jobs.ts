@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
       return withStores(storeOptions, async (stores, config) => {
         const email = renderReportEmail(
           // The week a run at `at` would report, in the schedules' time zone (as the weekly job does).
-          await buildWeeklyReport(stores, at ?? new Date(), config.timeZone),
+          await buildWeeklyReport(await reportSources(stores, config), at ?? new Date(), config.timeZone),
           githubWebHostOf(config.github.apiUrl),
           reportSettingsOf(config),
         );
@@ -195,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
         return await withStores(storeOptions, async (stores, config) => {
           const { lines, sent } = await resendReport(
             {
-              ...stores,
+              ...(await reportSources(stores, config)),
               ses,
               linkHost: githubWebHostOf(config.github.apiUrl),
               settings: reportSettingsOf(config),
@@ -394,6 +394,20 @@ async function confirmedNotDelivered(known: readonly string[], confirmed: boolea
   } finally {
     prompt.close();
   }
+}
+
+/** The stores a weekly report is built from, with the monitor whose success rates the watchdog judges. */
+async function reportSources(stores: CliStores, config: Config) {
+  const [{ CronMonitor }, { schedulesOf }] = await Promise.all([
+    import('../shared/monitoring/cron-monitor.ts'),
+    import('../shared/config.ts'),
+  ]);
+  const monitor = new CronMonitor(stores, {
+    schedules: schedulesOf(config),
+    thresholds: config.monitoring,
+    budgetMinutes: config.jobTimeoutMinutes,
+  });
+  return { ...stores, monitor };
 }
 
 async function withStores(

@@ -101,6 +101,8 @@ export class CtoJobsStack extends Stack {
       email: config.report,
       reportSettings: reportSettingsOf(config),
       timeZone: config.timeZone,
+      schedules: schedulesOf(config),
+      monitoring: config.monitoring,
       retention: config.retention,
     });
     this.jobs = { daily: dailySync.job, hourly: hourlyMetrics.job, weekly: weeklyReport.job };

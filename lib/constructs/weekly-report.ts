@@ -2,9 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { JOB_NAMES } from '../../shared/domain/job-run.ts';
+import { JOB_NAMES, type JobType } from '../../shared/domain/job-run.ts';
+import type { MonitoringThresholds } from '../../shared/domain/monitoring.ts';
 import type { HealthThresholds } from '../../shared/domain/project-health.ts';
 import type { ReportSettings } from '../../shared/domain/report-email.ts';
+import type { JobSchedule } from '../../shared/domain/schedule-slots.ts';
 import { githubWebHostOf } from '../../shared/domain/untrusted-text.ts';
 import { ENV } from '../../shared/environment.ts';
 import { ANY_ERROR } from './invoke-task.ts';
@@ -21,6 +23,9 @@ export interface WeeklyReportProps extends JobProps {
   readonly reportSettings: ReportSettings;
   /** The schedules' time zone: the report covers the last whole ISO week in it. */
   readonly timeZone: string;
+  /** Each job's cron and time zone, and what the watchdog judges: the report shows its success rates, archiving keeps their runs. */
+  readonly schedules: Readonly<Record<JobType, JobSchedule>>;
+  readonly monitoring: MonitoringThresholds;
   readonly retention: {
     readonly logDays: number;
     readonly jobHistoryDays: number;
@@ -45,6 +50,7 @@ export class WeeklyReport extends Construct {
       [ENV.logRetentionDays]: String(props.retention.logDays),
       [ENV.historyRetentionDays]: String(props.retention.jobHistoryDays),
     };
+    const monitoring = { [ENV.monitoringThresholds]: JSON.stringify(props.monitoring) };
     const checkHealth = new JobFunction(this, 'CheckProjectHealth', {
       entry: 'lambdas/weekly/check-project-health.ts',
       description: 'Classifies every project healthy, warning or critical and records the changes',
@@ -65,6 +71,7 @@ export class WeeklyReport extends Construct {
       timeout: Duration.minutes(5),
       environment: {
         ...retention,
+        ...monitoring,
         [ENV.keepSyncEvents]: String(props.retention.keepSyncEvents),
         [ENV.keepJobRecords]: String(props.retention.keepJobRecords),
         [ENV.importLogDays]: String(props.retention.importLogDays),
@@ -81,6 +88,10 @@ export class WeeklyReport extends Construct {
       memorySize: 1024,
       environment: {
         ...retention,
+        // The watchdog's cron monitor, whose success rates the report shows.
+        ...monitoring,
+        [ENV.schedules]: JSON.stringify(props.schedules),
+        [ENV.jobTimeoutSeconds]: String(props.schedule.timeout.toSeconds()),
         [ENV.githubWebHost]: githubWebHostOf(props.githubApiUrl),
         [ENV.reportSettings]: JSON.stringify(props.reportSettings),
         [ENV.timeZone]: props.timeZone,

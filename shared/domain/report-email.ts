@@ -5,7 +5,7 @@
  * configured dashboard and console URLs. Pure.
  */
 import { formatDollars } from './alert-message.ts';
-import { SUCCESS_RATE_TARGET_PERCENT } from './job-run-rules.ts';
+import { SUCCESS_RATE_TARGET_PERCENT, type SuccessRate } from './job-run-rules.ts';
 import { breakable, escapeHtml, plainText, safeLink, withoutAutoLinks } from './untrusted-text.ts';
 import type { Kpi, ProjectRow, Trend, WeeklyReport } from './weekly-report.ts';
 
@@ -154,7 +154,7 @@ function reportHtml(report: WeeklyReport, subject: string, settings: ReportSetti
       '<tr>' +
       text(escapeHtml(job.jobType)) +
       number(String(job.runs)) +
-      number(job.successRate === undefined ? '–' : `${(job.successRate * 100).toFixed(1)}%`) +
+      number(job.successRate.percent === null ? '–' : `${job.successRate.percent.toFixed(1)}%`) +
       number(job.averageDurationMs === undefined ? '–' : nowrap(`${(job.averageDurationMs / 1000).toFixed(1)} s`)) +
       number(nowrap(`${job.failed} / ${job.timeouts}`)) +
       '</tr>',
@@ -237,7 +237,13 @@ function reportHtml(report: WeeklyReport, subject: string, settings: ReportSetti
           { header: 'failed / timed out', width: '20%', numeric: true },
         ],
         reliability,
-      ) + note(escapeHtml(successTargetLine(report))),
+      ) +
+        note(
+          escapeHtml(
+            `Success: ${successSampleText(report)}. –: under ${report.successRateSample.minRuns} runs, not judged yet. ` +
+              successTargetLine(report),
+          ),
+        ),
     ) +
     '</table></td></tr>' +
     `<tr><td style="padding:12px;border-top:1px solid #d0d7de;color:${MUTED};font-size:12px">${escapeHtml(footerOf(settings))}</td></tr>` +
@@ -335,12 +341,13 @@ function reportText(report: WeeklyReport, subject: string, settings: ReportSetti
   lines.push('', 'PULL REQUESTS', `  ${merged} merged, median time to merge ${medianToMerge}`);
   lines.push('', 'JOB RELIABILITY');
   for (const job of report.reliability) {
-    const rate = job.successRate === undefined ? '-' : `${(job.successRate * 100).toFixed(1)}%`;
     const duration = job.averageDurationMs === undefined ? '-' : `${(job.averageDurationMs / 1000).toFixed(1)} s`;
     lines.push(
-      `  ${job.jobType}: ${job.runs} runs, ${rate} succeeded, average ${duration}, ${job.failed} failed, ${job.timeouts} timed out`,
+      `  ${job.jobType}: ${job.runs} runs, average ${duration}, ${job.failed} failed, ${job.timeouts} timed out; ` +
+        `success rate ${rateText(job.successRate, report.successRateSample.minRuns)}`,
     );
   }
+  lines.push(`  Success rate: ${successSampleText(report)}.`);
   lines.push(`  ${successTargetLine(report)}`);
   lines.push('', '--', footerOf(settings));
   return lines.join('\n');
@@ -469,11 +476,26 @@ function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** The week's success rates against the original system's target: which jobs fell short, or that none did. */
+/** What the success rates cover: the sample the on-call alert, the metric and the status page judge. */
+function successSampleText(report: Pick<WeeklyReport, 'successRateSample'>): string {
+  const { windowDays, minRuns } = report.successRateSample;
+  return (
+    `completed out of the ended runs of the ${windowDays} days to the week's end, or of the last ${minRuns} when fewer: ` +
+    'the rate on-call sees'
+  );
+}
+
+/** A job's success rate with what it covers, or how far it is from being judged. */
+function rateText(rate: SuccessRate, minRuns: number): string {
+  if (rate.percent === null) return `not judged yet (${rate.runs} of ${minRuns} runs)`;
+  return `${rate.percent.toFixed(1)}% (${rate.completed} of ${rate.runs} since ${rate.since!.slice(0, 10)})`;
+}
+
+/** The success rates against the original system's target: which jobs fell short, or that none did. */
 function successTargetLine(report: Pick<WeeklyReport, 'reliability'>): string {
-  const short = report.reliability.filter((job) => job.successRate !== undefined && job.successRate * 100 < SUCCESS_RATE_TARGET_PERCENT);
+  const short = report.reliability.flatMap(({ jobType, successRate: { percent } }) =>
+    percent !== null && percent < SUCCESS_RATE_TARGET_PERCENT ? [`${jobType} ${percent.toFixed(1)}%`] : [],
+  );
   const target = `Target: ${SUCCESS_RATE_TARGET_PERCENT}% of runs succeed`;
-  return short.length === 0
-    ? `${target}; every job that ran met it.`
-    : `${target}; below it: ${short.map((job) => `${job.jobType} ${((job.successRate ?? 0) * 100).toFixed(1)}%`).join(', ')}.`;
+  return short.length === 0 ? `${target}; every job that ran met it.` : `${target}; below it: ${short.join(', ')}.`;
 }

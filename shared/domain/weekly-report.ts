@@ -7,6 +7,7 @@ import { SEVERITIES, type Severity } from './bugs.ts';
 import { type DailySnapshot, median } from './daily-metrics.ts';
 import type { HourlySnapshot, OpenBug } from './hourly-metrics.ts';
 import { JOB_TYPES, type JobRun, type JobType } from './job-run.ts';
+import type { SuccessRate } from './job-run-rules.ts';
 import { jobStatistics } from './monitoring.ts';
 import { HEALTH_STATUSES, type HealthStatus } from './project-health.ts';
 import { wallClockMs } from './schedule.ts';
@@ -38,6 +39,20 @@ export interface WeeklyReportInputs {
   readonly openCriticalBugs: readonly OpenBug[];
   /** Runs scheduled in the covered week, of every job type. */
   readonly runs: readonly JobRun[];
+  /** Each job's success rate at the covered week's end, over the sample the watchdog, its metric and the status page use. */
+  readonly successRates: SuccessRates;
+}
+
+/** Each job's success rate with what its sample covers: the window's ended runs, or the newest `minRuns` when fewer. */
+export interface SuccessRates extends SuccessRateSample {
+  readonly jobs: Readonly<Record<JobType, SuccessRate>>;
+}
+
+/** What a success rate covers: the ended runs of the last `windowDays`, reaching back to the newest `minRuns`. */
+export interface SuccessRateSample {
+  readonly windowDays: number;
+  /** Fewer ended runs than this and a job's rate is not judged. */
+  readonly minRuns: number;
 }
 
 export interface ProjectInput {
@@ -89,8 +104,11 @@ export interface JobReliability {
   readonly completed: number;
   readonly failed: number;
   readonly timeouts: number;
-  /** Completed out of the runs that ended (skipped and still-open runs do not count); undefined without any. */
-  readonly successRate?: number;
+  /**
+   * The job's success rate at the week's end, as the watchdog judges it (not the week's runs alone: a daily job's
+   * 7 say little), against the 99.5% target.
+   */
+  readonly successRate: SuccessRate;
   readonly averageDurationMs?: number;
 }
 
@@ -139,7 +157,10 @@ export interface WeeklyReport {
   readonly criticalBugs: readonly CriticalBugRow[];
   readonly criticalBugsTotal: number;
   readonly pullRequests: { readonly merged: number; readonly previousMerged?: number; readonly medianHoursToMerge?: number };
+  /** The week's runs of each job, with its success rate at the week's end. */
   readonly reliability: readonly JobReliability[];
+  /** What each job's {@link JobReliability.successRate} covers. */
+  readonly successRateSample: SuccessRateSample;
   /** Revenue at risk and open critical bugs over the last {@link TREND_WEEKS} weeks. */
   readonly trends: readonly Trend[];
 }
@@ -368,7 +389,8 @@ export function weeklyReport(inputs: WeeklyReportInputs): WeeklyReport {
       previousMerged: previous && activity.weekBefore.merged,
       medianHoursToMerge: median(activity.covered.hoursToMerge) ?? undefined,
     },
-    reliability: JOB_TYPES.map((jobType) => reliabilityOf(jobType, inputs.runs, now)),
+    reliability: JOB_TYPES.map((jobType) => reliabilityOf(jobType, inputs.runs, inputs.successRates.jobs[jobType], now)),
+    successRateSample: { windowDays: inputs.successRates.windowDays, minRuns: inputs.successRates.minRuns },
     trends: [trendOf(kpis[0]!, (snapshot) => snapshot.revenueAtRisk), trendOf(kpis[1]!, (snapshot) => snapshot.openBySeverity.critical)],
   };
 }
@@ -418,7 +440,7 @@ function organizationFigures(hourly: HourlySnapshot | undefined, daily: readonly
   };
 }
 
-function reliabilityOf(jobType: JobType, runs: readonly JobRun[], now: Date): JobReliability {
+function reliabilityOf(jobType: JobType, runs: readonly JobRun[], successRate: SuccessRate, now: Date): JobReliability {
   const statistics = jobStatistics(jobType, runs, undefined, now);
   return {
     jobType,
@@ -426,7 +448,7 @@ function reliabilityOf(jobType: JobType, runs: readonly JobRun[], now: Date): Jo
     completed: statistics.completed,
     failed: statistics.failed,
     timeouts: statistics.timeouts,
-    successRate: statistics.successRate ?? undefined,
+    successRate,
     averageDurationMs: statistics.avgExecutionTimeMs ?? undefined,
   };
 }

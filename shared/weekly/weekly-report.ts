@@ -21,6 +21,7 @@ import {
   weeklyReport,
 } from '../domain/weekly-report.ts';
 import { ReportDeliveryUnknownError, ReportRejectedError, TransientError } from '../errors.ts';
+import type { CronMonitor } from '../monitoring/cron-monitor.ts';
 import { PERMANENT_SES_ERRORS, sendEmail } from '../notify/email.ts';
 import { saveToOutbox } from '../notify/outbox.ts';
 import type { JobHistoryStore } from '../store/job-history-store.ts';
@@ -35,13 +36,15 @@ export interface ReportSources {
   readonly snapshots: SnapshotsStore;
   readonly items: WorkItemsStore;
   readonly runs: JobHistoryStore;
+  /** The watchdog's monitor: the report's success rates are its sample's, so the CTO and on-call see one number. */
+  readonly monitor: Pick<CronMonitor, 'view' | 'thresholds'>;
 }
 
 /**
  * Gathers the report's data for the last whole ISO week before `now` in `timeZone`: snapshots at its end and at
  * the end of the week before, the organisation's at the end of each earlier trend week, the bugs opened and closed
- * and pull requests merged in it and in the week before, the runs scheduled in it; statuses and open critical
- * bugs as of `now`.
+ * and pull requests merged in it and in the week before, the runs scheduled in it, each job's success rate at its
+ * end as the watchdog judges it; statuses and open critical bugs as of `now`.
  */
 export async function buildWeeklyReport(deps: ReportSources, now: Date, timeZone: string): Promise<WeeklyReport> {
   const weeks = coveredWeeks(now, timeZone, TREND_WEEKS);
@@ -65,11 +68,12 @@ export async function buildWeeklyReport(deps: ReportSources, now: Date, timeZone
       weekBefore: addActivity(activity.weekBefore, weekActivity(items, weekBefore.start, weekBefore.end)),
     };
   });
-  const [organizationNow, organizationWeekAgo, runs, ...earlierWeeks] = await Promise.all([
+  const [organizationNow, organizationWeekAgo, runs, atWeekEnd, ...earlierWeeks] = await Promise.all([
     deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, week.end),
     deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, weekBefore.end),
     // Both ends are included: a run at the next Monday's 00:00 belongs to the next week.
     deps.runs.listScheduledBetween(week.start, new Date(week.end.getTime() - 1)),
+    deps.monitor.view(week.end),
     ...weeks.slice(2).map((earlier) => deps.snapshots.latestHourly(ORGANIZATION_SNAPSHOT_ID, earlier.end)),
   ]);
   const organization = {
@@ -77,7 +81,9 @@ export async function buildWeeklyReport(deps: ReportSources, now: Date, timeZone
     weekAgo: organizationWeekAgo,
     earlierWeeks: earlierWeeks.filter((snapshot) => snapshot !== undefined),
   };
-  return weeklyReport({ now, weeks, organization, projects, activity, openCriticalBugs, runs });
+  const { successRateWindowDays: windowDays, successRateMinRuns: minRuns } = deps.monitor.thresholds;
+  const successRates = { windowDays, minRuns, jobs: atWeekEnd.successRates };
+  return weeklyReport({ now, weeks, organization, projects, activity, openCriticalBugs, runs, successRates });
 }
 
 /** The newest daily snapshot computed by `at` (a snapshot dated that day but computed later is skipped). */

@@ -1,5 +1,5 @@
 import type { ReportSettings } from '../../shared/domain/report-email.ts';
-import { coveredWeeks, TREND_WEEKS, type WeeklyReport, weekActivity } from '../../shared/domain/weekly-report.ts';
+import { coveredWeeks, type SuccessRates, TREND_WEEKS, type WeeklyReport, weekActivity } from '../../shared/domain/weekly-report.ts';
 import { HOSTILE_TITLES } from './hostile-text.ts';
 import { NOW, TWO_WEEKS } from './weekly.ts';
 
@@ -10,10 +10,28 @@ const [COVERED, BEFORE] = REPORT_WEEKS as [(typeof REPORT_WEEKS)[0], (typeof REP
 export const WEEK_END = COVERED.end;
 export const WEEK_BEFORE_END = BEFORE.end;
 
-/** What the builder gives a report of {@link TWO_WEEKS} besides the snapshots: the run's time, the weeks, their activity. */
+/**
+ * Each job's success rate at the covered week's end, as the watchdog judges it: the daily job's last 20 runs reach
+ * back three weeks (19 completed), the hourly job's week holds 168, the weekly job has run 6 times (not judged).
+ */
+export const SUCCESS_RATES: SuccessRates = {
+  windowDays: 7,
+  minRuns: 20,
+  jobs: {
+    daily_sync: { completed: 19, runs: 20, since: '2026-11-10T06:00:00Z', percent: 95 },
+    hourly_metrics: { completed: 165, runs: 168, since: '2026-11-23T00:00:00Z', percent: 98.2 },
+    weekly_report: { completed: 6, runs: 6, since: '2026-10-19T09:00:00Z', percent: null },
+  },
+};
+
+/**
+ * What the builder gives a report of {@link TWO_WEEKS} besides the snapshots: the run's time, the weeks, their
+ * activity, the success rates at the week's end.
+ */
 export const WEEK_INPUTS = {
   now: NOW,
   weeks: REPORT_WEEKS,
+  successRates: SUCCESS_RATES,
   activity: {
     covered: weekActivity(TWO_WEEKS, COVERED.start, COVERED.end),
     weekBefore: weekActivity(TWO_WEEKS, BEFORE.start, BEFORE.end),
@@ -89,10 +107,35 @@ export const DEMO_REPORT: WeeklyReport = {
   criticalBugsTotal: 7,
   pullRequests: { merged: 23, previousMerged: 19, medianHoursToMerge: 17 },
   reliability: [
-    { jobType: 'daily_sync', runs: 7, completed: 7, failed: 0, timeouts: 0, successRate: 1, averageDurationMs: 41_200 },
-    { jobType: 'hourly_metrics', runs: 168, completed: 165, failed: 1, timeouts: 2, successRate: 165 / 168, averageDurationMs: 3_900 },
-    { jobType: 'weekly_report', runs: 1, completed: 1, failed: 0, timeouts: 0, successRate: 1, averageDurationMs: 8_100 },
+    {
+      jobType: 'daily_sync',
+      runs: 7,
+      completed: 7,
+      failed: 0,
+      timeouts: 0,
+      successRate: SUCCESS_RATES.jobs.daily_sync,
+      averageDurationMs: 41_200,
+    },
+    {
+      jobType: 'hourly_metrics',
+      runs: 168,
+      completed: 165,
+      failed: 1,
+      timeouts: 2,
+      successRate: SUCCESS_RATES.jobs.hourly_metrics,
+      averageDurationMs: 3_900,
+    },
+    {
+      jobType: 'weekly_report',
+      runs: 1,
+      completed: 1,
+      failed: 0,
+      timeouts: 0,
+      successRate: SUCCESS_RATES.jobs.weekly_report,
+      averageDurationMs: 8_100,
+    },
   ],
+  successRateSample: { windowDays: SUCCESS_RATES.windowDays, minRuns: SUCCESS_RATES.minRuns },
   trends: [
     trendOf('Revenue at risk', 'dollars_per_day', [undefined, 21_400, 25_900, 24_300, 30_750, 29_100, 33_800, 48_350]),
     trendOf('Open critical bugs', 'count', [undefined, 3, 4, 4, 6, 5, 5, 7]),

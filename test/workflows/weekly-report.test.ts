@@ -5,6 +5,7 @@ import { DEFAULT_ALERT_RULES } from '../../shared/domain/alerts.ts';
 import { DEFAULT_BUG_RULES } from '../../shared/domain/bugs.ts';
 import { type ClosedBug, hourlyFigures } from '../../shared/domain/hourly-metrics.ts';
 import { newProject } from '../../shared/domain/project.ts';
+import { scheduledRun } from '../support/job-runs.ts';
 import { asOf, dailyOf, NOW, openBugsOf, TWO_WEEKS } from '../support/weekly.ts';
 
 const PROJECTS = ['acme/api', 'acme/web'];
@@ -177,5 +178,28 @@ describe('the weekly job, through the synthesized state machine', () => {
       summary: expect.stringContaining('archive: failed: InvalidDataError: the archive hit a wall'),
     });
     expect(await runtime.ses.emails()).toHaveLength(1);
+  });
+
+  it("shows each job's success rate at the week's end as the watchdog judges it, not the week's runs alone", async () => {
+    // The daily job's 7 runs of the week all completed (100%), but its sample, the last 20 runs, holds two
+    // failures (90%); the failed run of Monday 02:00 comes after the week's end and is not in the report's sample.
+    const days = Array.from({ length: 20 }, (_, index) => `2026-11-${String(29 - index).padStart(2, '0')}T02:00:00Z`);
+    for (const day of days) {
+      const failed = day.startsWith('2026-11-12') || day.startsWith('2026-11-15');
+      await runtime.stores.runs.recordRun(scheduledRun('daily_sync', day, failed ? 'failed' : 'completed'));
+    }
+    await runtime.stores.runs.recordRun(scheduledRun('daily_sync', '2026-11-30T02:00:00Z', 'failed'));
+
+    await runWeekly();
+
+    const [email] = await runtime.ses.emails();
+    expect(email!.body.text).toContain(
+      '  daily_sync: 7 runs, average 60.0 s, 0 failed, 0 timed out; success rate 90.0% (18 of 20 since 2026-11-10)\n',
+    );
+    expect(email!.body.text).toContain(
+      '  hourly_metrics: 0 runs, average -, 0 failed, 0 timed out; success rate not judged yet (0 of 20 runs)',
+    );
+    expect(email!.body.text).toContain('  Target: 99.5% of runs succeed; below it: daily_sync 90.0%.');
+    expect(email!.body.html).toMatch(/<td[^>]*>daily_sync<\/td><td[^>]*>7<\/td><td[^>]*>90\.0%<\/td>/);
   });
 });

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../lib/cli/arguments.ts';
 import { isoWeekArgumentOf, type ResendDependencies, resendReport } from '../../../lib/cli/resend-report.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
+import { parseConfig, schedulesOf } from '../../../shared/config.ts';
+import { CronMonitor } from '../../../shared/monitoring/cron-monitor.ts';
 import { startTestRuntime } from '../../support/local-runtime.ts';
 
 // SES is mocked at the SDK boundary: the test sees exactly what would be sent, and that nothing is when declined.
@@ -16,8 +18,10 @@ let deps: ResendDependencies;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
+  const config = parseConfig({}, NOW);
   deps = {
     ...runtime.stores,
+    monitor: new CronMonitor(runtime.stores, { schedules: schedulesOf(config), thresholds: config.monitoring, budgetMinutes: 9 }),
     ses: new SESClient({ region: 'eu-west-1' }),
     linkHost: 'github.com',
     timeZone: 'UTC',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { JobType } from '../../../shared/domain/job-run.ts';
 import { executionConsoleUrl, renderReportEmail, reportVerdict } from '../../../shared/domain/report-email.ts';
-import { type WeeklyReport, weeklyReport } from '../../../shared/domain/weekly-report.ts';
+import { type JobReliability, type WeeklyReport, weeklyReport } from '../../../shared/domain/weekly-report.ts';
 import { FORBIDDEN_IN_TEXT_ALTERNATIVE, HOSTILE_TITLES } from '../../support/hostile-text.ts';
 import {
   DEMO_REPORT,
@@ -117,9 +118,17 @@ describe('the weekly report email', () => {
   });
 
   it("holds each job's success rate to the 99.5% target under Job reliability, naming those below it, in both parts", () => {
-    const rate = (jobType: string, successRate: number) => ({ jobType, runs: 200, completed: 0, failed: 0, timeouts: 0, successRate });
-    const met = { ...fixture, reliability: [rate('daily_sync', 1), rate('hourly_metrics', 0.995)] } as WeeklyReport;
-    const missed = { ...fixture, reliability: [rate('daily_sync', 1), rate('hourly_metrics', 0.99)] } as WeeklyReport;
+    const rate = (jobType: JobType, percent: number | null): JobReliability => ({
+      jobType,
+      runs: 200,
+      completed: 0,
+      failed: 0,
+      timeouts: 0,
+      successRate: { completed: 0, runs: 200, since: '2026-11-23T00:00:00Z', percent },
+    });
+    const notJudged = rate('weekly_report', null);
+    const met = { ...fixture, reliability: [rate('daily_sync', 100), rate('hourly_metrics', 99.5), notJudged] };
+    const missed = { ...fixture, reliability: [rate('daily_sync', 100), rate('hourly_metrics', 99), notJudged] };
 
     const metEmail = renderReportEmail(met, 'github.com');
     expect(metEmail.html).toContain('Target: 99.5% of runs succeed; every job that ran met it.');
@@ -127,6 +136,24 @@ describe('the weekly report email', () => {
     const { html, text } = renderReportEmail(missed, 'github.com');
     expect(html).toContain('Target: 99.5% of runs succeed; below it: hourly_metrics 99.0%.');
     expect(text).toContain('  Target: 99.5% of runs succeed; below it: hourly_metrics 99.0%.');
+  });
+
+  it("shows each job's success rate as the watchdog judges it at the week's end, and what that covers, in both parts", () => {
+    const { html, text } = renderReportEmail(DEMO_REPORT, 'github.com');
+
+    expect(html).toMatch(/<td[^>]*>daily_sync<\/td><td[^>]*>7<\/td><td[^>]*>95\.0%<\/td>/);
+    expect(html).toMatch(/<td[^>]*>weekly_report<\/td><td[^>]*>1<\/td><td[^>]*>–<\/td>/);
+    const covers = "completed out of the ended runs of the 7 days to the week's end, or of the last 20 when fewer: the rate on-call sees";
+    expect(html).toContain(
+      `Success: ${covers.replace("'", '&#39;')}. –: under 20 runs, not judged yet. Target: 99.5% of runs succeed; below it: `,
+    );
+    expect(text).toContain(
+      '  daily_sync: 7 runs, average 41.2 s, 0 failed, 0 timed out; success rate 95.0% (19 of 20 since 2026-11-10)\n',
+    );
+    expect(text).toContain('  weekly_report: 1 runs, average 8.1 s, 0 failed, 0 timed out; success rate not judged yet (6 of 20 runs)\n');
+    expect(text).toContain(
+      `\n  Success rate: ${covers}.\n  Target: 99.5% of runs succeed; below it: daily_sync 95.0%, hourly_metrics 98.2%.\n`,
+    );
   });
 
   it('shows the change as an arrow and a figure, coloured by whether it is good news', () => {

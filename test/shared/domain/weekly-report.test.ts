@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRun, JobType, RunStatus } from '../../../shared/domain/job-run.ts';
 import { coveredWeeks, isoWeekOf, reportWeekOf, weekActivity, weeklyReport } from '../../../shared/domain/weekly-report.ts';
-import { REPORT_WEEKS, WEEK_BEFORE_END, WEEK_END, WEEK_INPUTS } from '../../support/report-fixtures.ts';
+import { REPORT_WEEKS, SUCCESS_RATES, WEEK_BEFORE_END, WEEK_END, WEEK_INPUTS } from '../../support/report-fixtures.ts';
 import { asOf, dailyOf, NOW, openBugsOf, organizationOf, TWO_WEEKS } from '../../support/weekly.ts';
 
 const [COVERED, BEFORE] = REPORT_WEEKS as [(typeof REPORT_WEEKS)[0], (typeof REPORT_WEEKS)[0]];
@@ -121,12 +121,38 @@ describe('weeklyReport, over a fixture spanning two weeks', () => {
     expect(report.pullRequests).toEqual({ merged: 2, previousMerged: 1, medianHoursToMerge: 15 });
   });
 
-  it("reports each job's success rate and average duration over the runs that ended", () => {
+  it("reports each job's runs and average duration in the week, and its success rate at the week's end as the watchdog judges it", () => {
+    // The week's own runs would say 6 of 7 (85.7%) for the daily job; its judged sample (the last 20 runs) says 95%.
     expect(report.reliability).toEqual([
-      { jobType: 'daily_sync', runs: 7, completed: 6, failed: 1, timeouts: 0, successRate: 6 / 7, averageDurationMs: 55_714 },
-      { jobType: 'hourly_metrics', runs: 168, completed: 160, failed: 0, timeouts: 5, successRate: 160 / 165, averageDurationMs: 26_061 },
-      { jobType: 'weekly_report', runs: 0, completed: 0, failed: 0, timeouts: 0, successRate: undefined, averageDurationMs: undefined },
+      {
+        jobType: 'daily_sync',
+        runs: 7,
+        completed: 6,
+        failed: 1,
+        timeouts: 0,
+        successRate: SUCCESS_RATES.jobs.daily_sync,
+        averageDurationMs: 55_714,
+      },
+      {
+        jobType: 'hourly_metrics',
+        runs: 168,
+        completed: 160,
+        failed: 0,
+        timeouts: 5,
+        successRate: SUCCESS_RATES.jobs.hourly_metrics,
+        averageDurationMs: 26_061,
+      },
+      {
+        jobType: 'weekly_report',
+        runs: 0,
+        completed: 0,
+        failed: 0,
+        timeouts: 0,
+        successRate: SUCCESS_RATES.jobs.weekly_report,
+        averageDurationMs: undefined,
+      },
     ]);
+    expect(report.successRateSample).toEqual({ windowDays: 7, minRuns: 20 });
   });
 
   it('falls back to the daily snapshots before the first hourly run', () => {

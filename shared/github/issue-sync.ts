@@ -181,8 +181,13 @@ export async function syncProjectChunk(deps: SyncDependencies, projectId: string
       const hasNext = /rel="next"/.test(response.headers.link ?? '');
       const newest = items.at(-1)?.updatedAt;
       if (hasNext) {
-        // Move the window to the newest update seen; stay on it (next page) only if the page did not advance it.
-        state = newest && newest !== state.cursor ? { cursor: newest, page: 1 } : { ...state, page: state.page + 1, etag: undefined };
+        // Move the window to the newest update seen; stay on it (next page) only if the page did not advance it. When the
+        // last sync finished stays: until this one finishes, it is when the project was last confirmed.
+        const finished = state.lastSyncedAt ? { lastSyncedAt: state.lastSyncedAt } : {};
+        state =
+          newest && newest !== state.cursor
+            ? { cursor: newest, page: 1, ...finished }
+            : { ...state, page: state.page + 1, etag: undefined };
         await deps.projects.saveSyncState(projectId, state);
         continue;
       }

@@ -8,7 +8,10 @@ import { AwsStandIn } from '../../support/aws-stand-in.ts';
 import { addProjects, GITHUB_TOKEN, generateIssues, useDailyRuntime } from '../../support/daily.ts';
 import { namedError } from '../../support/local-runtime.ts';
 
-const { github, runtime } = await useDailyRuntime([{ fullName: 'acme/web', id: 2, issues: generateIssues(30) }]);
+const { github, runtime } = await useDailyRuntime([
+  { fullName: 'acme/web', id: 2, issues: generateIssues(30) },
+  { fullName: 'acme/big', id: 3, issues: generateIssues(250) },
+]);
 afterEach(() => {
   vi.restoreAllMocks();
   vi.useRealTimers();
@@ -25,6 +28,31 @@ const depsWith = (client: GitHubClient = createGitHubClient({ baseUrl: github.ur
 });
 
 describe('syncProjectChunk', () => {
+  it('keeps when the last sync finished while a later sync is part way through its pages', async () => {
+    await addProjects(runtime, 'acme/big');
+    const deps = depsWith();
+    expect(await syncProjectChunk(deps, 'acme/big', options)).toMatchObject({ status: 'done' });
+    const finished = (await runtime.stores.projects.get('acme/big'))?.sync.lastSyncedAt;
+    expect(finished).toBe(new Date(now).toISOString());
+    // 150 items change: two pages past the cursor, of which this chunk fetches one.
+    const { issues } = github.repository('acme/big');
+    for (let i = 0; i < 150; i++) {
+      issues[i] = { ...issues[i]!, title: 'changed', updated_at: new Date(now + (i + 1) * 1000).toISOString().replace('.000', '') };
+    }
+
+    const later = now + 3_600_000;
+    const partWay = await syncProjectChunk(deps, 'acme/big', {
+      maxPages: 1,
+      stopAtMs: later + 240_000,
+      runDeadlineMs: later + 400_000,
+      clock: () => later,
+    });
+
+    expect(partWay.status).toBe('more');
+    // Still the finished sync's time: the project has a first sync behind it (webhooks apply, freshness is judged).
+    expect((await runtime.stores.projects.get('acme/big'))?.sync).toMatchObject({ lastSyncedAt: finished, page: 1 });
+  });
+
   it('resumes a chunk refused by a secondary limit a minute later without retry-after, or after retry-after', async () => {
     await addProjects(runtime, 'acme/web');
     const deps = depsWith();

@@ -10,16 +10,22 @@ describe('runIdOf', () => {
 });
 
 describe('totalsOf', () => {
-  it('adds records, keeps the most attempts any step needed, and joins the summaries', () => {
+  it('adds records and rate-limit deferrals, keeps the most attempts any step needed, and joins the summaries', () => {
     expect(
       totalsOf({
-        sync: { recordsProcessed: 120, recordsFailed: 2, summary: '5 projects', attempt: 1 },
+        sync: { recordsProcessed: 120, recordsFailed: 2, summary: '5 projects', attempt: 1, rateLimitDeferrals: 2 },
         cleanup: { recordsProcessed: 30, recordsFailed: 0, summary: '30 deleted', attempt: 3 },
       }),
-    ).toEqual({ recordsProcessed: 150, recordsFailed: 2, attempts: 3, summary: 'sync: 5 projects; cleanup: 30 deleted' });
+    ).toEqual({
+      recordsProcessed: 150,
+      recordsFailed: 2,
+      attempts: 3,
+      summary: 'sync: 5 projects; cleanup: 30 deleted',
+      rateLimitDeferrals: 2,
+    });
   });
 
   it('reports one attempt and nothing processed for a run without steps', () => {
-    expect(totalsOf({})).toEqual({ recordsProcessed: 0, recordsFailed: 0, attempts: 1, summary: '' });
+    expect(totalsOf({})).toEqual({ recordsProcessed: 0, recordsFailed: 0, attempts: 1, summary: '', rateLimitDeferrals: 0 });
   });
 });

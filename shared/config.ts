@@ -409,13 +409,15 @@ export function bugRulesOf(config: Config): BugRules {
 
 /**
  * The alert rules the hourly job applies, from the configuration. Unless set, a project is stale after 2 hours
- * unconfirmed when webhooks are on (the `webhooks` block is set), after 26 hours when only the daily sync confirms it.
+ * unconfirmed when webhooks are on with their hooks listed (`webhooks.hooks`: the hourly check of a hook with nothing
+ * outstanding confirms its quiet projects), after 26 hours otherwise: without the hooks listed, only deliveries and the
+ * daily sync confirm a project, and a repository nobody touches would page every day.
  */
 export function alertRulesOf(config: Config): AlertRules {
   const { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours } = config.alerts;
   const staleAfterHours =
     config.alerts.staleAfterHours ??
-    (config.webhooks ? DEFAULT_STALE_AFTER_HOURS.withWebhooks : DEFAULT_STALE_AFTER_HOURS.withoutWebhooks);
+    (config.webhooks?.hooks?.length ? DEFAULT_STALE_AFTER_HOURS.withWebhooks : DEFAULT_STALE_AFTER_HOURS.withoutWebhooks);
   return { revenueAtRiskThreshold, slaBreachSeverities, unassignedSeverities, cooldownHours, staleAfterHours };
 }
 

@@ -3,7 +3,9 @@
  * discovery applies what the daily listing shows (shared/projects/repository-changes.ts). Renamed or transferred: the
  * project follows the new owner/name, its projectId kept. Archived or deleted: the project is deactivated, its items
  * kept, with a `discovery` SyncEvent at warn level. Other actions (unarchived, edited, publicized, ...) change nothing
- * here; a repository no active project follows is left to discovery, which adds the org's active repositories.
+ * here: a project deactivated by an archive stays inactive after the repository is unarchived, until `cto-jobs projects
+ * add` registers it again. A repository no active project follows is left to discovery, which adds the org's active
+ * repositories no project knows.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Project } from '../domain/project.ts';

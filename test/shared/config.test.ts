@@ -51,14 +51,16 @@ describe('parseConfig', () => {
 
   it('calls a project stale after 26 h unconfirmed, 2 h with webhooks on, unless told otherwise, and names a bad value', () => {
     expect(alertRulesOf(parseConfig({}, NOW)).staleAfterHours).toBe(26);
-    expect(alertRulesOf(parseConfig({ webhooks: {} }, NOW)).staleAfterHours).toBe(2);
+    // 2 hours once the hooks are listed, whose hourly check confirms quiet projects; a webhook block alone keeps 26.
+    expect(alertRulesOf(parseConfig({ webhooks: {} }, NOW)).staleAfterHours).toBe(26);
+    expect(alertRulesOf(parseConfig({ webhooks: { hooks: [{ org: 'acme', id: 1 }] } }, NOW)).staleAfterHours).toBe(2);
     expect(alertRulesOf(parseConfig({ webhooks: {}, alerts: { staleAfterHours: 6 } }, NOW)).staleAfterHours).toBe(6);
     expect(alertRulesOf(parseConfig({ alerts: { staleAfterHours: 50 } }, NOW)).staleAfterHours).toBe(50);
     expect(problemsOf({ alerts: { staleAfterHours: 0 } })).toEqual(['ctoJobs.alerts.staleAfterHours: 0 is below 1']);
     expect(problemsOf({ alerts: { staleAfterHours: 2.5 } })).toEqual(['ctoJobs.alerts.staleAfterHours: 2.5 is not a whole number']);
     expect(problemsOf({ alerts: { staleAfterHours: 721 } })).toEqual(['ctoJobs.alerts.staleAfterHours: 721 is above 720']);
     // The hourly job's ALERT_RULES carries the resolved limit; one without it is refused rather than guessed.
-    expect(AlertRulesSchema.parse(alertRulesOf(parseConfig({ webhooks: {} }, NOW))).staleAfterHours).toBe(2);
+    expect(AlertRulesSchema.parse(alertRulesOf(parseConfig({ webhooks: { hooks: [{ app: true }] } }, NOW))).staleAfterHours).toBe(2);
     const { staleAfterHours: _, ...withoutLimit } = alertRulesOf(parseConfig({}, NOW));
     expect(AlertRulesSchema.safeParse(withoutLimit).success).toBe(false);
   });

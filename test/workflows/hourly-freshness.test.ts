@@ -34,7 +34,12 @@ const sns = mockClient(SNSClient);
 const emf = captureEmf();
 const github = await GitHubServer.start({ token: GITHUB_TOKEN, repositories: [{ fullName: 'acme/api', id: 42, issues: [] }] });
 const context = readCdkContext(PROJECT_ROOT);
-const ctoJobs = { ...(context.ctoJobs as object), webhooks: {} };
+// Webhooks on, no hooks listed (their hourly check would confirm the project): the 2-hour limit is set.
+const ctoJobs = {
+  ...(context.ctoJobs as object),
+  webhooks: {},
+  alerts: { ...(context.ctoJobs as { alerts?: object }).alerts, staleAfterHours: 2 },
+};
 let runtime: LocalRuntime;
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@
  */
 import type { WebhookHook } from '../config.ts';
 import { logger } from '../logger.ts';
-import type { HookConfirmations } from './hook-confirmations.ts';
+import type { HeldBack, HookConfirmations } from './hook-confirmations.ts';
 
 /** The environment of the step that redelivers. */
 export const REDELIVERY_ENV = {
@@ -31,6 +31,8 @@ export interface ListedDelivery {
   readonly guid: string;
   readonly delivered_at: string;
   readonly status_code: number;
+  /** The repository the event was about; null for an event of no repository. */
+  readonly repository_id?: number | null;
 }
 
 export interface HookDeliveriesApi {
@@ -127,7 +129,7 @@ export async function redeliverFailed(
     const attempts = await recentAttempts(deps.api, hook, since);
     listed += attempts.length;
     const outstanding = latestFailedAttempts(attempts);
-    if (outstanding.length === 0 && deps.confirmations) confirmed += await deps.confirmations.confirm(hook, now);
+    if (deps.confirmations) confirmed += await deps.confirmations.confirm(hook, now, heldBackBy(outstanding));
     for (const latest of outstanding) {
       failed++;
       if (requested + refused.length + retryLater >= maxRequests) {
@@ -195,6 +197,15 @@ async function recentAttempts(api: HookDeliveriesApi, hook: WebhookHook, since: 
 }
 
 /** For each event (GUID) none of whose attempts got a 2xx answer, its latest attempt. */
+/**
+ * The repositories whose projects a hook cannot confirm: those of its events with no successful attempt. An event
+ * GitHub lists without its repository (a hook of the app's own events) holds back all of them.
+ */
+function heldBackBy(outstanding: readonly ListedDelivery[]): HeldBack {
+  if (outstanding.some((attempt) => attempt.repository_id == null)) return 'all';
+  return new Set(outstanding.map((attempt) => attempt.repository_id!));
+}
+
 function latestFailedAttempts(attempts: readonly ListedDelivery[]): ListedDelivery[] {
   const byGuid = new Map<string, ListedDelivery[]>();
   for (const attempt of attempts) byGuid.set(attempt.guid, [...(byGuid.get(attempt.guid) ?? []), attempt]);

@@ -173,6 +173,34 @@ describe('redeliverFailed confirming the projects of a hook with nothing outstan
     expect(store.lists).toBe(1);
   });
 
+  it("holds back only the project of a failed event's repository, and every project whose id is not recorded", async () => {
+    const added = new Date('2026-11-01T00:00:00Z');
+    const known = (repository: string, repositoryId: number) => ({ ...newProject({ repository }, added), repositoryId });
+    const listed = [known('acme/api', 1), known('acme/web', 2), newProject({ repository: 'acme/new' }, added)];
+    const store = { ...projects(), listActive: async () => listed };
+    const lostForWeb = { ...failedAttempt(2, 'b'), repository_id: 2 };
+    const api = listings({ 3: [{ ...successfulAttempt(1, 'a'), repository_id: 1 }, lostForWeb] });
+
+    const outcome = await redeliverFailed(
+      { api, requests: markers(), confirmations: hookConfirmations(store) },
+      [{ org: 'acme', id: 3 }],
+      now,
+    );
+    const noRepository = await redeliverFailed(
+      {
+        api: listings({ 3: [{ ...failedAttempt(4, 'd'), repository_id: null }] }),
+        requests: markers(),
+        confirmations: hookConfirmations(store),
+      },
+      [{ org: 'acme', id: 3 }],
+      new Date(now.getTime() + 3_600_000),
+    );
+
+    expect(outcome).toMatchObject({ failed: 1, confirmed: 1 });
+    expect(Object.fromEntries(store.confirmedAt)).toEqual({ 'acme/api': now.toISOString() });
+    expect(noRepository).toMatchObject({ failed: 1, confirmed: 0 });
+  });
+
   it("keeps a hook's confirmation when a later hook's listing fails, and throws what the listing threw", async () => {
     const store = projects('acme/api', 'acme/web');
     const api: HookDeliveriesApi = {

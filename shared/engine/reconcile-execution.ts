@@ -15,13 +15,18 @@ export const ExecutionStatusChangeSchema = z.object({
   input: z.string().nullish(),
   error: z.string().nullish(),
   cause: z.string().nullish(),
+  /** Redrives of the execution so far (0 or absent for its first attempt). */
+  redriveCount: z.number().int().min(0).nullish(),
 });
 export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChangeSchema>;
 
 export interface ReconcileOutput {
   readonly runId?: string;
-  /** closed: the run was still open and now records the outcome; recorded: the run had no row yet. */
-  readonly action: 'closed' | 'recorded' | 'unchanged' | 'ignored';
+  /**
+   * closed: the run was still open and now records the outcome; recorded: the run had no row yet; redrive-ended: a
+   * redrive of a run already closed ended without succeeding (a SyncEvent says so; the run keeps its outcome).
+   */
+  readonly action: 'closed' | 'recorded' | 'redrive-ended' | 'unchanged' | 'ignored';
 }
 
 const STATUS_OF = { FAILED: 'failed', TIMED_OUT: 'timeout', ABORTED: 'failed' } as const;
@@ -74,6 +79,18 @@ export async function reconcileExecution(
   let action: ReconcileOutput['action'] = (await runs.endOpenRun(run, ending)) ? 'closed' : 'unchanged';
   // The execution ended before its first state recorded the run: record it now, so it is not lost.
   if (action === 'unchanged' && (await runs.recordRun(run)).outcome === 'recorded') action = 'recorded';
+  // A redrive that timed out or failed again leaves the closed run as it was: only this event tells the operator.
+  if (action === 'unchanged' && (detail.redriveCount ?? 0) > 0) {
+    await events.append({
+      runId,
+      timestamp: options.now.toISOString(),
+      eventType: 'job',
+      level: 'error',
+      message: `redrive ${detail.redriveCount} ended as ${detail.status}: ${error.name}: ${error.message}; redrive it again to go on`,
+      durationMs: ending.durationMs,
+    });
+    return { runId, action: 'redrive-ended' };
+  }
   if (action !== 'unchanged') {
     await runs.releaseLock(request.data.jobType, runId);
     await publishRunOutcome(runs, options.metrics, request.data.jobType, { recordsProcessed: 0, closed: [run] });

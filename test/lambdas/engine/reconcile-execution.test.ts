@@ -39,6 +39,26 @@ describe('the reconcile-execution handler', () => {
     expect((await runtime.stores.runs.get(completed.run!.runId))?.status).toBe('completed');
   });
 
+  it('says when a redrive of a closed run ended without succeeding, leaving the run as it was', async () => {
+    const failed = await runtime.runJob('daily', { at: new Date('2026-11-29T02:00:00Z'), retryIntervalMs: 0 });
+    const runId = failed.run!.runId;
+    const output = await handler(
+      statusChange({
+        executionArn: failed.execution.executionArn,
+        status: 'TIMED_OUT',
+        redriveCount: 2,
+        input: JSON.stringify(failed.request),
+      }),
+    );
+
+    expect(output).toEqual({ runId, action: 'redrive-ended' });
+    expect((await runtime.stores.runs.get(runId))?.status).toBe('completed');
+    const events = await runtime.stores.events.listForRun(runId);
+    expect(events.find((event) => event.level === 'error')?.message).toBe(
+      'redrive 2 ended as TIMED_OUT: States.Timeout: the execution ended as TIMED_OUT; redrive it again to go on',
+    );
+  });
+
   it('ignores executions whose input is not a job run request', async () => {
     expect(await handler(statusChange({ input: '{"hello":"world"}' }))).toEqual({ action: 'ignored' });
   });

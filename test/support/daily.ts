@@ -1,7 +1,9 @@
 import { afterAll, beforeEach } from 'vitest';
+import { type ExecutionOutcome, redriveExecution, type StateChange } from '../../lib/local/execute.ts';
 import { type FakeIssue, type FakeRepository, GitHubServer } from '../../lib/local/github-server.ts';
 import { LocalRuntime, readCdkContext } from '../../lib/local/runtime.ts';
 import { PROJECT_ROOT } from '../../lib/project.ts';
+import { JOB_NAMES } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
 
 export const GITHUB_TOKEN = 'test-token';
@@ -57,6 +59,15 @@ export async function useDailyRuntime(...args: Parameters<typeof startDailyRunti
 
 /** Options of a daily run in tests: no pause between retries, nor for a rate limit's reset. */
 export const fast = { retryIntervalMs: 0, waitMs: 0 };
+
+/** Redrives a daily execution (RedriveExecution), fast, reporting its state changes. */
+export function redriveDaily(runtime: LocalRuntime, execution: ExecutionOutcome, onStateChange: (change: StateChange) => void) {
+  return redriveExecution(runtime.stack, execution, {
+    ...fast,
+    stateMachineArn: runtime.stack.stateMachines.get(JOB_NAMES.daily)!.arn,
+    onStateChange,
+  });
+}
 
 let slot = 0;
 /** A schedule slot for each run, a day after the previous one. */

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { redriveExecution, type StateChange } from '../../lib/local/execute.ts';
-import { JOB_NAMES, runIdOf } from '../../shared/domain/job-run.ts';
+import type { StateChange } from '../../lib/local/execute.ts';
+import { runIdOf } from '../../shared/domain/job-run.ts';
 import { newProject } from '../../shared/domain/project.ts';
 import { ENV } from '../../shared/environment.ts';
-import { fast, generateIssues, nextSlot, useDailyRuntime } from '../support/daily.ts';
+import { fast, generateIssues, nextSlot, redriveDaily, useDailyRuntime } from '../support/daily.ts';
 import { namedError } from '../support/local-runtime.ts';
 
 /** Two child executions: the first of 100 projects (4 ranges of 25), the second of the last 10. */
@@ -120,11 +120,7 @@ describe('a Map Run that failed over its tolerance', () => {
     await sleep(Math.max(0, first.execution.startDate + DEADLINE_MS + 1_000 - Date.now()));
     const requestsBefore = github.requests.length;
     started.length = 0;
-    const redriven = await redriveExecution(runtime.stack, first.execution, {
-      ...fast,
-      stateMachineArn: runtime.stack.stateMachines.get(JOB_NAMES.daily)!.arn,
-      onStateChange,
-    });
+    const redriven = await redriveDaily(runtime, first.execution, onStateChange);
     const run = await runtime.stores.runs.get(runId);
 
     expect(redriven.status).toBe('SUCCEEDED');

@@ -19,6 +19,7 @@ import { signatureOf } from '../../shared/webhooks/signature.ts';
 import { GITHUB_TOKEN } from '../support/daily.ts';
 import { captureEmf } from '../support/emf.ts';
 import { issuePayload } from '../support/github-issues.ts';
+import { hourlyAlertMessages } from '../support/hourly.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
 
 const SECRET = 'the webhook secret of the freshness tests';
@@ -64,13 +65,7 @@ const run = async (n: number) => {
   const result = await runtime.runJob('hourly', { at: hour(n), retryIntervalMs: 0 });
   expect(result.run, `${result.run?.errorName}: ${result.run?.errorMessage}`).toMatchObject({ status: 'completed' });
 };
-/** The hourly metrics step's notifications (the watchdog's, about job slots these tests never ran, are left out). */
-const messages = () =>
-  sns
-    .commandCalls(PublishCommand)
-    .map((call) => call.args[0].input)
-    .filter((input) => input.Subject?.startsWith('CTO dashboard alerts:'))
-    .map((input) => input.Message!.split('\n').slice(2).join('\n'));
+const messages = () => hourlyAlertMessages(sns);
 const worstLags = () => emf.published(METRIC_NAMES.worstProjectLag).map(({ value }) => value);
 
 /** Posts an `issues` delivery to the stack's endpoint, signed as GitHub signs it, and waits for the consumer. */

@@ -14,6 +14,7 @@ import { newProject } from '../../shared/domain/project.ts';
 import { WEBHOOK_ENV } from '../../shared/webhooks/environment.ts';
 import { GITHUB_TOKEN } from '../support/daily.ts';
 import { fakeIssue } from '../support/github-issues.ts';
+import { hourlyAlertMessages } from '../support/hourly.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
 
 const SECRET = 'the webhook secret of the hook confirmation tests';
@@ -50,13 +51,7 @@ afterAll(async () => {
   await github.close();
 });
 
-/** The hourly metrics step's notifications (the watchdog's, about job slots this test never ran, are left out). */
-const messages = () =>
-  sns
-    .commandCalls(PublishCommand)
-    .map((call) => call.args[0].input)
-    .filter((input) => input.Subject?.startsWith('CTO dashboard alerts:'))
-    .map((input) => input.Message!.split('\n').slice(2).join('\n'));
+const messages = () => hourlyAlertMessages(sns);
 
 describe('the hourly job with a repository hook configured for each project', () => {
   it('keeps a quiet project whose hook has nothing outstanding fresh, and alerts on one whose failed delivery stays failed', async () => {

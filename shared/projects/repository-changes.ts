@@ -1,8 +1,10 @@
 /**
- * How a project follows its repository on GitHub, shared by org discovery (the daily run) and the webhook consumer
- * (`repository` events): a project is found by GitHub's repository id, which a rename or a transfer keeps, else by
- * name; a renamed or transferred repository renames its project (`ProjectsStore.recordRepository`); an archived or
- * deleted one deactivates it, its stored items kept, and a `discovery` SyncEvent at warn level says which and why.
+ * How a project follows its repository on GitHub. Org discovery (the daily run) finds each listed repository's project
+ * in the projects it read, by GitHub's repository id, which a rename or a transfer keeps, else by name
+ * ({@link ProjectsByRepository}); the webhook consumer (`repository` events) finds it through the store's index
+ * (`ProjectsStore.findByRepository`). Both rename a renamed or transferred repository's project
+ * (`ProjectsStore.recordRepository`) and deactivate an archived or deleted one's with {@link deactivateProject}: its
+ * stored items kept, and a `discovery` SyncEvent at warn level says which and why.
  */
 import type { Project } from '../domain/project.ts';
 import type { SyncEvent } from '../domain/sync-event.ts';

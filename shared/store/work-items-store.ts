@@ -23,7 +23,7 @@ const WRITE_CONCURRENCY = 16;
  * The writes of items inside {@link WorkItemsStore.writing}: each as the store's method of the same name does, but the
  * hourly aggregate's upkeep begins at a project's first change and ends (rebuilding it) once, when `writing` ends.
  */
-export type ItemsWriter = Pick<WorkItemsStore, 'upsert' | 'putIfNewer' | 'replaceIfUnchanged' | 'replaceAllIfUnchanged'>;
+export type ItemsWriter = Pick<WorkItemsStore, 'upsert' | 'putIfNewer' | 'replaceAllIfUnchanged'>;
 
 export class WorkItemsStore {
   /** The projects' hourly aggregates, which every write of items keeps current. */
@@ -51,7 +51,6 @@ export class WorkItemsStore {
       write({
         upsert: (items, options) => this.upsertBeginning(begin, items, options),
         putIfNewer: (item) => this.putAllBeginning(begin, [item], NEWER).then((written) => written === 1),
-        replaceIfUnchanged: (item) => this.putAllBeginning(begin, [item], UNCHANGED).then((written) => written === 1),
         replaceAllIfUnchanged: (items) => this.putAllBeginning(begin, items, UNCHANGED),
       }),
     );
@@ -76,16 +75,9 @@ export class WorkItemsStore {
   }
 
   /**
-   * Rewrites an item unless GitHub changed it since it was read (its `updatedAt` is no longer the same): a label renamed
-   * or deleted on the repository changes the items carrying it without touching their `updated_at`.
-   * @returns whether it was written.
-   */
-  async replaceIfUnchanged(item: WorkItem): Promise<boolean> {
-    return this.writing((writer) => writer.replaceIfUnchanged(item));
-  }
-
-  /**
-   * Rewrites items as {@link replaceIfUnchanged} does, as one write: each project's aggregate is rebuilt once for all.
+   * Rewrites items, each unless GitHub changed it since it was read (its `updatedAt` is no longer the same): a label
+   * renamed or deleted on the repository changes the items carrying it without touching their `updated_at`. One
+   * write: each project's aggregate is rebuilt once for all.
    * @returns how many were written.
    */
   async replaceAllIfUnchanged(items: readonly WorkItem[]): Promise<number> {
